@@ -1,0 +1,56 @@
+import { ERRORS, type ErrorCode } from './vocabulary.ts';
+
+/** The body every error response and every SSE `error` event carries. */
+export interface ErrorBody {
+  error: {
+    code: ErrorCode;
+    message: string;
+    retryable: boolean;
+    request_id?: string;
+    details?: Record<string, unknown>;
+  };
+}
+
+/** An error in the closed vocabulary; anything else thrown is reported as INTERNAL. */
+export class ApiError extends Error {
+  readonly code: ErrorCode;
+  readonly details: Record<string, unknown> | undefined;
+  /** Seconds a client should wait before retrying; sent as `Retry-After`. */
+  readonly retryAfterS: number | undefined;
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { details?: Record<string, unknown>; retryAfterS?: number; cause?: unknown } = {},
+  ) {
+    super(message, { cause: options.cause });
+    this.name = 'ApiError';
+    this.code = code;
+    this.details = options.details;
+    this.retryAfterS = options.retryAfterS;
+  }
+
+  get status(): number {
+    return ERRORS[this.code].status;
+  }
+
+  get retryable(): boolean {
+    return ERRORS[this.code].retryable;
+  }
+
+  toBody(requestId?: string): ErrorBody {
+    return {
+      error: {
+        code: this.code,
+        message: this.message,
+        retryable: this.retryable,
+        ...(requestId === undefined ? {} : { request_id: requestId }),
+        ...(this.details === undefined ? {} : { details: this.details }),
+      },
+    };
+  }
+}
+
+export function isApiError(value: unknown): value is ApiError {
+  return value instanceof ApiError;
+}

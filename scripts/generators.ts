@@ -1,0 +1,6 @@
+import { errorsMarkdown } from './gen-errors-doc.ts';
+
+/** A generator returns the files it owns, path → content. */
+export type Generator = () => Promise<Record<string, string>> | Record<string, string>;
+
+export const generators: Generator[] = [() => ({ 'docs/errors.md': errorsMarkdown() })];
