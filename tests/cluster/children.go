@@ -20,14 +20,9 @@ type child struct {
 	err  error         // its exit status, valid once done is closed
 }
 
-// exit reports a child that ended on its own.
-type exit struct {
-	child *child
-}
-
 // startChild runs path with args, writing its stdout and stderr to logPath. When it exits, it
 // is sent on exits (which must have room for it). The kernel kills it if this process dies.
-func startChild(name, logPath string, exits chan<- exit, path string, args ...string) (*child, error) {
+func startChild(name, logPath string, exits chan<- *child, path string, args ...string) (*child, error) {
 	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, err
@@ -50,7 +45,7 @@ func startChild(name, logPath string, exits chan<- exit, path string, args ...st
 		started <- nil
 		c.err = c.cmd.Wait()
 		close(c.done)
-		exits <- exit{c}
+		exits <- c
 	}()
 	if err := <-started; err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
