@@ -2,7 +2,11 @@ import { Type, type Static } from '@sinclair/typebox';
 
 export const PromptSlice = Type.Object(
   {
-    name: Type.String({ minLength: 1, maxLength: 63, description: 'Slice name, unique in the manifest.' }),
+    name: Type.String({
+      minLength: 1,
+      maxLength: 63,
+      description: 'Slice name, unique in the manifest.',
+    }),
     role: Type.Union([Type.Literal('system'), Type.Literal('user'), Type.Literal('assistant')], {
       description: 'Chat role the slice is sent as.',
     }),
