@@ -17,8 +17,8 @@ import (
 	"path/filepath"
 	"time"
 
-	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 )
 
 // Files that `up` writes into its --dir. The CA key stays there on purpose: tests mint client

@@ -1,0 +1,78 @@
+package main
+
+import (
+	"fmt"
+	"path/filepath"
+)
+
+// The upstream components' command lines. Everything listens on loopback, on ports picked at
+// start, so that clusters on one machine never collide.
+
+func (cp *controlPlane) apiserverFlags(port int, server, etcdURL string) []string {
+	flags := []string{
+		"--etcd-servers=" + etcdURL,
+		fmt.Sprintf("--secure-port=%d", port),
+		"--bind-address=127.0.0.1",
+		"--advertise-address=127.0.0.1",
+		"--endpoint-reconciler-type=none",
+		"--tls-cert-file=" + cp.file(servingCertFile),
+		"--tls-private-key-file=" + cp.file(servingKeyFile),
+		"--client-ca-file=" + cp.file(caCertFile),
+		"--service-cluster-ip-range=" + serviceClusterIPRange,
+		"--service-account-issuer=" + server,
+		"--service-account-key-file=" + cp.file(saPublicFile),
+		"--service-account-signing-key-file=" + cp.file(saPrivateFile),
+		"--authorization-mode=RBAC",
+		"--allow-privileged=true",
+		"--profiling=false",
+	}
+	if !cp.controllerManager {
+		// Without the ServiceAccount controller no namespace gets its default ServiceAccount,
+		// and the admission plugin would reject every Pod.
+		flags = append(flags, "--disable-admission-plugins=ServiceAccount")
+	}
+	return flags
+}
+
+func (cp *controlPlane) controllerManagerFlags() []string {
+	port, _ := freePort()
+	return []string{
+		"--kubeconfig=" + cp.kubeconfig,
+		"--bind-address=127.0.0.1",
+		fmt.Sprintf("--secure-port=%d", port),
+		"--cert-dir=" + cp.file("kube-controller-manager"),
+		"--leader-elect=false",
+		"--root-ca-file=" + cp.file(caCertFile),
+		"--service-account-private-key-file=" + cp.file(saPrivateFile),
+		"--cluster-signing-cert-file=" + cp.file(caCertFile),
+		"--cluster-signing-key-file=" + cp.file(caKeyFile),
+		"--kube-api-qps=1000",
+		"--kube-api-burst=2000",
+		"--controllers=*",
+		"--profiling=false",
+	}
+}
+
+func (cp *controlPlane) schedulerFlags() []string {
+	port, _ := freePort()
+	return []string{
+		"--kubeconfig=" + cp.kubeconfig,
+		"--bind-address=127.0.0.1",
+		fmt.Sprintf("--secure-port=%d", port),
+		"--cert-dir=" + cp.file("kube-scheduler"),
+		"--leader-elect=false",
+		"--kube-api-qps=1000",
+		"--kube-api-burst=2000",
+		"--profiling=false",
+	}
+}
+
+func (cp *controlPlane) kwokFlags(config string) []string {
+	return []string{
+		"--kubeconfig=" + cp.kubeconfig,
+		"--config=" + config,
+		"--manage-all-nodes=true",
+	}
+}
+
+func (cp *controlPlane) file(name string) string { return filepath.Join(cp.dir, name) }
