@@ -20,6 +20,9 @@ HELM_VERSION     := v3.22.0
 # A helm on PATH (CI's) is used as it is; otherwise one is built from its Go module (minutes).
 HELM             := $(or $(shell command -v helm 2>/dev/null),$(TOOLS)/helm)
 CHART            := charts/inference-service
+# The Kubernetes version `helm template` renders for (a go-installed helm defaults to 1.20);
+# the test control plane (tests/cluster) runs 1.37.
+HELM_KUBE_VERSION ?= 1.37.2
 
 # `make lint` (and so `make test`) also checks the compose file and lints the Dockerfiles.
 lint: compose-check dockerfile-lint
@@ -99,7 +102,7 @@ $(TOOLS)/helm:
 .PHONY: helm-lint
 helm-lint: $(HELM) ## helm lint --strict and helm template of the chart (builds helm when none is on PATH)
 	$(HELM) lint --strict $(CHART)
-	$(HELM) template inference-service $(CHART) --namespace inference-system >/dev/null
+	$(HELM) template inference-service $(CHART) --namespace inference-system --kube-version $(HELM_KUBE_VERSION) >/dev/null
 	@echo 'helm-lint: $(CHART) lints and renders'
 
 # ---- the kind end-to-end run (.github/workflows/e2e-kind.yml) ------------------------------
