@@ -4,3 +4,4 @@ import { errorsMarkdown } from './gen-errors-doc.ts';
 export type Generator = () => Promise<Record<string, string>> | Record<string, string>;
 
 export const generators: Generator[] = [() => ({ 'docs/errors.md': errorsMarkdown() })];
+generators.push(async () => (await import('./gen-crds.ts')).crdFiles());

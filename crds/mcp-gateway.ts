@@ -1,0 +1,157 @@
+/** MCPGateway: the gateway's upstream MCP servers, off unless enabled, with a native fallback. */
+import { Type, type Static } from '@sinclair/typebox';
+import {
+  cel,
+  Conditions,
+  Credentials,
+  DNS_LABEL,
+  MODEL_ALIAS,
+  ObservedGeneration,
+  StringEnum,
+  Struct,
+  type KindDescriptor,
+  type Resource,
+} from './common.ts';
+
+export const MCP_GATEWAY_CONDITIONS = ['Ready'] as const;
+
+export const MAX_MCP_SERVERS = 32;
+
+export const McpServer = Struct(
+  {
+    name: Type.String({
+      minLength: 1,
+      maxLength: 63,
+      pattern: DNS_LABEL,
+      description: 'Name of the server, unique in the gateway; prefixes its tools.',
+    }),
+    url: Type.String({
+      format: 'uri',
+      minLength: 1,
+      maxLength: 2048,
+      description: 'Endpoint of the MCP server (http or https).',
+    }),
+    transport: Type.Optional(
+      StringEnum(['streamable-http', 'sse'], {
+        default: 'streamable-http',
+        description:
+          'MCP transport: streamable-http (current spec) or sse (the legacy HTTP+SSE one).',
+      }),
+    ),
+    credentials: Type.Optional(Credentials('Bearer token sent to the MCP server, from a Secret.')),
+    allowedTools: Type.Optional(
+      Type.Array(
+        Type.String({ minLength: 1, maxLength: 128, description: 'A tool name of the server.' }),
+        {
+          maxItems: 256,
+          default: [],
+          'x-kubernetes-list-type': 'set',
+          description: 'Tools of this server that callers may use; an empty list allows none.',
+        },
+      ),
+    ),
+    requiredScopes: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, maxLength: 128, description: 'An OAuth scope.' }), {
+        maxItems: 32,
+        default: [],
+        'x-kubernetes-list-type': 'set',
+        description: "Scopes the caller's token must all carry to use this server.",
+      }),
+    ),
+  },
+  { description: 'One upstream MCP server.' },
+);
+export type McpServer = Static<typeof McpServer>;
+
+export const MCPGatewaySpec = Struct(
+  {
+    enabled: Type.Optional(
+      Type.Boolean({
+        default: false,
+        description: 'Turns the MCP gateway on; while false nothing is rendered for it.',
+      }),
+    ),
+    servers: Type.Optional(
+      Type.Array(McpServer, {
+        maxItems: MAX_MCP_SERVERS,
+        description: 'Upstream MCP servers.',
+        ...cel({
+          rule: 'self.all(s, self.exists_one(t, t.name == s.name))',
+          message: 'Server names must be unique within a gateway.',
+          reason: 'FieldValueDuplicate',
+        }),
+      }),
+    ),
+    fallback: Type.Optional(
+      Struct(
+        {
+          route: Type.String({
+            minLength: 1,
+            maxLength: 63,
+            pattern: MODEL_ALIAS,
+            description:
+              'Alias of the ProviderRoute that answers natively (without tools) when MCP is unavailable.',
+          }),
+          timeoutMs: Type.Optional(
+            Type.Integer({
+              minimum: 1,
+              maximum: 60000,
+              default: 300,
+              description: 'How long to wait for MCP before falling back, in milliseconds.',
+            }),
+          ),
+        },
+        { description: 'Native-provider fallback used when MCP is unavailable.' },
+      ),
+    ),
+  },
+  {
+    description: 'Desired state of the MCPGateway.',
+    ...cel({
+      rule: '!has(self.enabled) || !self.enabled || (has(self.servers) && size(self.servers) > 0)',
+      message: 'An enabled MCPGateway needs at least one server.',
+      fieldPath: '.servers',
+      reason: 'FieldValueRequired',
+    }),
+  },
+);
+export type MCPGatewaySpec = Static<typeof MCPGatewaySpec>;
+
+export const MCPGatewayStatus = Struct(
+  {
+    conditions: Type.Optional(Conditions(MCP_GATEWAY_CONDITIONS)),
+    observedGeneration: Type.Optional(ObservedGeneration),
+  },
+  { description: 'Observed state of the MCPGateway, written by the operator.' },
+);
+export type MCPGatewayStatus = Static<typeof MCPGatewayStatus>;
+
+export type MCPGateway = Resource<'MCPGateway', MCPGatewaySpec, MCPGatewayStatus>;
+
+export const mcpGatewayKind: KindDescriptor<typeof MCPGatewaySpec, typeof MCPGatewayStatus> = {
+  kind: 'MCPGateway',
+  plural: 'mcpgateways',
+  singular: 'mcpgateway',
+  shortNames: ['mcpgw'],
+  description:
+    'MCPGateway configures the MCP gateway of the dataplane: upstream MCP servers with their tools and scopes, and a native-provider fallback. It is off unless enabled.',
+  conditionTypes: MCP_GATEWAY_CONDITIONS,
+  printerColumns: [
+    { name: 'Enabled', type: 'boolean', jsonPath: '.spec.enabled', description: 'Gateway on.' },
+    {
+      name: 'Fallback',
+      type: 'string',
+      jsonPath: '.spec.fallback.route',
+      description: 'Fallback route alias.',
+    },
+    {
+      name: 'Servers',
+      type: 'string',
+      jsonPath: '.spec.servers[*].name',
+      description: 'Upstream MCP servers.',
+      priority: 1,
+    },
+  ],
+  spec: MCPGatewaySpec,
+  status: MCPGatewayStatus,
+};

@@ -1,0 +1,280 @@
+/** ProviderRoute: a public model alias mapped to an ordered fallback chain of provider targets. */
+import { Type, type Static } from '@sinclair/typebox';
+import {
+  cel,
+  ConfigMapKeyRef,
+  Conditions,
+  Credentials,
+  DNS_LABEL,
+  MODEL_ALIAS,
+  ObservedGeneration,
+  RenderedConfigChecksum,
+  StringEnum,
+  Struct,
+  type KindDescriptor,
+  type Resource,
+} from './common.ts';
+
+export const PROVIDER_ROUTE_CONDITIONS = ['Ready', 'ResolvedRefs'] as const;
+
+export const PROVIDERS = [
+  'openai',
+  'anthropic',
+  'groq',
+  'local',
+  'openai-compatible',
+  'mock',
+] as const;
+export type Provider = (typeof PROVIDERS)[number];
+
+/** Error codes (from the dataplane's closed vocabulary) a route may fall back on. */
+export const FALLBACK_ERROR_CODES = [
+  'UPSTREAM_RATE_LIMITED',
+  'UPSTREAM_TIMEOUT',
+  'UPSTREAM_UNAVAILABLE',
+  'UPSTREAM_AUTH',
+  'CONTEXT_LENGTH_EXCEEDED',
+] as const;
+export type FallbackErrorCode = (typeof FALLBACK_ERROR_CODES)[number];
+
+export const MAX_TARGETS = 16;
+
+export const ModelFrom = Struct(
+  {
+    configMapKeyRef: Type.Optional(ConfigMapKeyRef),
+    env: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 128,
+        pattern: '^[A-Za-z_][A-Za-z0-9_]*$',
+        description:
+          "Name of an environment variable of the gateway (set through the operator's Helm values) that holds the model id.",
+      }),
+    ),
+  },
+  {
+    description:
+      'Where to read the provider model id, so Helm values or a ConfigMap can set it. Set exactly one of configMapKeyRef and env.',
+    ...cel({
+      rule: 'has(self.configMapKeyRef) != has(self.env)',
+      message: 'modelFrom must set exactly one of configMapKeyRef and env.',
+    }),
+  },
+);
+export type ModelFrom = Static<typeof ModelFrom>;
+
+export const RouteTarget = Struct(
+  {
+    name: Type.String({
+      minLength: 1,
+      maxLength: 63,
+      pattern: DNS_LABEL,
+      description: 'Name of the target, unique in the route; used in metrics, logs and status.',
+    }),
+    provider: StringEnum(PROVIDERS, {
+      description:
+        'Provider protocol: openai, anthropic, groq, local (an InferenceModel in this namespace), openai-compatible (any server at baseURL) or mock (deterministic test provider).',
+    }),
+    model: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 256,
+        description:
+          'Provider model id (e.g. gpt-4o-mini, or the InferenceModel name for local). Set exactly one of model and modelFrom.',
+      }),
+    ),
+    modelFrom: Type.Optional(ModelFrom),
+    baseURL: Type.Optional(
+      Type.String({
+        format: 'uri',
+        maxLength: 2048,
+        description:
+          "Base URL of the provider API; defaults to the provider's public endpoint. Required for openai-compatible.",
+      }),
+    ),
+    credentials: Type.Optional(
+      Credentials('Credential sent to the provider; none for local and mock providers.'),
+    ),
+    timeoutMs: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 600000,
+        default: 30000,
+        description: 'Deadline of one attempt against this target, in milliseconds.',
+      }),
+    ),
+    weight: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 1000,
+        default: 1,
+        description: 'Relative share of traffic among healthy targets of equal precedence.',
+      }),
+    ),
+  },
+  {
+    description: 'One provider model the alias can be served by.',
+    ...cel(
+      {
+        rule: 'has(self.model) != has(self.modelFrom)',
+        message: 'A target must set exactly one of model and modelFrom.',
+      },
+      {
+        rule: "self.provider != 'openai-compatible' || has(self.baseURL)",
+        message: 'baseURL is required when provider is openai-compatible.',
+        fieldPath: '.baseURL',
+        reason: 'FieldValueRequired',
+      },
+    ),
+  },
+);
+export type RouteTarget = Static<typeof RouteTarget>;
+
+export const ProviderRouteSpec = Struct(
+  {
+    alias: Type.String({
+      minLength: 1,
+      maxLength: 63,
+      pattern: MODEL_ALIAS,
+      description:
+        'Public model name that clients ask for (the `model` of an OpenAI-compatible request).',
+    }),
+    targets: Type.Array(RouteTarget, {
+      minItems: 1,
+      maxItems: MAX_TARGETS,
+      description: 'Ordered fallback chain: the first healthy target serves; later ones take over.',
+      ...cel({
+        rule: 'self.all(t, self.exists_one(u, u.name == t.name))',
+        message: 'Target names must be unique within a route.',
+        reason: 'FieldValueDuplicate',
+      }),
+    }),
+    fallbackOn: Type.Optional(
+      Type.Array(
+        StringEnum(FALLBACK_ERROR_CODES, {
+          description: 'An error code of the dataplane vocabulary.',
+        }),
+        {
+          maxItems: FALLBACK_ERROR_CODES.length,
+          'x-kubernetes-list-type': 'set',
+          description:
+            'Error codes that move a request on to the next target; when unset, every code the error vocabulary marks as fallback does.',
+        },
+      ),
+    ),
+    retry: Type.Optional(
+      Struct(
+        {
+          maxAttempts: Type.Optional(
+            Type.Integer({
+              minimum: 1,
+              maximum: 10,
+              default: 2,
+              description: 'Attempts per target, the first included.',
+            }),
+          ),
+          baseDelayMs: Type.Optional(
+            Type.Integer({
+              minimum: 0,
+              maximum: 60000,
+              default: 200,
+              description:
+                'First backoff delay in milliseconds; doubles per attempt, with jitter. A Retry-After from the provider wins.',
+            }),
+          ),
+          maxDelayMs: Type.Optional(
+            Type.Integer({
+              minimum: 0,
+              maximum: 300000,
+              default: 5000,
+              description: 'Upper bound of one backoff delay in milliseconds.',
+            }),
+          ),
+        },
+        {
+          default: {},
+          description: 'Retry policy of each target.',
+          ...cel({
+            rule: '!has(self.baseDelayMs) || !has(self.maxDelayMs) || self.baseDelayMs <= self.maxDelayMs',
+            message: 'baseDelayMs must not exceed maxDelayMs.',
+            fieldPath: '.baseDelayMs',
+          }),
+        },
+      ),
+    ),
+    circuitBreaker: Type.Optional(
+      Struct(
+        {
+          failureThreshold: Type.Optional(
+            Type.Integer({
+              minimum: 1,
+              maximum: 1000,
+              default: 5,
+              description: 'Consecutive failures that open the circuit of a target.',
+            }),
+          ),
+          openMs: Type.Optional(
+            Type.Integer({
+              minimum: 1,
+              maximum: 3600000,
+              default: 30000,
+              description:
+                'How long an open circuit skips the target before one probe is let through.',
+            }),
+          ),
+        },
+        { default: {}, description: 'Circuit breaker of each target.' },
+      ),
+    ),
+    midStreamFailure: Type.Optional(
+      StringEnum(['Error', 'Continue'], {
+        default: 'Error',
+        description:
+          'When a target fails after streaming began: Error ends the stream with an error event; Continue resumes the answer on the next target.',
+      }),
+    ),
+  },
+  { description: 'Desired state of the ProviderRoute.' },
+);
+export type ProviderRouteSpec = Static<typeof ProviderRouteSpec>;
+
+export const ProviderRouteStatus = Struct(
+  {
+    conditions: Type.Optional(Conditions(PROVIDER_ROUTE_CONDITIONS)),
+    observedGeneration: Type.Optional(ObservedGeneration),
+    targets: Type.Optional(
+      Type.String({
+        description: 'The fallback chain in one line, e.g. `mock/echo → openai/gpt-4o-mini`.',
+      }),
+    ),
+    renderedConfigChecksum: Type.Optional(RenderedConfigChecksum),
+  },
+  { description: 'Observed state of the ProviderRoute, written by the operator.' },
+);
+export type ProviderRouteStatus = Static<typeof ProviderRouteStatus>;
+
+export type ProviderRoute = Resource<'ProviderRoute', ProviderRouteSpec, ProviderRouteStatus>;
+
+export const providerRouteKind: KindDescriptor<
+  typeof ProviderRouteSpec,
+  typeof ProviderRouteStatus
+> = {
+  kind: 'ProviderRoute',
+  plural: 'providerroutes',
+  singular: 'providerroute',
+  shortNames: ['proute', 'pr'],
+  description:
+    'ProviderRoute maps a public model alias to an ordered fallback chain of provider targets, with retry, circuit-breaker and fallback policy.',
+  conditionTypes: PROVIDER_ROUTE_CONDITIONS,
+  printerColumns: [
+    { name: 'Alias', type: 'string', jsonPath: '.spec.alias', description: 'Public model name.' },
+    {
+      name: 'Targets',
+      type: 'string',
+      jsonPath: '.status.targets',
+      description: 'Fallback chain.',
+    },
+  ],
+  spec: ProviderRouteSpec,
+  status: ProviderRouteStatus,
+};
