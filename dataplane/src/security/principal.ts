@@ -1,0 +1,20 @@
+/** Who is calling: the output of authentication, the input of authorization. */
+export interface Principal {
+  /** The token's `sub`, or the client certificate's CN for mTLS callers. */
+  readonly subject: string;
+  /** Every budget, rate limit, metric label and audit record is keyed by this. */
+  readonly tenant: string;
+  readonly scopes: ReadonlySet<string>;
+}
+
+/**
+ * A tenant id: 1 to 64 characters of ASCII letters, digits, `.`, `_` and `-`, starting and
+ * ending with a letter or digit. Tenant ids end up in Redis keys, metric labels and log fields,
+ * so anything that could split a key (`:`), break a label or forge a log line is refused here,
+ * once, rather than escaped everywhere.
+ */
+const TENANT_PATTERN = /^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,62}[A-Za-z0-9])?$/;
+
+export function isValidTenant(value: unknown): value is string {
+  return typeof value === 'string' && TENANT_PATTERN.test(value);
+}
