@@ -77,8 +77,9 @@ export interface Authenticator {
  * accepted at once rather than when cached entries expire.
  *
  * Verified tokens are cached by the exact header value for `cacheTtlS`, never past `exp`, in a
- * bounded LRU: a hit skips the signature check (ES256, about 70 µs) for a map lookup (well under
- * 1 µs); the test suite prints the measured figures. Failures are not cached.
+ * bounded LRU, because this is the hot path: on a development machine an ES256 verification
+ * cost about 125 µs and a cache hit about 0.6 µs (`authn.test.ts` prints both on every run).
+ * Failures are not cached.
  *
  * @throws TypeError at construction when an option is unsafe or malformed: an algorithm that is
  *   not asymmetric (`none`, `HS256` ...), a JWKS with a private or symmetric key, duplicate kids.
