@@ -3,7 +3,7 @@
  * reference says exactly what the API server enforces: per kind, one row per field (type,
  * default, description, constraints in words) and the CEL rules with their messages.
  */
-import { API_VERSION, type KindDescriptor } from './common.ts';
+import { API_VERSION, QUANTITY, type KindDescriptor } from './common.ts';
 import { COMMON_COLUMNS, crdName } from './generate.ts';
 import { toStructural, type JsonSchema } from './structural.ts';
 
@@ -93,7 +93,7 @@ function table(fields: Row[]): string[] {
           field.schema['default'] === undefined
             ? ''
             : code(JSON.stringify(field.schema['default'])),
-          String(field.schema['description'] ?? ''),
+          text(field.schema['description']),
           constraints(field).join('; '),
         ]
           .map(cell)
@@ -105,7 +105,7 @@ function table(fields: Row[]): string[] {
 
 function typeName(schema: JsonSchema): string {
   if (schema['x-kubernetes-int-or-string'] === true) return 'integer or string';
-  const type = String(schema['type'] ?? 'any');
+  const type = text(schema['type']) || 'any';
   const format = typeof schema['format'] === 'string' ? ` (${schema['format']})` : '';
   if (type === 'array') return `[]${typeName(schema['items'] as JsonSchema)}`;
   return `${type}${format}`;
@@ -126,11 +126,19 @@ function constraints(field: Row): string[] {
   words.push(...range(schema, 'minLength', 'maxLength', 'length '));
   words.push(...range(schema, 'minItems', 'maxItems', 'items '));
   words.push(...range(schema, 'minProperties', 'maxProperties', 'fields set '));
-  if (typeof schema['pattern'] === 'string') words.push(`matches ${code(schema['pattern'])}`);
+  const pattern = schema['pattern'];
+  if (pattern === QUANTITY) words.push('a Kubernetes quantity such as `500m` or `4Gi`');
+  else if (typeof pattern === 'string') words.push(`matches ${code(pattern)}`);
   if (schema['x-kubernetes-list-type'] === 'set') words.push('items unique');
   const keys = schema['x-kubernetes-list-map-keys'] as string[] | undefined;
   if (keys) words.push(`unique by ${keys.map(code).join(', ')}`);
   if (schema['x-kubernetes-preserve-unknown-fields'] === true) words.push('any fields');
+  for (const { message } of celRules(
+    { 'x-kubernetes-validations': schema['x-kubernetes-validations'] },
+    '',
+  )) {
+    words.push(`rule: ${message}`);
+  }
   return words;
 }
 
@@ -156,11 +164,15 @@ export function celRules(schema: JsonSchema, path: string): Rule[] {
   return [...own, ...children, ...(items ? celRules(items, `${path}[]`) : [])];
 }
 
-function code(text: string): string {
-  return `\`${text}\``;
+function code(value: string): string {
+  return `\`${value}\``;
+}
+
+function text(value: unknown): string {
+  return typeof value === 'string' ? value : '';
 }
 
 /** Table cells: pipes would end the cell. */
-function cell(text: string): string {
-  return text.replaceAll('|', '\\|');
+function cell(value: string): string {
+  return value.replaceAll('|', '\\|');
 }

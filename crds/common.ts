@@ -25,6 +25,11 @@ export const DNS_LABEL = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
 export const DNS_SUBDOMAIN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
 /** A public model alias: lowercase letters, digits, `-` and `.`, starting and ending alnum. */
 export const MODEL_ALIAS = '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$';
+/**
+ * An http(s) URL. A pattern rather than `format: uri`: TypeBox's Value.Check (the dataplane's
+ * config loader) refuses formats it has no registered checker for.
+ */
+export const HTTP_URL = '^https?://[^\\s/?#]+[^\\s]*$';
 /** A Kubernetes resource quantity such as `500m`, `2`, `1.5Gi`. */
 export const QUANTITY =
   '^(\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))))?$';
@@ -246,4 +251,12 @@ export interface KindDescriptor<Spec extends TObject = TObject, Status extends T
   readonly printerColumns: readonly PrinterColumn[];
   readonly spec: Spec;
   readonly status: Status;
+}
+
+/** The kebab-case file name of a kind: `MCPGateway` → `mcp-gateway`, as in crds/ and samples/. */
+export function kindFileName(kind: string): string {
+  return kind
+    .replace(/([a-z0-9])([A-Z])/g, '$1-$2')
+    .replace(/([A-Z])([A-Z][a-z])/g, '$1-$2')
+    .toLowerCase();
 }

@@ -5,6 +5,7 @@ import {
   Conditions,
   Credentials,
   DNS_LABEL,
+  HTTP_URL,
   MODEL_ALIAS,
   ObservedGeneration,
   StringEnum,
@@ -26,7 +27,7 @@ export const McpServer = Struct(
       description: 'Name of the server, unique in the gateway; prefixes its tools.',
     }),
     url: Type.String({
-      format: 'uri',
+      pattern: HTTP_URL,
       minLength: 1,
       maxLength: 2048,
       description: 'Endpoint of the MCP server (http or https).',

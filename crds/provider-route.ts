@@ -6,6 +6,7 @@ import {
   Conditions,
   Credentials,
   DNS_LABEL,
+  HTTP_URL,
   MODEL_ALIAS,
   ObservedGeneration,
   RenderedConfigChecksum,
@@ -86,7 +87,7 @@ export const RouteTarget = Struct(
     modelFrom: Type.Optional(ModelFrom),
     baseURL: Type.Optional(
       Type.String({
-        format: 'uri',
+        pattern: HTTP_URL,
         maxLength: 2048,
         description:
           "Base URL of the provider API; defaults to the provider's public endpoint. Required for openai-compatible.",
