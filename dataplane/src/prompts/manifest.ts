@@ -4,6 +4,7 @@ import { promptChecksum } from '../../../crds/checksum.ts';
 import { PromptManifestSpec } from '../../../crds/prompt-manifest.ts';
 import { compileDetached, createAjv } from './ajv.ts';
 import { describeViolation } from './schema-error.ts';
+import { isRecord } from './schema-walk.ts';
 import { placeholderPaths } from './template.ts';
 
 export const PROMPT_MANIFEST_API_VERSION = 'inference.enis.io/v1alpha1';
@@ -32,7 +33,11 @@ export interface ParseManifestOptions {
 }
 
 const ajv = createAjv();
-const validateSpec = compileDetached<PromptManifestSpec>(ajv, PromptManifestSpec);
+// The CEL rules of the CRD schema (semver, unique slice names) are checked by `checkSemantics`.
+const validateSpec = compileDetached<PromptManifestSpec>(
+  createAjv({ kubernetes: true }),
+  PromptManifestSpec,
+);
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 /**
@@ -162,10 +167,6 @@ function checkSemantics(spec: PromptManifestSpec, source: string): void {
       );
     }
   }
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function deepFreeze<T>(value: T): T {

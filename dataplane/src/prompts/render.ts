@@ -4,6 +4,7 @@ import type { ChatMessage } from '../engine/types.ts';
 import { ApiError } from '../errors/api-error.ts';
 import { compileDetached, createAjv } from './ajv.ts';
 import { describeViolation, formatPath } from './schema-error.ts';
+import { schemaDefault } from './schema-walk.ts';
 import { parseTemplate } from './template.ts';
 
 /** The default generation parameters a manifest declares. */
@@ -119,23 +120,6 @@ function lookup(variables: PromptVariables, path: readonly string[]): unknown {
     value = (value as Record<string, unknown>)[key];
   }
   return value;
-}
-
-/** The `default` of the schema's property at `path` (through nested `properties`), if any. */
-function schemaDefault(schema: unknown, path: readonly string[]): { value: unknown } | undefined {
-  let node = schema;
-  for (const key of path) {
-    const properties = isRecord(node) ? node['properties'] : undefined;
-    if (!isRecord(properties) || !Object.hasOwn(properties, key)) return undefined;
-    node = properties[key];
-  }
-  return path.length > 0 && isRecord(node) && Object.hasOwn(node, 'default')
-    ? { value: node['default'] }
-    : undefined;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function badVariables(compiled: CompiledPrompt, path: string, message: string): ApiError {
