@@ -3,6 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['dataplane/**/*.test.ts', 'operator/**/*.test.ts', 'crds/**/*.test.ts', 'tests/**/*.test.ts'],
+    globalSetup: ['tests/setup/global.ts'],
     testTimeout: 30_000,
     hookTimeout: 120_000,
     coverage: {

@@ -5,3 +5,4 @@ export type Generator = () => Promise<Record<string, string>> | Record<string, s
 
 export const generators: Generator[] = [() => ({ 'docs/errors.md': errorsMarkdown() })];
 generators.push(async () => (await import('./gen-crds.ts')).crdFiles());
+generators.push(async () => ({ 'docs/openapi.yaml': await (await import('./gen-openapi.ts')).openapiYaml() }));

@@ -1,28 +1,65 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import swagger from '@fastify/swagger';
 import { randomUUID } from 'node:crypto';
-import { healthPlugin, type HealthOptions } from './api/health.ts';
+import { adminPlugin } from './api/admin.ts';
+import { installAuth } from './api/auth.ts';
+import { healthPlugin } from './api/health.ts';
+import { inferencePlugin } from './api/inference.ts';
+import { openaiPlugin } from './api/openai.ts';
+import { readiness } from './api/readiness.ts';
 import { installErrorHandling } from './errors/http.ts';
+import { createServices, type Services, type ServicesOptions } from './services.ts';
 
-export interface AppOptions extends HealthOptions {
+export interface AppOptions extends ServicesOptions {
   /** Pino options, or false for none. @default false */
   logger?: FastifyServerOptions['logger'];
   /** Largest accepted request body in bytes. @default 1 MiB */
   bodyLimit?: number;
 }
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    services: Services;
+  }
+}
+
 /** Builds the dataplane's fastify instance; tests call this and use `inject` or `listen`. */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const services = await createServices(options);
   const app = Fastify({
     logger: options.logger ?? false,
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
+    return503OnClosing: true,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
   });
+  app.decorate('services', services);
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    services.metrics.requests.inc({ route, method: request.method, status: reply.statusCode });
+    services.metrics.latency.observe({ route }, reply.elapsedTime / 1000);
+  });
+  app.addHook('onClose', () => services.close());
+  services.config.on('refused', (error) => app.log.error({ reason: error.message }, 'Refused config reload'));
+  services.config.on('swapped', (snapshot) => app.log.info({ checksum: snapshot.checksum }, 'Swapped config'));
   installErrorHandling(app);
-  await app.register(healthPlugin, { readiness: options.readiness });
+  installAuth(app, () => services.config.current);
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'inference-service dataplane', version: '0.1.0' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  await app.register(healthPlugin, { readiness: () => readiness(services) });
+  await app.register(adminPlugin, { services });
+  await app.register(inferencePlugin, { services });
+  await app.register(openaiPlugin, { services });
   return app;
 }

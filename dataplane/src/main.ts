@@ -1,17 +1,52 @@
+import { Redis } from 'ioredis';
+import { fileURLToPath } from 'node:url';
 import { buildApp } from './app.ts';
+import { prepareDevOverlay } from './dev.ts';
 
-const port = Number(process.env['PORT'] ?? 8080);
-const host = process.env['HOST'] ?? '127.0.0.1';
+const env = process.env;
+const port = Number(env['PORT'] ?? 8080);
+const host = env['HOST'] ?? '127.0.0.1';
+const repo = fileURLToPath(new URL('../../', import.meta.url));
+
+// CONFIG_DIR (colon-separated, later overriding earlier) is the cluster's mounted contract;
+// without it, the embedded defaults plus a local development overlay serve.
+const dev = env['CONFIG_DIR'] === undefined ? await prepareDevOverlay(`${repo}.dev`) : undefined;
+const configDirs = dev === undefined ? env['CONFIG_DIR']!.split(':') : [`${repo}config`, dev.configDir];
+const redis = env['REDIS_URL'] === undefined ? undefined : new Redis(env['REDIS_URL'], { lazyConnect: false });
 
 const app = await buildApp({
-  logger: { level: process.env['LOG_LEVEL'] ?? 'info' },
-  readiness: () => ({ ready: true, details: { config: 'embedded' } }),
+  configDirs,
+  ...(redis === undefined ? {} : { redis }),
+  logger: { level: env['LOG_LEVEL'] ?? 'info', redact: ['req.headers.authorization'] },
 });
 
+let closing = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
-    void app.close().then(() => process.exit(0));
+    if (closing) return;
+    closing = true;
+    void app.close().then(async () => {
+      await redis?.quit();
+      process.exit(0);
+    });
   });
 }
 
 await app.listen({ port, host });
+
+if (dev !== undefined) {
+  const url = `http://${host}:${port}`;
+  console.log(`
+Dataplane on ${url} with the embedded config (${configDirs.join(', ')}).
+Development token (tenant "dev", 7 days):
+
+  export TOKEN=${dev.token}
+
+Try:
+  curl -s ${url}/readyz
+  curl -s ${url}/api/v1/inference -H "authorization: Bearer $TOKEN" -H 'x-request-id: try-1' \\
+    -H 'content-type: application/json' -d '{"messages":[{"role":"user","content":"Hello there"}]}'
+  curl -sN ${url}/api/v1/inference:stream -H "authorization: Bearer $TOKEN" -H 'x-request-id: try-2' \\
+    -H 'content-type: application/json' -d '{"model":"chat","messages":[{"role":"user","content":"Stream me"}]}'
+`);
+}

@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
+import { wwwAuthenticate } from '../security/authn-errors.ts';
 import { ApiError, isApiError } from './api-error.ts';
 
 /** Fastify's own error codes for a client's mistake, and the code each becomes. */
@@ -17,6 +18,9 @@ const FASTIFY_CLIENT_ERRORS: Readonly<Record<string, () => ApiError>> = {
 /** Turns anything thrown while handling a request into the closed vocabulary. */
 export function toApiError(error: unknown): ApiError {
   if (isApiError(error)) return error;
+  if (error instanceof DOMException && error.name === 'TimeoutError') {
+    return new ApiError('DEADLINE_EXCEEDED', 'The request deadline passed.');
+  }
   const fastifyError = error as Partial<FastifyError> & { validation?: unknown[] };
   if (fastifyError.validation !== undefined) return validationError(fastifyError);
   const known = fastifyError.code === undefined ? undefined : FASTIFY_CLIENT_ERRORS[fastifyError.code];
@@ -53,9 +57,8 @@ export function installErrorHandling(app: FastifyInstance): void {
     const apiError = toApiError(error);
     if (apiError.code === 'INTERNAL') request.log.error({ err: error }, 'Request failed');
     if (apiError.retryAfterS !== undefined) reply.header('retry-after', apiError.retryAfterS);
-    if (apiError.code === 'UNAUTHENTICATED' || apiError.code === 'INVALID_RESUME_TOKEN') {
-      reply.header('www-authenticate', 'Bearer realm="inference"');
-    }
+    const challenge = wwwAuthenticate(apiError);
+    if (challenge !== undefined) reply.header('www-authenticate', challenge);
     return reply.code(apiError.status).type('application/json').send(apiError.toBody(request.id));
   });
   app.setNotFoundHandler((request, reply) => {

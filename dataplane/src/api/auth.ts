@@ -1,0 +1,55 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { createAuthenticator, type Authenticator } from '../security/authn.ts';
+import { requireScope, type Scope } from '../security/authz.ts';
+import type { Principal } from '../security/principal.ts';
+import type { ConfigSnapshot } from '../config/snapshot.ts';
+import { ApiError } from '../errors/api-error.ts';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The scope a route requires; routes without one are public (health, metrics, docs). */
+    scope?: Scope;
+  }
+  interface FastifyRequest {
+    principal: Principal | undefined;
+  }
+}
+
+/** The authenticated caller of a route that declares a scope. */
+export function principalOf(request: FastifyRequest): Principal {
+  if (request.principal === undefined) throw new ApiError('UNAUTHENTICATED', 'Authorization header is missing.');
+  return request.principal;
+}
+
+/**
+ * Authenticates every route that declares `config.scope`, before the body is parsed. The
+ * authenticator (and its verification cache) is rebuilt when the config snapshot changes.
+ */
+export function installAuth(app: FastifyInstance, config: () => ConfigSnapshot | undefined): void {
+  let built: { checksum: string; authenticator: Authenticator } | undefined;
+  const authenticator = (snapshot: ConfigSnapshot): Authenticator => {
+    if (built?.checksum !== snapshot.checksum) {
+      built = {
+        checksum: snapshot.checksum,
+        authenticator: createAuthenticator({
+          jwks: snapshot.jwks as Parameters<typeof createAuthenticator>[0]['jwks'],
+          issuer: snapshot.gateway.auth.issuer,
+          audience: snapshot.gateway.auth.audience,
+          tenantClaim: snapshot.gateway.auth.tenantClaim,
+        }),
+      };
+    }
+    return built.authenticator;
+  };
+
+  app.decorateRequest('principal', undefined);
+  app.addHook('onRequest', async (request) => {
+    const scope = request.routeOptions.config.scope;
+    if (scope === undefined) return;
+    const snapshot = config();
+    if (snapshot === undefined) throw new ApiError('NOT_READY', 'No configuration is loaded yet.', { retryAfterS: 1 });
+    const principal = await authenticator(snapshot).authenticate(request.headers.authorization);
+    requireScope(principal, scope);
+    request.principal = principal;
+  });
+}

@@ -1,0 +1,85 @@
+import type { FastifyInstance } from 'fastify';
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeConfigDir, type ConfigDir } from '../../../tests/support/config-dir.ts';
+import { buildApp } from '../app.ts';
+
+let config: ConfigDir;
+let app: FastifyInstance;
+let client: OpenAI;
+
+beforeAll(async () => {
+  config = await makeConfigDir();
+  app = await buildApp({ configDirs: [config.dir], watch: false, defaultMetrics: false });
+  const base = await app.listen({ host: '127.0.0.1', port: 0 });
+  client = new OpenAI({ baseURL: `${base}/v1`, apiKey: await config.token(), maxRetries: 0 });
+});
+
+afterAll(async () => {
+  await app.close();
+  await config.cleanup();
+});
+
+describe('the official openai client against the OpenAI-compatible API', () => {
+  it('lists the model aliases', async () => {
+    const models = await client.models.list();
+    expect(models.data.map((model) => model.id)).toEqual(['chat', 'fallback']);
+  });
+
+  it('gets a chat completion with usage', async () => {
+    const completion = await client.chat.completions.create({
+      model: 'chat',
+      messages: [{ role: 'user', content: 'hello client' }],
+    });
+    expect(completion.choices[0]?.message.content).toBe('Echo: hello client');
+    expect(completion.choices[0]?.finish_reason).toBe('stop');
+    expect(completion.usage).toMatchObject({ prompt_tokens: 2, completion_tokens: 3, total_tokens: 5 });
+  });
+
+  it('accepts content as text parts and a developer message', async () => {
+    const completion = await client.chat.completions.create({
+      model: 'chat',
+      messages: [
+        { role: 'developer', content: 'be brief' },
+        { role: 'user', content: [{ type: 'text', text: 'parts work' }] },
+      ],
+    });
+    expect(completion.choices[0]?.message.content).toBe('Echo: parts work');
+  });
+
+  it('streams chunks that concatenate to the answer, with usage when asked', async () => {
+    const stream = await client.chat.completions.create({
+      model: 'chat',
+      messages: [{ role: 'user', content: 'stream this please' }],
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    let text = '';
+    let finish: string | null = null;
+    let usage: OpenAI.CompletionUsage | undefined | null;
+    for await (const chunk of stream) {
+      text += chunk.choices[0]?.delta.content ?? '';
+      finish = chunk.choices[0]?.finish_reason ?? finish;
+      usage = chunk.usage ?? usage;
+    }
+    expect(text).toBe('Echo: stream this please');
+    expect(finish).toBe('stop');
+    expect(usage?.completion_tokens).toBe(4);
+  });
+
+  it('surfaces an unknown model as a 404 error the client understands', async () => {
+    const failure = client.chat.completions.create({ model: 'nope', messages: [{ role: 'user', content: 'x' }] });
+    await expect(failure).rejects.toMatchObject({ status: 404 });
+    await expect(failure).rejects.toBeInstanceOf(OpenAI.NotFoundError);
+  });
+
+  it('refuses n > 1 instead of ignoring it', async () => {
+    const failure = client.chat.completions.create({ model: 'chat', n: 2, messages: [{ role: 'user', content: 'x' }] });
+    await expect(failure).rejects.toMatchObject({ status: 400 });
+  });
+
+  it('answers 401 to a wrong API key', async () => {
+    const stranger = new OpenAI({ baseURL: client.baseURL, apiKey: 'not-a-jwt', maxRetries: 0 });
+    await expect(stranger.models.list()).rejects.toBeInstanceOf(OpenAI.AuthenticationError);
+  });
+});

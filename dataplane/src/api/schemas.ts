@@ -1,0 +1,95 @@
+import { Type, type Static } from '@sinclair/typebox';
+
+const Role = Type.Union([Type.Literal('system'), Type.Literal('user'), Type.Literal('assistant'), Type.Literal('tool')]);
+
+export const Message = Type.Object(
+  {
+    role: Role,
+    content: Type.String({ maxLength: 1_000_000 }),
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+  },
+  { additionalProperties: false },
+);
+
+export const Parameters = Type.Object(
+  {
+    temperature: Type.Optional(Type.Number({ minimum: 0, maximum: 2 })),
+    top_p: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+    max_tokens: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
+    stop: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 256 }), { maxItems: 4 })),
+  },
+  { additionalProperties: false },
+);
+
+export const InferenceRequest = Type.Object(
+  {
+    model: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'A model alias.' })),
+    prompt: Type.Optional(
+      Type.Object(
+        {
+          id: Type.String({ minLength: 1, maxLength: 253 }),
+          version: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+          variables: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    messages: Type.Optional(Type.Array(Message, { maxItems: 1024 })),
+    parameters: Type.Optional(Parameters),
+  },
+  { additionalProperties: false },
+);
+export type InferenceRequest = Static<typeof InferenceRequest>;
+
+export const Usage = Type.Object({
+  input_tokens: Type.Integer(),
+  output_tokens: Type.Integer(),
+  cached_tokens: Type.Integer(),
+});
+
+export const FinishReason = Type.Union(
+  ['stop', 'length', 'content_filter', 'tool_calls', 'error'].map((reason) => Type.Literal(reason)),
+);
+
+export const InferenceResponse = Type.Object({
+  id: Type.String(),
+  model: Type.String(),
+  output: Type.Object({ role: Type.Literal('assistant'), content: Type.String() }),
+  finish_reason: FinishReason,
+  usage: Usage,
+});
+
+export const ResumeRequest = Type.Object(
+  { resume_token: Type.String({ minLength: 1, maxLength: 1024 }) },
+  { additionalProperties: false },
+);
+
+export const ErrorResponse = Type.Object({
+  error: Type.Object({
+    code: Type.String(),
+    message: Type.String(),
+    retryable: Type.Boolean(),
+    request_id: Type.Optional(Type.String()),
+    details: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+  }),
+});
+
+/** The error responses every authenticated JSON route declares. */
+export const errorResponses = {
+  400: ErrorResponse,
+  401: ErrorResponse,
+  403: ErrorResponse,
+  404: ErrorResponse,
+  413: ErrorResponse,
+  415: ErrorResponse,
+  422: ErrorResponse,
+  429: ErrorResponse,
+  500: ErrorResponse,
+  502: ErrorResponse,
+  503: ErrorResponse,
+  504: ErrorResponse,
+};
+
+export const RequestIdHeader = Type.Object({
+  'x-request-id': Type.String({ minLength: 1, maxLength: 128, pattern: '^[\\x21-\\x7e]+$' }),
+});

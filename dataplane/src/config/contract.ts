@@ -1,0 +1,51 @@
+import { Type } from '@sinclair/typebox';
+import { ProviderRouteSpec } from '../../../crds/provider-route.ts';
+import { TenantBudgetSpec } from '../../../crds/tenant-budget.ts';
+
+/**
+ * The config contract (DESIGN §4): the files the operator renders and the dataplane reads.
+ * Prompt manifests are `prompts/*.yaml`; credentials are `secrets/<secret>/<key>` files.
+ */
+export const CONTRACT_FILES = {
+  gateway: 'gateway.yaml',
+  routes: 'routes.yaml',
+  budgets: 'budgets.yaml',
+  jwks: 'keys/jwks.json',
+  resumeKeys: 'keys/resume.json',
+} as const;
+
+export const PROMPTS_PREFIX = 'prompts/';
+export const SECRETS_PREFIX = 'secrets/';
+
+export const RoutesFile = Type.Object(
+  { routes: Type.Array(ProviderRouteSpec, { default: [] }) },
+  { additionalProperties: false },
+);
+
+export const BudgetsFile = Type.Object(
+  { budgets: Type.Array(TenantBudgetSpec, { default: [] }) },
+  { additionalProperties: false },
+);
+
+export const Jwks = Type.Object(
+  { keys: Type.Array(Type.Object({ kty: Type.String() }, { additionalProperties: true }), { minItems: 1 }) },
+  { additionalProperties: false },
+);
+
+/** `keys/resume.json`: `active` signs new resume tokens; every key verifies during the overlap. */
+export const ResumeKeysFile = Type.Object(
+  {
+    active: Type.String({ minLength: 1 }),
+    keys: Type.Array(
+      Type.Object(
+        {
+          kid: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }),
+          secret: Type.String({ minLength: 43, description: 'base64url of at least 32 bytes' }),
+        },
+        { additionalProperties: false },
+      ),
+      { minItems: 1 },
+    ),
+  },
+  { additionalProperties: false },
+);

@@ -1,0 +1,147 @@
+import type { Static } from '@sinclair/typebox';
+import { parse as parseYaml } from 'yaml';
+import type { ProviderRouteSpec } from '../../../crds/provider-route.ts';
+import type { TenantBudgetSpec } from '../../../crds/tenant-budget.ts';
+import type { PromptManifestSpec } from '../../../crds/prompt-manifest.ts';
+import { ERROR_CODES, ERRORS, type ErrorCode } from '../errors/vocabulary.ts';
+import type { Keyring } from '../engine/stream/resume-token.ts';
+import type { RouteConfig, TargetConfig } from '../engine/routing/route.ts';
+import { parsePromptManifest } from '../prompts/manifest.ts';
+import {
+  BudgetsFile,
+  CONTRACT_FILES,
+  Jwks,
+  PROMPTS_PREFIX,
+  ResumeKeysFile,
+  RoutesFile,
+  SECRETS_PREFIX,
+} from './contract.ts';
+import { GatewaySettings } from './gateway-settings.ts';
+import type { ConfigFiles } from './read-tree.ts';
+import { ConfigError, parseWith } from './validate.ts';
+
+/** One immutable, validated view of the config contract; swapped whole, never edited. */
+export interface ConfigSnapshot {
+  readonly checksum: string;
+  readonly gateway: GatewaySettings;
+  readonly routes: ReadonlyMap<string, RouteConfig>;
+  /** Prompt id → its versions. */
+  readonly prompts: ReadonlyMap<string, PromptManifestSpec[]>;
+  readonly budgets: ReadonlyMap<string, TenantBudgetSpec>;
+  readonly jwks: Static<typeof Jwks>;
+  readonly resumeKeys: Keyring;
+}
+
+const DEFAULT_FALLBACK: ReadonlySet<ErrorCode> = new Set(ERROR_CODES.filter((code) => ERRORS[code].fallback));
+
+/** Builds a snapshot from the files, or throws ConfigError naming the file and field. */
+export function buildSnapshot(config: ConfigFiles, env: NodeJS.ProcessEnv = process.env): ConfigSnapshot {
+  const { files } = config;
+  const read = (path: string) => {
+    const text = files.get(path);
+    if (text === undefined) throw new ConfigError(`${path}: the file is missing.`);
+    return text;
+  };
+  const yaml = (path: string, fallback?: unknown): unknown => {
+    const text = files.get(path);
+    if (text === undefined && fallback !== undefined) return fallback;
+    try {
+      return parseYaml(read(path)) ?? {};
+    } catch (error) {
+      if (error instanceof ConfigError) throw error;
+      throw new ConfigError(`${path}: not valid YAML (${(error as Error).message.split('\n')[0]}).`);
+    }
+  };
+  const json = (path: string): unknown => {
+    try {
+      return JSON.parse(read(path));
+    } catch (error) {
+      if (error instanceof ConfigError) throw error;
+      throw new ConfigError(`${path}: not valid JSON.`);
+    }
+  };
+
+  const gateway = parseWith(GatewaySettings, yaml(CONTRACT_FILES.gateway), CONTRACT_FILES.gateway);
+  const routeSpecs = parseWith(RoutesFile, yaml(CONTRACT_FILES.routes, {}), CONTRACT_FILES.routes).routes;
+  const budgetSpecs = parseWith(BudgetsFile, yaml(CONTRACT_FILES.budgets, {}), CONTRACT_FILES.budgets).budgets;
+  const jwks = parseWith(Jwks, json(CONTRACT_FILES.jwks), CONTRACT_FILES.jwks);
+  const resume = parseWith(ResumeKeysFile, json(CONTRACT_FILES.resumeKeys), CONTRACT_FILES.resumeKeys);
+
+  const routes = new Map<string, RouteConfig>();
+  for (const spec of routeSpecs) {
+    if (routes.has(spec.alias)) throw new ConfigError(`${CONTRACT_FILES.routes}: alias ${spec.alias} appears twice.`);
+    routes.set(spec.alias, toRouteConfig(spec, files, env));
+  }
+  if (gateway.defaultModel !== undefined && !routes.has(gateway.defaultModel)) {
+    throw new ConfigError(`${CONTRACT_FILES.gateway}: defaultModel ${gateway.defaultModel} has no route.`);
+  }
+
+  const prompts = new Map<string, PromptManifestSpec[]>();
+  for (const [path, text] of files) {
+    if (!path.startsWith(PROMPTS_PREFIX) || !/\.ya?ml$/.test(path)) continue;
+    const spec = parsePromptManifest(text, path);
+    const versions = prompts.get(spec.id) ?? [];
+    if (versions.some((known) => known.version === spec.version)) {
+      throw new ConfigError(`${path}: prompt ${spec.id} version ${spec.version} is defined twice.`);
+    }
+    prompts.set(spec.id, [...versions, spec]);
+  }
+
+  const budgets = new Map(budgetSpecs.map((spec) => [spec.tenant, spec]));
+  const keys = new Map(resume.keys.map(({ kid, secret }) => [kid, Buffer.from(secret, 'base64url')]));
+  if (!keys.has(resume.active)) {
+    throw new ConfigError(`${CONTRACT_FILES.resumeKeys}: the active key ${resume.active} is not in keys.`);
+  }
+
+  return {
+    checksum: config.checksum,
+    gateway,
+    routes,
+    prompts,
+    budgets,
+    jwks,
+    resumeKeys: { active: resume.active, keys },
+  };
+}
+
+function toRouteConfig(spec: ProviderRouteSpec, files: ReadonlyMap<string, string>, env: NodeJS.ProcessEnv): RouteConfig {
+  const where = `${CONTRACT_FILES.routes}: route ${spec.alias}`;
+  const targets = spec.targets.map((target): TargetConfig => {
+    let model = target.model;
+    if (model === undefined && target.modelFrom?.env !== undefined) {
+      model = env[target.modelFrom.env];
+      if (model === undefined || model === '') {
+        throw new ConfigError(`${where}: target ${target.name} reads its model from env ${target.modelFrom.env}, which is unset.`);
+      }
+    }
+    if (model === undefined) {
+      throw new ConfigError(`${where}: target ${target.name} has no model (the operator resolves configMapKeyRef).`);
+    }
+    const ref = target.credentials?.secretKeyRef;
+    const apiKey = ref === undefined ? undefined : files.get(`${SECRETS_PREFIX}${ref.name}/${ref.key}`)?.trim();
+    return {
+      name: target.name,
+      provider: target.provider,
+      model,
+      timeoutMs: target.timeoutMs ?? 30_000,
+      weight: target.weight ?? 1,
+      ...(target.baseURL === undefined ? {} : { baseURL: target.baseURL }),
+      ...(apiKey === undefined ? {} : { apiKey }),
+    };
+  });
+  return {
+    alias: spec.alias,
+    targets,
+    fallbackOn: spec.fallbackOn === undefined ? DEFAULT_FALLBACK : new Set(spec.fallbackOn),
+    retry: {
+      maxAttempts: spec.retry?.maxAttempts ?? 2,
+      baseDelayMs: spec.retry?.baseDelayMs ?? 200,
+      maxDelayMs: spec.retry?.maxDelayMs ?? 5000,
+    },
+    circuitBreaker: {
+      failureThreshold: spec.circuitBreaker?.failureThreshold ?? 5,
+      openMs: spec.circuitBreaker?.openMs ?? 30_000,
+    },
+    midStreamFailure: spec.midStreamFailure ?? 'Error',
+  };
+}

@@ -1,0 +1,20 @@
+import { render } from '../prompts/render.ts';
+import type { PromptResolver } from '../prompts/resolver.ts';
+import type { PromptSource } from './inference-engine.ts';
+
+/** Resolves and renders a prompt; the manifest's defaults travel with the messages. */
+export function createPromptSource(resolver: PromptResolver): PromptSource {
+  return {
+    render(id, version, variables) {
+      const compiled = resolver.resolve(id, version);
+      const { model, temperature, topP, maxTokens } = compiled.parameters;
+      return {
+        messages: render(compiled, variables),
+        ...(model === undefined ? {} : { model }),
+        ...(temperature === undefined ? {} : { temperature }),
+        ...(topP === undefined ? {} : { topP }),
+        ...(maxTokens === undefined ? {} : { maxTokens }),
+      };
+    },
+  };
+}

@@ -1,0 +1,37 @@
+import type { ErrorCode } from '../../errors/vocabulary.ts';
+import type { CircuitBreakerOptions } from './circuit-breaker.ts';
+
+export type ProviderKind = 'openai' | 'anthropic' | 'groq' | 'local' | 'openai-compatible' | 'mock';
+
+/** One target of a fallback chain, with references already resolved by the config loader. */
+export interface TargetConfig {
+  name: string;
+  provider: ProviderKind;
+  /** The provider's own model id. */
+  model: string;
+  baseURL?: string;
+  /** The credential read from the config contract's secrets; never logged. */
+  apiKey?: string;
+  /** Time allowed to the first chunk, and between chunks. */
+  timeoutMs: number;
+  weight: number;
+}
+
+export interface RetryPolicy {
+  /** Attempts per target, the first included. @default 2 */
+  maxAttempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+}
+
+/** A public model alias and how it is served: the runtime form of a ProviderRoute. */
+export interface RouteConfig {
+  alias: string;
+  targets: TargetConfig[];
+  /** Error codes after which the next target is tried. */
+  fallbackOn: ReadonlySet<ErrorCode>;
+  retry: RetryPolicy;
+  circuitBreaker: CircuitBreakerOptions;
+  /** What a failure after the first streamed chunk does: an `error` event, or continue on the next target. */
+  midStreamFailure: 'Error' | 'Continue';
+}

@@ -1,0 +1,78 @@
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { RedisStreamStore } from './redis-store.ts';
+import type { StreamEvent } from './store.ts';
+
+let redis: Redis;
+
+beforeAll(() => {
+  redis = new Redis(inject('redisUrl'));
+});
+
+afterAll(async () => {
+  await redis.quit();
+});
+
+const done = { type: 'done' as const, done: { type: 'done' as const, finishReason: 'stop' as const, usage: { inputTokens: 1, outputTokens: 2, cachedTokens: 0 } } };
+
+async function collect(events: AsyncIterable<StreamEvent>): Promise<StreamEvent[]> {
+  const all: StreamEvent[] = [];
+  for await (const event of events) all.push(event);
+  return all;
+}
+
+describe('the Redis resume buffer', () => {
+  it('keeps events in a Redis stream with id 0-<offset> and a time to live', async () => {
+    const store = new RedisStreamStore(redis, { ttlMs: 60_000 });
+    await store.create('r1', { tenant: 'acme', model: 'chat' });
+    expect(await store.append('r1', { type: 'data', text: 'héllo' })).toBe(1);
+    expect(await store.append('r1', done)).toBe(2);
+    const entries = await redis.xrange('stream:{r1}:events', '-', '+');
+    expect(entries.map(([id]) => id)).toEqual(['0-1', '0-2']);
+    expect(await redis.pttl('stream:{r1}:events')).toBeGreaterThan(59_000);
+    await store.close();
+  });
+
+  it('lets another replica replay after an offset and follow the live tail', async () => {
+    const producer = new RedisStreamStore(redis, { blockMs: 100 });
+    const otherReplica = new RedisStreamStore(redis, { blockMs: 100 });
+    await producer.create('r2', { tenant: 'acme', model: 'chat' });
+    for (const text of ['a', 'b', 'c']) await producer.append('r2', { type: 'data', text });
+    expect(await otherReplica.meta('r2')).toEqual({ tenant: 'acme', model: 'chat' });
+    const reading = collect(otherReplica.tail('r2', 1, new AbortController().signal));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await producer.append('r2', { type: 'data', text: 'd' });
+    await producer.append('r2', done);
+    const events = await reading;
+    expect(events.map((event) => [event.offset, event.type])).toEqual([
+      [2, 'data'],
+      [3, 'data'],
+      [4, 'data'],
+      [5, 'done'],
+    ]);
+    expect(events[0]).toEqual({ type: 'data', text: 'b', offset: 2 });
+    await producer.close();
+    await otherReplica.close();
+  });
+
+  it('ends a remote tail when the stream has expired', async () => {
+    const store = new RedisStreamStore(redis, { blockMs: 50 });
+    expect(await store.meta('missing')).toBeUndefined();
+    expect(await collect(store.tail('missing', 0, new AbortController().signal))).toEqual([]);
+    await store.close();
+  });
+
+  it('stops a remote tail when its reader leaves', async () => {
+    const producer = new RedisStreamStore(redis);
+    const reader = new RedisStreamStore(redis, { blockMs: 5_000 });
+    await producer.create('r3', { tenant: 'acme', model: 'chat' });
+    await producer.append('r3', { type: 'data', text: 'a' });
+    const controller = new AbortController();
+    const reading = collect(reader.tail('r3', 0, controller.signal));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    controller.abort();
+    expect((await reading).map((event) => event.offset)).toEqual([1]);
+    await producer.close();
+    await reader.close();
+  });
+});

@@ -1,0 +1,75 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ApiError } from '../../errors/api-error.ts';
+import { ERROR_CODES, type ErrorCode } from '../../errors/vocabulary.ts';
+import type { Chunk } from '../../engine/types.ts';
+import type { Provider, ProviderRequest } from '../provider.ts';
+
+/**
+ * The built-in deterministic provider. Its model id is a behaviour with options:
+ * - `echo` answers "Echo: <last user message>", one word per chunk;
+ * - `fixed?text=...` answers the given text;
+ * - `fail?code=UPSTREAM_UNAVAILABLE` fails before the first chunk;
+ * - `echo?failAfter=3` fails after three chunks; `stall` never answers.
+ * Options for every behaviour: `firstMs` (wait before the first chunk), `gapMs` (between
+ * chunks), `chunks` (repeat the answer's words up to this many chunks).
+ */
+export function createMockProvider(): Provider {
+  return {
+    name: 'mock',
+    async *stream(request: ProviderRequest, signal: AbortSignal): AsyncIterable<Chunk> {
+      const { behaviour, options } = parseMockModel(request.model);
+      const firstMs = numberOption(options, 'firstMs');
+      if (firstMs > 0) await sleep(firstMs, undefined, { signal });
+      if (behaviour === 'stall') {
+        await sleep(2 ** 31 - 1, undefined, { signal });
+      }
+      if (behaviour === 'fail') throw upstreamError(options.get('code') ?? 'UPSTREAM_UNAVAILABLE');
+      const words = answerWords(behaviour, options, request);
+      const limit = Math.min(words.length, request.maxTokens ?? Number.POSITIVE_INFINITY);
+      const failAfter = options.has('failAfter') ? numberOption(options, 'failAfter') : -1;
+      const gapMs = numberOption(options, 'gapMs');
+      for (let index = 0; index < limit; index++) {
+        if (index === failAfter) throw upstreamError('UPSTREAM_UNAVAILABLE');
+        if (index > 0 && gapMs > 0) await sleep(gapMs, undefined, { signal });
+        signal.throwIfAborted();
+        yield { type: 'text', text: index === 0 ? words[index]! : ` ${words[index]!}` };
+      }
+      yield {
+        type: 'done',
+        finishReason: limit < words.length ? 'length' : 'stop',
+        usage: { inputTokens: countInputTokens(request), outputTokens: limit, cachedTokens: 0 },
+      };
+    },
+  };
+}
+
+export function parseMockModel(model: string): { behaviour: string; options: URLSearchParams } {
+  const [behaviour = '', query = ''] = model.split('?', 2);
+  return { behaviour, options: new URLSearchParams(query) };
+}
+
+function answerWords(behaviour: string, options: URLSearchParams, request: ProviderRequest): string[] {
+  const lastUser = request.messages.findLast((message) => message.role === 'user')?.content ?? '';
+  const text = behaviour === 'fixed' ? (options.get('text') ?? '') : `Echo: ${lastUser}`;
+  const words = text.split(/\s+/).filter((word) => word.length > 0);
+  const chunks = options.has('chunks') ? numberOption(options, 'chunks') : words.length;
+  if (words.length === 0) return [];
+  return Array.from({ length: chunks }, (_, index) => words[index % words.length]!);
+}
+
+function countInputTokens(request: ProviderRequest): number {
+  return request.messages.reduce((sum, message) => sum + message.content.split(/\s+/).length, 0);
+}
+
+function numberOption(options: URLSearchParams, name: string): number {
+  const value = Number(options.get(name) ?? 0);
+  return Number.isFinite(value) && value >= 0 ? value : 0;
+}
+
+function upstreamError(code: string): ApiError {
+  const known = (ERROR_CODES as readonly string[]).includes(code);
+  const errorCode = (known ? code : 'UPSTREAM_UNAVAILABLE') as ErrorCode;
+  return new ApiError(errorCode, `The mock provider failed with ${errorCode} as configured.`, {
+    ...(errorCode === 'UPSTREAM_RATE_LIMITED' ? { retryAfterS: 1 } : {}),
+  });
+}

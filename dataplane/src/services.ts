@@ -1,0 +1,116 @@
+import type { Redis } from 'ioredis';
+import { ConfigStore } from './config/config-store.ts';
+import type { ConfigSnapshot } from './config/snapshot.ts';
+import { InferenceEngine } from './engine/inference-engine.ts';
+import { createPromptSource } from './engine/prompt-source.ts';
+import { Router } from './engine/routing/router.ts';
+import { Semaphore } from './engine/routing/semaphore.ts';
+import { createSafety } from './engine/safety.ts';
+import { MemoryStreamStore } from './engine/stream/memory-store.ts';
+import { RedisStreamStore } from './engine/stream/redis-store.ts';
+import { createResumeTokens, type ResumeTokens } from './engine/stream/resume-token.ts';
+import { StreamSessions } from './engine/stream/sessions.ts';
+import type { StreamStore } from './engine/stream/store.ts';
+import { ApiError } from './errors/api-error.ts';
+import { createPromptResolver, type PromptResolver } from './prompts/resolver.ts';
+import { providerFor } from './providers/registry.ts';
+import { createMetrics, type Metrics } from './telemetry/metrics.ts';
+
+export interface ServicesOptions {
+  /** Config contract directories, later ones overriding earlier ones file by file. */
+  configDirs: readonly string[];
+  /** Shared state across replicas; in-memory stores when absent (single process). */
+  redis?: Redis;
+  env?: NodeJS.ProcessEnv;
+  /** Watch the directories for changes. @default true */
+  watch?: boolean;
+  /** Collect Node's default process metrics. @default true */
+  defaultMetrics?: boolean;
+}
+
+/** Everything a request needs, built once per app; surfaces get it as `app.services`. */
+export interface Services {
+  config: ConfigStore;
+  /** The served snapshot; NOT_READY before the first good load. */
+  snapshot(): ConfigSnapshot;
+  metrics: Metrics;
+  router: Router;
+  prompts: PromptResolver;
+  engine: InferenceEngine;
+  streams: StreamStore;
+  sessions: StreamSessions;
+  resumeTokens: ResumeTokens;
+  redis: Redis | undefined;
+  /** Aborted when the app starts draining; open streams then tell clients to resume elsewhere. */
+  draining: AbortSignal;
+  close(): Promise<void>;
+}
+
+export async function createServices(options: ServicesOptions): Promise<Services> {
+  const metrics = createMetrics({ defaultMetrics: options.defaultMetrics ?? true });
+  const config = new ConfigStore(options.configDirs, options.env);
+  await config.reload();
+  const snapshot = (): ConfigSnapshot => {
+    const current = config.current;
+    if (current === undefined) throw new ApiError('NOT_READY', 'No configuration is loaded yet.', { retryAfterS: 1 });
+    return current;
+  };
+
+  const prompts = createPromptResolver({ manifests: () => config.current?.prompts ?? new Map() });
+  const observe = (current: ConfigSnapshot) => {
+    metrics.configInfo.reset();
+    metrics.configInfo.set({ checksum: current.checksum }, 1);
+    metrics.promptsLoaded.set([...current.prompts.values()].reduce((sum, versions) => sum + versions.length, 0));
+  };
+  if (config.current !== undefined) observe(config.current);
+  config.on('swapped', (current) => {
+    metrics.configReloads.inc({ result: 'swapped' });
+    prompts.invalidate();
+    observe(current);
+  });
+  config.on('refused', () => metrics.configReloads.inc({ result: 'refused' }));
+  if (options.watch ?? true) config.watch();
+
+  const limits = config.current?.gateway.limits;
+  const semaphore = new Semaphore({ limit: limits?.maxConcurrent ?? 512, queueTimeoutMs: limits?.queueTimeoutMs ?? 1000 });
+  const router = new Router({ provider: providerFor });
+  const engine = new InferenceEngine({
+    config: snapshot,
+    router,
+    semaphore,
+    prompts: createPromptSource(prompts),
+    safety: createSafety(() => snapshot().gateway.safety),
+  });
+
+  const resumeTtlMs = () => (config.current?.gateway.streams.resumeTtlS ?? 300) * 1000;
+  const streams: StreamStore =
+    options.redis === undefined
+      ? new MemoryStreamStore({ ttlMs: resumeTtlMs() })
+      : new RedisStreamStore(options.redis, { ttlMs: resumeTtlMs() });
+  const sessions = new StreamSessions(streams, { resumeWindowMs: resumeTtlMs });
+  const resumeTokens = createResumeTokens({
+    keyring: () => snapshot().resumeKeys,
+    ttlS: resumeTtlMs() / 1000,
+  });
+  const draining = new AbortController();
+
+  return {
+    config,
+    snapshot,
+    metrics,
+    router,
+    prompts,
+    engine,
+    streams,
+    sessions,
+    resumeTokens,
+    redis: options.redis,
+    draining: draining.signal,
+    async close() {
+      draining.abort();
+      config.close();
+      await sessions.drain(10_000);
+      await streams.close();
+    },
+  };
+}
