@@ -75,7 +75,10 @@ function lower(input: JsonSchema, path: string): JsonSchema {
 
 function lowerObject(node: JsonSchema, path: string): void {
   const properties = node['properties'];
-  if (isSchema(properties)) {
+  // An object with no declared fields (an open one) needs no empty `properties: {}`.
+  if (isSchema(properties) && Object.keys(properties).length === 0) {
+    delete node['properties'];
+  } else if (isSchema(properties)) {
     node['properties'] = Object.fromEntries(
       Object.entries(properties).map(([name, child]) => [
         name,
