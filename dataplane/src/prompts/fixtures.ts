@@ -1,0 +1,34 @@
+/** Test data shared by this folder's tests. */
+import { stringify } from 'yaml';
+import { promptChecksum, type ChecksumInput } from '../../../crds/checksum.ts';
+import type { PromptManifestSpec } from '../../../crds/prompt-manifest.ts';
+
+/** A valid spec, `greet@1.0.0` unless overridden, with its correct checksum. */
+export function makeSpec(overrides: Partial<ChecksumInput> = {}): PromptManifestSpec {
+  const spec: ChecksumInput = {
+    id: 'greet',
+    version: '1.0.0',
+    slices: [
+      { name: 'system', role: 'system', text: 'You greet people warmly.' },
+      { name: 'user', role: 'user', text: 'Greet {{name}}.' },
+    ],
+    variables: {
+      type: 'object',
+      required: ['name'],
+      properties: { name: { type: 'string', minLength: 1 } },
+    },
+    ...overrides,
+  };
+  delete (spec as { checksum?: string }).checksum;
+  return { ...spec, checksum: promptChecksum(spec) };
+}
+
+/** A PromptManifest file holding `spec`, as YAML. */
+export function manifestYaml(spec: unknown, name = 'greet-v1'): string {
+  return stringify({
+    apiVersion: 'inference.enis.io/v1alpha1',
+    kind: 'PromptManifest',
+    metadata: { name },
+    spec,
+  });
+}
