@@ -3,9 +3,11 @@ import { stringify } from 'yaml';
 import { promptChecksum, type ChecksumInput } from '../../../crds/checksum.ts';
 import type { PromptManifestSpec } from '../../../crds/prompt-manifest.ts';
 
-/** A valid spec, `greet@1.0.0` unless overridden, with its correct checksum. */
-export function makeSpec(overrides: Partial<ChecksumInput> = {}): PromptManifestSpec {
-  const spec: ChecksumInput = {
+/** A valid spec, `greet@1.0.0` unless overridden, with its correct checksum; `undefined` drops a field. */
+export function makeSpec(
+  overrides: { [K in keyof ChecksumInput]?: ChecksumInput[K] | undefined } = {},
+): PromptManifestSpec {
+  const spec = {
     id: 'greet',
     version: '1.0.0',
     slices: [
@@ -19,8 +21,10 @@ export function makeSpec(overrides: Partial<ChecksumInput> = {}): PromptManifest
     },
     ...overrides,
   };
-  delete (spec as { checksum?: string }).checksum;
-  return { ...spec, checksum: promptChecksum(spec) };
+  const defined = Object.fromEntries(
+    Object.entries(spec).filter(([key, value]) => key !== 'checksum' && value !== undefined),
+  ) as ChecksumInput;
+  return { ...defined, checksum: promptChecksum(defined) };
 }
 
 /** A PromptManifest file holding `spec`, as YAML. */
