@@ -23,11 +23,12 @@ export interface CompatibilityReport {
 }
 
 /**
- * Compares a manifest with an earlier one of the same prompt (the same file at a git base):
- * breaking changes are a changed id, a removed slice (by name), a removed variable, a newly
- * required variable (by the schema, or by a template that now uses a variable which the old
- * version neither used nor required and which has no default), and a variable constrained
- * further (`findSchemaNarrowings`). Pure; the caller reads the files.
+ * Compares a manifest with an earlier one of the same prompt (the same file at a git base).
+ * Breaking changes: a changed id; a removed slice (by name); a removed variable (declared
+ * before, now neither declared nor used by a template); a newly required variable (by the
+ * schema, or by a template that now uses a variable which the old version neither used nor
+ * required and which has no default); a variable constrained further (`findSchemaNarrowings`).
+ * Pure; the caller reads the files.
  */
 export function checkCompatibility(
   base: PromptManifestSpec,
@@ -38,6 +39,7 @@ export function checkCompatibility(
   return { changes, majorBump, ok: changes.length === 0 || majorBump };
 }
 
+/** The breaking changes alone, whatever the versions say (see `checkCompatibility`). */
 export function findBreakingChanges(
   base: PromptManifestSpec,
   head: PromptManifestSpec,
@@ -60,7 +62,14 @@ export function findBreakingChanges(
       });
     }
   }
-  changes.push(...findSchemaNarrowings(base.variables, head.variables));
+  const headUses = [...templatePaths(head).values()].map((path) => formatPath('variables', path));
+  for (const narrowing of findSchemaNarrowings(base.variables, head.variables)) {
+    // A variable the schema no longer declares but a template still uses is not gone.
+    const stillUsed = headUses.some(
+      (used) => used === narrowing.path || used.startsWith(`${narrowing.path}.`),
+    );
+    if (narrowing.kind !== 'variable-removed' || !stillUsed) changes.push(narrowing);
+  }
   const reported = new Set(changes.map((change) => change.path));
   const used = templatePaths(base);
   for (const [dotted, path] of templatePaths(head)) {

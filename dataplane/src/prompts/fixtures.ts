@@ -3,10 +3,11 @@ import { stringify } from 'yaml';
 import { promptChecksum, type ChecksumInput } from '../../../crds/checksum.ts';
 import type { PromptManifestSpec } from '../../../crds/prompt-manifest.ts';
 
+/** Fields to change in a test spec; `undefined` drops the field. */
+export type SpecOverrides = { [K in keyof ChecksumInput]?: ChecksumInput[K] | undefined };
+
 /** A valid spec, `greet@1.0.0` unless overridden, with its correct checksum; `undefined` drops a field. */
-export function makeSpec(
-  overrides: { [K in keyof ChecksumInput]?: ChecksumInput[K] | undefined } = {},
-): PromptManifestSpec {
+export function makeSpec(overrides: SpecOverrides = {}): PromptManifestSpec {
   const spec = {
     id: 'greet',
     version: '1.0.0',
