@@ -41,8 +41,8 @@ export interface CelRule {
   readonly message: string;
   /** The field the error names, relative to the schema that carries the rule. */
   readonly fieldPath?: string;
-  readonly reason?:
-    'FieldValueInvalid' | 'FieldValueRequired' | 'FieldValueForbidden' | 'FieldValueDuplicate';
+  /** FieldValueDuplicate is left out: the API server then answers "Duplicate value" alone. */
+  readonly reason?: 'FieldValueInvalid' | 'FieldValueRequired' | 'FieldValueForbidden';
 }
 
 /** Schema options carrying CEL rules; TypeBox passes unknown options through untouched. */

@@ -69,6 +69,10 @@ describe.each(kinds.map((kind) => [kind.kind, kind] as const))('the %s CRD', (_,
     expect(columns.length).toBeGreaterThan(3);
   });
 
+  it('prints no wildcard column, of which kubectl would show only the first match', () => {
+    expect(version.additionalPrinterColumns.filter((c) => c.jsonPath.includes('[*]'))).toEqual([]);
+  });
+
   it('is structural: every node has a type, or is int-or-string, or keeps unknown fields', () => {
     const untyped = all.filter(
       ([, node]) =>

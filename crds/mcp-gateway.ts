@@ -79,7 +79,6 @@ export const MCPGatewaySpec = Struct(
         ...cel({
           rule: 'self.all(s, self.exists_one(t, t.name == s.name))',
           message: 'Server names must be unique within a gateway.',
-          reason: 'FieldValueDuplicate',
         }),
       }),
     ),
@@ -144,13 +143,6 @@ export const mcpGatewayKind: KindDescriptor<typeof MCPGatewaySpec, typeof MCPGat
       type: 'string',
       jsonPath: '.spec.fallback.route',
       description: 'Fallback route alias.',
-    },
-    {
-      name: 'Servers',
-      type: 'string',
-      jsonPath: '.spec.servers[*].name',
-      description: 'Upstream MCP servers.',
-      priority: 1,
     },
   ],
   spec: MCPGatewaySpec,

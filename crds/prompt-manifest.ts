@@ -64,7 +64,6 @@ export const PromptManifestSpec = Type.Object(
       ...cel({
         rule: 'self.all(s, self.exists_one(t, t.name == s.name))',
         message: 'Slice names must be unique within a manifest.',
-        reason: 'FieldValueDuplicate',
       }),
     }),
     variables: Type.Optional(

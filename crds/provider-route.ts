@@ -147,7 +147,6 @@ export const ProviderRouteSpec = Struct(
       ...cel({
         rule: 'self.all(t, self.exists_one(u, u.name == t.name))',
         message: 'Target names must be unique within a route.',
-        reason: 'FieldValueDuplicate',
       }),
     }),
     fallbackOn: Type.Optional(
