@@ -26,6 +26,11 @@ deps: node_modules/.package-lock.json ## Install npm dependencies from the lockf
 redis: ## Install Debian's redis-server when it is missing
 	@command -v redis-server >/dev/null || { apt-get update -qq && apt-get install -y -qq redis-server; }
 
+SCHEMATHESIS_VERSION := 4.32.5
+.tmp/venv/bin/schemathesis:
+	python3 -m venv .tmp/venv
+	.tmp/venv/bin/pip install --quiet --disable-pip-version-check schemathesis==$(SCHEMATHESIS_VERSION)
+
 $(TOOLS)/actionlint:
 	GOBIN=$(TOOLS) go install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
 
@@ -60,5 +65,5 @@ unit: deps ## Run the tests without coverage (fast loop)
 	vitest run
 
 .PHONY: test
-test: deps redis cluster-build lint typecheck gen-check ## Lint, typecheck, drift checks, every test with coverage (>= 80 % lines)
+test: deps redis cluster-build .tmp/venv/bin/schemathesis lint typecheck gen-check ## Lint, typecheck, drift checks, every test with coverage (>= 80 % lines)
 	vitest run --coverage

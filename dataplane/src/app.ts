@@ -35,6 +35,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
   });
   app.decorate('services', services);
+  // JSON only: a text/plain body is a 415, not a string that fails the schema.
+  app.removeContentTypeParser(['text/plain']);
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });

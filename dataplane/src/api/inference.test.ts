@@ -57,11 +57,16 @@ describe('POST /api/v1/inference', () => {
   });
 
   it('renders a prompt manifest with its variables', async () => {
-    const list = [...app.services.snapshot().prompts.values()].flat();
-    const manifest = list.find((spec) => spec.id === 'summarize');
-    expect(manifest).toBeDefined();
-    const response = await infer({ model: 'chat', prompt: { id: 'summarize', variables: { text: 'Long text here', max_words: 20 } } });
+    const response = await infer({ model: 'chat', prompt: { id: 'summarize', variables: { text: 'Long text here', maxWords: 20 } } });
     expect(response.statusCode).toBe(200);
+    // The mock echoes the last user message: the manifest's `text` slice, rendered.
+    expect(response.json()).toMatchObject({ output: { content: 'Echo: Long text here' } });
+  });
+
+  it('answers 400 naming the variable a prompt is missing', async () => {
+    const response = await infer({ model: 'chat', prompt: { id: 'summarize', variables: {} } });
+    expect(response.statusCode).toBe(400);
+    expect(response.json().error.message).toMatch(/variables\.text/);
   });
 
   it('answers 404 PROMPT_NOT_FOUND for an unknown prompt', async () => {

@@ -5,7 +5,7 @@ import type { Prepared } from '../engine/inference-engine.ts';
 import { collect } from '../engine/inference-engine.ts';
 import { ApiError } from '../errors/api-error.ts';
 import { principalOf } from './auth.ts';
-import { errorResponses, InferenceRequest, InferenceResponse, RequestIdHeader, ResumeRequest } from './schemas.ts';
+import { errorResponses, EventStream, InferenceRequest, InferenceResponse, RequestIdHeader, ResumeRequest } from './schemas.ts';
 import { replyWithStream } from './stream-reply.ts';
 import { Type } from '@sinclair/typebox';
 
@@ -52,8 +52,7 @@ export const inferencePlugin: FastifyPluginAsync<{ services: Services }> = async
         tags: ['inference'],
         headers: RequestIdHeader,
         body: InferenceRequest,
-        produces: ['text/event-stream'],
-        response: { 200: Type.String({ description: 'text/event-stream' }), ...errorResponses },
+        response: { 200: EventStream, ...errorResponses },
       },
     },
     async (request, reply) => {
@@ -81,8 +80,7 @@ export const inferencePlugin: FastifyPluginAsync<{ services: Services }> = async
           Type.Object({ 'last-event-id': Type.Optional(Type.String({ pattern: '^[0-9]{1,15}$' })) }),
         ]),
         body: ResumeRequest,
-        produces: ['text/event-stream'],
-        response: { 200: Type.String({ description: 'text/event-stream' }), ...errorResponses },
+        response: { 200: EventStream, ...errorResponses },
       },
     },
     async (request, reply) => {

@@ -93,3 +93,9 @@ export const errorResponses = {
 export const RequestIdHeader = Type.Object({
   'x-request-id': Type.String({ minLength: 1, maxLength: 128, pattern: '^[\\x21-\\x7e]+$' }),
 });
+
+/** A 200 that is an SSE stream; events are described in docs/streaming.md. */
+export const EventStream = {
+  description: 'Server-Sent Events: resume, data, heartbeat, done, error.',
+  content: { 'text/event-stream': { schema: Type.String() } },
+};

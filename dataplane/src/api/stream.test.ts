@@ -74,7 +74,7 @@ describe('POST /api/v1/inference:stream', () => {
   it('ends with an error event carrying the retryable flag when the provider fails mid-stream', async () => {
     const response = await post('/api/v1/inference:stream', { model: 'midway', messages: [{ role: 'user', content: 'one two three' }] });
     const all = await events(response);
-    expect(texts(all)).toEqual(['Echo:', ' one']);
+    expect(texts(all).join('')).toBe('Echo: one');
     const last = all.at(-1)!;
     expect(last.event).toBe('error');
     expect(JSON.parse(last.data)).toMatchObject({ code: 'UPSTREAM_UNAVAILABLE', retryable: true, details: { partial: true } });
@@ -103,12 +103,14 @@ describe('resuming a stream', () => {
 
   it('replays exactly the chunks after Last-Event-ID, then the live tail', async () => {
     const { seen, token: resumeToken } = await startAndLeave(2);
-    expect(texts(seen)).toEqual(['a', ' b']);
+    expect(seen.filter((event) => event.event === 'data').map((event) => event.id)).toEqual(['1', '2']);
     const resumed = await post('/api/v1/inference:resume', { resume_token: resumeToken }, { 'last-event-id': '2' });
     expect(resumed.status).toBe(200);
     const rest = await events(resumed);
-    expect(texts(rest)).toEqual([' c', ' d', ' e', ' f']);
-    expect(rest.filter((event) => event.event === 'data').map((event) => event.id)).toEqual(['3', '4', '5', '6']);
+    const ids = rest.filter((event) => event.event === 'data').map((event) => Number(event.id));
+    expect(ids[0]).toBe(3);
+    expect(ids).toEqual(ids.map((_, index) => 3 + index));
+    expect(texts(seen).join('') + texts(rest).join('')).toBe('a b c d e f');
     expect(rest.at(-1)?.event).toBe('done');
   });
 

@@ -57,6 +57,7 @@ describe('the config store', () => {
 
   it('resolves credentials from the secrets folder and models from the environment', async () => {
     config = await makeConfigDir({
+      gateway: { defaultModel: 'gpt' },
       routes: {
         routes: [
           {
@@ -102,7 +103,8 @@ describe('the config store', () => {
     // Lay the routes file out as kubelet does: routes.yaml → ..data/routes.yaml → ..v1/routes.yaml.
     const write = async (version: string, alias: string) => {
       await mkdir(join(config.dir, version));
-      await writeFile(join(config.dir, version, 'routes.yaml'), `routes:\n  - alias: ${alias}\n    targets: [{name: a, provider: mock, model: echo}]\n`);
+      const routes = ['chat', alias].map((name) => `  - alias: ${name}\n    targets: [{name: a, provider: mock, model: echo}]\n`);
+      await writeFile(join(config.dir, version, 'routes.yaml'), `routes:\n${[...new Set(routes)].join('')}`);
       await symlink(version, join(config.dir, '..data_tmp'));
       await rename(join(config.dir, '..data_tmp'), join(config.dir, '..data'));
     };
@@ -113,8 +115,8 @@ describe('the config store', () => {
     await store.reload();
     expect([...store.current!.routes.keys()]).toEqual(['chat']);
     store.watch({ debounceMs: 10, pollMs: 200 });
-    await write('..v2', 'renamed');
-    await until(() => store?.current?.routes.has('renamed') === true);
+    await write('..v2', 'added');
+    await until(() => store?.current?.routes.has('added') === true);
     expect(store.status.reloads.ok).toBe(2);
   });
 });

@@ -111,6 +111,11 @@ export class InferenceEngine {
           yield chunk;
         }
       }
+    } catch (error) {
+      // What the filter held back was produced and is owed to the client, redacted.
+      const rest = filter.flush();
+      if (rest !== '') yield { type: 'text', text: rest };
+      throw error;
     } finally {
       release();
     }

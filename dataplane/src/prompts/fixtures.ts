@@ -6,7 +6,7 @@ import type { PromptManifestSpec } from '../../../crds/prompt-manifest.ts';
 /** Fields to change in a test spec; `undefined` drops the field. */
 export type SpecOverrides = { [K in keyof ChecksumInput]?: ChecksumInput[K] | undefined };
 
-/** A valid spec, `greet@1.0.0` unless overridden, with its correct checksum; `undefined` drops a field. */
+/** A valid spec, `greet@1.0.0` unless overridden, with its correct checksum. */
 export function makeSpec(overrides: SpecOverrides = {}): PromptManifestSpec {
   const spec = {
     id: 'greet',

@@ -1,4 +1,4 @@
-/** scripts/prompts.ts, run as `make prompts-validate` runs it: a real process in a real git repository. */
+/** scripts/prompts.ts run as `make prompts-validate` runs it: a real process in a real git repo. */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -108,7 +108,7 @@ describe('node scripts/prompts.ts breaking', () => {
     expect(result.stdout).toContain('new new.yaml (absent at HEAD)');
   });
 
-  it('fails a breaking change without a major version bump, naming the change and the next major', () => {
+  it('fails a breaking change without a major bump, naming the change and the next major', () => {
     const variables = { ...greet.variables, required: ['name', 'title'] };
     write('greet.yaml', manifestYaml(makeSpec({ version: '1.1.0', variables })));
     const result = run('breaking', '--base', 'HEAD', 'greet.yaml');

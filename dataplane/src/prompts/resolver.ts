@@ -15,7 +15,10 @@ export interface PromptResolverOptions {
    * does, but without preloading.
    */
   manifests: () => PromptCatalog;
-  /** How long a compiled prompt is served before it is resolved again. @default 15 minutes */
+  /**
+   * How long a compiled prompt is served before it is resolved again. A new snapshot empties
+   * the cache at once; the TTL bounds staleness when nobody calls `invalidate`. @default 15 minutes
+   */
   ttlMs?: number;
   /** Compiled prompts kept; the least recently used one makes room. @default 1000 */
   maxEntries?: number;

@@ -31,6 +31,12 @@ describe('selectVersion', () => {
     expect(selectVersion<{ version: string }>([], undefined)).toBeUndefined();
   });
 
+  it('refuses a request longer than 256 characters as BAD_REQUEST', () => {
+    expect(() => selectVersion(versions, `>=1.0.0 ${' '.repeat(300)}`)).toThrow(
+      'Prompt version is longer than 256 characters.',
+    );
+  });
+
   it('refuses a request that is neither a version nor a range as BAD_REQUEST', () => {
     const attempt = (): unknown => selectVersion(versions, 'latest!');
     expect(attempt).toThrow(ApiError);

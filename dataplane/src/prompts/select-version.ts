@@ -2,6 +2,9 @@ import semver from 'semver';
 import type { PromptManifestSpec } from '../../../crds/prompt-manifest.ts';
 import { ApiError } from '../errors/api-error.ts';
 
+/** The longest version request considered, as semver's own limit for a version string. */
+const MAX_REQUEST_LENGTH = 256;
+
 /**
  * Picks the manifest a version request names among one prompt's versions:
  *
@@ -11,13 +14,23 @@ import { ApiError } from '../errors/api-error.ts';
  *   (a prerelease only matches a range that names a prerelease of the same `major.minor.patch`).
  *
  * Returns undefined when nothing matches. Throws `ApiError('BAD_REQUEST')` for a request that
- * is neither a version nor a range.
+ * is neither a version nor a range, or longer than 256 characters (so that no caller-chosen
+ * string of any size becomes a cache key).
  */
 export function selectVersion<T extends Pick<PromptManifestSpec, 'version'>>(
   versions: readonly T[],
   requested: string | undefined,
 ): T | undefined {
   if (requested === undefined) return latest(versions);
+  if (requested.length > MAX_REQUEST_LENGTH) {
+    throw new ApiError(
+      'BAD_REQUEST',
+      `Prompt version is longer than ${MAX_REQUEST_LENGTH} characters.`,
+      {
+        details: { path: 'version' },
+      },
+    );
+  }
   if (semver.valid(requested) !== null) {
     return versions.find((candidate) => semver.eq(candidate.version, requested));
   }

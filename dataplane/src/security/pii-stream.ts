@@ -1,0 +1,120 @@
+import {
+  isPiiBoundary,
+  MAX_PII_SPAN,
+  resolvePii,
+  scanPii,
+  SPACE_DIGIT_WINDOW,
+  type PiiCandidate,
+} from './pii-detectors.ts';
+import { redact, zeroCounts, type PiiCounts } from './pii-redact.ts';
+
+export interface StreamRedactor {
+  /** Redacted text that is final now; may be empty while a possible match is still open. */
+  push(chunk: string): string;
+  /** Everything still held back, redacted; the redactor is then ready for a new stream. */
+  flush(): string;
+  /** How many matches of each kind were redacted so far. */
+  readonly counts: Readonly<PiiCounts>;
+}
+
+/** Emitted text kept for look-behinds and the digit window of the next chunk. */
+const CONTEXT = SPACE_DIGIT_WINDOW + 8;
+
+/**
+ * Redacts a text that arrives in chunks (a streamed completion) so that the concatenated output
+ * equals `redactPii(wholeText).text` however the text is split: a card number cut across two
+ * chunks is still redacted, and nothing is emitted that a later chunk could turn into PII.
+ *
+ * It holds back only the tail after the last point that no match can span: a boundary character
+ * (newline, comma, any non-ASCII ...), or a space with no digit in the 72 characters before it.
+ * In prose that is the current partial word; after digits, at most the number and its
+ * surroundings. A tail with no such point (a long token) is cut at {@link MAX_PII_SPAN}
+ * characters from the end, where every match that could start before the cut is already decided.
+ */
+export function createStreamRedactor(): StreamRedactor {
+  let context = '';
+  let pending = '';
+  const counts = zeroCounts();
+
+  function emit(cutInPending: number): string {
+    const buffer = context + pending;
+    const offset = context.length;
+    const cut = offset + cutInPending;
+    const candidates = scanPii(buffer, offset).filter((candidate) => candidate.start < cut);
+    const matches = resolvePii(candidates);
+    const output = redact(buffer.slice(0, cut), matches, counts).slice(offset);
+    context = buffer.slice(Math.max(0, cut - CONTEXT), cut);
+    pending = pending.slice(cutInPending);
+    return output;
+  }
+
+  return {
+    counts,
+    push(chunk) {
+      if (chunk === '') return '';
+      pending += chunk;
+      const buffer = context + pending;
+      const offset = context.length;
+      let cut = lastSafeCut(buffer, offset);
+      if (buffer.length - cut > MAX_PII_SPAN) {
+        cut = Math.max(cut, forcedCut(buffer, offset, scanPii(buffer, offset)));
+      }
+      return cut === offset ? '' : emit(cut - offset);
+    },
+    flush() {
+      const output = pending === '' ? '' : emit(pending.length);
+      context = '';
+      return output;
+    },
+  };
+}
+
+/**
+ * The furthest point after `offset` that no match can span, or `offset` if there is none.
+ * Scans backwards, so the usual answer (a boundary in the newest chunk) costs a few steps.
+ */
+function lastSafeCut(buffer: string, offset: number): number {
+  for (let index = buffer.length - 1; index >= offset; index -= 1) {
+    const code = buffer.charCodeAt(index);
+    if (code === 32) {
+      const digit = lastDigitBefore(buffer, index);
+      if (digit < 0) return index + 1;
+      // Every space between that digit and this one has the digit in its window too; only a
+      // boundary character can be a cut there.
+      for (index -= 1; index > digit; index -= 1) {
+        if (index >= offset && isPiiBoundary(buffer.charCodeAt(index))) return index + 1;
+      }
+    } else if (isPiiBoundary(code)) {
+      return index + 1;
+    }
+  }
+  return offset;
+}
+
+/** The index of the last ASCII digit in the window before `index`, or -1. */
+function lastDigitBefore(buffer: string, index: number): number {
+  for (let at = index - 1; at >= 0 && at >= index - SPACE_DIGIT_WINDOW; at -= 1) {
+    const code = buffer.charCodeAt(at);
+    if (code >= 48 && code <= 57) return at;
+  }
+  return -1;
+}
+
+/**
+ * A cut {@link MAX_PII_SPAN} characters before the end, moved back before any candidate that
+ * straddles it. Every scan attempt that starts before it reads at most that far, so what lies
+ * before it is decided however the stream goes on.
+ */
+function forcedCut(buffer: string, offset: number, candidates: readonly PiiCandidate[]): number {
+  let cut = buffer.length - MAX_PII_SPAN;
+  for (let moved = true; moved;) {
+    moved = false;
+    for (const candidate of candidates) {
+      if (candidate.start < cut && candidate.end > cut) {
+        cut = candidate.start;
+        moved = true;
+      }
+    }
+  }
+  return Math.max(cut, offset);
+}
