@@ -55,7 +55,7 @@ describe('the config store', () => {
     expect(store.status.lastError).toMatch(/^gateway\.yaml: not valid YAML/);
   });
 
-  it('resolves credentials from the secrets folder and models from the environment', async () => {
+  it('resolves credentials from the credentials folder and models from the environment', async () => {
     config = await makeConfigDir({
       gateway: { defaultModel: 'gpt' },
       routes: {
@@ -74,7 +74,7 @@ describe('the config store', () => {
         ],
       },
     });
-    await config.write('secrets/openai/api-key', 'sk-test\n');
+    await config.write('credentials/openai__api-key', 'sk-test\n');
     store = new ConfigStore([config.dir], { GPT_MODEL: 'gpt-4o-mini' });
     await store.reload();
     expect(store.current?.routes.get('gpt')?.targets[0]).toMatchObject({ model: 'gpt-4o-mini', apiKey: 'sk-test' });

@@ -4,7 +4,9 @@ import { TenantBudgetSpec } from '../../../crds/tenant-budget.ts';
 
 /**
  * The config contract (DESIGN §4): the files the operator renders and the dataplane reads.
- * Prompt manifests are `prompts/*.yaml`; credentials are `secrets/<secret>/<key>` files.
+ * Prompt manifests are `prompts/*.yaml`; the credential a target names with
+ * `secretKeyRef: {name, key}` is the file `credentials/<name>__<key>` (flat, so that one Secret
+ * the operator owns can hold every credential: a Secret name has no `_`, so the split is exact).
  */
 export const CONTRACT_FILES = {
   gateway: 'gateway.yaml',
@@ -15,7 +17,10 @@ export const CONTRACT_FILES = {
 } as const;
 
 export const PROMPTS_PREFIX = 'prompts/';
-export const SECRETS_PREFIX = 'secrets/';
+export const CREDENTIALS_PREFIX = 'credentials/';
+
+/** The file that holds the credential of a `secretKeyRef`. */
+export const credentialFile = (ref: { name: string; key: string }) => `${CREDENTIALS_PREFIX}${ref.name}__${ref.key}`;
 
 export const RoutesFile = Type.Object(
   { routes: Type.Array(ProviderRouteSpec, { default: [] }) },

@@ -14,7 +14,7 @@ import {
   PROMPTS_PREFIX,
   ResumeKeysFile,
   RoutesFile,
-  SECRETS_PREFIX,
+  credentialFile,
 } from './contract.ts';
 import { GatewaySettings } from './gateway-settings.ts';
 import type { ConfigFiles } from './read-tree.ts';
@@ -118,7 +118,7 @@ function toRouteConfig(spec: ProviderRouteSpec, files: ReadonlyMap<string, strin
       throw new ConfigError(`${where}: target ${target.name} has no model (the operator resolves configMapKeyRef).`);
     }
     const ref = target.credentials?.secretKeyRef;
-    const apiKey = ref === undefined ? undefined : files.get(`${SECRETS_PREFIX}${ref.name}/${ref.key}`)?.trim();
+    const apiKey = ref === undefined ? undefined : files.get(credentialFile(ref))?.trim();
     return {
       name: target.name,
       provider: target.provider,
