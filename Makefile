@@ -13,7 +13,7 @@ ACTIONLINT_VERSION := v1.7.12
 
 .PHONY: help
 help: ## List the targets
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -26,10 +26,11 @@ deps: node_modules/.package-lock.json ## Install npm dependencies from the lockf
 redis: ## Install Debian's redis-server when it is missing
 	@command -v redis-server >/dev/null || { apt-get update -qq && apt-get install -y -qq redis-server; }
 
-SCHEMATHESIS_VERSION := 4.32.5
-.tmp/venv/bin/schemathesis:
+# Python tools of the tests (schemathesis, the openai client, onnx for the tiny model).
+.tmp/venv/.installed: tests/requirements.txt
 	python3 -m venv .tmp/venv
-	.tmp/venv/bin/pip install --quiet --disable-pip-version-check schemathesis==$(SCHEMATHESIS_VERSION)
+	.tmp/venv/bin/pip install --quiet --disable-pip-version-check -r tests/requirements.txt
+	@touch $@
 
 $(TOOLS)/actionlint:
 	GOBIN=$(TOOLS) go install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
@@ -65,5 +66,5 @@ unit: deps ## Run the tests without coverage (fast loop)
 	vitest run
 
 .PHONY: test
-test: deps redis cluster-build .tmp/venv/bin/schemathesis lint typecheck gen-check ## Lint, typecheck, drift checks, every test with coverage (>= 80 % lines)
+test: deps redis cluster-build .tmp/venv/.installed lint typecheck gen-check ## Lint, typecheck, drift checks, every test with coverage (>= 80 % lines)
 	vitest run --coverage
