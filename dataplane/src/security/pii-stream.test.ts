@@ -99,6 +99,14 @@ describe('the stream redactor', () => {
     expect(emitted + redactor.flush()).toBe('x'.repeat(5000));
   });
 
+  it('moves a forced cut back before a match that would straddle it', () => {
+    // No boundary anywhere, so the cut is forced 320 characters from the end: inside the email.
+    const text = `${'x'.repeat(1000)}(jane@example.com._${'x'.repeat(310)}`;
+    const redactor = createStreamRedactor();
+    expect(redactor.push(text)).toBe(text.slice(0, 1001));
+    expect(redactor.flush()).toBe(`[REDACTED:email]._${'x'.repeat(310)}`);
+  });
+
   it('starts afresh after a flush', () => {
     const redactor = createStreamRedactor();
     expect(redactor.push('card 4111')).toBe('card ');
