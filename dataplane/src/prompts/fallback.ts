@@ -27,5 +27,8 @@ const spec = {
  */
 export const EMBEDDED_FALLBACK_PROMPT: PromptManifestSpec = Object.freeze({
   ...spec,
+  slices: Object.freeze(
+    spec.slices.map((slice) => Object.freeze(slice)),
+  ) as PromptManifestSpec['slices'],
   checksum: promptChecksum(spec),
 });
