@@ -260,6 +260,10 @@ function scanAnchored(
     let start = position;
     while (start > 0 && inRun(text.charCodeAt(start - 1))) start -= 1;
     let next = position + 1;
+    if (inRun(text.charCodeAt(position))) {
+      // `at` is part of the run (IPv6's `:`): the run's other `at`s share this start, skip them.
+      while (next < text.length && inRun(text.charCodeAt(next))) next += 1;
+    }
     if (start >= from) {
       pattern.lastIndex = start;
       const match = pattern.exec(text);
