@@ -16,8 +16,18 @@ import { fmt, machineLine, summarize } from './stats.ts';
 const perRound = Number(process.argv[2] ?? 2000);
 const rounds = Number(process.argv[3] ?? 3);
 
-const routes = { routes: [{ alias: 'chat', targets: [{ name: 'm', provider: 'mock', model: 'fixed?text=Hello+from+the+mock+provider' }] }] };
-const minimalConfig = await makeConfigDir({ routes, gateway: { safety: { sanitize: false, pii: 'off', piiOutput: 'off' } } });
+const routes = {
+  routes: [
+    {
+      alias: 'chat',
+      targets: [{ name: 'm', provider: 'mock', model: 'fixed?text=Hello+from+the+mock+provider' }],
+    },
+  ],
+};
+const minimalConfig = await makeConfigDir({
+  routes,
+  gateway: { safety: { sanitize: false, pii: 'off', piiOutput: 'off' } },
+});
 const fullConfig = await makeConfigDir({ routes });
 const token = await minimalConfig.token();
 const fullToken = await fullConfig.token();
@@ -30,23 +40,46 @@ baseline.post('/api/v1/inference', () => ({
   finish_reason: 'stop',
   usage: { input_tokens: 3, output_tokens: 5, cached_tokens: 0 },
 }));
-const minimal = await buildApp({ configDirs: [minimalConfig.dir], watch: false, defaultMetrics: false });
+const minimal = await buildApp({
+  configDirs: [minimalConfig.dir],
+  watch: false,
+  defaultMetrics: false,
+});
 const full = await buildApp({ configDirs: [fullConfig.dir], watch: false, defaultMetrics: false });
 
 const systems = [
-  { name: 'bare fastify (baseline)', url: await baseline.listen({ port: 0, host: '127.0.0.1' }), token },
-  { name: 'dataplane, minimal pipeline', url: await minimal.listen({ port: 0, host: '127.0.0.1' }), token },
-  { name: 'dataplane, safety on', url: await full.listen({ port: 0, host: '127.0.0.1' }), token: fullToken },
+  {
+    name: 'bare fastify (baseline)',
+    url: await baseline.listen({ port: 0, host: '127.0.0.1' }),
+    token,
+  },
+  {
+    name: 'dataplane, minimal pipeline',
+    url: await minimal.listen({ port: 0, host: '127.0.0.1' }),
+    token,
+  },
+  {
+    name: 'dataplane, safety on',
+    url: await full.listen({ port: 0, host: '127.0.0.1' }),
+    token: fullToken,
+  },
 ];
 const agent = new Agent({ connections: 1, pipelining: 1 });
-const body = JSON.stringify({ model: 'chat', messages: [{ role: 'user', content: 'Hi, my email is a@b.io; what is new?' }] });
+const body = JSON.stringify({
+  model: 'chat',
+  messages: [{ role: 'user', content: 'Hi, my email is a@b.io; what is new?' }],
+});
 
 async function once(url: string, bearer: string): Promise<number> {
   const started = performance.now();
   const response = await request(`${url}/api/v1/inference`, {
     method: 'POST',
     dispatcher: agent,
-    headers: { authorization: `Bearer ${bearer}`, 'x-request-id': 'bench', 'content-type': 'application/json' },
+    headers: {
+      authorization: `Bearer ${bearer}`,
+      'x-request-id': 'bench',
+      'content-type': 'application/json',
+    },
     body,
   });
   await response.body.text();
@@ -58,18 +91,23 @@ const samples = new Map(systems.map((system) => [system.name, [] as number[]]));
 for (const system of systems) for (let i = 0; i < 500; i++) await once(system.url, system.token); // warm-up
 for (let round = 0; round < rounds; round++) {
   for (const system of [...systems].sort(() => Math.random() - 0.5)) {
-    for (let i = 0; i < perRound; i++) samples.get(system.name)!.push(await once(system.url, system.token));
+    for (let i = 0; i < perRound; i++)
+      samples.get(system.name)!.push(await once(system.url, system.token));
   }
 }
 
 console.log(await machineLine());
-console.log(`method: ${rounds} shuffled rounds x ${perRound} sequential requests, 1 connection, loopback, mock provider`);
+console.log(
+  `method: ${rounds} shuffled rounds x ${perRound} sequential requests, 1 connection, loopback, mock provider`,
+);
 const base = summarize(samples.get(systems[0]!.name)!);
 console.log('| system | p50 | p99 | added p50 | added p99 |');
 console.log('| --- | --- | --- | --- | --- |');
 for (const system of systems) {
   const s = summarize(samples.get(system.name)!);
-  console.log(`| ${system.name} | ${fmt(s.p50)} | ${fmt(s.p99)} | ${fmt(s.p50 - base.p50)} | ${fmt(s.p99 - base.p99)} |`);
+  console.log(
+    `| ${system.name} | ${fmt(s.p50)} | ${fmt(s.p99)} | ${fmt(s.p50 - base.p50)} | ${fmt(s.p99 - base.p99)} |`,
+  );
 }
 
 // Warm prompt resolution and rendering, in process.
@@ -88,7 +126,9 @@ for (let i = 0; i < 100_000; i++) {
   resolveMs.push(performance.now() - started);
 }
 const r = summarize(resolveMs.slice(1000));
-console.log(`\nwarm prompt resolve+render (${id!}): p50 ${fmt(r.p50)}, p99 ${fmt(r.p99)} over ${r.n} calls`);
+console.log(
+  `\nwarm prompt resolve+render (${id!}): p50 ${fmt(r.p50)}, p99 ${fmt(r.p99)} over ${r.n} calls`,
+);
 
 await Promise.all([baseline.close(), minimal.close(), full.close(), agent.close()]);
 await Promise.all([minimalConfig.cleanup(), fullConfig.cleanup()]);

@@ -5,7 +5,12 @@ export function percentile(sorted: readonly number[], p: number): number {
   return sorted[rank]!;
 }
 
-export function summarize(samplesMs: number[]): { p50: number; p99: number; mean: number; n: number } {
+export function summarize(samplesMs: number[]): {
+  p50: number;
+  p99: number;
+  mean: number;
+  n: number;
+} {
   const sorted = [...samplesMs].sort((a, b) => a - b);
   const mean = sorted.reduce((sum, x) => sum + x, 0) / Math.max(1, sorted.length);
   return { p50: percentile(sorted, 50), p99: percentile(sorted, 99), mean, n: sorted.length };

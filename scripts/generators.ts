@@ -5,4 +5,6 @@ export type Generator = () => Promise<Record<string, string>> | Record<string, s
 
 export const generators: Generator[] = [() => ({ 'docs/errors.md': errorsMarkdown() })];
 generators.push(async () => (await import('./gen-crds.ts')).crdFiles());
-generators.push(async () => ({ 'docs/openapi.yaml': await (await import('./gen-openapi.ts')).openapiYaml() }));
+generators.push(async () => ({
+  'docs/openapi.yaml': await (await import('./gen-openapi.ts')).openapiYaml(),
+}));

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { buildApp } from './app.ts';
 
-const appWithoutConfig = () => buildApp({ configDirs: ['/nonexistent/config'], watch: false, defaultMetrics: false });
+const appWithoutConfig = () =>
+  buildApp({ configDirs: ['/nonexistent/config'], watch: false, defaultMetrics: false });
 
 describe('the health endpoints', () => {
   it('answer liveness with ok whatever the readiness', async () => {
@@ -16,7 +17,11 @@ describe('the health endpoints', () => {
     const app = await appWithoutConfig();
     const response = await app.inject({ method: 'GET', url: '/readyz' });
     expect(response.statusCode).toBe(503);
-    expect(response.json()).toMatchObject({ status: 'not_ready', config_checksum: null, prompts_loaded: 0 });
+    expect(response.json()).toMatchObject({
+      status: 'not_ready',
+      config_checksum: null,
+      prompts_loaded: 0,
+    });
     expect(response.json().config_error).toMatch(/gateway\.yaml: the file is missing/);
     await app.close();
   });

@@ -45,9 +45,17 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     services.metrics.requests.inc({ route, method: request.method, status: reply.statusCode });
     services.metrics.latency.observe({ route }, reply.elapsedTime / 1000);
   });
+  // Streams are told to resume elsewhere before the server waits for connections to end.
+  app.addHook('preClose', async () => {
+    services.drain();
+  });
   app.addHook('onClose', () => services.close());
-  services.config.on('refused', (error) => app.log.error({ reason: error.message }, 'Refused config reload'));
-  services.config.on('swapped', (snapshot) => app.log.info({ checksum: snapshot.checksum }, 'Swapped config'));
+  services.config.on('refused', (error) => {
+    app.log.error({ reason: error.message }, 'Refused config reload');
+  });
+  services.config.on('swapped', (snapshot) => {
+    app.log.info({ checksum: snapshot.checksum }, 'Swapped config');
+  });
   installErrorHandling(app);
   installAuth(app, () => services.config.current);
 
@@ -55,7 +63,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     openapi: {
       openapi: '3.0.3',
       info: { title: 'inference-service dataplane', version: '0.1.0' },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+      components: {
+        securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      },
       security: [{ bearer: [] }],
     },
   });

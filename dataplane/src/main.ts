@@ -11,8 +11,10 @@ const repo = fileURLToPath(new URL('../../', import.meta.url));
 // CONFIG_DIR (colon-separated, later overriding earlier) is the cluster's mounted contract;
 // without it, the embedded defaults plus a local development overlay serve.
 const dev = env['CONFIG_DIR'] === undefined ? await prepareDevOverlay(`${repo}.dev`) : undefined;
-const configDirs = dev === undefined ? env['CONFIG_DIR']!.split(':') : [`${repo}config`, dev.configDir];
-const redis = env['REDIS_URL'] === undefined ? undefined : new Redis(env['REDIS_URL'], { lazyConnect: false });
+const configDirs =
+  dev === undefined ? (env['CONFIG_DIR'] ?? '').split(':') : [`${repo}config`, dev.configDir];
+const redis =
+  env['REDIS_URL'] === undefined ? undefined : new Redis(env['REDIS_URL'], { lazyConnect: false });
 
 const app = await buildApp({
   configDirs,

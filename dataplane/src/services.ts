@@ -43,6 +43,9 @@ export interface Services {
   redis: Redis | undefined;
   /** Aborted when the app starts draining; open streams then tell clients to resume elsewhere. */
   draining: AbortSignal;
+  /** Starts draining: open streams get a last `resume` event and end. */
+  drain(): void;
+  /** Waits for running producers (up to 10 s), then releases everything. */
   close(): Promise<void>;
 }
 
@@ -52,15 +55,19 @@ export async function createServices(options: ServicesOptions): Promise<Services
   await config.reload();
   const snapshot = (): ConfigSnapshot => {
     const current = config.current;
-    if (current === undefined) throw new ApiError('NOT_READY', 'No configuration is loaded yet.', { retryAfterS: 1 });
+    if (current === undefined)
+      throw new ApiError('NOT_READY', 'No configuration is loaded yet.', { retryAfterS: 1 });
     return current;
   };
 
-  const prompts = createPromptResolver({ manifests: () => config.current?.prompts ?? new Map() });
+  const noPrompts = new Map();
+  const prompts = createPromptResolver({ manifests: () => config.current?.prompts ?? noPrompts });
   const observe = (current: ConfigSnapshot) => {
     metrics.configInfo.reset();
     metrics.configInfo.set({ checksum: current.checksum }, 1);
-    metrics.promptsLoaded.set([...current.prompts.values()].reduce((sum, versions) => sum + versions.length, 0));
+    metrics.promptsLoaded.set(
+      [...current.prompts.values()].reduce((sum, versions) => sum + versions.length, 0),
+    );
   };
   if (config.current !== undefined) observe(config.current);
   config.on('swapped', (current) => {
@@ -68,11 +75,16 @@ export async function createServices(options: ServicesOptions): Promise<Services
     prompts.invalidate();
     observe(current);
   });
-  config.on('refused', () => metrics.configReloads.inc({ result: 'refused' }));
+  config.on('refused', () => {
+    metrics.configReloads.inc({ result: 'refused' });
+  });
   if (options.watch ?? true) config.watch();
 
   const limits = config.current?.gateway.limits;
-  const semaphore = new Semaphore({ limit: limits?.maxConcurrent ?? 512, queueTimeoutMs: limits?.queueTimeoutMs ?? 1000 });
+  const semaphore = new Semaphore({
+    limit: limits?.maxConcurrent ?? 512,
+    queueTimeoutMs: limits?.queueTimeoutMs ?? 1000,
+  });
   const router = new Router({ provider: providerFor });
   const engine = new InferenceEngine({
     config: snapshot,
@@ -106,6 +118,9 @@ export async function createServices(options: ServicesOptions): Promise<Services
     resumeTokens,
     redis: options.redis,
     draining: draining.signal,
+    drain: () => {
+      draining.abort();
+    },
     async close() {
       draining.abort();
       config.close();

@@ -28,36 +28,40 @@ afterAll(async () => {
 });
 
 describe('the dataplane under schemathesis', () => {
-  it('answers every generated request without a server error and as its OpenAPI document says', { timeout: 600_000 }, async () => {
-    expect(existsSync(schemathesis), 'run `make test` (it installs schemathesis)').toBe(true);
-    const args = [
-      'run',
-      'docs/openapi.yaml',
-      '--url',
-      base,
-      '--header',
-      `Authorization: Bearer ${await config.token()}`,
-      '--header',
-      'x-request-id: schemathesis',
-      '--checks',
-      'not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance',
-      '--max-examples',
-      '40',
-      '--workers',
-      '1',
-      '--seed',
-      '1',
-      '--phases',
-      'examples,coverage,fuzzing',
-      '--suppress-health-check',
-      'all',
-      '--no-color',
-    ];
-    const result = await promisify(execFile)(schemathesis, args, { maxBuffer: 64 * 1024 * 1024 }).catch(
-      (error: { stdout: string; stderr: string; code: number }) => error,
-    );
-    const output = `${result.stdout}\n${result.stderr}`;
-    expect(output, output).not.toMatch(/FAILURES|Server error|Undocumented/);
-    expect('code' in result ? result.code : 0, output).toBe(0);
-  });
+  it(
+    'answers every generated request without a server error and as its OpenAPI document says',
+    { timeout: 600_000 },
+    async () => {
+      expect(existsSync(schemathesis), 'run `make test` (it installs schemathesis)').toBe(true);
+      const args = [
+        'run',
+        'docs/openapi.yaml',
+        '--url',
+        base,
+        '--header',
+        `Authorization: Bearer ${await config.token()}`,
+        '--header',
+        'x-request-id: schemathesis',
+        '--checks',
+        'not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance',
+        '--max-examples',
+        '40',
+        '--workers',
+        '1',
+        '--seed',
+        '1',
+        '--phases',
+        'examples,coverage,fuzzing',
+        '--suppress-health-check',
+        'all',
+        '--no-color',
+      ];
+      const result = await promisify(execFile)(schemathesis, args, {
+        maxBuffer: 64 * 1024 * 1024,
+      }).catch((error: unknown) => error as { stdout: string; stderr: string; code: number });
+      const output = `${result.stdout}\n${result.stderr}`;
+      expect(output, output).not.toMatch(/FAILURES|Server error|Undocumented/);
+      expect('code' in result ? result.code : 0, output).toBe(0);
+    },
+  );
 });

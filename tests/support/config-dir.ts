@@ -7,7 +7,13 @@ import { stringify } from 'yaml';
 
 export const ISSUER = 'https://issuer.test';
 export const AUDIENCE = 'inference-service';
-export const ALL_SCOPES = ['inference:invoke', 'inference:stream', 'batch:submit', 'batch:admin', 'admin'];
+export const ALL_SCOPES = [
+  'inference:invoke',
+  'inference:stream',
+  'batch:submit',
+  'batch:admin',
+  'admin',
+];
 
 export interface ConfigDir {
   dir: string;
@@ -47,14 +53,23 @@ export async function makeConfigDir(
   const jwk = { ...(await exportJWK(publicKey)), kid: 'test-key', alg: 'ES256', use: 'sig' };
   const write = async (path: string, content: string | object) => {
     await mkdir(dirname(join(dir, path)), { recursive: true });
-    const text = typeof content === 'string' ? content : path.endsWith('.json') ? JSON.stringify(content) : stringify(content);
+    const text =
+      typeof content === 'string'
+        ? content
+        : path.endsWith('.json')
+          ? JSON.stringify(content)
+          : stringify(content);
     await writeFile(join(dir, path), text);
   };
   await write('gateway.yaml', { ...defaultGateway, ...options.gateway });
   await write('routes.yaml', options.routes ?? defaultRoutes);
   await write('keys/jwks.json', { keys: [jwk] });
-  await write('keys/resume.json', { active: 'r1', keys: [{ kid: 'r1', secret: randomBytes(32).toString('base64url') }] });
-  if (options.prompts ?? true) await cp(join(import.meta.dirname, '../../prompts'), join(dir, 'prompts'), { recursive: true });
+  await write('keys/resume.json', {
+    active: 'r1',
+    keys: [{ kid: 'r1', secret: randomBytes(32).toString('base64url') }],
+  });
+  if (options.prompts ?? true)
+    await cp(join(import.meta.dirname, '../../prompts'), join(dir, 'prompts'), { recursive: true });
   return {
     dir,
     token: (claims = {}) => sign(privateKey, claims),
@@ -63,8 +78,14 @@ export async function makeConfigDir(
   };
 }
 
-function sign(key: CryptoKey, claims: { tenant?: string; scopes?: string[]; ttlS?: number }): Promise<string> {
-  return new SignJWT({ tenant: claims.tenant ?? 'acme', scope: (claims.scopes ?? ALL_SCOPES).join(' ') })
+function sign(
+  key: CryptoKey,
+  claims: { tenant?: string; scopes?: string[]; ttlS?: number },
+): Promise<string> {
+  return new SignJWT({
+    tenant: claims.tenant ?? 'acme',
+    scope: (claims.scopes ?? ALL_SCOPES).join(' '),
+  })
     .setProtectedHeader({ alg: 'ES256', kid: 'test-key' })
     .setIssuer(ISSUER)
     .setAudience(AUDIENCE)

@@ -22,7 +22,8 @@ export async function* readSse(body: ReadableStream<Uint8Array>): AsyncIterable<
         const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
         if (field === 'event') event.event = value;
         else if (field === 'id') event.id = value;
-        else if (field === 'data') event.data = event.data === '' ? value : `${event.data}\n${value}`;
+        else if (field === 'data')
+          event.data = event.data === '' ? value : `${event.data}\n${value}`;
       }
       yield event;
     }

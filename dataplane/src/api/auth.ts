@@ -17,7 +17,8 @@ declare module 'fastify' {
 
 /** The authenticated caller of a route that declares a scope. */
 export function principalOf(request: FastifyRequest): Principal {
-  if (request.principal === undefined) throw new ApiError('UNAUTHENTICATED', 'Authorization header is missing.');
+  if (request.principal === undefined)
+    throw new ApiError('UNAUTHENTICATED', 'Authorization header is missing.');
   return request.principal;
 }
 
@@ -32,7 +33,7 @@ export function installAuth(app: FastifyInstance, config: () => ConfigSnapshot |
       built = {
         checksum: snapshot.checksum,
         authenticator: createAuthenticator({
-          jwks: snapshot.jwks as Parameters<typeof createAuthenticator>[0]['jwks'],
+          jwks: snapshot.jwks,
           issuer: snapshot.gateway.auth.issuer,
           audience: snapshot.gateway.auth.audience,
           tenantClaim: snapshot.gateway.auth.tenantClaim,
@@ -47,7 +48,8 @@ export function installAuth(app: FastifyInstance, config: () => ConfigSnapshot |
     const scope = request.routeOptions.config.scope;
     if (scope === undefined) return;
     const snapshot = config();
-    if (snapshot === undefined) throw new ApiError('NOT_READY', 'No configuration is loaded yet.', { retryAfterS: 1 });
+    if (snapshot === undefined)
+      throw new ApiError('NOT_READY', 'No configuration is loaded yet.', { retryAfterS: 1 });
     const principal = await authenticator(snapshot).authenticate(request.headers.authorization);
     requireScope(principal, scope);
     request.principal = principal;

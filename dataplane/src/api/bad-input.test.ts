@@ -22,7 +22,14 @@ afterAll(async () => {
 
 /** Bodies near the schemas (right keys, wrong or right values) and far from them (any JSON). */
 const message = fc.record(
-  { role: fc.oneof(fc.constantFrom('system', 'user', 'assistant', 'tool', 'developer'), fc.string()), content: fc.oneof(fc.string(), fc.jsonValue()), name: fc.string() },
+  {
+    role: fc.oneof(
+      fc.constantFrom('system', 'user', 'assistant', 'tool', 'developer'),
+      fc.string(),
+    ),
+    content: fc.oneof(fc.string(), fc.jsonValue()),
+    name: fc.string(),
+  },
   { requiredKeys: [] },
 );
 const body = fc.oneof(
@@ -31,8 +38,21 @@ const body = fc.oneof(
     {
       model: fc.oneof(fc.constantFrom('chat', 'fallback', 'nope'), fc.jsonValue()),
       messages: fc.oneof(fc.array(message, { maxLength: 4 }), fc.jsonValue()),
-      prompt: fc.oneof(fc.record({ id: fc.oneof(fc.constantFrom('summarize', 'x'), fc.string()), version: fc.string(), variables: fc.dictionary(fc.string(), fc.jsonValue()) }, { requiredKeys: [] }), fc.jsonValue()),
-      parameters: fc.dictionary(fc.constantFrom('temperature', 'top_p', 'max_tokens', 'stop', 'x'), fc.jsonValue()),
+      prompt: fc.oneof(
+        fc.record(
+          {
+            id: fc.oneof(fc.constantFrom('summarize', 'x'), fc.string()),
+            version: fc.string(),
+            variables: fc.dictionary(fc.string(), fc.jsonValue()),
+          },
+          { requiredKeys: [] },
+        ),
+        fc.jsonValue(),
+      ),
+      parameters: fc.dictionary(
+        fc.constantFrom('temperature', 'top_p', 'max_tokens', 'stop', 'x'),
+        fc.jsonValue(),
+      ),
       stream: fc.boolean(),
       n: fc.jsonValue(),
       stop: fc.jsonValue(),
@@ -41,7 +61,12 @@ const body = fc.oneof(
     { requiredKeys: [] },
   ),
 );
-const url = fc.constantFrom('/api/v1/inference', '/api/v1/inference:stream', '/api/v1/inference:resume', '/v1/chat/completions');
+const url = fc.constantFrom(
+  '/api/v1/inference',
+  '/api/v1/inference:stream',
+  '/api/v1/inference:resume',
+  '/v1/chat/completions',
+);
 
 describe('any request body', () => {
   it('gets a non-5xx answer, and errors come in the closed vocabulary', async () => {
@@ -50,12 +75,18 @@ describe('any request body', () => {
         const response = await app.inject({
           method: 'POST',
           url: path,
-          headers: { authorization: `Bearer ${token}`, 'x-request-id': 'prop', 'content-type': 'application/json' },
+          headers: {
+            authorization: `Bearer ${token}`,
+            'x-request-id': 'prop',
+            'content-type': 'application/json',
+          },
           payload: JSON.stringify(payload),
         });
         expect(response.statusCode).toBeLessThan(500);
         if (response.statusCode >= 400) {
-          const error = (response.json() as { error: { code: string; retryable: boolean; message: string } }).error;
+          const { error } = response.json<{
+            error: { code: string; retryable: boolean; message: string };
+          }>();
           expect(ERROR_CODES).toContain(error.code);
           expect(typeof error.retryable).toBe('boolean');
           expect(error.message).not.toMatch(/\bat .+\.ts:\d+/);
@@ -71,7 +102,11 @@ describe('any request body', () => {
         const response = await app.inject({
           method: 'POST',
           url: path,
-          headers: { authorization: `Bearer ${token}`, 'x-request-id': 'prop', 'content-type': type || 'x/y' },
+          headers: {
+            authorization: `Bearer ${token}`,
+            'x-request-id': 'prop',
+            'content-type': type || 'x/y',
+          },
           payload,
         });
         expect(response.statusCode).toBeGreaterThanOrEqual(400);

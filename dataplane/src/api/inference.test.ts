@@ -28,7 +28,10 @@ const infer = (body: unknown, headers: Record<string, string> = {}) =>
 
 describe('POST /api/v1/inference', () => {
   it('answers with the whole output, the usage and the request id', async () => {
-    const response = await infer({ model: 'chat', messages: [{ role: 'user', content: 'hi there' }] });
+    const response = await infer({
+      model: 'chat',
+      messages: [{ role: 'user', content: 'hi there' }],
+    });
     expect(response.statusCode).toBe(200);
     expect(response.headers['x-request-id']).toBe('req-1');
     expect(response.json()).toEqual({
@@ -46,18 +49,30 @@ describe('POST /api/v1/inference', () => {
   });
 
   it('falls back invisibly when the first target fails before answering', async () => {
-    const response = await infer({ model: 'fallback', messages: [{ role: 'user', content: 'still here' }] });
+    const response = await infer({
+      model: 'fallback',
+      messages: [{ role: 'user', content: 'still here' }],
+    });
     expect(response.statusCode).toBe(200);
     expect(response.json()).toMatchObject({ output: { content: 'Echo: still here' } });
   });
 
   it('honours max_tokens', async () => {
-    const response = await infer({ messages: [{ role: 'user', content: 'one two three four' }], parameters: { max_tokens: 2 } });
-    expect(response.json()).toMatchObject({ output: { content: 'Echo: one' }, finish_reason: 'length' });
+    const response = await infer({
+      messages: [{ role: 'user', content: 'one two three four' }],
+      parameters: { max_tokens: 2 },
+    });
+    expect(response.json()).toMatchObject({
+      output: { content: 'Echo: one' },
+      finish_reason: 'length',
+    });
   });
 
   it('renders a prompt manifest with its variables', async () => {
-    const response = await infer({ model: 'chat', prompt: { id: 'summarize', variables: { text: 'Long text here', maxWords: 20 } } });
+    const response = await infer({
+      model: 'chat',
+      prompt: { id: 'summarize', variables: { text: 'Long text here', maxWords: 20 } },
+    });
     expect(response.statusCode).toBe(200);
     // The mock echoes the last user message: the manifest's `text` slice, rendered.
     expect(response.json()).toMatchObject({ output: { content: 'Echo: Long text here' } });
@@ -78,7 +93,9 @@ describe('POST /api/v1/inference', () => {
   it('answers 404 MODEL_NOT_FOUND for an alias no route serves', async () => {
     const response = await infer({ model: 'gpt-9', messages: [{ role: 'user', content: 'x' }] });
     expect(response.statusCode).toBe(404);
-    expect(response.json()).toMatchObject({ error: { code: 'MODEL_NOT_FOUND', retryable: false, request_id: 'req-1' } });
+    expect(response.json()).toMatchObject({
+      error: { code: 'MODEL_NOT_FOUND', retryable: false, request_id: 'req-1' },
+    });
   });
 });
 
@@ -86,12 +103,18 @@ describe('bad input to /api/v1/inference', () => {
   it('is a 400 naming the failing field', async () => {
     const response = await infer({ messages: [{ role: 'wizard', content: 'x' }] });
     expect(response.statusCode).toBe(400);
-    expect(response.json().error).toMatchObject({ code: 'BAD_REQUEST', details: { path: 'body.messages.0.role' } });
+    expect(response.json().error).toMatchObject({
+      code: 'BAD_REQUEST',
+      details: { path: 'body.messages.0.role' },
+    });
   });
 
   it('is a 400 for an unknown field', async () => {
     const response = await infer({ messages: [], extra: 1 });
-    expect(response.json().error).toMatchObject({ code: 'BAD_REQUEST', details: { path: 'body.extra' } });
+    expect(response.json().error).toMatchObject({
+      code: 'BAD_REQUEST',
+      details: { path: 'body.extra' },
+    });
   });
 
   it('is a 400 for a request with neither prompt nor messages', async () => {
@@ -133,7 +156,12 @@ describe('bad input to /api/v1/inference', () => {
 
 describe('authentication and authorization', () => {
   it('answers 401 with a challenge when the token is missing', async () => {
-    const response = await app.inject({ method: 'POST', url: '/api/v1/inference', headers: { 'x-request-id': 'r' }, payload: {} });
+    const response = await app.inject({
+      method: 'POST',
+      url: '/api/v1/inference',
+      headers: { 'x-request-id': 'r' },
+      payload: {},
+    });
     expect(response.statusCode).toBe(401);
     expect(response.headers['www-authenticate']).toMatch(/^Bearer realm=/);
     expect(response.json().error.code).toBe('UNAUTHENTICATED');
@@ -141,7 +169,10 @@ describe('authentication and authorization', () => {
 
   it('answers 401 for a token signed by another key', async () => {
     const stranger = await makeConfigDir({ prompts: false });
-    const response = await infer({ messages: [] }, { authorization: `Bearer ${await stranger.token()}` });
+    const response = await infer(
+      { messages: [] },
+      { authorization: `Bearer ${await stranger.token()}` },
+    );
     expect(response.statusCode).toBe(401);
     await stranger.cleanup();
   });
@@ -150,7 +181,10 @@ describe('authentication and authorization', () => {
     const streamOnly = await config.token({ scopes: ['inference:stream'] });
     const response = await infer({ messages: [] }, { authorization: `Bearer ${streamOnly}` });
     expect(response.statusCode).toBe(403);
-    expect(response.json().error).toMatchObject({ code: 'FORBIDDEN', details: { scope: 'inference:invoke' } });
+    expect(response.json().error).toMatchObject({
+      code: 'FORBIDDEN',
+      details: { scope: 'inference:invoke' },
+    });
   });
 });
 
@@ -170,8 +204,12 @@ describe('the operational endpoints', () => {
   it('expose Prometheus metrics without content', async () => {
     await infer({ model: 'chat', messages: [{ role: 'user', content: 'secret words' }] });
     const text = (await app.inject({ url: '/metrics' })).body;
-    expect(text).toContain('inference_http_requests_total{route="/api/v1/inference",method="POST",status="200"}');
-    expect(text).toContain('inference_time_to_first_token_seconds_count{provider="mock",target="chat/echo"}');
+    expect(text).toContain(
+      'inference_http_requests_total{route="/api/v1/inference",method="POST",status="200"}',
+    );
+    expect(text).toContain(
+      'inference_time_to_first_token_seconds_count{provider="mock",target="chat/echo"}',
+    );
     expect(text).not.toContain('secret words');
   });
 
@@ -179,7 +217,11 @@ describe('the operational endpoints', () => {
     const document = (await app.inject({ url: '/openapi.json' })).json();
     expect(document.openapi).toBe('3.0.3');
     expect(Object.keys(document.paths)).toEqual(
-      expect.arrayContaining(['/api/v1/inference', '/api/v1/inference:stream', '/v1/chat/completions']),
+      expect.arrayContaining([
+        '/api/v1/inference',
+        '/api/v1/inference:stream',
+        '/v1/chat/completions',
+      ]),
     );
   });
 });

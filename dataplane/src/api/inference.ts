@@ -5,12 +5,22 @@ import type { Prepared } from '../engine/inference-engine.ts';
 import { collect } from '../engine/inference-engine.ts';
 import { ApiError } from '../errors/api-error.ts';
 import { principalOf } from './auth.ts';
-import { errorResponses, EventStream, InferenceRequest, InferenceResponse, RequestIdHeader, ResumeRequest } from './schemas.ts';
+import {
+  errorResponses,
+  EventStream,
+  InferenceRequest,
+  InferenceResponse,
+  RequestIdHeader,
+  ResumeRequest,
+} from './schemas.ts';
 import { replyWithStream } from './stream-reply.ts';
 import { Type } from '@sinclair/typebox';
 
 /** The native API: `/api/v1/inference` (sync), `:stream` (resumable SSE) and `:resume`. */
-export const inferencePlugin: FastifyPluginAsync<{ services: Services }> = async (app, { services }) => {
+export const inferencePlugin: FastifyPluginAsync<{ services: Services }> = async (
+  app,
+  { services },
+) => {
   app.post(
     '/api/v1/inference',
     {
@@ -26,7 +36,9 @@ export const inferencePlugin: FastifyPluginAsync<{ services: Services }> = async
     async (request, reply) => {
       const prepared = services.engine.prepare(request.body as InferenceRequest);
       const signal = requestSignal(services, reply.raw);
-      const { text, done } = await collect(await services.engine.open(prepared, signal, routeEvents(services, prepared)));
+      const { text, done } = await collect(
+        await services.engine.open(prepared, signal, routeEvents(services, prepared)),
+      );
       return {
         id: request.id,
         model: prepared.route.alias,
@@ -77,7 +89,9 @@ export const inferencePlugin: FastifyPluginAsync<{ services: Services }> = async
         tags: ['inference'],
         headers: Type.Intersect([
           RequestIdHeader,
-          Type.Object({ 'last-event-id': Type.Optional(Type.String({ pattern: '^[0-9]{1,15}$' })) }),
+          Type.Object({
+            'last-event-id': Type.Optional(Type.String({ pattern: '^[0-9]{1,15}$' })),
+          }),
         ]),
         body: ResumeRequest,
         response: { 200: EventStream, ...errorResponses },
@@ -102,7 +116,8 @@ export const inferencePlugin: FastifyPluginAsync<{ services: Services }> = async
 export function requestSignal(services: Services, response: ServerResponse): AbortSignal {
   const controller = new AbortController();
   response.once('close', () => {
-    if (!response.writableEnded) controller.abort(new ApiError('BAD_REQUEST', 'The client went away.'));
+    if (!response.writableEnded)
+      controller.abort(new ApiError('BAD_REQUEST', 'The client went away.'));
   });
   const { requestTimeoutMs } = services.snapshot().gateway.limits;
   return AbortSignal.any([controller.signal, AbortSignal.timeout(requestTimeoutMs)]);

@@ -1,6 +1,9 @@
 import { Type, type Static } from '@sinclair/typebox';
 
-const TextPart = Type.Object({ type: Type.Literal('text'), text: Type.String() }, { additionalProperties: true });
+const TextPart = Type.Object(
+  { type: Type.Literal('text'), text: Type.String() },
+  { additionalProperties: true },
+);
 
 /** A chat message as OpenAI clients send it; content may be a string or text parts. */
 export const OpenAIMessage = Type.Object(
@@ -12,7 +15,11 @@ export const OpenAIMessage = Type.Object(
       Type.Literal('assistant'),
       Type.Literal('tool'),
     ]),
-    content: Type.Union([Type.String({ maxLength: 1_000_000 }), Type.Array(TextPart, { maxItems: 256 }), Type.Null()]),
+    content: Type.Union([
+      Type.String({ maxLength: 1_000_000 }),
+      Type.Array(TextPart, { maxItems: 256 }),
+      Type.Null(),
+    ]),
     name: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
   },
   { additionalProperties: true },
@@ -28,12 +35,22 @@ export const ChatCompletionRequest = Type.Object(
     messages: Type.Array(OpenAIMessage, { minItems: 1, maxItems: 1024 }),
     stream: Type.Optional(Type.Boolean()),
     stream_options: Type.Optional(
-      Type.Union([Type.Object({ include_usage: Type.Optional(Type.Boolean()) }, { additionalProperties: true }), Type.Null()]),
+      Type.Union([
+        Type.Object(
+          { include_usage: Type.Optional(Type.Boolean()) },
+          { additionalProperties: true },
+        ),
+        Type.Null(),
+      ]),
     ),
     temperature: Type.Optional(Type.Union([Type.Number({ minimum: 0, maximum: 2 }), Type.Null()])),
     top_p: Type.Optional(Type.Union([Type.Number({ minimum: 0, maximum: 1 }), Type.Null()])),
-    max_tokens: Type.Optional(Type.Union([Type.Integer({ minimum: 1, maximum: 1_000_000 }), Type.Null()])),
-    max_completion_tokens: Type.Optional(Type.Union([Type.Integer({ minimum: 1, maximum: 1_000_000 }), Type.Null()])),
+    max_tokens: Type.Optional(
+      Type.Union([Type.Integer({ minimum: 1, maximum: 1_000_000 }), Type.Null()]),
+    ),
+    max_completion_tokens: Type.Optional(
+      Type.Union([Type.Integer({ minimum: 1, maximum: 1_000_000 }), Type.Null()]),
+    ),
     stop: Type.Optional(
       Type.Union([
         Type.String({ minLength: 1, maxLength: 256 }),
@@ -63,7 +80,11 @@ export const ChatCompletion = Type.Object({
   choices: Type.Array(
     Type.Object({
       index: Type.Integer(),
-      message: Type.Object({ role: Type.Literal('assistant'), content: Type.String(), refusal: Type.Null() }),
+      message: Type.Object({
+        role: Type.Literal('assistant'),
+        content: Type.String(),
+        refusal: Type.Null(),
+      }),
       finish_reason: Type.String(),
       logprobs: Type.Null(),
     }),

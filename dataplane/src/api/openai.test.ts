@@ -33,7 +33,11 @@ describe('the official openai client against the OpenAI-compatible API', () => {
     });
     expect(completion.choices[0]?.message.content).toBe('Echo: hello client');
     expect(completion.choices[0]?.finish_reason).toBe('stop');
-    expect(completion.usage).toMatchObject({ prompt_tokens: 2, completion_tokens: 3, total_tokens: 5 });
+    expect(completion.usage).toMatchObject({
+      prompt_tokens: 2,
+      completion_tokens: 3,
+      total_tokens: 5,
+    });
   });
 
   it('accepts content as text parts and a developer message', async () => {
@@ -68,13 +72,20 @@ describe('the official openai client against the OpenAI-compatible API', () => {
   });
 
   it('surfaces an unknown model as a 404 error the client understands', async () => {
-    const failure = client.chat.completions.create({ model: 'nope', messages: [{ role: 'user', content: 'x' }] });
+    const failure = client.chat.completions.create({
+      model: 'nope',
+      messages: [{ role: 'user', content: 'x' }],
+    });
     await expect(failure).rejects.toMatchObject({ status: 404 });
     await expect(failure).rejects.toBeInstanceOf(OpenAI.NotFoundError);
   });
 
   it('refuses n > 1 instead of ignoring it', async () => {
-    const failure = client.chat.completions.create({ model: 'chat', n: 2, messages: [{ role: 'user', content: 'x' }] });
+    const failure = client.chat.completions.create({
+      model: 'chat',
+      n: 2,
+      messages: [{ role: 'user', content: 'x' }],
+    });
     await expect(failure).rejects.toMatchObject({ status: 400 });
   });
 

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
+import { Type } from '@sinclair/typebox';
 import type { Services } from '../services.ts';
 import type { ChatMessage, Chunk, FinishReason, Usage } from '../engine/types.ts';
 import { collect, type InferenceInput } from '../engine/inference-engine.ts';
@@ -12,16 +13,25 @@ import { SseWriter } from './sse.ts';
  * The OpenAI-compatible surface, so the official clients work unchanged. Streams here are not
  * resumable (OpenAI's format has no resume): a client that disconnects cancels the upstream call.
  */
-export const openaiPlugin: FastifyPluginAsync<{ services: Services }> = async (app, { services }) => {
+export const openaiPlugin: FastifyPluginAsync<{ services: Services }> = async (
+  app,
+  { services },
+) => {
   app.get(
     '/v1/models',
     {
       config: { scope: 'inference:invoke' },
-      schema: { summary: 'List the model aliases this gateway serves.', tags: ['openai'], response: { 200: ModelList, ...errorResponses } },
+      schema: {
+        summary: 'List the model aliases this gateway serves.',
+        tags: ['openai'],
+        response: { 200: ModelList, ...errorResponses },
+      },
     },
     () => ({
       object: 'list' as const,
-      data: [...services.snapshot().routes.keys()].sort().map((id) => ({ id, object: 'model' as const, created: 0, owned_by: 'inference-service' })),
+      data: [...services.snapshot().routes.keys()]
+        .sort()
+        .map((id) => ({ id, object: 'model' as const, created: 0, owned_by: 'inference-service' })),
     }),
   );
 
@@ -33,7 +43,17 @@ export const openaiPlugin: FastifyPluginAsync<{ services: Services }> = async (a
         summary: 'OpenAI-compatible chat completion (set `stream: true` for SSE chunks).',
         tags: ['openai'],
         body: ChatCompletionRequest,
-        response: { 200: ChatCompletion, ...errorResponses },
+        response: {
+          200: {
+            description:
+              'A chat.completion, or with `stream: true` a stream of chat.completion.chunk events.',
+            content: {
+              'application/json': { schema: ChatCompletion },
+              'text/event-stream': { schema: Type.Object({ data: Type.String() }) },
+            },
+          },
+          ...errorResponses,
+        },
       },
     },
     async (request, reply) => {
@@ -50,7 +70,14 @@ export const openaiPlugin: FastifyPluginAsync<{ services: Services }> = async (a
           object: 'chat.completion' as const,
           created,
           model: body.model,
-          choices: [{ index: 0, message: { role: 'assistant' as const, content: text, refusal: null }, finish_reason: done.finishReason, logprobs: null }],
+          choices: [
+            {
+              index: 0,
+              message: { role: 'assistant' as const, content: text, refusal: null },
+              finish_reason: done.finishReason,
+              logprobs: null,
+            },
+          ],
           usage: openAIUsage(done.usage),
         };
       }
@@ -70,7 +97,11 @@ export const openaiPlugin: FastifyPluginAsync<{ services: Services }> = async (a
       writer.open({ 'x-request-id': request.id });
       try {
         await writer.raw(frame({ role: 'assistant', content: '' }, null));
-        for (let next: IteratorResult<Chunk> = first; next.done !== true; next = await iterator.next()) {
+        for (
+          let next: IteratorResult<Chunk> = first;
+          next.done !== true;
+          next = await iterator.next()
+        ) {
           const chunk = next.value;
           if (chunk.type === 'text') await writer.raw(frame({ content: chunk.text }, null));
           else {
@@ -121,4 +152,3 @@ function openAIUsage(usage: Usage) {
     prompt_tokens_details: { cached_tokens: usage.cachedTokens },
   };
 }
-

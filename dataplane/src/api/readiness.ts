@@ -6,7 +6,10 @@ export async function readiness(services: Services): Promise<ReadinessReport> {
   const snapshot = services.config.current;
   const status = services.config.status;
   const redis = services.redis === undefined ? 'not_configured' : await ping(services);
-  const prompts = snapshot === undefined ? 0 : [...snapshot.prompts.values()].reduce((sum, versions) => sum + versions.length, 0);
+  const prompts =
+    snapshot === undefined
+      ? 0
+      : [...snapshot.prompts.values()].reduce((sum, versions) => sum + versions.length, 0);
   return {
     ready: snapshot !== undefined && redis !== 'down',
     details: {

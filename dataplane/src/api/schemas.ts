@@ -1,6 +1,11 @@
 import { Type, type Static } from '@sinclair/typebox';
 
-const Role = Type.Union([Type.Literal('system'), Type.Literal('user'), Type.Literal('assistant'), Type.Literal('tool')]);
+const Role = Type.Union([
+  Type.Literal('system'),
+  Type.Literal('user'),
+  Type.Literal('assistant'),
+  Type.Literal('tool'),
+]);
 
 export const Message = Type.Object(
   {
@@ -23,7 +28,9 @@ export const Parameters = Type.Object(
 
 export const InferenceRequest = Type.Object(
   {
-    model: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'A model alias.' })),
+    model: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 256, description: 'A model alias.' }),
+    ),
     prompt: Type.Optional(
       Type.Object(
         {
@@ -94,8 +101,21 @@ export const RequestIdHeader = Type.Object({
   'x-request-id': Type.String({ minLength: 1, maxLength: 128, pattern: '^[\\x21-\\x7e]+$' }),
 });
 
-/** A 200 that is an SSE stream; events are described in docs/streaming.md. */
+/**
+ * A 200 that is an SSE stream, described event by event (docs/streaming.md): `data` carries a
+ * JSON object whose fields depend on `event`.
+ */
 export const EventStream = {
   description: 'Server-Sent Events: resume, data, heartbeat, done, error.',
-  content: { 'text/event-stream': { schema: Type.String() } },
+  content: {
+    'text/event-stream': {
+      schema: Type.Object({
+        event: Type.Union(
+          ['resume', 'data', 'heartbeat', 'done', 'error'].map((name) => Type.Literal(name)),
+        ),
+        id: Type.Optional(Type.String({ pattern: '^[0-9]+$' })),
+        data: Type.String({ description: 'A JSON object.' }),
+      }),
+    },
+  },
 };

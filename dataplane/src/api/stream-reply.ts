@@ -19,10 +19,14 @@ export async function replyWithStream(
 ): Promise<void> {
   const detach = services.sessions.attach(streamId);
   const closed = new AbortController();
-  const stop = () => closed.abort();
+  const stop = () => {
+    closed.abort();
+  };
   reply.raw.on('close', stop);
   services.draining.addEventListener('abort', stop, { once: true });
-  const events = services.streams.tail(streamId, afterOffset, closed.signal)[Symbol.asyncIterator]();
+  const events = services.streams
+    .tail(streamId, afterOffset, closed.signal)
+    [Symbol.asyncIterator]();
   let offset = afterOffset;
   const resume = () => services.resumeTokens.sign({ streamId, offset }).token;
   const writer = new SseWriter(reply.raw);
@@ -41,10 +45,20 @@ export async function replyWithStream(
     reply.hijack();
     hijacked = true;
     writer.open({ 'x-request-id': request.id, 'x-stream-id': streamId });
-    await writer.event('resume', { resume_token: resume(), stream_id: streamId, offset, request_id: id });
+    await writer.event('resume', {
+      resume_token: resume(),
+      stream_id: streamId,
+      offset,
+      request_id: id,
+    });
     heartbeat = setInterval(() => {
       void writer.event('heartbeat', { offset, request_id: id });
-      void writer.event('resume', { resume_token: resume(), stream_id: streamId, offset, request_id: id });
+      void writer.event('resume', {
+        resume_token: resume(),
+        stream_id: streamId,
+        offset,
+        request_id: id,
+      });
     }, heartbeatMs);
     let next = first;
     while (next.done !== true) {

@@ -14,9 +14,20 @@ beforeAll(async () => {
     routes: {
       routes: [
         { alias: 'chat', targets: [{ name: 'echo', provider: 'mock', model: 'echo' }] },
-        { alias: 'slow', targets: [{ name: 'slow', provider: 'mock', model: 'fixed?text=a+b+c+d+e+f&gapMs=40' }] },
-        { alias: 'broken', targets: [{ name: 'b', provider: 'mock', model: 'fail?code=UPSTREAM_UNAVAILABLE' }], retry: { maxAttempts: 1 } },
-        { alias: 'midway', targets: [{ name: 'm', provider: 'mock', model: 'echo?failAfter=2' }], retry: { maxAttempts: 1 } },
+        {
+          alias: 'slow',
+          targets: [{ name: 'slow', provider: 'mock', model: 'fixed?text=a+b+c+d+e+f&gapMs=40' }],
+        },
+        {
+          alias: 'broken',
+          targets: [{ name: 'b', provider: 'mock', model: 'fail?code=UPSTREAM_UNAVAILABLE' }],
+          retry: { maxAttempts: 1 },
+        },
+        {
+          alias: 'midway',
+          targets: [{ name: 'm', provider: 'mock', model: 'echo?failAfter=2' }],
+          retry: { maxAttempts: 1 },
+        },
       ],
     },
     gateway: { defaultModel: 'chat', streams: { heartbeatMs: 50 } },
@@ -34,12 +45,20 @@ afterAll(async () => {
 function post(path: string, body: unknown, headers: Record<string, string> = {}) {
   return fetch(`${base}${path}`, {
     method: 'POST',
-    headers: { authorization: `Bearer ${token}`, 'x-request-id': 'stream-1', 'content-type': 'application/json', ...headers },
+    headers: {
+      authorization: `Bearer ${token}`,
+      'x-request-id': 'stream-1',
+      'content-type': 'application/json',
+      ...headers,
+    },
     body: JSON.stringify(body),
   });
 }
 
-async function events(response: Response, until?: (event: SseEvent) => boolean): Promise<SseEvent[]> {
+async function events(
+  response: Response,
+  until?: (event: SseEvent) => boolean,
+): Promise<SseEvent[]> {
   const all: SseEvent[] = [];
   for await (const event of readSse(response.body!)) {
     all.push(event);
@@ -48,40 +67,68 @@ async function events(response: Response, until?: (event: SseEvent) => boolean):
   return all;
 }
 
-const texts = (all: SseEvent[]) => all.filter((event) => event.event === 'data').map((event) => (JSON.parse(event.data) as { text: string }).text);
+const texts = (all: SseEvent[]) =>
+  all
+    .filter((event) => event.event === 'data')
+    .map((event) => (JSON.parse(event.data) as { text: string }).text);
 
 describe('POST /api/v1/inference:stream', () => {
   it('streams data events numbered by offset, then done with usage', async () => {
-    const response = await post('/api/v1/inference:stream', { messages: [{ role: 'user', content: 'a b' }] });
+    const response = await post('/api/v1/inference:stream', {
+      messages: [{ role: 'user', content: 'a b' }],
+    });
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
     expect(response.headers.get('x-request-id')).toBe('stream-1');
     const all = await events(response);
     expect(all[0]?.event).toBe('resume');
     expect(texts(all).join('')).toBe('Echo: a b');
-    expect(all.filter((event) => event.event === 'data').map((event) => event.id)).toEqual(['1', '2', '3']);
+    expect(all.filter((event) => event.event === 'data').map((event) => event.id)).toEqual([
+      '1',
+      '2',
+      '3',
+    ]);
     const done = all.at(-1)!;
     expect(done.event).toBe('done');
-    expect(JSON.parse(done.data)).toMatchObject({ finish_reason: 'stop', usage: { output_tokens: 3 }, request_id: 'stream-1' });
+    expect(JSON.parse(done.data)).toMatchObject({
+      finish_reason: 'stop',
+      usage: { output_tokens: 3 },
+      request_id: 'stream-1',
+    });
   });
 
   it('answers a plain HTTP error when the route fails before the first chunk', async () => {
-    const response = await post('/api/v1/inference:stream', { model: 'broken', messages: [{ role: 'user', content: 'x' }] });
+    const response = await post('/api/v1/inference:stream', {
+      model: 'broken',
+      messages: [{ role: 'user', content: 'x' }],
+    });
     expect(response.status).toBe(502);
-    expect(await response.json()).toMatchObject({ error: { code: 'UPSTREAM_UNAVAILABLE', retryable: true } });
+    expect(await response.json()).toMatchObject({
+      error: { code: 'UPSTREAM_UNAVAILABLE', retryable: true },
+    });
   });
 
   it('ends with an error event carrying the retryable flag when the provider fails mid-stream', async () => {
-    const response = await post('/api/v1/inference:stream', { model: 'midway', messages: [{ role: 'user', content: 'one two three' }] });
+    const response = await post('/api/v1/inference:stream', {
+      model: 'midway',
+      messages: [{ role: 'user', content: 'one two three' }],
+    });
     const all = await events(response);
     expect(texts(all).join('')).toBe('Echo: one');
     const last = all.at(-1)!;
     expect(last.event).toBe('error');
-    expect(JSON.parse(last.data)).toMatchObject({ code: 'UPSTREAM_UNAVAILABLE', retryable: true, details: { partial: true } });
+    expect(JSON.parse(last.data)).toMatchObject({
+      code: 'UPSTREAM_UNAVAILABLE',
+      retryable: true,
+      details: { partial: true },
+    });
   });
 
   it('sends heartbeats and fresh resume tokens while waiting', async () => {
-    const response = await post('/api/v1/inference:stream', { model: 'slow', messages: [{ role: 'user', content: 'x' }] });
+    const response = await post('/api/v1/inference:stream', {
+      model: 'slow',
+      messages: [{ role: 'user', content: 'x' }],
+    });
     const all = await events(response);
     expect(all.some((event) => event.event === 'heartbeat')).toBe(true);
     expect(all.filter((event) => event.event === 'resume').length).toBeGreaterThan(1);
@@ -90,12 +137,17 @@ describe('POST /api/v1/inference:stream', () => {
 
 describe('resuming a stream', () => {
   async function startAndLeave(afterData: number) {
-    const response = await post('/api/v1/inference:stream', { model: 'slow', messages: [{ role: 'user', content: 'x' }] }, {});
+    const response = await post(
+      '/api/v1/inference:stream',
+      { model: 'slow', messages: [{ role: 'user', content: 'x' }] },
+      {},
+    );
     const seen: SseEvent[] = [];
     let token = '';
     for await (const event of readSse(response.body!)) {
       seen.push(event);
-      if (event.event === 'resume') token = (JSON.parse(event.data) as { resume_token: string }).resume_token;
+      if (event.event === 'resume')
+        token = (JSON.parse(event.data) as { resume_token: string }).resume_token;
       if (seen.filter((e) => e.event === 'data').length === afterData) break;
     }
     return { seen, token };
@@ -103,8 +155,15 @@ describe('resuming a stream', () => {
 
   it('replays exactly the chunks after Last-Event-ID, then the live tail', async () => {
     const { seen, token: resumeToken } = await startAndLeave(2);
-    expect(seen.filter((event) => event.event === 'data').map((event) => event.id)).toEqual(['1', '2']);
-    const resumed = await post('/api/v1/inference:resume', { resume_token: resumeToken }, { 'last-event-id': '2' });
+    expect(seen.filter((event) => event.event === 'data').map((event) => event.id)).toEqual([
+      '1',
+      '2',
+    ]);
+    const resumed = await post(
+      '/api/v1/inference:resume',
+      { resume_token: resumeToken },
+      { 'last-event-id': '2' },
+    );
     expect(resumed.status).toBe(200);
     const rest = await events(resumed);
     const ids = rest.filter((event) => event.event === 'data').map((event) => Number(event.id));
@@ -116,7 +175,9 @@ describe('resuming a stream', () => {
 
   it('replays from the offset in the token when no Last-Event-ID is sent', async () => {
     const { token: resumeToken } = await startAndLeave(1);
-    const rest = await events(await post('/api/v1/inference:resume', { resume_token: resumeToken }));
+    const rest = await events(
+      await post('/api/v1/inference:resume', { resume_token: resumeToken }),
+    );
     expect(texts(rest).join('')).toBe('a b c d e f');
   });
 
@@ -131,7 +192,11 @@ describe('resuming a stream', () => {
   it('refuses a resume by another tenant with 401', async () => {
     const { token: resumeToken } = await startAndLeave(1);
     const other = await config.token({ tenant: 'globex' });
-    const response = await post('/api/v1/inference:resume', { resume_token: resumeToken }, { authorization: `Bearer ${other}` });
+    const response = await post(
+      '/api/v1/inference:resume',
+      { resume_token: resumeToken },
+      { authorization: `Bearer ${other}` },
+    );
     expect(response.status).toBe(401);
   });
 });

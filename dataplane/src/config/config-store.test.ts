@@ -27,7 +27,10 @@ describe('the config store', () => {
     await store.reload();
     const snapshot = store.current!;
     expect([...snapshot.routes.keys()]).toEqual(['chat', 'fallback']);
-    expect(snapshot.routes.get('fallback')?.targets.map((target) => target.name)).toEqual(['broken', 'echo']);
+    expect(snapshot.routes.get('fallback')?.targets.map((target) => target.name)).toEqual([
+      'broken',
+      'echo',
+    ]);
     expect(snapshot.prompts.size).toBeGreaterThan(0);
     expect(snapshot.resumeKeys.active).toBe('r1');
     expect(snapshot.checksum).toMatch(/^sha256:[0-9a-f]{64}$/);
@@ -77,12 +80,22 @@ describe('the config store', () => {
     await config.write('credentials/openai__api-key', 'sk-test\n');
     store = new ConfigStore([config.dir], { GPT_MODEL: 'gpt-4o-mini' });
     await store.reload();
-    expect(store.current?.routes.get('gpt')?.targets[0]).toMatchObject({ model: 'gpt-4o-mini', apiKey: 'sk-test' });
+    expect(store.current?.routes.get('gpt')?.targets[0]).toMatchObject({
+      model: 'gpt-4o-mini',
+      apiKey: 'sk-test',
+    });
   });
 
   it('refuses a route whose model variable is unset', async () => {
     config = await makeConfigDir({
-      routes: { routes: [{ alias: 'gpt', targets: [{ name: 'a', provider: 'openai', modelFrom: { env: 'NOPE' } }] }] },
+      routes: {
+        routes: [
+          {
+            alias: 'gpt',
+            targets: [{ name: 'a', provider: 'openai', modelFrom: { env: 'NOPE' } }],
+          },
+        ],
+      },
     });
     store = new ConfigStore([config.dir], {});
     await store.reload();
@@ -103,8 +116,13 @@ describe('the config store', () => {
     // Lay the routes file out as kubelet does: routes.yaml → ..data/routes.yaml → ..v1/routes.yaml.
     const write = async (version: string, alias: string) => {
       await mkdir(join(config.dir, version));
-      const routes = ['chat', alias].map((name) => `  - alias: ${name}\n    targets: [{name: a, provider: mock, model: echo}]\n`);
-      await writeFile(join(config.dir, version, 'routes.yaml'), `routes:\n${[...new Set(routes)].join('')}`);
+      const routes = ['chat', alias].map(
+        (name) => `  - alias: ${name}\n    targets: [{name: a, provider: mock, model: echo}]\n`,
+      );
+      await writeFile(
+        join(config.dir, version, 'routes.yaml'),
+        `routes:\n${[...new Set(routes)].join('')}`,
+      );
       await symlink(version, join(config.dir, '..data_tmp'));
       await rename(join(config.dir, '..data_tmp'), join(config.dir, '..data'));
     };

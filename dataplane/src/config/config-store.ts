@@ -23,7 +23,11 @@ export interface ConfigStoreEvents {
  */
 export class ConfigStore extends EventEmitter<ConfigStoreEvents> {
   #current: ConfigSnapshot | undefined;
-  #status: ConfigStatus = { checksum: undefined, lastError: undefined, reloads: { ok: 0, refused: 0 } };
+  #status: ConfigStatus = {
+    checksum: undefined,
+    lastError: undefined,
+    reloads: { ok: 0, refused: 0 },
+  };
   #watchers: FSWatcher[] = [];
   #timers: NodeJS.Timeout[] = [];
   #reloading: Promise<void> | undefined;
@@ -55,11 +59,16 @@ export class ConfigStore extends EventEmitter<ConfigStoreEvents> {
       do {
         this.#again = false;
         await this.#reloadOnce();
-      } while (this.#again);
+      } while (this.#reloadRequested());
     })().finally(() => {
       this.#reloading = undefined;
     });
     return this.#reloading;
+  }
+
+  /** Whether a reload was asked for while one ran (read through a call: it changes across awaits). */
+  #reloadRequested(): boolean {
+    return this.#again;
   }
 
   async #reloadOnce(): Promise<void> {
@@ -71,7 +80,11 @@ export class ConfigStore extends EventEmitter<ConfigStoreEvents> {
       }
       const snapshot = buildSnapshot(files, this.#env);
       this.#current = snapshot;
-      this.#status = { checksum: snapshot.checksum, lastError: undefined, reloads: { ...this.#status.reloads, ok: this.#status.reloads.ok + 1 } };
+      this.#status = {
+        checksum: snapshot.checksum,
+        lastError: undefined,
+        reloads: { ...this.#status.reloads, ok: this.#status.reloads.ok + 1 },
+      };
       this.emit('swapped', snapshot);
     } catch (error) {
       const failure = error instanceof Error ? error : new Error(String(error));

@@ -20,7 +20,8 @@ export const PROMPTS_PREFIX = 'prompts/';
 export const CREDENTIALS_PREFIX = 'credentials/';
 
 /** The file that holds the credential of a `secretKeyRef`. */
-export const credentialFile = (ref: { name: string; key: string }) => `${CREDENTIALS_PREFIX}${ref.name}__${ref.key}`;
+export const credentialFile = (ref: { name: string; key: string }) =>
+  `${CREDENTIALS_PREFIX}${ref.name}__${ref.key}`;
 
 export const RoutesFile = Type.Object(
   { routes: Type.Array(ProviderRouteSpec, { default: [] }) },
@@ -33,7 +34,11 @@ export const BudgetsFile = Type.Object(
 );
 
 export const Jwks = Type.Object(
-  { keys: Type.Array(Type.Object({ kty: Type.String() }, { additionalProperties: true }), { minItems: 1 }) },
+  {
+    keys: Type.Array(Type.Object({ kty: Type.String() }, { additionalProperties: true }), {
+      minItems: 1,
+    }),
+  },
   { additionalProperties: false },
 );
 

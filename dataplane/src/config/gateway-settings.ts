@@ -7,12 +7,17 @@ export const GatewaySettings = Type.Object(
       {
         issuer: Type.String({ minLength: 1, description: 'Required `iss` of every JWT.' }),
         audience: Type.String({ minLength: 1, description: 'Required `aud` of every JWT.' }),
-        tenantClaim: Type.String({ default: 'tenant', description: 'Claim that names the tenant.' }),
+        tenantClaim: Type.String({
+          default: 'tenant',
+          description: 'Claim that names the tenant.',
+        }),
       },
       { additionalProperties: false },
     ),
     defaultModel: Type.Optional(
-      Type.String({ description: 'Alias used when a request names neither a model nor a prompt default.' }),
+      Type.String({
+        description: 'Alias used when a request names neither a model nor a prompt default.',
+      }),
     ),
     limits: Type.Object(
       {

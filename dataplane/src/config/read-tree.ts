@@ -17,13 +17,15 @@ export async function readConfigTree(dirs: readonly string[]): Promise<ConfigFil
   const files = new Map<string, string>();
   for (const dir of dirs) await walk(dir, '', files);
   const hash = createHash('sha256');
-  for (const path of [...files.keys()].sort()) hash.update(`${path}\0${files.get(path)!}\0`);
+  for (const [path, content] of [...files].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    hash.update(`${path}\0${content}\0`);
+  }
   return { files, checksum: `sha256:${hash.digest('hex')}` };
 }
 
 async function walk(root: string, prefix: string, files: Map<string, string>): Promise<void> {
-  const entries = await readdir(join(root, prefix)).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT' && prefix === '') return [];
+  const entries = await readdir(join(root, prefix)).catch((error: unknown) => {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT' && prefix === '') return [];
     throw error;
   });
   for (const name of entries.sort()) {

@@ -32,10 +32,15 @@ export interface ConfigSnapshot {
   readonly resumeKeys: Keyring;
 }
 
-const DEFAULT_FALLBACK: ReadonlySet<ErrorCode> = new Set(ERROR_CODES.filter((code) => ERRORS[code].fallback));
+const DEFAULT_FALLBACK: ReadonlySet<ErrorCode> = new Set(
+  ERROR_CODES.filter((code) => ERRORS[code].fallback),
+);
 
 /** Builds a snapshot from the files, or throws ConfigError naming the file and field. */
-export function buildSnapshot(config: ConfigFiles, env: NodeJS.ProcessEnv = process.env): ConfigSnapshot {
+export function buildSnapshot(
+  config: ConfigFiles,
+  env: NodeJS.ProcessEnv = process.env,
+): ConfigSnapshot {
   const { files } = config;
   const read = (path: string) => {
     const text = files.get(path);
@@ -49,7 +54,9 @@ export function buildSnapshot(config: ConfigFiles, env: NodeJS.ProcessEnv = proc
       return parseYaml(read(path)) ?? {};
     } catch (error) {
       if (error instanceof ConfigError) throw error;
-      throw new ConfigError(`${path}: not valid YAML (${(error as Error).message.split('\n')[0]}).`);
+      throw new ConfigError(
+        `${path}: not valid YAML (${(error as Error).message.split('\n')[0]}).`,
+      );
     }
   };
   const json = (path: string): unknown => {
@@ -62,18 +69,33 @@ export function buildSnapshot(config: ConfigFiles, env: NodeJS.ProcessEnv = proc
   };
 
   const gateway = parseWith(GatewaySettings, yaml(CONTRACT_FILES.gateway), CONTRACT_FILES.gateway);
-  const routeSpecs = parseWith(RoutesFile, yaml(CONTRACT_FILES.routes, {}), CONTRACT_FILES.routes).routes;
-  const budgetSpecs = parseWith(BudgetsFile, yaml(CONTRACT_FILES.budgets, {}), CONTRACT_FILES.budgets).budgets;
+  const routeSpecs = parseWith(
+    RoutesFile,
+    yaml(CONTRACT_FILES.routes, {}),
+    CONTRACT_FILES.routes,
+  ).routes;
+  const budgetSpecs = parseWith(
+    BudgetsFile,
+    yaml(CONTRACT_FILES.budgets, {}),
+    CONTRACT_FILES.budgets,
+  ).budgets;
   const jwks = parseWith(Jwks, json(CONTRACT_FILES.jwks), CONTRACT_FILES.jwks);
-  const resume = parseWith(ResumeKeysFile, json(CONTRACT_FILES.resumeKeys), CONTRACT_FILES.resumeKeys);
+  const resume = parseWith(
+    ResumeKeysFile,
+    json(CONTRACT_FILES.resumeKeys),
+    CONTRACT_FILES.resumeKeys,
+  );
 
   const routes = new Map<string, RouteConfig>();
   for (const spec of routeSpecs) {
-    if (routes.has(spec.alias)) throw new ConfigError(`${CONTRACT_FILES.routes}: alias ${spec.alias} appears twice.`);
+    if (routes.has(spec.alias))
+      throw new ConfigError(`${CONTRACT_FILES.routes}: alias ${spec.alias} appears twice.`);
     routes.set(spec.alias, toRouteConfig(spec, files, env));
   }
   if (gateway.defaultModel !== undefined && !routes.has(gateway.defaultModel)) {
-    throw new ConfigError(`${CONTRACT_FILES.gateway}: defaultModel ${gateway.defaultModel} has no route.`);
+    throw new ConfigError(
+      `${CONTRACT_FILES.gateway}: defaultModel ${gateway.defaultModel} has no route.`,
+    );
   }
 
   const prompts = new Map<string, PromptManifestSpec[]>();
@@ -88,9 +110,13 @@ export function buildSnapshot(config: ConfigFiles, env: NodeJS.ProcessEnv = proc
   }
 
   const budgets = new Map(budgetSpecs.map((spec) => [spec.tenant, spec]));
-  const keys = new Map(resume.keys.map(({ kid, secret }) => [kid, Buffer.from(secret, 'base64url')]));
+  const keys = new Map(
+    resume.keys.map(({ kid, secret }) => [kid, Buffer.from(secret, 'base64url')]),
+  );
   if (!keys.has(resume.active)) {
-    throw new ConfigError(`${CONTRACT_FILES.resumeKeys}: the active key ${resume.active} is not in keys.`);
+    throw new ConfigError(
+      `${CONTRACT_FILES.resumeKeys}: the active key ${resume.active} is not in keys.`,
+    );
   }
 
   return {
@@ -104,18 +130,26 @@ export function buildSnapshot(config: ConfigFiles, env: NodeJS.ProcessEnv = proc
   };
 }
 
-function toRouteConfig(spec: ProviderRouteSpec, files: ReadonlyMap<string, string>, env: NodeJS.ProcessEnv): RouteConfig {
+function toRouteConfig(
+  spec: ProviderRouteSpec,
+  files: ReadonlyMap<string, string>,
+  env: NodeJS.ProcessEnv,
+): RouteConfig {
   const where = `${CONTRACT_FILES.routes}: route ${spec.alias}`;
   const targets = spec.targets.map((target): TargetConfig => {
     let model = target.model;
     if (model === undefined && target.modelFrom?.env !== undefined) {
       model = env[target.modelFrom.env];
       if (model === undefined || model === '') {
-        throw new ConfigError(`${where}: target ${target.name} reads its model from env ${target.modelFrom.env}, which is unset.`);
+        throw new ConfigError(
+          `${where}: target ${target.name} reads its model from env ${target.modelFrom.env}, which is unset.`,
+        );
       }
     }
     if (model === undefined) {
-      throw new ConfigError(`${where}: target ${target.name} has no model (the operator resolves configMapKeyRef).`);
+      throw new ConfigError(
+        `${where}: target ${target.name} has no model (the operator resolves configMapKeyRef).`,
+      );
     }
     const ref = target.credentials?.secretKeyRef;
     const apiKey = ref === undefined ? undefined : files.get(credentialFile(ref))?.trim();

@@ -17,5 +17,5 @@ export function parseWith<T extends TSchema>(schema: T, value: unknown, source: 
     const path = error.path === '' ? '(root)' : error.path.slice(1).replaceAll('/', '.');
     throw new ConfigError(`${source}: ${path} ${error.message.toLowerCase()}`);
   }
-  return withDefaults as Static<T>;
+  return withDefaults;
 }

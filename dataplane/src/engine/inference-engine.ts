@@ -19,7 +19,13 @@ export interface PromptSource {
     id: string,
     version: string | undefined,
     variables: Record<string, unknown>,
-  ): { messages: ChatMessage[]; model?: string; temperature?: number; topP?: number; maxTokens?: number };
+  ): {
+    messages: ChatMessage[];
+    model?: string;
+    temperature?: number;
+    topP?: number;
+    maxTokens?: number;
+  };
 }
 
 /** Input and output safety as the engine needs it; findings are metadata, never content. */
@@ -56,22 +62,38 @@ export class InferenceEngine {
   }
 
   prepare(input: InferenceInput): Prepared {
-    if (input.prompt === undefined && (input.messages === undefined || input.messages.length === 0)) {
-      throw new ApiError('BAD_REQUEST', 'body must name a prompt or carry messages', { details: { path: 'body.messages' } });
+    if (
+      input.prompt === undefined &&
+      (input.messages === undefined || input.messages.length === 0)
+    ) {
+      throw new ApiError('BAD_REQUEST', 'body must name a prompt or carry messages', {
+        details: { path: 'body.messages' },
+      });
     }
     const rendered =
       input.prompt === undefined
         ? undefined
-        : this.#deps.prompts.render(input.prompt.id, input.prompt.version, input.prompt.variables ?? {});
+        : this.#deps.prompts.render(
+            input.prompt.id,
+            input.prompt.version,
+            input.prompt.variables ?? {},
+          );
     const client = this.#deps.safety.checkInput(input.messages ?? []);
     const alias = input.model ?? rendered?.model ?? this.#deps.config().gateway.defaultModel;
     if (alias === undefined) {
-      throw new ApiError('BAD_REQUEST', 'body.model is required (no prompt or gateway default names one)', {
-        details: { path: 'body.model' },
-      });
+      throw new ApiError(
+        'BAD_REQUEST',
+        'body.model is required (no prompt or gateway default names one)',
+        {
+          details: { path: 'body.model' },
+        },
+      );
     }
     const route = this.#deps.config().routes.get(alias);
-    if (route === undefined) throw new ApiError('MODEL_NOT_FOUND', `No route serves model ${alias}.`, { details: { model: alias } });
+    if (route === undefined)
+      throw new ApiError('MODEL_NOT_FOUND', `No route serves model ${alias}.`, {
+        details: { model: alias },
+      });
     const parameters = input.parameters ?? {};
     const temperature = parameters.temperature ?? rendered?.temperature;
     const topP = parameters.top_p ?? rendered?.topP;
@@ -93,15 +115,29 @@ export class InferenceEngine {
    * Takes a concurrency slot (or fails with OVERLOADED), then returns the answer's stream. The
    * slot is held until the stream ends; the caller must iterate it (or call `return`).
    */
-  async open(prepared: Prepared, signal: AbortSignal, events: RouteEvents = {}): Promise<AsyncIterable<Chunk>> {
+  async open(
+    prepared: Prepared,
+    signal: AbortSignal,
+    events: RouteEvents = {},
+  ): Promise<AsyncIterable<Chunk>> {
     const release = await this.#deps.semaphore.acquire(signal);
     return this.#run(prepared, signal, events, release);
   }
 
-  async *#run(prepared: Prepared, signal: AbortSignal, events: RouteEvents, release: () => void): AsyncIterable<Chunk> {
+  async *#run(
+    prepared: Prepared,
+    signal: AbortSignal,
+    events: RouteEvents,
+    release: () => void,
+  ): AsyncIterable<Chunk> {
     const filter = this.#deps.safety.outputFilter();
     try {
-      for await (const chunk of this.#deps.router.stream(prepared.route, prepared.request, signal, events)) {
+      for await (const chunk of this.#deps.router.stream(
+        prepared.route,
+        prepared.request,
+        signal,
+        events,
+      )) {
         if (chunk.type === 'text') {
           const text = filter.push(chunk.text);
           if (text !== '') yield { type: 'text', text };
@@ -123,7 +159,9 @@ export class InferenceEngine {
 }
 
 /** Collects a stream into one answer, for the synchronous endpoints. */
-export async function collect(chunks: AsyncIterable<Chunk>): Promise<{ text: string; done: Extract<Chunk, { type: 'done' }> }> {
+export async function collect(
+  chunks: AsyncIterable<Chunk>,
+): Promise<{ text: string; done: Extract<Chunk, { type: 'done' }> }> {
   let text = '';
   for await (const chunk of chunks) {
     if (chunk.type === 'text') text += chunk.text;

@@ -14,7 +14,10 @@ export function createSafety(settings: () => GatewaySettings['safety']): Safety 
       const checked =
         policy.pii === 'off'
           ? sanitized.messages
-          : sanitized.messages.map((message) => ({ ...message, content: applyPiiPolicy(message.content, policy.pii) }));
+          : sanitized.messages.map((message) => ({
+              ...message,
+              content: applyPiiPolicy(message.content, policy.pii),
+            }));
       return { messages: checked, findings: sanitized.findings.length };
     },
     outputFilter() {

@@ -23,9 +23,11 @@ export function toApiError(error: unknown): ApiError {
   }
   const fastifyError = error as Partial<FastifyError> & { validation?: unknown[] };
   if (fastifyError.validation !== undefined) return validationError(fastifyError);
-  const known = fastifyError.code === undefined ? undefined : FASTIFY_CLIENT_ERRORS[fastifyError.code];
+  const known =
+    fastifyError.code === undefined ? undefined : FASTIFY_CLIENT_ERRORS[fastifyError.code];
   if (known !== undefined) return known();
-  if (error instanceof SyntaxError) return new ApiError('BAD_REQUEST', 'The body is not valid JSON.');
+  if (error instanceof SyntaxError)
+    return new ApiError('BAD_REQUEST', 'The body is not valid JSON.');
   if (typeof fastifyError.statusCode === 'number' && fastifyError.statusCode < 500) {
     return new ApiError('BAD_REQUEST', fastifyError.message ?? 'Bad request.');
   }

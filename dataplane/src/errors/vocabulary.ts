@@ -110,7 +110,8 @@ export const ERRORS: Readonly<Record<ErrorCode, ErrorSpec>> = {
     status: 401,
     retryable: false,
     fallback: false,
-    description: 'The resume token is malformed, tampered with, expired or signed by a retired key.',
+    description:
+      'The resume token is malformed, tampered with, expired or signed by a retired key.',
   },
   CONTENT_BLOCKED: {
     status: 422,
@@ -134,7 +135,8 @@ export const ERRORS: Readonly<Record<ErrorCode, ErrorSpec>> = {
     status: 503,
     retryable: true,
     fallback: false,
-    description: 'The gateway is at its concurrency limit and the queue timed out; see `Retry-After`.',
+    description:
+      'The gateway is at its concurrency limit and the queue timed out; see `Retry-After`.',
   },
   NOT_READY: {
     status: 503,

@@ -1,4 +1,4 @@
-import type { ChatMessage, Chunk } from '../engine/types.ts';
+import type { ChatMessage, Chunk, ToolChoice, ToolDefinition } from '../engine/types.ts';
 
 /** What the router hands a provider: a provider model id and normalised messages. */
 export interface ProviderRequest {
@@ -8,6 +8,29 @@ export interface ProviderRequest {
   topP?: number;
   maxTokens?: number;
   stop?: string[];
+  tools?: ToolDefinition[];
+  toolChoice?: ToolChoice;
+  /**
+   * The start of the answer, already sent to the client by a target that failed mid-stream
+   * (a route's `midStreamFailure: Continue`): the provider continues it and streams only what
+   * follows. Providers with assistant prefill (Anthropic, local) continue it natively; the
+   * OpenAI-format ones send it as an assistant turn and ask for the rest.
+   */
+  prefix?: string;
+}
+
+/** `POST /v1/embeddings` as a provider sees it. */
+export interface EmbeddingRequest {
+  model: string;
+  input: string[];
+  /** Ask the provider for vectors of this size (models that support it). */
+  dimensions?: number;
+}
+
+export interface EmbeddingResult {
+  /** One vector per input, in input order. */
+  vectors: number[][];
+  inputTokens: number;
 }
 
 /**
@@ -18,4 +41,6 @@ export interface ProviderRequest {
 export interface Provider {
   readonly name: string;
   stream(request: ProviderRequest, signal: AbortSignal): AsyncIterable<Chunk>;
+  /** Embeddings, for the providers that have them. */
+  embed?(request: EmbeddingRequest, signal: AbortSignal): Promise<EmbeddingResult>;
 }

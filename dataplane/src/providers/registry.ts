@@ -1,26 +1,86 @@
-import { ApiError } from '../errors/api-error.ts';
+import { createHash } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import type { TargetConfig } from '../engine/routing/route.ts';
+import { createAnthropicProvider } from './anthropic/anthropic.ts';
+import { createGroqProvider } from './groq/groq.ts';
+import { createLocalProvider } from './local/local.ts';
 import { createMockProvider } from './mock/mock.ts';
+import { createOpenAICompatibleProvider } from './openai-compatible/openai-compatible.ts';
+import { createOpenAIProvider, OPENAI_BASE_URL, OPENAI_FORMAT } from './openai/openai.ts';
 import type { Provider } from './provider.ts';
 
-const mock = createMockProvider();
-
-/** The provider that serves a target, by the target's provider kind. */
-export function providerFor(target: TargetConfig): Provider {
-  switch (target.provider) {
-    case 'mock':
-      return mock;
-    default:
-      return unavailable(target);
-  }
+export interface RegistryOptions {
+  /** The fetch every SDK client uses. @default globalThis.fetch */
+  fetch?: typeof fetch;
+  /**
+   * Where in-process local models live: a target's model `tiny` is `<modelsDir>/tiny`.
+   * @default $INFERENCE_MODELS_DIR, else the repository's `models/`
+   */
+  modelsDir?: string;
+  /** Provider instances kept (one SDK client each). @default 256 */
+  maxClients?: number;
 }
 
-/** A provider kind this build cannot call yet: every call fails over to the next target. */
-function unavailable(target: TargetConfig): Provider {
-  return {
-    name: target.provider,
-    stream() {
-      throw new ApiError('UPSTREAM_UNAVAILABLE', `Provider ${target.provider} is not available in this build.`);
-    },
+/**
+ * Provider instances per target identity (kind, base URL, credential), so the hot path never
+ * builds an SDK client: a config reload that keeps a target keeps its client and its pooled
+ * connections; a rotated key makes a new one. The oldest instance goes when the cache is full.
+ */
+export function createProviderRegistry(options: RegistryOptions = {}): (target: TargetConfig) => Provider {
+  const mock = createMockProvider();
+  const local = createLocalProvider({
+    modelsDir:
+      options.modelsDir ??
+      process.env['INFERENCE_MODELS_DIR'] ??
+      fileURLToPath(new URL('../../../models', import.meta.url)),
+  });
+  const cache = new Map<string, Provider>();
+  const maxClients = options.maxClients ?? 256;
+  const common = { fetch: options.fetch };
+  const build = (target: TargetConfig): Provider => {
+    const { baseURL, apiKey } = target;
+    switch (target.provider) {
+      case 'openai':
+        return createOpenAIProvider({ format: OPENAI_FORMAT, baseURL: baseURL ?? OPENAI_BASE_URL, apiKey, ...common });
+      case 'anthropic':
+        return createAnthropicProvider({ baseURL, apiKey, ...common });
+      case 'groq':
+        return createGroqProvider({ baseURL, apiKey, ...common });
+      case 'openai-compatible':
+        return createOpenAICompatibleProvider({ baseURL, apiKey, ...common });
+      case 'local':
+        // An InferenceModel's model server (runtime: onnx or container) speaks the OpenAI API;
+        // without a baseURL the model runs in this process (single-process mode, `make run`).
+        return baseURL === undefined
+          ? local
+          : createOpenAICompatibleProvider({
+              baseURL,
+              apiKey,
+              ...common,
+              format: { provider: 'local', maxTokensField: 'max_tokens', images: false },
+            });
+      case 'mock':
+        return mock;
+    }
+  };
+  return (target) => {
+    if (target.provider === 'mock') return mock;
+    if (target.provider === 'local' && target.baseURL === undefined) return local;
+    const key = identity(target);
+    let provider = cache.get(key);
+    if (provider === undefined) {
+      provider = build(target);
+      if (cache.size >= maxClients) cache.delete(cache.keys().next().value!);
+      cache.set(key, provider);
+    }
+    return provider;
   };
 }
+
+function identity(target: TargetConfig): string {
+  const secret = target.apiKey === undefined ? '' : createHash('sha256').update(target.apiKey).digest('base64url');
+  return `${target.provider}\u0000${target.baseURL ?? ''}\u0000${secret}`;
+}
+
+/** The process-wide registry the dataplane's router uses. */
+export const providerFor: (target: TargetConfig) => Provider = createProviderRegistry();

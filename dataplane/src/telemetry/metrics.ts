@@ -20,7 +20,9 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
       name: 'inference_http_request_duration_seconds',
       help: 'Time to the full response (to the end of a stream), by route template.',
       labelNames: ['route'] as const,
-      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      buckets: [
+        0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
+      ],
       registers,
     }),
     timeToFirstToken: new Histogram({

@@ -10,7 +10,13 @@ const mock = createMockProvider();
 function route(models: string[], overrides: Partial<RouteConfig> = {}): RouteConfig {
   return {
     alias: 'r',
-    targets: models.map((model, index) => ({ name: `t${index}`, provider: 'mock', model, timeoutMs: 200, weight: 1 })),
+    targets: models.map((model, index) => ({
+      name: `t${index}`,
+      provider: 'mock',
+      model,
+      timeoutMs: 200,
+      weight: 1,
+    })),
     fallbackOn: new Set(['UPSTREAM_UNAVAILABLE', 'UPSTREAM_TIMEOUT', 'UPSTREAM_RATE_LIMITED']),
     retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 5 },
     circuitBreaker: { failureThreshold: 2, openMs: 60_000 },
@@ -23,12 +29,17 @@ const request = { messages: [{ role: 'user' as const, content: 'hello world' }] 
 
 async function run(router: Router, config: RouteConfig, attempts: string[] = []): Promise<Chunk[]> {
   const chunks: Chunk[] = [];
-  const events = { onAttempt: (target: TargetConfig, attempt: number) => attempts.push(`${target.name}#${attempt}`) };
-  for await (const chunk of router.stream(config, request, new AbortController().signal, events)) chunks.push(chunk);
+  const events = {
+    onAttempt: (target: TargetConfig, attempt: number) =>
+      attempts.push(`${target.name}#${attempt}`),
+  };
+  for await (const chunk of router.stream(config, request, new AbortController().signal, events))
+    chunks.push(chunk);
   return chunks;
 }
 
-const text = (chunks: Chunk[]) => chunks.map((chunk) => (chunk.type === 'text' ? chunk.text : '')).join('');
+const text = (chunks: Chunk[]) =>
+  chunks.map((chunk) => (chunk.type === 'text' ? chunk.text : '')).join('');
 
 describe('the router', () => {
   it('serves from the first target when it answers', async () => {
@@ -39,14 +50,20 @@ describe('the router', () => {
 
   it('falls through to the next target when the first fails before its first chunk', async () => {
     const attempts: string[] = [];
-    const chunks = await run(new Router({ provider: () => mock }), route(['fail?code=UPSTREAM_UNAVAILABLE', 'echo']), attempts);
+    const chunks = await run(
+      new Router({ provider: () => mock }),
+      route(['fail?code=UPSTREAM_UNAVAILABLE', 'echo']),
+      attempts,
+    );
     expect(text(chunks)).toBe('Echo: hello world');
     expect(attempts).toEqual(['t0#1', 't1#1']);
   });
 
   it('does not fall through on an error outside the route fallback list', async () => {
     const config = route(['fail?code=UPSTREAM_BAD_REQUEST', 'echo']);
-    await expect(run(new Router({ provider: () => mock }), config)).rejects.toMatchObject({ code: 'UPSTREAM_BAD_REQUEST' });
+    await expect(run(new Router({ provider: () => mock }), config)).rejects.toMatchObject({
+      code: 'UPSTREAM_BAD_REQUEST',
+    });
   });
 
   it('retries a retryable error on the same target before falling back', async () => {
@@ -61,7 +78,9 @@ describe('the router', () => {
 
   it('reports the last error when every target fails', async () => {
     const config = route(['fail?code=UPSTREAM_UNAVAILABLE', 'fail?code=UPSTREAM_RATE_LIMITED']);
-    await expect(run(new Router({ provider: () => mock }), config)).rejects.toMatchObject({ code: 'UPSTREAM_RATE_LIMITED' });
+    await expect(run(new Router({ provider: () => mock }), config)).rejects.toMatchObject({
+      code: 'UPSTREAM_RATE_LIMITED',
+    });
   });
 
   it('times out a target that sends nothing and moves on', async () => {
@@ -79,7 +98,9 @@ describe('the router', () => {
 
   it('stops retrying a target once its circuit opens', async () => {
     const attempts: string[] = [];
-    const config = route(['fail?code=UPSTREAM_UNAVAILABLE', 'echo'], { retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 2 } });
+    const config = route(['fail?code=UPSTREAM_UNAVAILABLE', 'echo'], {
+      retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 2 },
+    });
     await run(new Router({ provider: () => mock }), config, attempts);
     expect(attempts).toEqual(['t0#1', 't0#2', 't1#1']);
   });

@@ -38,13 +38,13 @@ export class Semaphore {
         signal?.removeEventListener('abort', giveUp);
         resolve();
       };
-      const leave = (error: unknown) => {
+      const leave = (error: Error) => {
         const index = this.#queue.indexOf(grant);
         if (index >= 0) this.#queue.splice(index, 1);
         reject(error);
       };
       const giveUp = () => {
-        leave(signal?.reason);
+        leave(signal?.reason instanceof Error ? signal.reason : new Error('The caller gave up.'));
       };
       const timer = setTimeout(() => {
         leave(overloaded());

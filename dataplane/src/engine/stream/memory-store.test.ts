@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { MemoryStreamStore } from './memory-store.ts';
 import type { StreamEvent } from './store.ts';
 
-const done = { type: 'done' as const, done: { type: 'done' as const, finishReason: 'stop' as const, usage: { inputTokens: 1, outputTokens: 2, cachedTokens: 0 } } };
+const done = {
+  type: 'done' as const,
+  done: {
+    type: 'done' as const,
+    finishReason: 'stop' as const,
+    usage: { inputTokens: 1, outputTokens: 2, cachedTokens: 0 },
+  },
+};
 
 async function collect(events: AsyncIterable<StreamEvent>): Promise<StreamEvent[]> {
   const all: StreamEvent[] = [];

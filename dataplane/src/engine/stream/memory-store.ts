@@ -31,9 +31,12 @@ export class MemoryStreamStore implements StreamStore {
     this.#ttlMs = options.ttlMs ?? 300_000;
     this.#maxEvents = options.maxEvents ?? 20_000;
     this.#now = options.now ?? Date.now;
-    this.#sweeper = setInterval(() => {
-      this.sweep();
-    }, Math.min(this.#ttlMs, 30_000));
+    this.#sweeper = setInterval(
+      () => {
+        this.sweep();
+      },
+      Math.min(this.#ttlMs, 30_000),
+    );
     this.#sweeper.unref();
   }
 
@@ -68,20 +71,25 @@ export class MemoryStreamStore implements StreamStore {
       throw new ApiError('INTERNAL', `Stream ${streamId} exceeded ${this.#maxEvents} events.`);
     }
     const offset = entry.events.length + 1;
-    entry.events.push({ ...event, offset } as StreamEvent);
+    entry.events.push({ ...event, offset });
     entry.expiresAt = this.#now() + this.#ttlMs;
     for (const wake of entry.wake) wake();
     entry.wake.clear();
     return Promise.resolve(offset);
   }
 
-  async *tail(streamId: string, afterOffset: number, signal: AbortSignal): AsyncIterable<StreamEvent> {
+  async *tail(
+    streamId: string,
+    afterOffset: number,
+    signal: AbortSignal,
+  ): AsyncIterable<StreamEvent> {
     const entry = this.#live(streamId);
     if (entry === undefined) return;
     let next = afterOffset;
     while (!signal.aborted && !this.#closed) {
       while (next < entry.events.length) {
-        const event = entry.events[next++]!;
+        const event = entry.events[next++];
+        if (event === undefined) break;
         yield event;
         if (isTerminal(event)) return;
       }

@@ -13,7 +13,14 @@ afterAll(async () => {
   await redis.quit();
 });
 
-const done = { type: 'done' as const, done: { type: 'done' as const, finishReason: 'stop' as const, usage: { inputTokens: 1, outputTokens: 2, cachedTokens: 0 } } };
+const done = {
+  type: 'done' as const,
+  done: {
+    type: 'done' as const,
+    finishReason: 'stop' as const,
+    usage: { inputTokens: 1, outputTokens: 2, cachedTokens: 0 },
+  },
+};
 
 async function collect(events: AsyncIterable<StreamEvent>): Promise<StreamEvent[]> {
   const all: StreamEvent[] = [];

@@ -16,7 +16,8 @@ redis.call('PEXPIRE', KEYS[1], ARGV[2])
 redis.call('PEXPIRE', KEYS[2], ARGV[2])
 return n`;
 
-const keys = (streamId: string) => [`stream:{${streamId}}:events`, `stream:{${streamId}}:meta`] as const;
+const keys = (streamId: string) =>
+  [`stream:{${streamId}}:events`, `stream:{${streamId}}:meta`] as const;
 
 /**
  * The resume buffer shared by every replica, on Redis Streams (one entry per event, id `0-<offset>`).
@@ -59,13 +60,17 @@ export class RedisStreamStore implements StreamStore {
 
   async append(streamId: string, event: DistributiveOmit<StreamEvent, 'offset'>): Promise<number> {
     const [eventsKey, metaKey] = keys(streamId);
-    const append = (this.#redis as unknown as AppendCommand).streamAppend;
-    const offset = await append.call(this.#redis, eventsKey, metaKey, JSON.stringify(event), this.#ttlMs);
+    const redis = this.#redis as unknown as AppendCommand;
+    const offset = await redis.streamAppend(eventsKey, metaKey, JSON.stringify(event), this.#ttlMs);
     if ((await this.#local.meta(streamId)) !== undefined) await this.#local.append(streamId, event);
-    return Number(offset);
+    return offset;
   }
 
-  async *tail(streamId: string, afterOffset: number, signal: AbortSignal): AsyncIterable<StreamEvent> {
+  async *tail(
+    streamId: string,
+    afterOffset: number,
+    signal: AbortSignal,
+  ): AsyncIterable<StreamEvent> {
     if ((await this.#local.meta(streamId)) !== undefined) {
       yield* this.#local.tail(streamId, afterOffset, signal);
       return;
@@ -73,16 +78,29 @@ export class RedisStreamStore implements StreamStore {
     const [eventsKey] = keys(streamId);
     const reader = this.#redis.duplicate();
     this.#readers.add(reader);
-    const stop = () => reader.disconnect();
+    const stop = () => {
+      reader.disconnect();
+    };
     signal.addEventListener('abort', stop, { once: true });
     try {
       let cursor = `0-${afterOffset}`;
       while (!signal.aborted) {
-        const batch = await reader.xread('COUNT', 512, 'BLOCK', this.#blockMs, 'STREAMS', eventsKey, cursor);
+        const batch = await reader.xread(
+          'COUNT',
+          512,
+          'BLOCK',
+          this.#blockMs,
+          'STREAMS',
+          eventsKey,
+          cursor,
+        );
         for (const [, entries] of batch ?? []) {
           for (const [id, fields] of entries) {
             cursor = id;
-            const event = { ...(JSON.parse(fields[1] ?? '{}') as object), offset: Number(id.slice(2)) } as StreamEvent;
+            const event = {
+              ...(JSON.parse(fields[1] ?? '{}') as object),
+              offset: Number(id.slice(2)),
+            } as StreamEvent;
             yield event;
             if (isTerminal(event)) return;
           }

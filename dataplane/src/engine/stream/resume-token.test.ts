@@ -36,22 +36,33 @@ describe('resume tokens', () => {
     const { token } = tokens.sign({ streamId: 's', offset: 1 });
     const [, signature] = token.split('.');
     const forged = `${Buffer.from('k1:s:999:300000').toString('base64url')}.${signature!}`;
-    expect(() => tokens.verify(forged)).toThrow(expect.objectContaining({ code: 'INVALID_RESUME_TOKEN' }));
+    expect(() => tokens.verify(forged)).toThrow(
+      expect.objectContaining({ code: 'INVALID_RESUME_TOKEN' }),
+    );
   });
 
-  it.each(['', 'abc', 'a.b.c', `${Buffer.from('k1:s:x:1').toString('base64url')}.AAAA`, `${Buffer.from('k1:s:1').toString('base64url')}.AAAA`])(
-    'are refused as malformed: %j',
-    (token) => {
-      expect(() => tokensAt({ now: 0 }, keyring).verify(token)).toThrow(/malformed/);
-    },
-  );
+  it.each([
+    '',
+    'abc',
+    'a.b.c',
+    `${Buffer.from('k1:s:x:1').toString('base64url')}.AAAA`,
+    `${Buffer.from('k1:s:1').toString('base64url')}.AAAA`,
+  ])('are refused as malformed: %j', (token) => {
+    expect(() => tokensAt({ now: 0 }, keyring).verify(token)).toThrow(/malformed/);
+  });
 
   it('still verify with the previous key during the rotation overlap, and not after', () => {
     const clock = { now: 0 };
     let ring: Keyring = keyring;
     const tokens = createResumeTokens({ keyring: () => ring, now: () => clock.now });
     const old = tokens.sign({ streamId: 's', offset: 1 }).token;
-    ring = { active: 'k2', keys: new Map([['k1', key(1)], ['k2', key(2)]]) };
+    ring = {
+      active: 'k2',
+      keys: new Map([
+        ['k1', key(1)],
+        ['k2', key(2)],
+      ]),
+    };
     expect(tokens.verify(old)).toEqual({ streamId: 's', offset: 1 });
     const fresh = tokens.sign({ streamId: 's', offset: 2 }).token;
     expect(Buffer.from(fresh.split('.')[0]!, 'base64url').toString()).toMatch(/^k2:/);

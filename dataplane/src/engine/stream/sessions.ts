@@ -35,7 +35,11 @@ export class StreamSessions {
    * Creates the stream and starts its producer, which drains `chunks` into the store; the
    * controller is what aborts the upstream call behind `chunks`. Readers then `attach`.
    */
-  async start(meta: StreamMeta, chunks: AsyncIterable<Chunk>, controller: AbortController): Promise<string> {
+  async start(
+    meta: StreamMeta,
+    chunks: AsyncIterable<Chunk>,
+    controller: AbortController,
+  ): Promise<string> {
     const streamId = randomBytes(16).toString('base64url');
     try {
       await this.#store.create(streamId, meta);
@@ -45,7 +49,12 @@ export class StreamSessions {
       await this.#produce(streamId, chunks, controller.signal, false);
       throw error;
     }
-    const session: Session = { controller, readers: 0, orphanTimer: undefined, finished: Promise.resolve() };
+    const session: Session = {
+      controller,
+      readers: 0,
+      orphanTimer: undefined,
+      finished: Promise.resolve(),
+    };
     session.finished = this.#produce(streamId, chunks, controller.signal).finally(() => {
       clearTimeout(session.orphanTimer);
       this.#sessions.delete(streamId);
@@ -76,17 +85,26 @@ export class StreamSessions {
   async drain(graceMs: number): Promise<void> {
     const all = Promise.all([...this.#sessions.values()].map((session) => session.finished));
     const timer = setTimeout(() => {
-      for (const session of this.#sessions.values()) session.controller.abort(new ApiError('SHUTTING_DOWN', 'The gateway shut down mid-stream.'));
+      for (const session of this.#sessions.values())
+        session.controller.abort(
+          new ApiError('SHUTTING_DOWN', 'The gateway shut down mid-stream.'),
+        );
     }, graceMs);
     await all;
     clearTimeout(timer);
   }
 
-  async #produce(streamId: string, chunks: AsyncIterable<Chunk>, signal: AbortSignal, record = true): Promise<void> {
+  async #produce(
+    streamId: string,
+    chunks: AsyncIterable<Chunk>,
+    signal: AbortSignal,
+    record = true,
+  ): Promise<void> {
     try {
       for await (const chunk of chunks) {
         if (!record) continue;
-        if (chunk.type === 'text') await this.#store.append(streamId, { type: 'data', text: chunk.text });
+        if (chunk.type === 'text')
+          await this.#store.append(streamId, { type: 'data', text: chunk.text });
         else await this.#store.append(streamId, { type: 'done', done: chunk });
       }
     } catch (error) {

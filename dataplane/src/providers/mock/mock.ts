@@ -28,11 +28,11 @@ export function createMockProvider(): Provider {
       const limit = Math.min(words.length, request.maxTokens ?? Number.POSITIVE_INFINITY);
       const failAfter = options.has('failAfter') ? numberOption(options, 'failAfter') : -1;
       const gapMs = numberOption(options, 'gapMs');
-      for (let index = 0; index < limit; index++) {
+      for (const [index, word] of words.slice(0, limit).entries()) {
         if (index === failAfter) throw upstreamError('UPSTREAM_UNAVAILABLE');
         if (index > 0 && gapMs > 0) await sleep(gapMs, undefined, { signal });
         signal.throwIfAborted();
-        yield { type: 'text', text: index === 0 ? words[index]! : ` ${words[index]!}` };
+        yield { type: 'text', text: index === 0 ? word : ` ${word}` };
       }
       yield {
         type: 'done',
@@ -48,13 +48,17 @@ export function parseMockModel(model: string): { behaviour: string; options: URL
   return { behaviour, options: new URLSearchParams(query) };
 }
 
-function answerWords(behaviour: string, options: URLSearchParams, request: ProviderRequest): string[] {
+function answerWords(
+  behaviour: string,
+  options: URLSearchParams,
+  request: ProviderRequest,
+): string[] {
   const lastUser = request.messages.findLast((message) => message.role === 'user')?.content ?? '';
   const text = behaviour === 'fixed' ? (options.get('text') ?? '') : `Echo: ${lastUser}`;
   const words = text.split(/\s+/).filter((word) => word.length > 0);
   const chunks = options.has('chunks') ? numberOption(options, 'chunks') : words.length;
   if (words.length === 0) return [];
-  return Array.from({ length: chunks }, (_, index) => words[index % words.length]!);
+  return Array.from({ length: chunks }, (_, index) => words[index % words.length] ?? '');
 }
 
 function countInputTokens(request: ProviderRequest): number {
