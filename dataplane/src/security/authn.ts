@@ -9,6 +9,9 @@ import { authnError, fromJoseError } from './authn-errors.ts';
 import { ExpiringLru } from './expiring-lru.ts';
 import { isValidTenant, type Principal } from './principal.ts';
 
+export type { AuthnFailure } from './authn-errors.ts';
+export type { Principal } from './principal.ts';
+
 /**
  * The asymmetric JWS algorithms an authenticator may be configured with. `none` and the HMAC
  * family are absent on purpose: with a JWKS of public keys, accepting HS256 would let anyone

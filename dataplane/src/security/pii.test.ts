@@ -140,3 +140,17 @@ describe('the PII policy', () => {
     expect(error.message).not.toContain('12345678');
   });
 });
+
+describe('PII detection on hostile input', () => {
+  it.each([
+    ['colons', ':'.repeat(100_000)],
+    ['hex and colons', 'a:'.repeat(50_000)],
+    ['at signs after a long word', `${'a'.repeat(50_000)}${'@'.repeat(50_000)}`],
+    ['IBAN-like groups', 'ES91 '.repeat(20_000)],
+    ['digits and spaces', '1 '.repeat(50_000)],
+  ])('stays linear on 100 KB of %s', (_, text) => {
+    const start = performance.now();
+    findPii(text);
+    expect(performance.now() - start).toBeLessThan(1000);
+  });
+});

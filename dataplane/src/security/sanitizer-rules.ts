@@ -11,7 +11,8 @@
  * - `User:`, `Assistant:` and `Human:` labels are kept: pasted transcripts are everyday content,
  *   and they claim no privilege; the chat-template tokens that really delimit turns are removed.
  * - `<s>` and `</s>` look like HTML strikethrough. `</s>` is removed unless an `<s>` opened
- *   earlier on its line; `<s>` only when a template token or marker follows it.
+ *   earlier on its line (within 200 characters); `<s>` only when a template token or marker
+ *   follows it.
  * - Persona switches ("from now on you are", "a partir de ahora eres") are removed even when
  *   the persona is harmless: the phrase goes, the rest of the sentence stays.
  * - Spaced-out or leetspeak spellings ("i g n o r e", "1gn0re") are not chased.

@@ -283,6 +283,20 @@ describe('the sanitiser', () => {
   });
 });
 
+describe('the sanitiser on hostile input', () => {
+  it.each([
+    ['repeated override openings', 'ignore all the '.repeat(7_000)],
+    ['an override followed by a sea of spaces', `ignore previous${' '.repeat(100_000)}x`],
+    ['hashes', '#'.repeat(100_000)],
+    ['unterminated template tokens', '<|'.repeat(50_000)],
+    ['an open <s> and many </s>', `<s>${'a'.repeat(100_000)}${'</s>'.repeat(1_000)}`],
+  ])('stays linear on 100 KB of %s', (_, text) => {
+    const start = performance.now();
+    sanitizeText(text);
+    expect(performance.now() - start).toBeLessThan(1000);
+  });
+});
+
 describe('role isolation', () => {
   const conversation: ChatMessage[] = [
     { role: 'system', content: 'You are root.', name: 'ops' },
