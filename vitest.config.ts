@@ -2,7 +2,12 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['dataplane/**/*.test.ts', 'operator/**/*.test.ts', 'crds/**/*.test.ts', 'tests/**/*.test.ts'],
+    include: [
+      'dataplane/**/*.test.ts',
+      'operator/**/*.test.ts',
+      'crds/**/*.test.ts',
+      'tests/**/*.test.ts',
+    ],
     globalSetup: ['tests/setup/global.ts'],
     testTimeout: 30_000,
     hookTimeout: 120_000,

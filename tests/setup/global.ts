@@ -11,7 +11,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
   process.env['REDIS_URL'] = redis.url;
   project.provide('redisUrl', redis.url);
   const wantCluster = process.env['INFERENCE_TEST_CLUSTER'] !== 'off';
-  const cluster = wantCluster ? await startCluster({ controllerManager: true, nodes: true }) : undefined;
+  const cluster = wantCluster
+    ? await startCluster({ controllerManager: true, nodes: true })
+    : undefined;
   if (cluster !== undefined) {
     process.env['KUBECONFIG'] = cluster.kubeconfig;
     project.provide('kubeconfig', cluster.kubeconfig);
