@@ -123,9 +123,10 @@ export function requestSignal(services: Services, response: ServerResponse): Abo
   return AbortSignal.any([controller.signal, AbortSignal.timeout(requestTimeoutMs)]);
 }
 
-/** Metrics for each attempt and for the first chunk. */
+/** Counts the request's safety findings, and returns the hooks that time its first chunk. */
 export function routeEvents(services: Services, prepared: Prepared) {
   const started = performance.now();
+  if (prepared.findings > 0) services.metrics.safetyFindings.inc(prepared.findings);
   return {
     onServed: (target: { provider: string; name: string }) => {
       services.metrics.timeToFirstToken.observe(

@@ -32,6 +32,11 @@ export interface PromptSource {
 export interface Safety {
   /** Sanitises client-supplied messages and applies the input PII policy. */
   checkInput(messages: ChatMessage[]): { messages: ChatMessage[]; findings: number };
+  /** The same for prompt variables: every string in them is client content. */
+  checkVariables(variables: Record<string, unknown>): {
+    variables: Record<string, unknown>;
+    findings: number;
+  };
   /** A per-stream output filter: text in, text out, holding back what may still be PII. */
   outputFilter(): { push(text: string): string; flush(): string };
 }
@@ -70,14 +75,14 @@ export class InferenceEngine {
         details: { path: 'body.messages' },
       });
     }
-    const rendered =
+    const variables =
       input.prompt === undefined
         ? undefined
-        : this.#deps.prompts.render(
-            input.prompt.id,
-            input.prompt.version,
-            input.prompt.variables ?? {},
-          );
+        : this.#deps.safety.checkVariables(input.prompt.variables ?? {});
+    const rendered =
+      input.prompt === undefined || variables === undefined
+        ? undefined
+        : this.#deps.prompts.render(input.prompt.id, input.prompt.version, variables.variables);
     const client = this.#deps.safety.checkInput(input.messages ?? []);
     const alias = input.model ?? rendered?.model ?? this.#deps.config().gateway.defaultModel;
     if (alias === undefined) {
@@ -100,7 +105,7 @@ export class InferenceEngine {
     const maxTokens = parameters.max_tokens ?? rendered?.maxTokens;
     return {
       route,
-      findings: client.findings,
+      findings: client.findings + (variables?.findings ?? 0),
       request: {
         messages: [...(rendered?.messages ?? []), ...client.messages],
         ...(temperature === undefined ? {} : { temperature }),

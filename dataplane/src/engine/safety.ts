@@ -1,12 +1,20 @@
 import type { GatewaySettings } from '../config/gateway-settings.ts';
 import { applyPiiPolicy, createStreamRedactor } from '../security/pii.ts';
-import { sanitizeMessages } from '../security/sanitizer.ts';
+import { sanitizeMessages, sanitizeText } from '../security/sanitizer.ts';
 import type { Safety } from './inference-engine.ts';
 
 const passThrough = { push: (text: string) => text, flush: () => '' };
 
 /** The gateway's safety policy (`gateway.yaml` → safety) as the engine uses it. */
 export function createSafety(settings: () => GatewaySettings['safety']): Safety {
+  /** One untrusted text through the sanitiser and the input PII policy. */
+  const checkText = (text: string, policy: GatewaySettings['safety']) => {
+    const sanitized = policy.sanitize ? sanitizeText(text) : { text, findings: [] };
+    const checked =
+      policy.pii === 'off' ? sanitized.text : applyPiiPolicy(sanitized.text, policy.pii);
+    return { text: checked, findings: sanitized.findings.length };
+  };
+
   return {
     checkInput(messages) {
       const policy = settings();
@@ -20,6 +28,25 @@ export function createSafety(settings: () => GatewaySettings['safety']): Safety 
             }));
       return { messages: checked, findings: sanitized.findings.length };
     },
+
+    checkVariables(variables) {
+      const policy = settings();
+      let findings = 0;
+      const visit = (value: unknown): unknown => {
+        if (typeof value === 'string') {
+          const result = checkText(value, policy);
+          findings += result.findings;
+          return result.text;
+        }
+        if (Array.isArray(value)) return value.map(visit);
+        if (value !== null && typeof value === 'object') {
+          return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, visit(item)]));
+        }
+        return value;
+      };
+      return { variables: visit(variables) as Record<string, unknown>, findings };
+    },
+
     outputFilter() {
       return settings().piiOutput === 'redact' ? createStreamRedactor() : passThrough;
     },

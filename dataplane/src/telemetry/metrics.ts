@@ -61,6 +61,11 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
       labelNames: ['checksum'] as const,
       registers,
     }),
+    safetyFindings: new Counter({
+      name: 'inference_safety_findings_total',
+      help: 'Prompt-injection findings removed from client content (counts only, never content).',
+      registers,
+    }),
     promptsLoaded: new Gauge({
       name: 'inference_prompts_loaded',
       help: 'Prompt manifests in the served config.',
