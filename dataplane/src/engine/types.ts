@@ -4,20 +4,61 @@ export type Role = 'system' | 'user' | 'assistant' | 'tool';
 
 export interface ChatMessage {
   role: Role;
+  /** The text of the message (what safety checks and redacts). */
   content: string;
   /** Tool name for `tool` messages, or a participant name. */
   name?: string;
+  /**
+   * Images of a user message, sent after its text. Providers that take no images refuse a
+   * message that carries some (UPSTREAM_BAD_REQUEST), never drop them silently.
+   */
+  images?: ImageInput[];
+  /** The tool calls an assistant message made. */
+  toolCalls?: ToolCall[];
+  /** For `tool` messages: the id of the call this message answers. */
+  toolCallId?: string;
 }
 
+/** An image input: an `https:` URL or a `data:image/<type>;base64,` URL. */
+export interface ImageInput {
+  url: string;
+  /** OpenAI's resolution hint; other providers ignore it. @default 'auto' */
+  detail?: 'auto' | 'low' | 'high';
+}
+
+/** One call of a tool (a function) the model asked for. */
+export interface ToolCall {
+  id: string;
+  name: string;
+  /** The arguments as JSON text, as the model wrote them (it may be invalid JSON). */
+  arguments: string;
+}
+
+/** A tool the model may call: a function with a JSON Schema of its arguments. */
+export interface ToolDefinition {
+  name: string;
+  description?: string;
+  /** JSON Schema of the arguments object. */
+  parameters: Record<string, unknown>;
+}
+
+/** Whether and which tool the model must call. */
+export type ToolChoice = 'auto' | 'none' | 'required' | { name: string };
+
 export interface Usage {
+  /** Every input token, cached ones included. */
   inputTokens: number;
   outputTokens: number;
+  /** The input tokens served from the provider's prompt cache (a subset of inputTokens). */
   cachedTokens: number;
 }
 
 export type FinishReason = 'stop' | 'length' | 'content_filter' | 'tool_calls' | 'error';
 
-/** The one chunk type every provider's stream is normalised into. */
+/**
+ * The one chunk type every provider's stream is normalised into. Tool calls ride on `done`,
+ * whole: providers stream their arguments in fragments, which the provider's decoder joins.
+ */
 export type Chunk =
   | { type: 'text'; text: string }
-  | { type: 'done'; finishReason: FinishReason; usage: Usage };
+  | { type: 'done'; finishReason: FinishReason; usage: Usage; toolCalls?: ToolCall[] };

@@ -26,7 +26,9 @@ export interface RegistryOptions {
  * builds an SDK client: a config reload that keeps a target keeps its client and its pooled
  * connections; a rotated key makes a new one. The oldest instance goes when the cache is full.
  */
-export function createProviderRegistry(options: RegistryOptions = {}): (target: TargetConfig) => Provider {
+export function createProviderRegistry(
+  options: RegistryOptions = {},
+): (target: TargetConfig) => Provider {
   const mock = createMockProvider();
   const local = createLocalProvider({
     modelsDir:
@@ -41,7 +43,12 @@ export function createProviderRegistry(options: RegistryOptions = {}): (target: 
     const { baseURL, apiKey } = target;
     switch (target.provider) {
       case 'openai':
-        return createOpenAIProvider({ format: OPENAI_FORMAT, baseURL: baseURL ?? OPENAI_BASE_URL, apiKey, ...common });
+        return createOpenAIProvider({
+          format: OPENAI_FORMAT,
+          baseURL: baseURL ?? OPENAI_BASE_URL,
+          apiKey,
+          ...common,
+        });
       case 'anthropic':
         return createAnthropicProvider({ baseURL, apiKey, ...common });
       case 'groq':
@@ -70,7 +77,8 @@ export function createProviderRegistry(options: RegistryOptions = {}): (target: 
     let provider = cache.get(key);
     if (provider === undefined) {
       provider = build(target);
-      if (cache.size >= maxClients) cache.delete(cache.keys().next().value!);
+      const oldest = cache.keys().next();
+      if (cache.size >= maxClients && oldest.done !== true) cache.delete(oldest.value);
       cache.set(key, provider);
     }
     return provider;
@@ -78,7 +86,10 @@ export function createProviderRegistry(options: RegistryOptions = {}): (target: 
 }
 
 function identity(target: TargetConfig): string {
-  const secret = target.apiKey === undefined ? '' : createHash('sha256').update(target.apiKey).digest('base64url');
+  const secret =
+    target.apiKey === undefined
+      ? ''
+      : createHash('sha256').update(target.apiKey).digest('base64url');
   return `${target.provider}\u0000${target.baseURL ?? ''}\u0000${secret}`;
 }
 

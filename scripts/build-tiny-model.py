@@ -1,0 +1,543 @@
+#!/usr/bin/env python3
+"""Builds models/tiny: a tiny decoder-only language model in the common ONNX export layout.
+
+The layout is what Hugging Face Optimum and onnx-community exports of Llama-style models use, so
+the dataplane's local provider loads real exports the same way:
+
+    config.json  generation_config.json  tokenizer.json  tokenizer_config.json
+    onnx/model.onnx       fp32
+    onnx/model_fp16.onnx  fp16 weights, fp16 inputs/outputs (past/present key/values, logits)
+    onnx/model_int8.onnx  int8 weights (DequantizeLinear, per output channel) -> MatMul
+    onnx/model_q4.onnx    4-bit weights in com.microsoft MatMulNBits (block 32), int8 embedding
+
+Graph inputs: input_ids, attention_mask, position_ids, past_key_values.{i}.key/value
+[batch, kv_heads, past, head_dim]; outputs: logits [batch, seq, vocab], present.{i}.key/value.
+Two layers of RMSNorm, grouped-query attention with rotary embeddings (4 query heads, 2 KV
+heads), and a SwiGLU MLP.
+
+Weights are not trained by gradient descent; they are constructed: a byte-level BPE tokenizer
+learned from a small corpus, the corpus's bigram table folded into the embedding and the LM head
+(so sampled text is English-like), and one chain of tokens that greedy decoding follows after
+`<|assistant|>`: the answer below. Attention and MLP weights are small random matrices: they
+perturb the logits (so the KV cache matters and is tested) without changing the greedy answer.
+
+Determinism: every number comes from integer arithmetic or element-wise IEEE operations on a
+seeded PCG64 stream (no BLAS, no LAPACK), so the same numpy and onnx versions write the same
+bytes on any machine. `--check` verifies that the files in the output folder are what this
+script writes.
+
+Usage: python3 scripts/build-tiny-model.py [--out models/tiny] [--check]
+"""
+
+import argparse
+import hashlib
+import json
+import os
+import re
+import sys
+import tempfile
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+SEED = 20260601
+HIDDEN = 64
+LAYERS = 2
+HEADS = 4
+KV_HEADS = 2
+HEAD_DIM = HIDDEN // HEADS
+INTERMEDIATE = 128
+EPS = 1e-5
+ROPE_THETA = 10000.0
+MAX_POSITIONS = 2048
+NUM_MERGES = 240
+OPSET = 17
+
+SPECIALS = ["<|endoftext|>", "<|system|>", "<|user|>", "<|assistant|>", "<|end|>"]
+ANSWER = "Hello! I am a tiny local model, running on ONNX Runtime inside the gateway."
+CHAT_TEMPLATE = (
+    "{% for message in messages %}"
+    "{{ '<|' + message['role'] + '|>\\n' + message['content'] + '<|end|>\\n' }}"
+    "{% endfor %}"
+    "{% if add_generation_prompt %}{{ '<|assistant|>' }}{% endif %}"
+)
+CORPUS = """
+The gateway routes every request to a model. A route is a list of targets, and the first healthy
+target serves the answer. When a provider fails before the first token, the next target takes
+over and the client never knows. When it fails later, the stream ends with an error, or the next
+target continues the answer. The local model runs inside the gateway on ONNX Runtime, on the CPU
+or on a GPU when one is present. It is small, so it answers fast, and it is tiny, so it knows
+very little. Tokens stream one by one. The cache keeps the keys and values of the past, so each
+new token costs one step. A stop sequence ends the answer early, and the token limit ends it
+too. Hello! I am a tiny local model, running on ONNX Runtime inside the gateway.
+Hello! I am a tiny local model, running on ONNX Runtime inside the gateway.
+Hello! I am a tiny local model, running on ONNX Runtime inside the gateway.
+"""
+
+PRETOKENIZE = re.compile(r"'s|'t|'re|'ve|'m|'ll|'d| ?[A-Za-z]+| ?[0-9]+| ?[^\sA-Za-z0-9]+|\s+(?!\S)|\s+")
+
+
+# ---- tokenizer ---------------------------------------------------------------------------
+
+
+def bytes_to_unicode():
+    """GPT-2's reversible map from bytes to printable characters (what ByteLevel uses)."""
+    visible = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
+    codes = visible[:]
+    extra = 0
+    for byte in range(256):
+        if byte not in visible:
+            visible.append(byte)
+            codes.append(256 + extra)
+            extra += 1
+    return {byte: chr(code) for byte, code in zip(visible, codes)}
+
+
+BYTE_CHARS = bytes_to_unicode()
+
+
+def pieces(text):
+    return ["".join(BYTE_CHARS[b] for b in piece.encode("utf-8")) for piece in PRETOKENIZE.findall(text)]
+
+
+def learn_merges(text, count):
+    words = {}
+    for piece in pieces(text):
+        words[tuple(piece)] = words.get(tuple(piece), 0) + 1
+    merges = []
+    for _ in range(count):
+        pairs = {}
+        for word, freq in words.items():
+            for pair in zip(word, word[1:]):
+                pairs[pair] = pairs.get(pair, 0) + freq
+        if not pairs:
+            break
+        best = min(pairs, key=lambda pair: (-pairs[pair], pair))
+        if pairs[best] < 2:
+            break
+        merges.append(best)
+        merged = {}
+        for word, freq in words.items():
+            out, i = [], 0
+            while i < len(word):
+                if i + 1 < len(word) and (word[i], word[i + 1]) == best:
+                    out.append(word[i] + word[i + 1])
+                    i += 2
+                else:
+                    out.append(word[i])
+                    i += 1
+            merged[tuple(out)] = merged.get(tuple(out), 0) + freq
+        words = merged
+    return merges
+
+
+def build_vocab(merges):
+    vocab = {BYTE_CHARS[b]: b for b in range(256)}
+    for left, right in merges:
+        vocab.setdefault(left + right, len(vocab))
+    for special in SPECIALS:
+        vocab[special] = len(vocab)
+    return vocab
+
+
+def encode(text, vocab, merges):
+    """Plain BPE (lowest merge rank first) over the pre-tokenised pieces; no special tokens."""
+    ranks = {pair: rank for rank, pair in enumerate(merges)}
+    ids = []
+    for piece in pieces(text):
+        word = list(piece)
+        while len(word) > 1:
+            candidates = [(ranks.get((a, b), 1 << 30), i) for i, (a, b) in enumerate(zip(word, word[1:]))]
+            rank, i = min(candidates)
+            if rank == 1 << 30:
+                break
+            word[i : i + 2] = [word[i] + word[i + 1]]
+        ids.extend(vocab[token] for token in word)
+    return ids
+
+
+def tokenizer_json(vocab, merges):
+    added = [
+        {"id": vocab[s], "content": s, "single_word": False, "lstrip": False, "rstrip": False, "normalized": False, "special": True}
+        for s in SPECIALS
+    ]
+    return {
+        "version": "1.0",
+        "truncation": None,
+        "padding": None,
+        "added_tokens": added,
+        "normalizer": None,
+        "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": True},
+        "post_processor": None,
+        "decoder": {"type": "ByteLevel", "add_prefix_space": True, "trim_offsets": True, "use_regex": True},
+        "model": {
+            "type": "BPE",
+            "dropout": None,
+            "unk_token": None,
+            "continuing_subword_prefix": None,
+            "end_of_word_suffix": None,
+            "fuse_unk": False,
+            "byte_fallback": False,
+            "ignore_merges": False,
+            "vocab": {token: i for token, i in sorted(vocab.items(), key=lambda item: item[1]) if token not in SPECIALS},
+            "merges": [[left, right] for left, right in merges],
+        },
+    }
+
+
+# ---- weights -----------------------------------------------------------------------------
+
+
+def uniform(rng, shape, scale):
+    """Integers in [-127, 127] scaled: deterministic on every machine (no transcendental math)."""
+    return (rng.integers(-127, 128, size=shape).astype(np.float64) * (scale / 127.0)).astype(np.float32)
+
+
+def build_weights(vocab, merges):
+    rng = np.random.Generator(np.random.PCG64(SEED))
+    size = len(vocab)
+    corpus_dims = 24
+    chain_dims = HIDDEN - corpus_dims
+
+    # Bigram levels of the corpus (integers), then the answer chain after <|assistant|>.
+    bigram = np.zeros((size, size), dtype=np.int64)
+    for line in [line for line in CORPUS.strip().split("\n")]:
+        ids = encode(line.strip(), vocab, merges)
+        for a, b in zip(ids, ids[1:]):
+            bigram[a, b] = min(6, bigram[a, b] + 1)
+    chain = [vocab["<|assistant|>"]] + encode(ANSWER, vocab, merges) + [vocab["<|end|>"]]
+    if len(set(chain)) != len(chain) or len(chain) - 1 > chain_dims:
+        sys.exit(f"the answer chain must be {chain_dims} distinct tokens at most: {chain}")
+
+    signs = rng.integers(0, 2, size=(size, corpus_dims)).astype(np.int64) * 2 - 1
+    embed = np.zeros((size, HIDDEN), dtype=np.float64)
+    embed[:, chain_dims:] = signs * 0.3
+    lm_head = np.zeros((HIDDEN, size), dtype=np.float64)
+    # signs^T @ bigram in exact integer arithmetic: every corpus successor gets its level.
+    lm_head[chain_dims:, :] = (signs.T @ bigram).astype(np.float64) * (1.0 / corpus_dims)
+    for position, (token, successor) in enumerate(zip(chain, chain[1:])):
+        embed[token, position] = 1.0
+        lm_head[position, successor] = 8.0
+
+    weights = {"model.embed_tokens.weight": embed.astype(np.float32)}
+    for layer in range(LAYERS):
+        prefix = f"model.layers.{layer}"
+        weights[f"{prefix}.input_layernorm.weight"] = np.ones(HIDDEN, dtype=np.float32)
+        weights[f"{prefix}.self_attn.q_proj.weight"] = uniform(rng, (HIDDEN, HEADS * HEAD_DIM), 0.5)
+        weights[f"{prefix}.self_attn.k_proj.weight"] = uniform(rng, (HIDDEN, KV_HEADS * HEAD_DIM), 0.5)
+        weights[f"{prefix}.self_attn.v_proj.weight"] = uniform(rng, (HIDDEN, KV_HEADS * HEAD_DIM), 0.5)
+        weights[f"{prefix}.self_attn.o_proj.weight"] = uniform(rng, (HEADS * HEAD_DIM, HIDDEN), 0.01)
+        weights[f"{prefix}.post_attention_layernorm.weight"] = np.ones(HIDDEN, dtype=np.float32)
+        weights[f"{prefix}.mlp.gate_proj.weight"] = uniform(rng, (HIDDEN, INTERMEDIATE), 0.3)
+        weights[f"{prefix}.mlp.up_proj.weight"] = uniform(rng, (HIDDEN, INTERMEDIATE), 0.3)
+        weights[f"{prefix}.mlp.down_proj.weight"] = uniform(rng, (INTERMEDIATE, HIDDEN), 0.01)
+    weights["model.norm.weight"] = np.ones(HIDDEN, dtype=np.float32)
+    weights["lm_head.weight"] = lm_head.astype(np.float32)
+    inv_freq = 1.0 / (ROPE_THETA ** (np.arange(0, HEAD_DIM, 2, dtype=np.float64) / HEAD_DIM))
+    return weights, inv_freq.astype(np.float32), chain
+
+
+# ---- graph -------------------------------------------------------------------------------
+
+
+class Graph:
+    """A small builder: unique names, constants and the weight-storage variants."""
+
+    def __init__(self, dtype):
+        self.dtype = dtype
+        self.nodes = []
+        self.initializers = []
+        self.count = 0
+
+    def name(self, hint):
+        self.count += 1
+        return f"/{hint}_{self.count}"
+
+    def node(self, op, inputs, hint=None, domain=None, **attrs):
+        out = self.name(hint or op)
+        self.nodes.append(helper.make_node(op, inputs, [out], name=out + "/node", domain=domain, **attrs))
+        return out
+
+    def const(self, value, hint="const"):
+        name = self.name(hint)
+        self.initializers.append(numpy_helper.from_array(np.asarray(value), name))
+        return name
+
+    def float_weight(self, name, value):
+        """A float tensor (norm weights), fp16-stored in the fp16 variant."""
+        if self.dtype == "fp16":
+            self.initializers.append(numpy_helper.from_array(value.astype(np.float16), name))
+            return self.node("Cast", [name], hint=name, to=TensorProto.FLOAT)
+        self.initializers.append(numpy_helper.from_array(value, name))
+        return name
+
+    def embedding(self, name, value):
+        if self.dtype in ("int8", "q4"):
+            scale = np.maximum(np.abs(value).max(axis=1), 1e-8) / 127.0
+            quantized = np.clip(np.round(value / scale[:, None]), -127, 127).astype(np.int8)
+            self.initializers.append(numpy_helper.from_array(quantized, name + "_quantized"))
+            self.initializers.append(numpy_helper.from_array(scale.astype(np.float32), name + "_scale"))
+            return self.node("DequantizeLinear", [name + "_quantized", name + "_scale"], hint=name, axis=0)
+        return self.float_weight(name, value)
+
+    def matmul(self, x, name, weight):
+        """x @ weight ([in, out]) in this variant's storage."""
+        if self.dtype == "int8":
+            scale = np.maximum(np.abs(weight).max(axis=0), 1e-8) / 127.0
+            quantized = np.clip(np.round(weight / scale[None, :]), -127, 127).astype(np.int8)
+            self.initializers.append(numpy_helper.from_array(quantized, name + "_quantized"))
+            self.initializers.append(numpy_helper.from_array(scale.astype(np.float32), name + "_scale"))
+            w = self.node("DequantizeLinear", [name + "_quantized", name + "_scale"], hint=name, axis=1)
+            return self.node("MatMul", [x, w])
+        if self.dtype == "q4":
+            k, n = weight.shape
+            block = 32
+            blocks = weight.T.reshape(n, k // block, block)
+            scale = np.maximum(np.abs(blocks).max(axis=2), 1e-8) / 7.0
+            q = (np.clip(np.round(blocks / scale[:, :, None]), -8, 7) + 8).astype(np.uint8)
+            packed = (q[:, :, 0::2] | (q[:, :, 1::2] << 4)).astype(np.uint8)
+            self.initializers.append(numpy_helper.from_array(packed, name + "_q4"))
+            self.initializers.append(numpy_helper.from_array(scale.reshape(-1).astype(np.float32), name + "_scales"))
+            return self.node(
+                "MatMulNBits", [x, name + "_q4", name + "_scales"], domain="com.microsoft", K=k, N=n, bits=4, block_size=block
+            )
+        return self.node("MatMul", [x, self.float_weight(name, weight)])
+
+    def rms_norm(self, x, name, weight):
+        squared = self.node("Mul", [x, x])
+        mean = self.node("ReduceMean", [squared], axes=[-1], keepdims=1)
+        std = self.node("Sqrt", [self.node("Add", [mean, self.const(np.float32(EPS))])])
+        return self.node("Mul", [self.node("Div", [x, std]), self.float_weight(name, weight)])
+
+
+def build_model(dtype, weights, inv_freq, vocab_size):
+    g = Graph(dtype)
+    io_type = TensorProto.FLOAT16 if dtype == "fp16" else TensorProto.FLOAT
+    inputs = [
+        helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch_size", "sequence_length"]),
+        helper.make_tensor_value_info("attention_mask", TensorProto.INT64, ["batch_size", "total_sequence_length"]),
+        helper.make_tensor_value_info("position_ids", TensorProto.INT64, ["batch_size", "sequence_length"]),
+    ]
+    outputs = [helper.make_tensor_value_info("logits", io_type, ["batch_size", "sequence_length", vocab_size])]
+    kv_shape = lambda length: ["batch_size", KV_HEADS, length, HEAD_DIM]  # noqa: E731
+    for layer in range(LAYERS):
+        for kind in ("key", "value"):
+            inputs.append(helper.make_tensor_value_info(f"past_key_values.{layer}.{kind}", io_type, kv_shape("past_sequence_length")))
+            outputs.append(helper.make_tensor_value_info(f"present.{layer}.{kind}", io_type, kv_shape("total_sequence_length")))
+
+    def io_in(name):
+        return g.node("Cast", [name], hint=name, to=TensorProto.FLOAT) if dtype == "fp16" else name
+
+    def io_out(value, name):
+        op = "Cast" if dtype == "fp16" else "Identity"
+        attrs = {"to": TensorProto.FLOAT16} if dtype == "fp16" else {}
+        g.nodes.append(helper.make_node(op, [value], [name], name=f"/{name}/node", **attrs))
+
+    i64 = lambda *values: g.const(np.array(values, dtype=np.int64), "shape")  # noqa: E731
+
+    # Positions, rotary tables and the additive attention mask (causal and padding).
+    past_length = g.node("Shape", ["past_key_values.0.key"], start=2, end=3)
+    seq_length = g.node("Shape", ["input_ids"], start=1, end=2)
+    total_length = g.node("Add", [past_length, seq_length])
+    scalar = lambda x: g.node("Squeeze", [x, i64(0)])  # noqa: E731
+    query_index = g.node("Range", [scalar(past_length), scalar(total_length), g.const(np.int64(1))])
+    key_index = g.node("Range", [g.const(np.int64(0)), scalar(total_length), g.const(np.int64(1))])
+    causal = g.node("LessOrEqual", [g.node("Unsqueeze", [key_index, i64(0)]), g.node("Unsqueeze", [query_index, i64(1)])])
+    padding = g.node("Unsqueeze", [g.node("Cast", ["attention_mask"], to=TensorProto.BOOL), i64(1, 2)])
+    allowed = g.node("And", [causal, padding])
+    mask = g.node("Where", [allowed, g.const(np.float32(0.0)), g.const(np.float32(-1e9))])
+    mask5 = g.node("Unsqueeze", [mask, i64(1)])
+    positions = g.node("Unsqueeze", [g.node("Cast", ["position_ids"], to=TensorProto.FLOAT), i64(-1)])
+    freqs = g.node("Mul", [positions, g.const(inv_freq, "inv_freq")])
+    angles = g.node("Concat", [freqs, freqs], axis=-1)
+    cos = g.node("Unsqueeze", [g.node("Cos", [angles]), i64(1)])
+    sin = g.node("Unsqueeze", [g.node("Sin", [angles]), i64(1)])
+    half = HEAD_DIM // 2
+
+    def rotary(x):
+        first = g.node("Slice", [x, i64(0), i64(half), i64(-1)])
+        second = g.node("Slice", [x, i64(half), i64(HEAD_DIM), i64(-1)])
+        rotated = g.node("Concat", [g.node("Neg", [second]), first], axis=-1)
+        return g.node("Add", [g.node("Mul", [x, cos]), g.node("Mul", [rotated, sin])])
+
+    def heads(x, count):
+        return g.node("Transpose", [g.node("Reshape", [x, i64(0, 0, count, HEAD_DIM)])], perm=[0, 2, 1, 3])
+
+    hidden = g.node("Gather", [g.embedding("model.embed_tokens.weight", weights["model.embed_tokens.weight"]), "input_ids"], axis=0)
+    for layer in range(LAYERS):
+        p = f"model.layers.{layer}"
+        w = lambda suffix: weights[f"{p}.{suffix}"]  # noqa: E731
+        normed = g.rms_norm(hidden, f"{p}.input_layernorm.weight", w("input_layernorm.weight"))
+        q = rotary(heads(g.matmul(normed, f"{p}.self_attn.q_proj.weight", w("self_attn.q_proj.weight")), HEADS))
+        k = rotary(heads(g.matmul(normed, f"{p}.self_attn.k_proj.weight", w("self_attn.k_proj.weight")), KV_HEADS))
+        v = heads(g.matmul(normed, f"{p}.self_attn.v_proj.weight", w("self_attn.v_proj.weight")), KV_HEADS)
+        keys = g.node("Concat", [io_in(f"past_key_values.{layer}.key"), k], axis=2)
+        values = g.node("Concat", [io_in(f"past_key_values.{layer}.value"), v], axis=2)
+        io_out(keys, f"present.{layer}.key")
+        io_out(values, f"present.{layer}.value")
+        groups = HEADS // KV_HEADS
+        q5 = g.node("Reshape", [q, i64(0, KV_HEADS, groups, -1, HEAD_DIM)])
+        k5 = g.node("Transpose", [g.node("Unsqueeze", [keys, i64(2)])], perm=[0, 1, 2, 4, 3])
+        scores = g.node("Mul", [g.node("MatMul", [q5, k5]), g.const(np.float32(1.0 / np.sqrt(HEAD_DIM)))])
+        probs = g.node("Softmax", [g.node("Add", [scores, mask5])], axis=-1)
+        context = g.node("MatMul", [probs, g.node("Unsqueeze", [values, i64(2)])])
+        context = g.node("Reshape", [context, i64(0, HEADS, -1, HEAD_DIM)])
+        context = g.node("Reshape", [g.node("Transpose", [context], perm=[0, 2, 1, 3]), i64(0, 0, HIDDEN)])
+        hidden = g.node("Add", [hidden, g.matmul(context, f"{p}.self_attn.o_proj.weight", w("self_attn.o_proj.weight"))])
+        normed = g.rms_norm(hidden, f"{p}.post_attention_layernorm.weight", w("post_attention_layernorm.weight"))
+        gate = g.matmul(normed, f"{p}.mlp.gate_proj.weight", w("mlp.gate_proj.weight"))
+        up = g.matmul(normed, f"{p}.mlp.up_proj.weight", w("mlp.up_proj.weight"))
+        activated = g.node("Mul", [g.node("Mul", [gate, g.node("Sigmoid", [gate])]), up])
+        hidden = g.node("Add", [hidden, g.matmul(activated, f"{p}.mlp.down_proj.weight", w("mlp.down_proj.weight"))])
+    normed = g.rms_norm(hidden, "model.norm.weight", weights["model.norm.weight"])
+    io_out(g.matmul(normed, "lm_head.weight", weights["lm_head.weight"]), "logits")
+
+    graph = helper.make_graph(g.nodes, "tiny", inputs, outputs, g.initializers)
+    opsets = [helper.make_opsetid("", OPSET)]
+    if dtype == "q4":
+        opsets.append(helper.make_opsetid("com.microsoft", 1))
+    model = helper.make_model(graph, opset_imports=opsets, producer_name="inference-service/scripts/build-tiny-model.py")
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    return model
+
+
+# ---- reference forward pass (verification only) ------------------------------------------
+
+
+def reference_greedy(weights, inv_freq, prompt_ids, steps, eos):
+    """Greedy decoding in numpy, recomputing the whole sequence each step (no cache)."""
+
+    def rms(x, weight):
+        return x / np.sqrt((x * x).mean(-1, keepdims=True) + EPS) * weight
+
+    ids = list(prompt_ids)
+    out = []
+    for _ in range(steps):
+        n = len(ids)
+        x = weights["model.embed_tokens.weight"][ids].astype(np.float64)
+        angles = np.arange(n)[:, None] * inv_freq[None, :]
+        angles = np.concatenate([angles, angles], -1)
+        cos, sin = np.cos(angles), np.sin(angles)
+        rot = lambda t: np.concatenate([-t[..., HEAD_DIM // 2 :], t[..., : HEAD_DIM // 2]], -1)  # noqa: E731
+        mask = np.triu(np.full((n, n), -1e9), 1)
+        for layer in range(LAYERS):
+            p = f"model.layers.{layer}"
+            h = rms(x, weights[f"{p}.input_layernorm.weight"])
+            q = (h @ weights[f"{p}.self_attn.q_proj.weight"]).reshape(n, HEADS, HEAD_DIM).transpose(1, 0, 2)
+            k = (h @ weights[f"{p}.self_attn.k_proj.weight"]).reshape(n, KV_HEADS, HEAD_DIM).transpose(1, 0, 2)
+            v = (h @ weights[f"{p}.self_attn.v_proj.weight"]).reshape(n, KV_HEADS, HEAD_DIM).transpose(1, 0, 2)
+            q, k = q * cos + rot(q) * sin, k * cos + rot(k) * sin
+            k, v = np.repeat(k, HEADS // KV_HEADS, 0), np.repeat(v, HEADS // KV_HEADS, 0)
+            scores = q @ k.transpose(0, 2, 1) / np.sqrt(HEAD_DIM) + mask
+            probs = np.exp(scores - scores.max(-1, keepdims=True))
+            probs /= probs.sum(-1, keepdims=True)
+            context = (probs @ v).transpose(1, 0, 2).reshape(n, HIDDEN)
+            x = x + context @ weights[f"{p}.self_attn.o_proj.weight"]
+            h = rms(x, weights[f"{p}.post_attention_layernorm.weight"])
+            gate = h @ weights[f"{p}.mlp.gate_proj.weight"]
+            x = x + (gate / (1 + np.exp(-gate)) * (h @ weights[f"{p}.mlp.up_proj.weight"])) @ weights[f"{p}.mlp.down_proj.weight"]
+        logits = rms(x, weights["model.norm.weight"]) @ weights["lm_head.weight"]
+        token = int(np.argmax(logits[-1]))
+        out.append(token)
+        if token in eos:
+            break
+        ids.append(token)
+    return out
+
+
+# ---- files -------------------------------------------------------------------------------
+
+
+def write_all(out):
+    merges = learn_merges(CORPUS, NUM_MERGES)
+    vocab = build_vocab(merges)
+    weights, inv_freq, chain = build_weights(vocab, merges)
+    eos = [vocab["<|end|>"], vocab["<|endoftext|>"]]
+    prompt = [vocab["<|user|>"]] + encode("\nhi there", vocab, merges) + [vocab["<|end|>"]] + encode("\n", vocab, merges) + [vocab["<|assistant|>"]]
+    greedy = reference_greedy(weights, inv_freq, prompt, len(chain) + 2, eos)
+    if greedy != chain[1:]:
+        sys.exit(f"the reference greedy answer {greedy} is not the chain {chain[1:]}")
+
+    files = {}
+    for dtype, filename in (("fp32", "model.onnx"), ("fp16", "model_fp16.onnx"), ("int8", "model_int8.onnx"), ("q4", "model_q4.onnx")):
+        files[f"onnx/{filename}"] = build_model(dtype, weights, inv_freq, len(vocab)).SerializeToString()
+    special = {s: vocab[s] for s in SPECIALS}
+    config = {
+        "architectures": ["LlamaForCausalLM"],
+        "model_type": "llama",
+        "hidden_size": HIDDEN,
+        "intermediate_size": INTERMEDIATE,
+        "num_hidden_layers": LAYERS,
+        "num_attention_heads": HEADS,
+        "num_key_value_heads": KV_HEADS,
+        "head_dim": HEAD_DIM,
+        "vocab_size": len(vocab),
+        "max_position_embeddings": MAX_POSITIONS,
+        "rms_norm_eps": EPS,
+        "rope_theta": ROPE_THETA,
+        "bos_token_id": None,
+        "eos_token_id": eos,
+        "pad_token_id": special["<|endoftext|>"],
+        "tie_word_embeddings": False,
+        "torch_dtype": "float32",
+    }
+    generation = {"eos_token_id": eos, "pad_token_id": special["<|endoftext|>"], "do_sample": False, "max_new_tokens": 64}
+    tokenizer_config = {
+        "tokenizer_class": "PreTrainedTokenizerFast",
+        "bos_token": None,
+        "eos_token": "<|end|>",
+        "pad_token": "<|endoftext|>",
+        "unk_token": None,
+        "model_max_length": MAX_POSITIONS,
+        "clean_up_tokenization_spaces": False,
+        "chat_template": CHAT_TEMPLATE,
+        "added_tokens_decoder": {
+            str(vocab[s]): {"content": s, "lstrip": False, "normalized": False, "rstrip": False, "single_word": False, "special": True}
+            for s in SPECIALS
+        },
+    }
+    for name, value in (
+        ("config.json", config),
+        ("generation_config.json", generation),
+        ("tokenizer.json", tokenizer_json(vocab, merges)),
+        ("tokenizer_config.json", tokenizer_config),
+    ):
+        files[name] = (json.dumps(value, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    files["README.md"] = (
+        "# tiny\n\nA tiny decoder-only model built by `scripts/build-tiny-model.py` (constructed, not trained):\n"
+        f"greedy decoding answers `{ANSWER}` to any chat. Do not edit: rerun the script.\n"
+    ).encode("utf-8")
+    return files
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..", "models", "tiny"))
+    parser.add_argument("--check", action="store_true", help="fail when the files in --out differ from what this script writes")
+    args = parser.parse_args()
+    files = write_all(args.out)
+    stale = []
+    for name, content in sorted(files.items()):
+        path = os.path.join(args.out, name)
+        if args.check:
+            try:
+                with open(path, "rb") as existing:
+                    if existing.read() != content:
+                        stale.append(name)
+            except FileNotFoundError:
+                stale.append(name)
+            continue
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=os.path.dirname(path), delete=False) as temporary:
+            temporary.write(content)
+        os.chmod(temporary.name, 0o644)
+        os.replace(temporary.name, path)
+        print(f"wrote {os.path.relpath(path)} ({len(content)} bytes, sha256 {hashlib.sha256(content).hexdigest()[:12]})")
+    if stale:
+        sys.exit("stale (rerun scripts/build-tiny-model.py): " + ", ".join(stale))
+
+
+if __name__ == "__main__":
+    main()
