@@ -1,6 +1,9 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { createMockProvider } from '../../providers/mock/mock.ts';
-import type { Provider } from '../../providers/provider.ts';
+import type { Provider, ProviderRequest } from '../../providers/provider.ts';
+import { ProviderError } from '../../providers/upstream-error.ts';
+import { ApiError } from '../../errors/api-error.ts';
 import type { Chunk } from '../types.ts';
 import type { RouteConfig, TargetConfig } from './route.ts';
 import { Router } from './router.ts';
@@ -132,5 +135,144 @@ describe('the router', () => {
     await iterator.next();
     controller.abort(reason);
     await expect(iterator.next()).rejects.toBe(reason);
+  });
+});
+
+/** A provider that records each request it got and streams the mock's answer. */
+function recording(requests: ProviderRequest[]): Provider {
+  return {
+    name: 'recording',
+    stream: (req, signal) => {
+      requests.push(req);
+      return mock.stream(req, signal);
+    },
+  };
+}
+
+describe('the router after a mid-stream failure', () => {
+  it('continues on the next target with the partial answer as prefix when the route says Continue', async () => {
+    const requests: ProviderRequest[] = [];
+    const continued: string[] = [];
+    const router = new Router({
+      provider: (target) => (target.name === 't1' ? recording(requests) : mock),
+    });
+    const chunks: Chunk[] = [];
+    const config = route(['echo?failAfter=2', 'echo'], { midStreamFailure: 'Continue' });
+    const events = { onContinue: (target: TargetConfig) => continued.push(target.name) };
+    for await (const chunk of router.stream(config, request, new AbortController().signal, events))
+      chunks.push(chunk);
+    expect(text(chunks)).toBe('Echo: hello world');
+    expect(requests[0]?.prefix).toBe('Echo: hello');
+    expect(continued).toEqual(['t0']);
+    // The continuing target reported 1 output token; the failed one's ~11 characters are estimated.
+    expect(chunks.at(-1)).toMatchObject({ type: 'done', usage: { outputTokens: 1 + 3 } });
+  });
+
+  it('ends with a partial error when no target is left to continue', async () => {
+    const config = route(['echo?failAfter=1', 'fail?code=UPSTREAM_UNAVAILABLE'], {
+      midStreamFailure: 'Continue',
+    });
+    await expect(run(new Router({ provider: () => mock }), config)).rejects.toMatchObject({
+      code: 'UPSTREAM_UNAVAILABLE',
+      details: { partial: true, target: 't1' },
+    });
+  });
+
+  it('does not continue on an error outside the fallback list', async () => {
+    const config = route(['echo?failAfter=1', 'echo'], {
+      midStreamFailure: 'Continue',
+      fallbackOn: new Set(['UPSTREAM_TIMEOUT']),
+    });
+    await expect(run(new Router({ provider: () => mock }), config)).rejects.toMatchObject({
+      details: { partial: true, target: 't0' },
+    });
+  });
+});
+
+describe('the router and rate limits', () => {
+  const limited = (retryAfterMs: number): Provider => ({
+    name: 'limited',
+    stream: () => {
+      throw new ProviderError('UPSTREAM_RATE_LIMITED', 'slow down', { retryAfterMs });
+    },
+  });
+
+  it('waits a Retry-After within the route maximum, then retries the same target', async () => {
+    let calls = 0;
+    const flaky: Provider = {
+      name: 'flaky',
+      stream: (req, signal) =>
+        ++calls === 1 ? limited(30).stream(req, signal) : mock.stream(req, signal),
+    };
+    const attempts: string[] = [];
+    const config = route(['echo'], { retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 100 } });
+    const started = performance.now();
+    const chunks = await run(
+      new Router({ provider: () => flaky, random: () => 0 }),
+      config,
+      attempts,
+    );
+    expect(text(chunks)).toBe('Echo: hello world');
+    expect(attempts).toEqual(['t0#1', 't0#2']);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(25);
+  });
+
+  it('moves on at once when the provider asks for longer than the route waits, and keeps the target out until then', async () => {
+    let now = 1_000_000;
+    const attempts: string[] = [];
+    const router = new Router({
+      provider: (target) => (target.name === 't0' ? limited(60_000) : mock),
+      now: () => now,
+    });
+    const config = route(['echo', 'echo'], {
+      retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 10 },
+      circuitBreaker: { failureThreshold: 100, openMs: 1 },
+    });
+    await run(router, config, attempts);
+    await run(router, config, attempts);
+    expect(attempts).toEqual(['t0#1', 't1#1', 't1#1']);
+    now += 60_000;
+    await run(router, config, attempts);
+    expect(attempts.at(-2)).toBe('t0#1');
+  });
+
+  it('reports the cooldown as a rate limit with the remaining wait when every target waits', async () => {
+    const router = new Router({ provider: () => limited(5000) });
+    const config = route(['echo']);
+    await expect(run(router, config)).rejects.toMatchObject({ code: 'UPSTREAM_RATE_LIMITED' });
+    await expect(run(router, config)).rejects.toMatchObject({
+      code: 'UPSTREAM_RATE_LIMITED',
+      retryAfterS: 5,
+    });
+  });
+});
+
+describe('a routed call (embeddings)', () => {
+  it('falls back, and times out an attempt that takes longer than the target timeout', async () => {
+    const attempts: string[] = [];
+    const router = new Router({ provider: () => mock });
+    const config = route(['slow', 'fail?code=UPSTREAM_UNAVAILABLE', 'fine']);
+    const result = await router.call(
+      config,
+      async (_provider, target, signal) => {
+        attempts.push(target.model);
+        if (target.model === 'slow') await sleep(10_000, undefined, { signal });
+        if (target.model.startsWith('fail')) throw new ApiError('UPSTREAM_UNAVAILABLE', 'down');
+        return target.model;
+      },
+      new AbortController().signal,
+    );
+    expect(result).toBe('fine');
+    expect(attempts).toEqual(['slow', 'fail?code=UPSTREAM_UNAVAILABLE', 'fine']);
+  });
+
+  it('throws an error outside the fallback list at once', async () => {
+    const router = new Router({ provider: () => mock });
+    const failing = () => Promise.reject(new ApiError('UPSTREAM_BAD_REQUEST', 'no'));
+    await expect(
+      router.call(route(['a', 'b']), failing, new AbortController().signal),
+    ).rejects.toMatchObject({
+      code: 'UPSTREAM_BAD_REQUEST',
+    });
   });
 });

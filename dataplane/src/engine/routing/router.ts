@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiError } from '../../errors/api-error.ts';
-import { toUpstreamError } from '../../providers/upstream-error.ts';
+import { ProviderError, retryAfterMs, toUpstreamError } from '../../providers/upstream-error.ts';
 import type { Provider, ProviderRequest } from '../../providers/provider.ts';
 import type { Chunk } from '../types.ts';
 import { CircuitBreaker, type CircuitState } from './circuit-breaker.ts';
@@ -19,17 +19,29 @@ export interface RouteEvents {
   onAttempt?: (target: TargetConfig, attempt: number) => void;
   /** Called with the target that produced the first chunk. */
   onServed?: (target: TargetConfig) => void;
+  /** Called when a target failed mid-stream and the answer goes on on the next (`Continue`). */
+  onContinue?: (failed: TargetConfig, error: ApiError) => void;
 }
 
+/** What a route's operation gets for one attempt (the embeddings path). */
+export type Operation<T> = (
+  provider: Provider,
+  target: TargetConfig,
+  signal: AbortSignal,
+) => Promise<T>;
+
 /**
- * Walks a route's fallback chain: per target, a circuit breaker, retries with exponential
- * backoff and full jitter (honouring Retry-After), and a timeout to the first chunk and between
- * chunks. A failure before the first chunk is invisible to the client; after it, the error is
- * thrown with `details.partial = true` (see docs/streaming.md for the mid-stream semantics).
+ * Walks a route's fallback chain: per target, a circuit breaker, a rate-limit cooldown, retries
+ * with exponential backoff and full jitter (honouring Retry-After), and a timeout to the first
+ * chunk and between chunks. A failure before the first chunk is invisible to the client. After
+ * it, `midStreamFailure: Error` throws with `details.partial = true`; `Continue` goes on on the
+ * next target with the text sent so far as the answer's prefix (see docs/streaming.md).
  */
 export class Router {
   readonly #options: RouterOptions;
   readonly #breakers = new Map<string, CircuitBreaker>();
+  /** Until when (epoch ms) a rate-limited target is left out, by `alias/target`. */
+  readonly #cooldowns = new Map<string, number>();
 
   constructor(options: RouterOptions) {
     this.#options = options;
@@ -46,20 +58,28 @@ export class Router {
     events: RouteEvents = {},
   ): AsyncIterable<Chunk> {
     let lastError: ApiError | undefined;
+    /** What the client already has, from targets that failed mid-stream (Continue). */
+    let prefix = '';
+    let served = false;
     for (const target of route.targets) {
       const breaker = this.#breaker(route, target);
       for (let attempt = 1; attempt <= route.retry.maxAttempts; attempt++) {
-        if (!breaker.tryAcquire()) {
-          lastError = new ApiError('UPSTREAM_UNAVAILABLE', `The circuit for target ${target.name} is open.`);
+        const refused = this.#admit(route, target, breaker);
+        if (refused !== undefined) {
+          lastError = refused;
           break;
         }
         events.onAttempt?.(target, attempt);
         let started = false;
+        let sent = '';
+        const attemptRequest = prefix === '' ? request : { ...request, prefix };
         try {
-          for await (const chunk of this.#attempt(target, request, signal)) {
-            if (!started) events.onServed?.(target);
+          for await (const chunk of this.#attempt(target, attemptRequest, signal)) {
+            if (!served) events.onServed?.(target);
+            served = true;
             started = true;
-            yield chunk;
+            if (chunk.type === 'text') sent += chunk.text;
+            yield chunk.type === 'done' && prefix !== '' ? withPrefixUsage(chunk, prefix) : chunk;
           }
           breaker.onSuccess();
           return;
@@ -67,15 +87,21 @@ export class Router {
           if (signal.aborted) throw signal.reason;
           const upstream = toUpstreamError(error);
           breaker.onFailure();
+          this.#coolDown(route, target, upstream);
           if (started) {
-            throw new ApiError(upstream.code, upstream.message, {
-              details: { ...upstream.details, partial: true, target: target.name },
-              cause: upstream,
-            });
+            const partial = partialError(upstream, target);
+            if (route.midStreamFailure !== 'Continue' || !route.fallbackOn.has(upstream.code))
+              throw partial;
+            prefix += sent;
+            events.onContinue?.(target, upstream);
+            lastError = partial;
+            break;
           }
-          lastError = upstream;
+          lastError = prefix === '' ? upstream : partialError(upstream, target);
           if (!upstream.retryable || attempt === route.retry.maxAttempts) break;
-          await sleep(this.#backoff(route, attempt, upstream), undefined, { signal });
+          const wait = this.#backoff(route, attempt, upstream);
+          if (wait === undefined) break;
+          await sleep(wait, undefined, { signal });
         }
       }
       if (lastError !== undefined && !route.fallbackOn.has(lastError.code)) throw lastError;
@@ -83,12 +109,94 @@ export class Router {
     throw lastError ?? new ApiError('UPSTREAM_UNAVAILABLE', `Route ${route.alias} has no targets.`);
   }
 
-  /** Full jitter: uniform in [0, min(max, base·2^(attempt-1))], but never below Retry-After. */
-  #backoff(route: RouteConfig, attempt: number, error: ApiError): number {
+  /**
+   * One non-streaming operation (embeddings) through the same chain: breakers, cooldowns,
+   * retries, fallback; the target's timeout bounds each attempt.
+   */
+  async call<T>(route: RouteConfig, operation: Operation<T>, signal: AbortSignal): Promise<T> {
+    let lastError: ApiError | undefined;
+    for (const target of route.targets) {
+      const breaker = this.#breaker(route, target);
+      for (let attempt = 1; attempt <= route.retry.maxAttempts; attempt++) {
+        const refused = this.#admit(route, target, breaker);
+        if (refused !== undefined) {
+          lastError = refused;
+          break;
+        }
+        const timeout = AbortSignal.timeout(target.timeoutMs);
+        try {
+          const result = await operation(
+            this.#options.provider(target),
+            target,
+            AbortSignal.any([signal, timeout]),
+          );
+          breaker.onSuccess();
+          return result;
+        } catch (error) {
+          if (signal.aborted) throw signal.reason;
+          const upstream = timeout.aborted
+            ? new ApiError(
+                'UPSTREAM_TIMEOUT',
+                `Target ${target.name} did not answer in ${target.timeoutMs} ms.`,
+              )
+            : toUpstreamError(error);
+          breaker.onFailure();
+          this.#coolDown(route, target, upstream);
+          lastError = upstream;
+          if (!upstream.retryable || attempt === route.retry.maxAttempts) break;
+          const wait = this.#backoff(route, attempt, upstream);
+          if (wait === undefined) break;
+          await sleep(wait, undefined, { signal });
+        }
+      }
+      if (lastError !== undefined && !route.fallbackOn.has(lastError.code)) throw lastError;
+    }
+    throw lastError ?? new ApiError('UPSTREAM_UNAVAILABLE', `Route ${route.alias} has no targets.`);
+  }
+
+  /** Why a target may not be called now (open circuit, rate-limit cooldown), or undefined. */
+  #admit(route: RouteConfig, target: TargetConfig, breaker: CircuitBreaker): ApiError | undefined {
+    const now = (this.#options.now ?? Date.now)();
+    const until = this.#cooldowns.get(`${route.alias}/${target.name}`) ?? 0;
+    if (until > now) {
+      return new ProviderError(
+        'UPSTREAM_RATE_LIMITED',
+        `Target ${target.name} is waiting out its provider's rate limit.`,
+        {
+          details: { target: target.name },
+          retryAfterMs: until - now,
+        },
+      );
+    }
+    if (!breaker.tryAcquire()) {
+      return new ApiError('UPSTREAM_UNAVAILABLE', `The circuit for target ${target.name} is open.`);
+    }
+    return undefined;
+  }
+
+  /**
+   * A rate limit that names its wait keeps the target out of rotation until then, for every
+   * request of the route: calls the provider would refuse are not made (Groq's limits are per
+   * minute and per day, and each refused call counts against them).
+   */
+  #coolDown(route: RouteConfig, target: TargetConfig, error: ApiError): void {
+    const wait = error.code === 'UPSTREAM_RATE_LIMITED' ? retryAfterMs(error) : undefined;
+    if (wait === undefined || wait <= 0) return;
+    this.#cooldowns.set(`${route.alias}/${target.name}`, (this.#options.now ?? Date.now)() + wait);
+  }
+
+  /**
+   * Full jitter: uniform in [0, min(max, base·2^(attempt-1))], but never below Retry-After; a
+   * Retry-After longer than the route's `maxDelayMs` is not waited for here: undefined, and the
+   * chain moves on to the next target.
+   */
+  #backoff(route: RouteConfig, attempt: number, error: ApiError): number | undefined {
     const random = this.#options.random ?? Math.random;
     const ceiling = Math.min(route.retry.maxDelayMs, route.retry.baseDelayMs * 2 ** (attempt - 1));
-    const retryAfterMs = (error.retryAfterS ?? 0) * 1000;
-    return Math.min(route.retry.maxDelayMs, Math.max(retryAfterMs, random() * ceiling));
+    const jitter = random() * ceiling;
+    const asked = retryAfterMs(error);
+    if (asked === undefined) return jitter;
+    return asked > route.retry.maxDelayMs ? undefined : Math.max(asked, jitter);
   }
 
   #breaker(route: RouteConfig, target: TargetConfig): CircuitBreaker {
@@ -108,10 +216,14 @@ export class Router {
     signal: AbortSignal,
   ): AsyncIterable<Chunk> {
     const controller = new AbortController();
-    const abort = () => controller.abort(signal.reason);
+    const abort = () => {
+      controller.abort(signal.reason);
+    };
     signal.addEventListener('abort', abort, { once: true });
     const provider = this.#options.provider(target);
-    const iterator = provider.stream({ ...request, model: target.model }, controller.signal)[Symbol.asyncIterator]();
+    const iterator = provider
+      .stream({ ...request, model: target.model }, controller.signal)
+      [Symbol.asyncIterator]();
     try {
       for (;;) {
         const next = await withTimeout(iterator.next(), target, controller);
@@ -126,11 +238,38 @@ export class Router {
   }
 }
 
-async function withTimeout<T>(pending: Promise<T>, target: TargetConfig, controller: AbortController): Promise<T> {
+/** A failure after the client got text: it says so, and which target failed. */
+function partialError(error: ApiError, target: TargetConfig): ApiError {
+  return new ApiError(error.code, error.message, {
+    details: { ...error.details, partial: true, target: target.name },
+    ...(error.retryAfterS === undefined ? {} : { retryAfterS: error.retryAfterS }),
+    cause: error,
+  });
+}
+
+/**
+ * The usage of a continued answer: the continuing target's, plus an estimate of the output the
+ * failed targets streamed (about four characters a token), which they never reported.
+ */
+function withPrefixUsage(done: Extract<Chunk, { type: 'done' }>, prefix: string): Chunk {
+  return {
+    ...done,
+    usage: { ...done.usage, outputTokens: done.usage.outputTokens + Math.ceil(prefix.length / 4) },
+  };
+}
+
+async function withTimeout<T>(
+  pending: Promise<T>,
+  target: TargetConfig,
+  controller: AbortController,
+): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
-      const error = new ApiError('UPSTREAM_TIMEOUT', `Target ${target.name} sent nothing for ${target.timeoutMs} ms.`);
+      const error = new ApiError(
+        'UPSTREAM_TIMEOUT',
+        `Target ${target.name} sent nothing for ${target.timeoutMs} ms.`,
+      );
       controller.abort(error);
       reject(error);
     }, target.timeoutMs);

@@ -1,8 +1,9 @@
+import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiError } from '../../errors/api-error.ts';
 import { ERROR_CODES, type ErrorCode } from '../../errors/vocabulary.ts';
 import type { Chunk } from '../../engine/types.ts';
-import type { Provider, ProviderRequest } from '../provider.ts';
+import type { EmbeddingRequest, EmbeddingResult, Provider, ProviderRequest } from '../provider.ts';
 
 /**
  * The built-in deterministic provider. Its model id is a behaviour with options:
@@ -11,7 +12,9 @@ import type { Provider, ProviderRequest } from '../provider.ts';
  * - `fail?code=UPSTREAM_UNAVAILABLE` fails before the first chunk;
  * - `echo?failAfter=3` fails after three chunks; `stall` never answers.
  * Options for every behaviour: `firstMs` (wait before the first chunk), `gapMs` (between
- * chunks), `chunks` (repeat the answer's words up to this many chunks).
+ * chunks), `chunks` (repeat the answer's words up to this many chunks). A request's `prefix`
+ * (mid-stream Continue) skips the words it already holds. Embeddings are hash-derived unit
+ * vectors (`fail?code=...` fails them too).
  */
 export function createMockProvider(): Provider {
   return {
@@ -28,19 +31,49 @@ export function createMockProvider(): Provider {
       const limit = Math.min(words.length, request.maxTokens ?? Number.POSITIVE_INFINITY);
       const failAfter = options.has('failAfter') ? numberOption(options, 'failAfter') : -1;
       const gapMs = numberOption(options, 'gapMs');
+      // A continuation (mid-stream Continue) skips the words the prefix already holds.
+      const skip = countWords(request.prefix ?? '');
       for (const [index, word] of words.slice(0, limit).entries()) {
-        if (index === failAfter) throw upstreamError('UPSTREAM_UNAVAILABLE');
-        if (index > 0 && gapMs > 0) await sleep(gapMs, undefined, { signal });
+        if (index < skip) continue;
+        if (index - skip === failAfter) throw upstreamError('UPSTREAM_UNAVAILABLE');
+        if (index > skip && gapMs > 0) await sleep(gapMs, undefined, { signal });
         signal.throwIfAborted();
         yield { type: 'text', text: index === 0 ? word : ` ${word}` };
       }
       yield {
         type: 'done',
         finishReason: limit < words.length ? 'length' : 'stop',
-        usage: { inputTokens: countInputTokens(request), outputTokens: limit, cachedTokens: 0 },
+        usage: {
+          inputTokens: countInputTokens(request),
+          outputTokens: Math.max(0, limit - skip),
+          cachedTokens: 0,
+        },
       };
     },
+    /** Deterministic unit vectors from a hash of each input (`dimensions`, default 8). */
+    embed(request: EmbeddingRequest, signal: AbortSignal): Promise<EmbeddingResult> {
+      signal.throwIfAborted();
+      const { behaviour, options } = parseMockModel(request.model);
+      if (behaviour === 'fail')
+        return Promise.reject(upstreamError(options.get('code') ?? 'UPSTREAM_UNAVAILABLE'));
+      const size = request.dimensions ?? 8;
+      const vectors = request.input.map((text) => {
+        const bytes = createHash('sha512').update(text).digest();
+        const raw = Array.from(
+          { length: size },
+          (_, index) => (bytes[index % bytes.length] ?? 0) / 127.5 - 1,
+        );
+        const norm = Math.hypot(...raw) || 1;
+        return raw.map((value) => value / norm);
+      });
+      const inputTokens = request.input.reduce((sum, text) => sum + countWords(text), 0);
+      return Promise.resolve({ vectors, inputTokens });
+    },
   };
+}
+
+function countWords(text: string): number {
+  return text.split(/\s+/).filter((word) => word.length > 0).length;
 }
 
 export function parseMockModel(model: string): { behaviour: string; options: URLSearchParams } {
