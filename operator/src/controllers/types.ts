@@ -1,0 +1,34 @@
+/** What every pure controller returns, and the observed pieces several of them share. */
+import type { KubeObject } from '../runtime/objects.ts';
+
+export interface ReconcileResult<Status> {
+  /** The children this key should have, complete: the runtime applies them and prunes the rest. */
+  desired: KubeObject[];
+  /** The status to write; undefined when there is no object to write it on. */
+  status?: Status;
+  /** Reconcile again after this long even if nothing changes (waiting on the world). */
+  requeueAfterMs?: number;
+}
+
+/** Referenced objects of one namespace, as the caches hold them. */
+export interface NamespaceRefs {
+  /** Secret name → its data (base64 values). */
+  secrets: ReadonlyMap<string, Readonly<Record<string, string>>>;
+  /** ConfigMap name → its data. */
+  configMaps: ReadonlyMap<string, Readonly<Record<string, string>>>;
+  /** Names of the InferenceModels of the namespace. */
+  models: ReadonlySet<string>;
+  /** Environment of the gateway, from the operator's settings (`modelFrom.env` reads it). */
+  gatewayEnv: Readonly<Record<string, string>>;
+}
+
+/** Oldest first (creationTimestamp, then name): the order in which conflicts are settled. */
+export function byAge<T extends { metadata: { name: string; creationTimestamp?: string } }>(
+  a: T,
+  b: T,
+): number {
+  const at = a.metadata.creationTimestamp ?? '';
+  const bt = b.metadata.creationTimestamp ?? '';
+  if (at !== bt) return at < bt ? -1 : 1;
+  return a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0;
+}

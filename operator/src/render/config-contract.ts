@@ -1,0 +1,113 @@
+/**
+ * The config contract (DESIGN §4, dataplane/src/config/contract.ts) as Kubernetes objects:
+ * ConfigMap `inference-config` (gateway.yaml, routes.yaml, budgets.yaml), ConfigMap
+ * `inference-prompts` (one `<name>.yaml` per accepted PromptManifest), Secret `inference-keys`
+ * (keys/jwks.json, keys/resume.json) and Secret `inference-credentials` (one
+ * `<secret>__<key>` per referenced credential). The checksum is computed exactly as the
+ * dataplane computes its snapshot's (SHA-256 over every file's path and content), so status
+ * and the dataplane's /readyz can be compared.
+ */
+import { createHash } from 'node:crypto';
+import * as kplus from 'cdk8s-plus-33';
+import { stringify } from 'yaml';
+import type { ProviderRouteSpec } from '../../../crds/provider-route.ts';
+import type { TenantBudgetSpec } from '../../../crds/tenant-budget.ts';
+import type { GatewaySettings } from '../../../dataplane/src/config/gateway-settings.ts';
+import type { KubeObject } from '../runtime/objects.ts';
+import { CONFIG_CHECKSUM_ANNOTATION, childLabels, GATEWAY_NAMES, GATEWAY_OWNER } from './labels.ts';
+import { lower } from './lower.ts';
+
+export interface ContractInputs {
+  gateway: GatewaySettings;
+  routes: readonly ProviderRouteSpec[];
+  budgets: readonly TenantBudgetSpec[];
+  /** Manifest name → the file's YAML. */
+  prompts: ReadonlyMap<string, string>;
+  /** keys/jwks.json */
+  jwks: string;
+  /** keys/resume.json */
+  resumeKeys: string;
+  /** `<secret>__<key>` → base64 value, copied from the referenced Secret. */
+  credentials: ReadonlyMap<string, string>;
+}
+
+const yaml = (value: unknown): string => stringify(value, { lineWidth: 0 });
+
+/** Every file of the contract, relative path → content, as the dataplane reads them. */
+export function contractFiles(inputs: ContractInputs): Map<string, string> {
+  const files = new Map<string, string>();
+  files.set('gateway.yaml', yaml(inputs.gateway));
+  files.set(
+    'routes.yaml',
+    yaml({ routes: [...inputs.routes].sort((a, b) => compare(a.alias, b.alias)) }),
+  );
+  files.set(
+    'budgets.yaml',
+    yaml({ budgets: [...inputs.budgets].sort((a, b) => compare(a.tenant, b.tenant)) }),
+  );
+  for (const [name, text] of inputs.prompts) files.set(`prompts/${name}.yaml`, text);
+  files.set('keys/jwks.json', inputs.jwks);
+  files.set('keys/resume.json', inputs.resumeKeys);
+  for (const [key, value] of inputs.credentials) {
+    files.set(`credentials/${key}`, Buffer.from(value, 'base64').toString('utf8'));
+  }
+  return files;
+}
+
+/** The dataplane's snapshot checksum of these files (dataplane/src/config/read-tree.ts). */
+export function configChecksum(files: ReadonlyMap<string, string>): string {
+  const hash = createHash('sha256');
+  for (const path of [...files.keys()].sort()) hash.update(`${path}\0${files.get(path)!}\0`);
+  return `sha256:${hash.digest('hex')}`;
+}
+
+const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** The two ConfigMaps and two Secrets, and the checksum they add up to. */
+export function renderContract(
+  namespace: string,
+  inputs: ContractInputs,
+): { objects: KubeObject[]; checksum: string; files: Map<string, string> } {
+  const files = contractFiles(inputs);
+  const checksum = configChecksum(files);
+  const labels = childLabels(GATEWAY_OWNER);
+  const data = (prefix: string): Record<string, string> => {
+    const out: Record<string, string> = {};
+    for (const [path, text] of files) {
+      if (prefix === '' ? !path.includes('/') : path.startsWith(prefix))
+        out[path.slice(prefix.length)] = text;
+    }
+    return out;
+  };
+  const base64 = (record: Record<string, string>): Record<string, string> =>
+    Object.fromEntries(
+      Object.entries(record).map(([k, v]) => [k, Buffer.from(v, 'utf8').toString('base64')]),
+    );
+  const objects = lower((chart) => {
+    new kplus.k8s.KubeConfigMap(chart, 'config', {
+      metadata: {
+        name: GATEWAY_NAMES.config,
+        namespace,
+        labels,
+        annotations: { [CONFIG_CHECKSUM_ANNOTATION]: checksum },
+      },
+      data: data(''),
+    });
+    new kplus.k8s.KubeConfigMap(chart, 'prompts', {
+      metadata: { name: GATEWAY_NAMES.prompts, namespace, labels },
+      data: data('prompts/'),
+    });
+    new kplus.k8s.KubeSecret(chart, 'keys', {
+      metadata: { name: GATEWAY_NAMES.keys, namespace, labels },
+      type: 'Opaque',
+      data: base64(data('keys/')),
+    });
+    new kplus.k8s.KubeSecret(chart, 'credentials', {
+      metadata: { name: GATEWAY_NAMES.credentials, namespace, labels },
+      type: 'Opaque',
+      // Copied byte for byte: the referenced Secret's base64 value, not a re-encoding.
+      data: Object.fromEntries(inputs.credentials),
+    });
+  });
+  return { objects, checksum, files };
+}

@@ -1,0 +1,113 @@
+/**
+ * The operator's Prometheus metrics, on a registry of its own (one per operator instance, so
+ * that tests can run several in one process). Names are prefixed `inference_operator_`.
+ */
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+export interface OperatorMetrics {
+  readonly registry: Registry;
+  /** Reconciles by controller and result (`success`, `error`, `requeue`). */
+  readonly reconciles: Counter<'controller' | 'result'>;
+  readonly reconcileErrors: Counter<'controller'>;
+  readonly reconcileDuration: Histogram<'controller'>;
+  readonly queueDepth: Gauge<'controller'>;
+  readonly queueAdds: Counter<'controller'>;
+  readonly queueRetries: Counter<'controller'>;
+  /** 1 while this instance holds the Lease. */
+  readonly leader: Gauge;
+  /** Every API request by verb, resource and HTTP status code. */
+  readonly apiRequests: Counter<'verb' | 'resource' | 'code'>;
+  /** Requests that change state (create, update, patch, apply, delete). */
+  readonly apiWrites: Counter<'verb' | 'resource'>;
+  readonly informerEvents: Counter<'resource' | 'type'>;
+  /** Full lists of a resource, by reason: `initial`, `expired` (410 Gone), `error`. */
+  readonly informerRelists: Counter<'resource' | 'reason'>;
+  readonly eventsEmitted: Counter<'reason'>;
+}
+
+export function createMetrics(options: { defaultMetrics?: boolean } = {}): OperatorMetrics {
+  const registry = new Registry();
+  const registers = [registry];
+  if (options.defaultMetrics === true) collectDefaultMetrics({ register: registry });
+  return {
+    registry,
+    reconciles: new Counter({
+      name: 'inference_operator_reconcile_total',
+      help: 'Reconciles by controller and result.',
+      labelNames: ['controller', 'result'],
+      registers,
+    }),
+    reconcileErrors: new Counter({
+      name: 'inference_operator_reconcile_errors_total',
+      help: 'Reconciles that failed.',
+      labelNames: ['controller'],
+      registers,
+    }),
+    reconcileDuration: new Histogram({
+      name: 'inference_operator_reconcile_duration_seconds',
+      help: 'Duration of one reconcile, API writes included.',
+      labelNames: ['controller'],
+      buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    }),
+    queueDepth: new Gauge({
+      name: 'inference_operator_workqueue_depth',
+      help: 'Keys waiting in the work queue.',
+      labelNames: ['controller'],
+      registers,
+    }),
+    queueAdds: new Counter({
+      name: 'inference_operator_workqueue_adds_total',
+      help: 'Keys added to the work queue (before de-duplication).',
+      labelNames: ['controller'],
+      registers,
+    }),
+    queueRetries: new Counter({
+      name: 'inference_operator_workqueue_retries_total',
+      help: 'Keys re-queued with backoff after an error.',
+      labelNames: ['controller'],
+      registers,
+    }),
+    leader: new Gauge({
+      name: 'inference_operator_leader',
+      help: '1 while this instance holds the leader Lease, else 0.',
+      registers,
+    }),
+    apiRequests: new Counter({
+      name: 'inference_operator_api_requests_total',
+      help: 'Requests to the Kubernetes API by verb, resource and status code.',
+      labelNames: ['verb', 'resource', 'code'],
+      registers,
+    }),
+    apiWrites: new Counter({
+      name: 'inference_operator_api_writes_total',
+      help: 'Requests to the Kubernetes API that change state.',
+      labelNames: ['verb', 'resource'],
+      registers,
+    }),
+    informerEvents: new Counter({
+      name: 'inference_operator_informer_events_total',
+      help: 'Changes the informers delivered, by resource and type (added, updated, deleted).',
+      labelNames: ['resource', 'type'],
+      registers,
+    }),
+    informerRelists: new Counter({
+      name: 'inference_operator_informer_relists_total',
+      help: 'Full lists by resource and reason (initial, expired, error).',
+      labelNames: ['resource', 'reason'],
+      registers,
+    }),
+    eventsEmitted: new Counter({
+      name: 'inference_operator_events_total',
+      help: 'Kubernetes Events emitted, by reason.',
+      labelNames: ['reason'],
+      registers,
+    }),
+  };
+}
+
+/** The sum of a counter over all its label values. */
+export async function counterTotal(counter: Counter<string>): Promise<number> {
+  const { values } = await counter.get();
+  return values.reduce((sum, v) => sum + v.value, 0);
+}
