@@ -5,7 +5,48 @@ const TextPart = Type.Object(
   { additionalProperties: true },
 );
 
-/** A chat message as OpenAI clients send it; content may be a string or text parts. */
+/** An image input: an https URL or a `data:image/...;base64,` URL (up to about 15 MB). */
+const ImagePart = Type.Object(
+  {
+    type: Type.Literal('image_url'),
+    image_url: Type.Object(
+      {
+        url: Type.String({
+          minLength: 1,
+          maxLength: 20_000_000,
+          pattern: '^(https?://|data:image/)',
+        }),
+        detail: Type.Optional(
+          Type.Union([Type.Literal('auto'), Type.Literal('low'), Type.Literal('high')]),
+        ),
+      },
+      { additionalProperties: true },
+    ),
+  },
+  { additionalProperties: true },
+);
+
+/** A function name as OpenAI accepts it. */
+const FunctionName = Type.String({ pattern: '^[a-zA-Z0-9_-]{1,64}$' });
+
+/** A tool call an assistant made, as clients send it back in the conversation. */
+const ToolCallParam = Type.Object(
+  {
+    id: Type.String({ minLength: 1, maxLength: 256 }),
+    type: Type.Literal('function'),
+    function: Type.Object(
+      { name: FunctionName, arguments: Type.String({ maxLength: 1_000_000 }) },
+      { additionalProperties: true },
+    ),
+  },
+  { additionalProperties: true },
+);
+
+/**
+ * A chat message as OpenAI clients send it; content may be a string, or text and image parts
+ * (images: user messages only). Assistant messages may carry `tool_calls`, tool messages
+ * answer one with `tool_call_id`.
+ */
 export const OpenAIMessage = Type.Object(
   {
     role: Type.Union([
@@ -17,10 +58,12 @@ export const OpenAIMessage = Type.Object(
     ]),
     content: Type.Union([
       Type.String({ maxLength: 1_000_000 }),
-      Type.Array(TextPart, { maxItems: 256 }),
+      Type.Array(Type.Union([TextPart, ImagePart]), { maxItems: 256 }),
       Type.Null(),
     ]),
     name: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    tool_calls: Type.Optional(Type.Array(ToolCallParam, { maxItems: 128 })),
+    tool_call_id: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
   },
   { additionalProperties: true },
 );
@@ -59,6 +102,39 @@ export const ChatCompletionRequest = Type.Object(
       ]),
     ),
     n: Type.Optional(Type.Union([Type.Literal(1), Type.Null()])),
+    tools: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            type: Type.Literal('function'),
+            function: Type.Object(
+              {
+                name: FunctionName,
+                description: Type.Optional(Type.String({ maxLength: 100_000 })),
+                parameters: Type.Optional(Type.Object({}, { additionalProperties: true })),
+              },
+              { additionalProperties: true },
+            ),
+          },
+          { additionalProperties: true },
+        ),
+        { maxItems: 128 },
+      ),
+    ),
+    tool_choice: Type.Optional(
+      Type.Union([
+        Type.Literal('none'),
+        Type.Literal('auto'),
+        Type.Literal('required'),
+        Type.Object(
+          {
+            type: Type.Literal('function'),
+            function: Type.Object({ name: FunctionName }, { additionalProperties: true }),
+          },
+          { additionalProperties: true },
+        ),
+      ]),
+    ),
     user: Type.Optional(Type.String({ maxLength: 256 })),
   },
   { additionalProperties: true },
@@ -82,8 +158,17 @@ export const ChatCompletion = Type.Object({
       index: Type.Integer(),
       message: Type.Object({
         role: Type.Literal('assistant'),
-        content: Type.String(),
+        content: Type.Union([Type.String(), Type.Null()]),
         refusal: Type.Null(),
+        tool_calls: Type.Optional(
+          Type.Array(
+            Type.Object({
+              id: Type.String(),
+              type: Type.Literal('function'),
+              function: Type.Object({ name: Type.String(), arguments: Type.String() }),
+            }),
+          ),
+        ),
       }),
       finish_reason: Type.String(),
       logprobs: Type.Null(),
@@ -102,4 +187,37 @@ export const ModelList = Type.Object({
       owned_by: Type.String(),
     }),
   ),
+});
+
+/**
+ * `POST /v1/embeddings`. The official clients ask for `encoding_format: base64` unless told
+ * otherwise (little-endian float32, base64), so both formats are served. Token-array inputs
+ * are refused: routes name models by alias, whose tokenizers the gateway does not know.
+ */
+export const EmbeddingsRequest = Type.Object(
+  {
+    model: Type.String({ minLength: 1, maxLength: 256 }),
+    input: Type.Union([
+      Type.String({ maxLength: 1_000_000 }),
+      Type.Array(Type.String({ maxLength: 1_000_000 }), { minItems: 1, maxItems: 2048 }),
+    ]),
+    encoding_format: Type.Optional(Type.Union([Type.Literal('float'), Type.Literal('base64')])),
+    dimensions: Type.Optional(Type.Integer({ minimum: 1, maximum: 65_536 })),
+    user: Type.Optional(Type.String({ maxLength: 256 })),
+  },
+  { additionalProperties: true },
+);
+export type EmbeddingsRequest = Static<typeof EmbeddingsRequest>;
+
+export const EmbeddingsResponse = Type.Object({
+  object: Type.Literal('list'),
+  data: Type.Array(
+    Type.Object({
+      object: Type.Literal('embedding'),
+      index: Type.Integer(),
+      embedding: Type.Union([Type.Array(Type.Number()), Type.String()]),
+    }),
+  ),
+  model: Type.String(),
+  usage: Type.Object({ prompt_tokens: Type.Integer(), total_tokens: Type.Integer() }),
 });

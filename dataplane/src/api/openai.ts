@@ -1,9 +1,20 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { Services } from '../services.ts';
-import type { ChatMessage, Chunk, FinishReason, Usage } from '../engine/types.ts';
-import { collect, type InferenceInput } from '../engine/inference-engine.ts';
+import type {
+  ChatMessage,
+  Chunk,
+  FinishReason,
+  ImageInput,
+  ToolCall,
+  ToolChoice,
+  ToolDefinition,
+  Usage,
+} from '../engine/types.ts';
+import { collect, type InferenceInput, type Prepared } from '../engine/inference-engine.ts';
+import { ApiError } from '../errors/api-error.ts';
 import { toApiError } from '../errors/http.ts';
+import { embeddingsPlugin } from './embeddings.ts';
 import { requestSignal, routeEvents } from './inference.ts';
 import { ChatCompletion, ChatCompletionRequest, ModelList } from './openai-schemas.ts';
 import { errorResponses } from './schemas.ts';
@@ -17,6 +28,8 @@ export const openaiPlugin: FastifyPluginAsync<{ services: Services }> = async (
   app,
   { services },
 ) => {
+  await app.register(embeddingsPlugin, { services });
+
   app.get(
     '/v1/models',
     {
@@ -58,7 +71,7 @@ export const openaiPlugin: FastifyPluginAsync<{ services: Services }> = async (
     },
     async (request, reply) => {
       const body = request.body as ChatCompletionRequest;
-      const prepared = services.engine.prepare(toInferenceInput(body));
+      const prepared = withTools(services.engine.prepare(toInferenceInput(body)), body);
       const signal = requestSignal(services, reply.raw);
       const chunks = await services.engine.open(prepared, signal, routeEvents(services, prepared));
       const id = `chatcmpl-${request.id}`;
@@ -73,7 +86,14 @@ export const openaiPlugin: FastifyPluginAsync<{ services: Services }> = async (
           choices: [
             {
               index: 0,
-              message: { role: 'assistant' as const, content: text, refusal: null },
+              message: {
+                role: 'assistant' as const,
+                content: done.toolCalls !== undefined && text === '' ? null : text,
+                refusal: null,
+                ...(done.toolCalls === undefined
+                  ? {}
+                  : { tool_calls: openAIToolCalls(done.toolCalls) }),
+              },
               finish_reason: done.finishReason,
               logprobs: null,
             },
@@ -105,6 +125,14 @@ export const openaiPlugin: FastifyPluginAsync<{ services: Services }> = async (
           const chunk = next.value;
           if (chunk.type === 'text') await writer.raw(frame({ content: chunk.text }, null));
           else {
+            if (chunk.toolCalls !== undefined) {
+              // Whole calls in one delta: the clients join fragments, and one fragment is a whole.
+              const calls = openAIToolCalls(chunk.toolCalls).map((call, index) => ({
+                index,
+                ...call,
+              }));
+              await writer.raw(frame({ tool_calls: calls }, null));
+            }
             const includeUsage = body.stream_options?.include_usage === true;
             await writer.raw(frame({}, chunk.finishReason, includeUsage ? chunk.usage : undefined));
           }
@@ -120,16 +148,49 @@ export const openaiPlugin: FastifyPluginAsync<{ services: Services }> = async (
   );
 };
 
-/** OpenAI roles and content parts, in our message shape; `developer` is OpenAI's new `system`. */
+/**
+ * OpenAI roles and content parts, in our message shape: `developer` is OpenAI's new `system`,
+ * text parts join into the content, image parts become images, tool calls and tool results keep
+ * their ids.
+ */
 function toInferenceInput(body: ChatCompletionRequest): InferenceInput {
-  const messages: ChatMessage[] = body.messages.map((message) => ({
-    role: message.role === 'developer' ? 'system' : message.role,
-    content:
-      typeof message.content === 'string'
-        ? message.content
-        : (message.content ?? []).map((part) => part.text).join(''),
-    ...(message.name === undefined ? {} : { name: message.name }),
-  }));
+  const messages = body.messages.map((message): ChatMessage => {
+    const parts =
+      typeof message.content === 'string' || message.content == null ? [] : message.content;
+    const images: ImageInput[] = parts.flatMap((part) =>
+      part.type === 'image_url'
+        ? [
+            {
+              url: part.image_url.url,
+              ...(part.image_url.detail === undefined ? {} : { detail: part.image_url.detail }),
+            },
+          ]
+        : [],
+    );
+    if (images.length > 0 && message.role !== 'user') {
+      throw new ApiError('BAD_REQUEST', 'Only user messages may carry images.', {
+        details: { path: 'body.messages' },
+      });
+    }
+    const toolCalls = message.tool_calls?.map((call) => ({
+      id: call.id,
+      name: call.function.name,
+      arguments: call.function.arguments,
+    }));
+    return {
+      role: message.role === 'developer' ? 'system' : message.role,
+      content:
+        typeof message.content === 'string'
+          ? message.content
+          : parts.map((part) => (part.type === 'text' ? part.text : '')).join(''),
+      ...(message.name === undefined ? {} : { name: message.name }),
+      ...(images.length === 0 ? {} : { images }),
+      ...(toolCalls === undefined || message.role !== 'assistant' ? {} : { toolCalls }),
+      ...(message.tool_call_id === undefined || message.role !== 'tool'
+        ? {}
+        : { toolCallId: message.tool_call_id }),
+    };
+  });
   const maxTokens = body.max_completion_tokens ?? body.max_tokens;
   const stop = typeof body.stop === 'string' ? [body.stop] : body.stop;
   return {
@@ -142,6 +203,53 @@ function toInferenceInput(body: ChatCompletionRequest): InferenceInput {
       ...(stop == null ? {} : { stop }),
     },
   };
+}
+
+/** The request's tools and tool choice on the prepared request; a choice naming no tool is a 400. */
+function withTools(prepared: Prepared, body: ChatCompletionRequest): Prepared {
+  const tools: ToolDefinition[] | undefined = body.tools?.map((tool) => ({
+    name: tool.function.name,
+    ...(tool.function.description === undefined ? {} : { description: tool.function.description }),
+    parameters: tool.function.parameters ?? { type: 'object', properties: {} },
+  }));
+  const choice = body.tool_choice;
+  const toolChoice: ToolChoice | undefined =
+    choice === undefined
+      ? undefined
+      : typeof choice === 'string'
+        ? choice
+        : { name: choice.function.name };
+  if (
+    toolChoice !== undefined &&
+    toolChoice !== 'none' &&
+    (tools === undefined || tools.length === 0)
+  ) {
+    throw new ApiError('BAD_REQUEST', 'tool_choice needs tools.', {
+      details: { path: 'body.tool_choice' },
+    });
+  }
+  if (typeof toolChoice === 'object' && !tools?.some((tool) => tool.name === toolChoice.name)) {
+    throw new ApiError(
+      'BAD_REQUEST',
+      `tool_choice names ${toolChoice.name}, which is not among the tools.`,
+      {
+        details: { path: 'body.tool_choice' },
+      },
+    );
+  }
+  if (tools === undefined) return prepared;
+  return {
+    ...prepared,
+    request: { ...prepared.request, tools, ...(toolChoice === undefined ? {} : { toolChoice }) },
+  };
+}
+
+function openAIToolCalls(calls: readonly ToolCall[]) {
+  return calls.map((call) => ({
+    id: call.id,
+    type: 'function' as const,
+    function: { name: call.name, arguments: call.arguments },
+  }));
 }
 
 function openAIUsage(usage: Usage) {
