@@ -18,6 +18,7 @@ import {
   PatchStrategy,
   RbacAuthorizationV1Api,
   VersionApi,
+  V1MicroTime,
   setHeaderOptions,
   type V1CustomResourceDefinition,
   type V1Lease,
@@ -355,6 +356,28 @@ describe('workloads on the simulated node', () => {
   }, 70_000);
 });
 
+describe('the simulated node', () => {
+  it('renews its Lease as a kubelet does, so the controller manager keeps it Ready', async () => {
+    const leases = kc.makeApiClient(CoordinationV1Api);
+    const read = async (): Promise<number> => {
+      const lease = await leases.readNamespacedLease({
+        namespace: 'kube-node-lease',
+        name: 'kwok-node-0',
+      });
+      // Typed as V1MicroTime, but client-node hands MicroTime fields over as strings.
+      const renewTime: unknown = lease.spec?.renewTime;
+      return typeof renewTime === 'string' ? Date.parse(renewTime) : 0;
+    };
+    const first = await read();
+    // A kubelet renews every quarter of the lease duration (40 s here).
+    const later = await eventually(async () => {
+      const t = await read();
+      return t > first ? t : undefined;
+    }, 25_000);
+    expect(later).toBeGreaterThan(first);
+  }, 30_000);
+});
+
 describe('garbage collection', () => {
   it('removes a ConfigMap when its owner is deleted', async () => {
     const namespace = await newNamespace();
@@ -395,7 +418,14 @@ describe('a coordination.k8s.io Lease', () => {
       metadata: resourceVersion
         ? { name: 'leader', namespace, resourceVersion }
         : { name: 'leader', namespace },
-      spec: { holderIdentity: holder, leaseDurationSeconds: 15 },
+      // A real acquisition writes its times, so no two writes are the same no-op update
+      // (a no-op keeps the resourceVersion, and then both writers would "win").
+      spec: {
+        holderIdentity: holder,
+        leaseDurationSeconds: 15,
+        acquireTime: new V1MicroTime(),
+        renewTime: new V1MicroTime(),
+      },
     });
 
     const created = await Promise.allSettled(

@@ -72,6 +72,11 @@ func (cp *controlPlane) kwokFlags(config string) []string {
 		"--kubeconfig=" + cp.kubeconfig,
 		"--config=" + config,
 		"--manage-all-nodes=true",
+		// Renew each node's Lease as a kubelet does. kwok's own default is 0 (no Leases), and
+		// then kube-controller-manager marks the node NotReady after its grace period (50 s)
+		// and every Pod on it not Ready.
+		"--node-lease-duration-seconds=40",
+		"--cidr=10.244.0.0/16", // Pod IPs (never routed); the default overlaps the Service range
 	}
 }
 

@@ -51,6 +51,9 @@ func (cp *controlPlane) startNodes(ctx context.Context) error {
 	if _, err := cp.client.CoreV1().Nodes().Create(ctx, node, metav1.CreateOptions{}); err != nil {
 		return fmt.Errorf("creating Node %s: %w", nodeName, err)
 	}
+	if err := cp.waitFor(ctx, "Lease of Node "+nodeName, nodeLeaseExists(cp.client, nodeName)); err != nil {
+		return err
+	}
 	return cp.waitFor(ctx, "Node "+nodeName+" Ready and untainted", nodeSchedulable(cp.client, nodeName))
 }
 

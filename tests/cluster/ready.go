@@ -58,3 +58,12 @@ func nodeSchedulable(client kubernetes.Interface, name string) func(context.Cont
 		return nil
 	}
 }
+
+// nodeLeaseExists holds once the node's kubelet (kwok) has created its Lease, which keeps
+// kube-controller-manager from marking the node unreachable.
+func nodeLeaseExists(client kubernetes.Interface, name string) func(context.Context) error {
+	return func(ctx context.Context) error {
+		_, err := client.CoordinationV1().Leases(corev1.NamespaceNodeLease).Get(ctx, name, metav1.GetOptions{})
+		return err
+	}
+}
