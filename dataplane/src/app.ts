@@ -2,6 +2,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import swagger from '@fastify/swagger';
 import { randomUUID } from 'node:crypto';
 import { adminPlugin } from './api/admin.ts';
+import { batchPlugin } from './api/batch.ts';
 import { installAuth } from './api/auth.ts';
 import { healthPlugin } from './api/health.ts';
 import { inferencePlugin } from './api/inference.ts';
@@ -73,5 +74,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(adminPlugin, { services });
   await app.register(inferencePlugin, { services });
   await app.register(openaiPlugin, { services });
+  await app.register(batchPlugin, { services });
   return app;
 }

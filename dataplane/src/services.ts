@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { ConfigStore } from './config/config-store.ts';
+import { BatchService } from './engine/batch/service.ts';
 import type { ConfigSnapshot } from './config/snapshot.ts';
 import { InferenceEngine } from './engine/inference-engine.ts';
 import { createPromptSource } from './engine/prompt-source.ts';
@@ -26,6 +27,8 @@ export interface ServicesOptions {
   watch?: boolean;
   /** Collect Node's default process metrics. @default true */
   defaultMetrics?: boolean;
+  /** Batch items this process executes at once. @default gateway.yaml `batch.workers.inGateway` */
+  batchWorkers?: number;
 }
 
 /** Everything a request needs, built once per app; surfaces get it as `app.services`. */
@@ -41,6 +44,8 @@ export interface Services {
   sessions: StreamSessions;
   resumeTokens: ResumeTokens;
   redis: Redis | undefined;
+  /** The batch engine; only with Redis (without it the batch routes answer 503). */
+  batch: BatchService | undefined;
   /** Aborted when the app starts draining; open streams then tell clients to resume elsewhere. */
   draining: AbortSignal;
   /** Starts draining: open streams get a last `resume` event and end. */
@@ -105,6 +110,17 @@ export async function createServices(options: ServicesOptions): Promise<Services
     ttlS: resumeTtlMs() / 1000,
   });
   const draining = new AbortController();
+  const batch =
+    options.redis === undefined
+      ? undefined
+      : new BatchService({
+          redis: options.redis,
+          engine,
+          settings: () => config.current?.gateway.batch,
+          requestTimeoutMs: () => snapshot().gateway.limits.requestTimeoutMs,
+          registry: metrics.registry,
+          workers: options.batchWorkers,
+        });
 
   return {
     config,
@@ -117,12 +133,15 @@ export async function createServices(options: ServicesOptions): Promise<Services
     sessions,
     resumeTokens,
     redis: options.redis,
+    batch,
     draining: draining.signal,
     drain: () => {
       draining.abort();
+      batch?.drain();
     },
     async close() {
       draining.abort();
+      await batch?.close();
       config.close();
       await sessions.drain(10_000);
       await streams.close();

@@ -1,5 +1,88 @@
 import { Type, type Static } from '@sinclair/typebox';
 
+/** Per-tenant batch limits; a field left out takes the section's default. */
+const BatchTenantLimits = Type.Object(
+  {
+    maxQueued: Type.Optional(Type.Integer({ minimum: 1 })),
+    maxRunning: Type.Optional(Type.Integer({ minimum: 1 })),
+  },
+  { additionalProperties: false },
+);
+
+/** `batch:` in gateway.yaml: the batch engine (docs/batch.md). Used only when Redis is set. */
+export const BatchSettings = Type.Object(
+  {
+    maxQueuedPerTenant: Type.Integer({
+      minimum: 1,
+      default: 100_000,
+      description: 'Items a tenant may have accepted and unfinished; more is a 429.',
+    }),
+    maxRunningPerTenant: Type.Integer({
+      minimum: 1,
+      default: 16,
+      description: 'Items of a tenant dispatched to workers at once (its fair share).',
+    }),
+    maxItemsPerBatch: Type.Integer({ minimum: 1, maximum: 100_000, default: 50_000 }),
+    maxBodyBytes: Type.Integer({
+      minimum: 1024,
+      default: 32 * 1024 * 1024,
+      description: 'Largest submit body; read once at start.',
+    }),
+    attempts: Type.Integer({
+      minimum: 1,
+      maximum: 20,
+      default: 3,
+      description: 'Executions of an item that fails with a retryable error before the DLQ.',
+    }),
+    backoffMs: Type.Integer({
+      minimum: 0,
+      default: 1000,
+      description: 'First retry delay; doubles per attempt, never below a Retry-After.',
+    }),
+    retentionS: Type.Integer({
+      minimum: 60,
+      default: 7 * 24 * 3600,
+      description: 'How long a finished batch, its results and its task_id are kept.',
+    }),
+    progressIntervalMs: Type.Integer({
+      minimum: 10,
+      default: 1000,
+      description: 'How often the events stream reads progress.',
+    }),
+    workers: Type.Object(
+      {
+        inGateway: Type.Integer({
+          minimum: 0,
+          default: 4,
+          description: 'Items the gateway process itself executes at once; 0 = none.',
+        }),
+        concurrency: Type.Integer({
+          minimum: 1,
+          default: 16,
+          description: 'Items a `worker` process executes at once.',
+        }),
+        lockMs: Type.Integer({
+          minimum: 500,
+          default: 30_000,
+          description: "A crashed worker's items run again after 1 to 2 times this.",
+        }),
+        shutdownGraceMs: Type.Integer({
+          minimum: 0,
+          default: 20_000,
+          description: 'On shutdown, running items get this long to finish, then go back.',
+        }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    tenants: Type.Record(Type.String(), BatchTenantLimits, {
+      default: {},
+      description: 'Per-tenant overrides of maxQueuedPerTenant and maxRunningPerTenant.',
+    }),
+  },
+  { additionalProperties: false, default: {} },
+);
+export type BatchSettings = Static<typeof BatchSettings>;
+
 /** `gateway.yaml` in the config contract: the gateway's own settings (from Helm values). */
 export const GatewaySettings = Type.Object(
   {
@@ -48,6 +131,7 @@ export const GatewaySettings = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    batch: BatchSettings,
   },
   { additionalProperties: false },
 );

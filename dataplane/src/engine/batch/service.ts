@@ -1,0 +1,233 @@
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Value } from '@sinclair/typebox/value';
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Registry } from 'prom-client';
+import { BatchSettings } from '../../config/gateway-settings.ts';
+import { ApiError } from '../../errors/api-error.ts';
+import type { InferenceEngine } from '../inference-engine.ts';
+import { BatchWorker } from './batch-worker.ts';
+import {
+  Dispatcher,
+  maxQueuedFor,
+  silentLog,
+  type BatchLog,
+  type BatchQueue,
+  type JobData,
+} from './dispatcher.ts';
+import { normaliseSubmit, type SubmitInput } from './input.ts';
+import { createBatchMetrics, type BatchMetrics } from './metrics.ts';
+import { isFinished } from './output.ts';
+import { BatchStore } from './store.ts';
+import { refOf, type BatchRecord } from './types.ts';
+
+export interface BatchServiceOptions {
+  redis: Redis;
+  engine: InferenceEngine;
+  /** The served `batch` settings; the defaults while no config is loaded. */
+  settings: () => BatchSettings | undefined;
+  requestTimeoutMs: () => number;
+  registry: Registry;
+  /** Items this process executes at once. @default the settings' `workers.inGateway` */
+  workers?: number | undefined;
+  /** Prefix of every Redis key (BullMQ's included). @default 'inference:batch:' */
+  prefix?: string;
+}
+
+/** Seconds a tenant over its queue limit is told to wait before it submits again. */
+export const QUEUE_FULL_RETRY_AFTER_S = 10;
+
+const DEFAULT_SETTINGS: BatchSettings = Value.Default(BatchSettings, {}) as BatchSettings;
+
+/**
+ * The batch engine of one process: the store (Redis state), the dispatcher that feeds the
+ * BullMQ queue fairly, and, when this process executes items, a worker.
+ */
+export class BatchService {
+  readonly store: BatchStore;
+  readonly queue: BatchQueue;
+  readonly dispatcher: Dispatcher;
+  readonly metrics: BatchMetrics;
+  readonly #options: BatchServiceOptions;
+  readonly #queueConnection: Redis;
+  #worker: BatchWorker | undefined;
+  #log: BatchLog = silentLog;
+
+  constructor(options: BatchServiceOptions) {
+    this.#options = options;
+    const prefix = options.prefix ?? 'inference:batch:';
+    this.store = new BatchStore(options.redis, {
+      prefix,
+      retentionS: () => this.settings().retentionS,
+    });
+    this.#queueConnection = options.redis.duplicate();
+    this.queue = new Queue<JobData, void, string>('items', {
+      connection: this.#queueConnection,
+      prefix: `${prefix}q`,
+    });
+    this.queue.on('error', (error) => {
+      this.#log.warn({ err: error }, 'Batch queue lost its connection');
+    });
+    this.dispatcher = new Dispatcher({
+      store: this.store,
+      queue: this.queue,
+      settings: () => this.settings(),
+      log: () => this.#log,
+    });
+    this.metrics = createBatchMetrics(options.registry, () => this.store.allStats());
+    const workers = options.workers ?? this.settings().workers.inGateway;
+    if (workers > 0) this.startWorker(workers);
+  }
+
+  settings(): BatchSettings {
+    return this.#options.settings() ?? DEFAULT_SETTINGS;
+  }
+
+  /** Logs go to the app's logger once there is one. */
+  useLogger(log: BatchLog): void {
+    this.#log = log;
+  }
+
+  get worker(): BatchWorker | undefined {
+    return this.#worker;
+  }
+
+  /** Starts executing items in this process (once). */
+  startWorker(concurrency: number): BatchWorker {
+    const settings = this.settings();
+    this.#worker ??= new BatchWorker({
+      store: this.store,
+      dispatcher: this.dispatcher,
+      queue: this.queue,
+      connection: this.#options.redis.duplicate({ maxRetriesPerRequest: null }),
+      engine: this.#options.engine,
+      settings: () => this.settings(),
+      requestTimeoutMs: this.#options.requestTimeoutMs,
+      metrics: this.metrics,
+      log: () => this.#log,
+      concurrency,
+      lockMs: settings.workers.lockMs,
+    });
+    return this.#worker;
+  }
+
+  /**
+   * Accepts a batch, or finds the one its task id already names. A task id reused with another
+   * payload is a CONFLICT; a tenant over its queue limit is RATE_LIMITED.
+   */
+  async submit(
+    tenant: string,
+    taskId: string,
+    input: SubmitInput,
+  ): Promise<{ created: boolean; batch: BatchRecord }> {
+    const settings = this.settings();
+    const normalised = normaliseSubmit(input, settings.maxItemsPerBatch);
+    const known = await this.store.task(tenant, taskId);
+    let outcome: { kind: 'created' | 'existing' | 'conflict'; batchId: string };
+    if (known !== undefined) {
+      outcome = {
+        kind: known.hash === normalised.hash ? 'existing' : 'conflict',
+        batchId: known.batchId,
+      };
+    } else {
+      const maxQueued = maxQueuedFor(settings, tenant);
+      const { queued } = await this.store.stats(tenant);
+      if (queued + normalised.items.length > maxQueued) throw queueFull(tenant, queued, maxQueued);
+      const committed = await this.store.submit({
+        tenant,
+        taskId,
+        batchId: `batch_${randomBytes(16).toString('base64url')}`,
+        hash: normalised.hash,
+        items: normalised.items,
+        model: normalised.model,
+        format: normalised.format,
+        maxQueued,
+      });
+      if (committed.kind === 'limited') throw queueFull(tenant, committed.queued, maxQueued);
+      outcome = committed;
+    }
+    if (outcome.kind === 'conflict') {
+      throw new ApiError(
+        'CONFLICT',
+        `task_id ${taskId} already names batch ${outcome.batchId} with a different payload; use a new task_id for a different batch.`,
+        { details: { task_id: taskId, batch_id: outcome.batchId } },
+      );
+    }
+    if (outcome.kind === 'created') this.dispatcher.trigger();
+    const batch = await this.store.batch(outcome.batchId);
+    if (batch === undefined) throw notFound(outcome.batchId);
+    return { created: outcome.kind === 'created', batch };
+  }
+
+  /** A tenant's batch; NOT_FOUND for another tenant's, as for one that never existed. */
+  async get(tenant: string, batchId: string): Promise<BatchRecord> {
+    const batch = await this.store.batch(batchId);
+    if (batch?.tenant !== tenant) throw notFound(batchId);
+    return batch;
+  }
+
+  async cancel(tenant: string, batchId: string): Promise<BatchRecord> {
+    const status = await this.store.cancel(tenant, batchId);
+    if (status === undefined) throw notFound(batchId);
+    return this.get(tenant, batchId);
+  }
+
+  /**
+   * The batch each time its progress changes, until it is finished or `signal` aborts; the
+   * first snapshot at once.
+   */
+  async *watch(tenant: string, batchId: string, signal: AbortSignal): AsyncIterable<BatchRecord> {
+    let last = '';
+    while (!signal.aborted) {
+      const batch = await this.get(tenant, batchId);
+      const seen = `${batch.status}/${batch.done}/${batch.failed}/${batch.cancelled}`;
+      if (seen !== last) {
+        last = seen;
+        yield batch;
+      }
+      if (isFinished(batch)) return;
+      await sleep(this.settings().progressIntervalMs, undefined, { signal }).catch(() => undefined);
+    }
+  }
+
+  /** Re-drives (or discards) dead letters named by ref, or every dead letter of a batch. */
+  async settleDeadLetters(
+    action: 'redrive' | 'discard',
+    target: { refs?: readonly { batchId: string; index: number }[]; batchId?: string },
+  ) {
+    const refs = [
+      ...(target.refs ?? []).map(({ batchId, index }) => refOf(batchId, index)),
+      ...(target.batchId === undefined ? [] : await this.store.deadLettersOf(target.batchId)),
+    ];
+    const outcomes = await this.store.settleDeadLetters(action, refs);
+    if (action === 'redrive' && outcomes.includes('redriven')) this.dispatcher.trigger();
+    return refs.map((ref, at) => ({ ref, outcome: outcomes[at] ?? 'missing' }));
+  }
+
+  /** Starts a graceful stop of this process's worker (the app is draining). */
+  drain(): void {
+    void this.#worker?.close(this.settings().workers.shutdownGraceMs);
+  }
+
+  async close(): Promise<void> {
+    await this.#worker?.close(this.settings().workers.shutdownGraceMs);
+    await this.dispatcher.settled();
+    await this.queue.close();
+    await this.#queueConnection.quit().catch(() => undefined);
+  }
+}
+
+function notFound(batchId: string): ApiError {
+  return new ApiError('NOT_FOUND', `No batch ${batchId} for this tenant.`, {
+    details: { batch_id: batchId },
+  });
+}
+
+function queueFull(tenant: string, queued: number, limit: number): ApiError {
+  return new ApiError(
+    'RATE_LIMITED',
+    `Tenant ${tenant} has ${queued} batch items queued; the limit is ${limit}. Submit again when some have finished.`,
+    { retryAfterS: QUEUE_FULL_RETRY_AFTER_S, details: { queued, limit } },
+  );
+}
