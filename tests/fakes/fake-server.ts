@@ -1,0 +1,153 @@
+/**
+ * A scriptable HTTP server on a loopback port chosen at run time: the base of the provider
+ * fakes. Each request is recorded (method, path, headers, parsed JSON body) and answered by the
+ * next scripted reply for its path, or by the fake's default. Replies write bytes as the real
+ * services do: status, headers, JSON bodies, SSE frames with gaps, a stall, or a connection
+ * dropped mid-stream.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  headers: IncomingMessage['headers'];
+  body: unknown;
+}
+
+export type Reply =
+  | { kind: 'json'; status: number; body: unknown; headers?: Record<string, string> }
+  | {
+      kind: 'sse';
+      /** Whole frames, written as they are (`data: ...\n\n`, `event: x\ndata: ...\n\n`). */
+      frames: string[];
+      headers?: Record<string, string>;
+      /** Wait between frames. @default 0 */
+      gapMs?: number;
+      /** After this many frames: `stall` sends nothing more, `drop` destroys the connection. */
+      after?: { frames: number; then: 'stall' | 'drop' };
+    }
+  /** Accept the request and never answer. */
+  | { kind: 'stall' }
+  /** Destroy the connection before any byte of the answer. */
+  | { kind: 'drop' };
+
+export class FakeServer {
+  readonly requests: RecordedRequest[] = [];
+  readonly #scripts = new Map<string, Reply[]>();
+  readonly #server: Server;
+  readonly #open = new Set<ServerResponse>();
+  readonly #fallback: (request: RecordedRequest) => Reply;
+  #url = '';
+
+  constructor(fallback: (request: RecordedRequest) => Reply) {
+    this.#fallback = fallback;
+    this.#server = createServer((request, response) => void this.#handle(request, response));
+  }
+
+  async start(): Promise<this> {
+    await new Promise<void>((resolve) => this.#server.listen(0, '127.0.0.1', resolve));
+    this.#url = `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
+    return this;
+  }
+
+  get url(): string {
+    return this.#url;
+  }
+
+  /** Queues replies for the next requests to `path`, in order; later ones get the default. */
+  script(path: string, ...replies: Reply[]): void {
+    this.#scripts.set(path, [...(this.#scripts.get(path) ?? []), ...replies]);
+  }
+
+  /** Forgets recorded requests and unused scripts. */
+  reset(): void {
+    this.requests.length = 0;
+    this.#scripts.clear();
+  }
+
+  /** Requests seen on a path. */
+  seen(path: string): RecordedRequest[] {
+    return this.requests.filter((request) => request.path === path);
+  }
+
+  async stop(): Promise<void> {
+    for (const response of this.#open) response.destroy();
+    this.#server.closeAllConnections();
+    await new Promise<void>((resolve) =>
+      this.#server.close(() => {
+        resolve();
+      }),
+    );
+  }
+
+  async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of request) chunks.push(chunk as Buffer);
+    const text = Buffer.concat(chunks).toString('utf8');
+    const recorded: RecordedRequest = {
+      method: request.method ?? 'GET',
+      path: (request.url ?? '/').split('?')[0] ?? '/',
+      headers: request.headers,
+      body: text === '' ? undefined : (JSON.parse(text) as unknown),
+    };
+    this.requests.push(recorded);
+    const reply = this.#scripts.get(recorded.path)?.shift() ?? this.#fallback(recorded);
+    this.#open.add(response);
+    response.on('close', () => this.#open.delete(response));
+    await write(reply, response);
+  }
+}
+
+async function write(reply: Reply, response: ServerResponse): Promise<void> {
+  switch (reply.kind) {
+    case 'json': {
+      const body = JSON.stringify(reply.body);
+      response.writeHead(reply.status, {
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(body),
+        ...reply.headers,
+      });
+      response.end(body);
+      return;
+    }
+    case 'stall':
+      return;
+    case 'drop':
+      response.socket?.destroy();
+      return;
+    case 'sse': {
+      response.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache',
+        connection: 'keep-alive',
+        ...reply.headers,
+      });
+      response.flushHeaders();
+      for (const [index, frame] of reply.frames.entries()) {
+        if (reply.after?.frames === index) {
+          if (reply.after.then === 'drop') response.socket?.destroy();
+          return;
+        }
+        if (index > 0 && (reply.gapMs ?? 0) > 0) await sleep(reply.gapMs);
+        if (response.destroyed) return;
+        response.write(frame);
+      }
+      response.end();
+      return;
+    }
+  }
+}
+
+/** The text of the last user message of an OpenAI- or Anthropic-format body. */
+export function lastUserText(body: unknown): string {
+  const messages = (body as { messages?: { role: string; content: unknown }[] }).messages ?? [];
+  const last = messages.findLast((message) => message.role === 'user');
+  if (last === undefined) return '';
+  if (typeof last.content === 'string') return last.content;
+  return (last.content as { type: string; text?: string }[])
+    .filter((part) => part.type === 'text')
+    .map((part) => part.text ?? '')
+    .join('');
+}
