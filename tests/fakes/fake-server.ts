@@ -127,6 +127,8 @@ async function write(reply: Reply, response: ServerResponse): Promise<void> {
       response.flushHeaders();
       for (const [index, frame] of reply.frames.entries()) {
         if (reply.after?.frames === index) {
+          // Let the frames already written reach the client, then cut the connection.
+          await sleep(30);
           if (reply.after.then === 'drop') response.socket?.destroy();
           return;
         }
