@@ -16,7 +16,7 @@ describe('the tiny model', () => {
     const result = await promisify(execFile)(python, [
       'scripts/build-tiny-model.py',
       '--check',
-    ]).catch((error: { stdout: string; stderr: string; code: number }) => error);
+    ]).catch((error: unknown) => error as { stdout: string; stderr: string; code: number });
     expect('code' in result ? result.code : 0, `${result.stdout}${result.stderr}`).toBe(0);
   });
 });
