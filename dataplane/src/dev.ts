@@ -1,14 +1,72 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
 import { ensureDevKeys } from './security/dev-keys.ts';
 
+/** The Secret (in the contract's flat layout) that holds the development provider keys. */
+const DEV_SECRET = 'dev-providers';
+
 /**
- * The development overlay for `make run`: a config directory holding only `keys/` (the JWKS of
- * a local signing key and a resume-token keyring), layered over the embedded config. Returns a
- * ready token, so that authentication stays on in development.
+ * Provider routes `make run` adds when their key is in the environment. Model ids come from
+ * the environment too: OpenAI's and Anthropic's have a default (overridable), Groq's never do
+ * (its catalogue changes; `GROQ_MODEL_SMALL`, `GROQ_MODEL_MEDIUM`, `GROQ_MODEL_LARGE` name
+ * them, through `modelFrom.env` as Helm values would).
  */
-export async function prepareDevOverlay(dir: string): Promise<{ configDir: string; token: string }> {
+interface DevProvider {
+  provider: 'openai' | 'anthropic' | 'groq';
+  keyVar: string;
+  /** alias → model env var and its default (undefined: the var must be set). */
+  routes: { alias: string; modelVar: string; fallback?: string }[];
+}
+
+const DEV_PROVIDERS: readonly DevProvider[] = [
+  {
+    provider: 'openai',
+    keyVar: 'OPENAI_API_KEY',
+    routes: [{ alias: 'openai', modelVar: 'OPENAI_MODEL', fallback: 'gpt-5-mini' }],
+  },
+  {
+    provider: 'anthropic',
+    keyVar: 'ANTHROPIC_API_KEY',
+    routes: [{ alias: 'anthropic', modelVar: 'ANTHROPIC_MODEL', fallback: 'claude-haiku-4-5' }],
+  },
+  {
+    provider: 'groq',
+    keyVar: 'GROQ_API_KEY',
+    routes: [
+      { alias: 'groq-small', modelVar: 'GROQ_MODEL_SMALL' },
+      { alias: 'groq-medium', modelVar: 'GROQ_MODEL_MEDIUM' },
+      { alias: 'groq-large', modelVar: 'GROQ_MODEL_LARGE' },
+    ],
+  },
+];
+
+export interface DevOverlayOptions {
+  /** The embedded config directory whose routes.yaml the overlay extends. */
+  embeddedDir?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface DevOverlay {
+  configDir: string;
+  token: string;
+  /** Aliases the overlay added, and notes on providers it could not add. */
+  added: string[];
+  notes: string[];
+}
+
+/**
+ * The development overlay for `make run`: a config directory layered over the embedded config,
+ * holding `keys/` (the JWKS of a local signing key and a resume-token keyring) and, when
+ * provider keys are in the environment, `routes.yaml` (the embedded routes plus one route per
+ * provider) and those keys under `credentials/`. Returns a ready token, so that authentication
+ * stays on in development.
+ */
+export async function prepareDevOverlay(
+  dir: string,
+  options: DevOverlayOptions = {},
+): Promise<DevOverlay> {
   const keys = await ensureDevKeys(join(dir, 'signing'));
   const configDir = join(dir, 'config');
   await mkdir(join(configDir, 'keys'), { recursive: true, mode: 0o700 });
@@ -16,13 +74,78 @@ export async function prepareDevOverlay(dir: string): Promise<{ configDir: strin
   const resumePath = join(configDir, 'keys', 'resume.json');
   const existing = await readFile(resumePath, 'utf8').catch(() => undefined);
   if (existing === undefined) {
-    const keyring = { active: 'dev-1', keys: [{ kid: 'dev-1', secret: randomBytes(32).toString('base64url') }] };
+    const keyring = {
+      active: 'dev-1',
+      keys: [{ kid: 'dev-1', secret: randomBytes(32).toString('base64url') }],
+    };
     await writeFile(resumePath, `${JSON.stringify(keyring, null, 2)}\n`, { mode: 0o600 });
   }
+  const { added, notes } =
+    options.embeddedDir === undefined
+      ? { added: [], notes: [] }
+      : await writeProviderRoutes(configDir, options.embeddedDir, options.env ?? process.env);
   const token = await keys.mintToken({
     tenant: 'dev',
     scopes: ['inference:invoke', 'inference:stream', 'batch:submit'],
     ttlS: 7 * 24 * 3600,
   });
-  return { configDir, token };
+  return { configDir, token, added, notes };
+}
+
+/**
+ * Writes the overlay's routes.yaml (embedded routes + provider routes) and credentials, or
+ * removes them when no provider key is set, so a key taken away takes its route with it.
+ */
+async function writeProviderRoutes(
+  configDir: string,
+  embeddedDir: string,
+  env: NodeJS.ProcessEnv,
+): Promise<{ added: string[]; notes: string[] }> {
+  const routesPath = join(configDir, 'routes.yaml');
+  const credentialsDir = join(configDir, 'credentials');
+  await rm(credentialsDir, { recursive: true, force: true });
+  const extra: object[] = [];
+  const notes: string[] = [];
+  for (const spec of DEV_PROVIDERS) {
+    const key = env[spec.keyVar];
+    if (key === undefined || key === '') continue;
+    await mkdir(credentialsDir, { recursive: true, mode: 0o700 });
+    await writeFile(join(credentialsDir, `${DEV_SECRET}__${spec.provider}`), key, { mode: 0o600 });
+    for (const route of spec.routes) {
+      const configured = env[route.modelVar];
+      if ((configured === undefined || configured === '') && route.fallback === undefined) {
+        notes.push(
+          `${route.alias}: set ${route.modelVar} to a ${spec.provider} model id to add this route`,
+        );
+        continue;
+      }
+      extra.push({
+        alias: route.alias,
+        targets: [
+          {
+            name: spec.provider,
+            provider: spec.provider,
+            ...(configured === undefined || configured === ''
+              ? { model: route.fallback }
+              : { modelFrom: { env: route.modelVar } }),
+            credentials: { secretKeyRef: { name: DEV_SECRET, key: spec.provider } },
+          },
+        ],
+      });
+    }
+  }
+  if (extra.length === 0) {
+    await rm(routesPath, { force: true });
+    return { added: [], notes };
+  }
+  const embedded = (parse(await readFile(join(embeddedDir, 'routes.yaml'), 'utf8')) ?? {}) as {
+    routes?: object[];
+  };
+  const header =
+    '# Written by `make run` (dataplane/src/dev.ts): the embedded routes plus the providers whose keys are set.\n';
+  await writeFile(
+    routesPath,
+    header + stringify({ routes: [...(embedded.routes ?? []), ...extra] }),
+  );
+  return { added: extra.map((route) => (route as { alias: string }).alias), notes };
 }

@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import { fileURLToPath } from 'node:url';
 import { buildApp } from './app.ts';
 import { prepareDevOverlay } from './dev.ts';
+import { hardware } from './providers/local/local.ts';
 
 const env = process.env;
 const port = Number(env['PORT'] ?? 8080);
@@ -10,7 +11,11 @@ const repo = fileURLToPath(new URL('../../', import.meta.url));
 
 // CONFIG_DIR (colon-separated, later overriding earlier) is the cluster's mounted contract;
 // without it, the embedded defaults plus a local development overlay serve.
-const dev = env['CONFIG_DIR'] === undefined ? await prepareDevOverlay(`${repo}.dev`) : undefined;
+// With OPENAI_API_KEY, ANTHROPIC_API_KEY or GROQ_API_KEY set, the overlay adds their routes.
+const dev =
+  env['CONFIG_DIR'] === undefined
+    ? await prepareDevOverlay(`${repo}.dev`, { embeddedDir: `${repo}config` })
+    : undefined;
 const configDirs =
   dev === undefined ? (env['CONFIG_DIR'] ?? '').split(':') : [`${repo}config`, dev.configDir];
 const redis =
@@ -38,8 +43,15 @@ await app.listen({ port, host });
 
 if (dev !== undefined) {
   const url = `http://${host}:${port}`;
+  const local = hardware();
+  const added =
+    dev.added.length === 0
+      ? 'none (set OPENAI_API_KEY, ANTHROPIC_API_KEY or GROQ_API_KEY)'
+      : dev.added.join(', ');
   console.log(`
 Dataplane on ${url} with the embedded config (${configDirs.join(', ')}).
+Model "chat" is the tiny local ONNX model (models/tiny) on ${local.executionProvider} (${local.cuda.reason}).
+Provider routes added: ${added}.${dev.notes.map((note) => `\n  ${note}`).join('')}
 Development token (tenant "dev", 7 days):
 
   export TOKEN=${dev.token}
@@ -50,5 +62,7 @@ Try:
     -H 'content-type: application/json' -d '{"messages":[{"role":"user","content":"Hello there"}]}'
   curl -sN ${url}/api/v1/inference:stream -H "authorization: Bearer $TOKEN" -H 'x-request-id: try-2' \\
     -H 'content-type: application/json' -d '{"model":"chat","messages":[{"role":"user","content":"Stream me"}]}'
+  curl -sN ${url}/v1/chat/completions -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' \\
+    -d '{"model":"chat","stream":true,"messages":[{"role":"user","content":"Who are you?"}]}'
 `);
 }
