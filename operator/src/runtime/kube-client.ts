@@ -150,6 +150,8 @@ export class KubeClient {
     subresource?: string,
   ): Promise<T> {
     const { namespace = '', name } = body.metadata;
+    // An apply that creates the object is authorised as create as well as patch.
+    if (subresource === undefined) recordUse(type, 'create');
     return this.#json<T>({
       verb: 'patch',
       type,

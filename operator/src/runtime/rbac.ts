@@ -13,6 +13,7 @@ export type Verb = (typeof VERBS)[number];
 export interface PolicyRule {
   readonly apiGroups: readonly string[];
   readonly resources: readonly string[];
+  /** A server-side apply that may create the object needs create as well as patch. */
   readonly verbs: readonly Verb[];
   /** Why the operator needs it; becomes a comment in the generated YAML. */
   readonly reason: string;
@@ -37,26 +38,26 @@ export const CLUSTER_RULES: readonly PolicyRule[] = [
   {
     apiGroups: [''],
     resources: ['configmaps', 'secrets'],
-    verbs: ['list', 'watch', 'patch', 'delete'],
+    verbs: ['list', 'watch', 'create', 'patch', 'delete'],
     reason:
       'Renders the config contract (apply), prunes it, and reads the Secrets and ConfigMaps that resources reference.',
   },
   {
     apiGroups: [''],
     resources: ['services'],
-    verbs: ['list', 'watch', 'patch', 'delete'],
+    verbs: ['list', 'watch', 'create', 'patch', 'delete'],
     reason: 'Gateway and model-server Services.',
   },
   {
     apiGroups: ['apps'],
     resources: ['deployments'],
-    verbs: ['list', 'watch', 'patch', 'delete'],
+    verbs: ['list', 'watch', 'create', 'patch', 'delete'],
     reason: 'Gateway and model-server Deployments; their status feeds the conditions.',
   },
   {
     apiGroups: ['networking.k8s.io'],
     resources: ['networkpolicies'],
-    verbs: ['list', 'watch', 'patch', 'delete'],
+    verbs: ['list', 'watch', 'create', 'patch', 'delete'],
     reason: 'Egress policy of the gateway.',
   },
   {
