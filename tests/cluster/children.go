@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"runtime"
@@ -77,15 +76,4 @@ func (c *child) describe() string {
 		lines = lines[len(lines)-40:]
 	}
 	return fmt.Sprintf("%s exited (%v); last lines of %s:\n%s", c.name, c.err, c.log, strings.Join(lines, "\n"))
-}
-
-// freePort asks the kernel for an unused loopback port. Another process could take it before
-// it is used, but for a test machine that race is rare enough.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"net/url"
 	"path/filepath"
@@ -11,15 +12,9 @@ import (
 
 // startEtcd runs a single-member etcd inside this process, on loopback, storing its data in
 // dir/etcd without fsync (test data is thrown away). It returns the client URL.
-func startEtcd(dir string) (*embed.Etcd, string, error) {
-	clientURL, err := loopbackURL("http")
-	if err != nil {
-		return nil, "", err
-	}
-	peerURL, err := loopbackURL("http")
-	if err != nil {
-		return nil, "", err
-	}
+func startEtcd(ctx context.Context, dir string, clientPort, peerPort int) (*embed.Etcd, string, error) {
+	clientURL := &url.URL{Scheme: "http", Host: fmt.Sprintf("127.0.0.1:%d", clientPort)}
+	peerURL := &url.URL{Scheme: "http", Host: fmt.Sprintf("127.0.0.1:%d", peerPort)}
 
 	cfg := embed.NewConfig()
 	cfg.Name = "test"
@@ -43,16 +38,11 @@ func startEtcd(dir string) (*embed.Etcd, string, error) {
 	case err := <-e.Err():
 		e.Close()
 		return nil, "", fmt.Errorf("etcd: %w", err)
+	case <-ctx.Done():
+		e.Close()
+		return nil, "", fmt.Errorf("waiting for etcd: %w", ctx.Err())
 	case <-time.After(time.Minute):
 		e.Close()
 		return nil, "", fmt.Errorf("etcd: not ready after a minute (see %s)", cfg.LogOutputs[0])
 	}
-}
-
-func loopbackURL(scheme string) (*url.URL, error) {
-	port, err := freePort()
-	if err != nil {
-		return nil, err
-	}
-	return &url.URL{Scheme: scheme, Host: fmt.Sprintf("127.0.0.1:%d", port)}, nil
 }

@@ -6,12 +6,12 @@ import (
 )
 
 // The upstream components' command lines. Everything listens on loopback, on ports picked at
-// start, so that clusters on one machine never collide.
+// start (ports.go), so that clusters on one machine do not collide.
 
-func (cp *controlPlane) apiserverFlags(port int, server, etcdURL string) []string {
+func (cp *controlPlane) apiserverFlags(server, etcdURL string) []string {
 	flags := []string{
 		"--etcd-servers=" + etcdURL,
-		fmt.Sprintf("--secure-port=%d", port),
+		fmt.Sprintf("--secure-port=%d", cp.ports.apiserver),
 		"--bind-address=127.0.0.1",
 		"--advertise-address=127.0.0.1",
 		"--endpoint-reconciler-type=none",
@@ -35,11 +35,10 @@ func (cp *controlPlane) apiserverFlags(port int, server, etcdURL string) []strin
 }
 
 func (cp *controlPlane) controllerManagerFlags() []string {
-	port, _ := freePort()
 	return []string{
 		"--kubeconfig=" + cp.kubeconfig,
 		"--bind-address=127.0.0.1",
-		fmt.Sprintf("--secure-port=%d", port),
+		fmt.Sprintf("--secure-port=%d", cp.ports.controllerManager),
 		"--cert-dir=" + cp.file("kube-controller-manager"),
 		"--leader-elect=false",
 		"--root-ca-file=" + cp.file(caCertFile),
@@ -54,11 +53,10 @@ func (cp *controlPlane) controllerManagerFlags() []string {
 }
 
 func (cp *controlPlane) schedulerFlags() []string {
-	port, _ := freePort()
 	return []string{
 		"--kubeconfig=" + cp.kubeconfig,
 		"--bind-address=127.0.0.1",
-		fmt.Sprintf("--secure-port=%d", port),
+		fmt.Sprintf("--secure-port=%d", cp.ports.scheduler),
 		"--cert-dir=" + cp.file("kube-scheduler"),
 		"--leader-elect=false",
 		"--kube-api-qps=1000",

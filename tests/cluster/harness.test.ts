@@ -15,6 +15,8 @@ import {
 } from './harness.ts';
 
 const run = promisify(execFile);
+// INFERENCE_TEST_CLUSTER=off is the fast loop: it may not have built the cluster binary.
+const describeCluster = describe.skipIf(process.env.INFERENCE_TEST_CLUSTER === 'off');
 
 async function exists(path: string): Promise<boolean> {
   return access(path).then(
@@ -34,7 +36,7 @@ async function processesMentioning(text: string): Promise<number[]> {
   return found;
 }
 
-describe('startCluster', () => {
+describeCluster('startCluster', () => {
   it('starts a bare API server, answers kubectl as admin, and stop() removes every trace', async () => {
     const cluster = await startCluster();
     try {
@@ -58,7 +60,7 @@ describe('startCluster', () => {
   }, 60_000);
 });
 
-describe('mintKubeconfig', () => {
+describeCluster('mintKubeconfig', () => {
   it('writes a kubeconfig whose identity is the given user and groups', async () => {
     const cluster = await startCluster();
     try {

@@ -37,6 +37,7 @@ type upOptions struct {
 type controlPlane struct {
 	upOptions
 	exe        string
+	ports      ports
 	kubeconfig string
 	etcd       *embed.Etcd
 	children   []*child
@@ -81,9 +82,12 @@ func runUp(args []string) int {
 		}
 	}
 	cp.stop()
-	if err != nil && ctx.Err() == nil {
+	switch {
+	case err != nil && ctx.Err() == nil:
 		fmt.Fprintln(os.Stderr, "cluster up:", err)
 		return 1
+	case err != nil:
+		fmt.Fprintln(os.Stderr, "cluster up: stopped before READY:", err)
 	}
 	return 0
 }
@@ -111,17 +115,16 @@ func (cp *controlPlane) start(ctx context.Context) error {
 		return err
 	}
 
-	etcd, etcdURL, err := startEtcd(cp.dir)
+	if cp.ports, err = pickPorts(); err != nil {
+		return err
+	}
+	etcd, etcdURL, err := startEtcd(ctx, cp.dir, cp.ports.etcdClient, cp.ports.etcdPeer)
 	if err != nil {
 		return err
 	}
 	cp.etcd = etcd
 
-	port, err := freePort()
-	if err != nil {
-		return err
-	}
-	server := fmt.Sprintf("https://127.0.0.1:%d", port)
+	server := fmt.Sprintf("https://127.0.0.1:%d", cp.ports.apiserver)
 	cp.kubeconfig = filepath.Join(cp.dir, adminKubeconfig)
 	if err := ca.writeKubeconfig(cp.kubeconfig, server, "admin", []string{"system:masters"}); err != nil {
 		return err
@@ -134,7 +137,7 @@ func (cp *controlPlane) start(ctx context.Context) error {
 		return err
 	}
 
-	if err := cp.spawn("kube-apiserver", cp.apiserverFlags(port, server, etcdURL)...); err != nil {
+	if err := cp.spawn("kube-apiserver", cp.apiserverFlags(server, etcdURL)...); err != nil {
 		return err
 	}
 	if err := cp.waitFor(ctx, "kube-apiserver /readyz", apiserverReady(cp.client)); err != nil {
@@ -202,7 +205,7 @@ func (cp *controlPlane) waitFor(ctx context.Context, what string, cond func(cont
 		}
 		select {
 		case <-ctx.Done():
-			return ctx.Err()
+			return fmt.Errorf("waiting for %s: %w", what, ctx.Err())
 		case c := <-cp.exits:
 			return fmt.Errorf("waiting for %s: %s", what, c.describe())
 		case <-deadline:
