@@ -105,6 +105,12 @@ if (import.meta.main) {
       ? [`${repo}config`, (await prepareDevOverlay(`${repo}.dev`)).configDir]
       : env['CONFIG_DIR'].split(':');
   const redis = new Redis(redisUrl);
+  let logRedisError = (error: Error) => {
+    console.error(`Redis connection failed: ${error.message}`);
+  };
+  redis.on('error', (error: Error) => {
+    logRedisError(error);
+  });
   const concurrency =
     env['BATCH_CONCURRENCY'] === undefined ? undefined : Number(env['BATCH_CONCURRENCY']);
   if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency > 0)) {
@@ -120,6 +126,9 @@ if (import.meta.main) {
     host: env['HOST'] ?? '127.0.0.1',
     logger: { level: env['LOG_LEVEL'] ?? 'info' },
   });
+  logRedisError = (error) => {
+    running.app.log.warn({ err: error }, 'Redis connection failed');
+  };
   let closing = false;
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {

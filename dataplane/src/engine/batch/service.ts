@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Value } from '@sinclair/typebox/value';
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
 import type { Registry } from 'prom-client';
 import { BatchSettings } from '../../config/gateway-settings.ts';
 import { ApiError } from '../../errors/api-error.ts';
@@ -61,7 +61,7 @@ export class BatchService {
       prefix,
       retentionS: () => this.settings().retentionS,
     });
-    this.#queueConnection = options.redis.duplicate();
+    this.#queueConnection = this.#connection();
     this.queue = new Queue<JobData, void, string>('items', {
       connection: this.#queueConnection,
       prefix: `${prefix}q`,
@@ -78,6 +78,15 @@ export class BatchService {
     this.metrics = createBatchMetrics(options.registry, () => this.store.allStats());
     const workers = options.workers ?? this.settings().workers.inGateway;
     if (workers > 0) this.startWorker(workers);
+  }
+
+  /** A connection of the batch engine's own; its errors are logged (ioredis reconnects). */
+  #connection(options: RedisOptions = {}): Redis {
+    const connection = this.#options.redis.duplicate(options);
+    connection.on('error', (error: Error) => {
+      this.#log.warn({ err: error }, 'Batch Redis connection failed');
+    });
+    return connection;
   }
 
   settings(): BatchSettings {
@@ -100,7 +109,7 @@ export class BatchService {
       store: this.store,
       dispatcher: this.dispatcher,
       queue: this.queue,
-      connection: this.#options.redis.duplicate({ maxRetriesPerRequest: null }),
+      connection: this.#connection({ maxRetriesPerRequest: null }),
       engine: this.#options.engine,
       settings: () => this.settings(),
       requestTimeoutMs: this.#options.requestTimeoutMs,
