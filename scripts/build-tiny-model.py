@@ -450,6 +450,32 @@ def reference_greedy(weights, inv_freq, prompt_ids, steps, eos):
 # ---- files -------------------------------------------------------------------------------
 
 
+def to_json(value, indent=0, prefix=0):
+    """JSON as prettier formats it (printWidth 100), so the committed files pass `prettier --check`:
+    objects one key a line; an array on one line when it fits and does not hold several
+    objects or arrays, otherwise one element a line."""
+    pad = "  " * indent
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        items = [f'{pad}  {json.dumps(k, ensure_ascii=False)}: {to_json(v, indent + 1, len(pad) + 4 + len(json.dumps(k, ensure_ascii=False)))}' for k, v in value.items()]
+        return "{\n" + ",\n".join(items) + "\n" + pad + "}"
+    if isinstance(value, list):
+        if not value:
+            return "[]"
+        nested = sum(1 for v in value if isinstance(v, (dict, list)) and len(v) > 1)
+        flat = "[" + ", ".join(to_json(v, indent, 0) for v in value) + "]"
+        if not (len(value) > 1 and nested == len(value)) and "\n" not in flat and prefix + len(flat) + 1 <= 100:
+            return flat
+        items = [pad + "  " + to_json(v, indent + 1, len(pad) + 2) for v in value]
+        return "[\n" + ",\n".join(items) + "\n" + pad + "]"
+    if isinstance(value, float):
+        # Prettier writes exponents without a plus sign or leading zeros: 1e-5, not 1e-05.
+        return re.sub(r"e([+-])0*(\d)", lambda m: "e" + ("-" if m.group(1) == "-" else "") + m.group(2), json.dumps(value))
+    return json.dumps(value, ensure_ascii=False)
+
+
+
 def write_all(out):
     merges = learn_merges(CORPUS, NUM_MERGES)
     vocab = build_vocab(merges)
@@ -504,7 +530,7 @@ def write_all(out):
         ("tokenizer.json", tokenizer_json(vocab, merges)),
         ("tokenizer_config.json", tokenizer_config),
     ):
-        files[name] = (json.dumps(value, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+        files[name] = (to_json(value) + "\n").encode("utf-8")
     files["README.md"] = (
         "# tiny\n\nA tiny decoder-only model built by `scripts/build-tiny-model.py` (constructed, not trained):\n"
         f"greedy decoding answers `{ANSWER}` to any chat. Do not edit: rerun the script.\n"
