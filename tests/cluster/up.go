@@ -73,7 +73,8 @@ func runUp(args []string) int {
 
 	cp := &controlPlane{upOptions: o, exits: make(chan *child, 8)}
 	err := cp.start(ctx)
-	if err == nil {
+	ready := err == nil
+	if ready {
 		fmt.Println("READY", cp.kubeconfig)
 		select {
 		case <-ctx.Done():
@@ -83,13 +84,15 @@ func runUp(args []string) int {
 	}
 	cp.stop()
 	switch {
-	case err != nil && ctx.Err() == nil:
+	case err == nil:
+		return 0
+	case !ready && ctx.Err() != nil: // asked to stop while starting
+		fmt.Fprintln(os.Stderr, "cluster up: stopped before READY:", err)
+		return 0
+	default:
 		fmt.Fprintln(os.Stderr, "cluster up:", err)
 		return 1
-	case err != nil:
-		fmt.Fprintln(os.Stderr, "cluster up: stopped before READY:", err)
 	}
-	return 0
 }
 
 func (cp *controlPlane) start(ctx context.Context) error {
