@@ -70,7 +70,17 @@ export function createProviderRegistry(
         return mock;
     }
   };
+  // Targets are immutable parts of a config snapshot: the hot path is one WeakMap lookup.
+  const byTarget = new WeakMap<TargetConfig, Provider>();
   return (target) => {
+    const known = byTarget.get(target);
+    if (known !== undefined) return known;
+    const provider = lookup(target);
+    byTarget.set(target, provider);
+    return provider;
+  };
+
+  function lookup(target: TargetConfig): Provider {
     if (target.provider === 'mock') return mock;
     if (target.provider === 'local' && target.baseURL === undefined) return local;
     const key = identity(target);
@@ -82,7 +92,7 @@ export function createProviderRegistry(
       cache.set(key, provider);
     }
     return provider;
-  };
+  }
 }
 
 function identity(target: TargetConfig): string {
