@@ -1,3 +1,4 @@
+import { hardware } from '../providers/local/local.ts';
 import type { ReadinessReport } from './health.ts';
 import type { Services } from '../services.ts';
 
@@ -18,6 +19,7 @@ export async function readiness(services: Services): Promise<ReadinessReport> {
       prompts_loaded: prompts,
       routes: snapshot === undefined ? [] : [...snapshot.routes.keys()].sort(),
       redis,
+      hardware: hardware(),
     },
   };
 }
