@@ -116,8 +116,7 @@ export async function createServices(options: ServicesOptions): Promise<Services
       : new BatchService({
           redis: options.redis,
           engine,
-          settings: () => config.current?.gateway.batch,
-          requestTimeoutMs: () => snapshot().gateway.limits.requestTimeoutMs,
+          snapshot: () => config.current,
           registry: metrics.registry,
           workers: options.batchWorkers,
         });

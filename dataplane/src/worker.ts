@@ -90,14 +90,25 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   };
 }
 
-if (import.meta.main) {
-  const env = process.env;
+/**
+ * The worker process's configuration from its environment (see the top of this file), then
+ * `startWorker`. Rejects with a message for the operator when the environment is wrong.
+ */
+export async function startWorkerFromEnv(
+  env: NodeJS.ProcessEnv,
+): Promise<{ running: RunningWorker; redis: Redis }> {
   const redisUrl = env['REDIS_URL'];
   if (redisUrl === undefined || redisUrl === '') {
-    console.error(
+    throw new Error(
       'The batch worker needs Redis: set REDIS_URL (for example redis://localhost:6379).',
     );
-    process.exit(1);
+  }
+  const concurrency =
+    env['BATCH_CONCURRENCY'] === undefined ? undefined : Number(env['BATCH_CONCURRENCY']);
+  if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency > 0)) {
+    throw new Error(
+      `BATCH_CONCURRENCY must be a positive integer, not ${env['BATCH_CONCURRENCY']}.`,
+    );
   }
   const repo = fileURLToPath(new URL('../../', import.meta.url));
   const configDirs =
@@ -105,18 +116,13 @@ if (import.meta.main) {
       ? [`${repo}config`, (await prepareDevOverlay(`${repo}.dev`)).configDir]
       : env['CONFIG_DIR'].split(':');
   const redis = new Redis(redisUrl);
-  let logRedisError = (error: Error) => {
+  let log = (error: Error) => {
     console.error(`Redis connection failed: ${error.message}`);
   };
+  // ioredis reconnects by itself; an error event without a listener would only be noise.
   redis.on('error', (error: Error) => {
-    logRedisError(error);
+    log(error);
   });
-  const concurrency =
-    env['BATCH_CONCURRENCY'] === undefined ? undefined : Number(env['BATCH_CONCURRENCY']);
-  if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency > 0)) {
-    console.error(`BATCH_CONCURRENCY must be a positive integer, not ${env['BATCH_CONCURRENCY']}.`);
-    process.exit(1);
-  }
   const running = await startWorker({
     configDirs,
     redis,
@@ -125,10 +131,21 @@ if (import.meta.main) {
     port: Number(env['PORT'] ?? 8080),
     host: env['HOST'] ?? '127.0.0.1',
     logger: { level: env['LOG_LEVEL'] ?? 'info' },
+  }).catch(async (error: unknown) => {
+    redis.disconnect();
+    throw error;
   });
-  logRedisError = (error) => {
+  log = (error) => {
     running.app.log.warn({ err: error }, 'Redis connection failed');
   };
+  return { running, redis };
+}
+
+if (import.meta.main) {
+  const { running, redis } = await startWorkerFromEnv(process.env).catch((error: unknown) => {
+    console.error(error instanceof Error ? error.message : String(error));
+    process.exit(1);
+  });
   let closing = false;
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {

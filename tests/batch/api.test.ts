@@ -265,6 +265,15 @@ describe('submitting batches (no worker running)', () => {
       expect(response.json().error.details.path).toContain(path);
     }
     expect((await api.get('/batch_x/results?limit=0')).statusCode).toBe(400);
+    const unknown = await api.submit({
+      task_id: 'b7',
+      items: [...chatItems(2), ...chatItems(1, 'nope')],
+    });
+    expect(unknown.statusCode).toBe(404);
+    expect(unknown.json().error).toMatchObject({
+      code: 'MODEL_NOT_FOUND',
+      details: { model: 'nope', index: 2 },
+    });
     expect((await api.post('/dead-letters/redrive', {})).statusCode).toBe(400);
   });
 

@@ -58,6 +58,7 @@ export class Dispatcher {
   readonly #log: () => BatchLog;
   #running: Promise<void> | undefined;
   #again = false;
+  #stopped = false;
 
   constructor(deps: {
     store: BatchStore;
@@ -80,6 +81,7 @@ export class Dispatcher {
 
   /** Dispatches until nothing more can go; resolves when the run that covers this call ends. */
   run(): Promise<void> {
+    if (this.#stopped) return Promise.resolve();
     if (this.#running !== undefined) {
       this.#again = true;
       return this.#running;
@@ -88,6 +90,11 @@ export class Dispatcher {
       this.#running = undefined;
     });
     return this.#running;
+  }
+
+  /** No more runs from this process (it is closing); the current one finishes. */
+  stop(): void {
+    this.#stopped = true;
   }
 
   /** Resolves when the current run (if any) has ended, successfully or not. */
@@ -120,7 +127,7 @@ export class Dispatcher {
         }
         if (taken.length < DISPATCH_CHUNK) break;
       }
-    } while (this.#takeAgain());
+    } while (this.#takeAgain() && !this.#stopped);
   }
 
   /** Whether a trigger came during the run, clearing it. */

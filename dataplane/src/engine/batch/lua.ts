@@ -126,7 +126,9 @@ local out = {}
 local n = redis.call('LLEN', ring)
 local idle = 0
 while #out < 2 * max and n > 0 and idle < n do
-  local tenant = redis.call('RPOPLPUSH', ring, ring)
+  -- Rotate: the head tenant takes its turn and goes to the tail.
+  local tenant = redis.call('LPOP', ring)
+  redis.call('RPUSH', ring, tenant)
   local t = tkey(tenant)
   local running = tonumber(redis.call('HGET', t, 'running') or '0')
   if running >= (tonumber(limits[tenant]) or default_limit) then
@@ -149,7 +151,7 @@ while #out < 2 * max and n > 0 and idle < n do
       if ref == nil then redis.call('LPOP', t .. ':queue') end
     end
     if ref == nil then
-      redis.call('LREM', ring, 1, tenant)
+      redis.call('LREM', ring, -1, tenant)
       redis.call('SREM', P .. 'ringset', tenant)
       n = n - 1
     else

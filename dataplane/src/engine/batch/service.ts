@@ -5,6 +5,7 @@ import { Queue } from 'bullmq';
 import type { Redis, RedisOptions } from 'ioredis';
 import type { Registry } from 'prom-client';
 import { BatchSettings } from '../../config/gateway-settings.ts';
+import type { ConfigSnapshot } from '../../config/snapshot.ts';
 import { ApiError } from '../../errors/api-error.ts';
 import type { InferenceEngine } from '../inference-engine.ts';
 import { BatchWorker } from './batch-worker.ts';
@@ -20,14 +21,13 @@ import { normaliseSubmit, type SubmitInput } from './input.ts';
 import { createBatchMetrics, type BatchMetrics } from './metrics.ts';
 import { isFinished } from './output.ts';
 import { BatchStore } from './store.ts';
-import { refOf, type BatchRecord } from './types.ts';
+import { refOf, type BatchItem, type BatchRecord } from './types.ts';
 
 export interface BatchServiceOptions {
   redis: Redis;
   engine: InferenceEngine;
-  /** The served `batch` settings; the defaults while no config is loaded. */
-  settings: () => BatchSettings | undefined;
-  requestTimeoutMs: () => number;
+  /** The served config snapshot (batch settings, routes, request deadline); none yet at start. */
+  snapshot: () => ConfigSnapshot | undefined;
   registry: Registry;
   /** Items this process executes at once. @default the settings' `workers.inGateway` */
   workers?: number | undefined;
@@ -39,6 +39,7 @@ export interface BatchServiceOptions {
 export const QUEUE_FULL_RETRY_AFTER_S = 10;
 
 const DEFAULT_SETTINGS: BatchSettings = Value.Default(BatchSettings, {}) as BatchSettings;
+const DEFAULT_REQUEST_TIMEOUT_MS = 120_000;
 
 /**
  * The batch engine of one process: the store (Redis state), the dispatcher that feeds the
@@ -89,8 +90,9 @@ export class BatchService {
     return connection;
   }
 
+  /** The served `batch` settings; the defaults while no config is loaded. */
   settings(): BatchSettings {
-    return this.#options.settings() ?? DEFAULT_SETTINGS;
+    return this.#options.snapshot()?.gateway.batch ?? DEFAULT_SETTINGS;
   }
 
   /** Logs go to the app's logger once there is one. */
@@ -112,7 +114,8 @@ export class BatchService {
       connection: this.#connection({ maxRetriesPerRequest: null }),
       engine: this.#options.engine,
       settings: () => this.settings(),
-      requestTimeoutMs: this.#options.requestTimeoutMs,
+      requestTimeoutMs: () =>
+        this.#options.snapshot()?.gateway.limits.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
       metrics: this.metrics,
       log: () => this.#log,
       concurrency,
@@ -132,6 +135,7 @@ export class BatchService {
   ): Promise<{ created: boolean; batch: BatchRecord }> {
     const settings = this.settings();
     const normalised = normaliseSubmit(input, settings.maxItemsPerBatch);
+    this.#checkModels(normalised.items, normalised.model);
     const known = await this.store.task(tenant, taskId);
     let outcome: { kind: 'created' | 'existing' | 'conflict'; batchId: string };
     if (known !== undefined) {
@@ -167,6 +171,30 @@ export class BatchService {
     const batch = await this.store.batch(outcome.batchId);
     if (batch === undefined) throw notFound(outcome.batchId);
     return { created: outcome.kind === 'created', batch };
+  }
+
+  /**
+   * Every model alias the batch names must be served now (MODEL_NOT_FOUND otherwise), so a typo
+   * fails the submit rather than every item. Items with a prompt and no model are checked when
+   * they run (the prompt may name the model).
+   */
+  #checkModels(items: readonly BatchItem[], model: string | undefined): void {
+    const snapshot = this.#options.snapshot();
+    if (snapshot === undefined) return;
+    const checked = new Set<string>();
+    items.forEach((item, index) => {
+      const alias =
+        item.model ??
+        model ??
+        (item.prompt === undefined ? snapshot.gateway.defaultModel : undefined);
+      if (alias === undefined || checked.has(alias)) return;
+      if (!snapshot.routes.has(alias)) {
+        throw new ApiError('MODEL_NOT_FOUND', `No route serves model ${alias} (item ${index}).`, {
+          details: { model: alias, index },
+        });
+      }
+      checked.add(alias);
+    });
   }
 
   /** A tenant's batch; NOT_FOUND for another tenant's, as for one that never existed. */
@@ -220,6 +248,8 @@ export class BatchService {
   }
 
   async close(): Promise<void> {
+    // Other processes dispatch from now on: a run here could take items it can no longer add.
+    this.dispatcher.stop();
     await this.#worker?.close(this.settings().workers.shutdownGraceMs);
     await this.dispatcher.settled();
     await this.queue.close();
