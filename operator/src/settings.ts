@@ -270,7 +270,7 @@ export function mergeFlags(
   }
   const byFlag = new Map(SETTINGS.map((s) => [flagName(s.env), s.env]));
   for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
+    const arg = argv[i] ?? '';
     if (!arg.startsWith('--')) throw new SettingsError(`Unexpected argument ${arg}.`);
     const eq = arg.indexOf('=');
     const flag = eq < 0 ? arg : arg.slice(0, eq);
@@ -315,12 +315,19 @@ export function loadSettings(
     if (['false', '0', 'no', ''].includes(text)) return false;
     throw new SettingsError(`${name} must be true or false; got "${text}".`);
   };
-  const json = <T>(name: string): T => {
+  const json = (name: string): unknown => {
     try {
-      return JSON.parse(get(name)) as T;
+      return JSON.parse(get(name)) as unknown;
     } catch {
       throw new SettingsError(`${name} must be JSON.`);
     }
+  };
+  const object = (name: string): Record<string, unknown> => {
+    const value = json(name);
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+      throw new SettingsError(`${name} must be a JSON object.`);
+    }
+    return value as Record<string, unknown>;
   };
   const list = (name: string): string[] =>
     get(name)
@@ -347,7 +354,7 @@ export function loadSettings(
   }
   const gatewayConfig = parseGatewayConfig(
     {
-      ...json<Record<string, unknown>>('INFERENCE_GATEWAY_SETTINGS'),
+      ...object('INFERENCE_GATEWAY_SETTINGS'),
       auth: {
         issuer: get('INFERENCE_AUTH_ISSUER'),
         audience: get('INFERENCE_AUTH_AUDIENCE'),
@@ -359,7 +366,7 @@ export function loadSettings(
     },
     'INFERENCE_GATEWAY_SETTINGS',
   );
-  const gatewayEnv = json<Record<string, unknown>>('INFERENCE_GATEWAY_ENV');
+  const gatewayEnv = object('INFERENCE_GATEWAY_ENV');
   for (const [key, value] of Object.entries(gatewayEnv)) {
     if (typeof value !== 'string')
       throw new SettingsError(`INFERENCE_GATEWAY_ENV.${key} must be a string.`);
@@ -372,7 +379,7 @@ export function loadSettings(
       image,
       imagePullPolicy: pullPolicy,
       replicas: int('INFERENCE_GATEWAY_REPLICAS'),
-      resources: json<ResourceRequirements>('INFERENCE_GATEWAY_RESOURCES'),
+      resources: object('INFERENCE_GATEWAY_RESOURCES'),
       env: gatewayEnv as Record<string, string>,
       redisUrl: get('INFERENCE_REDIS_URL'),
       redisCidr: get('INFERENCE_REDIS_CIDR') === '' ? undefined : get('INFERENCE_REDIS_CIDR'),

@@ -90,7 +90,8 @@ export function gatewayConfigPolicy(
   aliases: ReadonlySet<string>,
 ): GatewaySettings {
   if (config.defaultModel === undefined || aliases.has(config.defaultModel)) return config;
-  const { defaultModel: _unserved, ...rest } = config;
+  const rest = { ...config };
+  delete rest.defaultModel;
   return rest;
 }
 

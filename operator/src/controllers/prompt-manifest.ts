@@ -12,7 +12,7 @@ import type { PromptManifest, PromptManifestStatus } from '../../../crds/prompt-
 import { checkCompatibility } from '../../../dataplane/src/prompts/compat.ts';
 import { parsePromptManifest } from '../../../dataplane/src/prompts/manifest.ts';
 import { firstProblem, setConditions, verdict, type Verdict } from './conditions.ts';
-import { byAge, type ReconcileResult } from './types.ts';
+import { byAge, must, type ReconcileResult } from './types.ts';
 
 export interface PromptResolution {
   /** The file `prompts/<name>.yaml` as rendered; undefined when the manifest is left out. */
@@ -175,7 +175,10 @@ export function reconcilePromptManifest(
 ): ReconcileResult<PromptManifestStatus> {
   const manifest = o.manifest;
   if (manifest === undefined) return { desired: [] };
-  const resolution = resolvePrompts(o.manifests).get(manifest.metadata.name)!;
+  const resolution = must(
+    resolvePrompts(o.manifests).get(manifest.metadata.name),
+    `the resolution of ${manifest.metadata.name}`,
+  );
   const key = `${manifest.metadata.name}.yaml`;
   const rendered =
     resolution.file === undefined

@@ -14,7 +14,7 @@ import type {
 import { destinationOf } from '../render/egress.ts';
 import { modelEndpoint } from '../render/model-server.ts';
 import { firstProblem, setConditions, verdict, type Verdict } from './conditions.ts';
-import { byAge, type NamespaceRefs, type ReconcileResult } from './types.ts';
+import { byAge, must, type NamespaceRefs, type ReconcileResult } from './types.ts';
 
 /** How one route fares in its namespace. */
 export interface RouteResolution {
@@ -176,7 +176,7 @@ export function resolveRoutes(
   }
   const out = new Map<string, RouteResolution>();
   for (const route of routes) {
-    const alias = aliasPolicy(route, winners.get(route.spec.alias)!);
+    const alias = aliasPolicy(route, winners.get(route.spec.alias) ?? route);
     const modelRefs = modelRefsPolicy(route, refs);
     const included = alias.status === 'True' && modelRefs.status === 'True';
     out.set(route.metadata.name, {
@@ -227,7 +227,10 @@ export function reconcileProviderRoute(
 ): ReconcileResult<ProviderRouteStatus> {
   const route = o.route;
   if (route === undefined) return { desired: [] };
-  const resolution = resolveRoutes(o.routes, o.refs, o.airGapped).get(route.metadata.name)!;
+  const resolution = must(
+    resolveRoutes(o.routes, o.refs, o.airGapped).get(route.metadata.name),
+    `the resolution of ${route.metadata.name}`,
+  );
   const resolvedRefs = firstProblem(
     [resolution.modelRefs, resolution.credentials],
     verdict('True', 'ResolvedRefs', 'Every referenced ConfigMap, Secret and model exists.'),

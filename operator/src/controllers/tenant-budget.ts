@@ -11,7 +11,7 @@ import type {
   TenantBudgetStatus,
 } from '../../../crds/tenant-budget.ts';
 import { firstProblem, metaTime, setConditions, verdict, type Verdict } from './conditions.ts';
-import { byAge, type ReconcileResult } from './types.ts';
+import { byAge, must, type ReconcileResult } from './types.ts';
 
 export type Period = NonNullable<TenantBudgetSpec['period']>;
 
@@ -72,7 +72,7 @@ export function resolveBudgets(budgets: readonly TenantBudget[]): Map<string, Ve
     if (!winners.has(budget.spec.tenant)) winners.set(budget.spec.tenant, budget);
   }
   return new Map(
-    budgets.map((b) => [b.metadata.name, tenantPolicy(b, winners.get(b.spec.tenant)!)]),
+    budgets.map((b) => [b.metadata.name, tenantPolicy(b, winners.get(b.spec.tenant) ?? b)]),
   );
 }
 
@@ -89,7 +89,10 @@ export function reconcileTenantBudget(
 ): ReconcileResult<TenantBudgetStatus> {
   const budget = o.budget;
   if (budget === undefined) return { desired: [] };
-  const tenant = resolveBudgets(o.budgets).get(budget.metadata.name)!;
+  const tenant = must(
+    resolveBudgets(o.budgets).get(budget.metadata.name),
+    `the tenant verdict of ${budget.metadata.name}`,
+  );
   const rendered =
     tenant.status !== 'True'
       ? verdict('False', 'NotRendered', 'The budget is not rendered.')

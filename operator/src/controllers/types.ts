@@ -22,6 +22,12 @@ export interface NamespaceRefs {
   gatewayEnv: Readonly<Record<string, string>>;
 }
 
+/** The value, or an error naming what was expected: for lookups that cannot miss. */
+export function must<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new Error(`Missing ${what}.`);
+  return value;
+}
+
 /** Oldest first (creationTimestamp, then name): the order in which conflicts are settled. */
 export function byAge<T extends { metadata: { name: string; creationTimestamp?: string } }>(
   a: T,

@@ -57,7 +57,8 @@ export function contractFiles(inputs: ContractInputs): Map<string, string> {
 /** The dataplane's snapshot checksum of these files (dataplane/src/config/read-tree.ts). */
 export function configChecksum(files: ReadonlyMap<string, string>): string {
   const hash = createHash('sha256');
-  for (const path of [...files.keys()].sort()) hash.update(`${path}\0${files.get(path)!}\0`);
+  const sorted = [...files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  for (const [path, text] of sorted) hash.update(`${path}\0${text}\0`);
   return `sha256:${hash.digest('hex')}`;
 }
 

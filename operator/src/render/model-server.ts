@@ -119,7 +119,6 @@ export function quantities(resources: {
 }): Record<string, Record<string, kplus.k8s.Quantity>> {
   const out: Record<string, Record<string, kplus.k8s.Quantity>> = {};
   for (const [field, list] of Object.entries(resources)) {
-    if (list === undefined) continue;
     out[field] = Object.fromEntries(
       Object.entries(list).map(([k, v]) => [k, kplus.k8s.Quantity.fromString(v)]),
     );

@@ -1,6 +1,8 @@
 /** Kubernetes resource quantities: parsing, comparing, and the memory a model needs. */
 
-const BINARY: Record<string, number> = {
+type BinarySuffix = 'Ki' | 'Mi' | 'Gi' | 'Ti' | 'Pi' | 'Ei';
+type DecimalSuffix = 'n' | 'u' | 'm' | '' | 'k' | 'M' | 'G' | 'T' | 'P' | 'E';
+const BINARY: Record<BinarySuffix, number> = {
   Ki: 2 ** 10,
   Mi: 2 ** 20,
   Gi: 2 ** 30,
@@ -8,7 +10,7 @@ const BINARY: Record<string, number> = {
   Pi: 2 ** 50,
   Ei: 2 ** 60,
 };
-const DECIMAL: Record<string, number> = {
+const DECIMAL: Record<DecimalSuffix, number> = {
   n: 1e-9,
   u: 1e-6,
   m: 1e-3,
@@ -31,9 +33,9 @@ export function parseQuantity(quantity: string | number | undefined): number | u
     );
   if (match === null) return undefined;
   const number = Number(match[1]);
-  if (match[2] !== undefined) return number * BINARY[match[2]]!;
+  if (match[2] !== undefined) return number * BINARY[match[2] as BinarySuffix];
   if (match[4] !== undefined) return number * 10 ** Number(match[4]);
-  return number * DECIMAL[match[3] ?? '']!;
+  return number * DECIMAL[(match[3] ?? '') as DecimalSuffix];
 }
 
 /** Whether two quantities denote the same amount (`1Gi` and `1024Mi`, `2` and 2). */
@@ -52,7 +54,7 @@ export function sameQuantity(a: unknown, b: unknown): boolean {
 /** Bytes as a binary-suffixed quantity when exact (`4Gi`), else plain bytes. */
 export function formatBytes(bytes: number): string {
   for (const suffix of ['Ei', 'Pi', 'Ti', 'Gi', 'Mi', 'Ki'] as const) {
-    const unit = BINARY[suffix]!;
+    const unit = BINARY[suffix];
     if (bytes >= unit && bytes % unit === 0) return `${bytes / unit}${suffix}`;
   }
   return String(bytes);

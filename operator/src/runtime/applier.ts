@@ -62,6 +62,12 @@ export class Applier {
     }
   }
 
+  #cache(type: ResourceType): Cache {
+    const cache = this.#informers.get(type);
+    if (cache === undefined) throw new Error(`No informer for ${type.plural}`);
+    return cache;
+  }
+
   #typeOf(object: KubeObject): ResourceType {
     for (const type of this.#informers.keys()) {
       if (apiVersionOf(type) === object.apiVersion && type.kind === object.kind) return type;
@@ -81,9 +87,7 @@ export class Applier {
       },
     };
     const key = memoKey(type, desired);
-    const live = this.#informers
-      .get(type)!
-      .get(desired.metadata.namespace ?? '', desired.metadata.name);
+    const live = this.#cache(type).get(desired.metadata.namespace ?? '', desired.metadata.name);
     if (this.#applied.get(key)?.hash === hash) return false;
     if (
       live !== undefined &&
@@ -114,7 +118,7 @@ export class Applier {
   ): Promise<number> {
     let deleted = 0;
     for (const type of types) {
-      const informer = this.#informers.get(type)!;
+      const informer = this.#cache(type);
       for (const child of informer.byIndex(OWNER_INDEX, `${namespace}/${owner}`)) {
         if (keep.has(`${type.kind}/${child.metadata.name}`)) continue;
         try {

@@ -71,7 +71,9 @@ export class Controller<Observed = unknown, Status = unknown> {
     this.#deps = deps;
     this.queue = new WorkQueue({
       concurrency: deps.concurrency,
-      onDepth: (depth) => deps.metrics.queueDepth.set({ controller: def.name }, depth),
+      onDepth: (depth) => {
+        deps.metrics.queueDepth.set({ controller: def.name }, depth);
+      },
     });
   }
 

@@ -145,7 +145,7 @@ export class Informer<T extends KubeObject = KubeObject> implements Cache<T> {
         }
         this.#errorDelayMs = 0;
       } catch (err) {
-        if (this.#stopped) break;
+        if (this.#isStopped()) break;
         if (err instanceof ApiError && err.code === 410) {
           reason = 'expired';
           this.#resourceVersion = undefined;
@@ -167,6 +167,11 @@ export class Informer<T extends KubeObject = KubeObject> implements Cache<T> {
         await this.#sleep(this.#errorDelayMs);
       }
     }
+  }
+
+  /** Read through a method: stop() flips it while the loop awaits. */
+  #isStopped(): boolean {
+    return this.#stopped;
   }
 
   async #relist(reason: 'initial' | 'expired' | 'error'): Promise<void> {
@@ -217,7 +222,12 @@ export class Informer<T extends KubeObject = KubeObject> implements Cache<T> {
     const abort = new AbortController();
     this.#abort = abort;
     // A silent connection (no bytes, not even a bookmark) is dropped after the server timeout.
-    let idle = setTimeout(() => abort.abort(), (timeout + 30) * 1000);
+    let idle = setTimeout(
+      () => {
+        abort.abort();
+      },
+      (timeout + 30) * 1000,
+    );
     let stream: IncomingMessage | undefined;
     try {
       stream = await client.watch(
@@ -234,7 +244,12 @@ export class Informer<T extends KubeObject = KubeObject> implements Cache<T> {
       let buffered = '';
       for await (const chunk of stream) {
         clearTimeout(idle);
-        idle = setTimeout(() => abort.abort(), (timeout + 30) * 1000);
+        idle = setTimeout(
+          () => {
+            abort.abort();
+          },
+          (timeout + 30) * 1000,
+        );
         buffered += (chunk as Buffer).toString('utf8');
         let newline = buffered.indexOf('\n');
         while (newline >= 0) {
@@ -301,7 +316,8 @@ export class Informer<T extends KubeObject = KubeObject> implements Cache<T> {
 
   #reindex(key: string, old: T | undefined, current: T | undefined): void {
     for (const [name, fn] of this.#indexers) {
-      const index = this.#indices.get(name)!;
+      const index = this.#indices.get(name);
+      if (index === undefined) continue;
       for (const value of old === undefined ? [] : fn(old)) {
         const keys = index.get(value);
         keys?.delete(key);

@@ -97,7 +97,7 @@ export class LeaderElector {
         });
         return false;
       });
-      if (this.#stopped) break;
+      if (this.#isStopped()) break;
       const now = this.#o.now();
       if (ok) {
         this.#lastRenew = now;
@@ -108,6 +108,11 @@ export class LeaderElector {
       }
       await this.#sleep(this.#o.retryPeriodMs);
     }
+  }
+
+  /** Read through a method: stop() flips it while the loop awaits. */
+  #isStopped(): boolean {
+    return this.#stopped;
   }
 
   #setLeading(leading: boolean): void {

@@ -107,7 +107,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Opera
 }
 
 /** The sum of a counter over all its label values. */
-export async function counterTotal(counter: Counter<string>): Promise<number> {
+export async function counterTotal(counter: Counter): Promise<number> {
   const { values } = await counter.get();
   return values.reduce((sum, v) => sum + v.value, 0);
 }

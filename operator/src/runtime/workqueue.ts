@@ -132,7 +132,8 @@ export class WorkQueue {
       this.#active < this.#concurrency &&
       this.#queue.length > 0
     ) {
-      const key = this.#queue.shift()!;
+      const key = this.#queue.shift();
+      if (key === undefined) break;
       this.#waiting.delete(key);
       this.#processing.add(key);
       this.#active += 1;
