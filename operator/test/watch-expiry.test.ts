@@ -86,7 +86,10 @@ async function metric(
 ): Promise<number> {
   const { values } = await operator.metrics[name].get();
   return values
-    .filter((v) => Object.entries(labels).every(([k, value]) => v.labels[k] === value))
+    .filter((v) => {
+      const got = v.labels as Record<string, string | number | undefined>;
+      return Object.entries(labels).every(([k, value]) => got[k] === value);
+    })
     .reduce((sum, v) => sum + v.value, 0);
 }
 
