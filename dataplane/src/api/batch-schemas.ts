@@ -9,7 +9,7 @@ export const BatchItem = Type.Object(
       Type.String({
         minLength: 1,
         maxLength: 512,
-        description: 'The client’s id of the item, echoed in its result; unique in the batch.',
+        description: "The client's id of the item, echoed in its result; unique in the batch.",
       }),
     ),
   },
@@ -23,7 +23,7 @@ export const BatchSubmit = Type.Object(
       maxLength: 128,
       pattern: '^[\\x21-\\x7e]+$',
       description:
-        'The client’s idempotency key: the same task_id with the same payload returns the same batch; with another payload it is a 409.',
+        "The client's idempotency key: the same task_id with the same payload returns the same batch; with another payload it is a 409.",
     }),
     model: Type.Optional(
       Type.String({
@@ -156,7 +156,10 @@ export const DeadLetterSelection = Type.Object(
     items: Type.Optional(
       Type.Array(
         Type.Object(
-          { batch_id: BatchIdParams.properties.batch_id, index: Type.Integer({ minimum: 0 }) },
+          {
+            batch_id: BatchIdParams.properties.batch_id,
+            index: Type.Integer({ minimum: 0, maximum: 99_999 }),
+          },
           { additionalProperties: false },
         ),
         { minItems: 1, maxItems: 1000 },
