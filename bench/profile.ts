@@ -50,13 +50,16 @@ try {
   try {
     await sequentialLatency(running.json, 300, 5000);
     await streamTiming(running.stream, running.streamFormat, 5, 3000);
-    const cpu0 = pid === undefined ? 0 : cpuSeconds(pid);
+    const cpu = () => (pid === undefined ? 0 : cpuSeconds(pid));
+    const cpu0 = cpu();
     const json = await peak(running.json, 32, seconds);
+    const cpu1 = cpu();
     const stream = await peak(running.stream, 32, Math.max(2, Math.round(seconds / 3)));
-    const cpu1 = pid === undefined ? 0 : cpuSeconds(pid);
+    const cpu2 = cpu();
+    const per1k = (cpuS: number, rps: number, s: number) => ((cpuS / (rps * s)) * 1000).toFixed(3);
     console.log(
-      `load: ${json.rps.toFixed(0)} req/s non-streaming, ${stream.rps.toFixed(0)} streams/s; ` +
-        `${(cpu1 - cpu0).toFixed(1)} CPU-s in the dataplane`,
+      `load: ${json.rps.toFixed(0)} req/s non-streaming (${per1k(cpu1 - cpu0, json.rps, json.durationS)} CPU-s / 1k), ` +
+        `${stream.rps.toFixed(0)} streams/s (${per1k(cpu2 - cpu1, stream.rps, stream.durationS)} CPU-s / 1k)`,
     );
   } finally {
     await running.stop();

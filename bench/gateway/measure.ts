@@ -31,7 +31,7 @@ export const DEFAULT_MEASURE: MeasureOptions = {
   peakConnections: 32,
   peakSeconds: 5,
   ladder: [0.1, 0.25, 0.4, 0.55, 0.7, 0.85, 1],
-  stepMs: 1500,
+  stepMs: 1000,
   settleMs: 4000,
 };
 
@@ -75,7 +75,13 @@ export interface SystemFigures {
   ladder: LadderStep[];
   /** CPU seconds per 1,000 answered requests during the peak test. */
   cpuPer1k: number | null;
-  rss: { fresh: number; steady: number; load: number; after: number } | null;
+  /**
+   * fresh: after start; steady: settled after the warm-up burst; load: the largest sample
+   * during the peak test and the ladder; after: settled after them; afterAgain: settled after
+   * one more peak test, so that after → afterAgain tells growth that continues (a leak) from a
+   * heap that grew once to the size the load asked for.
+   */
+  rss: { fresh: number; steady: number; load: number; after: number; afterAgain: number } | null;
 }
 
 export async function measureSystem(
@@ -148,6 +154,12 @@ export async function measureSystem(
 
   await sleep(options.settleMs);
   const after = pid === undefined ? Number.NaN : rssBytes(pid);
+  let afterAgain = Number.NaN;
+  if (pid !== undefined) {
+    await peak(system.json, best.connections, options.peakSeconds);
+    await sleep(options.settleMs);
+    afterAgain = rssBytes(pid);
+  }
   return {
     name: system.name,
     latency,
@@ -157,7 +169,7 @@ export async function measureSystem(
     ...(peakRetried === undefined ? {} : { peakRetried }),
     ladder,
     cpuPer1k,
-    rss: pid === undefined ? null : { fresh, steady, load, after },
+    rss: pid === undefined ? null : { fresh, steady, load, after, afterAgain },
   };
 }
 

@@ -11,31 +11,45 @@ export interface Round {
   order: SystemName[];
   figures: Partial<Record<SystemName, SystemFigures>>;
   failures: Partial<Record<SystemName, string>>;
-  /** Why the round was left out of the medians, when it was. */
-  discarded?: string;
+  /** Per family of figures, why the round was left out of its medians, when it was. */
+  discarded?: Partial<Record<Family, string>>;
 }
+
+/**
+ * Figures come in families, each with its own direct baseline: a round whose baseline moved is
+ * left out of that family only. CPU and memory are the systems' own readings (no baseline), so
+ * every round counts for them.
+ */
+export type Family = 'latency' | 'throughput' | 'streams';
+
+const BASELINES: Record<Family, (direct: SystemFigures) => number> = {
+  latency: (direct) => direct.latency.p50,
+  throughput: (direct) => direct.peak.rps,
+  streams: (direct) => direct.streams.ttft.p50,
+};
 
 /** Tolerance on the direct baseline between rounds (BENCHMARKS.md). */
 export const BASELINE_TOLERANCE = 0.1;
 
 /**
- * Marks the rounds whose direct baseline (p50 at one connection, or peak req/s) is more than
- * 10 % away from the median round's. The median round itself is always kept.
+ * Marks, per family, the rounds whose direct baseline is more than 10 % away from the median
+ * of the rounds' baselines. The round nearest the median is always kept.
  */
 export function markDiscarded(rounds: Round[]): void {
-  const p50s = rounds.map((round) => round.figures.direct?.latency.p50 ?? Number.NaN);
-  const peaks = rounds.map((round) => round.figures.direct?.peak.rps ?? Number.NaN);
-  const p50Median = median(p50s);
-  const peakMedian = median(peaks);
-  for (const [i, round] of rounds.entries()) {
-    const p50Moved = Math.abs(p50s[i]! / p50Median - 1);
-    const peakMoved = Math.abs(peaks[i]! / peakMedian - 1);
-    if (Number.isNaN(p50Moved) || Number.isNaN(peakMoved)) {
-      round.discarded = 'no direct baseline';
-    } else if (p50Moved > BASELINE_TOLERANCE || peakMoved > BASELINE_TOLERANCE) {
-      round.discarded =
-        `direct baseline moved ${(p50Moved * 100).toFixed(0)} % (p50) / ` +
-        `${(peakMoved * 100).toFixed(0)} % (peak) from the median round`;
+  for (const family of Object.keys(BASELINES) as Family[]) {
+    const values = rounds.map((round) =>
+      round.figures.direct === undefined ? Number.NaN : BASELINES[family](round.figures.direct),
+    );
+    const middle = median(values);
+    const moved = values.map((value) => Math.abs(value / middle - 1));
+    const nearest = moved.indexOf(Math.min(...moved.filter((x) => !Number.isNaN(x))));
+    for (const [i, round] of rounds.entries()) {
+      const why = Number.isNaN(moved[i]!)
+        ? 'no direct baseline'
+        : i !== nearest && moved[i]! > BASELINE_TOLERANCE
+          ? `direct baseline moved ${(moved[i]! * 100).toFixed(0)} % from the median`
+          : undefined;
+      if (why !== undefined) (round.discarded ??= {})[family] = why;
     }
   }
 }
@@ -47,7 +61,7 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-/** The median over kept rounds of `figure(system, baselines)`; NaN where a round lacks one. */
+/** The median over `rounds` of `figure(system, baselines)`; NaN where no round has one. */
 function across(
   rounds: readonly Round[],
   name: SystemName,
@@ -68,74 +82,98 @@ function across(
 
 export interface Summary {
   systems: SystemName[];
-  keptRounds: number;
+  /** Rounds counted per family (CPU and memory count every round). */
+  keptRounds: Record<Family, number> & { all: number };
   rows: Record<string, Record<string, number>>;
 }
 
 /** Every figure of the tables, per system, as medians over the kept rounds. */
 export function summarizeRounds(rounds: readonly Round[], systems: readonly SystemName[]): Summary {
-  const kept = rounds.filter((round) => round.discarded === undefined);
+  const keptFor = (family: Family) =>
+    rounds.filter((round) => round.discarded?.[family] === undefined);
+  const kept = {
+    latency: keptFor('latency'),
+    throughput: keptFor('throughput'),
+    streams: keptFor('streams'),
+  };
   const rows: Record<string, Record<string, number>> = {};
   for (const name of systems) {
-    const f = (figure: Parameters<typeof across>[2]) => across(kept, name, figure);
+    const lat = (figure: Parameters<typeof across>[2]) => across(kept.latency, name, figure);
+    const tput = (figure: Parameters<typeof across>[2]) => across(kept.throughput, name, figure);
+    const str = (figure: Parameters<typeof across>[2]) => across(kept.streams, name, figure);
+    const all = (figure: Parameters<typeof across>[2]) => across(rounds, name, figure);
     rows[name] = {
-      p50: f((s) => s.latency.p50),
-      p99: f((s) => s.latency.p99),
-      addedP50: f((s, r) => sub(s.latency.p50, r.direct?.latency.p50)),
-      addedP99: f((s, r) => sub(s.latency.p99, r.direct?.latency.p99)),
-      latencyErrors: f((s) => s.latency.errors),
-      peak: f((s) => s.peak.rps),
-      peakConnections: f((s) => s.peak.connections),
-      peakErrorPct: f((s) => s.peak.errorRate * 100),
-      peakVsDirect: f((s, r) => div(s.peak.rps, r.direct?.peak.rps)),
-      peakVsRaw: f((s, r) => div(s.peak.rps, r['raw-proxy']?.peak.rps)),
-      peakVsPortkey: f((s, r) => div(s.peak.rps, r.portkey?.peak.rps)),
-      at5: f((s) => rateAtP99(s.ladder, 5)),
-      at10: f((s) => rateAtP99(s.ladder, 10)),
-      at50: f((s) => rateAtP99(s.ladder, 50)),
-      ttftP50: f((s) => s.streams.ttft.p50),
-      addedTtftP50: f((s, r) => sub(s.streams.ttft.p50, r.direct?.streams.ttft.p50)),
-      addedTtftP99: f((s, r) => sub(s.streams.ttft.p99, r.direct?.streams.ttft.p99)),
-      gapP50: f((s) => s.streams.gap.p50),
-      addedGapP50: f((s, r) => sub(s.streams.gap.p50, r.direct?.streams.gap.p50)),
-      addedGapP99: f((s, r) => sub(s.streams.gap.p99, r.direct?.streams.gap.p99)),
-      contentEvents: f((s) => s.streams.contentEvents),
-      streamErrors: f((s) => s.streams.errors),
-      cpuPer1k: f((s) => s.cpuPer1k),
-      cpuVsRaw: f((s, r) => div(s.cpuPer1k, r['raw-proxy']?.cpuPer1k)),
-      rssFresh: f((s) => s.rss?.fresh),
-      rssSteady: f((s) => s.rss?.steady),
-      rssLoad: f((s) => s.rss?.load),
-      rssAfter: f((s) => s.rss?.after),
-      rssAfterVsSteady: f((s) => div(s.rss?.after, s.rss?.steady)),
+      p50: lat((s) => s.latency.p50),
+      p99: lat((s) => s.latency.p99),
+      addedP50: lat((s, r) => sub(s.latency.p50, r.direct?.latency.p50)),
+      addedP99: lat((s, r) => sub(s.latency.p99, r.direct?.latency.p99)),
+      latencyErrors: lat((s) => s.latency.errors),
+      peak: tput((s) => s.peak.rps),
+      peakConnections: tput((s) => s.peak.connections),
+      peakErrorPct: tput((s) => s.peak.errorRate * 100),
+      peakVsDirect: tput((s, r) => div(s.peak.rps, r.direct?.peak.rps)),
+      peakVsRaw: tput((s, r) => div(s.peak.rps, r['raw-proxy']?.peak.rps)),
+      peakVsPortkey: tput((s, r) => div(s.peak.rps, r.portkey?.peak.rps)),
+      at5: tput((s) => rateAtP99(s.ladder, 5)),
+      at10: tput((s) => rateAtP99(s.ladder, 10)),
+      at50: tput((s) => rateAtP99(s.ladder, 50)),
+      ttftP50: str((s) => s.streams.ttft.p50),
+      addedTtftP50: str((s, r) => sub(s.streams.ttft.p50, r.direct?.streams.ttft.p50)),
+      addedTtftP99: str((s, r) => sub(s.streams.ttft.p99, r.direct?.streams.ttft.p99)),
+      gapP50: str((s) => s.streams.gap.p50),
+      addedGapP50: str((s, r) => sub(s.streams.gap.p50, r.direct?.streams.gap.p50)),
+      addedGapP99: str((s, r) => sub(s.streams.gap.p99, r.direct?.streams.gap.p99)),
+      contentEvents: str((s) => s.streams.contentEvents),
+      streamErrors: str((s) => s.streams.errors),
+      cpuPer1k: all((s) => s.cpuPer1k),
+      cpuVsRaw: all((s, r) => div(s.cpuPer1k, r['raw-proxy']?.cpuPer1k)),
+      // What one whole core would serve at this CPU cost: robust to a core shared with others.
+      perCore: all((s) => div(1000, s.cpuPer1k)),
+      perCoreVsRaw: all((s, r) => div(r['raw-proxy']?.cpuPer1k, s.cpuPer1k)),
+      perCoreVsPortkey: all((s, r) => div(r.portkey?.cpuPer1k, s.cpuPer1k)),
+      // The share of its core the system got during the peak test (below 1: others took it).
+      coreShare: all((s) => (s.cpuPer1k === null ? undefined : (s.peak.rps * s.cpuPer1k) / 1000)),
+      rssFresh: all((s) => s.rss?.fresh),
+      rssSteady: all((s) => s.rss?.steady),
+      rssLoad: all((s) => s.rss?.load),
+      rssAfter: all((s) => s.rss?.after),
+      rssAfterVsSteady: all((s) => div(s.rss?.after, s.rss?.steady)),
+      rssAfterAgain: all((s) => s.rss?.afterAgain),
+      rssAgainVsAfter: all((s) => div(s.rss?.afterAgain, s.rss?.after)),
     };
     for (const extra of ['native', 'native+prompt']) {
-      const has = kept.some((round) => round.figures[name]?.extras[extra] !== undefined);
+      const has = rounds.some((round) => round.figures[name]?.extras[extra] !== undefined);
       if (!has) continue;
-      const e = (figure: (x: NonNullable<SystemFigures['extras'][string]>) => number | undefined) =>
-        f((s) => (s.extras[extra] === undefined ? undefined : figure(s.extras[extra])));
+      const lat = (figure: Parameters<typeof across>[2]) => across(kept.latency, name, figure);
+      const str = (figure: Parameters<typeof across>[2]) => across(kept.streams, name, figure);
+      const x = (s: SystemFigures) => s.extras[extra];
       rows[`${name} (${extra})`] = {
-        p50: e((x) => x.latency.p50),
-        p99: e((x) => x.latency.p99),
-        addedP50: f((s, r) => sub(s.extras[extra]?.latency.p50, r.direct?.latency.p50)),
-        addedP99: f((s, r) => sub(s.extras[extra]?.latency.p99, r.direct?.latency.p99)),
-        latencyErrors: e((x) => x.latency.errors),
-        ttftP50: e((x) => x.streams?.ttft.p50),
-        addedTtftP50: f((s, r) =>
-          sub(s.extras[extra]?.streams?.ttft.p50, r.direct?.streams.ttft.p50),
-        ),
-        addedTtftP99: f((s, r) =>
-          sub(s.extras[extra]?.streams?.ttft.p99, r.direct?.streams.ttft.p99),
-        ),
-        gapP50: e((x) => x.streams?.gap.p50),
-        addedGapP50: f((s, r) => sub(s.extras[extra]?.streams?.gap.p50, r.direct?.streams.gap.p50)),
-        addedGapP99: f((s, r) => sub(s.extras[extra]?.streams?.gap.p99, r.direct?.streams.gap.p99)),
-        contentEvents: e((x) => x.streams?.contentEvents),
-        streamErrors: e((x) => x.streams?.errors),
+        p50: lat((s) => x(s)?.latency.p50),
+        p99: lat((s) => x(s)?.latency.p99),
+        addedP50: lat((s, r) => sub(x(s)?.latency.p50, r.direct?.latency.p50)),
+        addedP99: lat((s, r) => sub(x(s)?.latency.p99, r.direct?.latency.p99)),
+        latencyErrors: lat((s) => x(s)?.latency.errors),
+        ttftP50: str((s) => x(s)?.streams?.ttft.p50),
+        addedTtftP50: str((s, r) => sub(x(s)?.streams?.ttft.p50, r.direct?.streams.ttft.p50)),
+        addedTtftP99: str((s, r) => sub(x(s)?.streams?.ttft.p99, r.direct?.streams.ttft.p99)),
+        gapP50: str((s) => x(s)?.streams?.gap.p50),
+        addedGapP50: str((s, r) => sub(x(s)?.streams?.gap.p50, r.direct?.streams.gap.p50)),
+        addedGapP99: str((s, r) => sub(x(s)?.streams?.gap.p99, r.direct?.streams.gap.p99)),
+        contentEvents: str((s) => x(s)?.streams?.contentEvents),
+        streamErrors: str((s) => x(s)?.streams?.errors),
       };
     }
   }
-  return { systems: [...systems], keptRounds: kept.length, rows };
+  return {
+    systems: [...systems],
+    keptRounds: {
+      latency: kept.latency.length,
+      throughput: kept.throughput.length,
+      streams: kept.streams.length,
+      all: rounds.length,
+    },
+    rows,
+  };
 }
 
 function sub(a: number | undefined, b: number | undefined): number | undefined {
@@ -179,6 +217,8 @@ export function renderTables(summary: Summary): string {
         return [name, ms(r['p50']), ms(r['p99']), signed(r['addedP50']), signed(r['addedP99'])];
       }),
   );
+  const num = (x: number | undefined, digits: number) =>
+    x === undefined || Number.isNaN(x) ? '–' : x.toFixed(digits);
   const throughput = table(
     [
       'system',
@@ -187,11 +227,10 @@ export function renderTables(summary: Summary): string {
       '× raw proxy',
       '× Portkey',
       'errors',
+      'core share at peak',
       'req/s at p99 ≤ 5 ms',
       '≤ 10 ms',
       '≤ 50 ms',
-      'CPU-s / 1k req',
-      'CPU × raw proxy',
     ],
     systems.map((name) => {
       const r = rows[name]!;
@@ -202,13 +241,35 @@ export function renderTables(summary: Summary): string {
         times(r['peakVsRaw']),
         times(r['peakVsPortkey']),
         pct(r['peakErrorPct']),
+        num(r['coreShare'], 2),
         count(r['at5']),
         count(r['at10']),
         count(r['at50']),
-        r['cpuPer1k'] === undefined || Number.isNaN(r['cpuPer1k']) ? '–' : r['cpuPer1k'].toFixed(3),
-        times(r['cpuVsRaw']),
       ];
     }),
+  );
+  const cpu = table(
+    [
+      'system',
+      'CPU-s / 1k req',
+      '× raw proxy',
+      'req/s per core',
+      'per core × raw proxy',
+      'per core × Portkey',
+    ],
+    systems
+      .filter((name) => name !== 'direct')
+      .map((name) => {
+        const r = rows[name]!;
+        return [
+          name,
+          num(r['cpuPer1k'], 3),
+          times(r['cpuVsRaw']),
+          count(r['perCore']),
+          times(r['perCoreVsRaw']),
+          times(r['perCoreVsPortkey']),
+        ];
+      }),
   );
   const streams = table(
     [
@@ -238,7 +299,16 @@ export function renderTables(summary: Summary): string {
       }),
   );
   const memory = table(
-    ['system', 'RSS fresh', 'RSS steady', 'RSS under load', 'RSS after load', 'after ÷ steady'],
+    [
+      'system',
+      'RSS fresh',
+      'RSS steady',
+      'RSS under load',
+      'RSS after load',
+      'after ÷ steady',
+      'after one more load',
+      'that ÷ after',
+    ],
     systems
       .filter((name) => name !== 'direct')
       .map((name) => {
@@ -250,6 +320,8 @@ export function renderTables(summary: Summary): string {
           mib(r['rssLoad']),
           mib(r['rssAfter']),
           times(r['rssAfterVsSteady']),
+          mib(r['rssAfterAgain']),
+          times(r['rssAgainVsAfter']),
         ];
       }),
   );
@@ -258,15 +330,19 @@ export function renderTables(summary: Summary): string {
     '',
     latency,
     '',
-    '**Throughput** (peak: autocannon, closed loop; req/s at p99 ≤ X: open loop from the scheduled send time, the largest step of the ladder that held)',
+    '**Throughput** (peak: autocannon, closed loop; core share: CPU-seconds the system used per second of the peak test; req/s at p99 ≤ X: open loop from the scheduled send time, the largest step of the ladder that held)',
     '',
     throughput,
+    '',
+    '**CPU cost** (CPU-seconds per 1,000 answered requests during the peak test, from /proc/<pid>/stat; req/s per core = 1000 ÷ that: what one whole core would serve, robust to a core shared with others)',
+    '',
+    cpu,
     '',
     '**Streams, 1 connection** (TTFT: send to the first content event; gap: between content events; added = minus direct of the same round)',
     '',
     streams,
     '',
-    '**Memory** (fresh: after start; steady: after the warm-up; under load: the largest sample during peak and ladder; after load: settled after the ladder)',
+    '**Memory** (fresh: after start; steady: settled after a 2 s warm-up burst; under load: the largest sample during peak and ladder; after load: settled after them (about 15 s of load); after one more load: settled after another peak test, growth that goes on is a leak)',
     '',
     memory,
   ].join('\n');

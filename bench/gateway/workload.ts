@@ -6,9 +6,10 @@
 
 /**
  * Non-streaming: the whole answer in one JSON body, at once. A gateway that streams from its
- * upstream (ours does, always) gets the same answer as 64 SSE chunks, about one per token.
+ * upstream (ours does, always) gets the same answer as 64 SSE chunks, about one per token;
+ * BENCH_JSON_CHUNKS changes that count (a diagnostic: what each upstream chunk costs).
  */
-export const JSON_MODEL = 'bench?chunks=64';
+export const JSON_MODEL = `bench?chunks=${Number(process.env['BENCH_JSON_CHUNKS'] ?? 64)}`;
 /** Streaming: 16 chunks, 4 ms apart, the first at once. */
 export const STREAM_MODEL = 'bench?chunks=16&gapMs=4';
 
