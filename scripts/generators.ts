@@ -8,3 +8,4 @@ generators.push(async () => (await import('./gen-crds.ts')).crdFiles());
 generators.push(async () => ({
   'docs/openapi.yaml': await (await import('./gen-openapi.ts')).openapiYaml(),
 }));
+generators.push(async () => (await import('../operator/src/chart-files.ts')).chartFiles());

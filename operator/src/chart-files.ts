@@ -97,14 +97,22 @@ ${subject}
 `;
 }
 
-export function chartFiles(): Record<string, string> {
+/**
+ * The chart's files. The CRD copies are formatted by prettier (the repository checks the
+ * chart's YAML with it); they hold the same documents as crds/generated/.
+ */
+export async function chartFiles(): Promise<Record<string, string>> {
+  const { format, resolveConfig } = await import('prettier');
   const files: Record<string, string> = {
     [`${CHART}/templates/operator-rbac.yaml`]: rbacTemplate(),
   };
   const source = new URL('../../crds/generated/', import.meta.url);
   for (const name of readdirSync(source).sort()) {
-    if (name.endsWith('.yaml'))
-      files[`${CHART}/crds/${name}`] = readFileSync(new URL(name, source), 'utf8');
+    if (!name.endsWith('.yaml')) continue;
+    const text = readFileSync(new URL(name, source), 'utf8');
+    const path = `${CHART}/crds/${name}`;
+    const options = (await resolveConfig(path)) ?? {};
+    files[path] = await format(text, { ...options, filepath: path });
   }
   return files;
 }

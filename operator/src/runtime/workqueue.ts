@@ -24,6 +24,8 @@ export type Outcome = { type: 'done' } | { type: 'retry' } | { type: 'requeue'; 
 
 export type Processor = (key: string) => Promise<Outcome>;
 
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export class WorkQueue {
   readonly #queue: string[] = [];
   readonly #waiting = new Set<string>();
@@ -77,6 +79,8 @@ export class WorkQueue {
       this.add(key);
       return;
     }
+    // Timers hold at most 2^31-1 ms (about 24.8 days); a longer wait is re-armed when it fires.
+    delayMs = Math.min(delayMs, MAX_TIMER_MS);
     const at = Date.now() + delayMs;
     const pending = this.#timers.get(key);
     if (pending !== undefined && pending.at <= at) return;

@@ -1,0 +1,240 @@
+import { describe, expect, it } from 'vitest';
+import { model, NOW } from '../../test/fixtures.ts';
+import {
+  availabilityPolicy,
+  degradedPolicy,
+  memoryHeadroomPolicy,
+  progressingPolicy,
+  reconcileInferenceModel,
+  type DeploymentState,
+} from './inference-model.ts';
+
+const GiB = 2 ** 30;
+const settings = { image: 'dataplane:1', imagePullPolicy: 'IfNotPresent' as const };
+const rolledOut = (replicas: number, generation = 1): DeploymentState => ({
+  metadata: { generation },
+  status: {
+    observedGeneration: generation,
+    replicas,
+    updatedReplicas: replicas,
+    readyReplicas: replicas,
+    availableReplicas: replicas,
+  },
+});
+
+describe('memoryHeadroomPolicy', () => {
+  it.each([
+    [{ needed: 3 * GiB, limit: 4 * GiB }, 'True', 'SufficientHeadroom'],
+    [{ needed: 3 * GiB, limit: 3 * GiB }, 'True', 'SufficientHeadroom'],
+    [{ needed: 5 * GiB, limit: 4 * GiB }, 'False', 'InsufficientHeadroom'],
+    [{ needed: 5 * GiB, limit: undefined }, 'Unknown', 'NoMemoryLimit'],
+  ] as const)('%o → %s %s', (memory, status, reason) => {
+    expect(memoryHeadroomPolicy(memory)).toMatchObject({ status, reason });
+  });
+
+  it('says how much is needed and what to change', () => {
+    expect(memoryHeadroomPolicy({ needed: 5 * GiB, limit: 4 * GiB }).message).toBe(
+      'The memory limit 4 GiB is below the 5 GiB each replica needs (modelBytes × headroomFactor); raise resources.limits.memory or lower headroomFactor.',
+    );
+  });
+});
+
+describe('progressingPolicy', () => {
+  it.each([
+    ['no Deployment yet', undefined, 'True', 'Creating'],
+    [
+      'a spec the controller has not seen',
+      { metadata: { generation: 2 }, status: { observedGeneration: 1 } },
+      'True',
+      'RollingOut',
+    ],
+    [
+      'replicas still updating',
+      {
+        metadata: { generation: 1 },
+        status: { observedGeneration: 1, replicas: 3, updatedReplicas: 1, readyReplicas: 2 },
+      },
+      'True',
+      'RollingOut',
+    ],
+    [
+      'old replicas still terminating',
+      {
+        metadata: { generation: 1 },
+        status: { observedGeneration: 1, replicas: 3, updatedReplicas: 2, readyReplicas: 2 },
+      },
+      'True',
+      'RollingOut',
+    ],
+    ['every replica current and ready', rolledOut(2), 'False', 'RolloutComplete'],
+  ] as const)('%s → %s %s', (_title, deployment, status, reason) => {
+    expect(progressingPolicy(2, deployment)).toMatchObject({ status, reason });
+  });
+});
+
+describe('degradedPolicy', () => {
+  it('is True when the rollout passed its deadline or pods cannot be created', () => {
+    const stalled: DeploymentState = {
+      metadata: {},
+      status: {
+        conditions: [
+          {
+            type: 'Progressing',
+            status: 'False',
+            reason: 'ProgressDeadlineExceeded',
+            message: 'too slow',
+          },
+        ],
+      },
+    };
+    const failing: DeploymentState = {
+      metadata: {},
+      status: {
+        conditions: [
+          { type: 'ReplicaFailure', status: 'True', reason: 'FailedCreate', message: 'quota' },
+        ],
+      },
+    };
+    expect(degradedPolicy(stalled)).toMatchObject({
+      status: 'True',
+      reason: 'ProgressDeadlineExceeded',
+      message: 'too slow',
+    });
+    expect(degradedPolicy(failing)).toMatchObject({ status: 'True', reason: 'FailedCreate' });
+    expect(degradedPolicy(rolledOut(1))).toMatchObject({ status: 'False', reason: 'AsExpected' });
+  });
+});
+
+describe('availabilityPolicy', () => {
+  it('is True when scaled to zero or every replica is ready', () => {
+    expect(availabilityPolicy(0, undefined).reason).toBe('ScaledToZero');
+    expect(availabilityPolicy(2, rolledOut(2)).reason).toBe('Available');
+    expect(availabilityPolicy(2, rolledOut(1))).toMatchObject({
+      status: 'False',
+      reason: 'ReplicasNotReady',
+    });
+  });
+});
+
+describe('reconcileInferenceModel', () => {
+  it('renders a model server and, once it is rolled out, reports Ready with the active version', () => {
+    const m = model();
+    const result = reconcileInferenceModel({
+      model: m,
+      deployment: rolledOut(2),
+      settings,
+      now: NOW,
+    });
+    expect(result.desired.map((o) => `${o.kind ?? ''}/${o.metadata.name}`)).toEqual([
+      'Deployment/model-phi-3-mini',
+      'Service/model-phi-3-mini',
+    ]);
+    expect(result.status).toMatchObject({
+      activeVersion: 'phi-3-mini-4k-2024-07',
+      replicas: 2,
+      readyReplicas: 2,
+      endpoint: 'http://model-phi-3-mini.team.svc:8080/v1',
+    });
+    expect(result.status?.conditions?.map((c) => [c.type, c.status, c.reason])).toEqual([
+      ['Ready', 'True', 'Available'],
+      ['Progressing', 'False', 'RolloutComplete'],
+      ['Degraded', 'False', 'AsExpected'],
+      ['MemoryHeadroomOK', 'True', 'SufficientHeadroom'],
+    ]);
+  });
+
+  it('keeps the previous version for rollback when a new one becomes active', () => {
+    const m = { ...model('m', { version: 'v2' }), status: { activeVersion: 'v1' } };
+    const result = reconcileInferenceModel({
+      model: m,
+      deployment: rolledOut(2),
+      settings,
+      now: NOW,
+    });
+    expect(result.status).toMatchObject({ activeVersion: 'v2', previousVersion: 'v1' });
+  });
+
+  it('keeps the active version while the new one rolls out', () => {
+    const m = { ...model('m', { version: 'v2' }), status: { activeVersion: 'v1' } };
+    const result = reconcileInferenceModel({
+      model: m,
+      deployment: rolledOut(1),
+      settings,
+      now: NOW,
+    });
+    expect(result.status).toMatchObject({ activeVersion: 'v1' });
+    expect(result.status?.conditions?.[0]).toMatchObject({
+      status: 'False',
+      reason: 'ReplicasNotReady',
+    });
+  });
+
+  it('is not Ready when the memory limit cannot hold the model, nor when the rollout is stuck', () => {
+    const small = model('m', { resources: { limits: { memory: '1Gi' } } });
+    expect(
+      reconcileInferenceModel({ model: small, deployment: rolledOut(2), settings, now: NOW }).status
+        ?.conditions?.[0],
+    ).toMatchObject({ status: 'False', reason: 'InsufficientHeadroom' });
+    const stuck: DeploymentState = {
+      ...rolledOut(2),
+      status: {
+        ...rolledOut(2).status,
+        conditions: [{ type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded' }],
+      },
+    };
+    expect(
+      reconcileInferenceModel({ model: model(), deployment: stuck, settings, now: NOW }).status
+        ?.conditions?.[0],
+    ).toMatchObject({ status: 'False', reason: 'ProgressDeadlineExceeded' });
+  });
+
+  it('requests the memory the model needs when the resource sets no request', () => {
+    const m = model('m', {
+      resources: { limits: { memory: '8Gi' } },
+      modelBytes: 4 * GiB,
+      headroomFactor: 1.5,
+    });
+    const deployment = reconcileInferenceModel({
+      model: m,
+      deployment: undefined,
+      settings,
+      now: NOW,
+    }).desired[0] as unknown as {
+      spec: { template: { spec: { containers: { resources: unknown }[] } } };
+    };
+    expect(deployment.spec.template.spec.containers[0]?.resources).toEqual({
+      requests: { memory: '6Gi' },
+      limits: { memory: '8Gi' },
+    });
+  });
+
+  it('runs a container model from its image on port 8000, without the dataplane command', () => {
+    const m = model('vllm', { runtime: 'container', image: 'vllm/vllm-openai:v0.6' });
+    const [deployment, service] = reconcileInferenceModel({
+      model: m,
+      deployment: undefined,
+      settings,
+      now: NOW,
+    }).desired as unknown as {
+      spec: { template: { spec: { containers: Record<string, unknown>[] } }; ports: unknown[] };
+    }[];
+    const container = deployment?.spec.template.spec.containers[0];
+    expect(container).toMatchObject({
+      image: 'vllm/vllm-openai:v0.6',
+      ports: [{ containerPort: 8000, name: 'http' }],
+    });
+    expect(container).not.toHaveProperty('command');
+    expect(service?.spec.ports).toEqual([{ name: 'http', port: 8080, targetPort: 8000 }]);
+  });
+
+  it('desires nothing for a model that is gone or going', () => {
+    expect(
+      reconcileInferenceModel({ model: undefined, deployment: undefined, settings, now: NOW }),
+    ).toEqual({ desired: [] });
+    const going = model();
+    going.metadata.deletionTimestamp = NOW.toISOString();
+    expect(
+      reconcileInferenceModel({ model: going, deployment: undefined, settings, now: NOW }),
+    ).toEqual({ desired: [] });
+  });
+});
