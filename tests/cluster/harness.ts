@@ -48,11 +48,12 @@ export async function buildCluster(): Promise<void> {
  */
 export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> {
   const dir = await mkdtemp(join(tmpdir(), 'cluster-'));
-  const args = ['up', '--dir', dir, '--exit-with-stdin'];
+  const args = ['up', '--dir', dir, '--exit-with-stdin', '--remove-dir'];
   if (opts.controllerManager === true) args.push('--with-controller-manager');
   if (opts.nodes === true) args.push('--with-nodes');
   // Its own process group, so that stop() reaches every component; stdin stays open as a
-  // lifeline: if this process dies, the pipe closes and the cluster shuts itself down.
+  // lifeline: if this process dies, the pipe closes and the cluster shuts itself down and
+  // removes dir.
   const child = spawn(clusterBinary, args, { detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
   const stderr = tail(child, 'stderr');
   const stop = once_(async () => {
@@ -115,22 +116,22 @@ export interface Redis {
 export async function startRedis(timeoutMs = 10_000): Promise<Redis> {
   const dir = await mkdtemp(join(tmpdir(), 'redis-'));
   const port = await freePort();
-  const child = spawn(
-    'redis-server',
-    [
-      '--bind',
-      '127.0.0.1',
-      '--port',
-      String(port),
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--dir',
-      dir,
-    ],
-    { detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const redisArgs = [
+    '--bind',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+  ];
+  // redis-server has no lifeline of its own: a small shell holds our stdin pipe and ends redis
+  // (and removes its directory) when the pipe closes, i.e. when this process dies without stop().
+  const child = spawn('sh', ['-c', redisLifeline, 'sh', dir, ...redisArgs, '--dir', dir], {
+    detached: true,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   const output = tail(child, 'stdout', 'stderr');
   const stop = once_(async () => {
     await stopGroup(child, 10_000);
@@ -146,6 +147,15 @@ export async function startRedis(timeoutMs = 10_000): Promise<Redis> {
 }
 
 // --- process plumbing -------------------------------------------------------------------------
+
+/** The sh -c script of startRedis: $1 is the directory, the rest are redis-server's arguments. */
+const redisLifeline = `
+command -v redis-server >/dev/null || { echo 'redis-server is not on PATH (make redis installs it)' >&2; exit 127; }
+dir="$1"; shift
+redis-server "$@" &
+cat >/dev/null
+kill $! 2>/dev/null; wait; rm -rf "$dir"
+`;
 
 /** Resolves with the first stdout line that starts with READY; rejects on exit or timeout. */
 function readyLine(child: ChildProcess, timeoutMs: number): Promise<string> {
@@ -186,33 +196,41 @@ function readyLine(child: ChildProcess, timeoutMs: number): Promise<string> {
   });
 }
 
-/** SIGTERM to the child's process group; SIGKILL to the group if it is still there after graceMs. */
+/**
+ * SIGTERM to the child's process group, then waits until the child has exited and no process is
+ * left in its group; SIGKILL to the group if that takes longer than graceMs.
+ */
 async function stopGroup(child: ChildProcess, graceMs: number): Promise<void> {
-  if (child.pid === undefined) return; // never started
+  const pid = child.pid;
+  if (pid === undefined) return; // never started
   const exited = child.exitCode !== null || child.signalCode !== null;
-  const exit = exited ? Promise.resolve() : once(child, 'exit').then(() => undefined);
-  signalGroup(child.pid, 'SIGTERM');
+  const exit = exited ? Promise.resolve() : once(child, 'exit');
+  signalGroup(pid, 'SIGTERM');
+  const deadline = Date.now() + graceMs;
   let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<boolean>((resolve) => {
-    timer = setTimeout(() => {
-      resolve(true);
-    }, graceMs);
-  });
-  const late = await Promise.race([exit.then(() => false), timedOut]);
-  clearTimeout(timer);
-  if (late) {
-    signalGroup(child.pid, 'SIGKILL');
+  await Promise.race([exit, new Promise((resolve) => (timer = setTimeout(resolve, graceMs)))]);
+  clearTimeout(timer); // a pending timer would keep the test runner alive
+  while (signalGroup(pid, 0) && Date.now() < deadline) await sleep(20);
+  if (signalGroup(pid, 0)) {
+    signalGroup(pid, 'SIGKILL');
     await exit;
   }
   child.stdin?.destroy();
 }
 
-function signalGroup(pid: number, signal: NodeJS.Signals): void {
+/** Sends signal to process group pid; false if the group no longer exists. */
+function signalGroup(pid: number, signal: NodeJS.Signals | 0): boolean {
   try {
     process.kill(-pid, signal);
+    return true;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+    return false;
   }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /**
@@ -254,7 +272,7 @@ async function waitForPong(child: ChildProcess, port: number, timeoutMs: number)
     }
     if (await ping(port)) return;
     if (Date.now() > deadline) throw new Error(`no PONG on port ${port} after ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await sleep(50);
   }
 }
 

@@ -31,6 +31,7 @@ type upOptions struct {
 	nodes             bool
 	kwok              string
 	exitWithStdin     bool
+	removeDir         bool
 }
 
 // controlPlane is what `up` started, in order, so that it can be stopped in reverse.
@@ -53,6 +54,7 @@ func runUp(args []string) int {
 	fs.BoolVar(&o.nodes, "with-nodes", false, "also run kube-scheduler and kwok with one simulated Node (implies --with-controller-manager)")
 	fs.StringVar(&o.kwok, "kwok", "", "kwok binary (default: kwok next to this binary, else on PATH)")
 	fs.BoolVar(&o.exitWithStdin, "exit-with-stdin", false, "also shut down when stdin reaches EOF (the parent that holds the pipe died)")
+	fs.BoolVar(&o.removeDir, "remove-dir", false, "remove --dir on exit, for a caller that may die before it can")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -83,6 +85,9 @@ func runUp(args []string) int {
 		}
 	}
 	cp.stop()
+	if o.removeDir {
+		_ = os.RemoveAll(o.dir)
+	}
 	switch {
 	case err == nil:
 		return 0
