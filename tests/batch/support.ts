@@ -153,6 +153,8 @@ export async function startAofRedis(): Promise<AofRedis> {
     );
     child = server;
     const probe = new Redis(port, '127.0.0.1', { lazyConnect: true, retryStrategy: () => null });
+    // Refused connections are expected until it listens; each attempt's error is handled below.
+    probe.on('error', () => undefined);
     try {
       await waitFor(
         'redis-server to answer',

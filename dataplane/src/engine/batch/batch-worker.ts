@@ -44,7 +44,7 @@ export interface BatchWorkerOptions {
   lockMs: number;
   /** How often idle workers look for items to dispatch. @default 1000 */
   tickMs?: number;
-  /** In-flight items unseen in the queue for this long are put back in it. @default max(30 s, 2 × lockMs) */
+  /** In-flight items unseen in the queue for this long are put back in it. @default max(5 s, lockMs) */
   staleMs?: number;
 }
 
@@ -83,7 +83,7 @@ export class BatchWorker {
       options.log().warn({ err: error }, 'Batch worker lost its queue connection');
     });
     const tickMs = options.tickMs ?? 1000;
-    const staleMs = options.staleMs ?? Math.max(30_000, 2 * options.lockMs);
+    const staleMs = options.staleMs ?? Math.max(5_000, options.lockMs);
     this.#every(tickMs, () => options.dispatcher.run());
     this.#every(Math.max(tickMs, staleMs / 4), () => this.sweep(staleMs));
   }
