@@ -190,6 +190,7 @@ export const batchPlugin: FastifyPluginAsync<{ services: Services }> = async (
       const service = batch();
       // An unknown batch is a plain 404, before the stream starts.
       await redisCall(() => service.get(tenant, batchId));
+      const { heartbeatMs } = services.snapshot().gateway.streams;
       const closed = new AbortController();
       const stop = () => {
         closed.abort();
@@ -202,7 +203,7 @@ export const batchPlugin: FastifyPluginAsync<{ services: Services }> = async (
       const id = request.id;
       const heartbeat = setInterval(() => {
         void writer.event('heartbeat', { request_id: id });
-      }, services.snapshot().gateway.streams.heartbeatMs);
+      }, heartbeatMs);
       try {
         for await (const record of service.watch(tenant, batchId, closed.signal)) {
           const name = isFinished(record) ? 'done' : 'progress';
