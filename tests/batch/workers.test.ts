@@ -131,9 +131,10 @@ describe('worker processes', () => {
   it('lose and duplicate nothing when one is killed mid-job', { timeout: 60_000 }, async () => {
     const [victim] = await spawnWorkers(2, 4);
     const batch = await submit('crash', { task_id: 'kill-9', model: 'slow', items: chatItems(48) });
-    // Both workers are busy: eight items have started, none can have finished (150 ms each).
-    await waitFor('eight items to start', async () =>
-      (await store.executions(batch.id)).size >= 8 ? true : undefined,
+    // Both workers are busy: eight items are active at once (four slots each).
+    const queue = app.services.batch!.queue;
+    await waitFor('both workers to be busy', async () =>
+      (await queue.getJobCounts('active')).active === 8 ? true : undefined,
     );
     await victim!.stop('SIGKILL');
     const finished = await whenFinished(batch.id, 40_000);
@@ -167,7 +168,7 @@ describe('worker processes', () => {
     expect(await worker!.stop('SIGTERM')).toBe(0);
     expect(worker!.output()).toContain('Stopping batch worker');
     // What it had started, it finished; nothing is left running.
-    const started = (await store.executions(batch.id)).size;
+    const started = [...(await store.executions(batch.id)).values()].filter((n) => n > 0).length;
     const stopped = await store.batch(batch.id);
     expect(stopped!.done).toBe(started);
     expect((await app.services.batch!.queue.getJobCounts('active')).active).toBe(0);
