@@ -1,7 +1,8 @@
 /**
  * The operator's entry point: settings from the environment and flags (operator/src/settings.ts,
  * docs/operator.md), then the manager. SIGTERM and SIGINT shut down gracefully: in-flight
- * reconciles finish, the Lease is released, then the process exits.
+ * reconciles finish, the Lease is released, then the process exits. SIGHUP resyncs: every
+ * resource is reconciled again now, as the periodic resync does.
  */
 import { startOperator } from './operator.ts';
 import { createLogger } from './runtime/log.ts';
@@ -23,6 +24,11 @@ logger.info('Started', {
   healthPort: operator.healthPort,
   metricsPort: operator.metricsPort,
   namespaces: settings.watchNamespaces.length === 0 ? 'all' : settings.watchNamespaces,
+});
+
+process.on('SIGHUP', () => {
+  logger.info('Resyncing on SIGHUP');
+  operator.resync();
 });
 
 let stopping = false;

@@ -4,7 +4,6 @@
  * maps every change to the keys it affects, and runs the controllers only while this replica
  * holds the leader Lease. main.ts and the tests both start the operator through here.
  */
-import type { KubeConfig } from '@kubernetes/client-node';
 import type { InferenceModel } from '../../crds/inference-model.ts';
 import type { MCPGateway } from '../../crds/mcp-gateway.ts';
 import type { PromptManifest } from '../../crds/prompt-manifest.ts';
@@ -41,7 +40,8 @@ import { Controller, type ControllerDefinition } from './runtime/controller.ts';
 import { EventRecorder } from './runtime/events.ts';
 import { startHealthServers, type HealthServers } from './runtime/health.ts';
 import { InformerSet } from './runtime/informer-set.ts';
-import { KubeClient, loadKubeConfig } from './runtime/kube-client.ts';
+import { loadCredentials, type Credentials } from './runtime/credentials.ts';
+import { KubeClient } from './runtime/kube-client.ts';
 import { LeaderElector } from './runtime/leader-election.ts';
 import { createLogger, type Logger } from './runtime/log.ts';
 import { createMetrics, type OperatorMetrics } from './runtime/metrics.ts';
@@ -68,8 +68,8 @@ export const FIELD_MANAGER = 'inference-operator';
 
 export interface OperatorOptions {
   settings: Settings;
-  /** A loaded kubeconfig; else settings.kubeconfig (or the default chain) is loaded. */
-  kubeConfig?: KubeConfig;
+  /** Where the API server is and who to be; else settings.kubeconfig (or the default chain). */
+  credentials?: Credentials;
   logger?: Logger;
   /** Expose process metrics (CPU, memory) too. @default false */
   processMetrics?: boolean;
@@ -95,8 +95,8 @@ export async function startOperator(options: OperatorOptions): Promise<OperatorH
   const { settings } = options;
   const logger = options.logger ?? createLogger(settings.logLevel);
   const metrics = createMetrics({ defaultMetrics: options.processMetrics ?? false });
-  const kc = options.kubeConfig ?? loadKubeConfig(settings.kubeconfig);
-  const client = new KubeClient(kc, {
+  const credentials = options.credentials ?? (await loadCredentials(settings.kubeconfig));
+  const client = new KubeClient(credentials, {
     metrics,
     qps: settings.apiQps,
     burst: settings.apiBurst,

@@ -162,6 +162,9 @@ export class Controller<Observed = unknown, Status = unknown> {
   }
 }
 
+/** Reasons of a resource's first pass that only say it is starting. */
+const STARTING_UP: ReadonlySet<string> = new Set(['ReplicasNotReady']);
+
 /** Events for conditions that flipped or changed reason: Normal when True, Warning when False. */
 export function transitions(target: KubeObject, status: unknown): EventIntent[] {
   const before = (target['status'] as { conditions?: Condition[] } | undefined)?.conditions ?? [];
@@ -177,6 +180,8 @@ export function transitions(target: KubeObject, status: unknown): EventIntent[] 
     if (condition.type === 'Progressing') continue;
     const bad = inverted ? condition.status === 'True' : condition.status === 'False';
     if (!bad && old === undefined && condition.type !== 'Ready') continue;
+    // A resource that is just starting up is not news; one that falls back to it is.
+    if (bad && old === undefined && STARTING_UP.has(condition.reason)) continue;
     events.push({
       type: bad ? 'Warning' : 'Normal',
       reason: condition.reason,

@@ -1,13 +1,12 @@
 /**
- * The one door to the Kubernetes API. @kubernetes/client-node is used for what it is good at
- * (reading kubeconfig files and in-cluster credentials); requests go through one keep-alive
- * HTTPS agent, so thousands of reconciles reuse a handful of connections. Every request is
- * counted by verb and resource, writes separately, and checked against the RBAC table.
+ * The one door to the Kubernetes API. Requests go through one keep-alive HTTPS agent, so
+ * thousands of reconciles reuse a handful of connections. Every request is checked against the
+ * RBAC table before it is sent, and counted by verb and resource (writes separately).
  */
-import { KubeConfig } from '@kubernetes/client-node';
-import { Agent, request as httpsRequest, type RequestOptions } from 'node:https';
+import { Agent, request as httpsRequest } from 'node:https';
 import { request as httpRequest, Agent as HttpAgent, type IncomingMessage } from 'node:http';
 import { TokenBucket } from './backoff.ts';
+import type { Credentials } from './credentials.ts';
 import type { OperatorMetrics } from './metrics.ts';
 import type { KubeList, KubeObject } from './objects.ts';
 import { resourcePath, type ResourceType } from './resources.ts';
@@ -37,8 +36,6 @@ export interface KubeClientOptions {
   burst?: number;
   /** Field manager of every apply. */
   fieldManager: string;
-  /** Reloads credentials (a rotated ServiceAccount token) this often. @default 60_000 */
-  credentialRefreshMs?: number;
 }
 
 interface RequestSpec {
@@ -55,25 +52,23 @@ interface RequestSpec {
 const WRITE_VERBS: ReadonlySet<Verb> = new Set(['create', 'update', 'patch', 'delete']);
 
 export class KubeClient {
-  readonly #kc: KubeConfig;
-  readonly #server: URL;
+  readonly #credentials: Credentials;
   readonly #metrics: OperatorMetrics;
   readonly #bucket: TokenBucket;
   readonly #fieldManager: string;
-  readonly #refreshMs: number;
-  #auth: Promise<{ agent: Agent | HttpAgent; headers: Record<string, string> }> | undefined;
-  #authAt = 0;
-  readonly #agents: (Agent | HttpAgent)[] = [];
+  readonly #agent: Agent | HttpAgent;
 
-  constructor(kc: KubeConfig, options: KubeClientOptions) {
-    const cluster = kc.getCurrentCluster();
-    if (cluster === null) throw new Error('The kubeconfig has no current cluster.');
-    this.#kc = kc;
-    this.#server = new URL(cluster.server);
+  constructor(credentials: Credentials, options: KubeClientOptions) {
+    this.#credentials = credentials;
     this.#metrics = options.metrics;
     this.#bucket = new TokenBucket(options.qps ?? 50, options.burst ?? 100);
     this.#fieldManager = options.fieldManager;
-    this.#refreshMs = options.credentialRefreshMs ?? 60_000;
+    // No socket limit: watches hold one each, and reconciles are already bounded by the work
+    // queues' concurrency and the token bucket.
+    this.#agent =
+      credentials.server.protocol === 'http:'
+        ? new HttpAgent({ keepAlive: true })
+        : new Agent({ keepAlive: true, ...credentials.tls });
   }
 
   get fieldManager(): string {
@@ -82,7 +77,7 @@ export class KubeClient {
 
   /** Closes idle connections; in-flight requests finish. */
   close(): void {
-    for (const agent of this.#agents) agent.destroy();
+    this.#agent.destroy();
   }
 
   // --- typed verbs ------------------------------------------------------------------------
@@ -210,8 +205,7 @@ export class KubeClient {
     return response;
   }
 
-  // --- plumbing (no socket limit: watches hold one each, and reconciles are already bounded
-  // by the work queues' concurrency and the token bucket) ---------------------------------------------------------------------------
+  // --- plumbing ---------------------------------------------------------------------------
 
   async #json<T>(spec: RequestSpec): Promise<T> {
     recordUse(spec.type, spec.verb, spec.subresource);
@@ -231,50 +225,10 @@ export class KubeClient {
     }
   }
 
-  async #credentials(): Promise<{ agent: Agent | HttpAgent; headers: Record<string, string> }> {
-    const now = Date.now();
-    if (this.#auth === undefined || now - this.#authAt > this.#refreshMs) {
-      this.#authAt = now;
-      const previous = this.#auth;
-      this.#auth = (async () => {
-        const options: RequestOptions = {};
-        await this.#kc.applyToHTTPSOptions(options);
-        const headers: Record<string, string> = {};
-        for (const [key, value] of Object.entries(options.headers ?? {})) {
-          if (value !== undefined) headers[key] = String(value);
-        }
-        if (options.auth !== undefined && options.auth !== null) {
-          headers['Authorization'] = `Basic ${Buffer.from(options.auth).toString('base64')}`;
-        }
-        // One agent for the life of the client: only the headers (a rotated token) refresh.
-        const agent = (await previous)?.agent ?? this.#newAgent(options);
-        return { agent, headers };
-      })();
-    }
-    return this.#auth;
-  }
-
-  #newAgent(options: RequestOptions): Agent | HttpAgent {
-    const agent =
-      this.#server.protocol === 'http:'
-        ? new HttpAgent({ keepAlive: true })
-        : new Agent({
-            keepAlive: true,
-            ca: options.ca,
-            cert: options.cert,
-            key: options.key,
-            ...(options.rejectUnauthorized === undefined
-              ? {}
-              : { rejectUnauthorized: options.rejectUnauthorized }),
-            ...(options.servername === undefined ? {} : { servername: options.servername }),
-          });
-    this.#agents.push(agent);
-    return agent;
-  }
-
   async #send(spec: RequestSpec, signal?: AbortSignal): Promise<IncomingMessage> {
-    const { agent, headers } = await this.#credentials();
-    const url = new URL(spec.path, this.#server);
+    const headers = await this.#credentials.headers();
+    const agent = this.#agent;
+    const url = new URL(spec.path, this.#credentials.server);
     for (const [key, value] of Object.entries(spec.query ?? {})) {
       if (value !== undefined) url.searchParams.set(key, value);
     }
@@ -319,12 +273,4 @@ async function toApiError(response: IncomingMessage): Promise<ApiError> {
   } catch {
     return new ApiError(code, 'Unknown', text === '' ? `HTTP ${code}` : text);
   }
-}
-
-/** A KubeConfig from a file, or (path undefined) from KUBECONFIG, ~/.kube/config or the pod's ServiceAccount. */
-export function loadKubeConfig(path?: string): KubeConfig {
-  const kc = new KubeConfig();
-  if (path === undefined) kc.loadFromDefault();
-  else kc.loadFromFile(path);
-  return kc;
 }
