@@ -14,18 +14,29 @@ const repo = fileURLToPath(new URL('../../', import.meta.url));
 // With OPENAI_API_KEY, ANTHROPIC_API_KEY or GROQ_API_KEY set, the overlay adds their routes.
 const dev =
   env['CONFIG_DIR'] === undefined
-    ? await prepareDevOverlay(`${repo}.dev`, { embeddedDir: `${repo}config` })
+    ? await prepareDevOverlay(env['DEV_DIR'] ?? `${repo}.dev`, { embeddedDir: `${repo}config` })
     : undefined;
 const configDirs =
   dev === undefined ? (env['CONFIG_DIR'] ?? '').split(':') : [`${repo}config`, dev.configDir];
 const redis =
   env['REDIS_URL'] === undefined ? undefined : new Redis(env['REDIS_URL'], { lazyConnect: false });
+// ioredis reconnects by itself; each failure is logged once through the app's logger.
+let redisFailed = (error: Error) => {
+  console.error(`Redis connection failed: ${error.message}`);
+};
+redis?.on('error', (error: Error) => {
+  redisFailed(error);
+});
 
 const app = await buildApp({
   configDirs,
   ...(redis === undefined ? {} : { redis }),
   logger: { level: env['LOG_LEVEL'] ?? 'info', redact: ['req.headers.authorization'] },
 });
+
+redisFailed = (error) => {
+  app.log.warn({ reason: error.message }, 'Redis connection failed');
+};
 
 let closing = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

@@ -7,7 +7,8 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { promisify } from 'node:util';
 import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { buildApp } from '../../dataplane/src/app.ts';
 import { makeConfigDir, type ConfigDir } from '../support/config-dir.ts';
 
@@ -15,16 +16,20 @@ const schemathesis = '.tmp/venv/bin/schemathesis';
 let config: ConfigDir;
 let app: FastifyInstance;
 let base: string;
+let redis: Redis;
 
 beforeAll(async () => {
   config = await makeConfigDir();
-  app = await buildApp({ configDirs: [config.dir], watch: false, defaultMetrics: false });
+  // With Redis, so that the batch routes are fuzzed for real rather than answering 503.
+  redis = new Redis(inject('redisUrl'));
+  app = await buildApp({ configDirs: [config.dir], redis, watch: false, defaultMetrics: false });
   base = await app.listen({ host: '127.0.0.1', port: 0 });
 });
 
 afterAll(async () => {
   await app.close();
   await config.cleanup();
+  await redis.quit();
 });
 
 describe('the dataplane under schemathesis', () => {

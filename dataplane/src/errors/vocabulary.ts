@@ -68,7 +68,8 @@ export const ERRORS: Readonly<Record<ErrorCode, ErrorSpec>> = {
     status: 404,
     retryable: false,
     fallback: false,
-    description: 'No route matches the method and path.',
+    description:
+      'No route matches the method and path, or the named resource (a batch) does not exist.',
   },
   MODEL_NOT_FOUND: {
     status: 404,

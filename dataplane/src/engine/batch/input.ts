@@ -2,9 +2,10 @@ import { createHash } from 'node:crypto';
 import { Type, type Static } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { canonicalJson } from '../../../../crds/canonical-json.ts';
+import { toInferenceInput } from '../../api/openai-input.ts';
 import { ChatCompletionRequest } from '../../api/openai-schemas.ts';
+import type { InferenceInput } from '../inference-engine.ts';
 import { ApiError } from '../../errors/api-error.ts';
-import type { ChatMessage, ImageInput } from '../types.ts';
 import type { BatchItem, InputFormat } from './types.ts';
 
 /** One line of an OpenAI Batch input file (only chat completions are served). */
@@ -108,63 +109,25 @@ function lineError(line: number, reason: string): ApiError {
 }
 
 /**
- * An OpenAI chat completion request as a batch item, mapped as the OpenAI-compatible route maps
- * it (api/openai.ts `toInferenceInput`, which is not exported): `developer` is `system`, text
- * parts join into the content, image parts become images, tool calls and results keep their ids.
- * Tool definitions ride on a prepared request, not on an item, so a line with `tools` is refused.
+ * An OpenAI chat completion request as a batch item, mapped exactly as the OpenAI-compatible
+ * route maps it. Tool definitions ride on a prepared request, not on an item, so a line with
+ * `tools` is refused.
  */
 function fromOpenAI(line: OpenAIBatchLine, number: number): BatchItem {
-  const body = line.body;
-  if (body.tools !== undefined || body.tool_choice !== undefined) {
+  if (line.body.tools !== undefined || line.body.tool_choice !== undefined) {
     throw lineError(number, 'declares tools; batches do not serve tools yet');
   }
-  const messages = body.messages.map((message): ChatMessage => {
-    const parts =
-      typeof message.content === 'string' || message.content == null ? [] : message.content;
-    const images: ImageInput[] = parts.flatMap((part) =>
-      part.type === 'image_url'
-        ? [
-            {
-              url: part.image_url.url,
-              ...(part.image_url.detail === undefined ? {} : { detail: part.image_url.detail }),
-            },
-          ]
-        : [],
-    );
-    if (images.length > 0 && message.role !== 'user') {
-      throw lineError(number, 'has images outside a user message');
-    }
-    const toolCalls = message.tool_calls?.map((call) => ({
-      id: call.id,
-      name: call.function.name,
-      arguments: call.function.arguments,
-    }));
-    return {
-      role: message.role === 'developer' ? 'system' : message.role,
-      content:
-        typeof message.content === 'string'
-          ? message.content
-          : parts.map((part) => (part.type === 'text' ? part.text : '')).join(''),
-      ...(message.name === undefined ? {} : { name: message.name }),
-      ...(images.length === 0 ? {} : { images }),
-      ...(toolCalls === undefined || message.role !== 'assistant' ? {} : { toolCalls }),
-      ...(message.tool_call_id === undefined || message.role !== 'tool'
-        ? {}
-        : { toolCallId: message.tool_call_id }),
-    };
-  });
-  const maxTokens = body.max_completion_tokens ?? body.max_tokens;
-  const stop = typeof body.stop === 'string' ? [body.stop] : body.stop;
-  const parameters = {
-    ...(body.temperature == null ? {} : { temperature: body.temperature }),
-    ...(body.top_p == null ? {} : { top_p: body.top_p }),
-    ...(maxTokens == null ? {} : { max_tokens: maxTokens }),
-    ...(stop == null ? {} : { stop }),
-  };
+  let input: InferenceInput;
+  try {
+    input = toInferenceInput(line.body);
+  } catch (error) {
+    throw error instanceof ApiError ? lineError(number, error.message) : error;
+  }
+  // No parameters and empty parameters are one request: the idempotency fingerprint agrees.
+  const { parameters, ...rest } = input;
   return {
     custom_id: line.custom_id,
-    model: body.model,
-    messages,
-    ...(Object.keys(parameters).length === 0 ? {} : { parameters }),
+    ...rest,
+    ...(parameters === undefined || Object.keys(parameters).length === 0 ? {} : { parameters }),
   };
 }

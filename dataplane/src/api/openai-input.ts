@@ -1,0 +1,61 @@
+import type { ChatMessage, ImageInput } from '../engine/types.ts';
+import type { InferenceInput } from '../engine/inference-engine.ts';
+import { ApiError } from '../errors/api-error.ts';
+import type { ChatCompletionRequest } from './openai-schemas.ts';
+
+/**
+ * OpenAI roles and content parts, in our message shape: `developer` is OpenAI's new `system`,
+ * text parts join into the content, image parts become images, tool calls and tool results keep
+ * their ids.
+ */
+export function toInferenceInput(body: ChatCompletionRequest): InferenceInput {
+  const messages = body.messages.map((message): ChatMessage => {
+    const parts =
+      typeof message.content === 'string' || message.content == null ? [] : message.content;
+    const images: ImageInput[] = parts.flatMap((part) =>
+      part.type === 'image_url'
+        ? [
+            {
+              url: part.image_url.url,
+              ...(part.image_url.detail === undefined ? {} : { detail: part.image_url.detail }),
+            },
+          ]
+        : [],
+    );
+    if (images.length > 0 && message.role !== 'user') {
+      throw new ApiError('BAD_REQUEST', 'Only user messages may carry images.', {
+        details: { path: 'body.messages' },
+      });
+    }
+    const toolCalls = message.tool_calls?.map((call) => ({
+      id: call.id,
+      name: call.function.name,
+      arguments: call.function.arguments,
+    }));
+    return {
+      role: message.role === 'developer' ? 'system' : message.role,
+      content:
+        typeof message.content === 'string'
+          ? message.content
+          : parts.map((part) => (part.type === 'text' ? part.text : '')).join(''),
+      ...(message.name === undefined ? {} : { name: message.name }),
+      ...(images.length === 0 ? {} : { images }),
+      ...(toolCalls === undefined || message.role !== 'assistant' ? {} : { toolCalls }),
+      ...(message.tool_call_id === undefined || message.role !== 'tool'
+        ? {}
+        : { toolCallId: message.tool_call_id }),
+    };
+  });
+  const maxTokens = body.max_completion_tokens ?? body.max_tokens;
+  const stop = typeof body.stop === 'string' ? [body.stop] : body.stop;
+  return {
+    model: body.model,
+    messages,
+    parameters: {
+      ...(body.temperature == null ? {} : { temperature: body.temperature }),
+      ...(body.top_p == null ? {} : { top_p: body.top_p }),
+      ...(maxTokens == null ? {} : { max_tokens: maxTokens }),
+      ...(stop == null ? {} : { stop }),
+    },
+  };
+}
