@@ -17,7 +17,12 @@
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_MEASURE, measureSystem, type MeasureOptions } from './gateway/measure.ts';
+import {
+  DEFAULT_MEASURE,
+  MAX_SEND_LAG_MS,
+  measureSystem,
+  type MeasureOptions,
+} from './gateway/measure.ts';
 import {
   checkAims,
   markDiscarded,
@@ -81,7 +86,8 @@ async function run(): Promise<void> {
     `  mock upstream, Redis and load generator pinned to core ${CORE_LOAD}; all traffic on 127.0.0.1.`,
     `  1 connection: ${options.latencyRequests} sequential non-streaming requests (mock model ${JSON_MODEL}), ${options.streams} sequential streams (${STREAM_MODEL}).`,
     `  peak: autocannon, ${options.peakConnections} connections, ${options.peakSeconds} s (retried at a quarter of the connections when >= 1 % failed);`,
-    `  open loop: fixed rate at ${options.ladder.map((x) => `${Math.round(x * 100)}%`).join('/')} of the round's peak, ${options.stepMs} ms a step, latency from the scheduled send time.`,
+    `  open loop: fixed rate at ${options.ladder.map((x) => `${Math.round(x * 100)}%`).join('/')} of the round's peak, ${options.stepMs}-${options.maxStepMs} ms a step (${options.stepSamples} requests where that fits) after 500 ms unrecorded,`,
+    `    latency from the scheduled send time; a step whose generator sent > ${MAX_SEND_LAG_MS} ms late is rerun once; stops after two failed steps.`,
     `  CPU from /proc/<pid>/stat during the peak test; RSS from /proc/<pid>/status.`,
     `  per family of figures (latency, throughput, streams) a round whose direct baseline moved > 10 % from the median is left out.`,
   ].join('\n');

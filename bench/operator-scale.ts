@@ -286,10 +286,27 @@ async function main(): Promise<void> {
       reconciles: metric(settled, 'inference_operator_reconcile_total'),
       cpuSeconds: metric(settled, 'process_cpu_seconds_total'),
       rss: metric(settled, 'process_resident_memory_bytes'),
+      heapUsed: metric(settled, 'nodejs_heap_size_used_bytes'),
       relists: metric(
         settled,
         'inference_operator_informer_relists_total',
         (l) => !l.includes('reason="initial"'),
+      ),
+      writesByResource: Object.fromEntries(
+        [
+          'deployments',
+          'services',
+          'configmaps',
+          'secrets',
+          'networkpolicies',
+          'events',
+          'inferencemodels',
+        ].map((r): [string, number] => [
+          r,
+          metric(settled, 'inference_operator_api_writes_total', (l) =>
+            l.includes(`resource="${r}"`),
+          ),
+        ]),
       ),
     };
 
@@ -330,11 +347,12 @@ async function main(): Promise<void> {
         rssStartBytes: rssStart,
         rssPeakBytes: rssPeak,
         rssSettledBytes: afterCreate.rss,
+        heapUsedSettledBytes: afterCreate.heapUsed,
         relistsAfterStart: afterCreate.relists,
       },
       noOpResync: { ...resync, durationMs: resyncMs },
     };
-    const breakdown = Object.entries(afterCreate.writesByResource as Record<string, number>)
+    const breakdown = Object.entries(afterCreate.writesByResource)
       .filter(([, v]) => v > 0)
       .map(([k, v]) => `${k} ${String(v)}`)
       .join(', ');
@@ -349,7 +367,7 @@ async function main(): Promise<void> {
 | reconciles to reach Ready | ${afterCreate.reconciles} |
 | operator CPU to reach Ready | ${afterCreate.cpuSeconds.toFixed(1)} s |
 | **API writes in one no-op resync** | **${resync.writes}** (${resync.reconciles} reconciles, ${resync.cpuSeconds.toFixed(1)} s CPU, ${seconds(resyncMs)}) |
-| operator RSS: started / peak / settled with ${N} models | ${mib(rssStart)} / ${mib(rssPeak)} / ${mib(afterCreate.rss)} |
+| operator RSS: started / peak / settled with ${N} models | ${mib(rssStart)} / ${mib(rssPeak)} / ${mib(afterCreate.rss)} (V8 heap used ${mib(afterCreate.heapUsed)}) |
 `);
     await mkdir(new URL('./results/', import.meta.url), { recursive: true });
     const out = new URL(

@@ -15,7 +15,7 @@ $(BENCH_SYSTEMS_DIR)/node_modules/.package-lock.json: $(BENCH_SYSTEMS_DIR)/packa
 bench-deps: deps redis $(BENCH_SYSTEMS_DIR)/node_modules/.package-lock.json ## Install what the benchmarks run (Portkey, autocannon, redis-server)
 
 .PHONY: bench
-bench: bench-gateway bench-streams bench-profile bench-latency ## Every benchmark (about 12 minutes on 2 cores)
+bench: bench-gateway bench-streams bench-profile bench-prompts bench-latency ## Every benchmark (about 13 minutes on 2 cores)
 
 .PHONY: bench-gateway
 bench-gateway: bench-deps ## Gateway overhead: direct, raw proxy, Portkey, ours minimal and full, in shuffled rounds (BENCH_ROUNDS=3)
@@ -28,6 +28,10 @@ bench-streams: bench-deps ## Idle SSE streams one dataplane holds (BENCH_STREAMS
 .PHONY: bench-profile
 bench-profile: bench-deps ## CPU profile of the full pipeline under load, summarised (bench/results/profiles/)
 	node bench/profile.ts 10 ours-full
+
+.PHONY: bench-prompts
+bench-prompts: deps ## Prompt resolution: cold load of 1,000 manifests, first and warm resolve+render
+	node bench/prompts.ts
 
 .PHONY: bench-latency
 bench-latency: deps ## In-process added latency against bare fastify, and warm prompt resolve+render

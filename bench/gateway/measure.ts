@@ -20,7 +20,10 @@ export interface MeasureOptions {
   peakSeconds: number;
   /** Open-loop steps as fractions of the round's peak. */
   ladder: readonly number[];
+  /** A step lasts long enough for `stepSamples` requests, within [stepMs, maxStepMs]. */
   stepMs: number;
+  maxStepMs: number;
+  stepSamples: number;
   /** Wait after the warm-up burst and after the load before RSS "steady" and "after load". */
   settleMs: number;
 }
@@ -30,8 +33,10 @@ export const DEFAULT_MEASURE: MeasureOptions = {
   streams: 30,
   peakConnections: 32,
   peakSeconds: 5,
-  ladder: [0.1, 0.25, 0.4, 0.55, 0.7, 0.85, 1],
+  ladder: [0.2, 0.4, 0.6, 0.8, 0.95],
   stepMs: 1000,
+  maxStepMs: 3000,
+  stepSamples: 300,
   settleMs: 4000,
 };
 
@@ -62,7 +67,12 @@ export interface LadderStep {
   p50: number;
   p99: number;
   maxSendLagMs: number;
+  /** The step ran twice: the first try's generator was itself late (the machine stalled). */
+  repeated: boolean;
 }
+
+/** A step whose load generator sent this late measured the machine, not the system: rerun once. */
+export const MAX_SEND_LAG_MS = 10;
 
 export interface SystemFigures {
   name: string;
@@ -143,12 +153,23 @@ export async function measureSystem(
       `${(best.errorRate * 100).toFixed(2)} % errors, CPU ${cpuPer1k?.toFixed(3) ?? '-'} s/1k`,
   );
 
+  // The ladder goes on past a failed step (noise only ever fails a step) and stops after two
+  // failed steps in a row.
   const ladder: LadderStep[] = [];
+  let failedInARow = 0;
   for (const fraction of options.ladder) {
     const rate = Math.max(10, Math.round(best.rps * fraction));
-    const step = toStep(await openLoop(system.json, rate, options.stepMs));
+    const durationMs = Math.min(
+      options.maxStepMs,
+      Math.max(options.stepMs, (options.stepSamples / rate) * 1000),
+    );
+    let step = toStep(await openLoop(system.json, rate, durationMs), false);
+    if (step.maxSendLagMs > MAX_SEND_LAG_MS) {
+      step = toStep(await openLoop(system.json, rate, durationMs), true);
+    }
     ladder.push(step);
-    if (step.p99 > 50 || step.errors / Math.max(1, step.sent) >= 0.01) break;
+    failedInARow = held(step, 50) ? 0 : failedInARow + 1;
+    if (failedInARow === 2) break;
   }
   const load = sampler?.stop() ?? Number.NaN;
 
@@ -188,7 +209,7 @@ async function streamsOf(spec: RequestSpec, format: StreamFormat, count: number)
   };
 }
 
-function toStep(result: OpenLoopResult): LadderStep {
+function toStep(result: OpenLoopResult, repeated: boolean): LadderStep {
   const sorted = [...result.latenciesMs].sort((a, b) => a - b);
   return {
     rate: result.rate,
@@ -199,19 +220,19 @@ function toStep(result: OpenLoopResult): LadderStep {
     p50: sorted.length === 0 ? Number.POSITIVE_INFINITY : percentile(sorted, 50),
     p99: sorted.length === 0 ? Number.POSITIVE_INFINITY : percentile(sorted, 99),
     maxSendLagMs: result.maxSendLagMs,
+    repeated,
   };
+}
+
+function held(step: LadderStep, limitMs: number): boolean {
+  return step.p99 <= limitMs && step.errors / Math.max(1, step.sent) < 0.01;
 }
 
 function mean(values: readonly number[]): number {
   return values.reduce((sum, x) => sum + x, 0) / Math.max(1, values.length);
 }
 
-/** The largest offered rate whose step, and every step below it, kept p99 under `limitMs`. */
+/** The largest offered rate of a step that kept p99 within `limitMs` and errors under 1 %. */
 export function rateAtP99(ladder: readonly LadderStep[], limitMs: number): number {
-  let rate = 0;
-  for (const step of ladder) {
-    if (step.p99 > limitMs || step.errors / Math.max(1, step.sent) >= 0.01) break;
-    rate = step.rate;
-  }
-  return rate;
+  return Math.max(0, ...ladder.filter((step) => held(step, limitMs)).map((step) => step.rate));
 }
