@@ -287,6 +287,7 @@ async function main(): Promise<void> {
       cpuSeconds: metric(settled, 'process_cpu_seconds_total'),
       rss: metric(settled, 'process_resident_memory_bytes'),
       heapUsed: metric(settled, 'nodejs_heap_size_used_bytes'),
+      heapTotal: metric(settled, 'nodejs_heap_size_total_bytes'),
       relists: metric(
         settled,
         'inference_operator_informer_relists_total',
@@ -348,6 +349,7 @@ async function main(): Promise<void> {
         rssPeakBytes: rssPeak,
         rssSettledBytes: afterCreate.rss,
         heapUsedSettledBytes: afterCreate.heapUsed,
+        heapTotalSettledBytes: afterCreate.heapTotal,
         relistsAfterStart: afterCreate.relists,
       },
       noOpResync: { ...resync, durationMs: resyncMs },
@@ -367,7 +369,7 @@ async function main(): Promise<void> {
 | reconciles to reach Ready | ${afterCreate.reconciles} |
 | operator CPU to reach Ready | ${afterCreate.cpuSeconds.toFixed(1)} s |
 | **API writes in one no-op resync** | **${resync.writes}** (${resync.reconciles} reconciles, ${resync.cpuSeconds.toFixed(1)} s CPU, ${seconds(resyncMs)}) |
-| operator RSS: started / peak / settled with ${N} models | ${mib(rssStart)} / ${mib(rssPeak)} / ${mib(afterCreate.rss)} (V8 heap used ${mib(afterCreate.heapUsed)}) |
+| operator RSS: started / peak / settled with ${N} models | ${mib(rssStart)} / ${mib(rssPeak)} / ${mib(afterCreate.rss)} (V8 heap ${mib(afterCreate.heapUsed)} used of ${mib(afterCreate.heapTotal)}) |
 `);
     await mkdir(new URL('./results/', import.meta.url), { recursive: true });
     const out = new URL(

@@ -296,6 +296,9 @@ export class Informer<T extends KubeObject = KubeObject> implements Cache<T> {
   }
 
   #upsert(object: T): void {
+    // managedFields are often the larger part of an object and nothing here reads them (as
+    // client-go's TransformStripManagedFields): dropping them keeps the cache small.
+    delete (object.metadata as { managedFields?: unknown }).managedFields;
     const key = objectKey(object);
     const old = this.#cache.get(key);
     if (old !== undefined && old.metadata.resourceVersion === object.metadata.resourceVersion)
