@@ -27,8 +27,8 @@ logger.info('Started', {
 });
 
 process.on('SIGHUP', () => {
-  logger.info('Resyncing on SIGHUP');
   operator.resync();
+  logger.info('Received SIGHUP; enqueued every resource');
 });
 
 let stopping = false;
@@ -36,7 +36,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.once(signal, () => {
     if (stopping) return;
     stopping = true;
-    logger.info('Shutting down', { signal });
+    logger.info('Received a signal; shutting down', { signal });
     operator.stop().then(
       () => process.exit(0),
       (err: unknown) => {

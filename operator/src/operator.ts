@@ -26,14 +26,7 @@ import {
   routeSecrets,
   type Caches,
 } from './observe.ts';
-import {
-  GATEWAY_NAMES,
-  GATEWAY_OWNER,
-  MANAGED_BY,
-  MANAGER,
-  OWNER_LABEL,
-  ownerValue,
-} from './render/labels.ts';
+import { GATEWAY_OWNER, MANAGED_BY, MANAGER, ownerValue } from './render/labels.ts';
 import type { ModelServerSettings } from './render/model-server.ts';
 import { Applier, OWNER_INDEX, ownerIndex } from './runtime/applier.ts';
 import { Controller, type ControllerDefinition } from './runtime/controller.ts';
@@ -45,7 +38,7 @@ import { KubeClient } from './runtime/kube-client.ts';
 import { LeaderElector } from './runtime/leader-election.ts';
 import { createLogger, type Logger } from './runtime/log.ts';
 import { createMetrics, type OperatorMetrics } from './runtime/metrics.ts';
-import { objectKey, splitKey, type KubeObject } from './runtime/objects.ts';
+import { splitKey, type KubeObject } from './runtime/objects.ts';
 import {
   ConfigMaps,
   Deployments,
@@ -61,6 +54,7 @@ import {
   type ResourceType,
 } from './runtime/resources.ts';
 import { StatusWriter } from './runtime/status-writer.ts';
+import { mapChangesToKeys } from './watches.ts';
 import type { Settings } from './settings.ts';
 
 /** The one field manager of every apply. */
@@ -88,8 +82,6 @@ export interface OperatorHandle {
   /** Finishes in-flight reconciles, releases the Lease, stops watching. */
   stop(): Promise<void>;
 }
-
-const gatewayKey = (namespace: string): string => `${namespace}/${GATEWAY_OWNER}`;
 
 export async function startOperator(options: OperatorOptions): Promise<OperatorHandle> {
   const { settings } = options;
@@ -240,102 +232,7 @@ export async function startOperator(options: OperatorOptions): Promise<OperatorH
     ),
   };
 
-  // --- changes → keys --------------------------------------------------------------------
-  type Listing = { list(namespace?: string): KubeObject[] };
-  const allIn = (set: Listing, controller: Controller, namespace: string): void => {
-    for (const object of set.list(namespace)) controller.enqueue(objectKey(object));
-  };
-  const onKind = <T extends KubeObject>(
-    set: InformerSet<T>,
-    controller: Controller,
-    alsoEnqueue?: (namespace: string) => void,
-  ): void => {
-    set.on((_change, object) => {
-      const namespace = object.metadata.namespace ?? '';
-      // Peers of the same kind decide together (alias, tenant, prompt version conflicts).
-      allIn(set, controller, namespace);
-      controllers.gateway.enqueue(gatewayKey(namespace));
-      alsoEnqueue?.(namespace);
-    });
-  };
-  sets.models.on((_change, object) => {
-    const namespace = object.metadata.namespace ?? '';
-    controllers.models.enqueue(objectKey(object));
-    controllers.gateway.enqueue(gatewayKey(namespace));
-    for (const route of sets.routes.byIndex(MODEL_INDEX, objectKey(object)))
-      controllers.routes.enqueue(objectKey(route));
-  });
-  onKind(sets.prompts, controllers.prompts);
-  onKind(sets.routes, controllers.routes, (namespace) => {
-    allIn(sets.mcpGateways, controllers.mcpGateways, namespace);
-  });
-  onKind(sets.budgets, controllers.budgets);
-  onKind(sets.mcpGateways, controllers.mcpGateways);
-
-  /** A child changed: its owner reconciles (and restores it if it was edited or deleted). */
-  const onChild = (object: KubeObject): void => {
-    const namespace = object.metadata.namespace ?? '';
-    for (const ref of object.metadata.ownerReferences ?? []) {
-      if (ref.kind === 'InferenceModel') controllers.models.enqueue(`${namespace}/${ref.name}`);
-    }
-    const labels = object.metadata.labels ?? {};
-    if (labels[MANAGED_BY] === MANAGER && labels[OWNER_LABEL] === GATEWAY_OWNER) {
-      controllers.gateway.enqueue(gatewayKey(namespace));
-      // The rendered contract changed: statuses that report it follow.
-      if (object.metadata.name === GATEWAY_NAMES.config) {
-        allIn(sets.routes, controllers.routes, namespace);
-        allIn(sets.budgets, controllers.budgets, namespace);
-        allIn(sets.mcpGateways, controllers.mcpGateways, namespace);
-      }
-      if (object.metadata.name === GATEWAY_NAMES.prompts)
-        allIn(sets.prompts, controllers.prompts, namespace);
-    }
-  };
-  for (const set of [sets.deployments, sets.services, sets.networkPolicies]) {
-    set.on((_change, object) => {
-      onChild(object);
-    });
-  }
-  /** A referenced Secret or ConfigMap changed: whoever references it reconciles. */
-  sets.secrets.on((_change, object) => {
-    onChild(object);
-    const key = objectKey(object);
-    const routes = sets.routes.byIndex(SECRET_INDEX, key);
-    const gateways = sets.mcpGateways.byIndex(SECRET_INDEX, key);
-    for (const route of routes) controllers.routes.enqueue(objectKey(route));
-    for (const gateway of gateways) controllers.mcpGateways.enqueue(objectKey(gateway));
-    if (routes.length + gateways.length > 0)
-      controllers.gateway.enqueue(gatewayKey(object.metadata.namespace ?? ''));
-  });
-  sets.configMaps.on((_change, object) => {
-    onChild(object);
-    const routes = sets.routes.byIndex(CONFIGMAP_INDEX, objectKey(object));
-    for (const route of routes) controllers.routes.enqueue(objectKey(route));
-    if (routes.length > 0) controllers.gateway.enqueue(gatewayKey(object.metadata.namespace ?? ''));
-  });
-
-  const enqueueAll = (): void => {
-    const gatewayNamespaces = new Set<string>();
-    for (const [set, controller] of [
-      [sets.models, controllers.models],
-      [sets.prompts, controllers.prompts],
-      [sets.routes, controllers.routes],
-      [sets.budgets, controllers.budgets],
-      [sets.mcpGateways, controllers.mcpGateways],
-    ] as const) {
-      for (const object of (set as Listing).list()) {
-        controller.enqueue(objectKey(object));
-        gatewayNamespaces.add(object.metadata.namespace ?? '');
-      }
-    }
-    // Namespaces whose resources are gone but whose rendered children remain get pruned.
-    for (const set of childSets.values()) {
-      for (const object of set.list()) {
-        if (ownerIndex(object).length > 0) gatewayNamespaces.add(object.metadata.namespace ?? '');
-      }
-    }
-    for (const namespace of gatewayNamespaces) controllers.gateway.enqueue(gatewayKey(namespace));
-  };
+  const { enqueueAll } = mapChangesToKeys(sets, controllers);
 
   // --- lifecycle -------------------------------------------------------------------------
   const allSets = Object.values(sets);
