@@ -114,8 +114,9 @@ describe('two operator processes', () => {
       return h?.holder === standby ? h : undefined;
     }, 20_000);
     const tookOverMs = Date.now() - killedAt;
-    // The standby waits leaseDuration from the last renewal it saw, polling every retry period.
-    expect(tookOverMs).toBeLessThan(LEASE_MS + 2 * RETRY_MS + 1000);
+    // The standby waits leaseDuration from the last renewal it saw, polling every retry period;
+    // the rest is two API round trips and scheduling on shared cores.
+    expect(tookOverMs).toBeLessThan(LEASE_MS + 2 * RETRY_MS + 2500);
     expect(after.transitions).toBe(before.transitions + 1);
     await createResource(namespace, {
       kind: 'ProviderRoute',
