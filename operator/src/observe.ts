@@ -228,7 +228,9 @@ export class Observer {
       mcpGateways,
       refs: this.#refsOfRoutes(namespace, routes, mcpGateways),
       existingKeys: this.#caches.secrets.get(namespace, GATEWAY_NAMES.keys)?.data,
+      now,
       freshResumeKey: {
+        createdAt: now.toISOString(),
         kid: `resume-${now
           .toISOString()
           .replace(/[-:]|\.\d{3}/g, '')

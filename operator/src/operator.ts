@@ -158,6 +158,7 @@ export async function startOperator(options: OperatorOptions): Promise<OperatorH
     gatewayConfig: settings.gatewayConfig,
     jwks: settings.jwks,
     airGapped: settings.airGapped,
+    resumeKeys: settings.resumeKeys,
   };
   const own = (kind: string) => (key: string) => ownerValue(kind, key.slice(key.indexOf('/') + 1));
   const kindController = <O, S>(

@@ -30,6 +30,14 @@ export interface GatewayWorkloadSettings {
   redisCidr: string | undefined;
 }
 
+/** How the resume-token keyring rotates (operator/src/controllers/resume-keys.ts). */
+export interface ResumeKeyRotation {
+  /** A new key is published this often; 0 never rotates. */
+  rotationPeriodMs: number;
+  /** Longest time until every gateway replica reads a changed Secret. */
+  propagationMs: number;
+}
+
 export interface Settings {
   /** Namespaces to watch; empty: all. */
   watchNamespaces: string[];
@@ -42,6 +50,8 @@ export interface Settings {
   jwks: string;
   /** No egress beyond DNS and in-cluster targets. */
   airGapped: boolean;
+  /** Rotation of the resume-token HMAC keyring (`keys/resume.json`). */
+  resumeKeys: ResumeKeyRotation;
   leaderElection: {
     enabled: boolean;
     leaseName: string;
@@ -221,6 +231,18 @@ export const SETTINGS: readonly SettingSpec[] = [
     description: 'Keys each controller reconciles at once.',
   },
   {
+    env: 'INFERENCE_RESUME_KEY_ROTATION_MS',
+    default: '86400000',
+    description:
+      'A new resume-token key is published this often (0: never rotate); see INFERENCE_RESUME_KEY_PROPAGATION_MS.',
+  },
+  {
+    env: 'INFERENCE_RESUME_KEY_PROPAGATION_MS',
+    default: '90000',
+    description:
+      "Longest time from a Secret change to every gateway pod reading it (kubelet's sync period plus slack): a new key signs only this long after it is published, and an old key is kept this long plus the token lifetime after its successor signs.",
+  },
+  {
     env: 'INFERENCE_RESYNC_MS',
     default: '600000',
     description: 'Every resource is reconciled again this often; 0 disables.',
@@ -389,6 +411,10 @@ export function loadSettings(
     gatewayConfig,
     jwks: validateJwks(jwks),
     airGapped: bool('INFERENCE_AIR_GAPPED'),
+    resumeKeys: {
+      rotationPeriodMs: int('INFERENCE_RESUME_KEY_ROTATION_MS'),
+      propagationMs: int('INFERENCE_RESUME_KEY_PROPAGATION_MS'),
+    },
     leaderElection: {
       enabled: bool('INFERENCE_LEADER_ELECTION'),
       leaseName: get('INFERENCE_LEASE_NAME'),

@@ -51,6 +51,11 @@ export const ResumeKeysFile = Type.Object(
         {
           kid: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }),
           secret: Type.String({ minLength: 43, description: 'base64url of at least 32 bytes' }),
+          createdAt: Type.Optional(
+            Type.String({
+              description: 'When the operator published the key (rotation bookkeeping).',
+            }),
+          ),
         },
         { additionalProperties: false },
       ),

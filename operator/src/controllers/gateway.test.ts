@@ -13,7 +13,12 @@ import {
 } from './gateway.ts';
 
 const JWKS = JSON.stringify({ keys: [{ kty: 'EC', crv: 'P-256', x: 'x', y: 'y', kid: 'k1' }] });
-const fresh = { kid: 'resume-1', secret: Buffer.alloc(32, 7).toString('base64url') };
+const NOW = new Date('2026-11-26T12:00:00Z');
+const fresh = {
+  kid: 'resume-1',
+  secret: Buffer.alloc(32, 7).toString('base64url'),
+  createdAt: NOW.toISOString(),
+};
 
 function observed(
   extra: Partial<GatewayObserved> = {},
@@ -29,6 +34,7 @@ function observed(
     refs: refs(),
     existingKeys: undefined,
     freshResumeKey: fresh,
+    now: NOW,
     settings: {
       workload: {
         image: 'dataplane:1',
@@ -43,6 +49,7 @@ function observed(
         { auth: { issuer: 'https://issuer', audience: 'aud' }, defaultModel: 'chat' },
         'test',
       ),
+      resumeKeys: { rotationPeriodMs: 86_400_000, propagationMs: 90_000 },
       jwks: JWKS,
       airGapped: false,
       ...settings,
@@ -316,13 +323,17 @@ describe('resumeKeyringPolicy', () => {
   const encode = (value: unknown) => ({
     'resume.json': Buffer.from(JSON.stringify(value)).toString('base64'),
   });
+  const old = {
+    kid: 'old',
+    secret: Buffer.alloc(32, 1).toString('base64url'),
+    createdAt: '2026-11-26T11:00:00.000Z',
+  };
 
-  it('keeps a valid keyring as it is', () => {
-    const keyring = {
-      active: 'old',
-      keys: [{ kid: 'old', secret: Buffer.alloc(32, 1).toString('base64url') }],
-    };
-    expect(JSON.parse(resumeKeyringPolicy(encode(keyring), fresh))).toEqual(keyring);
+  it('keeps a keyring that is not due for rotation as it is, and says when it will be', () => {
+    const keyring = { active: 'old', keys: [old] };
+    const decision = resumeKeyringPolicy(observed({ existingKeys: encode(keyring) }));
+    expect(decision.keyring).toEqual(keyring);
+    expect(decision.nextChangeMs).toBe(23 * 3600_000);
   });
 
   it.each([
@@ -337,10 +348,17 @@ describe('resumeKeyringPolicy', () => {
     ],
     ['a short secret', encode({ active: 'k', keys: [{ kid: 'k', secret: 'c2hvcnQ' }] })],
   ])('starts a new keyring with the fresh key on %s', (_title, existing) => {
-    expect(JSON.parse(resumeKeyringPolicy(existing, fresh))).toEqual({
+    expect(resumeKeyringPolicy(observed({ existingKeys: existing })).keyring).toEqual({
       active: fresh.kid,
       keys: [fresh],
     });
+  });
+
+  it('asks the runtime to reconcile again when the keyring next changes', () => {
+    const result = reconcileGateway(
+      observed({ existingKeys: encode({ active: 'old', keys: [old] }) }),
+    );
+    expect(result.requeueAfterMs).toBe(23 * 3600_000);
   });
 });
 

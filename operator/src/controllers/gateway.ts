@@ -15,8 +15,14 @@ import { renderContract } from '../render/config-contract.ts';
 import { destinationOf, type Destination } from '../render/egress.ts';
 import { renderGateway } from '../render/gateway.ts';
 import { renderEgressPolicy } from '../render/network-policy.ts';
-import type { GatewayWorkloadSettings } from '../settings.ts';
+import type { GatewayWorkloadSettings, ResumeKeyRotation } from '../settings.ts';
 import { resolvePrompts } from './prompt-manifest.ts';
+import {
+  parseKeyring,
+  rotateKeyring,
+  type KeyringDecision,
+  type ResumeKey,
+} from './resume-keys.ts';
 import { resolveRoutes } from './provider-route.ts';
 import { resolveBudgets } from './tenant-budget.ts';
 import type { NamespaceRefs, ReconcileResult } from './types.ts';
@@ -26,12 +32,7 @@ export interface GatewayRenderSettings {
   gatewayConfig: GatewaySettings;
   jwks: string;
   airGapped: boolean;
-}
-
-/** One resume-token key: `kid` and the base64url of at least 32 random bytes. */
-export interface ResumeKey {
-  kid: string;
-  secret: string;
+  resumeKeys: ResumeKeyRotation;
 }
 
 export interface GatewayObserved {
@@ -44,44 +45,24 @@ export interface GatewayObserved {
   refs: NamespaceRefs;
   /** Data of the `inference-keys` Secret as it is (base64 values), to keep its keyring. */
   existingKeys: Readonly<Record<string, string>> | undefined;
-  /** A fresh key, used only when there is no valid keyring yet (the runtime draws it). */
+  /** A fresh key (created now), used when there is no keyring yet or a rotation is due. */
   freshResumeKey: ResumeKey;
+  now: Date;
   settings: GatewayRenderSettings;
 }
 
 // --- policies ---------------------------------------------------------------------------------
 
-/**
- * The resume-token keyring: the existing one while it is valid, else a new one holding the
- * fresh key. Rotation on a schedule (issue 7) adds a key here, makes it active after the
- * overlap, and drops keys older than every token's lifetime plus kubelet's propagation delay.
- */
-export function resumeKeyringPolicy(
-  existing: Readonly<Record<string, string>> | undefined,
-  fresh: ResumeKey,
-): string {
-  const text = existing?.['resume.json'];
-  if (text !== undefined) {
-    try {
-      const keyring = JSON.parse(Buffer.from(text, 'base64').toString('utf8')) as {
-        active?: unknown;
-        keys?: { kid?: unknown; secret?: unknown }[];
-      };
-      const keys = Array.isArray(keyring.keys) ? keyring.keys : [];
-      const valid = keys.every(
-        (k) =>
-          typeof k.kid === 'string' &&
-          typeof k.secret === 'string' &&
-          Buffer.from(k.secret, 'base64url').length >= 32,
-      );
-      if (valid && keys.length > 0 && keys.some((k) => k.kid === keyring.active)) {
-        return JSON.stringify({ active: keyring.active, keys });
-      }
-    } catch {
-      // Not JSON: replaced below.
-    }
-  }
-  return JSON.stringify({ active: fresh.kid, keys: [fresh] });
+/** The keyring for this reconcile: the existing Secret's, rotated as `resume-keys.ts` says. */
+export function resumeKeyringPolicy(o: GatewayObserved): KeyringDecision {
+  const text = o.existingKeys?.['resume.json'];
+  const existing = parseKeyring(
+    text === undefined ? undefined : Buffer.from(text, 'base64').toString('utf8'),
+  );
+  return rotateKeyring(existing, o.freshResumeKey, o.now, {
+    ...o.settings.resumeKeys,
+    tokenTtlMs: o.settings.gatewayConfig.streams.resumeTtlS * 1000,
+  });
 }
 
 /** gateway.yaml: the operator's settings; defaultModel only while a route serves it. */
@@ -136,13 +117,14 @@ export function reconcileGateway(o: GatewayObserved): ReconcileResult<never> {
     }
   }
 
+  const keyring = resumeKeyringPolicy(o);
   const contract = renderContract(o.namespace, {
     gateway: gatewayConfigPolicy(settings.gatewayConfig, aliases),
     routes,
     budgets,
     prompts: new Map([...promptFiles].sort(([a], [b]) => (a < b ? -1 : 1))),
     jwks: settings.jwks,
-    resumeKeys: resumeKeyringPolicy(o.existingKeys, o.freshResumeKey),
+    resumeKeys: JSON.stringify(keyring.keyring),
     credentials: new Map([...credentials].sort(([a], [b]) => (a < b ? -1 : 1))),
   });
   return {
@@ -155,5 +137,6 @@ export function reconcileGateway(o: GatewayObserved): ReconcileResult<never> {
         airGapped: settings.airGapped,
       }),
     ],
+    ...(keyring.nextChangeMs === undefined ? {} : { requeueAfterMs: keyring.nextChangeMs }),
   };
 }
