@@ -1,12 +1,4 @@
-import {
-  CoreV1Api,
-  KubeConfig,
-  makeInformer,
-  type Informer,
-  type KubernetesObject,
-  type V1ConfigMap,
-  type V1Secret,
-} from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig, makeInformer } from '@kubernetes/client-node';
 import { join } from 'node:path';
 import { writeVolume } from './kubelet-volume.ts';
 
@@ -26,18 +18,41 @@ export const GATEWAY_VOLUMES: readonly VolumeSource[] = [
   { kind: 'Secret', name: 'inference-credentials', path: 'credentials' },
 ];
 
+/** What a ConfigMap or Secret carries that a volume shows. */
+interface Payload {
+  metadata?: { name?: string; resourceVersion?: string };
+  data?: Record<string, string>;
+}
+
+/** One payload swapped into a volume's folder. */
+export interface VolumeWrite {
+  /** `ConfigMap/inference-config`, … */
+  source: string;
+  /** The object's resourceVersion that was written. */
+  resourceVersion: string;
+  /** Date.now() once the `..data` swap was done. */
+  at: number;
+}
+
 export interface Projection {
   /** Resolves once every source has been written at least once. */
   ready: Promise<void>;
-  /** How many times each source was written (for tests that wait on a change). */
+  /** How many payloads each source has swapped in (unchanged payloads are not written). */
   writes(): ReadonlyMap<string, number>;
+  /** Every swap, oldest first. */
+  history(): readonly VolumeWrite[];
+  /** Writes that failed (each is retried on the object's next change, as kubelet's next sync). */
+  errors(): readonly Error[];
   stop(): Promise<void>;
 }
 
 /**
  * Plays kubelet for one pod without a kubelet: watches the ConfigMaps and Secrets of the pod's
- * volumes and writes each into its folder with kubelet's atomic `..data` swap whenever it
- * changes. (Kubelet also keeps the last content when a source is deleted, and so does this.)
+ * volumes and writes each into its folder with kubelet's atomic `..data` swap whenever its
+ * content changes. Kubelet applies a change on its next sync of the pod (up to about a minute,
+ * `syncFrequency` plus the ConfigMap cache TTL); this writes it as soon as the watch delivers
+ * it, so the measured delays are the operator's and the dataplane's alone. Kubelet keeps the
+ * last content when a source is deleted, and so does this.
  */
 export function projectVolumes(options: {
   kubeconfig: string;
@@ -51,56 +66,80 @@ export function projectVolumes(options: {
   const sources = options.sources ?? GATEWAY_VOLUMES;
   const { namespace } = options;
   const writes = new Map<string, number>();
-  let pending = sources.length;
+  const history: VolumeWrite[] = [];
+  const errors: Error[] = [];
+  const written = new Set<string>();
+  let stopped = false;
   let markReady: () => void = () => undefined;
   const ready = new Promise<void>((resolve) => {
     markReady = resolve;
   });
-  let chain = Promise.resolve();
+  // One chain per folder: the payloads of one source are written in the order they came.
+  const chains = new Map<string, Promise<void>>();
 
-  const write = (kind: VolumeSource['kind'], object: V1ConfigMap | V1Secret) => {
+  const write = (kind: VolumeSource['kind'], object: Payload): void => {
     const source = sources.find((s) => s.kind === kind && s.name === object.metadata?.name);
-    if (source === undefined) return;
+    if (source === undefined || stopped) return;
     const data: Record<string, string> = {};
     for (const [key, value] of Object.entries(object.data ?? {})) {
       data[key] = kind === 'Secret' ? Buffer.from(value, 'base64').toString('utf8') : value;
     }
-    chain = chain.then(async () => {
-      await writeVolume(join(options.root, source.path), data);
-      const key = `${kind}/${source.name}`;
-      if (!writes.has(key) && --pending === 0) markReady();
-      writes.set(key, (writes.get(key) ?? 0) + 1);
+    const key = `${kind}/${source.name}`;
+    const resourceVersion = object.metadata?.resourceVersion ?? '';
+    const next = (chains.get(key) ?? Promise.resolve()).then(async () => {
+      try {
+        if (await writeVolume(join(options.root, source.path), data)) {
+          writes.set(key, (writes.get(key) ?? 0) + 1);
+          history.push({ source: key, resourceVersion, at: Date.now() });
+        }
+        written.add(key);
+        if (written.size === sources.length) markReady();
+      } catch (error) {
+        errors.push(error instanceof Error ? error : new Error(String(error)));
+      }
     });
+    chains.set(key, next);
   };
 
-  const informers: Informer<KubernetesObject>[] = [
+  const informers = [
     makeInformer(kc, `/api/v1/namespaces/${namespace}/configmaps`, () =>
       core.listNamespacedConfigMap({ namespace }),
-    ) as Informer<KubernetesObject>,
+    ),
     makeInformer(kc, `/api/v1/namespaces/${namespace}/secrets`, () =>
       core.listNamespacedSecret({ namespace }),
-    ) as Informer<KubernetesObject>,
+    ),
   ];
   const kinds = ['ConfigMap', 'Secret'] as const;
+  const restarts: NodeJS.Timeout[] = [];
   informers.forEach((informer, index) => {
     const kind = kinds[index] ?? 'ConfigMap';
-    const onObject = (object: KubernetesObject) => {
-      write(kind, object as V1ConfigMap);
+    const onObject = (object: Payload) => {
+      write(kind, object);
     };
     informer.on('add', onObject);
     informer.on('update', onObject);
+    // client-node's informer stops on an error; start it again (it relists) unless stopping.
     informer.on('error', () => {
-      setTimeout(() => void informer.start(), 500).unref();
+      if (stopped) return;
+      const timer = setTimeout(() => {
+        if (!stopped) void informer.start().catch(() => undefined);
+      }, 500);
+      timer.unref();
+      restarts.push(timer);
     });
-    void informer.start();
+    void informer.start().catch(() => undefined);
   });
 
   return {
     ready,
     writes: () => writes,
+    history: () => history,
+    errors: () => errors,
     async stop() {
+      stopped = true;
+      for (const timer of restarts) clearTimeout(timer);
       await Promise.all(informers.map((informer) => informer.stop()));
-      await chain;
+      await Promise.all(chains.values());
     },
   };
 }
