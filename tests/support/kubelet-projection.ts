@@ -1,4 +1,4 @@
-import { CoreV1Api, KubeConfig, makeInformer } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig, makeInformer, type Informer } from '@kubernetes/client-node';
 import { join } from 'node:path';
 import { writeVolume } from './kubelet-volume.ts';
 
@@ -101,19 +101,9 @@ export function projectVolumes(options: {
     chains.set(key, next);
   };
 
-  const informers = [
-    makeInformer(kc, `/api/v1/namespaces/${namespace}/configmaps`, () =>
-      core.listNamespacedConfigMap({ namespace }),
-    ),
-    makeInformer(kc, `/api/v1/namespaces/${namespace}/secrets`, () =>
-      core.listNamespacedSecret({ namespace }),
-    ),
-  ];
-  const kinds = ['ConfigMap', 'Secret'] as const;
   const restarts: NodeJS.Timeout[] = [];
-  informers.forEach((informer, index) => {
-    const kind = kinds[index] ?? 'ConfigMap';
-    const onObject = (object: Payload) => {
+  const follow = <T extends Payload>(kind: VolumeSource['kind'], informer: Informer<T>) => {
+    const onObject = (object: T) => {
       write(kind, object);
     };
     informer.on('add', onObject);
@@ -128,7 +118,22 @@ export function projectVolumes(options: {
       restarts.push(timer);
     });
     void informer.start().catch(() => undefined);
-  });
+    return informer;
+  };
+  const informers = [
+    follow(
+      'ConfigMap',
+      makeInformer(kc, `/api/v1/namespaces/${namespace}/configmaps`, () =>
+        core.listNamespacedConfigMap({ namespace }),
+      ),
+    ),
+    follow(
+      'Secret',
+      makeInformer(kc, `/api/v1/namespaces/${namespace}/secrets`, () =>
+        core.listNamespacedSecret({ namespace }),
+      ),
+    ),
+  ];
 
   return {
     ready,
