@@ -24,6 +24,8 @@ export interface LoadStats {
   failures: string[];
   total: number;
   streams: number;
+  /** Start and end (Date.now()) of every stream that ended with `done`. */
+  streamSpans: { client: string; start: number; end: number }[];
 }
 
 export interface Load {
@@ -50,6 +52,7 @@ export function startLoad(options: {
     failures: [],
     total: 0,
     streams: 0,
+    streamSpans: [],
   };
   const fail = (client: LoadClient, why: string): void => {
     if (stats.failures.length < 50) stats.failures.push(`${client.name}: ${why}`);
@@ -65,6 +68,7 @@ export function startLoad(options: {
 
   const once = async (client: LoadClient): Promise<void> => {
     const path = client.mode === 'sync' ? '/api/v1/inference' : '/api/v1/inference:stream';
+    const start = Date.now();
     const response = await fetch(`${options.url}${path}`, {
       method: 'POST',
       headers: {
@@ -110,6 +114,8 @@ export function startLoad(options: {
       fail(client, `the stream ended without done after ${expected - 1} data events`);
       return;
     }
+    if (stats.streamSpans.length < 100_000)
+      stats.streamSpans.push({ client: client.name, start, end: Date.now() });
     record(client, text);
   };
 
