@@ -2,16 +2,14 @@ import type { FastifyPluginAsync } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { Services } from '../services.ts';
 import type {
-  ChatMessage,
   Chunk,
   FinishReason,
-  ImageInput,
   ToolCall,
   ToolChoice,
   ToolDefinition,
   Usage,
 } from '../engine/types.ts';
-import { collect, type InferenceInput, type Prepared } from '../engine/inference-engine.ts';
+import { collect, type Prepared } from '../engine/inference-engine.ts';
 import { ApiError } from '../errors/api-error.ts';
 import { toApiError } from '../errors/http.ts';
 import { embeddingsPlugin } from './embeddings.ts';
