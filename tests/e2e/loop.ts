@@ -106,7 +106,13 @@ export interface Loop {
   /** The dataplane's /readyz details. */
   readyz(): Promise<Readyz>;
   /** POST to the dataplane with a bearer token. */
-  post(path: string, body: unknown, token: string): Promise<Response>;
+  post(
+    path: string,
+    body: unknown,
+    token: string,
+    signal?: AbortSignal,
+    headers?: Record<string, string>,
+  ): Promise<Response>;
   core: CoreV1Api;
   apps: AppsV1Api;
   networking: NetworkingV1Api;
@@ -373,15 +379,17 @@ export async function startLoop(options: LoopOptions): Promise<Loop> {
         prompts_loaded: details.prompts_loaded ?? 0,
       };
     },
-    post: (path, body, token) =>
+    post: (path, body, token, signal, headers = {}) =>
       fetch(`${url}${path}`, {
         method: 'POST',
         headers: {
           authorization: `Bearer ${token}`,
           'content-type': 'application/json',
           'x-request-id': randomUUID(),
+          ...headers,
         },
         body: JSON.stringify(body),
+        ...(signal === undefined ? {} : { signal }),
       }),
     core,
     apps: kc.makeApiClient(AppsV1Api),
