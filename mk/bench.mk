@@ -1,7 +1,7 @@
 # Benchmarks (docs/benchmarks.md, ../shared/docs/BENCHMARKS.md). The root Makefile includes this
 # file. Not part of `make test`: they take minutes and print figures, they assert nothing.
-# Raw results go to bench/results/ (git-ignored). Other fragments may add their benchmark to
-# `bench` with a rule of their own: `bench: bench-<theirs>`.
+# Raw results go to bench/results/ (git-ignored). `bench` runs the dataplane's; the operator's
+# (mk/bench-operator.mk) and the batch benchmark run on their own (docs/benchmarks.md).
 
 BENCH_SYSTEMS_DIR := bench/systems
 
@@ -15,7 +15,7 @@ $(BENCH_SYSTEMS_DIR)/node_modules/.package-lock.json: $(BENCH_SYSTEMS_DIR)/packa
 bench-deps: deps redis $(BENCH_SYSTEMS_DIR)/node_modules/.package-lock.json ## Install what the benchmarks run (Portkey, autocannon, redis-server)
 
 .PHONY: bench
-bench: bench-gateway bench-streams bench-profile bench-prompts bench-latency ## Every benchmark (about 13 minutes on 2 cores)
+bench: bench-gateway bench-streams bench-profile bench-soak bench-prompts bench-latency ## The dataplane's benchmarks, one after another (about 13 minutes on 2 cores)
 
 .PHONY: bench-gateway
 bench-gateway: bench-deps ## Gateway overhead: direct, raw proxy, Portkey, ours minimal and full, in shuffled rounds (BENCH_ROUNDS=3)
@@ -28,6 +28,10 @@ bench-streams: bench-deps ## Idle SSE streams one dataplane holds (BENCH_STREAMS
 .PHONY: bench-profile
 bench-profile: bench-deps ## CPU profile of the full pipeline under load, summarised (bench/results/profiles/)
 	node bench/profile.ts 10 ours-full
+
+.PHONY: bench-soak
+bench-soak: bench-deps ## Leak check: RSS and V8 heap of the full pipeline after each of 6 peak loads
+	node bench/soak.ts 6 ours-full
 
 .PHONY: bench-prompts
 bench-prompts: deps ## Prompt resolution: cold load of 1,000 manifests, first and warm resolve+render
