@@ -15,7 +15,11 @@ $(BENCH_SYSTEMS_DIR)/node_modules/.package-lock.json: $(BENCH_SYSTEMS_DIR)/packa
 bench-deps: deps redis $(BENCH_SYSTEMS_DIR)/node_modules/.package-lock.json ## Install what the benchmarks run (Portkey, autocannon, redis-server)
 
 .PHONY: bench
-bench: bench-gateway bench-streams bench-profile bench-soak bench-prompts bench-latency ## The dataplane's benchmarks, one after another (about 13 minutes on 2 cores)
+# One after another even under `make -j`: two benchmarks at once would measure each other.
+bench: bench-deps ## The dataplane's benchmarks, one after another (about 13 minutes on 2 cores)
+	@for target in bench-gateway bench-streams bench-profile bench-soak bench-prompts bench-latency; do \
+	  $(MAKE) --no-print-directory -j1 $$target; \
+	done
 
 .PHONY: bench-gateway
 bench-gateway: bench-deps ## Gateway overhead: direct, raw proxy, Portkey, ours minimal and full, in shuffled rounds (BENCH_ROUNDS=3)
