@@ -298,7 +298,7 @@ describe('submitting batches (no worker running)', () => {
             ],
           },
         }),
-        /line 1 has images outside a user message/,
+        /line 1 is invalid: Only user messages may carry images/,
       ],
       [`${good}\n${good}`, /custom_id a appears twice/],
     ];

@@ -121,7 +121,7 @@ function fromOpenAI(line: OpenAIBatchLine, number: number): BatchItem {
   try {
     input = toInferenceInput(line.body);
   } catch (error) {
-    throw error instanceof ApiError ? lineError(number, error.message) : error;
+    throw error instanceof ApiError ? lineError(number, `is invalid: ${error.message}`) : error;
   }
   // No parameters and empty parameters are one request: the idempotency fingerprint agrees.
   const { parameters, ...rest } = input;
