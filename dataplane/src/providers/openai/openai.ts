@@ -1,7 +1,10 @@
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
+import type * as OpenAISdk from 'openai';
 import type { Chunk } from '../../engine/types.ts';
 import type { EmbeddingRequest, EmbeddingResult, Provider, ProviderRequest } from '../provider.ts';
 import { fromSdkError } from '../sdk-error.ts';
+import { toUpstreamError } from '../upstream-error.ts';
+import { createChatHttp } from './http.ts';
 import { toChatParams, type OpenAIFormat } from './request.ts';
 import { decodeChatStream } from './stream.ts';
 
@@ -13,6 +16,7 @@ export interface OpenAIProviderOptions {
   baseURL: string;
   /** Servers without authentication (a local vLLM) get a placeholder. */
   apiKey?: string | undefined;
+  /** A fetch for the SDK: given, every call goes through the SDK with it (tests, proxies). */
   fetch?: typeof fetch | undefined;
 }
 
@@ -22,38 +26,60 @@ export const OPENAI_FORMAT: OpenAIFormat = {
   images: true,
 };
 
+type OpenAIModule = typeof OpenAISdk;
+
 /**
- * Any OpenAI-format service through the official `openai` SDK: OpenAI itself and, with
- * another format and base URL, vLLM, TGI, Ollama or the dataplane's own model servers. One
- * client per provider instance (the registry keeps one instance per target identity); the SDK
- * never retries (the router does) and never reads its environment variables (a target's
- * configuration is the whole truth).
+ * Any OpenAI-format service: OpenAI itself and, with another format and base URL, vLLM, TGI,
+ * Ollama or the dataplane's own model servers. Chat streams go over a lean undici pool
+ * (`http.ts`: one per provider instance; the registry keeps one instance per target identity)
+ * with the SDK's error mapping; embeddings (and every call when a `fetch` is given) use the
+ * official `openai` SDK, loaded on first use. Nothing retries here (the router does) and
+ * nothing reads environment variables (a target's configuration is the whole truth).
  */
 export function createOpenAIProvider(options: OpenAIProviderOptions): Provider {
   const { format } = options;
-  const client = new OpenAI({
-    apiKey: options.apiKey ?? 'none',
-    baseURL: options.baseURL,
-    organization: null,
-    project: null,
-    maxRetries: 0,
-    // The router's per-chunk timeout and the request deadline bound every call.
-    timeout: 10 * 60_000,
-    ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
-  });
+  const apiKey = options.apiKey ?? 'none';
+  const http =
+    options.fetch === undefined
+      ? createChatHttp({ provider: format.provider, baseURL: options.baseURL, apiKey })
+      : undefined;
+  let sdk: Promise<{ module: OpenAIModule; client: OpenAI }> | undefined;
+  const loadSdk = () =>
+    (sdk ??= import('openai').then((module) => ({
+      module,
+      client: new module.OpenAI({
+        apiKey,
+        baseURL: options.baseURL,
+        organization: null,
+        project: null,
+        maxRetries: 0,
+        // The router's per-chunk timeout and the request deadline bound every call.
+        timeout: 10 * 60_000,
+        ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
+      }),
+    })));
   return {
     name: format.provider,
     async *stream(request: ProviderRequest, signal: AbortSignal): AsyncIterable<Chunk> {
+      const params = toChatParams(request, format);
+      if (http !== undefined) {
+        try {
+          yield* decodeChatStream(await http.chat(params, signal), format.provider);
+        } catch (error) {
+          throw toUpstreamError(error);
+        }
+        return;
+      }
+      const { module, client } = await loadSdk();
       try {
-        const stream = await client.chat.completions.create(toChatParams(request, format), {
-          signal,
-        });
+        const stream = await client.chat.completions.create(params, { signal });
         yield* decodeChatStream(stream, format.provider);
       } catch (error) {
-        throw fromSdkError(error, format.provider, OpenAI);
+        throw fromSdkError(error, format.provider, module.OpenAI);
       }
     },
     async embed(request: EmbeddingRequest, signal: AbortSignal): Promise<EmbeddingResult> {
+      const { module, client } = await loadSdk();
       try {
         const answer = await client.embeddings.create(
           {
@@ -69,7 +95,7 @@ export function createOpenAIProvider(options: OpenAIProviderOptions): Provider {
           .map((item) => item.embedding);
         return { vectors, inputTokens: answer.usage.prompt_tokens };
       } catch (error) {
-        throw fromSdkError(error, format.provider, OpenAI);
+        throw fromSdkError(error, format.provider, module.OpenAI);
       }
     },
   };
