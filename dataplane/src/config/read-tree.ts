@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { lstat, readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** Files of a config directory, relative path → content, with one checksum over all of them. */
@@ -24,15 +24,27 @@ export async function readConfigTree(dirs: readonly string[]): Promise<ConfigFil
 }
 
 async function walk(root: string, prefix: string, files: Map<string, string>): Promise<void> {
-  const entries = await readdir(join(root, prefix)).catch((error: unknown) => {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT' && prefix === '') return [];
+  const dir = join(root, prefix);
+  const entries = await readdir(dir).catch((error: unknown) => {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT' && prefix === '') return [] as string[];
     throw error;
   });
+  // A kubelet volume: resolve `..data` once, and read every key through that one target, so a
+  // swap in the middle of this walk cannot mix old and new files of the volume.
+  const data = entries.includes('..data')
+    ? await realpath(join(dir, '..data')).catch(() => undefined)
+    : undefined;
   for (const name of entries.sort()) {
     if (name.startsWith('.')) continue;
     const path = prefix === '' ? name : `${prefix}/${name}`;
-    const info = await stat(join(root, path));
-    if (info.isDirectory()) await walk(root, path, files);
-    else if (info.isFile()) files.set(path, await readFile(join(root, path), 'utf8'));
+    const viaData = data !== undefined && (await lstat(join(dir, name))).isSymbolicLink();
+    const source = viaData ? join(data, name) : join(root, path);
+    const info = await stat(source).catch((error: unknown) => {
+      // A key the swap removed while this walk ran.
+      if (viaData && (error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    });
+    if (info?.isDirectory() === true) await walk(root, path, files);
+    else if (info?.isFile() === true) files.set(path, await readFile(source, 'utf8'));
   }
 }
