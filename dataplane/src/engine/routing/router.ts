@@ -209,7 +209,10 @@ export class Router {
     return breaker;
   }
 
-  /** One call to one target, aborted when the caller aborts or a chunk is late. */
+  /**
+   * One call to one target, aborted when the caller aborts or a chunk is late: one timer per
+   * attempt, refreshed before each chunk is awaited, rather than a timer and a race per chunk.
+   */
   async *#attempt(
     target: TargetConfig,
     request: Omit<ProviderRequest, 'model'>,
@@ -224,15 +227,41 @@ export class Router {
     const iterator = provider
       .stream({ ...request, model: target.model }, controller.signal)
       [Symbol.asyncIterator]();
+    /** Rejects the chunk being awaited (the timer's way out of a provider that hangs). */
+    let rejectWaiting: ((error: unknown) => void) | undefined;
+    const timer = setTimeout(() => {
+      // Late only while a chunk is awaited: a slow consumer holds the stream, not the target.
+      if (rejectWaiting === undefined) return;
+      const error = new ApiError(
+        'UPSTREAM_TIMEOUT',
+        `Target ${target.name} sent nothing for ${target.timeoutMs} ms.`,
+      );
+      controller.abort(error);
+      rejectWaiting(error);
+    }, target.timeoutMs);
+    let finished = false;
     try {
       for (;;) {
-        const next = await withTimeout(iterator.next(), target, controller);
-        if (next.done === true) return;
+        timer.refresh();
+        const next = await new Promise<IteratorResult<Chunk>>((resolve, reject) => {
+          rejectWaiting = reject;
+          iterator.next().then(resolve, reject);
+        });
+        rejectWaiting = undefined;
+        if (next.done === true) {
+          finished = true;
+          return;
+        }
+        // After `done` the provider has nothing left to send: no abort if the caller stops here.
+        if (next.value.type === 'done') finished = true;
         yield next.value;
       }
     } finally {
+      clearTimeout(timer);
       signal.removeEventListener('abort', abort);
-      if (!controller.signal.aborted) controller.abort();
+      if (!finished && !controller.signal.aborted) {
+        controller.abort(new ApiError('UPSTREAM_UNAVAILABLE', 'The attempt was abandoned.'));
+      }
       void iterator.return?.().catch(() => undefined);
     }
   }
@@ -256,27 +285,4 @@ function withPrefixUsage(done: Extract<Chunk, { type: 'done' }>, prefix: string)
     ...done,
     usage: { ...done.usage, outputTokens: done.usage.outputTokens + Math.ceil(prefix.length / 4) },
   };
-}
-
-async function withTimeout<T>(
-  pending: Promise<T>,
-  target: TargetConfig,
-  controller: AbortController,
-): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      const error = new ApiError(
-        'UPSTREAM_TIMEOUT',
-        `Target ${target.name} sent nothing for ${target.timeoutMs} ms.`,
-      );
-      controller.abort(error);
-      reject(error);
-    }, target.timeoutMs);
-  });
-  try {
-    return await Promise.race([pending, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
