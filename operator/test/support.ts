@@ -29,6 +29,7 @@ import { startOperator, type OperatorHandle } from '../src/operator.ts';
 import { CLUSTER_RULES, LEADER_ELECTION_RULES } from '../src/runtime/rbac.ts';
 import { createLogger } from '../src/runtime/log.ts';
 import { loadSettings } from '../src/settings.ts';
+import { eventually } from '../../tests/support/eventually.ts';
 
 export const kubeconfigPath = inject('kubeconfig');
 export const clusterDir = inject('clusterDir');
@@ -190,7 +191,7 @@ export async function startTestOperator(
   return startOperator({ settings, logger: createLogger(settings.logLevel) });
 }
 
-export { eventually } from '../../tests/support/eventually.ts';
+export { eventually };
 
 export interface Custom {
   apiVersion: string;

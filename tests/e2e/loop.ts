@@ -38,6 +38,7 @@ import { CLUSTER_RULES, LEADER_ELECTION_RULES } from '../../operator/src/runtime
 import { loadSettings } from '../../operator/src/settings.ts';
 import { kubectlBinary, mintKubeconfig, serviceAccountIdentity } from '../cluster/harness.ts';
 import { projectVolumes, type Projection } from '../support/kubelet-projection.ts';
+import { eventually } from '../support/eventually.ts';
 
 /** The operator's defaults for `iss` and `aud` (docs/operator.md, Settings). */
 export const ISSUER = 'https://inference-service.local';
@@ -153,7 +154,7 @@ export async function installCrds(kc: KubeConfig): Promise<void> {
   }
 }
 
-export { eventually } from '../support/eventually.ts';
+export { eventually };
 
 /**
  * The operator's ServiceAccount in namespace, bound to the generated ClusterRole rules and the
