@@ -1,4 +1,4 @@
-import Anthropic from '@anthropic-ai/sdk';
+import type Anthropic from '@anthropic-ai/sdk';
 import type { Chunk } from '../../engine/types.ts';
 import type { Provider, ProviderRequest } from '../provider.ts';
 import { fromSdkError } from '../sdk-error.ts';
@@ -19,22 +19,29 @@ export function createAnthropicProvider(options: {
   apiKey?: string | undefined;
   fetch?: typeof fetch | undefined;
 }): Provider {
-  const client = new Anthropic({
-    apiKey: options.apiKey ?? 'none',
-    authToken: null,
-    baseURL: options.baseURL ?? ANTHROPIC_BASE_URL,
-    maxRetries: 0,
-    timeout: 10 * 60_000,
-    ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
-  });
+  // The SDK loads with the first call: a dataplane without Anthropic targets never holds it.
+  let sdk: Promise<{ Sdk: typeof Anthropic; client: Anthropic }> | undefined;
+  const load = () =>
+    (sdk ??= import('@anthropic-ai/sdk').then(({ default: Sdk }) => ({
+      Sdk,
+      client: new Sdk({
+        apiKey: options.apiKey ?? 'none',
+        authToken: null,
+        baseURL: options.baseURL ?? ANTHROPIC_BASE_URL,
+        maxRetries: 0,
+        timeout: 10 * 60_000,
+        ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
+      }),
+    })));
   return {
     name: 'anthropic',
     async *stream(request: ProviderRequest, signal: AbortSignal): AsyncIterable<Chunk> {
+      const { Sdk, client } = await load();
       try {
         const events = await client.messages.create(toMessageParams(request), { signal });
         yield* decodeMessageStream(events);
       } catch (error) {
-        throw fromSdkError(error, 'anthropic', Anthropic);
+        throw fromSdkError(error, 'anthropic', Sdk);
       }
     },
   };

@@ -1,4 +1,4 @@
-import Groq from 'groq-sdk';
+import type Groq from 'groq-sdk';
 import type { ChatCompletionCreateParamsStreaming } from 'groq-sdk/resources/chat/completions';
 import type { ApiError } from '../../errors/api-error.ts';
 import type { Chunk } from '../../engine/types.ts';
@@ -26,17 +26,24 @@ export function createGroqProvider(options: {
   fetch?: typeof fetch | undefined;
   escalation?: RateLimitEscalation;
 }): Provider {
-  const client = new Groq({
-    apiKey: options.apiKey ?? 'none',
-    baseURL: options.baseURL ?? GROQ_BASE_URL,
-    maxRetries: 0,
-    timeout: 10 * 60_000,
-    ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
-  });
+  // The SDK loads with the first call: a dataplane without Groq targets never holds it.
+  let sdk: Promise<{ Sdk: typeof Groq; client: Groq }> | undefined;
+  const load = () =>
+    (sdk ??= import('groq-sdk').then(({ default: Sdk }) => ({
+      Sdk,
+      client: new Sdk({
+        apiKey: options.apiKey ?? 'none',
+        baseURL: options.baseURL ?? GROQ_BASE_URL,
+        maxRetries: 0,
+        timeout: 10 * 60_000,
+        ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
+      }),
+    })));
   const escalation = options.escalation ?? new RateLimitEscalation();
   return {
     name: 'groq',
     async *stream(request: ProviderRequest, signal: AbortSignal): AsyncIterable<Chunk> {
+      const { Sdk, client } = await load();
       try {
         const params = toChatParams(
           request,
@@ -48,16 +55,21 @@ export function createGroqProvider(options: {
           yield chunk;
         }
       } catch (error) {
-        throw escalate(fromSdkError(error, 'groq', Groq), error, escalation);
+        throw escalate(fromSdkError(error, 'groq', Sdk), error, escalation, Sdk);
       }
     },
   };
 }
 
 /** A Groq 429 waits at least what Groq's headers say and at least the escalating floor. */
-function escalate(mapped: ApiError, raw: unknown, escalation: RateLimitEscalation): ApiError {
+function escalate(
+  mapped: ApiError,
+  raw: unknown,
+  escalation: RateLimitEscalation,
+  Sdk: typeof Groq,
+): ApiError {
   if (mapped.code !== 'UPSTREAM_RATE_LIMITED') return mapped;
-  const headers = raw instanceof Groq.APIError ? (raw.headers as Headers | undefined) : undefined;
+  const headers = raw instanceof Sdk.APIError ? (raw.headers as Headers | undefined) : undefined;
   const wait = Math.max(groqWaitMs(headers) ?? retryAfterMs(mapped) ?? 0, escalation.next());
   return new ProviderError(mapped.code, mapped.message, {
     ...(mapped.details === undefined ? {} : { details: mapped.details }),
