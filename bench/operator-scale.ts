@@ -11,7 +11,6 @@
  * The operator runs as its own process (`node operator/src/main.ts`), so its RSS and CPU are
  * its own; figures come from its /metrics. Raw results: bench/results/operator-scale-*.json.
  */
-/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment -- client-node models are data classes; literals are how its docs use them */
 import { spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { once } from 'node:events';

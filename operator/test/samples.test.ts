@@ -2,7 +2,6 @@
 // RBAC: the samples become Ready with their children; a no-op resync writes nothing; a spec
 // change reaches the children; a child edited or deleted by hand comes back; a missing Secret
 // is reported and heals without a restart.
-/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment -- client-node's models are data classes; literals are how its docs use them */
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';

@@ -4,7 +4,6 @@
  * RBAC, an operator started in-process under that identity, and polling helpers. Tests assert
  * what the API server holds.
  */
-/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment, @typescript-eslint/no-non-null-assertion -- client-node's models are data classes with optional fields, filled by the API server */
 import { generateKeyPairSync } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import {

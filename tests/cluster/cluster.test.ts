@@ -4,7 +4,6 @@
 //
 // @kubernetes/client-node's models are classes whose fields are all optional data, and its
 // request methods accept plain object literals for them (that is how its own docs use it).
-/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment */
 import { randomBytes } from 'node:crypto';
 import { dirname } from 'node:path';
 import {

@@ -6,7 +6,6 @@
  * reads a pod's volumes. The e2e tests and `make dev` (scripts/dev.ts) both start it here; it
  * uses no vitest API, so it runs outside a test too.
  */
-/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment -- client-node's models are data classes with optional fields, filled by the API server */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';

@@ -1,6 +1,5 @@
 // The kubelet stand-in against the real API server: what it writes for ConfigMaps and Secrets,
 // and what it does not write (metadata-only changes, objects that are not volumes).
-/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment -- client-node's models are data classes; literals are how its docs use them */
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
