@@ -5,10 +5,8 @@
  * what the API server holds.
  */
 import { generateKeyPairSync } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
 import {
   ApiException,
-  ApiextensionsV1Api,
   AppsV1Api,
   CoreV1Api,
   CustomObjectsApi,
@@ -17,9 +15,7 @@ import {
   PatchStrategy,
   RbacAuthorizationV1Api,
   setHeaderOptions,
-  type V1CustomResourceDefinition,
 } from '@kubernetes/client-node';
-import { parse } from 'yaml';
 import { inject } from 'vitest';
 import { mintKubeconfig, serviceAccountIdentity } from '../../tests/cluster/harness.ts';
 import { GROUP, VERSION } from '../../crds/common.ts';
@@ -28,6 +24,7 @@ import { startOperator, type OperatorHandle } from '../src/operator.ts';
 import { CLUSTER_RULES, LEADER_ELECTION_RULES } from '../src/runtime/rbac.ts';
 import { createLogger } from '../src/runtime/log.ts';
 import { loadSettings } from '../src/settings.ts';
+import { installCrds as installGeneratedCrds } from '../../tests/support/crds.ts';
 import { eventually } from '../../tests/support/eventually.ts';
 
 export const kubeconfigPath = inject('kubeconfig');
@@ -39,7 +36,6 @@ export const apps = kc.makeApiClient(AppsV1Api);
 export const networking = kc.makeApiClient(NetworkingV1Api);
 export const objects = kc.makeApiClient(CustomObjectsApi);
 const rbac = kc.makeApiClient(RbacAuthorizationV1Api);
-const extensions = kc.makeApiClient(ApiextensionsV1Api);
 
 const server = kc.getCurrentCluster()?.server ?? '';
 if (!/^https:\/\/127\.0\.0\.1:\d+$/.test(server)) {
@@ -55,29 +51,9 @@ export const PLURALS = {
 } as const;
 export type Kind = keyof typeof PLURALS;
 
-const CRD_DIR = new URL('../../crds/generated/', import.meta.url);
-
 /** Server-side applies the generated CRDs and waits until every one is Established. */
-export async function installCrds(): Promise<void> {
-  const crds = readdirSync(CRD_DIR)
-    .filter((f) => f.endsWith('.yaml'))
-    .map((f) => parse(readFileSync(new URL(f, CRD_DIR), 'utf8')) as V1CustomResourceDefinition);
-  for (const crd of crds) {
-    await extensions.patchCustomResourceDefinition(
-      { name: crd.metadata!.name!, body: crd, fieldManager: 'inference-tests', force: true },
-      setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply),
-    );
-  }
-  for (const crd of crds) {
-    await eventually(async () => {
-      const got = await extensions.readCustomResourceDefinition({ name: crd.metadata!.name! });
-      return got.status?.conditions?.some(
-        (c) => c.type === 'Established' && c.status === 'True',
-      ) === true
-        ? true
-        : undefined;
-    }, 30_000);
-  }
+export function installCrds(): Promise<void> {
+  return installGeneratedCrds(kc);
 }
 
 /** A fresh namespace, deleted by cleanup(). */

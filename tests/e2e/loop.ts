@@ -8,26 +8,20 @@
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  ApiextensionsV1Api,
   AppsV1Api,
   CoreV1Api,
   CustomObjectsApi,
   KubeConfig,
   NetworkingV1Api,
-  PatchStrategy,
   RbacAuthorizationV1Api,
-  setHeaderOptions,
-  type V1CustomResourceDefinition,
 } from '@kubernetes/client-node';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
-import { parse } from 'yaml';
 import { GROUP, VERSION } from '../../crds/common.ts';
 import { buildApp } from '../../dataplane/src/app.ts';
 import { toK8sRules } from '../../operator/src/chart-files.ts';
@@ -37,6 +31,7 @@ import { CLUSTER_RULES, LEADER_ELECTION_RULES } from '../../operator/src/runtime
 import { loadSettings } from '../../operator/src/settings.ts';
 import { kubectlBinary, mintKubeconfig, serviceAccountIdentity } from '../cluster/harness.ts';
 import { projectVolumes, type Projection } from '../support/kubelet-projection.ts';
+import { installCrds } from '../support/crds.ts';
 import { eventually } from '../support/eventually.ts';
 
 /** The operator's defaults for `iss` and `aud` (docs/operator.md, Settings). */
@@ -129,29 +124,7 @@ export interface Readyz {
   prompts_loaded: number;
 }
 
-const CRD_DIR = new URL('../../crds/generated/', import.meta.url);
-
-/** Server-side applies the generated CRDs and waits until every one is Established. */
-export async function installCrds(kc: KubeConfig): Promise<void> {
-  const extensions = kc.makeApiClient(ApiextensionsV1Api);
-  const crds = readdirSync(CRD_DIR)
-    .filter((f) => f.endsWith('.yaml'))
-    .map((f) => parse(readFileSync(new URL(f, CRD_DIR), 'utf8')) as V1CustomResourceDefinition);
-  for (const crd of crds) {
-    await extensions.patchCustomResourceDefinition(
-      { name: crd.metadata!.name!, body: crd, fieldManager: 'inference-tests', force: true },
-      setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply),
-    );
-  }
-  for (const crd of crds) {
-    await eventually(async () => {
-      const got = await extensions.readCustomResourceDefinition({ name: crd.metadata!.name! });
-      return got.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')
-        ? true
-        : undefined;
-    }, 30_000);
-  }
-}
+export { installCrds };
 
 export { eventually };
 

@@ -1,29 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryStreamStore } from './memory-store.ts';
-import type { StreamEvent } from './store.ts';
-
-const done = {
-  type: 'done' as const,
-  done: {
-    type: 'done' as const,
-    finishReason: 'stop' as const,
-    usage: { inputTokens: 1, outputTokens: 2, cachedTokens: 0 },
-  },
-};
-
-async function collect(events: AsyncIterable<StreamEvent>): Promise<StreamEvent[]> {
-  const all: StreamEvent[] = [];
-  for await (const event of events) all.push(event);
-  return all;
-}
+import { collectEvents, doneEvent } from '../../../../tests/support/stream-events.ts';
 
 describe('the in-memory resume buffer', () => {
   it('numbers events from one and replays exactly those after an offset', async () => {
     const store = new MemoryStreamStore();
     await store.create('s', { tenant: 't', model: 'm' });
     for (const text of ['a', 'b', 'c']) await store.append('s', { type: 'data', text });
-    await store.append('s', done);
-    const replay = await collect(store.tail('s', 1, new AbortController().signal));
+    await store.append('s', doneEvent);
+    const replay = await collectEvents(store.tail('s', 1, new AbortController().signal));
     expect(replay.map((event) => event.offset)).toEqual([2, 3, 4]);
     expect(replay.map((event) => event.type)).toEqual(['data', 'data', 'done']);
     await store.close();
@@ -32,9 +17,9 @@ describe('the in-memory resume buffer', () => {
   it('delivers the live tail to a reader that waits', async () => {
     const store = new MemoryStreamStore();
     await store.create('s', { tenant: 't', model: 'm' });
-    const reading = collect(store.tail('s', 0, new AbortController().signal));
+    const reading = collectEvents(store.tail('s', 0, new AbortController().signal));
     await store.append('s', { type: 'data', text: 'live' });
-    await store.append('s', done);
+    await store.append('s', doneEvent);
     expect((await reading).map((event) => event.type)).toEqual(['data', 'done']);
     await store.close();
   });
@@ -43,7 +28,7 @@ describe('the in-memory resume buffer', () => {
     const store = new MemoryStreamStore();
     await store.create('s', { tenant: 't', model: 'm' });
     const controller = new AbortController();
-    const reading = collect(store.tail('s', 0, controller.signal));
+    const reading = collectEvents(store.tail('s', 0, controller.signal));
     controller.abort();
     expect(await reading).toEqual([]);
     await store.close();

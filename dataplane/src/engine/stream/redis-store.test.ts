@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { RedisStreamStore } from './redis-store.ts';
-import type { StreamEvent } from './store.ts';
+import { collectEvents, doneEvent } from '../../../../tests/support/stream-events.ts';
 
 let redis: Redis;
 
@@ -13,27 +13,12 @@ afterAll(async () => {
   await redis.quit();
 });
 
-const done = {
-  type: 'done' as const,
-  done: {
-    type: 'done' as const,
-    finishReason: 'stop' as const,
-    usage: { inputTokens: 1, outputTokens: 2, cachedTokens: 0 },
-  },
-};
-
-async function collect(events: AsyncIterable<StreamEvent>): Promise<StreamEvent[]> {
-  const all: StreamEvent[] = [];
-  for await (const event of events) all.push(event);
-  return all;
-}
-
 describe('the Redis resume buffer', () => {
   it('keeps events in a Redis stream with id 0-<offset> and a time to live', async () => {
     const store = new RedisStreamStore(redis, { ttlMs: 60_000 });
     await store.create('r1', { tenant: 'acme', model: 'chat' });
     expect(await store.append('r1', { type: 'data', text: 'héllo' })).toBe(1);
-    expect(await store.append('r1', done)).toBe(2);
+    expect(await store.append('r1', doneEvent)).toBe(2);
     const entries = await redis.xrange('stream:{r1}:events', '-', '+');
     expect(entries.map(([id]) => id)).toEqual(['0-1', '0-2']);
     expect(await redis.pttl('stream:{r1}:events')).toBeGreaterThan(59_000);
@@ -46,10 +31,10 @@ describe('the Redis resume buffer', () => {
     await producer.create('r2', { tenant: 'acme', model: 'chat' });
     for (const text of ['a', 'b', 'c']) await producer.append('r2', { type: 'data', text });
     expect(await otherReplica.meta('r2')).toEqual({ tenant: 'acme', model: 'chat' });
-    const reading = collect(otherReplica.tail('r2', 1, new AbortController().signal));
+    const reading = collectEvents(otherReplica.tail('r2', 1, new AbortController().signal));
     await new Promise((resolve) => setTimeout(resolve, 50));
     await producer.append('r2', { type: 'data', text: 'd' });
-    await producer.append('r2', done);
+    await producer.append('r2', doneEvent);
     const events = await reading;
     expect(events.map((event) => [event.offset, event.type])).toEqual([
       [2, 'data'],
@@ -65,7 +50,7 @@ describe('the Redis resume buffer', () => {
   it('ends a remote tail when the stream has expired', async () => {
     const store = new RedisStreamStore(redis, { blockMs: 50 });
     expect(await store.meta('missing')).toBeUndefined();
-    expect(await collect(store.tail('missing', 0, new AbortController().signal))).toEqual([]);
+    expect(await collectEvents(store.tail('missing', 0, new AbortController().signal))).toEqual([]);
     await store.close();
   });
 
@@ -75,7 +60,7 @@ describe('the Redis resume buffer', () => {
     await producer.create('r3', { tenant: 'acme', model: 'chat' });
     await producer.append('r3', { type: 'data', text: 'a' });
     const controller = new AbortController();
-    const reading = collect(reader.tail('r3', 0, controller.signal));
+    const reading = collectEvents(reader.tail('r3', 0, controller.signal));
     await new Promise((resolve) => setTimeout(resolve, 50));
     controller.abort();
     expect((await reading).map((event) => event.offset)).toEqual([1]);
