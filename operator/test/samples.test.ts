@@ -386,13 +386,17 @@ describe('a ProviderRoute whose Secret is missing', () => {
     const resolved = await waitForCondition(other, 'ProviderRoute', 'groq', 'ResolvedRefs', 'True');
     expect(condition(resolved, 'ResolvedRefs')?.reason).toBe('ResolvedRefs');
     await waitForCondition(other, 'ProviderRoute', 'groq', 'Ready', 'True');
-    const credentials = await core.readNamespacedSecret({
-      namespace: other,
-      name: 'inference-credentials',
+    // The route's status and the namespace's rendered contract come from two controllers:
+    // the credential lands in the contract on the gateway's own reconcile, soon after.
+    const token = await eventually(async () => {
+      const credentials = await core.readNamespacedSecret({
+        namespace: other,
+        name: 'inference-credentials',
+      });
+      const value = credentials.data?.['groq-key__token'];
+      return value === undefined ? undefined : Buffer.from(value, 'base64').toString();
     });
-    expect(Buffer.from(credentials.data?.['groq-key__token'] ?? '', 'base64').toString()).toBe(
-      'gsk-test',
-    );
+    expect(token).toBe('gsk-test');
   });
 });
 
