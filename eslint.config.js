@@ -1,6 +1,38 @@
 // @ts-check
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import importX from 'eslint-plugin-import-x';
+
+/**
+ * The dataplane's layers, lowest first (DESIGN §2): a folder may import its own files and those
+ * of the layers before it, never one after it. `crds/` sits below them all and imports none.
+ */
+const LAYERS = [
+  ['core'],
+  ['errors'],
+  ['config', 'prompts', 'security', 'providers', 'formats', 'telemetry'],
+  ['engine'],
+  ['api'],
+];
+const src = 'dataplane/src';
+const appFiles = `${src}/*.ts`;
+/** Every folder of the layers above `index`, and the app's own files. */
+const above = (index) => [
+  ...LAYERS.slice(index + 1)
+    .flat()
+    .map((dir) => `${src}/${dir}/**`),
+  appFiles,
+];
+const layerZones = LAYERS.flatMap((folders, index) =>
+  folders.map((folder) => ({
+    target: `${src}/${folder}`,
+    from: [
+      ...above(index),
+      ...folders.filter((other) => other !== folder).map((other) => `${src}/${other}/**`),
+    ],
+    message: `${folder}/ is below this layer: layers point one way (core <- errors <- {config, prompts, security, providers, formats, telemetry} <- engine <- api <- app).`,
+  })),
+);
 
 export default tseslint.config(
   {
@@ -41,6 +73,38 @@ export default tseslint.config(
       '@typescript-eslint/no-unsafe-member-access': 'off',
       '@typescript-eslint/no-unsafe-assignment': 'off',
       '@typescript-eslint/no-unsafe-argument': 'off',
+    },
+  },
+  {
+    // Tests may compose the whole app (buildApp) to exercise a layer through it.
+    files: ['dataplane/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    plugins: { 'import-x': importX },
+    rules: { 'import-x/no-restricted-paths': ['error', { zones: layerZones }] },
+  },
+  {
+    // Checks that both sides agree on the contract live in tests/contract/.
+    files: ['operator/**/*.ts', 'crds/**/*.ts'],
+    plugins: { 'import-x': importX },
+    rules: {
+      'import-x/no-restricted-paths': [
+        'error',
+        {
+          zones: [
+            {
+              target: 'operator',
+              from: 'dataplane',
+              message:
+                'The operator imports no dataplane file: shared contract code lives in crds/.',
+            },
+            {
+              target: 'crds',
+              from: ['dataplane', 'operator'],
+              message: 'crds/ imports neither side.',
+            },
+          ],
+        },
+      ],
     },
   },
   { files: ['eslint.config.js'], extends: [tseslint.configs.disableTypeChecked] },

@@ -11,7 +11,7 @@
 import { Redis } from 'ioredis';
 import { buildApp } from '../dataplane/src/app.ts';
 import { collect } from '../dataplane/src/engine/inference-engine.ts';
-import { createServices } from '../dataplane/src/services.ts';
+import { createServices } from '../dataplane/src/engine/services.ts';
 import { startWorkerProcess, type WorkerProcess } from '../tests/batch/support.ts';
 import { startRedis } from '../tests/cluster/harness.ts';
 import { makeConfigDir } from '../tests/support/config-dir.ts';

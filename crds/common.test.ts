@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ERROR_CODES, ERRORS } from '../dataplane/src/errors/vocabulary.ts';
+import { ERROR_CODES, ERRORS } from '../dataplane/src/core/error-codes.ts';
 import { kindFileName } from './common.ts';
 import { FALLBACK_ERROR_CODES } from './provider-route.ts';
 

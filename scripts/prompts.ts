@@ -17,8 +17,8 @@ import { parseArgs } from 'node:util';
 import semver from 'semver';
 import { buildPromptCatalog, type LoadedManifest } from '../dataplane/src/prompts/catalog.ts';
 import { computeManifestChecksum, withChecksum } from '../dataplane/src/prompts/checksum-edit.ts';
-import { checkCompatibility } from '../dataplane/src/prompts/compat.ts';
-import { parsePromptManifest } from '../dataplane/src/prompts/manifest.ts';
+import { checkCompatibility } from '../crds/prompts/compat.ts';
+import { parsePromptManifest } from '../crds/prompts/manifest.ts';
 
 const USAGE = `usage:
   node scripts/prompts.ts checksum [--write] <files...>

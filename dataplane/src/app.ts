@@ -8,8 +8,8 @@ import { healthPlugin } from './api/health.ts';
 import { inferencePlugin } from './api/inference.ts';
 import { openaiPlugin } from './api/openai.ts';
 import { readiness } from './api/readiness.ts';
-import { installErrorHandling } from './errors/http.ts';
-import { createServices, type Services, type ServicesOptions } from './services.ts';
+import { installErrorHandling } from './api/error-handler.ts';
+import { createServices, type Services, type ServicesOptions } from './engine/services.ts';
 
 export interface AppOptions extends ServicesOptions {
   /** Pino options, or false for none. @default false */

@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { healthPlugin } from './api/health.ts';
 import { readiness } from './api/readiness.ts';
 import { prepareDevOverlay } from './dev.ts';
-import { createServices, type Services } from './services.ts';
+import { createServices, type Services } from './engine/services.ts';
 
 export interface WorkerOptions {
   configDirs: readonly string[];

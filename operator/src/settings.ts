@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { Value } from '@sinclair/typebox/value';
-import { GatewaySettings } from '../../dataplane/src/config/gateway-settings.ts';
+import { GatewaySettings } from '../../crds/gateway-settings.ts';
 import type { LogLevel } from './runtime/log.ts';
 import { LOG_LEVELS } from './runtime/log.ts';
 
@@ -183,7 +183,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     env: 'INFERENCE_GATEWAY_SETTINGS',
     default: '{}',
     description:
-      'JSON merged into gateway.yaml: `limits`, `streams`, `safety` (schema: dataplane/src/config/gateway-settings.ts).',
+      'JSON merged into gateway.yaml: `limits`, `streams`, `safety` (schema: crds/gateway-settings.ts).',
   },
   {
     env: 'INFERENCE_AIR_GAPPED',

@@ -1,4 +1,4 @@
-import type { Chunk } from '../../dataplane/src/engine/types.ts';
+import type { Chunk } from '../../dataplane/src/core/types.ts';
 import type { Provider, ProviderRequest } from '../../dataplane/src/providers/provider.ts';
 
 export type Done = Extract<Chunk, { type: 'done' }>;

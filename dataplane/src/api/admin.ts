@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
-import type { Services } from '../services.ts';
+import type { Services } from '../engine/services.ts';
 
 /** Operational endpoints without authentication: metrics (no content, no secrets) and docs. */
 export const adminPlugin: FastifyPluginAsync<{ services: Services }> = async (

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeConfigDir, type ConfigDir } from '../../../tests/support/config-dir.ts';
-import { ERROR_CODES } from '../errors/vocabulary.ts';
+import { ERROR_CODES } from '../core/error-codes.ts';
 import { buildApp } from '../app.ts';
 
 let config: ConfigDir;

@@ -9,8 +9,8 @@ import {
 } from '../engine/batch/output.ts';
 import { parseRef } from '../engine/batch/types.ts';
 import { ApiError, isApiError } from '../errors/api-error.ts';
-import { toApiError } from '../errors/http.ts';
-import type { Services } from '../services.ts';
+import { toApiError } from '../errors/to-api-error.ts';
+import type { Services } from '../engine/services.ts';
 import { principalOf } from './auth.ts';
 import {
   Batch,

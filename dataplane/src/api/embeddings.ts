@@ -1,8 +1,8 @@
 import type { FastifyPluginAsync } from 'fastify';
-import type { Services } from '../services.ts';
+import type { Services } from '../engine/services.ts';
 import { ApiError } from '../errors/api-error.ts';
 import { requestSignal } from './inference.ts';
-import { EmbeddingsRequest, EmbeddingsResponse } from './openai-schemas.ts';
+import { EmbeddingsRequest, EmbeddingsResponse } from '../formats/openai/schemas.ts';
 import { errorResponses } from './schemas.ts';
 
 /**

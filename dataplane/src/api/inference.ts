@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ServerResponse } from 'node:http';
-import type { Services } from '../services.ts';
+import type { Services } from '../engine/services.ts';
 import type { Prepared } from '../engine/inference-engine.ts';
 import { collect } from '../engine/inference-engine.ts';
 import { ApiError } from '../errors/api-error.ts';

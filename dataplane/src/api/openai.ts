@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import type { Services } from '../services.ts';
+import type { Services } from '../engine/services.ts';
 import type {
   Chunk,
   FinishReason,
@@ -8,14 +8,14 @@ import type {
   ToolChoice,
   ToolDefinition,
   Usage,
-} from '../engine/types.ts';
+} from '../core/types.ts';
 import { collect, type Prepared } from '../engine/inference-engine.ts';
 import { ApiError } from '../errors/api-error.ts';
-import { toApiError } from '../errors/http.ts';
+import { toApiError } from '../errors/to-api-error.ts';
 import { embeddingsPlugin } from './embeddings.ts';
-import { toInferenceInput } from './openai-input.ts';
+import { toInferenceInput } from '../formats/openai/input.ts';
 import { requestSignal, routeEvents } from './inference.ts';
-import { ChatCompletion, ChatCompletionRequest, ModelList } from './openai-schemas.ts';
+import { ChatCompletion, ChatCompletionRequest, ModelList } from '../formats/openai/schemas.ts';
 import { errorResponses } from './schemas.ts';
 import { SseWriter } from './sse.ts';
 

@@ -1,6 +1,6 @@
 import { hardware } from '../providers/local/local.ts';
 import type { ReadinessReport } from './health.ts';
-import type { Services } from '../services.ts';
+import type { Services } from '../engine/services.ts';
 
 /** Ready when a config snapshot is served and Redis, when configured, answers. */
 export async function readiness(services: Services): Promise<ReadinessReport> {

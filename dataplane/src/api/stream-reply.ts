@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Services } from '../services.ts';
+import type { Services } from '../engine/services.ts';
 import type { StreamEvent } from '../engine/stream/store.ts';
 import { ApiError } from '../errors/api-error.ts';
 import { SseWriter } from './sse.ts';

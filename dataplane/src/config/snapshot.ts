@@ -3,10 +3,10 @@ import { parse as parseYaml } from 'yaml';
 import type { ProviderRouteSpec } from '../../../crds/provider-route.ts';
 import type { TenantBudgetSpec } from '../../../crds/tenant-budget.ts';
 import type { PromptManifestSpec } from '../../../crds/prompt-manifest.ts';
-import { ERROR_CODES, ERRORS, type ErrorCode } from '../errors/vocabulary.ts';
-import type { Keyring } from '../engine/stream/resume-token.ts';
-import type { RouteConfig, TargetConfig } from '../engine/routing/route.ts';
-import { parsePromptManifest } from '../prompts/manifest.ts';
+import { ERROR_CODES, ERRORS, type ErrorCode } from '../core/error-codes.ts';
+import type { Keyring } from '../core/keyring.ts';
+import type { RouteConfig, TargetConfig } from '../core/route.ts';
+import { parsePromptManifest } from '../../../crds/prompts/manifest.ts';
 import {
   BudgetsFile,
   CONTRACT_FILES,
@@ -16,7 +16,7 @@ import {
   RoutesFile,
   credentialFile,
 } from './contract.ts';
-import { GatewaySettings } from './gateway-settings.ts';
+import { GatewaySettings } from '../../../crds/gateway-settings.ts';
 import type { ConfigFiles } from './read-tree.ts';
 import { ConfigError, parseWith } from './validate.ts';
 

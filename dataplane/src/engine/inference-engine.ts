@@ -1,17 +1,11 @@
+import type { InferenceInput } from '../core/inference-input.ts';
 import { ApiError } from '../errors/api-error.ts';
 import type { ConfigSnapshot } from '../config/snapshot.ts';
 import type { ProviderRequest } from '../providers/provider.ts';
 import type { Router, RouteEvents } from './routing/router.ts';
-import type { RouteConfig } from './routing/route.ts';
+import type { RouteConfig } from '../core/route.ts';
 import type { Semaphore } from './routing/semaphore.ts';
-import type { ChatMessage, Chunk } from './types.ts';
-
-export interface InferenceInput {
-  model?: string;
-  prompt?: { id: string; version?: string; variables?: Record<string, unknown> };
-  messages?: ChatMessage[];
-  parameters?: { temperature?: number; top_p?: number; max_tokens?: number; stop?: string[] };
-}
+import type { ChatMessage, Chunk } from '../core/types.ts';
 
 /** Prompt resolution as the engine needs it: trusted messages plus the prompt's defaults. */
 export interface PromptSource {

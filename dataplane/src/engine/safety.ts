@@ -1,4 +1,4 @@
-import type { GatewaySettings } from '../config/gateway-settings.ts';
+import type { GatewaySettings } from '../../../crds/gateway-settings.ts';
 import { applyPiiPolicy, createStreamRedactor } from '../security/pii.ts';
 import { sanitizeMessages, sanitizeText } from '../security/sanitizer.ts';
 import type { Safety } from './inference-engine.ts';

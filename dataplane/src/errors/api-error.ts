@@ -1,4 +1,4 @@
-import { ERRORS, type ErrorCode } from './vocabulary.ts';
+import { ERRORS, type ErrorCode } from '../core/error-codes.ts';
 
 /** The body every error response and every SSE `error` event carries. */
 export interface ErrorBody {

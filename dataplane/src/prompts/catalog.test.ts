@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildPromptCatalog } from './catalog.ts';
-import { makeSpec } from './fixtures.ts';
-import { ManifestError } from './manifest.ts';
+import { makeSpec } from '../../../crds/prompts/fixtures.ts';
+import { ManifestError } from '../../../crds/prompts/manifest.ts';
 
 describe('buildPromptCatalog', () => {
   it('groups versions by id, ids in order of first appearance, versions highest first', () => {

@@ -1,6 +1,6 @@
 import semver from 'semver';
 import type { PromptManifestSpec } from '../../../crds/prompt-manifest.ts';
-import { ManifestError } from './manifest.ts';
+import { ManifestError } from '../../../crds/prompts/manifest.ts';
 import type { PromptCatalog } from './resolver.ts';
 
 /** A parsed manifest and the file it came from. */

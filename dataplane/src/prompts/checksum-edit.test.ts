@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { promptChecksum } from '../../../crds/checksum.ts';
 import { computeManifestChecksum, withChecksum } from './checksum-edit.ts';
-import { makeSpec, manifestYaml } from './fixtures.ts';
-import { ManifestError, parsePromptManifest } from './manifest.ts';
+import { makeSpec, manifestYaml } from '../../../crds/prompts/fixtures.ts';
+import { ManifestError, parsePromptManifest } from '../../../crds/prompts/manifest.ts';
 
 const STALE = `sha256:${'0'.repeat(64)}`;
 

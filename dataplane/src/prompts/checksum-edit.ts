@@ -1,6 +1,6 @@
 import { isScalar, parseDocument } from 'yaml';
 import { promptChecksum, type ChecksumInput } from '../../../crds/checksum.ts';
-import { parseManifestObject } from './manifest.ts';
+import { parseManifestObject } from '../../../crds/prompts/manifest.ts';
 
 /**
  * The checksum a manifest file's spec should carry, whatever it carries now (a stale or absent

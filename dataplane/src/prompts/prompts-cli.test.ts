@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeSpec, manifestYaml } from './fixtures.ts';
+import { makeSpec, manifestYaml } from '../../../crds/prompts/fixtures.ts';
 
 const SCRIPT = join(import.meta.dirname, '../../../scripts/prompts.ts');
 const STALE = `sha256:${'0'.repeat(64)}`;

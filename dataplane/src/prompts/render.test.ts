@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../errors/api-error.ts';
-import { makeSpec } from './fixtures.ts';
+import { makeSpec } from '../../../crds/prompts/fixtures.ts';
 import { compilePrompt, render, type PromptVariables } from './render.ts';
 
 function renderError(compiled: ReturnType<typeof compilePrompt>, variables: PromptVariables) {

@@ -1,11 +1,11 @@
 import type { ValidateFunction } from 'ajv/dist/2020.js';
 import type { PromptManifestSpec, PromptSlice } from '../../../crds/prompt-manifest.ts';
-import type { ChatMessage } from '../engine/types.ts';
+import type { ChatMessage } from '../core/types.ts';
 import { ApiError } from '../errors/api-error.ts';
-import { compileDetached, createAjv } from './ajv.ts';
-import { describeViolation, formatPath } from './schema-error.ts';
-import { schemaDefault } from './schema-walk.ts';
-import { parseTemplate } from './template.ts';
+import { compileDetached, createAjv } from '../../../crds/prompts/ajv.ts';
+import { describeViolation, formatPath } from '../../../crds/prompts/schema-error.ts';
+import { schemaDefault } from '../../../crds/prompts/schema-walk.ts';
+import { parseTemplate } from '../../../crds/prompts/template.ts';
 
 /** The default generation parameters a manifest declares. */
 export type PromptParameters = NonNullable<PromptManifestSpec['parameters']>;

@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildPromptCatalog } from './catalog.ts';
-import { parsePromptManifest } from './manifest.ts';
+import { parsePromptManifest } from '../../../crds/prompts/manifest.ts';
 import { compilePrompt, render, type PromptVariables } from './render.ts';
 
 const directory = join(import.meta.dirname, '../../../prompts');

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { PromptManifestSpec } from '../../../crds/prompt-manifest.ts';
 import { ApiError } from '../errors/api-error.ts';
 import { EMBEDDED_FALLBACK_PROMPT } from './fallback.ts';
-import { makeSpec } from './fixtures.ts';
+import { makeSpec } from '../../../crds/prompts/fixtures.ts';
 import { render } from './render.ts';
 import {
   createPromptResolver,

@@ -1,4 +1,4 @@
-import type { ChatMessage, Chunk, ToolChoice, ToolDefinition } from '../engine/types.ts';
+import type { ChatMessage, Chunk, ToolChoice, ToolDefinition } from '../core/types.ts';
 
 /** What the router hands a provider: a provider model id and normalised messages. */
 export interface ProviderRequest {

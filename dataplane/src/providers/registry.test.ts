@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { TargetConfig } from '../engine/routing/route.ts';
+import type { TargetConfig } from '../core/route.ts';
 import { createProviderRegistry } from './registry.ts';
 
 const target = (

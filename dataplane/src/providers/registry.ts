@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import type { TargetConfig } from '../engine/routing/route.ts';
+import type { TargetConfig } from '../core/route.ts';
 import { createAnthropicProvider } from './anthropic/anthropic.ts';
 import { createGroqProvider } from './groq/groq.ts';
 import { createLocalProvider } from './local/local.ts';

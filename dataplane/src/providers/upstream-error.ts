@@ -1,5 +1,5 @@
 import { ApiError } from '../errors/api-error.ts';
-import type { ErrorCode } from '../errors/vocabulary.ts';
+import type { ErrorCode } from '../core/error-codes.ts';
 
 /**
  * An error a provider answered, in the closed vocabulary, with what the router needs beyond the

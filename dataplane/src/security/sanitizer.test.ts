@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ChatMessage } from '../engine/types.ts';
+import type { ChatMessage } from '../core/types.ts';
 import { ApiError } from '../errors/api-error.ts';
 import { sanitizeMessages, sanitizeText, type FindingKind } from './sanitizer.ts';
 

@@ -1,4 +1,4 @@
-import type { ChatMessage } from '../engine/types.ts';
+import type { ChatMessage } from '../core/types.ts';
 import { ApiError } from '../errors/api-error.ts';
 import {
   foldConfusables,

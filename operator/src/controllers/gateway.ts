@@ -10,7 +10,7 @@ import type { MCPGateway } from '../../../crds/mcp-gateway.ts';
 import type { PromptManifest } from '../../../crds/prompt-manifest.ts';
 import type { ProviderRoute, ProviderRouteSpec } from '../../../crds/provider-route.ts';
 import type { TenantBudget } from '../../../crds/tenant-budget.ts';
-import type { GatewaySettings } from '../../../dataplane/src/config/gateway-settings.ts';
+import type { GatewaySettings } from '../../../crds/gateway-settings.ts';
 import { renderContract } from '../render/config-contract.ts';
 import { destinationOf, type Destination } from '../render/egress.ts';
 import { renderGateway } from '../render/gateway.ts';

@@ -9,8 +9,8 @@ import semver from 'semver';
 import { stringify } from 'yaml';
 import { promptChecksum } from '../../../crds/checksum.ts';
 import type { PromptManifest, PromptManifestStatus } from '../../../crds/prompt-manifest.ts';
-import { checkCompatibility } from '../../../dataplane/src/prompts/compat.ts';
-import { parsePromptManifest } from '../../../dataplane/src/prompts/manifest.ts';
+import { checkCompatibility } from '../../../crds/prompts/compat.ts';
+import { parsePromptManifest } from '../../../crds/prompts/manifest.ts';
 import { firstProblem, setConditions, verdict, type Verdict } from './conditions.ts';
 import { byAge, must, type ReconcileResult } from './types.ts';
 

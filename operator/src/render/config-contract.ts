@@ -12,7 +12,7 @@ import * as kplus from 'cdk8s-plus-33';
 import { stringify } from 'yaml';
 import type { ProviderRouteSpec } from '../../../crds/provider-route.ts';
 import type { TenantBudgetSpec } from '../../../crds/tenant-budget.ts';
-import type { GatewaySettings } from '../../../dataplane/src/config/gateway-settings.ts';
+import type { GatewaySettings } from '../../../crds/gateway-settings.ts';
 import type { KubeObject } from '../runtime/objects.ts';
 import { CONFIG_CHECKSUM_ANNOTATION, childLabels, GATEWAY_NAMES, GATEWAY_OWNER } from './labels.ts';
 import { lower } from './lower.ts';

@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type Redis as RedisServer } from '../../../../tests/cluster/harness.ts';
 import { makeConfigDir, type ConfigDir } from '../../../../tests/support/config-dir.ts';
 import { batchRoutes, chatItems, waitFor } from '../../../../tests/batch/support.ts';
-import { createServices, type Services } from '../../services.ts';
+import { createServices, type Services } from '../services.ts';
 import { startWorker, startWorkerFromEnv } from '../../worker.ts';
 import { EXTRA_EXECUTIONS } from './batch-worker.ts';
 import { jobIdOf } from './types.ts';

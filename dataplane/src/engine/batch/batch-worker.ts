@@ -1,9 +1,10 @@
 import { WaitingError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { BatchSettings } from '../../config/gateway-settings.ts';
+import type { BatchSettings } from '../../../../crds/gateway-settings.ts';
 import { ApiError } from '../../errors/api-error.ts';
-import { toApiError } from '../../errors/http.ts';
-import { collect, type InferenceEngine, type InferenceInput } from '../inference-engine.ts';
+import { toApiError } from '../../errors/to-api-error.ts';
+import type { InferenceInput } from '../../core/inference-input.ts';
+import { collect, type InferenceEngine } from '../inference-engine.ts';
 import {
   jobOptions,
   type BatchLog,

@@ -1,5 +1,5 @@
 import type { JobsOptions, Queue } from 'bullmq';
-import type { BatchSettings } from '../../config/gateway-settings.ts';
+import type { BatchSettings } from '../../../../crds/gateway-settings.ts';
 import type { BatchStore } from './store.ts';
 import { jobIdOf } from './types.ts';
 

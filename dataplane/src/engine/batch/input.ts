@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 import { Type, type Static } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { canonicalJson } from '../../../../crds/canonical-json.ts';
-import { toInferenceInput } from '../../api/openai-input.ts';
-import { ChatCompletionRequest } from '../../api/openai-schemas.ts';
-import type { InferenceInput } from '../inference-engine.ts';
+import { toInferenceInput } from '../../formats/openai/input.ts';
+import { ChatCompletionRequest } from '../../formats/openai/schemas.ts';
+import type { InferenceInput } from '../../core/inference-input.ts';
 import { ApiError } from '../../errors/api-error.ts';
 import type { BatchItem, InputFormat } from './types.ts';
 

@@ -1,4 +1,4 @@
-import { ERRORS } from '../../errors/vocabulary.ts';
+import { ERRORS } from '../../core/error-codes.ts';
 import { itemRequestId, type BatchRecord, type DeadLetter, type ItemResult } from './types.ts';
 
 /** A batch as the API shows it. */

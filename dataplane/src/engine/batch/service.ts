@@ -4,7 +4,7 @@ import { Value } from '@sinclair/typebox/value';
 import { Queue } from 'bullmq';
 import type { Redis, RedisOptions } from 'ioredis';
 import type { Registry } from 'prom-client';
-import { BatchSettings } from '../../config/gateway-settings.ts';
+import { BatchSettings } from '../../../../crds/gateway-settings.ts';
 import type { ConfigSnapshot } from '../../config/snapshot.ts';
 import { ApiError } from '../../errors/api-error.ts';
 import type { InferenceEngine } from '../inference-engine.ts';

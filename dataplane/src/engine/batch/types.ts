@@ -1,5 +1,5 @@
-import type { ErrorCode } from '../../errors/vocabulary.ts';
-import type { InferenceInput } from '../inference-engine.ts';
+import type { ErrorCode } from '../../core/error-codes.ts';
+import type { InferenceInput } from '../../core/inference-input.ts';
 
 /** One item as stored: an inference request, with the client's `custom_id` when it sent one. */
 export type BatchItem = InferenceInput & { custom_id?: string };

@@ -1,11 +1,5 @@
+import type { CircuitBreakerOptions } from '../../core/route.ts';
 export type CircuitState = 'closed' | 'open' | 'half_open';
-
-export interface CircuitBreakerOptions {
-  /** Consecutive failures that open the circuit. @default 5 */
-  failureThreshold: number;
-  /** How long it stays open before one trial request is let through. @default 30000 */
-  openMs: number;
-}
 
 /**
  * One target's circuit breaker: closed until `failureThreshold` consecutive failures, then open

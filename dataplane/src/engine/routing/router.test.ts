@@ -4,8 +4,8 @@ import { createMockProvider } from '../../providers/mock/mock.ts';
 import type { Provider, ProviderRequest } from '../../providers/provider.ts';
 import { ProviderError } from '../../providers/upstream-error.ts';
 import { ApiError } from '../../errors/api-error.ts';
-import type { Chunk } from '../types.ts';
-import type { RouteConfig, TargetConfig } from './route.ts';
+import type { Chunk } from '../../core/types.ts';
+import type { RouteConfig, TargetConfig } from '../../core/route.ts';
 import { Router } from './router.ts';
 
 const mock = createMockProvider();

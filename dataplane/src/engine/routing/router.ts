@@ -2,9 +2,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiError } from '../../errors/api-error.ts';
 import { ProviderError, retryAfterMs, toUpstreamError } from '../../providers/upstream-error.ts';
 import type { Provider, ProviderRequest } from '../../providers/provider.ts';
-import type { Chunk } from '../types.ts';
+import type { Chunk } from '../../core/types.ts';
 import { CircuitBreaker, type CircuitState } from './circuit-breaker.ts';
-import type { RouteConfig, TargetConfig } from './route.ts';
+import type { RouteConfig, TargetConfig } from '../../core/route.ts';
 
 export interface RouterOptions {
   /** The provider for a target (a cache keyed by target is the caller's business). */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createResumeTokens, type Keyring } from './resume-token.ts';
+import type { Keyring } from '../../core/keyring.ts';
+import { createResumeTokens } from './resume-token.ts';
 
 const key = (byte: number) => Buffer.alloc(32, byte);
 

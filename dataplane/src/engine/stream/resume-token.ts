@@ -1,11 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { Keyring } from '../../core/keyring.ts';
 import { ApiError } from '../../errors/api-error.ts';
-
-/** HMAC keys by id; `active` signs, every key in `keys` verifies (the rotation overlap). */
-export interface Keyring {
-  active: string;
-  keys: ReadonlyMap<string, Buffer>;
-}
 
 export interface ResumePosition {
   streamId: string;

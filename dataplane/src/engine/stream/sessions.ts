@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { ApiError } from '../../errors/api-error.ts';
-import { toApiError } from '../../errors/http.ts';
-import type { Chunk } from '../types.ts';
+import { toApiError } from '../../errors/to-api-error.ts';
+import type { Chunk } from '../../core/types.ts';
 import type { StreamMeta, StreamStore } from './store.ts';
 
 interface Session {

@@ -1,4 +1,4 @@
-import type { Chunk } from '../types.ts';
+import type { Chunk } from '../../core/types.ts';
 import type { ErrorBody } from '../../errors/api-error.ts';
 
 /** What a stream records: its chunks in order, then exactly one terminal event. */

@@ -1,5 +1,5 @@
 import type Anthropic from '@anthropic-ai/sdk';
-import type { Chunk } from '../../engine/types.ts';
+import type { Chunk } from '../../core/types.ts';
 import type { Provider, ProviderRequest } from '../provider.ts';
 import { fromSdkError } from '../sdk-error.ts';
 import { toMessageParams } from './request.ts';

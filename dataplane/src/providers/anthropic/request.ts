@@ -6,7 +6,7 @@ import type {
   ToolChoice as AnthropicToolChoice,
 } from '@anthropic-ai/sdk/resources/messages';
 import { ApiError } from '../../errors/api-error.ts';
-import type { ChatMessage, ImageInput, ToolChoice } from '../../engine/types.ts';
+import type { ChatMessage, ImageInput, ToolChoice } from '../../core/types.ts';
 import type { ProviderRequest } from '../provider.ts';
 
 /**

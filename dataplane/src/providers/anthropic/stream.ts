@@ -1,6 +1,6 @@
 import type { RawMessageStreamEvent } from '@anthropic-ai/sdk/resources/messages';
 import { ApiError } from '../../errors/api-error.ts';
-import type { Chunk, FinishReason, ToolCall, Usage } from '../../engine/types.ts';
+import type { Chunk, FinishReason, ToolCall, Usage } from '../../core/types.ts';
 
 /**
  * Decodes the Messages API's stream events into our chunks, owning the per-stream state:

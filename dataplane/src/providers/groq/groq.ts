@@ -1,7 +1,7 @@
 import type Groq from 'groq-sdk';
 import type { ChatCompletionCreateParamsStreaming } from 'groq-sdk/resources/chat/completions';
 import type { ApiError } from '../../errors/api-error.ts';
-import type { Chunk } from '../../engine/types.ts';
+import type { Chunk } from '../../core/types.ts';
 import { toChatParams, type OpenAIFormat } from '../openai/request.ts';
 import { decodeChatStream } from '../openai/stream.ts';
 import type { Provider, ProviderRequest } from '../provider.ts';

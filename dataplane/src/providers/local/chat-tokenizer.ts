@@ -1,6 +1,6 @@
 import { Template } from '@huggingface/jinja';
 import * as tokenizers from '@huggingface/tokenizers';
-import type { ChatMessage } from '../../engine/types.ts';
+import type { ChatMessage } from '../../core/types.ts';
 import { ApiError } from '../../errors/api-error.ts';
 import type { TokenizerConfig } from './model-files.ts';
 

@@ -1,5 +1,5 @@
 import { ApiError } from '../../errors/api-error.ts';
-import type { Chunk, FinishReason } from '../../engine/types.ts';
+import type { Chunk, FinishReason } from '../../core/types.ts';
 import type { Provider, ProviderRequest } from '../provider.ts';
 import { parseLocalModel, readModelFiles, type LocalModelRef } from './model-files.ts';
 import { OnnxCausalLM, type KvCache } from './onnx-model.ts';

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiError } from '../../errors/api-error.ts';
-import { ERROR_CODES, type ErrorCode } from '../../errors/vocabulary.ts';
-import type { Chunk } from '../../engine/types.ts';
+import { ERROR_CODES, type ErrorCode } from '../../core/error-codes.ts';
+import type { Chunk } from '../../core/types.ts';
 import type { EmbeddingRequest, EmbeddingResult, Provider, ProviderRequest } from '../provider.ts';
 
 /**

@@ -1,6 +1,6 @@
 import type OpenAI from 'openai';
 import type * as OpenAISdk from 'openai';
-import type { Chunk } from '../../engine/types.ts';
+import type { Chunk } from '../../core/types.ts';
 import type { EmbeddingRequest, EmbeddingResult, Provider, ProviderRequest } from '../provider.ts';
 import { fromSdkError } from '../sdk-error.ts';
 import { toUpstreamError } from '../upstream-error.ts';

@@ -4,7 +4,7 @@ import type {
   ChatCompletionMessageParam,
   ChatCompletionToolChoiceOption,
 } from 'openai/resources/chat/completions';
-import type { ChatMessage, ToolChoice } from '../../engine/types.ts';
+import type { ChatMessage, ToolChoice } from '../../core/types.ts';
 import { ApiError } from '../../errors/api-error.ts';
 import type { ProviderRequest } from '../provider.ts';
 

@@ -1,5 +1,5 @@
 import { ApiError } from '../../errors/api-error.ts';
-import type { Chunk, FinishReason, ToolCall, Usage } from '../../engine/types.ts';
+import type { Chunk, FinishReason, ToolCall, Usage } from '../../core/types.ts';
 
 /** The part of an OpenAI-format stream chunk we read; OpenAI's and Groq's SDK types fit it. */
 export interface WireChunk {

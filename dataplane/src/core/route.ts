@@ -1,5 +1,4 @@
-import type { ErrorCode } from '../../errors/vocabulary.ts';
-import type { CircuitBreakerOptions } from './circuit-breaker.ts';
+import type { ErrorCode } from './error-codes.ts';
 
 export type ProviderKind = 'openai' | 'anthropic' | 'groq' | 'local' | 'openai-compatible' | 'mock';
 
@@ -34,4 +33,11 @@ export interface RouteConfig {
   circuitBreaker: CircuitBreakerOptions;
   /** What a failure after the first streamed chunk does: an `error` event, or continue on the next target. */
   midStreamFailure: 'Error' | 'Continue';
+}
+
+export interface CircuitBreakerOptions {
+  /** Consecutive failures that open the circuit. @default 5 */
+  failureThreshold: number;
+  /** How long it stays open before one trial request is let through. @default 30000 */
+  openMs: number;
 }

@@ -1,5 +1,5 @@
 import semver from 'semver';
-import type { PromptManifestSpec } from '../../../crds/prompt-manifest.ts';
+import type { PromptManifestSpec } from '../prompt-manifest.ts';
 import { findSchemaNarrowings, type SchemaNarrowing } from './schema-compat.ts';
 import { requiresPath, schemaDefault } from './schema-walk.ts';
 import { formatPath } from './schema-error.ts';

@@ -1,7 +1,7 @@
 /** Test data shared by this folder's tests. */
 import { stringify } from 'yaml';
-import { promptChecksum, type ChecksumInput } from '../../../crds/checksum.ts';
-import type { PromptManifestSpec } from '../../../crds/prompt-manifest.ts';
+import { promptChecksum, type ChecksumInput } from '../checksum.ts';
+import type { PromptManifestSpec } from '../prompt-manifest.ts';
 
 /** Fields to change in a test spec; `undefined` drops the field. */
 export type SpecOverrides = { [K in keyof ChecksumInput]?: ChecksumInput[K] | undefined };

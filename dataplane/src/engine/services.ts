@@ -1,21 +1,21 @@
 import type { Redis } from 'ioredis';
-import { ConfigStore } from './config/config-store.ts';
-import { BatchService } from './engine/batch/service.ts';
-import type { ConfigSnapshot } from './config/snapshot.ts';
-import { InferenceEngine } from './engine/inference-engine.ts';
-import { createPromptSource } from './engine/prompt-source.ts';
-import { Router } from './engine/routing/router.ts';
-import { Semaphore } from './engine/routing/semaphore.ts';
-import { createSafety } from './engine/safety.ts';
-import { MemoryStreamStore } from './engine/stream/memory-store.ts';
-import { RedisStreamStore } from './engine/stream/redis-store.ts';
-import { createResumeTokens, type ResumeTokens } from './engine/stream/resume-token.ts';
-import { StreamSessions } from './engine/stream/sessions.ts';
-import type { StreamStore } from './engine/stream/store.ts';
-import { ApiError } from './errors/api-error.ts';
-import { createPromptResolver, type PromptResolver } from './prompts/resolver.ts';
-import { providerFor } from './providers/registry.ts';
-import { createMetrics, type Metrics } from './telemetry/metrics.ts';
+import { ConfigStore } from '../config/config-store.ts';
+import { BatchService } from './batch/service.ts';
+import type { ConfigSnapshot } from '../config/snapshot.ts';
+import { InferenceEngine } from './inference-engine.ts';
+import { createPromptSource } from './prompt-source.ts';
+import { Router } from './routing/router.ts';
+import { Semaphore } from './routing/semaphore.ts';
+import { createSafety } from './safety.ts';
+import { MemoryStreamStore } from './stream/memory-store.ts';
+import { RedisStreamStore } from './stream/redis-store.ts';
+import { createResumeTokens, type ResumeTokens } from './stream/resume-token.ts';
+import { StreamSessions } from './stream/sessions.ts';
+import type { StreamStore } from './stream/store.ts';
+import { ApiError } from '../errors/api-error.ts';
+import { createPromptResolver, type PromptResolver } from '../prompts/resolver.ts';
+import { providerFor } from '../providers/registry.ts';
+import { createMetrics, type Metrics } from '../telemetry/metrics.ts';
 
 export interface ServicesOptions {
   /** Config contract directories, later ones overriding earlier ones file by file. */

@@ -1,4 +1,4 @@
-import { canonicalJson } from '../../../crds/canonical-json.ts';
+import { canonicalJson } from '../canonical-json.ts';
 import { formatPath } from './schema-error.ts';
 
 /** One way a new schema rejects input that the old one accepted. */

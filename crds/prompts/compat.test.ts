@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ChecksumInput } from '../../../crds/checksum.ts';
+import type { ChecksumInput } from '../checksum.ts';
 import { announcesBreakingChanges, checkCompatibility } from './compat.ts';
 import { makeSpec, type SpecOverrides } from './fixtures.ts';
 

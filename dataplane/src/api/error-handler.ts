@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
+import { ApiError, isApiError } from '../errors/api-error.ts';
+import { toApiError } from '../errors/to-api-error.ts';
 import { wwwAuthenticate } from '../security/authn-errors.ts';
-import { ApiError, isApiError } from './api-error.ts';
 
 /** Fastify's own error codes for a client's mistake, and the code each becomes. */
 const FASTIFY_CLIENT_ERRORS: Readonly<Record<string, () => ApiError>> = {
@@ -15,12 +16,9 @@ const FASTIFY_CLIENT_ERRORS: Readonly<Record<string, () => ApiError>> = {
   FST_ERR_CTP_INVALID_JSON_BODY: () => new ApiError('BAD_REQUEST', 'The body is not valid JSON.'),
 };
 
-/** Turns anything thrown while handling a request into the closed vocabulary. */
-export function toApiError(error: unknown): ApiError {
+/** Anything thrown while handling a request, fastify's own errors included, in the vocabulary. */
+export function requestError(error: unknown): ApiError {
   if (isApiError(error)) return error;
-  if (error instanceof DOMException && error.name === 'TimeoutError') {
-    return new ApiError('DEADLINE_EXCEEDED', 'The request deadline passed.');
-  }
   const fastifyError = error as Partial<FastifyError> & { validation?: unknown[] };
   if (fastifyError.validation !== undefined) return validationError(fastifyError);
   const known =
@@ -31,7 +29,7 @@ export function toApiError(error: unknown): ApiError {
   if (typeof fastifyError.statusCode === 'number' && fastifyError.statusCode < 500) {
     return new ApiError('BAD_REQUEST', fastifyError.message ?? 'Bad request.');
   }
-  return new ApiError('INTERNAL', 'Internal error.', { cause: error });
+  return toApiError(error);
 }
 
 interface AjvIssue {
@@ -56,7 +54,7 @@ function validationError(error: Partial<FastifyError> & { validation?: unknown[]
  */
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error, request, reply) => {
-    const apiError = toApiError(error);
+    const apiError = requestError(error);
     if (apiError.code === 'INTERNAL') request.log.error({ err: error }, 'Request failed');
     if (apiError.retryAfterS !== undefined) reply.header('retry-after', apiError.retryAfterS);
     const challenge = wwwAuthenticate(apiError);

@@ -1,7 +1,7 @@
 import semver from 'semver';
 import { parseAllDocuments } from 'yaml';
-import { promptChecksum } from '../../../crds/checksum.ts';
-import { PromptManifestSpec } from '../../../crds/prompt-manifest.ts';
+import { promptChecksum } from '../checksum.ts';
+import { PromptManifestSpec } from '../prompt-manifest.ts';
 import { compileDetached, createAjv } from './ajv.ts';
 import { describeViolation } from './schema-error.ts';
 import { isRecord } from './schema-walk.ts';

@@ -1,7 +1,7 @@
-import type { ChatMessage, ImageInput } from '../engine/types.ts';
-import type { InferenceInput } from '../engine/inference-engine.ts';
-import { ApiError } from '../errors/api-error.ts';
-import type { ChatCompletionRequest } from './openai-schemas.ts';
+import type { ChatMessage, ImageInput } from '../../core/types.ts';
+import type { InferenceInput } from '../../core/inference-input.ts';
+import { ApiError } from '../../errors/api-error.ts';
+import type { ChatCompletionRequest } from './schemas.ts';
 
 /**
  * OpenAI roles and content parts, in our message shape: `developer` is OpenAI's new `system`,
