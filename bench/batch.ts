@@ -10,7 +10,6 @@
  */
 import { Redis } from 'ioredis';
 import { buildApp } from '../dataplane/src/app.ts';
-import { collect } from '../dataplane/src/engine/inference-engine.ts';
 import { createServices } from '../dataplane/src/engine/services.ts';
 import { startWorkerProcess, type WorkerProcess } from '../tests/batch/support.ts';
 import { startRedis } from '../tests/cluster/harness.ts';
@@ -66,15 +65,20 @@ async function baseline(): Promise<Result> {
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (next < items) {
-        const item = batchItems[next++]!;
-        const prepared = services.engine.prepare(item);
-        await collect(await services.engine.open(prepared, AbortSignal.timeout(60_000)));
+        const index = next++;
+        const context = {
+          requestId: `bench-${index}`,
+          tenant: 'bench',
+          surface: 'batch' as const,
+          signal: AbortSignal.timeout(60_000),
+        };
+        await services.pipeline.complete(context, batchItems[index]!);
       }
     }),
   );
   const drainMs = performance.now() - started;
   await services.close();
-  return { system: `engine only, ${concurrency} at a time (baseline)`, acceptMs: 0, drainMs };
+  return { system: `pipeline only, ${concurrency} at a time (baseline)`, acceptMs: 0, drainMs };
 }
 
 /** One batch of all items through Redis and BullMQ, executed by `workers`. */

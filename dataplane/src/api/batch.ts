@@ -1,4 +1,4 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { BatchService } from '../engine/batch/service.ts';
 import {
   batchView,
@@ -25,7 +25,7 @@ import {
   ResultsQuery,
 } from './batch-schemas.ts';
 import { ErrorResponse, errorResponses, RequestIdHeader } from './schemas.ts';
-import { SseWriter } from './sse.ts';
+import { SseStream } from './sse.ts';
 
 const DEFAULT_PAGE = 100;
 const MAX_PAGE = 1000;
@@ -35,7 +35,7 @@ const MAX_PAGE = 1000;
  * tenant (`batch:submit`), and the dead-letter queue for operators (`batch:admin`). Without
  * Redis every route answers 503 BATCH_UNAVAILABLE.
  */
-export const batchPlugin: FastifyPluginAsync<{ services: Services }> = async (
+export const batchPlugin: FastifyPluginAsyncTypebox<{ services: Services }> = async (
   app,
   { services },
 ) => {
@@ -69,7 +69,7 @@ export const batchPlugin: FastifyPluginAsync<{ services: Services }> = async (
       },
     },
     async (request, reply) => {
-      const body = request.body as BatchSubmit;
+      const body = request.body;
       const { tenant } = principalOf(request);
       const submitted = await redisCall(() =>
         batch().submit(tenant, body.task_id, {
@@ -95,7 +95,7 @@ export const batchPlugin: FastifyPluginAsync<{ services: Services }> = async (
       },
     },
     async (request) => {
-      const { batch_id: batchId } = request.params as BatchIdParams;
+      const { batch_id: batchId } = request.params;
       const record = await redisCall(() => batch().get(principalOf(request).tenant, batchId));
       return batchView(record);
     },
@@ -126,8 +126,8 @@ export const batchPlugin: FastifyPluginAsync<{ services: Services }> = async (
       },
     },
     async (request, reply) => {
-      const { batch_id: batchId } = request.params as BatchIdParams;
-      const query = request.query as ResultsQuery;
+      const { batch_id: batchId } = request.params;
+      const query = request.query;
       const from = Number(query.cursor ?? 0);
       const limit = pageSize(query.limit);
       const page = await redisCall(async () => {
@@ -166,7 +166,7 @@ export const batchPlugin: FastifyPluginAsync<{ services: Services }> = async (
       },
     },
     async (request) => {
-      const { batch_id: batchId } = request.params as BatchIdParams;
+      const { batch_id: batchId } = request.params;
       const record = await redisCall(() => batch().cancel(principalOf(request).tenant, batchId));
       return batchView(record);
     },
@@ -185,41 +185,30 @@ export const batchPlugin: FastifyPluginAsync<{ services: Services }> = async (
       },
     },
     async (request, reply) => {
-      const { batch_id: batchId } = request.params as BatchIdParams;
+      const { batch_id: batchId } = request.params;
       const tenant = principalOf(request).tenant;
       const service = batch();
       // An unknown batch is a plain 404, before the stream starts.
       await redisCall(() => service.get(tenant, batchId));
-      const { heartbeatMs } = services.snapshot().gateway.streams;
-      const closed = new AbortController();
-      const stop = () => {
-        closed.abort();
-      };
-      reply.raw.on('close', stop);
-      services.draining.addEventListener('abort', stop, { once: true });
-      reply.hijack();
-      const writer = new SseWriter(reply.raw);
-      writer.open({ 'x-request-id': request.id });
+      const sse = new SseStream(reply, services.draining);
+      sse.open({ 'x-request-id': request.id });
       const id = request.id;
-      const heartbeat = setInterval(() => {
-        void writer.event('heartbeat', { request_id: id });
-      }, heartbeatMs);
+      sse.heartbeat(services.snapshot().gateway.streams.heartbeatMs, () => {
+        void sse.event('heartbeat', { request_id: id });
+      });
       try {
-        for await (const record of service.watch(tenant, batchId, closed.signal)) {
+        for await (const record of service.watch(tenant, batchId, sse.closed)) {
           const name = isFinished(record) ? 'done' : 'progress';
-          await writer.event(name, { ...batchView(record), request_id: id });
+          await sse.event(name, { ...batchView(record), request_id: id });
         }
         if (services.draining.aborted) {
           const error = new ApiError('SHUTTING_DOWN', 'This replica is draining; reconnect.');
-          await writer.event('error', error.toBody(id));
+          await sse.event('error', error.toBody(id));
         }
       } catch (error) {
-        await writer.event('error', toApiError(unavailable(error)).toBody(id));
+        await sse.event('error', toApiError(unavailable(error)).toBody(id));
       } finally {
-        clearInterval(heartbeat);
-        reply.raw.off('close', stop);
-        services.draining.removeEventListener('abort', stop);
-        writer.end();
+        sse.end();
       }
       return reply;
     },
@@ -238,7 +227,7 @@ export const batchPlugin: FastifyPluginAsync<{ services: Services }> = async (
       },
     },
     async (request) => {
-      const query = request.query as DeadLettersQuery;
+      const query = request.query;
       const from = Number(query.cursor ?? 0);
       const limit = pageSize(query.limit);
       const { entries, total } = await redisCall(() =>
@@ -271,7 +260,7 @@ export const batchPlugin: FastifyPluginAsync<{ services: Services }> = async (
         },
       },
       async (request) => {
-        const body = request.body as DeadLetterSelection;
+        const body = request.body;
         if (body.items === undefined && body.batch_id === undefined) {
           throw new ApiError('BAD_REQUEST', 'body must name items or a batch_id', {
             details: { path: 'body.items' },

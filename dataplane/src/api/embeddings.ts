@@ -1,17 +1,16 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Services } from '../engine/services.ts';
-import { ApiError } from '../errors/api-error.ts';
-import { requestSignal } from './inference.ts';
 import { EmbeddingsRequest, EmbeddingsResponse } from '../formats/openai/schemas.ts';
+import { requestContext } from './request-context.ts';
 import { errorResponses } from './schemas.ts';
 
 /**
- * `POST /v1/embeddings`, OpenAI-compatible: the model alias's route, through the router's
- * fallback chain (breakers, retries, cooldowns), on the targets whose provider has embeddings
- * (openai, openai-compatible, local model servers, mock). A target without them is a 400: the
- * route is not an embeddings route.
+ * `POST /v1/embeddings`, OpenAI-compatible, through the pipeline like every surface (the
+ * concurrency limit, the input PII policy, the route's fallback chain with breakers, retries
+ * and cooldowns) on the targets whose provider has embeddings (openai, openai-compatible,
+ * local model servers, mock). A target without them is a 400: the route is not an embeddings route.
  */
-export const embeddingsPlugin: FastifyPluginAsync<{ services: Services }> = async (
+export const embeddingsPlugin: FastifyPluginAsyncTypebox<{ services: Services }> = async (
   app,
   { services },
 ) => {
@@ -27,28 +26,13 @@ export const embeddingsPlugin: FastifyPluginAsync<{ services: Services }> = asyn
       },
     },
     async (request, reply) => {
-      const body = request.body as EmbeddingsRequest;
-      const route = services.snapshot().routes.get(body.model);
-      if (route === undefined) {
-        throw new ApiError('MODEL_NOT_FOUND', `No route serves model ${body.model}.`, {
-          details: { model: body.model },
-        });
-      }
-      const input = typeof body.input === 'string' ? [body.input] : body.input;
-      const signal = requestSignal(services, reply.raw);
-      const result = await services.router.call(
-        route,
-        (provider, target, attemptSignal) => {
-          if (provider.embed === undefined) {
-            throw new ApiError('BAD_REQUEST', `Model ${body.model} does not serve embeddings.`, {
-              details: { model: body.model, target: target.name },
-            });
-          }
-          const dimensions = body.dimensions === undefined ? {} : { dimensions: body.dimensions };
-          return provider.embed({ model: target.model, input, ...dimensions }, attemptSignal);
-        },
-        signal,
-      );
+      const body = request.body;
+      const context = requestContext(services, request, reply, 'embeddings');
+      const result = await services.pipeline.embed(context, {
+        model: body.model,
+        input: typeof body.input === 'string' ? [body.input] : body.input,
+        ...(body.dimensions === undefined ? {} : { dimensions: body.dimensions }),
+      });
       return {
         object: 'list' as const,
         data: result.vectors.map((vector, index) => ({

@@ -1,10 +1,9 @@
-import type { FastifyPluginAsync } from 'fastify';
-import type { ServerResponse } from 'node:http';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import type { Services } from '../engine/services.ts';
-import type { Prepared } from '../engine/inference-engine.ts';
-import { collect } from '../engine/inference-engine.ts';
 import { ApiError } from '../errors/api-error.ts';
 import { principalOf } from './auth.ts';
+import { requestContext } from './request-context.ts';
 import {
   errorResponses,
   EventStream,
@@ -14,10 +13,9 @@ import {
   ResumeRequest,
 } from './schemas.ts';
 import { replyWithStream } from './stream-reply.ts';
-import { Type } from '@sinclair/typebox';
 
 /** The native API: `/api/v1/inference` (sync), `:stream` (resumable SSE) and `:resume`. */
-export const inferencePlugin: FastifyPluginAsync<{ services: Services }> = async (
+export const inferencePlugin: FastifyPluginAsyncTypebox<{ services: Services }> = async (
   app,
   { services },
 ) => {
@@ -34,11 +32,8 @@ export const inferencePlugin: FastifyPluginAsync<{ services: Services }> = async
       },
     },
     async (request, reply) => {
-      const prepared = services.engine.prepare(request.body as InferenceRequest);
-      const signal = requestSignal(services, reply.raw);
-      const { text, done } = await collect(
-        await services.engine.open(prepared, signal, routeEvents(services, prepared)),
-      );
+      const context = requestContext(services, request, reply, 'inference');
+      const { prepared, text, done } = await services.pipeline.complete(context, request.body);
       return {
         id: request.id,
         model: prepared.route.alias,
@@ -68,13 +63,12 @@ export const inferencePlugin: FastifyPluginAsync<{ services: Services }> = async
       },
     },
     async (request, reply) => {
-      const prepared = services.engine.prepare(request.body as InferenceRequest);
-      const controller = new AbortController();
-      const { requestTimeoutMs } = services.snapshot().gateway.limits;
-      const signal = AbortSignal.any([controller.signal, AbortSignal.timeout(requestTimeoutMs)]);
-      const chunks = await services.engine.open(prepared, signal, routeEvents(services, prepared));
-      const meta = { tenant: principalOf(request).tenant, model: prepared.route.alias };
-      const streamId = await services.sessions.start(meta, chunks, controller);
+      // The producer outlives the connection (resumable): the client leaving does not cancel it.
+      const cancel = new AbortController();
+      const context = requestContext(services, request, reply, 'inference-stream', cancel);
+      const { prepared, chunks } = await services.pipeline.stream(context, request.body);
+      const meta = { tenant: context.tenant, model: prepared.route.alias };
+      const streamId = await services.sessions.start(meta, chunks, cancel);
       await replyWithStream(services, request, reply, streamId, 0);
       return reply;
     },
@@ -98,41 +92,15 @@ export const inferencePlugin: FastifyPluginAsync<{ services: Services }> = async
       },
     },
     async (request, reply) => {
-      const { resume_token: token } = request.body as { resume_token: string };
-      const position = services.resumeTokens.verify(token);
+      const position = services.resumeTokens.verify(request.body.resume_token);
       const meta = await services.streams.meta(position.streamId);
       if (meta?.tenant !== principalOf(request).tenant) {
         throw new ApiError('INVALID_RESUME_TOKEN', 'Resume token names a stream that has expired.');
       }
       const lastEventId = request.headers['last-event-id'];
-      const afterOffset = typeof lastEventId === 'string' ? Number(lastEventId) : position.offset;
+      const afterOffset = lastEventId === undefined ? position.offset : Number(lastEventId);
       await replyWithStream(services, request, reply, position.streamId, afterOffset);
       return reply;
     },
   );
 };
-
-/** Aborted when the client goes away or the request deadline passes. */
-export function requestSignal(services: Services, response: ServerResponse): AbortSignal {
-  const controller = new AbortController();
-  response.once('close', () => {
-    if (!response.writableEnded)
-      controller.abort(new ApiError('BAD_REQUEST', 'The client went away.'));
-  });
-  const { requestTimeoutMs } = services.snapshot().gateway.limits;
-  return AbortSignal.any([controller.signal, AbortSignal.timeout(requestTimeoutMs)]);
-}
-
-/** Counts the request's safety findings, and returns the hooks that time its first chunk. */
-export function routeEvents(services: Services, prepared: Prepared) {
-  const started = performance.now();
-  if (prepared.findings > 0) services.metrics.safetyFindings.inc(prepared.findings);
-  return {
-    onServed: (target: { provider: string; name: string }) => {
-      services.metrics.timeToFirstToken.observe(
-        { provider: target.provider, target: `${prepared.route.alias}/${target.name}` },
-        (performance.now() - started) / 1000,
-      );
-    },
-  };
-}

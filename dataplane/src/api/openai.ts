@@ -1,29 +1,26 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
+import type { Chunk } from '../core/types.ts';
 import type { Services } from '../engine/services.ts';
-import type {
-  Chunk,
-  FinishReason,
-  ToolCall,
-  ToolChoice,
-  ToolDefinition,
-  Usage,
-} from '../core/types.ts';
-import { collect, type Prepared } from '../engine/inference-engine.ts';
-import { ApiError } from '../errors/api-error.ts';
 import { toApiError } from '../errors/to-api-error.ts';
-import { embeddingsPlugin } from './embeddings.ts';
 import { toInferenceInput } from '../formats/openai/input.ts';
-import { requestSignal, routeEvents } from './inference.ts';
+import {
+  chatCompletion,
+  chatCompletionChunk,
+  finalChunks,
+  type CompletionIds,
+} from '../formats/openai/output.ts';
 import { ChatCompletion, ChatCompletionRequest, ModelList } from '../formats/openai/schemas.ts';
+import { embeddingsPlugin } from './embeddings.ts';
+import { requestContext } from './request-context.ts';
 import { errorResponses } from './schemas.ts';
-import { SseWriter } from './sse.ts';
+import { SseStream } from './sse.ts';
 
 /**
  * The OpenAI-compatible surface, so the official clients work unchanged. Streams here are not
  * resumable (OpenAI's format has no resume): a client that disconnects cancels the upstream call.
  */
-export const openaiPlugin: FastifyPluginAsync<{ services: Services }> = async (
+export const openaiPlugin: FastifyPluginAsyncTypebox<{ services: Services }> = async (
   app,
   { services },
 ) => {
@@ -69,136 +66,47 @@ export const openaiPlugin: FastifyPluginAsync<{ services: Services }> = async (
       },
     },
     async (request, reply) => {
-      const body = request.body as ChatCompletionRequest;
-      const prepared = withTools(services.engine.prepare(toInferenceInput(body)), body);
-      const signal = requestSignal(services, reply.raw);
-      const chunks = await services.engine.open(prepared, signal, routeEvents(services, prepared));
-      const id = `chatcmpl-${request.id}`;
-      const created = Math.floor(Date.now() / 1000);
+      const body = request.body;
+      const input = toInferenceInput(body);
+      const ids: CompletionIds = {
+        id: `chatcmpl-${request.id}`,
+        created: Math.floor(Date.now() / 1000),
+        model: body.model,
+      };
       if (body.stream !== true) {
-        const { text, done } = await collect(chunks);
-        return {
-          id,
-          object: 'chat.completion' as const,
-          created,
-          model: body.model,
-          choices: [
-            {
-              index: 0,
-              message: {
-                role: 'assistant' as const,
-                content: done.toolCalls !== undefined && text === '' ? null : text,
-                refusal: null,
-                ...(done.toolCalls === undefined
-                  ? {}
-                  : { tool_calls: openAIToolCalls(done.toolCalls) }),
-              },
-              finish_reason: done.finishReason,
-              logprobs: null,
-            },
-          ],
-          usage: openAIUsage(done.usage),
-        };
+        const context = requestContext(services, request, reply, 'chat-completions');
+        const { text, done } = await services.pipeline.complete(context, input);
+        return chatCompletion(ids, text, done);
       }
-      const writer = new SseWriter(reply.raw);
-      const frame = (delta: object, finish: FinishReason | null, usage?: Usage) =>
-        `data: ${JSON.stringify({
-          id,
-          object: 'chat.completion.chunk',
-          created,
-          model: body.model,
-          choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }],
-          ...(usage === undefined ? {} : { usage: openAIUsage(usage) }),
-        })}\n\n`;
+      const context = requestContext(services, request, reply, 'chat-completions');
+      const { chunks } = await services.pipeline.stream(context, input);
       const iterator = chunks[Symbol.asyncIterator]();
+      // The first chunk decides: an error before it is a plain HTTP error with its status.
       const first = await iterator.next();
-      reply.hijack();
-      writer.open({ 'x-request-id': request.id });
+      const sse = new SseStream(reply, services.draining);
+      sse.open({ 'x-request-id': request.id });
+      const includeUsage = body.stream_options?.include_usage === true;
       try {
-        await writer.raw(frame({ role: 'assistant', content: '' }, null));
+        await sse.data(chatCompletionChunk(ids, { role: 'assistant', content: '' }, null));
         for (
           let next: IteratorResult<Chunk> = first;
           next.done !== true;
           next = await iterator.next()
         ) {
           const chunk = next.value;
-          if (chunk.type === 'text') await writer.raw(frame({ content: chunk.text }, null));
-          else {
-            if (chunk.toolCalls !== undefined) {
-              // Whole calls in one delta: the clients join fragments, and one fragment is a whole.
-              const calls = openAIToolCalls(chunk.toolCalls).map((call, index) => ({
-                index,
-                ...call,
-              }));
-              await writer.raw(frame({ tool_calls: calls }, null));
-            }
-            const includeUsage = body.stream_options?.include_usage === true;
-            await writer.raw(frame({}, chunk.finishReason, includeUsage ? chunk.usage : undefined));
+          if (chunk.type === 'text') {
+            await sse.data(chatCompletionChunk(ids, { content: chunk.text }, null));
+            continue;
           }
+          for (const frame of finalChunks(ids, chunk, includeUsage)) await sse.data(frame);
         }
       } catch (error) {
-        await writer.raw(`data: ${JSON.stringify(toApiError(error).toBody(request.id))}\n\n`);
+        await sse.data(toApiError(error).toBody(request.id));
       } finally {
-        await writer.raw('data: [DONE]\n\n');
-        writer.end();
+        await sse.literal('[DONE]');
+        sse.end();
       }
       return reply;
     },
   );
 };
-
-/** The request's tools and tool choice on the prepared request; a choice naming no tool is a 400. */
-function withTools(prepared: Prepared, body: ChatCompletionRequest): Prepared {
-  const tools: ToolDefinition[] | undefined = body.tools?.map((tool) => ({
-    name: tool.function.name,
-    ...(tool.function.description === undefined ? {} : { description: tool.function.description }),
-    parameters: tool.function.parameters ?? { type: 'object', properties: {} },
-  }));
-  const choice = body.tool_choice;
-  const toolChoice: ToolChoice | undefined =
-    choice === undefined
-      ? undefined
-      : typeof choice === 'string'
-        ? choice
-        : { name: choice.function.name };
-  if (
-    toolChoice !== undefined &&
-    toolChoice !== 'none' &&
-    (tools === undefined || tools.length === 0)
-  ) {
-    throw new ApiError('BAD_REQUEST', 'tool_choice needs tools.', {
-      details: { path: 'body.tool_choice' },
-    });
-  }
-  if (typeof toolChoice === 'object' && !tools?.some((tool) => tool.name === toolChoice.name)) {
-    throw new ApiError(
-      'BAD_REQUEST',
-      `tool_choice names ${toolChoice.name}, which is not among the tools.`,
-      {
-        details: { path: 'body.tool_choice' },
-      },
-    );
-  }
-  if (tools === undefined) return prepared;
-  return {
-    ...prepared,
-    request: { ...prepared.request, tools, ...(toolChoice === undefined ? {} : { toolChoice }) },
-  };
-}
-
-function openAIToolCalls(calls: readonly ToolCall[]) {
-  return calls.map((call) => ({
-    id: call.id,
-    type: 'function' as const,
-    function: { name: call.name, arguments: call.arguments },
-  }));
-}
-
-function openAIUsage(usage: Usage) {
-  return {
-    prompt_tokens: usage.inputTokens,
-    completion_tokens: usage.outputTokens,
-    total_tokens: usage.inputTokens + usage.outputTokens,
-    prompt_tokens_details: { cached_tokens: usage.cachedTokens },
-  };
-}

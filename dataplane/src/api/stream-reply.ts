@@ -2,7 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Services } from '../engine/services.ts';
 import type { StreamEvent } from '../engine/stream/store.ts';
 import { ApiError } from '../errors/api-error.ts';
-import { SseWriter } from './sse.ts';
+import { SseStream } from './sse.ts';
 
 /**
  * Serves a stream from the store after `afterOffset` as SSE (DESIGN §6): `data` events with the
@@ -18,22 +18,17 @@ export async function replyWithStream(
   afterOffset: number,
 ): Promise<void> {
   const detach = services.sessions.attach(streamId);
-  const closed = new AbortController();
-  const stop = () => {
-    closed.abort();
-  };
-  reply.raw.on('close', stop);
-  services.draining.addEventListener('abort', stop, { once: true });
-  const events = services.streams
-    .tail(streamId, afterOffset, closed.signal)
-    [Symbol.asyncIterator]();
+  const sse = new SseStream(reply, services.draining);
+  const events = services.streams.tail(streamId, afterOffset, sse.closed)[Symbol.asyncIterator]();
   let offset = afterOffset;
-  const resume = () => services.resumeTokens.sign({ streamId, offset }).token;
-  const writer = new SseWriter(reply.raw);
-  const { heartbeatMs } = services.snapshot().gateway.streams;
-  let heartbeat: NodeJS.Timeout | undefined;
-  let hijacked = false;
   const id = request.id;
+  const resume = (reason?: 'shutting_down') => ({
+    resume_token: services.resumeTokens.sign({ streamId, offset }).token,
+    stream_id: streamId,
+    offset,
+    ...(reason === undefined ? {} : { reason }),
+    request_id: id,
+  });
   services.metrics.activeStreams.inc();
   try {
     const first = await events.next();
@@ -42,49 +37,26 @@ export async function replyWithStream(
       const { code, message, details } = first.value.error;
       throw new ApiError(code, message, details === undefined ? {} : { details });
     }
-    reply.hijack();
-    hijacked = true;
-    writer.open({ 'x-request-id': request.id, 'x-stream-id': streamId });
-    await writer.event('resume', {
-      resume_token: resume(),
-      stream_id: streamId,
-      offset,
-      request_id: id,
+    sse.open({ 'x-request-id': id, 'x-stream-id': streamId });
+    await sse.event('resume', resume());
+    sse.heartbeat(services.snapshot().gateway.streams.heartbeatMs, () => {
+      void sse.event('heartbeat', { offset, request_id: id });
+      void sse.event('resume', resume());
     });
-    heartbeat = setInterval(() => {
-      void writer.event('heartbeat', { offset, request_id: id });
-      void writer.event('resume', {
-        resume_token: resume(),
-        stream_id: streamId,
-        offset,
-        request_id: id,
-      });
-    }, heartbeatMs);
-    let next = first;
-    while (next.done !== true) {
+    for (let next = first; next.done !== true; next = await events.next()) {
       const event = next.value;
       offset = event.offset;
-      await writer.event(event.type, { ...eventData(event), request_id: id }, event.offset);
+      await sse.event(event.type, { ...eventData(event), request_id: id }, event.offset);
       if (event.type !== 'data') return;
-      next = await events.next();
     }
-    if (services.draining.aborted && !writer.closed) {
-      await writer.event('resume', {
-        resume_token: resume(),
-        stream_id: streamId,
-        offset,
-        reason: 'shutting_down',
-        request_id: id,
-      });
+    if (services.draining.aborted && sse.writable) {
+      await sse.event('resume', resume('shutting_down'));
     }
   } finally {
-    clearInterval(heartbeat);
-    reply.raw.off('close', stop);
-    services.draining.removeEventListener('abort', stop);
     services.metrics.activeStreams.dec();
     detach();
     void events.return?.();
-    if (hijacked) writer.end();
+    sse.end();
   }
 }
 

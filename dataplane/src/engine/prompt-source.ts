@@ -1,6 +1,6 @@
 import { render } from '../prompts/render.ts';
 import type { PromptResolver } from '../prompts/resolver.ts';
-import type { PromptSource } from './inference-engine.ts';
+import type { PromptSource } from './pipeline/prepare.ts';
 
 /** Resolves and renders a prompt; the manifest's defaults travel with the messages. */
 export function createPromptSource(resolver: PromptResolver): PromptSource {

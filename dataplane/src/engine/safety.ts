@@ -1,11 +1,9 @@
 import type { GatewaySettings } from '../../../crds/gateway-settings.ts';
 import { applyPiiPolicy, createStreamRedactor } from '../security/pii.ts';
 import { sanitizeMessages, sanitizeText } from '../security/sanitizer.ts';
-import type { Safety } from './inference-engine.ts';
+import type { Safety } from './pipeline/prepare.ts';
 
-const passThrough = { push: (text: string) => text, flush: () => '' };
-
-/** The gateway's safety policy (`gateway.yaml` → safety) as the engine uses it. */
+/** The gateway's safety policy (`gateway.yaml` → safety) as the pipeline uses it. */
 export function createSafety(settings: () => GatewaySettings['safety']): Safety {
   /** One untrusted text through the sanitiser and the input PII policy. */
   const checkText = (text: string, policy: GatewaySettings['safety']) => {
@@ -47,8 +45,15 @@ export function createSafety(settings: () => GatewaySettings['safety']): Safety 
       return { variables: visit(variables) as Record<string, unknown>, findings };
     },
 
+    checkTexts(texts) {
+      const policy = settings();
+      return policy.pii === 'off'
+        ? [...texts]
+        : texts.map((text) => applyPiiPolicy(text, policy.pii));
+    },
+
     outputFilter() {
-      return settings().piiOutput === 'redact' ? createStreamRedactor() : passThrough;
+      return settings().piiOutput === 'redact' ? createStreamRedactor() : undefined;
     },
   };
 }

@@ -2,7 +2,8 @@ import type { Redis } from 'ioredis';
 import { ConfigStore } from '../config/config-store.ts';
 import { BatchService } from './batch/service.ts';
 import type { ConfigSnapshot } from '../config/snapshot.ts';
-import { InferenceEngine } from './inference-engine.ts';
+import { Pipeline } from './pipeline/pipeline.ts';
+import { recordMetrics } from './pipeline/record-metrics.ts';
 import { createPromptSource } from './prompt-source.ts';
 import { Router } from './routing/router.ts';
 import { Semaphore } from './routing/semaphore.ts';
@@ -39,7 +40,8 @@ export interface Services {
   metrics: Metrics;
   router: Router;
   prompts: PromptResolver;
-  engine: InferenceEngine;
+  /** The one request pipeline every surface calls. */
+  pipeline: Pipeline;
   streams: StreamStore;
   sessions: StreamSessions;
   resumeTokens: ResumeTokens;
@@ -91,12 +93,13 @@ export async function createServices(options: ServicesOptions): Promise<Services
     queueTimeoutMs: limits?.queueTimeoutMs ?? 1000,
   });
   const router = new Router({ provider: providerFor });
-  const engine = new InferenceEngine({
-    config: snapshot,
+  const pipeline = new Pipeline({
+    snapshot,
     router,
     semaphore,
     prompts: createPromptSource(prompts),
     safety: createSafety(() => snapshot().gateway.safety),
+    stages: [recordMetrics(metrics)],
   });
 
   const resumeTtlMs = () => (config.current?.gateway.streams.resumeTtlS ?? 300) * 1000;
@@ -115,7 +118,7 @@ export async function createServices(options: ServicesOptions): Promise<Services
       ? undefined
       : new BatchService({
           redis: options.redis,
-          engine,
+          pipeline,
           snapshot: () => config.current,
           registry: metrics.registry,
           workers: options.batchWorkers,
@@ -127,7 +130,7 @@ export async function createServices(options: ServicesOptions): Promise<Services
     metrics,
     router,
     prompts,
-    engine,
+    pipeline,
     streams,
     sessions,
     resumeTokens,

@@ -4,7 +4,7 @@ import type { BatchSettings } from '../../../../crds/gateway-settings.ts';
 import { ApiError } from '../../errors/api-error.ts';
 import { toApiError } from '../../errors/to-api-error.ts';
 import type { InferenceInput } from '../../core/inference-input.ts';
-import { collect, type InferenceEngine } from '../inference-engine.ts';
+import type { Pipeline } from '../pipeline/pipeline.ts';
 import {
   jobOptions,
   type BatchLog,
@@ -35,7 +35,7 @@ export interface BatchWorkerOptions {
   queue: BatchQueue;
   /** A connection of its own (BullMQ blocks on it); closed with the worker. */
   connection: Redis;
-  engine: InferenceEngine;
+  pipeline: Pipeline;
   settings: () => BatchSettings;
   requestTimeoutMs: () => number;
   metrics: BatchMetrics;
@@ -201,16 +201,20 @@ export class BatchWorker {
     index: number,
     begun: Extract<BeginOutcome, { kind: 'run' }>,
   ): Promise<ItemResult> {
-    const { engine } = this.#options;
     const { custom_id: customId, ...request } = begun.item;
     const model = request.model ?? begun.model;
     const input: InferenceInput = { ...request, ...(model === undefined ? {} : { model }) };
-    const prepared = engine.prepare(input);
     const signal = AbortSignal.any([
       this.#stopping.signal,
       AbortSignal.timeout(this.#options.requestTimeoutMs()),
     ]);
-    const { text, done } = await collect(await engine.open(prepared, signal));
+    const context = {
+      requestId: itemRequestId(batchId, index),
+      tenant: begun.tenant,
+      surface: 'batch' as const,
+      signal,
+    };
+    const { prepared, text, done } = await this.#options.pipeline.complete(context, input);
     return {
       status: 'succeeded',
       ...(customId === undefined ? {} : { custom_id: customId }),

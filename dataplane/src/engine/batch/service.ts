@@ -7,7 +7,7 @@ import type { Registry } from 'prom-client';
 import { BatchSettings } from '../../../../crds/gateway-settings.ts';
 import type { ConfigSnapshot } from '../../config/snapshot.ts';
 import { ApiError } from '../../errors/api-error.ts';
-import type { InferenceEngine } from '../inference-engine.ts';
+import type { Pipeline } from '../pipeline/pipeline.ts';
 import { BatchWorker } from './batch-worker.ts';
 import {
   Dispatcher,
@@ -25,7 +25,7 @@ import { refOf, type BatchItem, type BatchRecord } from './types.ts';
 
 export interface BatchServiceOptions {
   redis: Redis;
-  engine: InferenceEngine;
+  pipeline: Pipeline;
   /** The served config snapshot (batch settings, routes, request deadline); none yet at start. */
   snapshot: () => ConfigSnapshot | undefined;
   registry: Registry;
@@ -112,7 +112,7 @@ export class BatchService {
       dispatcher: this.dispatcher,
       queue: this.queue,
       connection: this.#connection({ maxRetriesPerRequest: null }),
-      engine: this.#options.engine,
+      pipeline: this.#options.pipeline,
       settings: () => this.settings(),
       requestTimeoutMs: () =>
         this.#options.snapshot()?.gateway.limits.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,

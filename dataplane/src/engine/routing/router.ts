@@ -4,6 +4,7 @@ import { ProviderError, retryAfterMs, toUpstreamError } from '../../providers/up
 import type { Provider, ProviderRequest } from '../../providers/provider.ts';
 import type { Chunk } from '../../core/types.ts';
 import { CircuitBreaker, type CircuitState } from './circuit-breaker.ts';
+import { TimedAttempt } from './timed-attempt.ts';
 import type { RouteConfig, TargetConfig } from '../../core/route.ts';
 
 export interface RouterOptions {
@@ -21,6 +22,45 @@ export interface RouteEvents {
   onServed?: (target: TargetConfig) => void;
   /** Called when a target failed mid-stream and the answer goes on on the next (`Continue`). */
   onContinue?: (failed: TargetConfig, error: ApiError) => void;
+}
+
+/** How the chain reads what an attempt yields. */
+interface Items<T> {
+  /** The text the client got from this item (what a `Continue` target must go on from). */
+  text(item: T): string;
+  /** Whether the item ends the answer (after it, stopping abandons nothing). */
+  last(item: T): boolean;
+  /** The item after a failed target's text (`prefix`) was already sent. */
+  withPrefix(item: T, prefix: string): T;
+}
+
+const CHUNKS: Items<Chunk> = {
+  text: (chunk) => (chunk.type === 'text' ? chunk.text : ''),
+  last: (chunk) => chunk.type === 'done',
+  withPrefix: (chunk, prefix) => (chunk.type === 'done' ? withPrefixUsage(chunk, prefix) : chunk),
+};
+
+/** A one-result operation: no text, and the result is the whole answer. */
+const one = <T>(): Items<T> => ({ text: () => '', last: () => true, withPrefix: (item) => item });
+
+/** Starts one attempt against one target: its items, aborted by `signal`. */
+type Open<T> = (
+  provider: Provider,
+  target: TargetConfig,
+  prefix: string,
+  signal: AbortSignal,
+) => AsyncIterator<T>;
+
+/** A one-item iterator over a lazily started promise (an operation as an attempt). */
+function once<T>(start: () => Promise<T>): AsyncIterator<T> {
+  let taken = false;
+  return {
+    async next() {
+      if (taken) return { done: true, value: undefined };
+      taken = true;
+      return { done: false, value: await start() };
+    },
+  };
 }
 
 /** What a route's operation gets for one attempt (the embeddings path). */
@@ -51,16 +91,64 @@ export class Router {
     return new Map([...this.#breakers].map(([key, breaker]) => [key, breaker.state]));
   }
 
-  async *stream(
+  /** A chat answer through the chain, as chunks. */
+  stream(
     route: RouteConfig,
     request: Omit<ProviderRequest, 'model'>,
     signal: AbortSignal,
     events: RouteEvents = {},
   ): AsyncIterable<Chunk> {
+    return this.#chain(route, signal, events, CHUNKS, (provider, target, prefix, attemptSignal) =>
+      provider
+        .stream(
+          prefix === ''
+            ? { ...request, model: target.model }
+            : { ...request, prefix, model: target.model },
+          attemptSignal,
+        )
+        [Symbol.asyncIterator](),
+    );
+  }
+
+  /**
+   * One non-streaming operation (embeddings) through the same chain: breakers, cooldowns,
+   * retries, fallback; the target's timeout bounds each attempt.
+   */
+  async call<T>(
+    route: RouteConfig,
+    operation: Operation<T>,
+    signal: AbortSignal,
+    events: RouteEvents = {},
+  ): Promise<T> {
+    const chain = this.#chain(
+      route,
+      signal,
+      events,
+      one<T>(),
+      (provider, target, _prefix, attemptSignal) =>
+        once(() => operation(provider, target, attemptSignal)),
+    );
+    for await (const result of chain) return result;
+    throw new ApiError('UPSTREAM_UNAVAILABLE', `Route ${route.alias} answered nothing.`);
+  }
+
+  /**
+   * The one fallback loop: per target, the breaker and the cooldown, then attempts with
+   * backoff; each attempt is timed (to its first item and between items) and abandoned when
+   * the caller stops. `items` says how to read what an attempt yields: chunks or one result.
+   */
+  async *#chain<T>(
+    route: RouteConfig,
+    signal: AbortSignal,
+    events: RouteEvents,
+    items: Items<T>,
+    open: Open<T>,
+  ): AsyncGenerator<T> {
     let lastError: ApiError | undefined;
     /** What the client already has, from targets that failed mid-stream (Continue). */
     let prefix = '';
     let served = false;
+    const continues = route.midStreamFailure === 'Continue';
     for (const target of route.targets) {
       const breaker = this.#breaker(route, target);
       for (let attempt = 1; attempt <= route.retry.maxAttempts; attempt++) {
@@ -70,16 +158,19 @@ export class Router {
           break;
         }
         events.onAttempt?.(target, attempt);
+        const timed = new TimedAttempt<T>(target, signal);
         let started = false;
         let sent = '';
-        const attemptRequest = prefix === '' ? request : { ...request, prefix };
         try {
-          for await (const chunk of this.#attempt(target, attemptRequest, signal)) {
+          timed.iterator = open(this.#options.provider(target), target, prefix, timed.signal);
+          for (let next = await timed.next(); next.done !== true; next = await timed.next()) {
             if (!served) events.onServed?.(target);
             served = true;
             started = true;
-            if (chunk.type === 'text') sent += chunk.text;
-            yield chunk.type === 'done' && prefix !== '' ? withPrefixUsage(chunk, prefix) : chunk;
+            const item = next.value;
+            if (continues) sent += items.text(item);
+            if (items.last(item)) timed.finished = true;
+            yield prefix === '' ? item : items.withPrefix(item, prefix);
           }
           breaker.onSuccess();
           return;
@@ -90,8 +181,7 @@ export class Router {
           this.#coolDown(route, target, upstream);
           if (started) {
             const partial = partialError(upstream, target);
-            if (route.midStreamFailure !== 'Continue' || !route.fallbackOn.has(upstream.code))
-              throw partial;
+            if (!continues || !route.fallbackOn.has(upstream.code)) throw partial;
             prefix += sent;
             events.onContinue?.(target, upstream);
             lastError = partial;
@@ -102,51 +192,8 @@ export class Router {
           const wait = this.#backoff(route, attempt, upstream);
           if (wait === undefined) break;
           await sleep(wait, undefined, { signal });
-        }
-      }
-      if (lastError !== undefined && !route.fallbackOn.has(lastError.code)) throw lastError;
-    }
-    throw lastError ?? new ApiError('UPSTREAM_UNAVAILABLE', `Route ${route.alias} has no targets.`);
-  }
-
-  /**
-   * One non-streaming operation (embeddings) through the same chain: breakers, cooldowns,
-   * retries, fallback; the target's timeout bounds each attempt.
-   */
-  async call<T>(route: RouteConfig, operation: Operation<T>, signal: AbortSignal): Promise<T> {
-    let lastError: ApiError | undefined;
-    for (const target of route.targets) {
-      const breaker = this.#breaker(route, target);
-      for (let attempt = 1; attempt <= route.retry.maxAttempts; attempt++) {
-        const refused = this.#admit(route, target, breaker);
-        if (refused !== undefined) {
-          lastError = refused;
-          break;
-        }
-        const timeout = AbortSignal.timeout(target.timeoutMs);
-        try {
-          const result = await operation(
-            this.#options.provider(target),
-            target,
-            AbortSignal.any([signal, timeout]),
-          );
-          breaker.onSuccess();
-          return result;
-        } catch (error) {
-          if (signal.aborted) throw signal.reason;
-          const upstream = timeout.aborted
-            ? new ApiError(
-                'UPSTREAM_TIMEOUT',
-                `Target ${target.name} did not answer in ${target.timeoutMs} ms.`,
-              )
-            : toUpstreamError(error);
-          breaker.onFailure();
-          this.#coolDown(route, target, upstream);
-          lastError = upstream;
-          if (!upstream.retryable || attempt === route.retry.maxAttempts) break;
-          const wait = this.#backoff(route, attempt, upstream);
-          if (wait === undefined) break;
-          await sleep(wait, undefined, { signal });
+        } finally {
+          timed.close();
         }
       }
       if (lastError !== undefined && !route.fallbackOn.has(lastError.code)) throw lastError;
@@ -207,63 +254,6 @@ export class Router {
       this.#breakers.set(key, breaker);
     }
     return breaker;
-  }
-
-  /**
-   * One call to one target, aborted when the caller aborts or a chunk is late: one timer per
-   * attempt, refreshed before each chunk is awaited, rather than a timer and a race per chunk.
-   */
-  async *#attempt(
-    target: TargetConfig,
-    request: Omit<ProviderRequest, 'model'>,
-    signal: AbortSignal,
-  ): AsyncIterable<Chunk> {
-    const controller = new AbortController();
-    const abort = () => {
-      controller.abort(signal.reason);
-    };
-    signal.addEventListener('abort', abort, { once: true });
-    const provider = this.#options.provider(target);
-    const iterator = provider
-      .stream({ ...request, model: target.model }, controller.signal)
-      [Symbol.asyncIterator]();
-    /** Rejects the chunk being awaited (the timer's way out of a provider that hangs). */
-    let rejectWaiting: ((error: unknown) => void) | undefined;
-    const timer = setTimeout(() => {
-      // Late only while a chunk is awaited: a slow consumer holds the stream, not the target.
-      if (rejectWaiting === undefined) return;
-      const error = new ApiError(
-        'UPSTREAM_TIMEOUT',
-        `Target ${target.name} sent nothing for ${target.timeoutMs} ms.`,
-      );
-      controller.abort(error);
-      rejectWaiting(error);
-    }, target.timeoutMs);
-    let finished = false;
-    try {
-      for (;;) {
-        timer.refresh();
-        const next = await new Promise<IteratorResult<Chunk>>((resolve, reject) => {
-          rejectWaiting = reject;
-          iterator.next().then(resolve, reject);
-        });
-        rejectWaiting = undefined;
-        if (next.done === true) {
-          finished = true;
-          return;
-        }
-        // After `done` the provider has nothing left to send: no abort if the caller stops here.
-        if (next.value.type === 'done') finished = true;
-        yield next.value;
-      }
-    } finally {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', abort);
-      if (!finished && !controller.signal.aborted) {
-        controller.abort(new ApiError('UPSTREAM_UNAVAILABLE', 'The attempt was abandoned.'));
-      }
-      void iterator.return?.().catch(() => undefined);
-    }
   }
 }
 

@@ -1,4 +1,4 @@
-import type { ChatMessage, ImageInput } from '../../core/types.ts';
+import type { ChatMessage, ImageInput, ToolChoice, ToolDefinition } from '../../core/types.ts';
 import type { InferenceInput } from '../../core/inference-input.ts';
 import { ApiError } from '../../errors/api-error.ts';
 import type { ChatCompletionRequest } from './schemas.ts';
@@ -48,9 +48,23 @@ export function toInferenceInput(body: ChatCompletionRequest): InferenceInput {
   });
   const maxTokens = body.max_completion_tokens ?? body.max_tokens;
   const stop = typeof body.stop === 'string' ? [body.stop] : body.stop;
+  const tools: ToolDefinition[] | undefined = body.tools?.map((tool) => ({
+    name: tool.function.name,
+    ...(tool.function.description === undefined ? {} : { description: tool.function.description }),
+    parameters: tool.function.parameters ?? { type: 'object', properties: {} },
+  }));
+  const choice = body.tool_choice;
+  const toolChoice: ToolChoice | undefined =
+    choice === undefined
+      ? undefined
+      : typeof choice === 'string'
+        ? choice
+        : { name: choice.function.name };
   return {
     model: body.model,
     messages,
+    ...(tools === undefined ? {} : { tools }),
+    ...(toolChoice === undefined ? {} : { toolChoice }),
     parameters: {
       ...(body.temperature == null ? {} : { temperature: body.temperature }),
       ...(body.top_p == null ? {} : { top_p: body.top_p }),

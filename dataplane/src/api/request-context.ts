@@ -1,0 +1,37 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { RequestContext, Surface } from '../engine/pipeline/context.ts';
+import type { Services } from '../engine/services.ts';
+import { ApiError } from '../errors/api-error.ts';
+import { principalOf } from './auth.ts';
+
+/**
+ * The pipeline's context for an HTTP request: its id, the tenant from its token, and a signal
+ * that aborts when the request deadline (`limits.requestTimeoutMs`) passes and, unless
+ * `cancel` is given instead, when the client goes away before the response has ended.
+ */
+export function requestContext(
+  services: Services,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  surface: Surface,
+  cancel?: AbortController,
+): RequestContext {
+  const { requestTimeoutMs } = services.snapshot().gateway.limits;
+  const deadline = AbortSignal.timeout(requestTimeoutMs);
+  let controller = cancel;
+  if (controller === undefined) {
+    const onClientGone = new AbortController();
+    const response = reply.raw;
+    response.once('close', () => {
+      if (!response.writableEnded)
+        onClientGone.abort(new ApiError('BAD_REQUEST', 'The client went away.'));
+    });
+    controller = onClientGone;
+  }
+  return {
+    requestId: request.id,
+    tenant: principalOf(request).tenant,
+    surface,
+    signal: AbortSignal.any([controller.signal, deadline]),
+  };
+}

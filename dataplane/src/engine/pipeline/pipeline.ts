@@ -1,0 +1,225 @@
+import type { ConfigSnapshot } from '../../config/snapshot.ts';
+import type { InferenceInput } from '../../core/inference-input.ts';
+import type { TargetConfig } from '../../core/route.ts';
+import type { Chunk } from '../../core/types.ts';
+import { ApiError } from '../../errors/api-error.ts';
+import { toApiError } from '../../errors/to-api-error.ts';
+import type { EmbeddingResult } from '../../providers/provider.ts';
+import type { Router } from '../routing/router.ts';
+import type { Semaphore } from '../routing/semaphore.ts';
+import type { Exchange, Outcome, Prepared, RequestContext } from './context.ts';
+import { prepareChat, routeFor, type PromptSource, type Safety } from './prepare.ts';
+import type { PipelineStage } from './stage.ts';
+
+export interface PipelineDeps {
+  snapshot: () => ConfigSnapshot;
+  router: Router;
+  semaphore: Semaphore;
+  prompts: PromptSource;
+  safety: Safety;
+  /** The stages that plug in (reserve, settle, record), in order. */
+  stages: readonly PipelineStage[];
+}
+
+/** A streamed answer: what `prepare` decided, and the chunks (iterate them, or `return`). */
+export interface Answer {
+  prepared: Prepared;
+  chunks: AsyncIterable<Chunk>;
+}
+
+/** A whole answer, for the synchronous surfaces. */
+export interface Completion {
+  prepared: Prepared;
+  text: string;
+  done: Extract<Chunk, { type: 'done' }>;
+}
+
+export interface EmbeddingsInput {
+  model: string;
+  input: string[];
+  dimensions?: number;
+}
+
+/** An exchange that holds a concurrency slot. */
+type Admitted = Exchange & { readonly release: () => void };
+
+/**
+ * The one road from a surface to a provider (DESIGN §5). Every surface (native sync and
+ * stream, OpenAI-compatible, embeddings, batch items) runs the same stages in the same order:
+ *
+ *   admit → prepare → reserve → call → filter output → settle → record
+ *
+ * `admit` takes a concurrency slot (OVERLOADED when none frees in time); `prepare` resolves the
+ * prompt, applies input safety and finds the route; `call` walks the route's fallback chain;
+ * `filter output` applies the output PII policy per chunk. `reserve`, `settle` and `record`
+ * are the hooks of the plugged-in stages (`PipelineStage`). The slot is held until settled.
+ */
+export class Pipeline {
+  readonly #deps: PipelineDeps;
+
+  constructor(deps: PipelineDeps) {
+    this.#deps = deps;
+  }
+
+  /** A chat answer as a stream of chunks; a refusal before the call rejects this promise. */
+  async stream(context: RequestContext, input: InferenceInput): Promise<Answer> {
+    const exchange = await this.#admit(context);
+    let prepared: Prepared;
+    try {
+      prepared = prepareChat(input, {
+        snapshot: this.#deps.snapshot(),
+        prompts: this.#deps.prompts,
+        safety: this.#deps.safety,
+      });
+    } catch (error) {
+      return this.#refuse(exchange, error, 0);
+    }
+    exchange.prepared = prepared;
+    exchange.alias = prepared.route.alias;
+    await this.#reserve(exchange);
+    return { prepared, chunks: this.#call(exchange, prepared) };
+  }
+
+  /** A chat answer collected whole. */
+  async complete(context: RequestContext, input: InferenceInput): Promise<Completion> {
+    const { prepared, chunks } = await this.stream(context, input);
+    let text = '';
+    for await (const chunk of chunks) {
+      if (chunk.type === 'text') text += chunk.text;
+      else return { prepared, text, done: chunk };
+    }
+    throw new ApiError('UPSTREAM_UNAVAILABLE', 'The provider ended the stream without finishing.');
+  }
+
+  /**
+   * Embeddings through the same stages: the input PII policy (not the sanitiser: the input is
+   * not instructions to a model), then the route's chain on the targets whose provider embeds.
+   */
+  async embed(context: RequestContext, input: EmbeddingsInput): Promise<EmbeddingResult> {
+    const exchange = await this.#admit(context);
+    exchange.alias = input.model;
+    let texts: string[];
+    let route;
+    try {
+      route = routeFor(this.#deps.snapshot(), input.model);
+      texts = this.#deps.safety.checkTexts(input.input);
+    } catch (error) {
+      return this.#refuse(exchange, error, 0);
+    }
+    await this.#reserve(exchange);
+    let result: EmbeddingResult;
+    try {
+      result = await this.#deps.router.call(
+        route,
+        (provider, target, signal) => {
+          if (provider.embed === undefined) {
+            throw new ApiError('BAD_REQUEST', `Model ${input.model} does not serve embeddings.`, {
+              details: { model: input.model, target: target.name },
+            });
+          }
+          const dimensions = input.dimensions === undefined ? {} : { dimensions: input.dimensions };
+          return provider.embed({ model: target.model, input: texts, ...dimensions }, signal);
+        },
+        context.signal,
+        { onServed: (target) => { served(exchange, target); } },
+      );
+    } catch (error) {
+      await this.#finish(exchange, failed(error, context.signal, 0));
+      throw error;
+    }
+    const usage = { inputTokens: result.inputTokens, outputTokens: 0, cachedTokens: 0 };
+    await this.#finish(exchange, { kind: 'done', usage });
+    return result;
+  }
+
+  /** admit: a concurrency slot. */
+  async #admit(context: RequestContext): Promise<Admitted> {
+    const startedAt = performance.now();
+    const release = await this.#deps.semaphore.acquire(context.signal);
+    return { context, startedAt, release };
+  }
+
+  /** reserve: every stage's, in order; a refusal settles those that reserved before it. */
+  async #reserve(exchange: Admitted): Promise<void> {
+    const stages = this.#deps.stages;
+    for (let index = 0; index < stages.length; index++) {
+      try {
+        await stages[index]?.reserve?.(exchange);
+      } catch (error) {
+        await this.#refuse(exchange, error, index);
+      }
+    }
+  }
+
+  /** A request refused before the call: settled by the stages that reserved, then rethrown. */
+  async #refuse(exchange: Admitted, error: unknown, reserved: number): Promise<never> {
+    await this.#finish(exchange, failed(error, exchange.context.signal, 0), reserved);
+    throw error;
+  }
+
+  /** call and filter output; settle before the terminal chunk or error leaves, record after. */
+  async *#call(exchange: Admitted, prepared: Prepared): AsyncIterable<Chunk> {
+    const { signal } = exchange.context;
+    const filter = this.#deps.safety.outputFilter();
+    let finished = false;
+    let outputChars = 0;
+    try {
+      const chunks = this.#deps.router.stream(prepared.route, prepared.request, signal, {
+        onServed: (target) => { served(exchange, target); },
+      });
+      for await (const chunk of chunks) {
+        if (chunk.type === 'text') {
+          outputChars += chunk.text.length;
+          if (filter === undefined) yield chunk;
+          else {
+            const text = filter.push(chunk.text);
+            if (text !== '') yield { type: 'text', text };
+          }
+          continue;
+        }
+        const rest = filter?.flush() ?? '';
+        if (rest !== '') yield { type: 'text', text: rest };
+        finished = true;
+        await this.#finish(exchange, { kind: 'done', usage: chunk.usage });
+        yield chunk;
+        return;
+      }
+    } catch (error) {
+      // What the filter held back was produced and is owed to the client, redacted.
+      const rest = filter?.flush() ?? '';
+      if (rest !== '') yield { type: 'text', text: rest };
+      if (!finished) {
+        finished = true;
+        await this.#finish(exchange, failed(error, signal, outputChars));
+      }
+      throw error;
+    } finally {
+      if (!finished) await this.#finish(exchange, { kind: 'cancelled', outputChars });
+    }
+  }
+
+  /** settle (the stages that reserved), release the slot, record: once per admitted request. */
+  async #finish(
+    exchange: Admitted,
+    outcome: Outcome,
+    reserved = this.#deps.stages.length,
+  ): Promise<void> {
+    const stages = this.#deps.stages;
+    try {
+      for (let index = 0; index < reserved; index++)
+        await stages[index]?.settle?.(exchange, outcome);
+    } finally {
+      exchange.release();
+      for (const stage of stages) stage.record?.(exchange, outcome);
+    }
+  }
+}
+
+function served(exchange: Exchange, target: TargetConfig): void {
+  exchange.servedBy = target;
+  exchange.firstChunkAt = performance.now();
+}
+
+function failed(error: unknown, signal: AbortSignal, outputChars: number): Outcome {
+  return { kind: 'failed', error: toApiError(signal.aborted ? signal.reason : error), outputChars };
+}

@@ -1,0 +1,129 @@
+import type { ConfigSnapshot } from '../../config/snapshot.ts';
+import type { InferenceInput } from '../../core/inference-input.ts';
+import type { RouteConfig } from '../../core/route.ts';
+import type { ChatMessage } from '../../core/types.ts';
+import { ApiError } from '../../errors/api-error.ts';
+import type { Prepared } from './context.ts';
+
+/** Prompt resolution as the pipeline needs it: trusted messages plus the prompt's defaults. */
+export interface PromptSource {
+  render(
+    id: string,
+    version: string | undefined,
+    variables: Record<string, unknown>,
+  ): {
+    messages: ChatMessage[];
+    model?: string;
+    temperature?: number;
+    topP?: number;
+    maxTokens?: number;
+  };
+}
+
+/** Input and output safety as the pipeline needs it; findings are metadata, never content. */
+export interface Safety {
+  /** Sanitises client-supplied messages and applies the input PII policy. */
+  checkInput(messages: ChatMessage[]): { messages: ChatMessage[]; findings: number };
+  /** The same for prompt variables: every string in them is client content. */
+  checkVariables(variables: Record<string, unknown>): {
+    variables: Record<string, unknown>;
+    findings: number;
+  };
+  /**
+   * The input PII policy on texts that are not instructions to a model (embeddings input):
+   * redacted or refused as chat content is, but not sanitised.
+   */
+  checkTexts(texts: readonly string[]): string[];
+  /** A per-stream output filter: text in, text out, holding back what may still be PII. */
+  outputFilter(): { push(text: string): string; flush(): string } | undefined;
+}
+
+export interface PrepareDeps {
+  snapshot: ConfigSnapshot;
+  prompts: PromptSource;
+  safety: Safety;
+}
+
+/**
+ * The `prepare` stage of a chat request: prompt resolution, input safety, the route, and the
+ * parameters (the request's over the prompt's defaults). A request that names a model no route
+ * serves is a MODEL_NOT_FOUND; one with neither prompt nor messages a BAD_REQUEST.
+ */
+export function prepareChat(input: InferenceInput, deps: PrepareDeps): Prepared {
+  if (input.prompt === undefined && (input.messages === undefined || input.messages.length === 0)) {
+    throw new ApiError('BAD_REQUEST', 'body must name a prompt or carry messages', {
+      details: { path: 'body.messages' },
+    });
+  }
+  checkTools(input);
+  const variables =
+    input.prompt === undefined
+      ? undefined
+      : deps.safety.checkVariables(input.prompt.variables ?? {});
+  const rendered =
+    input.prompt === undefined || variables === undefined
+      ? undefined
+      : deps.prompts.render(input.prompt.id, input.prompt.version, variables.variables);
+  const client = deps.safety.checkInput(input.messages ?? []);
+  const alias = input.model ?? rendered?.model ?? deps.snapshot.gateway.defaultModel;
+  if (alias === undefined) {
+    throw new ApiError(
+      'BAD_REQUEST',
+      'body.model is required (no prompt or gateway default names one)',
+      {
+        details: { path: 'body.model' },
+      },
+    );
+  }
+  const parameters = input.parameters ?? {};
+  const temperature = parameters.temperature ?? rendered?.temperature;
+  const topP = parameters.top_p ?? rendered?.topP;
+  const maxTokens = parameters.max_tokens ?? rendered?.maxTokens;
+  return {
+    route: routeFor(deps.snapshot, alias),
+    findings: client.findings + (variables?.findings ?? 0),
+    request: {
+      messages: [...(rendered?.messages ?? []), ...client.messages],
+      ...(temperature === undefined ? {} : { temperature }),
+      ...(topP === undefined ? {} : { topP }),
+      ...(maxTokens === undefined ? {} : { maxTokens }),
+      ...(parameters.stop === undefined ? {} : { stop: parameters.stop }),
+      ...(input.tools === undefined
+        ? {}
+        : {
+            tools: input.tools,
+            ...(input.toolChoice === undefined ? {} : { toolChoice: input.toolChoice }),
+          }),
+    },
+  };
+}
+
+/** The route of a model alias, or MODEL_NOT_FOUND. */
+export function routeFor(snapshot: ConfigSnapshot, alias: string): RouteConfig {
+  const route = snapshot.routes.get(alias);
+  if (route === undefined) {
+    throw new ApiError('MODEL_NOT_FOUND', `No route serves model ${alias}.`, {
+      details: { model: alias },
+    });
+  }
+  return route;
+}
+
+/** A tool choice needs tools, and a named one must be among them: a 400 otherwise. */
+function checkTools({ tools, toolChoice }: InferenceInput): void {
+  if (toolChoice === undefined || toolChoice === 'none') return;
+  if (tools === undefined || tools.length === 0) {
+    throw new ApiError('BAD_REQUEST', 'tool_choice needs tools.', {
+      details: { path: 'body.tool_choice' },
+    });
+  }
+  if (typeof toolChoice === 'object' && !tools.some((tool) => tool.name === toolChoice.name)) {
+    throw new ApiError(
+      'BAD_REQUEST',
+      `tool_choice names ${toolChoice.name}, which is not among the tools.`,
+      {
+        details: { path: 'body.tool_choice' },
+      },
+    );
+  }
+}

@@ -1,0 +1,19 @@
+import type { Metrics } from '../../telemetry/metrics.ts';
+import type { PipelineStage } from './stage.ts';
+
+/** The `record` stage's metrics: safety findings, and the time to the first chunk per target. */
+export function recordMetrics(metrics: Metrics): PipelineStage {
+  return {
+    name: 'metrics',
+    record(exchange) {
+      const findings = exchange.prepared?.findings ?? 0;
+      if (findings > 0) metrics.safetyFindings.inc(findings);
+      const target = exchange.servedBy;
+      if (target === undefined || exchange.firstChunkAt === undefined) return;
+      metrics.timeToFirstToken.observe(
+        { provider: target.provider, target: `${exchange.alias ?? ''}/${target.name}` },
+        (exchange.firstChunkAt - exchange.startedAt) / 1000,
+      );
+    },
+  };
+}
