@@ -4,6 +4,7 @@ import { BatchService } from './batch/service.ts';
 import type { ConfigSnapshot } from '../config/snapshot.ts';
 import { Pipeline } from './pipeline/pipeline.ts';
 import { recordMetrics } from './pipeline/record-metrics.ts';
+import type { PipelineStage } from './pipeline/stage.ts';
 import { createPromptSource } from './prompt-source.ts';
 import { Router } from './routing/router.ts';
 import { Semaphore } from './routing/semaphore.ts';
@@ -28,6 +29,11 @@ export interface ServicesOptions {
   watch?: boolean;
   /** Collect Node's default process metrics. @default true */
   defaultMetrics?: boolean;
+  /**
+   * Stages plugged into the pipeline after the built-in ones (metrics): their reserve, settle
+   * and record hooks run for every surface. @default []
+   */
+  stages?: readonly PipelineStage[];
   /** Batch items this process executes at once. @default gateway.yaml `batch.workers.inGateway` */
   batchWorkers?: number;
 }
@@ -99,7 +105,7 @@ export async function createServices(options: ServicesOptions): Promise<Services
     semaphore,
     prompts: createPromptSource(prompts),
     safety: createSafety(() => snapshot().gateway.safety),
-    stages: [recordMetrics(metrics)],
+    stages: [recordMetrics(metrics), ...(options.stages ?? [])],
   });
 
   const resumeTtlMs = () => (config.current?.gateway.streams.resumeTtlS ?? 300) * 1000;

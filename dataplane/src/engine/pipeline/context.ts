@@ -30,7 +30,7 @@ export type Outcome =
   | { kind: 'done'; usage: Usage }
   /** Refused (prepare, reserve) or failed (the provider, the deadline); `outputChars` of text had reached the caller. */
   | { kind: 'failed'; error: ApiError; outputChars: number }
-  /** The caller stopped reading before the end (a client that went away). */
+  /** The caller went away before the end: it stopped reading, or aborted its signal. */
   | { kind: 'cancelled'; outputChars: number };
 
 /**

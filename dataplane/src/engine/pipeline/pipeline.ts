@@ -121,7 +121,11 @@ export class Pipeline {
           return provider.embed({ model: target.model, input: texts, ...dimensions }, signal);
         },
         context.signal,
-        { onServed: (target) => { served(exchange, target); } },
+        {
+          onServed: (target) => {
+            served(exchange, target);
+          },
+        },
       );
     } catch (error) {
       await this.#finish(exchange, failed(error, context.signal, 0));
@@ -165,7 +169,9 @@ export class Pipeline {
     let outputChars = 0;
     try {
       const chunks = this.#deps.router.stream(prepared.route, prepared.request, signal, {
-        onServed: (target) => { served(exchange, target); },
+        onServed: (target) => {
+          served(exchange, target);
+        },
       });
       for await (const chunk of chunks) {
         if (chunk.type === 'text') {
@@ -220,6 +226,17 @@ function served(exchange: Exchange, target: TargetConfig): void {
   exchange.firstChunkAt = performance.now();
 }
 
+/**
+ * How a call that threw ended: `cancelled` when the caller's signal was aborted by the caller
+ * itself (a client that went away), `failed` otherwise (the provider, a refusal, the deadline,
+ * a shutdown), with the error in the vocabulary.
+ */
 function failed(error: unknown, signal: AbortSignal, outputChars: number): Outcome {
-  return { kind: 'failed', error: toApiError(signal.aborted ? signal.reason : error), outputChars };
+  const apiError = toApiError(signal.aborted ? signal.reason : error);
+  if (signal.aborted && !ENDED_BY_GATEWAY.has(apiError.code))
+    return { kind: 'cancelled', outputChars };
+  return { kind: 'failed', error: apiError, outputChars };
 }
+
+/** Why the gateway (not the caller) aborts a call: its deadlines and its shutdown. */
+const ENDED_BY_GATEWAY: ReadonlySet<string> = new Set(['DEADLINE_EXCEEDED', 'SHUTTING_DOWN']);
