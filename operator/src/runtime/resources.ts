@@ -1,9 +1,11 @@
 /**
  * The API resources the operator reads and writes, and their REST paths. Every request the
  * runtime makes names one of these, which is what lets the RBAC table (rbac.ts) be checked
- * against what the runtime actually uses.
+ * against what the runtime actually uses. The custom resources are the kinds of crds/index.ts:
+ * a new kind there is a new resource here, and in the RBAC table.
  */
-import { API_VERSION, GROUP, VERSION } from '../../../crds/common.ts';
+import { API_VERSION, GROUP, VERSION, type KindDescriptor } from '../../../crds/common.ts';
+import { kinds } from '../../../crds/index.ts';
 
 export interface ResourceType {
   /** API group; '' for the core group. */
@@ -38,7 +40,7 @@ export function resourcePath(
   return path;
 }
 
-const crd = (kind: string, plural: string): ResourceType => ({
+const crd = ({ kind, plural }: KindDescriptor): ResourceType => ({
   group: GROUP,
   version: VERSION,
   kind,
@@ -46,11 +48,21 @@ const crd = (kind: string, plural: string): ResourceType => ({
   namespaced: true,
 });
 
-export const InferenceModels = crd('InferenceModel', 'inferencemodels');
-export const PromptManifests = crd('PromptManifest', 'promptmanifests');
-export const ProviderRoutes = crd('ProviderRoute', 'providerroutes');
-export const TenantBudgets = crd('TenantBudget', 'tenantbudgets');
-export const MCPGateways = crd('MCPGateway', 'mcpgateways');
+/** The kinds of inference.enis.io, which own children and carry status, as crds/ lists them. */
+export const CUSTOM_RESOURCES: readonly ResourceType[] = kinds.map(crd);
+
+/** The custom resource of kind (one object per kind, so it can key maps). */
+export function customResource(kind: string): ResourceType {
+  const type = CUSTOM_RESOURCES.find((t) => t.kind === kind);
+  if (type === undefined) throw new Error(`${kind} is not a kind of crds/index.ts`);
+  return type;
+}
+
+export const InferenceModels = customResource('InferenceModel');
+export const PromptManifests = customResource('PromptManifest');
+export const ProviderRoutes = customResource('ProviderRoute');
+export const TenantBudgets = customResource('TenantBudget');
+export const MCPGateways = customResource('MCPGateway');
 
 export const ConfigMaps: ResourceType = {
   group: '',
@@ -101,15 +113,6 @@ export const Events: ResourceType = {
   plural: 'events',
   namespaced: true,
 };
-
-/** The five kinds of inference.enis.io, which own children and carry status. */
-export const CUSTOM_RESOURCES = [
-  InferenceModels,
-  PromptManifests,
-  ProviderRoutes,
-  TenantBudgets,
-  MCPGateways,
-] as const;
 
 /** Kinds the operator renders as children (and prunes). */
 export const CHILD_RESOURCES = [

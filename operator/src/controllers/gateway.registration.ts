@@ -1,0 +1,112 @@
+/**
+ * How the manager runs the namespace's gateway controller: keyed `namespace/gateway`, it owns
+ * the shared children (config contract, gateway Deployment and Service, egress policy) by their
+ * owner label. A change to any of the five kinds in the namespace reconciles it, and so does a
+ * change to a Secret or ConfigMap that a route or MCP gateway references. It writes no status.
+ */
+import { randomBytes } from 'node:crypto';
+import type { InferenceModel } from '../../../crds/inference-model.ts';
+import type { MCPGateway } from '../../../crds/mcp-gateway.ts';
+import type { PromptManifest } from '../../../crds/prompt-manifest.ts';
+import type { ProviderRoute } from '../../../crds/provider-route.ts';
+import type { TenantBudget } from '../../../crds/tenant-budget.ts';
+import { ownedByLabel, watch } from '../handlers.ts';
+import { CONFIGMAP_INDEX, SECRET_INDEX } from '../observe.ts';
+import type { Caches, Registration } from '../registration.ts';
+import { GATEWAY_NAMES, GATEWAY_OWNER } from '../render/labels.ts';
+import { ownerIndex } from '../runtime/applier.ts';
+import { objectKey, splitKey, type KubeObject } from '../runtime/objects.ts';
+import {
+  CHILD_RESOURCES,
+  ConfigMaps,
+  InferenceModels,
+  MCPGateways,
+  PromptManifests,
+  ProviderRoutes,
+  Secrets,
+  TenantBudgets,
+  type ResourceType,
+} from '../runtime/resources.ts';
+import { reconcileGateway, type GatewayObserved } from './gateway.ts';
+
+/** The gateway controller's key of a namespace. */
+export const gatewayKey = (namespace: string): string => `${namespace}/${GATEWAY_OWNER}`;
+
+/** The kinds the gateway aggregates into the namespace's config contract. */
+const AGGREGATED = [InferenceModels, PromptManifests, ProviderRoutes, TenantBudgets, MCPGateways];
+
+const namespaceGateway = (object: KubeObject): string[] => [
+  gatewayKey(object.metadata.namespace ?? ''),
+];
+
+/** The namespace's gateway, when an object of type references the changed one (by index). */
+const whenReferencedBy =
+  (...references: [type: ResourceType, index: string][]) =>
+  (object: KubeObject, caches: Caches): string[] =>
+    references.some(([type, index]) => caches.of(type).byIndex(index, objectKey(object)).length > 0)
+      ? namespaceGateway(object)
+      : [];
+
+/**
+ * Namespaces that hold any of the five kinds, and those whose resources are gone but whose
+ * rendered children remain (their gateway prunes them).
+ */
+function* resyncKeys(caches: Caches): Iterable<string> {
+  const namespaces = new Set<string>();
+  for (const type of AGGREGATED) {
+    for (const object of caches.of(type).list()) namespaces.add(object.metadata.namespace ?? '');
+  }
+  for (const type of CHILD_RESOURCES) {
+    for (const object of caches.of(type).list()) {
+      if (ownerIndex(object).length > 0) namespaces.add(object.metadata.namespace ?? '');
+    }
+  }
+  for (const namespace of namespaces) yield gatewayKey(namespace);
+}
+
+export const registration: Registration<GatewayObserved, never> = {
+  name: 'gateway',
+  owns: ownedByLabel(GATEWAY_OWNER, CHILD_RESOURCES, gatewayKey),
+  watches: [
+    ...AGGREGATED.map((type) => watch(type, namespaceGateway)),
+    watch(Secrets, whenReferencedBy([ProviderRoutes, SECRET_INDEX], [MCPGateways, SECRET_INDEX])),
+    watch(ConfigMaps, whenReferencedBy([ProviderRoutes, CONFIGMAP_INDEX])),
+  ],
+  resyncKeys,
+  observe: (key, observer) => {
+    const { namespace } = splitKey(key);
+    const { caches, settings } = observer;
+    const routes = caches.of<ProviderRoute & KubeObject>(ProviderRoutes).list(namespace);
+    const mcpGateways = caches.of<MCPGateway & KubeObject>(MCPGateways).list(namespace);
+    const now = observer.now();
+    return {
+      namespace,
+      models: caches.of<InferenceModel & KubeObject>(InferenceModels).list(namespace),
+      routes,
+      prompts: caches.of<PromptManifest & KubeObject>(PromptManifests).list(namespace),
+      budgets: caches.of<TenantBudget & KubeObject>(TenantBudgets).list(namespace),
+      mcpGateways,
+      refs: observer.refsOf(namespace, routes, mcpGateways),
+      existingKeys: caches
+        .of<KubeObject & { data?: Record<string, string> }>(Secrets)
+        .get(namespace, GATEWAY_NAMES.keys)?.data,
+      now,
+      freshResumeKey: {
+        createdAt: now.toISOString(),
+        kid: `resume-${now
+          .toISOString()
+          .replace(/[-:]|\.\d{3}/g, '')
+          .toLowerCase()}`,
+        secret: randomBytes(32).toString('base64url'),
+      },
+      settings: {
+        workload: settings.gateway,
+        gatewayConfig: settings.gatewayConfig,
+        jwks: settings.jwks,
+        airGapped: settings.airGapped,
+        resumeKeys: settings.resumeKeys,
+      },
+    };
+  },
+  reconcile: reconcileGateway,
+};
