@@ -100,6 +100,54 @@ export function chatStream(
   };
 }
 
+/** A non-streamed answer (`stream: false`): one `chat.completion`, as OpenAI writes it. */
+export function chatCompletion(words: readonly string[], options: ChunkOptions = {}): Reply {
+  const toolCalls = options.toolCalls ?? [];
+  const usage = options.usage ?? { prompt: 9, completion: words.length };
+  return {
+    kind: 'json',
+    status: 200,
+    headers: HEADERS,
+    body: {
+      id: 'chatcmpl-fake0001',
+      object: 'chat.completion',
+      created: 1_760_000_000,
+      model: options.model ?? 'gpt-fake',
+      service_tier: 'default',
+      system_fingerprint: 'fp_fake',
+      choices: [
+        {
+          index: 0,
+          message: {
+            role: 'assistant',
+            content: toolCalls.length > 0 && words.length === 0 ? null : words.join(''),
+            refusal: null,
+            annotations: [],
+            ...(toolCalls.length === 0
+              ? {}
+              : {
+                  tool_calls: toolCalls.map((call) => ({
+                    id: call.id,
+                    type: 'function',
+                    function: { name: call.name, arguments: call.arguments.join('') },
+                  })),
+                }),
+          },
+          logprobs: null,
+          finish_reason: options.finish ?? (toolCalls.length > 0 ? 'tool_calls' : 'stop'),
+        },
+      ],
+      usage: {
+        prompt_tokens: usage.prompt,
+        completion_tokens: usage.completion,
+        total_tokens: usage.prompt + usage.completion,
+        prompt_tokens_details: { cached_tokens: usage.cached ?? 0, audio_tokens: 0 },
+        completion_tokens_details: { reasoning_tokens: 0, audio_tokens: 0 },
+      },
+    },
+  };
+}
+
 /** An error answer as OpenAI writes it: `{"error": {message, type, param, code}}`. */
 export function openAIError(
   status: number,
@@ -192,11 +240,12 @@ export function createOpenAIFake(options: OpenAIFakeOptions = {}): Promise<FakeS
   const prefix = options.prefix ?? '/v1';
   const answer = (request: RecordedRequest): Reply => {
     if (request.path === `${prefix}/chat/completions`) {
-      const words = `${name}: ${lastUserText(request.body)}`.split(' ');
-      return chatStream(
-        words.map((word, index) => (index === 0 ? word : ` ${word}`)),
-        options.groq === true ? { groq: true } : {},
-      );
+      const words = `${name}: ${lastUserText(request.body)}`
+        .split(' ')
+        .map((word, index) => (index === 0 ? word : ` ${word}`));
+      // As the real service: JSON unless the request asks for a stream.
+      if ((request.body as { stream?: boolean }).stream !== true) return chatCompletion(words);
+      return chatStream(words, options.groq === true ? { groq: true } : {});
     }
     if (request.path === `${prefix}/embeddings`) {
       const body = request.body as { input: string | string[]; model: string };

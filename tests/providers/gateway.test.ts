@@ -10,7 +10,13 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildApp } from '../../dataplane/src/app.ts';
 import { ANTHROPIC_ERRORS, createAnthropicFake, messageStream } from '../fakes/anthropic-fake.ts';
 import type { FakeServer } from '../fakes/fake-server.ts';
-import { chatChunks, chatStream, createOpenAIFake, OPENAI_ERRORS } from '../fakes/openai-fake.ts';
+import {
+  chatChunks,
+  chatCompletion,
+  chatStream,
+  createOpenAIFake,
+  OPENAI_ERRORS,
+} from '../fakes/openai-fake.ts';
 import { makeConfigDir, type ConfigDir } from '../support/config-dir.ts';
 import { readSse, type SseEvent } from '../support/sse.ts';
 
@@ -156,6 +162,24 @@ describe('fallback and retries through the gateway', () => {
     expect(anthropicFake.requests).toHaveLength(0);
   });
 
+  it('asks for the whole answer in one call on a synchronous request, and for chunks on a streamed one', async () => {
+    const completion = await ask('fallback', 'whole please');
+    expect(completion.choices[0]?.message.content).toBe('openai: whole please');
+    const stream = await client.chat.completions.create({
+      model: 'fallback',
+      messages: [{ role: 'user', content: 'chunks please' }],
+      stream: true,
+    });
+    let streamed = '';
+    for await (const chunk of stream) streamed += chunk.choices[0]?.delta.content ?? '';
+    expect(streamed).toBe('openai: chunks please');
+    expect(openaiFake.seen(CHAT).map((request) => request.body)).toMatchObject([
+      { stream: false },
+      { stream: true, stream_options: { include_usage: true } },
+    ]);
+    expect(openaiFake.seen(CHAT)[0]?.body).not.toHaveProperty('stream_options');
+  });
+
   it('falls through to the next provider when the first fails before its first token, invisibly', async () => {
     openaiFake.script(CHAT, OPENAI_ERRORS.overloaded);
     const completion = await ask('fallback');
@@ -280,7 +304,8 @@ describe('a failure after the first token', () => {
 describe('tools, images and systems through the OpenAI-compatible API', () => {
   it('returns the tool calls of the provider to the openai client, streamed and not', async () => {
     const toolCalls = [{ id: 'call_9', name: 'lookup', arguments: ['{"q":', '"tides"}'] }];
-    openaiFake.script(CHAT, chatStream([], { toolCalls }), chatStream([], { toolCalls }));
+    // The synchronous call is answered whole (`stream: false`), the streamed one as chunks.
+    openaiFake.script(CHAT, chatCompletion([], { toolCalls }), chatStream([], { toolCalls }));
     const tools = [
       { type: 'function' as const, function: { name: 'lookup', parameters: { type: 'object' } } },
     ];

@@ -62,3 +62,12 @@ export type FinishReason = 'stop' | 'length' | 'content_filter' | 'tool_calls' |
 export type Chunk =
   | { type: 'text'; text: string }
   | { type: 'done'; finishReason: FinishReason; usage: Usage; toolCalls?: ToolCall[] };
+
+/** The last chunk of every answer. */
+export type DoneChunk = Extract<Chunk, { type: 'done' }>;
+
+/** A whole answer, from a provider's non-streamed call: its text and its last chunk. */
+export interface FullAnswer {
+  text: string;
+  done: DoneChunk;
+}

@@ -1,4 +1,4 @@
-import type { ChatMessage, Chunk, ToolChoice, ToolDefinition } from '../core/types.ts';
+import type { ChatMessage, Chunk, FullAnswer, ToolChoice, ToolDefinition } from '../core/types.ts';
 
 /** What the router hands a provider: a provider model id and normalised messages. */
 export interface ProviderRequest {
@@ -41,6 +41,11 @@ export interface EmbeddingResult {
 export interface Provider {
   readonly name: string;
   stream(request: ProviderRequest, signal: AbortSignal): AsyncIterable<Chunk>;
+  /**
+   * The whole answer in one non-streamed call, for providers whose API has one; the router
+   * uses it when the caller wants the answer whole (the synchronous surfaces).
+   */
+  complete?(request: ProviderRequest, signal: AbortSignal): Promise<FullAnswer>;
   /** Embeddings, for the providers that have them. */
   embed?(request: EmbeddingRequest, signal: AbortSignal): Promise<EmbeddingResult>;
 }

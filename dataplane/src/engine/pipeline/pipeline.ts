@@ -62,7 +62,12 @@ export class Pipeline {
   }
 
   /** A chat answer as a stream of chunks; a refusal before the call rejects this promise. */
-  async stream(context: RequestContext, input: InferenceInput): Promise<Answer> {
+  stream(context: RequestContext, input: InferenceInput): Promise<Answer> {
+    return this.#open(context, input, false);
+  }
+
+  /** admit, prepare and reserve; then the call's chunks. */
+  async #open(context: RequestContext, input: InferenceInput, whole: boolean): Promise<Answer> {
     const exchange = await this.#admit(context);
     let prepared: Prepared;
     try {
@@ -77,12 +82,15 @@ export class Pipeline {
     exchange.prepared = prepared;
     exchange.alias = prepared.route.alias;
     await this.#reserve(exchange);
-    return { prepared, chunks: this.#call(exchange, prepared) };
+    return { prepared, chunks: this.#call(exchange, prepared, whole) };
   }
 
-  /** A chat answer collected whole. */
+  /**
+   * A chat answer collected whole: the same stages as `stream`, with the providers that have
+   * a non-streamed call answering in one (see `Router.stream`).
+   */
   async complete(context: RequestContext, input: InferenceInput): Promise<Completion> {
-    const { prepared, chunks } = await this.stream(context, input);
+    const { prepared, chunks } = await this.#open(context, input, true);
     let text = '';
     for await (const chunk of chunks) {
       if (chunk.type === 'text') text += chunk.text;
@@ -162,17 +170,24 @@ export class Pipeline {
   }
 
   /** call and filter output; settle before the terminal chunk or error leaves, record after. */
-  async *#call(exchange: Admitted, prepared: Prepared): AsyncIterable<Chunk> {
+  async *#call(exchange: Admitted, prepared: Prepared, whole: boolean): AsyncIterable<Chunk> {
     const { signal } = exchange.context;
     const filter = this.#deps.safety.outputFilter();
     let finished = false;
     let outputChars = 0;
     try {
-      const chunks = this.#deps.router.stream(prepared.route, prepared.request, signal, {
-        onServed: (target) => {
+      const events = {
+        onServed: (target: TargetConfig) => {
           served(exchange, target);
         },
-      });
+      };
+      const chunks = this.#deps.router.stream(
+        prepared.route,
+        prepared.request,
+        signal,
+        events,
+        whole,
+      );
       for await (const chunk of chunks) {
         if (chunk.type === 'text') {
           outputChars += chunk.text.length;

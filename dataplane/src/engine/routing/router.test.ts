@@ -276,3 +276,80 @@ describe('a routed call (embeddings)', () => {
     });
   });
 });
+
+describe('a chat answer wanted whole', () => {
+  /** A provider with a non-streamed call: `hang` never answers it, others answer "whole". */
+  const whole: Provider = {
+    name: 'whole',
+    stream: () => {
+      throw new Error('a whole answer must not be streamed');
+    },
+    complete: async (request, signal) => {
+      if (request.model === 'hang') await sleep(10_000, undefined, { signal });
+      return {
+        text: `whole from ${request.model}`,
+        done: {
+          type: 'done',
+          finishReason: 'stop',
+          usage: { inputTokens: 1, outputTokens: 3, cachedTokens: 0 },
+        },
+      };
+    },
+  };
+
+  it('comes from one non-streamed call, as its text and its done chunk', async () => {
+    const router = new Router({ provider: () => whole });
+    const chunks: Chunk[] = [];
+    for await (const chunk of router.stream(
+      route(['m']),
+      request,
+      new AbortController().signal,
+      {},
+      true,
+    ))
+      chunks.push(chunk);
+    expect(chunks).toEqual([
+      { type: 'text', text: 'whole from m' },
+      {
+        type: 'done',
+        finishReason: 'stop',
+        usage: { inputTokens: 1, outputTokens: 3, cachedTokens: 0 },
+      },
+    ]);
+  });
+
+  it('is bounded whole by the target timeout, then falls through', async () => {
+    const router = new Router({ provider: () => whole });
+    const attempts: string[] = [];
+    const events = { onAttempt: (target: TargetConfig) => attempts.push(target.model) };
+    const chunks: Chunk[] = [];
+    for await (const chunk of router.stream(
+      route(['hang', 'm']),
+      request,
+      new AbortController().signal,
+      events,
+      true,
+    ))
+      chunks.push(chunk);
+    expect(text(chunks)).toBe('whole from m');
+    expect(attempts).toEqual(['hang', 'm']);
+  });
+
+  it('streams from a provider without a non-streamed call', async () => {
+    const chunks = await (async () => {
+      const collected: Chunk[] = [];
+      const router = new Router({ provider: () => mock });
+      for await (const chunk of router.stream(
+        route(['echo']),
+        request,
+        new AbortController().signal,
+        {},
+        true,
+      ))
+        collected.push(chunk);
+      return collected;
+    })();
+    expect(chunks.filter((chunk) => chunk.type === 'text')).toHaveLength(3);
+    expect(text(chunks)).toBe('Echo: hello world');
+  });
+});

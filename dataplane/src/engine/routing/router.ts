@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiError } from '../../errors/api-error.ts';
 import { ProviderError, retryAfterMs, toUpstreamError } from '../../providers/upstream-error.ts';
 import type { Provider, ProviderRequest } from '../../providers/provider.ts';
-import type { Chunk } from '../../core/types.ts';
+import type { Chunk, FullAnswer } from '../../core/types.ts';
 import { CircuitBreaker, type CircuitState } from './circuit-breaker.ts';
 import { TimedAttempt } from './timed-attempt.ts';
 import type { RouteConfig, TargetConfig } from '../../core/route.ts';
@@ -63,6 +63,21 @@ function once<T>(start: () => Promise<T>): AsyncIterator<T> {
   };
 }
 
+/** A whole answer (one lazily started call) as the chunks of a stream: its text, then done. */
+function answerChunks(start: () => Promise<FullAnswer>): AsyncIterator<Chunk> {
+  let pending: Chunk[] | undefined;
+  return {
+    async next() {
+      if (pending === undefined) {
+        const { text, done } = await start();
+        pending = text === '' ? [done] : [{ type: 'text', text }, done];
+      }
+      const chunk = pending.shift();
+      return chunk === undefined ? { done: true, value: undefined } : { done: false, value: chunk };
+    },
+  };
+}
+
 /** What a route's operation gets for one attempt (the embeddings path). */
 export type Operation<T> = (
   provider: Provider,
@@ -91,23 +106,30 @@ export class Router {
     return new Map([...this.#breakers].map(([key, breaker]) => [key, breaker.state]));
   }
 
-  /** A chat answer through the chain, as chunks. */
+  /**
+   * A chat answer through the chain, as chunks. `whole` says the caller wants the answer whole
+   * (a synchronous surface): a provider with a non-streamed call (`complete`) then answers in
+   * one call, which the target's timeout bounds whole, and the chain sees its text and its
+   * last chunk; the others stream as always.
+   */
   stream(
     route: RouteConfig,
     request: Omit<ProviderRequest, 'model'>,
     signal: AbortSignal,
     events: RouteEvents = {},
+    whole = false,
   ): AsyncIterable<Chunk> {
-    return this.#chain(route, signal, events, CHUNKS, (provider, target, prefix, attemptSignal) =>
-      provider
-        .stream(
-          prefix === ''
-            ? { ...request, model: target.model }
-            : { ...request, prefix, model: target.model },
-          attemptSignal,
-        )
-        [Symbol.asyncIterator](),
-    );
+    return this.#chain(route, signal, events, CHUNKS, (provider, target, prefix, attemptSignal) => {
+      const call: ProviderRequest =
+        prefix === ''
+          ? { ...request, model: target.model }
+          : { ...request, prefix, model: target.model };
+      if (whole && provider.complete !== undefined) {
+        const complete = provider.complete.bind(provider);
+        return answerChunks(() => complete(call, attemptSignal));
+      }
+      return provider.stream(call, attemptSignal)[Symbol.asyncIterator]();
+    });
   }
 
   /**

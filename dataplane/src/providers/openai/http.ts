@@ -15,6 +15,8 @@ import type { WireChunk } from './stream.ts';
 export interface ChatHttp {
   /** Posts the chat request; the answer's events, or an error in the closed vocabulary. */
   chat(body: unknown, signal: AbortSignal): Promise<AsyncIterable<WireChunk>>;
+  /** Posts a non-streamed chat request; the answer's JSON body, or an error in the vocabulary. */
+  complete(body: unknown, signal: AbortSignal): Promise<unknown>;
 }
 
 /** The SDK's own limit to the response headers; the router bounds everything after. */
@@ -34,28 +36,53 @@ export function createChatHttp(options: {
     accept: 'application/json',
   };
   const { provider } = options;
+  /** Posts `body`; a 2xx answer, or the error an HTTP error answer maps to. */
+  const post = async (body: unknown, signal: AbortSignal): Promise<Dispatcher.ResponseData> => {
+    pool ??= new Pool(base.origin, {
+      headersTimeout: HEADERS_TIMEOUT_MS,
+      bodyTimeout: HEADERS_TIMEOUT_MS,
+    });
+    let answer: Dispatcher.ResponseData;
+    try {
+      answer = await pool.request({
+        method: 'POST',
+        path,
+        headers,
+        body: JSON.stringify(body),
+        signal,
+      });
+    } catch (error) {
+      throw beforeAnswer(error, provider, signal);
+    }
+    if (answer.statusCode < 200 || answer.statusCode >= 300) {
+      throw await errorAnswer(answer, provider);
+    }
+    return answer;
+  };
   return {
     async chat(body, signal) {
-      pool ??= new Pool(base.origin, {
-        headersTimeout: HEADERS_TIMEOUT_MS,
-        bodyTimeout: HEADERS_TIMEOUT_MS,
-      });
-      let answer: Dispatcher.ResponseData;
+      return sseEvents(await post(body, signal), provider);
+    },
+    async complete(body, signal) {
+      const answer = await post(body, signal);
+      let json: unknown;
       try {
-        answer = await pool.request({
-          method: 'POST',
-          path,
-          headers,
-          body: JSON.stringify(body),
-          signal,
-        });
+        json = await answer.body.json();
       } catch (error) {
-        throw beforeAnswer(error, provider, signal);
+        if (signal.aborted) throw toUpstreamError(signal.reason ?? error);
+        throw new SyntaxError('Error reading response: the body is not JSON.');
       }
-      if (answer.statusCode < 200 || answer.statusCode >= 300) {
-        throw await errorAnswer(answer, provider);
+      const error = asRecord(json)?.['error'];
+      if (error !== undefined && error !== null && error !== false && error !== '' && error !== 0) {
+        throw mapWireError(
+          provider,
+          undefined,
+          error,
+          sdkMessage(undefined, error, undefined),
+          toHeaders(answer.headers),
+        );
       }
-      return sseEvents(answer, provider);
+      return json;
     },
   };
 }

@@ -1,11 +1,12 @@
 import type OpenAI from 'openai';
 import type * as OpenAISdk from 'openai';
-import type { Chunk } from '../../core/types.ts';
+import type { Chunk, FullAnswer } from '../../core/types.ts';
 import type { EmbeddingRequest, EmbeddingResult, Provider, ProviderRequest } from '../provider.ts';
 import { fromSdkError } from '../sdk-error.ts';
 import { toUpstreamError } from '../upstream-error.ts';
 import { createChatHttp } from './http.ts';
-import { toChatParams, type OpenAIFormat } from './request.ts';
+import { decodeChatCompletion, type WireCompletion } from './completion.ts';
+import { toChatParams, toWholeChatParams, type OpenAIFormat } from './request.ts';
 import { decodeChatStream } from './stream.ts';
 
 /** OpenAI's public endpoint; a target's `baseURL` replaces it. */
@@ -30,7 +31,8 @@ type OpenAIModule = typeof OpenAISdk;
 
 /**
  * Any OpenAI-format service: OpenAI itself and, with another format and base URL, vLLM, TGI,
- * Ollama or the dataplane's own model servers. Chat streams go over a lean undici pool
+ * Ollama or the dataplane's own model servers. Chat calls (streamed, and whole for the
+ * synchronous surfaces) go over a lean undici pool
  * (`http.ts`: one per provider instance; the registry keeps one instance per target identity)
  * with the SDK's error mapping; embeddings (and every call when a `fetch` is given) use the
  * official `openai` SDK, loaded on first use. Nothing retries here (the router does) and
@@ -77,6 +79,27 @@ export function createOpenAIProvider(options: OpenAIProviderOptions): Provider {
       } catch (error) {
         throw fromSdkError(error, format.provider, module.OpenAI);
       }
+    },
+    async complete(request: ProviderRequest, signal: AbortSignal): Promise<FullAnswer> {
+      const params = toWholeChatParams(request, format);
+      if (http !== undefined) {
+        try {
+          return decodeChatCompletion(
+            (await http.complete(params, signal)) as WireCompletion,
+            format.provider,
+          );
+        } catch (error) {
+          throw toUpstreamError(error);
+        }
+      }
+      const { module, client } = await loadSdk();
+      let answer: WireCompletion;
+      try {
+        answer = await client.chat.completions.create(params, { signal });
+      } catch (error) {
+        throw fromSdkError(error, format.provider, module.OpenAI);
+      }
+      return decodeChatCompletion(answer, format.provider);
     },
     async embed(request: EmbeddingRequest, signal: AbortSignal): Promise<EmbeddingResult> {
       const { module, client } = await loadSdk();

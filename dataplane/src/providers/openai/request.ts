@@ -1,5 +1,6 @@
 import type {
   ChatCompletionContentPart,
+  ChatCompletionCreateParamsNonStreaming,
   ChatCompletionCreateParamsStreaming,
   ChatCompletionMessageParam,
   ChatCompletionToolChoiceOption,
@@ -33,6 +34,18 @@ export function toChatParams(
   request: ProviderRequest,
   format: OpenAIFormat,
 ): ChatCompletionCreateParamsStreaming {
+  return {
+    ...toWholeChatParams(request, format),
+    stream: true,
+    stream_options: { include_usage: true },
+  };
+}
+
+/** The non-streamed chat request body (`stream: false`): the answer comes back whole. */
+export function toWholeChatParams(
+  request: ProviderRequest,
+  format: OpenAIFormat,
+): ChatCompletionCreateParamsNonStreaming {
   const messages = request.messages.map((message) => toMessageParam(message, format));
   if (request.prefix !== undefined && request.prefix !== '') {
     messages.push({ role: 'assistant', content: request.prefix });
@@ -41,8 +54,7 @@ export function toChatParams(
   return {
     model: request.model,
     messages,
-    stream: true,
-    stream_options: { include_usage: true },
+    stream: false,
     ...(request.temperature === undefined ? {} : { temperature: request.temperature }),
     ...(request.topP === undefined ? {} : { top_p: request.topP }),
     ...(request.maxTokens === undefined ? {} : { [format.maxTokensField]: request.maxTokens }),
