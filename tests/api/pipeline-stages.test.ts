@@ -189,11 +189,7 @@ describe('a stage plugged into the pipeline', () => {
     const { stage, seen } = recordingStage('slow-settle', { settleMs: 150 });
     const app = await gateway([stage]);
     const origin = await listen(app);
-    const response = await fetch(`${origin}/v1/chat/completions`, {
-      method: 'POST',
-      headers: { ...headers('ordered'), 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'chat', messages, stream: true }),
-    });
+    const response = await streamChat(origin, 'ordered', 'chat');
     let finishedAt: number | undefined;
     for await (const event of readSse(response.body!)) {
       if (event.data.includes('"finish_reason":"stop"')) finishedAt = Date.now();
@@ -269,12 +265,7 @@ describe('a stage plugged into the pipeline', () => {
     const app = await gateway([stage]);
     const origin = await listen(app);
     const client = new AbortController();
-    const response = await fetch(`${origin}/v1/chat/completions`, {
-      method: 'POST',
-      headers: { ...headers('gone'), 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'slow', messages, stream: true }),
-      signal: client.signal,
-    });
+    const response = await streamChat(origin, 'gone', 'slow', client.signal);
     const events = readSse(response.body!)[Symbol.asyncIterator]();
     await events.next();
     await events.next();
@@ -306,14 +297,7 @@ describe('embeddings through the pipeline', () => {
     const origin = await listen(app);
     const holders = [new AbortController(), new AbortController()];
     const streams = await Promise.all(
-      holders.map((holder, index) =>
-        fetch(`${origin}/v1/chat/completions`, {
-          method: 'POST',
-          headers: { ...headers(`holder-${index}`), 'content-type': 'application/json' },
-          body: JSON.stringify({ model: 'slow', messages, stream: true }),
-          signal: holder.signal,
-        }),
-      ),
+      holders.map((holder, index) => streamChat(origin, `holder-${index}`, 'slow', holder.signal)),
     );
     expect(streams.map((stream) => stream.status)).toEqual([200, 200]);
     const refused = await app.inject({
@@ -352,6 +336,16 @@ describe('embeddings through the pipeline', () => {
 async function redactedForm(text: string): Promise<string> {
   const { redactPii } = await import('../../dataplane/src/security/pii.ts');
   return redactPii(text).text;
+}
+
+/** An OpenAI-format streamed chat request over HTTP, as a client sends it. */
+function streamChat(origin: string, id: string, model: string, signal?: AbortSignal) {
+  return fetch(`${origin}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { ...headers(id), 'content-type': 'application/json' },
+    body: JSON.stringify({ model, messages, stream: true }),
+    ...(signal === undefined ? {} : { signal }),
+  });
 }
 
 async function listen(app: FastifyInstance): Promise<string> {

@@ -96,7 +96,8 @@ export class Pipeline {
       if (chunk.type === 'text') text += chunk.text;
       else return { prepared, text, done: chunk };
     }
-    throw new ApiError('UPSTREAM_UNAVAILABLE', 'The provider ended the stream without finishing.');
+    // #call throws rather than end without a done chunk.
+    throw new Error('unreachable: the answer ended without its done chunk');
   }
 
   /**
@@ -205,6 +206,10 @@ export class Pipeline {
         yield chunk;
         return;
       }
+      throw new ApiError(
+        'UPSTREAM_UNAVAILABLE',
+        'The provider ended the stream without finishing.',
+      );
     } catch (error) {
       // What the filter held back was produced and is owed to the client, redacted.
       const rest = filter?.flush() ?? '';

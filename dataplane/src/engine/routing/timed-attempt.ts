@@ -4,9 +4,9 @@ import { ApiError } from '../../errors/api-error.ts';
 /**
  * One attempt against one target, aborted when the caller aborts, when it is late, or when it
  * is abandoned. Late means `timeoutMs` without an item while one is awaited (a slow consumer
- * holds the stream, not the target): one timer per attempt, refreshed before each item, and
- * one rejection that the awaited item races, so a provider that ignores its signal still
- * cannot hang the chain.
+ * holds the stream, not the target): one timer per attempt, refreshed before each item, that
+ * rejects the item being awaited, so a provider that ignores its signal still cannot hang the
+ * chain.
  */
 export class TimedAttempt<T> {
   /** The attempt's items; set once the provider call is started. */
@@ -17,19 +17,14 @@ export class TimedAttempt<T> {
   readonly #caller: AbortSignal;
   readonly #controller = new AbortController();
   readonly #timer: NodeJS.Timeout;
-  readonly #late: Promise<never>;
-  #rejectLate: ((error: ApiError) => void) | undefined;
-  #waiting = false;
+  /** Rejects the item being awaited (the timer's way out of a provider that hangs). */
+  #rejectWaiting: ((error: Error) => void) | undefined;
   #items = 0;
 
   constructor(target: TargetConfig, caller: AbortSignal) {
     this.#target = target;
     this.#caller = caller;
     caller.addEventListener('abort', this.#abort, { once: true });
-    this.#late = new Promise<never>((_resolve, reject) => {
-      this.#rejectLate = reject;
-    });
-    this.#late.catch(() => undefined);
     this.#timer = setTimeout(this.#expire, target.timeoutMs);
   }
 
@@ -39,18 +34,25 @@ export class TimedAttempt<T> {
   }
 
   /** The next item, or the target's timeout. */
-  async next(): Promise<IteratorResult<T>> {
-    if (this.iterator === undefined) throw new Error('TimedAttempt.next before the call started');
+  next(): Promise<IteratorResult<T>> {
+    const iterator = this.iterator;
+    if (iterator === undefined) throw new Error('TimedAttempt.next before the call started');
     this.#timer.refresh();
-    this.#waiting = true;
-    try {
-      const next = await Promise.race([this.iterator.next(), this.#late]);
-      if (next.done === true) this.finished = true;
-      else this.#items++;
-      return next;
-    } finally {
-      this.#waiting = false;
-    }
+    return new Promise((resolve, reject) => {
+      this.#rejectWaiting = reject;
+      iterator.next().then(
+        (next) => {
+          this.#rejectWaiting = undefined;
+          if (next.done === true) this.finished = true;
+          else this.#items++;
+          resolve(next);
+        },
+        (error: unknown) => {
+          this.#rejectWaiting = undefined;
+          reject(error as Error);
+        },
+      );
+    });
   }
 
   /** Ends the attempt: the timer stops, and an unfinished provider call is aborted. */
@@ -68,7 +70,8 @@ export class TimedAttempt<T> {
   };
 
   readonly #expire = (): void => {
-    if (!this.#waiting) return;
+    const reject = this.#rejectWaiting;
+    if (reject === undefined) return;
     const { name, timeoutMs } = this.#target;
     const error = new ApiError(
       'UPSTREAM_TIMEOUT',
@@ -77,6 +80,6 @@ export class TimedAttempt<T> {
         : `Target ${name} sent nothing for ${timeoutMs} ms.`,
     );
     this.#controller.abort(error);
-    this.#rejectLate?.(error);
+    reject(error);
   };
 }

@@ -72,16 +72,8 @@ export function createChatHttp(options: {
         if (signal.aborted) throw toUpstreamError(signal.reason ?? error);
         throw new SyntaxError('Error reading response: the body is not JSON.');
       }
-      const error = asRecord(json)?.['error'];
-      if (error !== undefined && error !== null && error !== false && error !== '' && error !== 0) {
-        throw mapWireError(
-          provider,
-          undefined,
-          error,
-          sdkMessage(undefined, error, undefined),
-          toHeaders(answer.headers),
-        );
-      }
+      const error = errorIn(json);
+      if (error !== undefined) throw bodyError(provider, error, answer);
       return json;
     },
   };
@@ -123,6 +115,25 @@ async function errorAnswer(answer: Dispatcher.ResponseData, provider: string): P
     status,
     error,
     sdkMessage(status, error, json === undefined ? text : undefined),
+    toHeaders(answer.headers),
+  );
+}
+
+/** The `error` of a 2xx answer's payload, when the SDK would treat it as one (any truthy value). */
+function errorIn(payload: unknown): unknown {
+  const error = asRecord(payload)?.['error'];
+  return error === undefined || error === null || error === false || error === '' || error === 0
+    ? undefined
+    : error;
+}
+
+/** An error carried in a 2xx answer's body (a JSON answer, or an SSE event), as the SDK maps it. */
+function bodyError(provider: string, wire: unknown, answer: Dispatcher.ResponseData): ApiError {
+  return mapWireError(
+    provider,
+    undefined,
+    wire,
+    sdkMessage(undefined, wire, undefined),
     toHeaders(answer.headers),
   );
 }
@@ -207,20 +218,9 @@ async function* sseEvents(
           break;
         }
         const data = parseData(event.data);
-        const error = asRecord(data)?.['error'];
-        if (
-          event.event === 'error' ||
-          (error !== undefined && error !== null && error !== false && error !== '' && error !== 0)
-        ) {
-          const wire = event.event === 'error' ? (error ?? data) : error;
-          throw mapWireError(
-            provider,
-            undefined,
-            wire,
-            sdkMessage(undefined, wire, undefined),
-            toHeaders(answer.headers),
-          );
-        }
+        const error = errorIn(data);
+        if (event.event === 'error') throw bodyError(provider, error ?? data, answer);
+        if (error !== undefined) throw bodyError(provider, error, answer);
         yield data as WireChunk;
       }
       buffer = finished ? '' : buffer.slice(start);
