@@ -49,7 +49,7 @@ export class TimedAttempt<T> {
         },
         (error: unknown) => {
           this.#rejectWaiting = undefined;
-          reject(error as Error);
+          reject(error);
         },
       );
     });
