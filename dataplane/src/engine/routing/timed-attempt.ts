@@ -18,7 +18,7 @@ export class TimedAttempt<T> {
   readonly #controller = new AbortController();
   readonly #timer: NodeJS.Timeout;
   /** Rejects the item being awaited (the timer's way out of a provider that hangs). */
-  #rejectWaiting: ((error: Error) => void) | undefined;
+  #rejectWaiting: ((error: ApiError) => void) | undefined;
   #items = 0;
 
   constructor(target: TargetConfig, caller: AbortSignal) {
@@ -47,10 +47,8 @@ export class TimedAttempt<T> {
           else this.#items++;
           resolve(next);
         },
-        (error: unknown) => {
-          this.#rejectWaiting = undefined;
-          reject(error);
-        },
+        // A failed item ends the attempt (close() stops the timer): nothing is left to reject.
+        reject,
       );
     });
   }
