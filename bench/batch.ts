@@ -70,7 +70,8 @@ async function baseline(): Promise<Result> {
           requestId: `bench-${index}`,
           tenant: 'bench',
           surface: 'batch' as const,
-          signal: AbortSignal.timeout(60_000),
+          signal: new AbortController().signal,
+          deadlineMs: 60_000,
         };
         await services.pipeline.complete(context, batchItems[index]!);
       }

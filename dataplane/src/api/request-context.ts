@@ -5,9 +5,9 @@ import { ApiError } from '../errors/api-error.ts';
 import { principalOf } from './auth.ts';
 
 /**
- * The pipeline's context for an HTTP request: its id, the tenant from its token, and a signal
- * that aborts when the request deadline (`limits.requestTimeoutMs`) passes and, unless
- * `cancel` is given instead, when the client goes away before the response has ended.
+ * The pipeline's context for an HTTP request: its id, the tenant from its token, the request
+ * deadline (`limits.requestTimeoutMs`), and a signal that aborts when the client goes away
+ * before the response has ended (or, for a producer that outlives its connection, `cancel`).
  */
 export function requestContext(
   services: Services,
@@ -17,7 +17,6 @@ export function requestContext(
   cancel?: AbortController,
 ): RequestContext {
   const { requestTimeoutMs } = services.snapshot().gateway.limits;
-  const deadline = AbortSignal.timeout(requestTimeoutMs);
   let controller = cancel;
   if (controller === undefined) {
     const onClientGone = new AbortController();
@@ -32,6 +31,7 @@ export function requestContext(
     requestId: request.id,
     tenant: principalOf(request).tenant,
     surface,
-    signal: AbortSignal.any([controller.signal, deadline]),
+    signal: controller.signal,
+    deadlineMs: requestTimeoutMs,
   };
 }

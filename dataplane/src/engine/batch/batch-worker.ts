@@ -204,15 +204,12 @@ export class BatchWorker {
     const { custom_id: customId, ...request } = begun.item;
     const model = request.model ?? begun.model;
     const input: InferenceInput = { ...request, ...(model === undefined ? {} : { model }) };
-    const signal = AbortSignal.any([
-      this.#stopping.signal,
-      AbortSignal.timeout(this.#options.requestTimeoutMs()),
-    ]);
     const context = {
       requestId: itemRequestId(batchId, index),
       tenant: begun.tenant,
       surface: 'batch' as const,
-      signal,
+      signal: this.#stopping.signal,
+      deadlineMs: this.#options.requestTimeoutMs(),
     };
     const { prepared, text, done } = await this.#options.pipeline.complete(context, input);
     return {

@@ -13,8 +13,10 @@ export interface RequestContext {
   readonly requestId: string;
   readonly tenant: string;
   readonly surface: Surface;
-  /** Aborted when the caller gives up: the client went away, or the deadline passed. */
+  /** Aborted when the caller gives up (a client that went away, a worker shutting down). */
   readonly signal: AbortSignal;
+  /** The request deadline from admission (`limits.requestTimeoutMs`). */
+  readonly deadlineMs: number;
 }
 
 /** A chat request after `prepare`: the route that serves it and what its providers are sent. */
@@ -39,6 +41,8 @@ export type Outcome =
  */
 export interface Exchange {
   readonly context: RequestContext;
+  /** The caller's signal joined with the deadline: what every stage and provider call honours. */
+  readonly signal: AbortSignal;
   /** `performance.now()` when the request entered the pipeline (before it waited for a slot). */
   readonly startedAt: number;
   /** The route alias (chat and embeddings alike), once `prepare` resolved it. */

@@ -9,6 +9,7 @@ import type { Router } from '../routing/router.ts';
 import type { Semaphore } from '../routing/semaphore.ts';
 import type { Exchange, Outcome, Prepared, RequestContext } from './context.ts';
 import { prepareChat, routeFor, type PromptSource, type Safety } from './prepare.ts';
+import { withDeadline } from './deadline.ts';
 import type { PipelineStage } from './stage.ts';
 
 export interface PipelineDeps {
@@ -40,7 +41,7 @@ export interface EmbeddingsInput {
   dimensions?: number;
 }
 
-/** An exchange that holds a concurrency slot. */
+/** An exchange that holds a concurrency slot (and its deadline's timer). */
 type Admitted = Exchange & { readonly release: () => void };
 
 /**
@@ -129,7 +130,7 @@ export class Pipeline {
           const dimensions = input.dimensions === undefined ? {} : { dimensions: input.dimensions };
           return provider.embed({ model: target.model, input: texts, ...dimensions }, signal);
         },
-        context.signal,
+        exchange.signal,
         {
           onServed: (target) => {
             served(exchange, target);
@@ -137,7 +138,7 @@ export class Pipeline {
         },
       );
     } catch (error) {
-      await this.#finish(exchange, failed(error, context.signal, 0));
+      await this.#finish(exchange, failed(error, exchange.signal, 0));
       throw error;
     }
     const usage = { inputTokens: result.inputTokens, outputTokens: 0, cachedTokens: 0 };
@@ -148,8 +149,19 @@ export class Pipeline {
   /** admit: a concurrency slot. */
   async #admit(context: RequestContext): Promise<Admitted> {
     const startedAt = performance.now();
-    const release = await this.#deps.semaphore.acquire(context.signal);
-    return { context, startedAt, release };
+    const deadline = withDeadline(context.signal, context.deadlineMs);
+    let releaseSlot: () => void;
+    try {
+      releaseSlot = await this.#deps.semaphore.acquire(deadline.signal);
+    } catch (error) {
+      deadline.clear();
+      throw error;
+    }
+    const release = () => {
+      releaseSlot();
+      deadline.clear();
+    };
+    return { context, signal: deadline.signal, startedAt, release };
   }
 
   /** reserve: every stage's, in order; a refusal settles those that reserved before it. */
@@ -166,13 +178,13 @@ export class Pipeline {
 
   /** A request refused before the call: settled by the stages that reserved, then rethrown. */
   async #refuse(exchange: Admitted, error: unknown, reserved: number): Promise<never> {
-    await this.#finish(exchange, failed(error, exchange.context.signal, 0), reserved);
+    await this.#finish(exchange, failed(error, exchange.signal, 0), reserved);
     throw error;
   }
 
   /** call and filter output; settle before the terminal chunk or error leaves, record after. */
   async *#call(exchange: Admitted, prepared: Prepared, whole: boolean): AsyncIterable<Chunk> {
-    const { signal } = exchange.context;
+    const { signal } = exchange;
     const filter = this.#deps.safety.outputFilter();
     let finished = false;
     let outputChars = 0;
