@@ -132,6 +132,28 @@ export const GatewaySettings = Type.Object(
       { additionalProperties: false, default: {} },
     ),
     batch: BatchSettings,
+    budgets: Type.Object(
+      {
+        estimatedOutputTokens: Type.Integer({
+          minimum: 1,
+          maximum: 1_000_000,
+          default: 1024,
+          description:
+            'Output tokens a reservation assumes for a request that sets no max_tokens (its prompt none either); settlement charges what was produced.',
+        }),
+        keyPrefix: Type.String({
+          maxLength: 64,
+          default: '',
+          description: 'Prefix of the Redis keys of budgets (spend, reservations, rate windows).',
+        }),
+      },
+      {
+        additionalProperties: false,
+        default: {},
+        description:
+          'How the budget guard reserves and where it keeps its state (docs/budgets.md).',
+      },
+    ),
   },
   { additionalProperties: false },
 );

@@ -87,6 +87,13 @@ export const TenantBudgetSpec = Struct(
         },
       ),
     ),
+    failOpen: Type.Optional(
+      Type.Boolean({
+        default: false,
+        description:
+          'Serve requests unmetered while the budget store (Redis) is unreachable; by default they are refused with 503 BUDGET_UNAVAILABLE.',
+      }),
+    ),
     onExceed: Type.Optional(
       Struct(
         {

@@ -23,6 +23,7 @@ export const ERROR_CODES = [
   'OVERLOADED',
   'NOT_READY',
   'BATCH_UNAVAILABLE',
+  'BUDGET_UNAVAILABLE',
   'UPSTREAM_RATE_LIMITED',
   'UPSTREAM_TIMEOUT',
   'UPSTREAM_UNAVAILABLE',
@@ -150,6 +151,13 @@ export const ERRORS: Readonly<Record<ErrorCode, ErrorSpec>> = {
     retryable: true,
     fallback: false,
     description: 'Batch endpoints need Redis; set `REDIS_URL`.',
+  },
+  BUDGET_UNAVAILABLE: {
+    status: 503,
+    retryable: true,
+    fallback: false,
+    description:
+      "The budget store (Redis) cannot be reached and the tenant's budget does not say failOpen.",
   },
   UPSTREAM_RATE_LIMITED: {
     status: 429,
