@@ -1,8 +1,9 @@
 /**
  * Files the Helm chart takes from the operator's sources (`make gen` writes them, `make
  * gen-check` fails when they are stale): the RBAC templates from the permission table the
- * runtime enforces (runtime/rbac.ts), and the CRDs in the chart's crds/ folder, copied from
- * crds/generated/.
+ * runtime enforces (runtime/rbac.ts), the CRDs in the chart's crds/ folder, copied from
+ * crds/generated/, and the pricing file the chart's pricing ConfigMap holds, copied from
+ * config/pricing.yaml (the embedded contract's) byte for byte.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { stringify } from 'yaml';
@@ -105,6 +106,10 @@ export async function chartFiles(): Promise<Record<string, string>> {
   const { format, resolveConfig } = await import('prettier');
   const files: Record<string, string> = {
     [`${CHART}/templates/operator-rbac.yaml`]: rbacTemplate(),
+    [`${CHART}/files/pricing.yaml`]: readFileSync(
+      new URL('../../config/pricing.yaml', import.meta.url),
+      'utf8',
+    ),
   };
   const source = new URL('../../crds/generated/', import.meta.url);
   for (const name of readdirSync(source).sort()) {

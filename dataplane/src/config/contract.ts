@@ -12,6 +12,8 @@ export const CONTRACT_FILES = {
   gateway: 'gateway.yaml',
   routes: 'routes.yaml',
   budgets: 'budgets.yaml',
+  /** Prices per provider model (crds/pricing.ts); optional: without it nothing has a price. */
+  pricing: 'pricing.yaml',
   jwks: 'keys/jwks.json',
   resumeKeys: 'keys/resume.json',
 } as const;

@@ -2,6 +2,8 @@ import type { Static } from '@sinclair/typebox';
 import { parse as parseYaml } from 'yaml';
 import type { ProviderRouteSpec } from '../../../crds/provider-route.ts';
 import type { TenantBudgetSpec } from '../../../crds/tenant-budget.ts';
+import { PricingFile, type Price } from '../../../crds/pricing.ts';
+import { pricingProblem } from '../../../crds/pricing-check.ts';
 import type { PromptManifestSpec } from '../../../crds/prompt-manifest.ts';
 import { ERROR_CODES, ERRORS, type ErrorCode } from '../core/error-codes.ts';
 import type { Keyring } from '../core/keyring.ts';
@@ -28,6 +30,11 @@ export interface ConfigSnapshot {
   /** Prompt id → its versions. */
   readonly prompts: ReadonlyMap<string, PromptManifestSpec[]>;
   readonly budgets: ReadonlyMap<string, TenantBudgetSpec>;
+  /**
+   * pricing.yaml, its checksum verified: the checksum a charge records, and the prices in file
+   * order. Without the file, checksum is undefined and there are no prices (no model has one).
+   */
+  readonly pricing: { readonly checksum: string | undefined; readonly prices: readonly Price[] };
   readonly jwks: Static<typeof Jwks>;
   readonly resumeKeys: Keyring;
 }
@@ -79,6 +86,9 @@ export function buildSnapshot(
     yaml(CONTRACT_FILES.budgets, {}),
     CONTRACT_FILES.budgets,
   ).budgets;
+  const pricing = readPricing(
+    files.has(CONTRACT_FILES.pricing) ? yaml(CONTRACT_FILES.pricing) : undefined,
+  );
   const jwks = parseWith(Jwks, json(CONTRACT_FILES.jwks), CONTRACT_FILES.jwks);
   const resume = parseWith(
     ResumeKeysFile,
@@ -125,9 +135,19 @@ export function buildSnapshot(
     routes,
     prompts,
     budgets,
+    pricing,
     jwks,
     resumeKeys: { active: resume.active, keys },
   };
+}
+
+/** pricing.yaml validated, its checksum that of its prices; absent: no prices. */
+function readPricing(value: unknown): ConfigSnapshot['pricing'] {
+  if (value === undefined) return { checksum: undefined, prices: [] };
+  const file = parseWith(PricingFile, value, CONTRACT_FILES.pricing);
+  const problem = pricingProblem(file);
+  if (problem !== undefined) throw new ConfigError(`${CONTRACT_FILES.pricing}: ${problem}`);
+  return { checksum: file.checksum, prices: file.prices };
 }
 
 function toRouteConfig(

@@ -1,0 +1,8 @@
+# The pricing file of the embedded contract (scripts/pricing.ts). The root Makefile includes this file.
+
+PRICING_FILE := config/pricing.yaml
+
+.PHONY: pricing-checksum
+pricing-checksum: deps ## Recompute and write the checksum of config/pricing.yaml, and copy it into the chart
+	@cd $(CURDIR) && node scripts/pricing.ts write $(PRICING_FILE)
+	@cd $(CURDIR) && node scripts/gen.ts
