@@ -8,6 +8,7 @@ import { healthPlugin } from './api/health.ts';
 import { inferencePlugin } from './api/inference.ts';
 import { openaiPlugin } from './api/openai.ts';
 import { readiness } from './api/readiness.ts';
+import { usagePlugin } from './api/usage.ts';
 import { installErrorHandling } from './api/error-handler.ts';
 import { createServices, type Services, type ServicesOptions } from './engine/services.ts';
 
@@ -75,5 +76,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(inferencePlugin, { services });
   await app.register(openaiPlugin, { services });
   await app.register(batchPlugin, { services });
+  await app.register(usagePlugin, { services });
   return app;
 }

@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { RequestContext, Surface } from '../engine/pipeline/context.ts';
+import type { RequestContext, Surface } from '../stages/context.ts';
 import type { Services } from '../engine/services.ts';
 import { ApiError } from '../errors/api-error.ts';
 import { principalOf } from './auth.ts';
@@ -33,5 +33,8 @@ export function requestContext(
     surface,
     signal: controller.signal,
     deadlineMs: requestTimeoutMs,
+    setHeader: (name, value) => {
+      if (!reply.sent) void reply.header(name, value);
+    },
   };
 }

@@ -42,6 +42,7 @@ export class SseStream {
       'cache-control': 'no-cache, no-transform',
       connection: 'keep-alive',
       'x-accel-buffering': 'no',
+      ...(this.#reply.getHeaders() as Record<string, string>),
       ...headers,
     });
     response.flushHeaders();

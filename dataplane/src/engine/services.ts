@@ -2,9 +2,13 @@ import type { Redis } from 'ioredis';
 import { ConfigStore } from '../config/config-store.ts';
 import { BatchService } from './batch/service.ts';
 import type { ConfigSnapshot } from '../config/snapshot.ts';
+import { budgetGuard } from '../budget/guard.ts';
+import { MemoryBudgetStore } from '../budget/memory-store.ts';
+import { RedisBudgetStore } from '../budget/redis-store.ts';
+import type { BudgetStore } from '../budget/store.ts';
 import { Pipeline } from './pipeline/pipeline.ts';
 import { recordMetrics } from './pipeline/record-metrics.ts';
-import type { PipelineStage } from './pipeline/stage.ts';
+import type { PipelineStage } from '../stages/stage.ts';
 import { createPromptSource } from './prompt-source.ts';
 import { Router } from './routing/router.ts';
 import { Semaphore } from './routing/semaphore.ts';
@@ -48,6 +52,8 @@ export interface Services {
   prompts: PromptResolver;
   /** The one request pipeline every surface calls. */
   pipeline: Pipeline;
+  /** Tenants' spend, reservations and rate windows (Redis, or memory without it). */
+  budgets: BudgetStore;
   streams: StreamStore;
   sessions: StreamSessions;
   resumeTokens: ResumeTokens;
@@ -99,13 +105,22 @@ export async function createServices(options: ServicesOptions): Promise<Services
     queueTimeoutMs: limits?.queueTimeoutMs ?? 1000,
   });
   const router = new Router({ provider: providerFor });
+  const budgetPrefix = config.current?.gateway.budgets.keyPrefix ?? '';
+  const budgets: BudgetStore =
+    options.redis === undefined
+      ? new MemoryBudgetStore()
+      : new RedisBudgetStore(options.redis, { prefix: budgetPrefix });
   const pipeline = new Pipeline({
     snapshot,
     router,
     semaphore,
     prompts: createPromptSource(prompts),
     safety: createSafety(() => snapshot().gateway.safety),
-    stages: [recordMetrics(metrics), ...(options.stages ?? [])],
+    stages: [
+      budgetGuard({ store: budgets, snapshot }),
+      recordMetrics(metrics),
+      ...(options.stages ?? []),
+    ],
   });
 
   const resumeTtlMs = () => (config.current?.gateway.streams.resumeTtlS ?? 300) * 1000;
@@ -137,6 +152,7 @@ export async function createServices(options: ServicesOptions): Promise<Services
     router,
     prompts,
     pipeline,
+    budgets,
     streams,
     sessions,
     resumeTokens,

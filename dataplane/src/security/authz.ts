@@ -10,6 +10,7 @@ export const SCOPES = [
   'inference:stream',
   'batch:submit',
   'batch:admin',
+  'usage:read',
   'admin',
 ] as const;
 

@@ -7,10 +7,10 @@ import { toApiError } from '../../errors/to-api-error.ts';
 import type { EmbeddingResult } from '../../providers/provider.ts';
 import type { Router } from '../routing/router.ts';
 import type { Semaphore } from '../routing/semaphore.ts';
-import type { Exchange, Outcome, Prepared, RequestContext } from './context.ts';
+import type { Exchange, Outcome, Prepared, RequestContext } from '../../stages/context.ts';
 import { prepareChat, routeFor, type PromptSource, type Safety } from './prepare.ts';
 import { withDeadline } from './deadline.ts';
-import type { PipelineStage } from './stage.ts';
+import type { PipelineStage } from '../../stages/stage.ts';
 
 export interface PipelineDeps {
   snapshot: () => ConfigSnapshot;
@@ -82,8 +82,11 @@ export class Pipeline {
     }
     exchange.prepared = prepared;
     exchange.alias = prepared.route.alias;
+    exchange.streamed = !whole;
     await this.#reserve(exchange);
-    return { prepared, chunks: this.#call(exchange, prepared, whole) };
+    // A stage may have changed the route (a budget's Degrade): the call takes the exchange's.
+    const current = exchange.prepared ?? prepared;
+    return { prepared: current, chunks: this.#call(exchange, current, whole) };
   }
 
   /**
@@ -116,6 +119,7 @@ export class Pipeline {
     } catch (error) {
       return this.#refuse(exchange, error, 0);
     }
+    exchange.texts = texts;
     await this.#reserve(exchange);
     let result: EmbeddingResult;
     try {

@@ -3,7 +3,7 @@ import type { InferenceInput } from '../../core/inference-input.ts';
 import type { RouteConfig } from '../../core/route.ts';
 import type { ChatMessage } from '../../core/types.ts';
 import { ApiError } from '../../errors/api-error.ts';
-import type { Prepared } from './context.ts';
+import type { Prepared } from '../../stages/context.ts';
 
 /** Prompt resolution as the pipeline needs it: trusted messages plus the prompt's defaults. */
 export interface PromptSource {

@@ -1,5 +1,5 @@
 import type { Metrics } from '../../telemetry/metrics.ts';
-import type { PipelineStage } from './stage.ts';
+import type { PipelineStage } from '../../stages/stage.ts';
 
 /** The `record` stage's metrics: safety findings, and the time to the first chunk per target. */
 export function recordMetrics(metrics: Metrics): PipelineStage {

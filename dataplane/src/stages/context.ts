@@ -1,7 +1,7 @@
-import type { RouteConfig, TargetConfig } from '../../core/route.ts';
-import type { Usage } from '../../core/types.ts';
-import type { ApiError } from '../../errors/api-error.ts';
-import type { ProviderRequest } from '../../providers/provider.ts';
+import type { RouteConfig, TargetConfig } from '../core/route.ts';
+import type { Usage } from '../core/types.ts';
+import type { ApiError } from '../errors/api-error.ts';
+import type { ProviderRequest } from '../providers/provider.ts';
 
 /** The surface a request came in through: a label for metrics, audit and traces. */
 export type Surface =
@@ -17,6 +17,8 @@ export interface RequestContext {
   readonly signal: AbortSignal;
   /** The request deadline from admission (`limits.requestTimeoutMs`). */
   readonly deadlineMs: number;
+  /** Sets a response header (the rate-limit headers); absent where there is no response. */
+  readonly setHeader?: (name: string, value: string) => void;
 }
 
 /** A chat request after `prepare`: the route that serves it and what its providers are sent. */
@@ -48,6 +50,10 @@ export interface Exchange {
   /** The route alias (chat and embeddings alike), once `prepare` resolved it. */
   alias?: string;
   prepared?: Prepared;
+  /** An embeddings request's input texts, after the input PII policy. */
+  texts?: readonly string[];
+  /** Whether the answer is streamed to the caller (it then holds one of the tenant's streams). */
+  streamed?: boolean;
   /** The target that produced the first chunk, and when (`performance.now()`). */
   servedBy?: TargetConfig;
   firstChunkAt?: number;
