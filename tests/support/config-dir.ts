@@ -12,6 +12,7 @@ export const ALL_SCOPES = [
   'inference:stream',
   'batch:submit',
   'batch:admin',
+  'usage:read',
   'admin',
 ];
 
