@@ -5,13 +5,14 @@
  * missing, and Degrade.
  */
 import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { pricingChecksum, type Price } from '../../crds/pricing.ts';
 import { buildApp } from '../../dataplane/src/app.ts';
 import { startRedis, type Redis as RedisServer } from '../cluster/harness.ts';
-import { waitFor } from '../batch/support.ts';
+import { startAofRedis, waitFor } from '../batch/support.ts';
 import { makeConfigDir, type ConfigDir } from '../support/config-dir.ts';
 import { readSse } from '../support/sse.ts';
 
@@ -66,6 +67,7 @@ const budgets = {
     { tenant: 'priced-only', limits: { costUSD: '1' } },
     { tenant: 'rate-only', limits: { requestsPerMinute: 100 } },
     { tenant: 'strict', limits: { costUSD: '1' } },
+    { tenant: 'restarts', limits: { costUSD: '1' } },
     { tenant: 'open', limits: { costUSD: '1' }, failOpen: true },
     {
       tenant: 'degrades',
@@ -338,3 +340,42 @@ async function listen(app: FastifyInstance): Promise<string> {
   await app.listen({ host: '127.0.0.1', port: 0 });
   return `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
 }
+
+describe('Redis restarted mid-load', () => {
+  it('settles the calls in flight once Redis is back, charging each once, and refuses new ones meanwhile', async () => {
+    const aof = await startAofRedis();
+    opened.push(() => aof.stop());
+    const app = await gateway(aof.url, { reconnect: true });
+    await waitFor('the gateway to reach Redis', () =>
+      app.services.redis?.ping().then(
+        () => true,
+        () => undefined,
+      ),
+    );
+    const body = { model: 'slow', messages, parameters: { max_tokens: 10 } };
+    const inFlight = Array.from({ length: 5 }, (_, index) =>
+      ask(app, 'restarts', body, `restart-${index}`),
+    );
+    await waitFor('the five reservations', async () =>
+      (await usage(app, 'restarts')).reserved.tokens === 5 * 15 ? true : undefined,
+    );
+    await aof.kill();
+    const meanwhile = await ask(app, 'restarts', body, 'while-down');
+    expect(meanwhile.statusCode).toBe(503);
+    expect(meanwhile.json()).toMatchObject({ error: { code: 'BUDGET_UNAVAILABLE' } });
+    const answers = await Promise.all(inFlight);
+    expect(answers.map((answer) => answer.statusCode)).toEqual([200, 200, 200, 200, 200]);
+    await aof.restart();
+    const settled = await waitFor('the five settlements after the restart', async () => {
+      const now = await usage(app, 'restarts').catch(() => undefined);
+      return now !== undefined && now.reserved.tokens === 0 && now.spent.tokens > 0
+        ? now
+        : undefined;
+    });
+    // Each answer cost the same (the mock is deterministic): five of them, no more.
+    const one = nano(answers[0]!.headers['x-inference-cost-usd'] as string);
+    expect(nano(settled.spent.cost_usd)).toBe(5 * one);
+    await sleep(1500);
+    expect(await usage(app, 'restarts')).toEqual(settled);
+  }, 30_000);
+});

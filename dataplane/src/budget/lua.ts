@@ -90,19 +90,23 @@ return reply('admitted', nil, nil, false, degraded)
 `;
 
 /**
- * KEYS: request record, leases zset, streams zset. ARGV: cost, tokens, request id.
- * Returns 1 when it charged, 0 when the request was settled already (or never reserved).
+ * KEYS: request record, leases zset, streams zset, spend hash of the reservation's period.
+ * ARGV: cost, tokens, request id, when the record expires (epoch ms).
+ * Returns 1 when it charged, 0 when the request was settled already. A record that is gone
+ * (lost with a Redis restart that kept the spend but not it) is charged, and then remembered.
  */
 export const SETTLE = `
 local record = redis.call('HMGET', KEYS[1], 'state', 'spend', 'cost', 'tokens')
-if record[1] ~= 'held' and record[1] ~= 'released' then return 0 end
+if record[1] == 'settled' or record[1] == 'refused' then return 0 end
 if record[1] == 'held' then
   redis.call('HINCRBY', record[2], 'held_cost', -tonumber(record[3]))
   redis.call('HINCRBY', record[2], 'held_tokens', -tonumber(record[4]))
 end
-redis.call('HINCRBY', record[2], 'cost', ARGV[1])
-redis.call('HINCRBY', record[2], 'tokens', ARGV[2])
+redis.call('HINCRBY', KEYS[4], 'cost', ARGV[1])
+redis.call('HINCRBY', KEYS[4], 'tokens', ARGV[2])
+redis.call('PEXPIREAT', KEYS[4], ARGV[4])
 redis.call('HSET', KEYS[1], 'state', 'settled')
+redis.call('PEXPIREAT', KEYS[1], ARGV[4])
 redis.call('ZREM', KEYS[2], ARGV[3])
 redis.call('ZREM', KEYS[3], ARGV[3])
 return 1

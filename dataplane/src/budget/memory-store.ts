@@ -119,9 +119,23 @@ export class MemoryBudgetStore implements BudgetStore {
   async settle(input: SettleInput): Promise<'settled' | 'already'> {
     const tenant = this.#tenant(input.tenant);
     const record = tenant.records.get(input.requestId);
-    if (record === undefined || (record.state !== 'held' && record.state !== 'released'))
-      return 'already';
-    const spend = this.#spend(tenant, record.window);
+    if (record?.state === 'settled' || record?.state === 'refused') return 'already';
+    const spend = this.#spend(tenant, record?.window ?? input.window);
+    if (record === undefined) {
+      // Never reserved here (or forgotten): the charge is what counts, once.
+      spend.cost += input.cost;
+      spend.tokens += input.tokens;
+      this.#record(tenant, input.requestId, {
+        state: 'settled',
+        window: input.window,
+        cost: 0,
+        tokens: 0,
+        stream: false,
+        leaseUntil: 0,
+        expiresAt: input.window.end + DECISION_RETENTION_MS,
+      });
+      return 'settled';
+    }
     if (record.state === 'held') {
       spend.heldCost -= record.cost;
       spend.heldTokens -= record.tokens;

@@ -29,7 +29,7 @@ export class RedisBudgetStore implements BudgetStore {
   constructor(redis: Redis, options: { prefix?: string } = {}) {
     if (!('budgetReserve' in redis)) {
       redis.defineCommand('budgetReserve', { numberOfKeys: 5, lua: RESERVE });
-      redis.defineCommand('budgetSettle', { numberOfKeys: 3, lua: SETTLE });
+      redis.defineCommand('budgetSettle', { numberOfKeys: 4, lua: SETTLE });
     }
     this.#redis = redis as Redis & BudgetCommands;
     this.#prefix = options.prefix ?? '';
@@ -76,9 +76,11 @@ export class RedisBudgetStore implements BudgetStore {
       keys.record,
       keys.leases,
       keys.streams,
+      spendKey(this.#prefix, input.tenant, input.window),
       input.cost,
       input.tokens,
       input.requestId,
+      input.window.end + DECISION_RETENTION_MS,
     );
     return charged === 1 ? 'settled' : 'already';
   }

@@ -69,7 +69,8 @@ export interface Spend {
  *   returns its first decision (`repeat`) and reserves nothing; one that holds a reservation
  *   right now is `in-progress`;
  * - `settle` turns the hold into the real charge exactly once (`already` after that); a
- *   reservation whose lease ran out was released unsettled, and a late settle still charges;
+ *   reservation whose lease ran out was released unsettled, and a late settle still charges,
+ *   as does a settle whose reservation the store lost (a Redis restart);
  * - a store that cannot be reached throws.
  */
 export interface BudgetStore {
