@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { flagName, loadSettings, mergeFlags, SETTINGS, SettingsError } from './settings.ts';
 
@@ -27,6 +29,8 @@ describe('loadSettings', () => {
         renewDeadlineMs: 10000,
         retryPeriodMs: 2000,
       },
+      pricing: undefined,
+      budgetSpend: { redisUrl: undefined, keyPrefix: '', refreshMs: 30_000 },
       concurrency: 4,
       resyncMs: 600000,
       healthPort: 8081,
@@ -84,7 +88,40 @@ describe('loadSettings', () => {
     );
   });
 
+  it("reads where spend is, how often, and keys it as gateway.yaml's budgets.keyPrefix says", () => {
+    const s = loadSettings(base, [
+      '--budget-redis-url=redis://spend:6379',
+      '--gateway-settings={"budgets":{"keyPrefix":"prod:"}}',
+      '--budget-refresh-s=5',
+    ]);
+    expect(s.budgetSpend).toEqual({
+      redisUrl: 'redis://spend:6379',
+      keyPrefix: 'prod:',
+      refreshMs: 5000,
+    });
+  });
+
+  it("reads the pricing file and keeps its text, once its checksum verifies (the repository's)", () => {
+    const file = new URL('../../config/pricing.yaml', import.meta.url).pathname;
+    const s = loadSettings({ ...base, INFERENCE_PRICING_FILE: file }, []);
+    expect(s.pricing).toBe(readFileSync(file, 'utf8'));
+  });
+
+  it('refuses to start with a pricing file whose checksum is stale, naming both checksums', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pricing-'));
+    const file = join(dir, 'pricing.yaml');
+    const text = readFileSync(new URL('../../config/pricing.yaml', import.meta.url), 'utf8');
+    writeFileSync(file, text.replace("output: '0.6'", "output: '0.7'"));
+    expect(() => loadSettings({ ...base, INFERENCE_PRICING_FILE: file }, [])).toThrow(
+      new RegExp(
+        `^INFERENCE_PRICING_FILE: ${file}: checksum sha256:[0-9a-f]{64} does not match the prices \\(expected sha256:[0-9a-f]{64}\\)\\.$`,
+      ),
+    );
+  });
+
   it.each([
+    [{ ...base, INFERENCE_PRICING_FILE: '/nonexistent/pricing.yaml' }, [], /cannot read .*ENOENT/],
+    [{ ...base, INFERENCE_BUDGET_REFRESH_S: '0' }, [], /INFERENCE_BUDGET_REFRESH_S must be/],
     [{}, [], /Set INFERENCE_AUTH_JWKS/],
     [{ INFERENCE_AUTH_JWKS: 'nope' }, [], /not JSON/],
     [{ INFERENCE_AUTH_JWKS: '{"keys":[]}' }, [], /non-empty "keys"/],

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { Value } from '@sinclair/typebox/value';
 import { GatewaySettings } from '../../crds/gateway-settings.ts';
+import { parsePricing, PricingError } from '../../crds/pricing-check.ts';
 import type { LogLevel } from './runtime/log.ts';
 import { LOG_LEVELS } from './runtime/log.ts';
 
@@ -38,6 +39,16 @@ export interface ResumeKeyRotation {
   propagationMs: number;
 }
 
+/** Where TenantBudget status reads each tenant's spend (controllers/tenant-budget.ts). */
+export interface BudgetSpendSettings {
+  /** The Redis the gateways charge in, read-only; unset: spend is unknown. */
+  redisUrl: string | undefined;
+  /** Prefix of the spend keys: gateway.yaml's `budgets.keyPrefix`, which the gateways use. */
+  keyPrefix: string;
+  /** A budget's spend is read again this often. @default 30000 */
+  refreshMs: number;
+}
+
 export interface Settings {
   /** Namespaces to watch; empty: all. */
   watchNamespaces: string[];
@@ -48,6 +59,12 @@ export interface Settings {
   gatewayConfig: GatewaySettings;
   /** `keys/jwks.json`: the public keys that verify client JWTs, as JSON text. */
   jwks: string;
+  /**
+   * `pricing.yaml` of the config contract, as the file's text, its checksum verified at start;
+   * unset: the contract has no pricing file.
+   */
+  pricing: string | undefined;
+  budgetSpend: BudgetSpendSettings;
   /** No egress beyond DNS and in-cluster targets. */
   airGapped: boolean;
   /** Rotation of the resume-token HMAC keyring (`keys/resume.json`). */
@@ -141,6 +158,23 @@ export const SETTINGS: readonly SettingSpec[] = [
     default: '',
     description:
       'CIDR of an out-of-cluster Redis for the egress policy; empty: Redis runs in the cluster.',
+  },
+  {
+    env: 'INFERENCE_PRICING_FILE',
+    default: '',
+    description:
+      "Pricing file (crds/pricing.ts) rendered as pricing.yaml into every namespace's config contract; the operator refuses to start when it is invalid or its checksum is stale. Empty: no pricing.yaml.",
+  },
+  {
+    env: 'INFERENCE_BUDGET_REDIS_URL',
+    default: '',
+    description:
+      "Redis the operator reads tenants' spend from (read-only) for TenantBudget status: the one the gateways charge in. Empty: spend is unknown.",
+  },
+  {
+    env: 'INFERENCE_BUDGET_REFRESH_S',
+    default: '30',
+    description: "How often, in seconds, a TenantBudget's spend is read again.",
   },
   {
     env: 'INFERENCE_MODEL_SERVER_IMAGE',
@@ -394,6 +428,7 @@ export function loadSettings(
       throw new SettingsError(`INFERENCE_GATEWAY_ENV.${key} must be a string.`);
   }
   const image = get('INFERENCE_GATEWAY_IMAGE');
+  const budgetRedisUrl = get('INFERENCE_BUDGET_REDIS_URL');
   const kubeconfig = get('KUBECONFIG');
   return {
     watchNamespaces: list('INFERENCE_WATCH_NAMESPACES'),
@@ -410,6 +445,12 @@ export function loadSettings(
       get('INFERENCE_MODEL_SERVER_IMAGE') === '' ? image : get('INFERENCE_MODEL_SERVER_IMAGE'),
     gatewayConfig,
     jwks: validateJwks(jwks),
+    pricing: readPricingFile(get('INFERENCE_PRICING_FILE')),
+    budgetSpend: {
+      redisUrl: budgetRedisUrl === '' ? undefined : budgetRedisUrl,
+      keyPrefix: gatewayConfig.budgets.keyPrefix,
+      refreshMs: int('INFERENCE_BUDGET_REFRESH_S', 1) * 1000,
+    },
     airGapped: bool('INFERENCE_AIR_GAPPED'),
     resumeKeys: {
       rotationPeriodMs: int('INFERENCE_RESUME_KEY_ROTATION_MS'),
@@ -449,6 +490,27 @@ export function parseGatewayConfig(value: unknown, source: string): GatewaySetti
   if (error !== undefined)
     throw new SettingsError(`${source}: ${error.path || '/'} ${error.message}`);
   return withDefaults as GatewaySettings;
+}
+
+/** The pricing file's text, verified whole (schema, duplicates, checksum); '' is none. */
+function readPricingFile(path: string): string | undefined {
+  if (path === '') return undefined;
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new SettingsError(
+      `INFERENCE_PRICING_FILE: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? String(err)}).`,
+    );
+  }
+  try {
+    parsePricing(text, path);
+  } catch (err) {
+    if (err instanceof PricingError)
+      throw new SettingsError(`INFERENCE_PRICING_FILE: ${err.message}`);
+    throw err;
+  }
+  return text;
 }
 
 function validateJwks(text: string): string {

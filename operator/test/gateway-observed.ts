@@ -48,6 +48,7 @@ export function observed(
       ),
       resumeKeys: { rotationPeriodMs: 86_400_000, propagationMs: 90_000 },
       jwks: JWKS,
+      pricing: undefined,
       airGapped: false,
       ...settings,
     },

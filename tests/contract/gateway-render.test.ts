@@ -1,7 +1,9 @@
 // The operator's side of the config contract against the dataplane's: what the gateway
 // reconcile renders, laid out as a gateway pod mounts it, is a snapshot the dataplane's own
 // loader accepts, with the same routes, credentials, default model and keyring.
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { parsePricing } from '../../crds/pricing-check.ts';
 import { buildSnapshot } from '../../dataplane/src/config/snapshot.ts';
 import { reconcileGateway } from '../../operator/src/controllers/gateway.ts';
 import { configChecksum } from '../../operator/src/render/config-contract.ts';
@@ -16,6 +18,14 @@ describe('the config contract the gateway reconcile renders', () => {
     expect(snapshot.routes.get('chat')?.targets[1]?.apiKey).toBe('sk-1');
     expect(snapshot.gateway.defaultModel).toBe('chat');
     expect(snapshot.resumeKeys.active).toBe('resume-1');
+  });
+
+  it("carries the chart's pricing file, which the dataplane loads with its checksum", () => {
+    const path = new URL('../../charts/inference-service/files/pricing.yaml', import.meta.url);
+    const pricing = readFileSync(path, 'utf8');
+    const files = mountedFiles(reconcileGateway(observed({}, { pricing })).desired);
+    const snapshot = buildSnapshot({ files, checksum: configChecksum(files) }, {});
+    expect(snapshot.pricing).toEqual(parsePricing(pricing, 'chart'));
   });
 
   it('loads when no rendered route serves the default model', () => {

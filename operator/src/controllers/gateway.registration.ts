@@ -103,6 +103,7 @@ export const registration: Registration<GatewayObserved, never> = {
         workload: settings.gateway,
         gatewayConfig: settings.gatewayConfig,
         jwks: settings.jwks,
+        pricing: settings.pricing,
         airGapped: settings.airGapped,
         resumeKeys: settings.resumeKeys,
       },

@@ -41,6 +41,13 @@ describe('reconcileGateway', () => {
     ).toBe(configChecksum(mountedFiles(desired)));
   });
 
+  it("renders the operator's pricing file as pricing.yaml, as it is, and none without one", () => {
+    const pricing = '# prices\nchecksum: sha256:x\nprices: []\n';
+    const withPricing = mountedFiles(reconcileGateway(observed({}, { pricing })).desired);
+    expect(withPricing.get('pricing.yaml')).toBe(pricing);
+    expect(mountedFiles(reconcileGateway(observed()).desired).has('pricing.yaml')).toBe(false);
+  });
+
   it('keeps defaultModel out while no rendered route serves it (the dataplane would refuse the config)', () => {
     const { desired } = reconcileGateway(
       observed({ routes: [route('other', { alias: 'other' })] }),

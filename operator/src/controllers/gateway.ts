@@ -31,6 +31,8 @@ export interface GatewayRenderSettings {
   workload: GatewayWorkloadSettings;
   gatewayConfig: GatewaySettings;
   jwks: string;
+  /** pricing.yaml, verified when the settings were read; unset: the contract has none. */
+  pricing: string | undefined;
   airGapped: boolean;
   resumeKeys: ResumeKeyRotation;
 }
@@ -122,6 +124,7 @@ export function reconcileGateway(o: GatewayObserved): ReconcileResult<never> {
     gateway: gatewayConfigPolicy(settings.gatewayConfig, aliases),
     routes,
     budgets,
+    pricing: settings.pricing,
     prompts: new Map([...promptFiles].sort(([a], [b]) => (a < b ? -1 : 1))),
     jwks: settings.jwks,
     resumeKeys: JSON.stringify(keyring.keyring),
