@@ -1,18 +1,22 @@
 /**
  * What every controller's observation shares, read from the informer caches (never from the
  * API): the Secrets and ConfigMaps a resource references, the rendered config contract, and
- * the clock. Each registration's `observe` (controllers/<kind>.registration.ts) reads its own
- * resource and peers through `caches`. Reading is synchronous and cheap; the pure controllers
- * decide.
+ * the clock; and, the one read that leaves the process, a tenant's spend in the Redis the
+ * gateways charge in (read-only, bounded by a timeout). Each registration's `observe`
+ * (controllers/<kind>.registration.ts) reads its own resource and peers through `caches`.
+ * Cache reads are synchronous and cheap; the pure controllers decide.
  */
 import { parse } from 'yaml';
+import { spendKey, type PeriodWindow } from '../../crds/budget-period.ts';
 import type { MCPGateway } from '../../crds/mcp-gateway.ts';
 import type { ProviderRoute } from '../../crds/provider-route.ts';
+import type { SpendReading } from './controllers/tenant-budget.ts';
 import type { NamespaceRefs } from './controllers/types.ts';
 import type { Caches } from './registration.ts';
 import { CONFIG_CHECKSUM_ANNOTATION, GATEWAY_NAMES } from './render/labels.ts';
 import { splitKey, type KubeObject } from './runtime/objects.ts';
 import { ConfigMaps, InferenceModels, Secrets } from './runtime/resources.ts';
+import type { SpendReader } from './runtime/spend-reader.ts';
 import type { Settings } from './settings.ts';
 
 type WithData = KubeObject & { data?: Record<string, string> };
@@ -55,16 +59,48 @@ export class Observer {
   readonly caches: Caches;
   readonly settings: Settings;
   readonly #now: () => Date;
+  readonly #spend: SpendReader | undefined;
   readonly #parsed = new Map<string, { resourceVersion: string | undefined; value: unknown }>();
 
-  constructor(caches: Caches, settings: Settings, now: () => Date = () => new Date()) {
+  constructor(
+    caches: Caches,
+    settings: Settings,
+    now: () => Date = () => new Date(),
+    spend?: SpendReader,
+  ) {
     this.caches = caches;
     this.settings = settings;
     this.#now = now;
+    this.#spend = spend;
   }
 
   now(): Date {
     return this.#now();
+  }
+
+  /** How often spend is read again; undefined when no Redis is configured (it is never read). */
+  get spendRefreshMs(): number | undefined {
+    return this.#spend === undefined ? undefined : this.settings.budgetSpend.refreshMs;
+  }
+
+  /** The tenant's settled spend in window (its hash in Redis), or why it is unknown. */
+  async spend(tenant: string, window: PeriodWindow): Promise<SpendReading> {
+    if (this.#spend === undefined) {
+      return {
+        known: false,
+        message:
+          'The operator reads no spend: INFERENCE_BUDGET_REDIS_URL is unset, so spent and remaining are not shown.',
+      };
+    }
+    const key = spendKey(this.settings.budgetSpend.keyPrefix, tenant, window);
+    try {
+      return { known: true, ...(await this.#spend.read(key)) };
+    } catch (err) {
+      return {
+        known: false,
+        message: `Spend could not be read from Redis (${key}): ${(err as Error).message}`,
+      };
+    }
   }
 
   /** The referenced Secrets and ConfigMaps (by `name`), and the namespace's models. */

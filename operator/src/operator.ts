@@ -22,6 +22,7 @@ import { KubeClient } from './runtime/kube-client.ts';
 import { LeaderElector } from './runtime/leader-election.ts';
 import { createLogger, type Logger } from './runtime/log.ts';
 import { createMetrics, type OperatorMetrics } from './runtime/metrics.ts';
+import { RedisSpendReader } from './runtime/spend-reader.ts';
 import type { Settings } from './settings.ts';
 
 /** The one field manager of every apply. */
@@ -61,7 +62,12 @@ export async function startOperator(options: OperatorOptions): Promise<OperatorH
     logger,
     namespaces: settings.watchNamespaces,
   });
-  const controllers = createControllers(registrations, caches, new Observer(caches, settings), {
+  const spendReader =
+    settings.budgetSpend.redisUrl === undefined
+      ? undefined
+      : new RedisSpendReader({ url: settings.budgetSpend.redisUrl, logger });
+  const observer = new Observer(caches, settings, undefined, spendReader);
+  const controllers = createControllers(registrations, caches, observer, {
     client,
     events: new EventRecorder(client, settings.leaderElection.identity, logger, metrics),
     metrics,
@@ -73,6 +79,7 @@ export async function startOperator(options: OperatorOptions): Promise<OperatorH
   const health = await serveHealth(settings, metrics, caches, group);
   await syncCaches(caches, logger, settings.watchNamespaces, async () => {
     await health.close();
+    await spendReader?.close();
     client.close();
   });
   const elector = runWhileLeading(settings, client, group, logger, metrics);
@@ -94,6 +101,7 @@ export async function startOperator(options: OperatorOptions): Promise<OperatorH
       await elector?.stop();
       await Promise.all(caches.all.map((s) => s.stop()));
       await health.close();
+      await spendReader?.close();
       client.close();
       logger.info('Stopped');
     },

@@ -66,8 +66,11 @@ export interface Registration<Observed = unknown, Status = unknown> {
    * @default the key of every object of the `for` kind
    */
   resyncKeys?(caches: Caches): Iterable<string>;
-  /** Reads what reconcile needs for key from the caches (no API calls, no decisions). */
-  observe(key: string, observer: Observer): Observed;
+  /**
+   * Reads what reconcile needs for key from the caches (no API calls, no decisions); async
+   * only for what lives outside the caches (a TenantBudget's spend in Redis).
+   */
+  observe(key: string, observer: Observer): Observed | Promise<Observed>;
   /** The pure controller: no client, no clock. */
   reconcile(observed: Observed): ReconcileResult<Status>;
 }

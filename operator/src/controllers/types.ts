@@ -1,4 +1,5 @@
 /** What every pure controller returns, and the observed pieces several of them share. */
+import type { EventIntent } from '../runtime/events.ts';
 import type { KubeObject } from '../runtime/objects.ts';
 
 export interface ReconcileResult<Status> {
@@ -8,6 +9,24 @@ export interface ReconcileResult<Status> {
   status?: Status;
   /** Reconcile again after this long even if nothing changes (waiting on the world). */
   requeueAfterMs?: number;
+  /**
+   * Events to record on the object besides condition transitions (which the runtime finds
+   * itself). Recorded only when the status they come with is written, i.e. it changed: a pass
+   * that changes nothing repeats no Event.
+   */
+  events?: readonly EventIntent[];
+  /**
+   * This key's samples of the operator's gauges, complete: the runtime sets them and removes
+   * the key's earlier samples that are not listed (a deleted object leaves no stale series).
+   */
+  gauges?: readonly GaugeSample[];
+}
+
+/** One value of a gauge of the operator's metrics (runtime/metrics.ts `KeyedGauges`). */
+export interface GaugeSample {
+  gauge: 'budgetUsedRatio';
+  labels: Readonly<Record<string, string>>;
+  value: number;
 }
 
 /** Referenced objects of one namespace, as the caches hold them. */

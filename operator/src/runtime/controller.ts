@@ -6,7 +6,7 @@
  * server refused the object as invalid) waits for the next change instead.
  */
 import type { Condition } from '../../../crds/common.ts';
-import type { ReconcileResult } from '../controllers/types.ts';
+import type { GaugeSample, ReconcileResult } from '../controllers/types.ts';
 import type { Applier } from './applier.ts';
 import type { EventIntent, EventRecorder } from './events.ts';
 import { ApiError, isNotFound } from './kube-client.ts';
@@ -21,7 +21,7 @@ export interface ControllerDefinition<Observed, Status> {
   /** Lowercase name for metrics and logs. */
   name: string;
   /** Reads what reconcile needs for key from the caches (no API calls). */
-  observe(key: string): Observed;
+  observe(key: string): Observed | Promise<Observed>;
   reconcile(observed: Observed): ReconcileResult<Status>;
   /** The object whose status is written and on which Events are recorded. */
   target?(key: string): KubeObject | undefined;
@@ -64,6 +64,8 @@ export class Controller<Observed = unknown, Status = unknown> {
   readonly queue: WorkQueue;
   readonly #def: ControllerDefinition<Observed, Status>;
   readonly #deps: ControllerDeps;
+  /** The gauge samples each key set last, so that the next pass can remove the stale ones. */
+  readonly #gauges = new Map<string, readonly GaugeSample[]>();
 
   constructor(def: ControllerDefinition<Observed, Status>, deps: ControllerDeps) {
     this.name = def.name;
@@ -130,9 +132,22 @@ export class Controller<Observed = unknown, Status = unknown> {
     }
   }
 
+  /** Sets key's gauge samples and removes those it set before that are not among them. */
+  #setGauges(key: string, samples: readonly GaugeSample[]): void {
+    const gauges = this.#deps.metrics.keyed;
+    const keep = new Set(samples.map(labelsId));
+    for (const old of this.#gauges.get(key) ?? []) {
+      if (!keep.has(labelsId(old))) gauges[old.gauge].remove(old.labels);
+    }
+    for (const sample of samples) gauges[sample.gauge].set(sample.labels, sample.value);
+    if (samples.length === 0) this.#gauges.delete(key);
+    else this.#gauges.set(key, samples);
+  }
+
   async #reconcile(key: string): Promise<Outcome> {
     const def = this.#def;
-    const result = def.reconcile(def.observe(key));
+    const result = def.reconcile(await def.observe(key));
+    this.#setGauges(key, result.gauges ?? []);
     const { namespace } = splitKey(key);
     const errors: unknown[] = [];
     for (const child of result.desired) {
@@ -148,7 +163,7 @@ export class Controller<Observed = unknown, Status = unknown> {
     if (target !== undefined && result.status !== undefined && def.targetType !== undefined) {
       try {
         if (await this.#deps.statusWriter.write(def.targetType, target, result.status)) {
-          for (const event of transitions(target, result.status))
+          for (const event of [...transitions(target, result.status), ...(result.events ?? [])])
             void this.#deps.events.record(target, event);
         }
       } catch (err) {
@@ -160,6 +175,11 @@ export class Controller<Observed = unknown, Status = unknown> {
       ? { type: 'done' }
       : { type: 'requeue', afterMs: result.requeueAfterMs };
   }
+}
+
+/** A gauge sample's identity: its gauge and its labels. */
+function labelsId(sample: GaugeSample): string {
+  return `${sample.gauge}\0${JSON.stringify(Object.entries(sample.labels).sort())}`;
 }
 
 /** Reasons of a resource's first pass that only say it is starting. */

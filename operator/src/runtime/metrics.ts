@@ -1,8 +1,15 @@
 /**
  * The operator's Prometheus metrics, on a registry of its own (one per operator instance, so
- * that tests can run several in one process). Names are prefixed `inference_operator_`.
+ * that tests can run several in one process). Names are prefixed `inference_operator_`, but for
+ * the gauges controllers report per key (`KeyedGauges`), which are about the resources.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** Gauges a pure controller reports samples of (controllers/types.ts `GaugeSample`). */
+export interface KeyedGauges {
+  /** A tenant's settled spend ÷ its limit in the current period, per limit (cost, tokens). */
+  readonly budgetUsedRatio: Gauge;
+}
 
 export interface OperatorMetrics {
   readonly registry: Registry;
@@ -23,6 +30,7 @@ export interface OperatorMetrics {
   /** Full lists of a resource, by reason: `initial`, `expired` (410 Gone), `error`. */
   readonly informerRelists: Counter<'resource' | 'reason'>;
   readonly eventsEmitted: Counter<'reason'>;
+  readonly keyed: KeyedGauges;
 }
 
 export function createMetrics(options: { defaultMetrics?: boolean } = {}): OperatorMetrics {
@@ -103,6 +111,14 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Opera
       labelNames: ['reason'],
       registers,
     }),
+    keyed: {
+      budgetUsedRatio: new Gauge({
+        name: 'inference_budget_used_ratio',
+        help: "A TenantBudget's settled spend in the current period divided by its limit, by namespace, tenant and limit (cost or tokens).",
+        labelNames: ['namespace', 'tenant', 'limit'],
+        registers,
+      }),
+    },
   };
 }
 
