@@ -244,3 +244,9 @@ describe('nanoToUsd', () => {
     }
   });
 });
+
+describe('a USD amount that is not a decimal of at most six fractional digits', () => {
+  it.each([['-1.5'], ['1.1234567891'], [''], ['1e3'], [1.5e-7]])('is refused: %s', (amount) => {
+    expect(() => usdToNano(amount)).toThrow(RangeError);
+  });
+});

@@ -2,7 +2,9 @@
  * Calendar periods of a TenantBudget (UTC) and the Redis keys of a tenant's spend in one: the
  * contract between the dataplane, which charges, and the operator, which reports the spend.
  */
-import type { TenantBudgetSpec } from './tenant-budget.ts';
+import { USD_DECIMAL, type TenantBudgetSpec } from './tenant-budget.ts';
+
+const USD_PATTERN = new RegExp(USD_DECIMAL);
 
 export type Period = NonNullable<TenantBudgetSpec['period']>;
 
@@ -70,6 +72,7 @@ export const NANO_USD_PER_USD = 1_000_000_000;
 /** A USD decimal string (at most 6 fractional digits, crds' USD_DECIMAL) in nano-USD, exactly. */
 export function usdToNano(usd: string | number): number {
   const text = typeof usd === 'number' ? String(usd) : usd;
+  if (!USD_PATTERN.test(text)) throw new RangeError(`${text} is not a USD amount (${USD_DECIMAL})`);
   const [whole = '0', fraction = ''] = text.split('.');
   const nano = Number(whole) * NANO_USD_PER_USD + Number(fraction.padEnd(9, '0'));
   if (!Number.isSafeInteger(nano))

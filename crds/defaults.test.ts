@@ -34,13 +34,14 @@ describe('defaults', () => {
     });
   });
 
-  it('a TenantBudget is monthly, alerts at 50/80/100 % and rejects past its limit', () => {
+  it('a TenantBudget is monthly, alerts at 50/80/100 %, rejects past its limit and fails closed', () => {
     const spec = { tenant: 'acme', limits: { tokens: 1000 } };
     expect(Value.Default(TenantBudgetSpec, spec)).toEqual({
       tenant: 'acme',
       limits: { tokens: 1000 },
       period: 'monthly',
       alertThresholds: [50, 80, 100],
+      failOpen: false,
       onExceed: { action: 'Reject' },
     });
   });

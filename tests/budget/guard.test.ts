@@ -345,12 +345,12 @@ describe('Redis restarted mid-load', () => {
   it('settles the calls in flight once Redis is back, charging each once, and refuses new ones meanwhile', async () => {
     const aof = await startAofRedis();
     opened.push(() => aof.stop());
-    const app = await gateway(aof.url, { reconnect: true });
+    const app = await gateway(aof.url);
     await waitFor('the gateway to reach Redis', () =>
-      app.services.redis?.ping().then(
-        () => true,
-        () => undefined,
-      ),
+      app.services.redis
+        ?.ping()
+        .then(() => true)
+        .catch(() => undefined),
     );
     const body = { model: 'slow', messages, parameters: { max_tokens: 10 } };
     const inFlight = Array.from({ length: 5 }, (_, index) =>

@@ -207,9 +207,9 @@ function dearest(exchange: Exchange, prices: PriceTable, at: number): UnitPrice 
 }
 
 /**
- * What to charge: the provider's usage when it reported one; else (a failure mid-answer, a
- * caller gone, a provider that reports nothing) the estimated input and about four characters
- * an output token of what it produced. A call that produced nothing is charged nothing.
+ * What to charge: an answer, the provider's usage (the estimated input when it reported
+ * none); a caller gone mid-answer, the estimated input and about four characters an output
+ * token of what the upstream produced until then; a failed call, nothing.
  */
 function usageOf(outcome: Outcome, inputTokens: number): Usage | undefined {
   if (outcome.kind === 'done') {
@@ -218,7 +218,7 @@ function usageOf(outcome: Outcome, inputTokens: number): Usage | undefined {
       ? usage
       : { inputTokens, outputTokens: 0, cachedTokens: 0 };
   }
-  if (outcome.outputChars === 0) return undefined;
+  if (outcome.kind === 'failed' || outcome.outputChars === 0) return undefined;
   return { inputTokens, outputTokens: Math.ceil(outcome.outputChars / 4), cachedTokens: 0 };
 }
 
