@@ -13,6 +13,7 @@ import {
   waitHttp,
   type Pinned,
 } from '../support/processes.ts';
+import { pricingChecksum } from '../../crds/pricing.ts';
 import { ALIAS, chatBody, JSON_MODEL, nativeBody, promptBody, STREAM_MODEL } from './workload.ts';
 
 export const SYSTEM_NAMES = [
@@ -21,6 +22,8 @@ export const SYSTEM_NAMES = [
   'portkey',
   'ours-minimal',
   'ours-full',
+  // The full pipeline without the budget guard: what the guard costs, in the same run.
+  'ours-full-noguard',
   // Optional (BENCH_SYSTEMS): the full pipeline on the in-process mock provider, no upstream,
   // which separates the pipeline's cost from the provider client's.
   'ours-full-builtin',
@@ -32,6 +35,7 @@ export const DEFAULT_SYSTEMS: readonly SystemName[] = [
   'portkey',
   'ours-minimal',
   'ours-full',
+  'ours-full-noguard',
 ];
 
 /** A surface a system is measured on besides its OpenAI-compatible one (ours only). */
@@ -124,6 +128,7 @@ export async function startSystem(name: SystemName, env: Environment): Promise<R
     }
     case 'ours-minimal':
     case 'ours-full':
+    case 'ours-full-noguard':
     case 'ours-full-builtin':
       return startOurs(name, env);
   }
@@ -144,11 +149,15 @@ function openaiSpecs(
 
 /** Our dataplane as `node dataplane/src/main.ts` on a config contract directory of its own. */
 async function startOurs(
-  name: 'ours-minimal' | 'ours-full' | 'ours-full-builtin',
+  name: 'ours-minimal' | 'ours-full' | 'ours-full-noguard' | 'ours-full-builtin',
   env: Environment,
 ): Promise<RunningSystem> {
   const full = name !== 'ours-minimal';
-  const config = await oursConfig(env.mock, { full, builtin: name === 'ours-full-builtin' });
+  const config = await oursConfig(env.mock, {
+    full,
+    builtin: name === 'ours-full-builtin',
+    guard: name === 'ours-full' || name === 'ours-full-builtin',
+  });
   const port = await freePort();
   const dataplane = spawnPinned(
     name,
@@ -178,7 +187,14 @@ async function startOurs(
   }
   const token = await config.token({ ttlS: 3600 });
   const headers = { ...JSON_HEADERS, authorization: `Bearer ${token}` };
-  const native = { ...headers, 'x-request-id': 'bench-request' };
+  // The native surface needs an x-request-id, and the load tools send one fixed id: its tenant
+  // has no budget (a metered one would answer repeats of the id from its first decision).
+  const nativeToken = await config.token({ ttlS: 3600, tenant: 'bench-native' });
+  const native = {
+    ...JSON_HEADERS,
+    authorization: `Bearer ${nativeToken}`,
+    'x-request-id': 'bench-request',
+  };
   const extras: ExtraSurface[] = full
     ? [
         {
@@ -229,7 +245,14 @@ async function startOurs(
  */
 export async function oursConfig(
   mock: string,
-  options: { full: boolean; builtin?: boolean; heartbeatMs?: number; gateway?: object },
+  options: {
+    full: boolean;
+    builtin?: boolean;
+    /** A TenantBudget for the token's tenant (`acme`) and prices for the models. */
+    guard?: boolean;
+    heartbeatMs?: number;
+    gateway?: object;
+  },
 ): Promise<ConfigDir> {
   const target = (model: string) =>
     options.builtin === true
@@ -257,6 +280,31 @@ export async function oursConfig(
     },
   });
   await config.write('credentials/bench__api-key', 'sk-bench');
+  if (options.guard === true) {
+    const prices = [JSON_MODEL, STREAM_MODEL].map((model) => ({
+      ...target(model),
+      effectiveFrom: '2026-01-01T00:00:00Z',
+      input: '0.15',
+      output: '0.60',
+    }));
+    const priceList = prices.map(({ provider, model, effectiveFrom, input, output }) => ({
+      provider,
+      model,
+      effectiveFrom,
+      input,
+      output,
+    }));
+    await config.write('pricing.yaml', { checksum: pricingChecksum(priceList), prices: priceList });
+    // Limits no load here reaches: every request is reserved and settled, none refused.
+    await config.write('budgets.yaml', {
+      budgets: [
+        {
+          tenant: 'acme',
+          limits: { costUSD: '1000000', tokens: 1_000_000_000_000, requestsPerMinute: 100_000_000 },
+        },
+      ],
+    });
+  }
   return config;
 }
 
