@@ -334,6 +334,21 @@ describe('Degrade', () => {
     expect(response.json()).toMatchObject({ model: 'cheap' });
     expect(response.headers['x-budget-degraded']).toBe('chat -> cheap');
   });
+
+  it('says so in the done event of a native stream', async () => {
+    const app = await gateway();
+    const response = await ask(
+      app,
+      'degrades',
+      { model: 'chat', messages, parameters: { max_tokens: 10 } },
+      'degraded-stream',
+      '/api/v1/inference:stream',
+    );
+    expect(response.statusCode).toBe(200);
+    expect(response.headers['x-budget-degraded']).toBe('chat -> cheap');
+    const done = response.body.split('\n\n').find((frame) => frame.includes('event: done'));
+    expect(done).toContain('"degraded_from":"chat"');
+  });
 });
 
 async function listen(app: FastifyInstance): Promise<string> {

@@ -116,7 +116,8 @@ function changes(): Change[] {
   const list: Change[] = [];
   ['B', 'C', 'D'].forEach((letter, index) => {
     const minor = index + 1;
-    const tokens = 2000 + 1000 * index;
+    // A knob of the reload, far above what the load spends (the guard enforces it).
+    const tokens = 1_000_000_000 + 1000 * index;
     list.push(
       {
         what: 'route',
@@ -191,7 +192,7 @@ describe.skipIf(clusterOff)('hot reload under load', () => {
       prefix: 'e2e-reload',
     });
     token = await loop.token();
-    await loop.apply([liveRoute('A'), echoRoute, greet('1.0.0'), budget(1000)]);
+    await loop.apply([liveRoute('A'), echoRoute, greet('1.0.0'), budget(900_000_000)]);
     await eventually(async () => {
       const config = await loop.core.readNamespacedConfigMap({
         namespace: loop.namespace,

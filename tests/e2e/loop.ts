@@ -7,6 +7,7 @@
  * uses no vitest API, so it runs outside a test too.
  */
 import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -260,7 +261,14 @@ export async function startLoop(options: LoopOptions): Promise<Loop> {
     INFERENCE_RETRY_PERIOD_MS: '500',
     INFERENCE_RESYNC_MS: '0',
     ...(options.redisUrl === undefined ? {} : { INFERENCE_REDIS_URL: options.redisUrl }),
+    // As the chart mounts it: the repository's prices, rendered into the contract.
+    INFERENCE_PRICING_FILE: fileURLToPath(new URL('../../config/pricing.yaml', import.meta.url)),
     ...options.operatorEnv,
+    // Budget keys of their own per loop: loops run in parallel on one Redis, with one tenant.
+    INFERENCE_GATEWAY_SETTINGS: JSON.stringify({
+      budgets: { keyPrefix: `${namespace}:` },
+      ...(JSON.parse(options.operatorEnv?.['INFERENCE_GATEWAY_SETTINGS'] ?? '{}') as object),
+    }),
   };
   const settings = loadSettings(env, []);
   const logger = createLogger(options.operatorLogLevel ?? 'silent');

@@ -66,6 +66,9 @@ function eventData(event: StreamEvent): object {
       return { text: event.text };
     case 'done':
       return {
+        ...(event.done.degradedFrom === undefined
+          ? {}
+          : { degraded_from: event.done.degradedFrom }),
         finish_reason: event.done.finishReason,
         usage: {
           input_tokens: event.done.usage.inputTokens,

@@ -140,6 +140,7 @@ export function budgetGuard(options: BudgetGuardOptions): PipelineStage {
           `${exchange.alias ?? ''} -> ${degradeTo}`,
         );
         exchange.prepared = { ...exchange.prepared, route };
+        if (exchange.alias !== undefined) exchange.degradedFrom = exchange.alias;
         exchange.alias = degradeTo;
       }
       held.set(exchange, { tenant, window, inputTokens, reserved: !decision.repeat });

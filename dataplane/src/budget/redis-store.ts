@@ -24,22 +24,24 @@ interface BudgetCommands {
  */
 export class RedisBudgetStore implements BudgetStore {
   readonly #redis: Redis & BudgetCommands;
-  readonly #prefix: string;
+  readonly #prefix: () => string;
 
-  constructor(redis: Redis, options: { prefix?: string } = {}) {
+  /** `prefix`: of every key, read per call (it follows the served gateway.yaml). @default '' */
+  constructor(redis: Redis, options: { prefix?: string | (() => string) } = {}) {
     if (!('budgetReserve' in redis)) {
       redis.defineCommand('budgetReserve', { numberOfKeys: 5, lua: RESERVE });
       redis.defineCommand('budgetSettle', { numberOfKeys: 4, lua: SETTLE });
     }
     this.#redis = redis as Redis & BudgetCommands;
-    this.#prefix = options.prefix ?? '';
+    const prefix = options.prefix ?? '';
+    this.#prefix = typeof prefix === 'string' ? () => prefix : prefix;
   }
 
   async reserve(input: ReserveInput): Promise<Decision> {
     const { limits } = input;
     const keys = this.#keys(input.tenant, input.requestId);
     const reply = await this.#redis.budgetReserve(
-      spendKey(this.#prefix, input.tenant, input.window),
+      spendKey(this.#prefix(), input.tenant, input.window),
       keys.record,
       keys.minute,
       keys.streams,
@@ -76,7 +78,7 @@ export class RedisBudgetStore implements BudgetStore {
       keys.record,
       keys.leases,
       keys.streams,
-      spendKey(this.#prefix, input.tenant, input.window),
+      spendKey(this.#prefix(), input.tenant, input.window),
       input.cost,
       input.tokens,
       input.requestId,
@@ -87,7 +89,7 @@ export class RedisBudgetStore implements BudgetStore {
 
   async spend(tenant: string, window: PeriodWindow): Promise<Spend> {
     const [cost, tokens, heldCost, heldTokens] = await this.#redis.hmget(
-      spendKey(this.#prefix, tenant, window),
+      spendKey(this.#prefix(), tenant, window),
       'cost',
       'tokens',
       'held_cost',
@@ -102,7 +104,7 @@ export class RedisBudgetStore implements BudgetStore {
   }
 
   #keys(tenant: string, requestId: string) {
-    const base = `${this.#prefix}budget:{${tenant}}:`;
+    const base = `${this.#prefix()}budget:{${tenant}}:`;
     return {
       recordPrefix: `${base}req:`,
       record: `${base}req:${requestId}`,

@@ -61,7 +61,14 @@ export type FinishReason = 'stop' | 'length' | 'content_filter' | 'tool_calls' |
  */
 export type Chunk =
   | { type: 'text'; text: string }
-  | { type: 'done'; finishReason: FinishReason; usage: Usage; toolCalls?: ToolCall[] };
+  | {
+      type: 'done';
+      finishReason: FinishReason;
+      usage: Usage;
+      toolCalls?: ToolCall[];
+      /** The alias the request named, when a budget's Degrade served it from another. */
+      degradedFrom?: string;
+    };
 
 /** The last chunk of every answer. */
 export type DoneChunk = Extract<Chunk, { type: 'done' }>;

@@ -105,11 +105,12 @@ export async function createServices(options: ServicesOptions): Promise<Services
     queueTimeoutMs: limits?.queueTimeoutMs ?? 1000,
   });
   const router = new Router({ provider: providerFor });
-  const budgetPrefix = config.current?.gateway.budgets.keyPrefix ?? '';
   const budgets: BudgetStore =
     options.redis === undefined
       ? new MemoryBudgetStore()
-      : new RedisBudgetStore(options.redis, { prefix: budgetPrefix });
+      : new RedisBudgetStore(options.redis, {
+          prefix: () => config.current?.gateway.budgets.keyPrefix ?? '',
+        });
   const pipeline = new Pipeline({
     snapshot,
     router,

@@ -54,6 +54,8 @@ export interface Exchange {
   texts?: readonly string[];
   /** Whether the answer is streamed to the caller (it then holds one of the tenant's streams). */
   streamed?: boolean;
+  /** The alias the request named, when a stage (a budget's Degrade) served it from another. */
+  degradedFrom?: string;
   /** The target that produced the first chunk, and when (`performance.now()`). */
   servedBy?: TargetConfig;
   firstChunkAt?: number;

@@ -219,7 +219,8 @@ export class Pipeline {
         if (rest !== '') yield { type: 'text', text: rest };
         finished = true;
         await this.#finish(exchange, { kind: 'done', usage: chunk.usage });
-        yield chunk;
+        const { degradedFrom } = exchange;
+        yield degradedFrom === undefined ? chunk : { ...chunk, degradedFrom };
         return;
       }
       throw new ApiError(
