@@ -36,7 +36,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     return503OnClosing: true,
     // Above every path parameter's schema maxLength, percent-encoded (a tenant name: 253
     // characters of up to 12 bytes each), so the schema answers in the vocabulary, not a 414.
-    maxParamLength: 4096,
+    routerOptions: { maxParamLength: 4096 },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
   });
   app.decorate('services', services);

@@ -68,6 +68,9 @@ const budgets = {
     { tenant: 'rate-only', limits: { requestsPerMinute: 100 } },
     { tenant: 'strict', limits: { costUSD: '1' } },
     { tenant: 'restarts', limits: { costUSD: '1' } },
+    { tenant: 'embeds', limits: { costUSD: '1' } },
+    { tenant: 'batches', limits: { costUSD: '1' } },
+    { tenant: 'tokens', limits: { tokens: 20 } },
     { tenant: 'open', limits: { costUSD: '1' }, failOpen: true },
     {
       tenant: 'degrades',
@@ -97,25 +100,44 @@ afterEach(async () => {
   for (const close of opened.splice(0).reverse()) await close();
 });
 
-async function gateway(redisUrl = server.url): Promise<FastifyInstance> {
-  const redis = new Redis(redisUrl, {
-    maxRetriesPerRequest: 0,
-    enableOfflineQueue: false,
-    lazyConnect: true,
-  });
-  // The store-down tests point at a closed port: its connection errors are what they test.
+/**
+ * A gateway on `redisUrl`. A command fails at the first reconnection that fails (the store-down
+ * tests stop Redis under it and expect a prompt 503, not a queue); connection errors are what
+ * those tests cause, so they are not logged.
+ */
+async function gateway(redisUrl = server.url, batchWorkers?: number): Promise<FastifyInstance> {
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 0 });
   redis.on('error', () => undefined);
-  await redis.connect().catch(() => undefined);
   const app = await buildApp({
     configDirs: [config.dir],
     watch: false,
     defaultMetrics: false,
     redis,
+    ...(batchWorkers === undefined ? {} : { batchWorkers }),
   });
   opened.push(
     () => redis.quit().catch(() => undefined),
     () => app.close(),
   );
+  await waitFor('the gateway to reach Redis', () =>
+    redis
+      .ping()
+      .then(() => true)
+      .catch(() => undefined),
+  );
+  return app;
+}
+
+/**
+ * A gateway whose Redis has gone away since it started. Redis comes back before the gateway
+ * closes: the batch queue's close waits for it (noticed, not the guard's doing).
+ */
+async function gatewayWithRedisDown(): Promise<FastifyInstance> {
+  const doomed = await startAofRedis();
+  opened.push(() => doomed.stop());
+  const app = await gateway(doomed.url);
+  await doomed.kill();
+  opened.push(() => doomed.restart());
   return app;
 }
 
@@ -242,7 +264,64 @@ describe('what a call is charged', () => {
   });
 });
 
+describe('every surface', () => {
+  it('charges embeddings for their input', async () => {
+    const app = await gateway();
+    const response = await ask(
+      app,
+      'embeds',
+      { model: 'chat', input: 'hello there' },
+      undefined,
+      '/v1/embeddings',
+    );
+    expect(response.statusCode).toBe(200);
+    const spent = (await usage(app, 'embeds')).spent;
+    expect(spent.tokens).toBeGreaterThan(0);
+    expect(nano(spent.cost_usd)).toBe(spent.tokens * 1000);
+  });
+
+  it('charges a batch item, under its own id', async () => {
+    const app = await gateway(server.url, 2);
+    const submitted = await app.inject({
+      method: 'POST',
+      url: '/api/v1/batches',
+      headers: {
+        authorization: `Bearer ${await config.token({ tenant: 'batches' })}`,
+        'x-request-id': 'batch-submit',
+      },
+      payload: { task_id: 'charged', model: 'chat', items: [{ messages }] },
+    });
+    expect(submitted.statusCode).toBe(202);
+    const id = submitted.json<{ id: string }>().id;
+    const spent = await waitFor('the batch item to be charged', async () => {
+      const now = (await usage(app, 'batches')).spent;
+      return now.tokens > 0 ? now : undefined;
+    });
+    expect(nano(spent.cost_usd)).toBeGreaterThan(0);
+    const record = await app.services.redis!.hget(`budget:{batches}:req:${id}-0`, 'state');
+    expect(record).toBe('settled');
+  });
+});
+
 describe('rate limits', () => {
+  it('refuses past the token limit with 402 and the token headers', async () => {
+    const app = await gateway();
+    const body = { model: 'chat', messages, parameters: { max_tokens: 10 } };
+    const first = await ask(app, 'tokens', body);
+    expect(first.statusCode).toBe(200);
+    expect(first.headers['x-ratelimit-limit-tokens']).toBe('20');
+    expect(first.headers['ratelimit-policy']).toMatch(/^"tokens";q=20;w=\d+$/);
+    const answers = [
+      await ask(app, 'tokens', body),
+      await ask(app, 'tokens', body),
+      await ask(app, 'tokens', body),
+    ];
+    const refused = answers.find((answer) => answer.statusCode === 402);
+    expect(refused?.json()).toMatchObject({
+      error: { code: 'BUDGET_EXCEEDED', details: { limit: 'tokens' } },
+    });
+  });
+
   it('refuses the third request of a minute with 429, Retry-After and the rate-limit headers', async () => {
     const app = await gateway();
     const first = await ask(app, 'rpm', { model: 'chat', messages });
@@ -306,18 +385,26 @@ describe('prices', () => {
     const response = await ask(app, 'priced-only', { model: 'chat', messages });
     expect(Number(response.headers['x-inference-cost-usd'])).toBeGreaterThan(0);
   });
+
+  it('keeps the pricing checksum with the charge', async () => {
+    const app = await gateway();
+    await ask(app, 'priced-only', { model: 'chat', messages }, 'priced-charge');
+    const record = await app.services.redis!.hgetall('budget:{priced-only}:req:priced-charge');
+    expect(record).toMatchObject({ state: 'settled', pricing: pricingChecksum(prices) });
+    expect(Number(record['charged'])).toBeGreaterThan(0);
+  });
 });
 
 describe('the store down', () => {
   it('refuses with 503 BUDGET_UNAVAILABLE, never a free pass', async () => {
-    const app = await gateway('redis://127.0.0.1:1');
+    const app = await gatewayWithRedisDown();
     const response = await ask(app, 'strict', { model: 'chat', messages });
     expect(response.statusCode).toBe(503);
     expect(response.json()).toMatchObject({ error: { code: 'BUDGET_UNAVAILABLE' } });
   });
 
   it('serves a tenant whose budget says failOpen', async () => {
-    const app = await gateway('redis://127.0.0.1:1');
+    const app = await gatewayWithRedisDown();
     expect((await ask(app, 'open', { model: 'chat', messages })).statusCode).toBe(200);
   });
 });
@@ -361,12 +448,6 @@ describe('Redis restarted mid-load', () => {
     const aof = await startAofRedis();
     opened.push(() => aof.stop());
     const app = await gateway(aof.url);
-    await waitFor('the gateway to reach Redis', () =>
-      app.services.redis
-        ?.ping()
-        .then(() => true)
-        .catch(() => undefined),
-    );
     const body = { model: 'slow', messages, parameters: { max_tokens: 10 } };
     const inFlight = Array.from({ length: 5 }, (_, index) =>
       ask(app, 'restarts', body, `restart-${index}`),

@@ -140,6 +140,7 @@ export function budgetGuard(options: BudgetGuardOptions): PipelineStage {
           `${exchange.alias ?? ''} -> ${degradeTo}`,
         );
         exchange.prepared = { ...exchange.prepared, route };
+        exchange.route = route;
         if (exchange.alias !== undefined) exchange.degradedFrom = exchange.alias;
         exchange.alias = degradeTo;
       }
@@ -161,6 +162,7 @@ export function budgetGuard(options: BudgetGuardOptions): PipelineStage {
         window: entry.window,
         cost: usage === undefined || price === undefined ? 0 : costOf(usage, price),
         tokens: usage === undefined ? 0 : usage.inputTokens + usage.outputTokens,
+        ...(price === undefined ? {} : { pricing: price.checksum }),
       };
       if (usage !== undefined) {
         exchange.context.setHeader?.(
@@ -196,7 +198,7 @@ function inputTokensOf(exchange: Exchange): number {
 
 /** The dearest price among the route's targets (any of them may serve), or `unpriced`. */
 function dearest(exchange: Exchange, prices: PriceTable, at: number): UnitPrice | 'unpriced' {
-  const targets = exchange.prepared?.route.targets ?? [];
+  const targets = exchange.route?.targets ?? [];
   let worst: UnitPrice | undefined;
   for (const target of targets) {
     const price = prices.priceOf(target.provider, target.model, at);

@@ -91,7 +91,7 @@ return reply('admitted', nil, nil, false, degraded)
 
 /**
  * KEYS: request record, leases zset, streams zset, spend hash of the reservation's period.
- * ARGV: cost, tokens, request id, when the record expires (epoch ms).
+ * ARGV: cost, tokens, request id, when the record expires (epoch ms), the pricing checksum.
  * Returns 1 when it charged, 0 when the request was settled already. A record that is gone
  * (lost with a Redis restart that kept the spend but not it) is charged, and then remembered.
  */
@@ -105,7 +105,7 @@ end
 redis.call('HINCRBY', KEYS[4], 'cost', ARGV[1])
 redis.call('HINCRBY', KEYS[4], 'tokens', ARGV[2])
 redis.call('PEXPIREAT', KEYS[4], ARGV[4])
-redis.call('HSET', KEYS[1], 'state', 'settled')
+redis.call('HSET', KEYS[1], 'state', 'settled', 'charged', ARGV[1], 'pricing', ARGV[5])
 redis.call('PEXPIREAT', KEYS[1], ARGV[4])
 redis.call('ZREM', KEYS[2], ARGV[3])
 redis.call('ZREM', KEYS[3], ARGV[3])

@@ -83,6 +83,7 @@ export class RedisBudgetStore implements BudgetStore {
       input.tokens,
       input.requestId,
       input.window.end + DECISION_RETENTION_MS,
+      input.pricing ?? '',
     );
     return charged === 1 ? 'settled' : 'already';
   }

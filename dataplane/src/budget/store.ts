@@ -51,6 +51,8 @@ export interface SettleInput {
   /** What the request cost (nano-USD) and used; zero for a failed call. */
   cost: number;
   tokens: number;
+  /** The checksum of the pricing file the cost was computed from, kept with the charge. */
+  pricing?: string;
 }
 
 export interface Spend {

@@ -47,8 +47,9 @@ export interface Exchange {
   readonly signal: AbortSignal;
   /** `performance.now()` when the request entered the pipeline (before it waited for a slot). */
   readonly startedAt: number;
-  /** The route alias (chat and embeddings alike), once `prepare` resolved it. */
+  /** The route alias and the route (chat and embeddings alike), once `prepare` resolved it. */
   alias?: string;
+  route?: RouteConfig;
   prepared?: Prepared;
   /** An embeddings request's input texts, after the input PII policy. */
   texts?: readonly string[];

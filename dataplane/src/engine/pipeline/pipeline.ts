@@ -82,6 +82,7 @@ export class Pipeline {
     }
     exchange.prepared = prepared;
     exchange.alias = prepared.route.alias;
+    exchange.route = prepared.route;
     exchange.streamed = !whole;
     await this.#reserve(exchange);
     // A stage may have changed the route (a budget's Degrade): the call takes the exchange's.
@@ -120,6 +121,7 @@ export class Pipeline {
       return this.#refuse(exchange, error, 0);
     }
     exchange.texts = texts;
+    exchange.route = route;
     await this.#reserve(exchange);
     let result: EmbeddingResult;
     try {
