@@ -4,11 +4,15 @@
  * cancelled or failed call is charged, rate limits with their headers, the store down, prices
  * missing, and Degrade.
  */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { periodAt, spendKey } from '../../crds/budget-period.ts';
 import { pricingChecksum, type Price } from '../../crds/pricing.ts';
 import { buildApp } from '../../dataplane/src/app.ts';
 import { startRedis, type Redis as RedisServer } from '../cluster/harness.ts';
@@ -59,6 +63,7 @@ const budgets = {
   budgets: [
     { tenant: 'seven', limits: { costUSD: '0.000175' } },
     { tenant: 'shared', limits: { costUSD: '0.000175' } },
+    { tenant: 'processes', limits: { costUSD: '0.000175' } },
     { tenant: 'retries', limits: { costUSD: '1' } },
     { tenant: 'cancels', limits: { costUSD: '1' } },
     { tenant: 'fails', limits: { costUSD: '1' } },
@@ -195,7 +200,36 @@ describe('a cost limit under concurrency', () => {
     expect(after.reserved).toEqual({ cost_usd: '0', tokens: 0 });
   });
 
-  it('admits the same total through two gateways sharing one Redis', async () => {
+  it('admits the same total through two dataplane processes sharing one Redis', async () => {
+    const processes = await Promise.all([startDataplane(), startDataplane()]);
+    const token = await config.token({ tenant: 'processes' });
+    const body = JSON.stringify({ model: 'slow', messages, parameters: { max_tokens: 10 } });
+    const statuses = await Promise.all(
+      Array.from({ length: 200 }, async (_, index) => {
+        const response = await fetch(`${processes[index % 2]!.url}/api/v1/inference`, {
+          method: 'POST',
+          headers: {
+            authorization: `Bearer ${token}`,
+            'content-type': 'application/json',
+            'x-request-id': `process-${index}`,
+          },
+          body,
+        });
+        await response.arrayBuffer();
+        return response.status;
+      }),
+    );
+    expect(statuses.filter((status) => status === 200)).toHaveLength(7);
+    expect(statuses.filter((status) => status === 402)).toHaveLength(193);
+    const reader = new Redis(server.url);
+    const spend = await reader.hgetall(spendKey('', 'processes', periodAt('monthly', Date.now())));
+    await reader.quit();
+    expect(Number(spend['cost'])).toBeGreaterThan(0);
+    expect(Number(spend['cost'])).toBeLessThanOrEqual(7 * ESTIMATE_NANO);
+    expect(Number(spend['held_cost'])).toBe(0);
+  });
+
+  it('admits the same total through two gateways in one process sharing one Redis', async () => {
     const [a, b] = [await gateway(), await gateway()];
     const body = { model: 'slow', messages, parameters: { max_tokens: 10 } };
     const answers = await Promise.all(
@@ -437,6 +471,34 @@ describe('Degrade', () => {
     expect(done).toContain('"degraded_from":"chat"');
   });
 });
+
+/** `node dataplane/src/main.ts` on the test's contract and Redis, stopped by its PID. */
+async function startDataplane(): Promise<{ url: string }> {
+  const child = spawn(process.execPath, ['dataplane/src/main.ts'], {
+    cwd: join(import.meta.dirname, '../..'),
+    env: {
+      ...process.env,
+      CONFIG_DIR: config.dir,
+      REDIS_URL: server.url,
+      PORT: '0',
+      LOG_LEVEL: 'info',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = once(child, 'exit');
+  opened.push(async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    await exited;
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const url = await waitFor('the dataplane to listen', () => {
+    if (child.exitCode !== null) throw new Error(`The dataplane exited early:\n${output}`);
+    return /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1];
+  });
+  return { url };
+}
 
 async function listen(app: FastifyInstance): Promise<string> {
   await app.listen({ host: '127.0.0.1', port: 0 });

@@ -260,7 +260,10 @@ export async function startLoop(options: LoopOptions): Promise<Loop> {
     INFERENCE_RENEW_DEADLINE_MS: '2000',
     INFERENCE_RETRY_PERIOD_MS: '500',
     INFERENCE_RESYNC_MS: '0',
-    ...(options.redisUrl === undefined ? {} : { INFERENCE_REDIS_URL: options.redisUrl }),
+    // One machine: the gateways' Redis is where the operator reads their spend from too.
+    ...(options.redisUrl === undefined
+      ? {}
+      : { INFERENCE_REDIS_URL: options.redisUrl, INFERENCE_BUDGET_REDIS_URL: options.redisUrl }),
     // As the chart mounts it: the repository's prices, rendered into the contract.
     INFERENCE_PRICING_FILE: fileURLToPath(new URL('../../config/pricing.yaml', import.meta.url)),
     ...options.operatorEnv,
