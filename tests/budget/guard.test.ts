@@ -130,6 +130,8 @@ async function gateway(redisUrl = server.url, batchWorkers?: number): Promise<Fa
       .then(() => true)
       .catch(() => undefined),
   );
+  // The batch queue's own connection is up too: closing it half-open leaves rejections behind.
+  await app.services.batch?.queue.waitUntilReady();
   return app;
 }
 
@@ -142,7 +144,15 @@ async function gatewayWithRedisDown(): Promise<FastifyInstance> {
   opened.push(() => doomed.stop());
   const app = await gateway(doomed.url);
   await doomed.kill();
-  opened.push(() => doomed.restart());
+  opened.push(async () => {
+    await doomed.restart();
+    await waitFor('the gateway to reach Redis again', () =>
+      app.services.redis
+        ?.ping()
+        .then(() => true)
+        .catch(() => undefined),
+    );
+  });
   return app;
 }
 
