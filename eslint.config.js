@@ -12,7 +12,7 @@ const LAYERS = [
   ['errors'],
   ['config', 'prompts', 'security', 'providers', 'formats', 'telemetry'],
   ['stages'],
-  ['budget'],
+  ['budget', 'audit'],
   ['engine'],
   ['api'],
 ];
@@ -32,7 +32,7 @@ const layerZones = LAYERS.flatMap((folders, index) =>
       ...above(index),
       ...folders.filter((other) => other !== folder).map((other) => `${src}/${other}/**`),
     ],
-    message: `${folder}/ is below this layer: layers point one way (core <- errors <- {config, prompts, security, providers, formats, telemetry} <- stages <- budget <- engine <- api <- app).`,
+    message: `${folder}/ is below this layer: layers point one way (core <- errors <- {config, prompts, security, providers, formats, telemetry} <- stages <- {budget, audit} <- engine <- api <- app).`,
   })),
 );
 
