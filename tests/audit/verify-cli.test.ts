@@ -4,7 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { append, checkpoint, type ChainEntry } from '../../dataplane/src/audit/chain.ts';
+import { append, checkpoint } from '../../dataplane/src/audit/chain.ts';
 
 let dir: string;
 let keyFile: string;
