@@ -15,6 +15,13 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { periodAt, spendKey } from '../../crds/budget-period.ts';
 import { pricingChecksum, type Price } from '../../crds/pricing.ts';
 import { buildApp } from '../../dataplane/src/app.ts';
+import { budgetGuard } from '../../dataplane/src/budget/guard.ts';
+import { RedisBudgetStore } from '../../dataplane/src/budget/redis-store.ts';
+import { Pipeline } from '../../dataplane/src/engine/pipeline/pipeline.ts';
+import { createPromptSource } from '../../dataplane/src/engine/prompt-source.ts';
+import { Semaphore } from '../../dataplane/src/engine/routing/semaphore.ts';
+import { createSafety } from '../../dataplane/src/engine/safety.ts';
+import { createServices } from '../../dataplane/src/engine/services.ts';
 import { startRedis, type Redis as RedisServer } from '../cluster/harness.ts';
 import { startAofRedis, waitFor } from '../batch/support.ts';
 import { makeConfigDir, type ConfigDir } from '../support/config-dir.ts';
@@ -132,27 +139,6 @@ async function gateway(redisUrl = server.url, batchWorkers?: number): Promise<Fa
   );
   // The batch queue's own connection is up too: closing it half-open leaves rejections behind.
   await app.services.batch?.queue.waitUntilReady();
-  return app;
-}
-
-/**
- * A gateway whose Redis has gone away since it started. Redis comes back before the gateway
- * closes: the batch queue's close waits for it (noticed, not the guard's doing).
- */
-async function gatewayWithRedisDown(): Promise<FastifyInstance> {
-  const doomed = await startAofRedis();
-  opened.push(() => doomed.stop());
-  const app = await gateway(doomed.url);
-  await doomed.kill();
-  opened.push(async () => {
-    await doomed.restart();
-    await waitFor('the gateway to reach Redis again', () =>
-      app.services.redis
-        ?.ping()
-        .then(() => true)
-        .catch(() => undefined),
-    );
-  });
   return app;
 }
 
@@ -440,16 +426,65 @@ describe('prices', () => {
 });
 
 describe('the store down', () => {
-  it('refuses with 503 BUDGET_UNAVAILABLE, never a free pass', async () => {
-    const app = await gatewayWithRedisDown();
-    const response = await ask(app, 'strict', { model: 'chat', messages });
-    expect(response.statusCode).toBe(503);
-    expect(response.json()).toMatchObject({ error: { code: 'BUDGET_UNAVAILABLE' } });
+  /**
+   * The pipeline with the guard on a Redis that cannot be reached (a closed port), and the
+   * gateway's own prompt, safety and routing: a gateway process with its Redis gone would need
+   * its batch queue to close, which waits for Redis (noticed, not the guard's doing).
+   */
+  async function pipelineWithRedisDown() {
+    const services = await createServices({
+      configDirs: [config.dir],
+      watch: false,
+      defaultMetrics: false,
+    });
+    opened.push(() => services.close());
+    const dead = new Redis('redis://127.0.0.1:1', {
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+      lazyConnect: true,
+    });
+    dead.on('error', () => undefined);
+    opened.push(async () => {
+      dead.disconnect();
+    });
+    const snapshot = () => services.snapshot();
+    return new Pipeline({
+      snapshot,
+      router: services.router,
+      semaphore: new Semaphore({ limit: 4, queueTimeoutMs: 0 }),
+      prompts: createPromptSource(services.prompts),
+      safety: createSafety(() => services.snapshot().gateway.safety),
+      stages: [budgetGuard({ store: new RedisBudgetStore(dead), snapshot })],
+    });
+  }
+  const context = (tenant: string) => ({
+    requestId: `down-${tenant}`,
+    tenant,
+    surface: 'inference' as const,
+    signal: new AbortController().signal,
+    deadlineMs: 10_000,
+  });
+
+  it('refuses with BUDGET_UNAVAILABLE (503), never a free pass', async () => {
+    const pipeline = await pipelineWithRedisDown();
+    const refusal = pipeline.complete(context('strict'), {
+      model: 'chat',
+      messages: [{ role: 'user', content: 'hello there' }],
+    });
+    await expect(refusal).rejects.toMatchObject({
+      code: 'BUDGET_UNAVAILABLE',
+      status: 503,
+      retryAfterS: 1,
+    });
   });
 
   it('serves a tenant whose budget says failOpen', async () => {
-    const app = await gatewayWithRedisDown();
-    expect((await ask(app, 'open', { model: 'chat', messages })).statusCode).toBe(200);
+    const pipeline = await pipelineWithRedisDown();
+    const answer = await pipeline.complete(context('open'), {
+      model: 'chat',
+      messages: [{ role: 'user', content: 'hello there' }],
+    });
+    expect(answer.text).toBe('Echo: hello there');
   });
 });
 
