@@ -4,175 +4,26 @@
  * cancelled or failed call is charged, rate limits with their headers, the store down, prices
  * missing, and Degrade.
  */
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { periodAt, spendKey } from '../../crds/budget-period.ts';
-import { pricingChecksum, type Price } from '../../crds/pricing.ts';
-import { buildApp } from '../../dataplane/src/app.ts';
-import { budgetGuard } from '../../dataplane/src/budget/guard.ts';
-import { RedisBudgetStore } from '../../dataplane/src/budget/redis-store.ts';
-import { Pipeline } from '../../dataplane/src/engine/pipeline/pipeline.ts';
-import { createPromptSource } from '../../dataplane/src/engine/prompt-source.ts';
-import { Semaphore } from '../../dataplane/src/engine/routing/semaphore.ts';
-import { createSafety } from '../../dataplane/src/engine/safety.ts';
-import { createServices } from '../../dataplane/src/engine/services.ts';
-import { startRedis, type Redis as RedisServer } from '../cluster/harness.ts';
-import { startAofRedis, waitFor } from '../batch/support.ts';
-import { makeConfigDir, type ConfigDir } from '../support/config-dir.ts';
+import { pricingChecksum } from '../../crds/pricing.ts';
+import { waitFor } from '../batch/support.ts';
 import { readSse } from '../support/sse.ts';
+import {
+  ask,
+  budgetSuite,
+  ESTIMATE_NANO,
+  gateway,
+  listen,
+  messages,
+  nano,
+  prices,
+  startDataplane,
+  usage,
+} from './support.ts';
 
-const SLOW = 'echo?firstMs=300';
-const STREAM = 'echo?gapMs=30&chunks=200';
-const priced = (model: string, input = '1', output = '2'): Price => ({
-  provider: 'mock',
-  model,
-  effectiveFrom: '2026-01-01T00:00:00Z',
-  input,
-  output,
-});
-const prices = [
-  priced('echo'),
-  priced(SLOW),
-  priced(STREAM),
-  priced('fail?code=UPSTREAM_UNAVAILABLE'),
-  priced('echo?cheap=1', '0', '0'),
-];
-
-const routes = {
-  routes: [
-    { alias: 'chat', targets: [{ name: 'echo', provider: 'mock', model: 'echo' }] },
-    { alias: 'slow', targets: [{ name: 'slow', provider: 'mock', model: SLOW }] },
-    { alias: 'stream', targets: [{ name: 'stream', provider: 'mock', model: STREAM }] },
-    {
-      alias: 'down',
-      targets: [{ name: 'down', provider: 'mock', model: 'fail?code=UPSTREAM_UNAVAILABLE' }],
-      retry: { maxAttempts: 1 },
-    },
-    { alias: 'cheap', targets: [{ name: 'cheap', provider: 'mock', model: 'echo?cheap=1' }] },
-    { alias: 'unpriced', targets: [{ name: 'free', provider: 'mock', model: 'echo?unpriced=1' }] },
-  ],
-};
-
-/**
- * "hello there" is 15 bytes with its role overhead: 5 estimated input tokens; with max_tokens
- * 10 a reservation holds 5 × 1,000 + 10 × 2,000 = 25,000 nano-USD. Seven of them fit 0.000175.
- */
-const messages = [{ role: 'user', content: 'hello there' }];
-const ESTIMATE_NANO = 25_000;
-
-const budgets = {
-  budgets: [
-    { tenant: 'seven', limits: { costUSD: '0.000175' } },
-    { tenant: 'shared', limits: { costUSD: '0.000175' } },
-    { tenant: 'processes', limits: { costUSD: '0.000175' } },
-    { tenant: 'retries', limits: { costUSD: '1' } },
-    { tenant: 'cancels', limits: { costUSD: '1' } },
-    { tenant: 'fails', limits: { costUSD: '1' } },
-    { tenant: 'rpm', limits: { requestsPerMinute: 2 } },
-    { tenant: 'streams', limits: { concurrentStreams: 1 } },
-    { tenant: 'priced-only', limits: { costUSD: '1' } },
-    { tenant: 'rate-only', limits: { requestsPerMinute: 100 } },
-    { tenant: 'strict', limits: { costUSD: '1' } },
-    { tenant: 'restarts', limits: { costUSD: '1' } },
-    { tenant: 'embeds', limits: { costUSD: '1' } },
-    { tenant: 'batches', limits: { costUSD: '1' } },
-    { tenant: 'tokens', limits: { tokens: 20 } },
-    { tenant: 'open', limits: { costUSD: '1' }, failOpen: true },
-    {
-      tenant: 'degrades',
-      limits: { costUSD: '0.00001' },
-      onExceed: { action: 'Degrade', degradeTo: 'cheap' },
-    },
-  ],
-};
-
-let server: RedisServer;
-let config: ConfigDir;
-
-beforeAll(async () => {
-  server = await startRedis();
-  config = await makeConfigDir({ routes, prompts: false });
-  await config.write('budgets.yaml', budgets);
-  await config.write('pricing.yaml', { checksum: pricingChecksum(prices), prices });
-});
-
-afterAll(async () => {
-  await server.stop();
-  await config.cleanup();
-});
-
-const opened: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const close of opened.splice(0).reverse()) await close();
-});
-
-/**
- * A gateway on `redisUrl`. A command fails at the first reconnection that fails (the store-down
- * tests stop Redis under it and expect a prompt 503, not a queue); connection errors are what
- * those tests cause, so they are not logged.
- */
-async function gateway(redisUrl = server.url, batchWorkers?: number): Promise<FastifyInstance> {
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 0 });
-  redis.on('error', () => undefined);
-  const app = await buildApp({
-    configDirs: [config.dir],
-    watch: false,
-    defaultMetrics: false,
-    redis,
-    ...(batchWorkers === undefined ? {} : { batchWorkers }),
-  });
-  opened.push(
-    () => redis.quit().catch(() => undefined),
-    () => app.close(),
-  );
-  await waitFor('the gateway to reach Redis', () =>
-    redis
-      .ping()
-      .then(() => true)
-      .catch(() => undefined),
-  );
-  // The batch queue's own connection is up too: closing it half-open leaves rejections behind.
-  await app.services.batch?.queue.waitUntilReady();
-  return app;
-}
-
-async function ask(
-  app: FastifyInstance,
-  tenant: string,
-  body: object,
-  id = `${tenant}-${Math.random()}`,
-  url = '/api/v1/inference',
-) {
-  return app.inject({
-    method: 'POST',
-    url,
-    headers: { authorization: `Bearer ${await config.token({ tenant })}`, 'x-request-id': id },
-    payload: body,
-  });
-}
-
-async function usage(app: FastifyInstance, tenant: string) {
-  const response = await app.inject({
-    method: 'GET',
-    url: `/api/v1/tenants/${tenant}/usage`,
-    headers: { authorization: `Bearer ${await config.token({ tenant })}`, 'x-request-id': 'usage' },
-  });
-  expect(response.statusCode).toBe(200);
-  return response.json<{
-    spent: { cost_usd: string; tokens: number };
-    reserved: { cost_usd: string; tokens: number };
-    remaining: { cost_usd?: string };
-    limits: Record<string, unknown>;
-  }>();
-}
-
-const nano = (usd: string) => Math.round(Number(usd) * 1e9);
+const suite = budgetSuite();
 
 describe('a cost limit under concurrency', () => {
   it('serves exactly as many of 200 concurrent requests as the budget admits, and spends no more than it', async () => {
@@ -198,7 +49,7 @@ describe('a cost limit under concurrency', () => {
 
   it('admits the same total through two dataplane processes sharing one Redis', async () => {
     const processes = await Promise.all([startDataplane(), startDataplane()]);
-    const token = await config.token({ tenant: 'processes' });
+    const token = await suite.config().token({ tenant: 'processes' });
     const body = JSON.stringify({ model: 'slow', messages, parameters: { max_tokens: 10 } });
     const statuses = await Promise.all(
       Array.from({ length: 200 }, async (_, index) => {
@@ -217,7 +68,7 @@ describe('a cost limit under concurrency', () => {
     );
     expect(statuses.filter((status) => status === 200)).toHaveLength(7);
     expect(statuses.filter((status) => status === 402)).toHaveLength(193);
-    const reader = new Redis(server.url);
+    const reader = new Redis(suite.redisUrl());
     const spend = await reader.hgetall(spendKey('', 'processes', periodAt('monthly', Date.now())));
     await reader.quit();
     expect(Number(spend['cost'])).toBeGreaterThan(0);
@@ -265,7 +116,7 @@ describe('what a call is charged', () => {
     const response = await fetch(`${origin}/v1/chat/completions`, {
       method: 'POST',
       headers: {
-        authorization: `Bearer ${await config.token({ tenant: 'cancels' })}`,
+        authorization: `Bearer ${await suite.config().token({ tenant: 'cancels' })}`,
         'content-type': 'application/json',
       },
       body: JSON.stringify({ model: 'stream', messages, stream: true }),
@@ -311,12 +162,12 @@ describe('every surface', () => {
   });
 
   it('charges a batch item, under its own id', async () => {
-    const app = await gateway(server.url, 2);
+    const app = await gateway(suite.redisUrl(), 2);
     const submitted = await app.inject({
       method: 'POST',
       url: '/api/v1/batches',
       headers: {
-        authorization: `Bearer ${await config.token({ tenant: 'batches' })}`,
+        authorization: `Bearer ${await suite.config().token({ tenant: 'batches' })}`,
         'x-request-id': 'batch-submit',
       },
       payload: { task_id: 'charged', model: 'chat', items: [{ messages }] },
@@ -373,7 +224,7 @@ describe('rate limits', () => {
   it('holds one concurrent stream and refuses a second until the first ends', async () => {
     const app = await gateway();
     const origin = await listen(app);
-    const token = await config.token({ tenant: 'streams' });
+    const token = await suite.config().token({ tenant: 'streams' });
     const open = (signal?: AbortSignal) =>
       fetch(`${origin}/v1/chat/completions`, {
         method: 'POST',
@@ -425,69 +276,6 @@ describe('prices', () => {
   });
 });
 
-describe('the store down', () => {
-  /**
-   * The pipeline with the guard on a Redis that cannot be reached (a closed port), and the
-   * gateway's own prompt, safety and routing: a gateway process with its Redis gone would need
-   * its batch queue to close, which waits for Redis (noticed, not the guard's doing).
-   */
-  async function pipelineWithRedisDown() {
-    const services = await createServices({
-      configDirs: [config.dir],
-      watch: false,
-      defaultMetrics: false,
-    });
-    opened.push(() => services.close());
-    const dead = new Redis('redis://127.0.0.1:1', {
-      maxRetriesPerRequest: 0,
-      retryStrategy: () => null,
-      lazyConnect: true,
-    });
-    dead.on('error', () => undefined);
-    opened.push(async () => {
-      dead.disconnect();
-    });
-    const snapshot = () => services.snapshot();
-    return new Pipeline({
-      snapshot,
-      router: services.router,
-      semaphore: new Semaphore({ limit: 4, queueTimeoutMs: 0 }),
-      prompts: createPromptSource(services.prompts),
-      safety: createSafety(() => services.snapshot().gateway.safety),
-      stages: [budgetGuard({ store: new RedisBudgetStore(dead), snapshot })],
-    });
-  }
-  const context = (tenant: string) => ({
-    requestId: `down-${tenant}`,
-    tenant,
-    surface: 'inference' as const,
-    signal: new AbortController().signal,
-    deadlineMs: 10_000,
-  });
-
-  it('refuses with BUDGET_UNAVAILABLE (503), never a free pass', async () => {
-    const pipeline = await pipelineWithRedisDown();
-    const refusal = pipeline.complete(context('strict'), {
-      model: 'chat',
-      messages: [{ role: 'user', content: 'hello there' }],
-    });
-    await expect(refusal).rejects.toMatchObject({
-      code: 'BUDGET_UNAVAILABLE',
-      status: 503,
-      retryAfterS: 1,
-    });
-  });
-
-  it('serves a tenant whose budget says failOpen', async () => {
-    const pipeline = await pipelineWithRedisDown();
-    const answer = await pipeline.complete(context('open'), {
-      model: 'chat',
-      messages: [{ role: 'user', content: 'hello there' }],
-    });
-    expect(answer.text).toBe('Echo: hello there');
-  });
-});
-
 describe('Degrade', () => {
   it('serves a request past the limit from the cheaper alias, and says so', async () => {
     const app = await gateway();
@@ -518,67 +306,3 @@ describe('Degrade', () => {
 });
 
 /** `node dataplane/src/main.ts` on the test's contract and Redis, stopped by its PID. */
-async function startDataplane(): Promise<{ url: string }> {
-  const child = spawn(process.execPath, ['dataplane/src/main.ts'], {
-    cwd: join(import.meta.dirname, '../..'),
-    env: {
-      ...process.env,
-      CONFIG_DIR: config.dir,
-      REDIS_URL: server.url,
-      PORT: '0',
-      LOG_LEVEL: 'info',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const exited = once(child, 'exit');
-  opened.push(async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    await exited;
-  });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const url = await waitFor('the dataplane to listen', () => {
-    if (child.exitCode !== null) throw new Error(`The dataplane exited early:\n${output}`);
-    return /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1];
-  });
-  return { url };
-}
-
-async function listen(app: FastifyInstance): Promise<string> {
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  return `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-}
-
-describe('Redis restarted mid-load', () => {
-  it('settles the calls in flight once Redis is back, charging each once, and refuses new ones meanwhile', async () => {
-    const aof = await startAofRedis();
-    opened.push(() => aof.stop());
-    const app = await gateway(aof.url);
-    const body = { model: 'slow', messages, parameters: { max_tokens: 10 } };
-    const inFlight = Array.from({ length: 5 }, (_, index) =>
-      ask(app, 'restarts', body, `restart-${index}`),
-    );
-    await waitFor('the five reservations', async () =>
-      (await usage(app, 'restarts')).reserved.tokens === 5 * 15 ? true : undefined,
-    );
-    await aof.kill();
-    const meanwhile = await ask(app, 'restarts', body, 'while-down');
-    expect(meanwhile.statusCode).toBe(503);
-    expect(meanwhile.json()).toMatchObject({ error: { code: 'BUDGET_UNAVAILABLE' } });
-    const answers = await Promise.all(inFlight);
-    expect(answers.map((answer) => answer.statusCode)).toEqual([200, 200, 200, 200, 200]);
-    await aof.restart();
-    const settled = await waitFor('the five settlements after the restart', async () => {
-      const now = await usage(app, 'restarts').catch(() => undefined);
-      return now !== undefined && now.reserved.tokens === 0 && now.spent.tokens > 0
-        ? now
-        : undefined;
-    });
-    // Each answer cost the same (the mock is deterministic): five of them, no more.
-    const one = nano(answers[0]!.headers['x-inference-cost-usd'] as string);
-    expect(nano(settled.spent.cost_usd)).toBe(5 * one);
-    await sleep(1500);
-    expect(await usage(app, 'restarts')).toEqual(settled);
-  }, 30_000);
-});

@@ -20,49 +20,29 @@ export function rateLimitHeaders(
     standing.requestsResetAt === 0
       ? 60
       : Math.max(0, Math.ceil((standing.requestsResetAt - now) / 1000));
-  const policies: { name: string; quota: number; windowS: number; left: number; resetS: number }[] =
-    [];
-  if (limits.requestsPerMinute !== undefined) {
-    const left = limits.requestsPerMinute - standing.requests;
-    policies.push({
-      name: 'requests',
-      quota: limits.requestsPerMinute,
-      windowS: 60,
-      left,
-      resetS: minuteResetS,
-    });
-  }
-  if (limits.concurrentStreams !== undefined) {
-    const left = limits.concurrentStreams - standing.streams;
-    policies.push({
-      name: 'streams',
-      quota: limits.concurrentStreams,
-      windowS: 0,
-      left,
-      resetS: 0,
-    });
-  }
-  if (limits.tokens !== undefined) {
-    const left = limits.tokens - standing.tokens;
-    policies.push({
-      name: 'tokens',
-      quota: limits.tokens,
-      windowS: periodS,
-      left,
-      resetS: periodResetS,
-    });
-  }
-  if (limits.cost !== undefined) {
-    const micro = (nano: number) => Math.floor(nano / 1000);
-    const left = micro(limits.cost) - Math.ceil(standing.cost / 1000);
-    policies.push({
-      name: 'cost',
-      quota: micro(limits.cost),
-      windowS: periodS,
-      left,
-      resetS: periodResetS,
-    });
-  }
+  const micro = (nano: number) => Math.floor(nano / 1000);
+  /** Each limit the tenant has: its quota, window, what is used and when it resets. */
+  const candidates: [
+    name: string,
+    quota: number | undefined,
+    used: number,
+    windowS: number,
+    resetS: number,
+  ][] = [
+    ['requests', limits.requestsPerMinute, standing.requests, 60, minuteResetS],
+    ['streams', limits.concurrentStreams, standing.streams, 0, 0],
+    ['tokens', limits.tokens, standing.tokens, periodS, periodResetS],
+    [
+      'cost',
+      limits.cost === undefined ? undefined : micro(limits.cost),
+      Math.ceil(standing.cost / 1000),
+      periodS,
+      periodResetS,
+    ],
+  ];
+  const policies = candidates.flatMap(([name, quota, used, windowS, resetS]) =>
+    quota === undefined ? [] : [{ name, quota, windowS, left: quota - used, resetS }],
+  );
   if (policies.length === 0) return [];
   const headers: [string, string][] = [
     [
