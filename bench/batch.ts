@@ -69,6 +69,7 @@ async function baseline(): Promise<Result> {
         const context = {
           requestId: `bench-${index}`,
           tenant: 'bench',
+          principal: 'bench',
           surface: 'batch' as const,
           signal: new AbortController().signal,
           deadlineMs: 60_000,

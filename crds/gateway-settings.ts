@@ -154,6 +154,36 @@ export const GatewaySettings = Type.Object(
           'How the budget guard reserves and where it keeps its state (docs/budgets.md).',
       },
     ),
+    audit: Type.Object(
+      {
+        checkpointEvery: Type.Integer({
+          minimum: 1,
+          maximum: 1_000_000,
+          default: 1000,
+          description:
+            "A signed checkpoint over a tenant's chain head every this many receipts (and at each sweep over a head that moved).",
+        }),
+        sweepIntervalS: Type.Integer({
+          minimum: 1,
+          maximum: 3600,
+          default: 15,
+          description:
+            'How often each replica sweeps: receipts for requests whose process died, checkpoints over moved heads, retention.',
+        }),
+        leaseMarginS: Type.Integer({
+          minimum: 1,
+          maximum: 3600,
+          default: 60,
+          description:
+            "How long past its deadline a request's intent waits for its receipt before a sweep records it as interrupted.",
+        }),
+      },
+      {
+        additionalProperties: false,
+        default: {},
+        description: 'The audit trail: checkpoints, sweeps and where receipts live (docs/audit.md).',
+      },
+    ),
   },
   { additionalProperties: false },
 );

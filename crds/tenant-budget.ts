@@ -94,6 +94,13 @@ export const TenantBudgetSpec = Struct(
           'Serve requests unmetered while the budget store (Redis) is unreachable; by default they are refused with 503 BUDGET_UNAVAILABLE.',
       }),
     ),
+    auditRetentionDays: Type.Optional(
+      Type.Union([Type.Literal(30), Type.Literal(90), Type.Literal(180)], {
+        default: 90,
+        description:
+          "Days the tenant's audit receipts are kept (30, 90 or 180); a signed checkpoint anchors the chain where older receipts were trimmed (docs/audit.md).",
+      }),
+    ),
     onExceed: Type.Optional(
       Struct(
         {

@@ -52,6 +52,7 @@ describe('the store down', () => {
   const context = (tenant: string) => ({
     requestId: `down-${tenant}`,
     tenant,
+    principal: 'test',
     surface: 'inference' as const,
     signal: new AbortController().signal,
     deadlineMs: 10_000,

@@ -234,7 +234,7 @@ describe('input safety on /api/v1/inference', () => {
     });
     expect(response.json().output.content).not.toMatch(/ignore all previous instructions/i);
     const metrics = (await app.inject({ url: '/metrics' })).body;
-    expect(metrics).toMatch(/^inference_safety_findings_total [1-9]/m);
+    expect(metrics).toMatch(/^inference_safety_findings_total\{kind="[a-z_]+"\} [1-9]/m);
     expect(metrics).not.toContain('pwned');
   });
 

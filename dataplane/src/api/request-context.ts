@@ -17,6 +17,7 @@ export function requestContext(
   cancel?: AbortController,
 ): RequestContext {
   const { requestTimeoutMs } = services.snapshot().gateway.limits;
+  const principal = principalOf(request);
   let controller = cancel;
   if (controller === undefined) {
     const onClientGone = new AbortController();
@@ -29,7 +30,8 @@ export function requestContext(
   }
   return {
     requestId: request.id,
-    tenant: principalOf(request).tenant,
+    tenant: principal.tenant,
+    principal: principal.subject,
     surface,
     signal: controller.signal,
     deadlineMs: requestTimeoutMs,

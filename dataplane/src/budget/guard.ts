@@ -164,6 +164,12 @@ export function budgetGuard(options: BudgetGuardOptions): PipelineStage {
         tokens: usage === undefined ? 0 : usage.inputTokens + usage.outputTokens,
         ...(price === undefined ? {} : { pricing: price.checksum }),
       };
+      // Before the first await: the stages settled and sealed with this one read it.
+      exchange.charge = {
+        cost: charge.cost,
+        tokens: charge.tokens,
+        ...(charge.pricing === undefined ? {} : { pricing: charge.pricing }),
+      };
       if (usage !== undefined) {
         exchange.context.setHeader?.(
           'x-inference-cost-usd',

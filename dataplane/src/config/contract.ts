@@ -16,6 +16,8 @@ export const CONTRACT_FILES = {
   pricing: 'pricing.yaml',
   jwks: 'keys/jwks.json',
   resumeKeys: 'keys/resume.json',
+  /** The audit trail's checkpoint keys and content key (`AuditKeysFile`); optional. */
+  auditKeys: 'keys/audit.json',
 } as const;
 
 export const PROMPTS_PREFIX = 'prompts/';
@@ -63,6 +65,43 @@ export const ResumeKeysFile = Type.Object(
       ),
       { minItems: 1 },
     ),
+  },
+  { additionalProperties: false },
+);
+
+/**
+ * `keys/audit.json`: the Ed25519 keys that sign audit checkpoints (`active` signs; the others
+ * are published but not yet signing, or no longer), the public keys of retired signers (kept
+ * as long as receipts they anchor may be retained), and the key that `content_sha` digests
+ * are keyed with per tenant (never rotated: it would unlink old digests from new ones).
+ */
+export const AuditKeysFile = Type.Object(
+  {
+    active: Type.String({ minLength: 1 }),
+    keys: Type.Array(
+      Type.Object(
+        {
+          kid: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }),
+          privateKey: Type.String({ minLength: 16, description: 'base64url PKCS#8 DER, Ed25519' }),
+          createdAt: Type.Optional(Type.String()),
+        },
+        { additionalProperties: false },
+      ),
+      { minItems: 1 },
+    ),
+    retired: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            kid: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }),
+            publicKey: Type.String({ minLength: 16, description: 'base64url SPKI DER, Ed25519' }),
+            retiredAt: Type.Optional(Type.String()),
+          },
+          { additionalProperties: false },
+        ),
+      ),
+    ),
+    contentKey: Type.String({ minLength: 43, description: 'base64url of at least 32 bytes' }),
   },
   { additionalProperties: false },
 );

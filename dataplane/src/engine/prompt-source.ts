@@ -10,6 +10,7 @@ export function createPromptSource(resolver: PromptResolver): PromptSource {
       const { model, temperature, topP, maxTokens } = compiled.parameters;
       return {
         messages: render(compiled, variables),
+        prompt: { id: compiled.id, version: compiled.version, checksum: compiled.checksum },
         ...(model === undefined ? {} : { model }),
         ...(temperature === undefined ? {} : { temperature }),
         ...(topP === undefined ? {} : { topP }),

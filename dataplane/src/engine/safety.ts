@@ -1,48 +1,70 @@
 import type { GatewaySettings } from '../../../crds/gateway-settings.ts';
-import { applyPiiPolicy, createStreamRedactor } from '../security/pii.ts';
-import { sanitizeMessages, sanitizeText } from '../security/sanitizer.ts';
+import type { ChatMessage } from '../core/types.ts';
+import { applyPiiPolicy, createStreamRedactor, redactPii } from '../security/pii.ts';
+import { sanitizeMessages, sanitizeText, type Finding } from '../security/sanitizer.ts';
+import type { Findings } from '../stages/context.ts';
 import type { Safety } from './pipeline/prepare.ts';
 
+type Policy = GatewaySettings['safety'];
+
+/** Findings by kind, counted as they are found: the sanitiser's kinds and `pii:<kind>`. */
+class Tally {
+  readonly counts: Record<string, number> = {};
+
+  add(kind: string, count: number): void {
+    if (count > 0) this.counts[kind] = (this.counts[kind] ?? 0) + count;
+  }
+
+  addAll(findings: readonly Finding[]): void {
+    for (const finding of findings) this.add(finding.kind, finding.count);
+  }
+}
+
+/** `text` under the input PII policy; what `redact` replaced is counted into `tally`. */
+function piiChecked(text: string, policy: Policy, tally: Tally): string {
+  if (policy.pii !== 'redact') return applyPiiPolicy(text, policy.pii);
+  const redacted = redactPii(text);
+  for (const [kind, count] of Object.entries(redacted.counts)) tally.add(`pii:${kind}`, count);
+  return redacted.text;
+}
+
 /** The gateway's safety policy (`gateway.yaml` → safety) as the pipeline uses it. */
-export function createSafety(settings: () => GatewaySettings['safety']): Safety {
+export function createSafety(settings: () => Policy): Safety {
   /** One untrusted text through the sanitiser and the input PII policy. */
-  const checkText = (text: string, policy: GatewaySettings['safety']) => {
+  const checkText = (text: string, policy: Policy, tally: Tally) => {
     const sanitized = policy.sanitize ? sanitizeText(text) : { text, findings: [] };
-    const checked =
-      policy.pii === 'off' ? sanitized.text : applyPiiPolicy(sanitized.text, policy.pii);
-    return { text: checked, findings: sanitized.findings.length };
+    tally.addAll(sanitized.findings);
+    return piiChecked(sanitized.text, policy, tally);
   };
 
   return {
     checkInput(messages) {
       const policy = settings();
+      const tally = new Tally();
       const sanitized = policy.sanitize ? sanitizeMessages(messages) : { messages, findings: [] };
-      const checked =
+      tally.addAll(sanitized.findings);
+      const checked: ChatMessage[] =
         policy.pii === 'off'
           ? sanitized.messages
           : sanitized.messages.map((message) => ({
               ...message,
-              content: applyPiiPolicy(message.content, policy.pii),
+              content: piiChecked(message.content, policy, tally),
             }));
-      return { messages: checked, findings: sanitized.findings.length };
+      return { messages: checked, findings: tally.counts as Findings };
     },
 
     checkVariables(variables) {
       const policy = settings();
-      let findings = 0;
+      const tally = new Tally();
       const visit = (value: unknown): unknown => {
-        if (typeof value === 'string') {
-          const result = checkText(value, policy);
-          findings += result.findings;
-          return result.text;
-        }
+        if (typeof value === 'string') return checkText(value, policy, tally);
         if (Array.isArray(value)) return value.map(visit);
         if (value !== null && typeof value === 'object') {
           return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, visit(item)]));
         }
         return value;
       };
-      return { variables: visit(variables) as Record<string, unknown>, findings };
+      return { variables: visit(variables) as Record<string, unknown>, findings: tally.counts };
     },
 
     checkTexts(texts) {

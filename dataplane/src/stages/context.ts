@@ -12,6 +12,8 @@ export interface RequestContext {
   /** The `x-request-id` (a batch item's own id): the idempotency key of later stages. */
   readonly requestId: string;
   readonly tenant: string;
+  /** Who asked within the tenant: the token's `sub` (a certificate's CN for mTLS callers). */
+  readonly principal: string;
   readonly surface: Surface;
   /** Aborted when the caller gives up (a client that went away, a worker shutting down). */
   readonly signal: AbortSignal;
@@ -25,8 +27,30 @@ export interface RequestContext {
 export interface Prepared {
   route: RouteConfig;
   request: Omit<ProviderRequest, 'model'>;
-  /** Prompt-injection findings removed from client content (a count, never content). */
-  findings: number;
+  /** What input safety found in client content, by kind: counts, never content. */
+  findings: Findings;
+  /** The prompt that was rendered, when the request named one. */
+  prompt?: { id: string; version: string; checksum: string };
+}
+
+/** Safety findings by kind (the sanitiser's kinds, and `pii:<kind>` for redacted personal data). */
+export type Findings = Readonly<Record<string, number>>;
+
+/** One attempt of the route's chain: the target, and how the attempt ended. */
+export interface Attempt {
+  target: string;
+  provider: string;
+  model: string;
+  /** `served` (it produced the answer's first chunk), or the error code it ended with. */
+  outcome: string;
+}
+
+/** What the budget guard charged at settle (nano-USD), for the stages after it. */
+export interface Charge {
+  cost: number;
+  tokens: number;
+  /** The pricing file's checksum; absent when the served model has no price. */
+  pricing?: string;
 }
 
 /** How an admitted request ended, as `settle` and `record` see it. */
@@ -60,4 +84,10 @@ export interface Exchange {
   /** The target that produced the first chunk, and when (`performance.now()`). */
   servedBy?: TargetConfig;
   firstChunkAt?: number;
+  /** Every attempt of the route's chain, in order. */
+  readonly attempts: Attempt[];
+  /** What the budget guard charged (its settle sets it before its first await). */
+  charge?: Charge;
+  /** Told each text the caller gets, in order (the audit's keyed digest of the output). */
+  observeOutput?: (text: string) => void;
 }

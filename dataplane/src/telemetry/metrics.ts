@@ -63,7 +63,8 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     }),
     safetyFindings: new Counter({
       name: 'inference_safety_findings_total',
-      help: 'Prompt-injection findings removed from client content (counts only, never content).',
+      help: 'What input safety found in client content, by kind: prompt-injection kinds removed, pii:<kind> redacted (counts only, never content).',
+      labelNames: ['kind'] as const,
       registers,
     }),
     promptsLoaded: new Gauge({

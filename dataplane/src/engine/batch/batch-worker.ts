@@ -207,6 +207,7 @@ export class BatchWorker {
     const context = {
       requestId: itemRequestId(batchId, index),
       tenant: begun.tenant,
+      principal: `batch:${batchId}`,
       surface: 'batch' as const,
       signal: this.#stopping.signal,
       deadlineMs: this.#options.requestTimeoutMs(),

@@ -5,9 +5,15 @@ import type { Chunk } from '../../core/types.ts';
 import { ApiError } from '../../errors/api-error.ts';
 import { toApiError } from '../../errors/to-api-error.ts';
 import type { EmbeddingResult } from '../../providers/provider.ts';
-import type { Router } from '../routing/router.ts';
+import type { RouteEvents, Router } from '../routing/router.ts';
 import type { Semaphore } from '../routing/semaphore.ts';
-import type { Exchange, Outcome, Prepared, RequestContext } from '../../stages/context.ts';
+import type {
+  Attempt,
+  Exchange,
+  Outcome,
+  Prepared,
+  RequestContext,
+} from '../../stages/context.ts';
 import { prepareChat, routeFor, type PromptSource, type Safety } from './prepare.ts';
 import { withDeadline } from './deadline.ts';
 import type { PipelineStage } from '../../stages/stage.ts';
@@ -78,7 +84,7 @@ export class Pipeline {
         safety: this.#deps.safety,
       });
     } catch (error) {
-      return this.#refuse(exchange, error, 0);
+      return this.#refuse(exchange, error, NONE);
     }
     exchange.prepared = prepared;
     exchange.alias = prepared.route.alias;
@@ -118,7 +124,7 @@ export class Pipeline {
       route = routeFor(this.#deps.snapshot(), input.model);
       texts = this.#deps.safety.checkTexts(input.input);
     } catch (error) {
-      return this.#refuse(exchange, error, 0);
+      return this.#refuse(exchange, error, NONE);
     }
     exchange.texts = texts;
     exchange.route = route;
@@ -137,11 +143,7 @@ export class Pipeline {
           return provider.embed({ model: target.model, input: texts, ...dimensions }, signal);
         },
         exchange.signal,
-        {
-          onServed: (target) => {
-            served(exchange, target);
-          },
-        },
+        routeEvents(exchange),
       );
     } catch (error) {
       await this.#finish(exchange, failed(error, exchange.signal, 0));
@@ -167,23 +169,28 @@ export class Pipeline {
       releaseSlot();
       deadline.clear();
     };
-    return { context, signal: deadline.signal, startedAt, release };
+    return { context, signal: deadline.signal, startedAt, attempts: [], release };
   }
 
-  /** reserve: every stage's, in order; a refusal settles those that reserved before it. */
+  /**
+   * reserve: every stage's, started in order and awaited together (their round trips overlap);
+   * the first refusal in stage order is the answer, and the stages that did reserve are settled.
+   */
   async #reserve(exchange: Admitted): Promise<void> {
     const stages = this.#deps.stages;
-    for (let index = 0; index < stages.length; index++) {
-      try {
-        await stages[index]?.reserve?.(exchange);
-      } catch (error) {
-        await this.#refuse(exchange, error, index);
-      }
-    }
+    const results = await Promise.allSettled(stages.map(async (stage) => stage.reserve?.(exchange)));
+    const refusal = results.find((result) => result.status === 'rejected');
+    if (refusal === undefined) return;
+    const reserved = new Set(stages.filter((_, index) => results[index]?.status === 'fulfilled'));
+    await this.#refuse(exchange, refusal.reason, reserved);
   }
 
   /** A request refused before the call: settled by the stages that reserved, then rethrown. */
-  async #refuse(exchange: Admitted, error: unknown, reserved: number): Promise<never> {
+  async #refuse(
+    exchange: Admitted,
+    error: unknown,
+    reserved: ReadonlySet<PipelineStage>,
+  ): Promise<never> {
     await this.#finish(exchange, failed(error, exchange.signal, 0), reserved);
     throw error;
   }
@@ -195,11 +202,7 @@ export class Pipeline {
     let finished = false;
     let outputChars = 0;
     try {
-      const events = {
-        onServed: (target: TargetConfig) => {
-          served(exchange, target);
-        },
-      };
+      const events = routeEvents(exchange);
       const chunks = this.#deps.router.stream(
         prepared.route,
         prepared.request,
@@ -210,15 +213,18 @@ export class Pipeline {
       for await (const chunk of chunks) {
         if (chunk.type === 'text') {
           outputChars += chunk.text.length;
-          if (filter === undefined) yield chunk;
-          else {
-            const text = filter.push(chunk.text);
-            if (text !== '') yield { type: 'text', text };
+          const text = filter === undefined ? chunk.text : filter.push(chunk.text);
+          if (text !== '') {
+            exchange.observeOutput?.(text);
+            yield text === chunk.text ? chunk : { type: 'text', text };
           }
           continue;
         }
         const rest = filter?.flush() ?? '';
-        if (rest !== '') yield { type: 'text', text: rest };
+        if (rest !== '') {
+          exchange.observeOutput?.(rest);
+          yield { type: 'text', text: rest };
+        }
         finished = true;
         await this.#finish(exchange, { kind: 'done', usage: chunk.usage });
         const { degradedFrom } = exchange;
@@ -232,7 +238,10 @@ export class Pipeline {
     } catch (error) {
       // What the filter held back was produced and is owed to the client, redacted.
       const rest = filter?.flush() ?? '';
-      if (rest !== '') yield { type: 'text', text: rest };
+      if (rest !== '') {
+        exchange.observeOutput?.(rest);
+        yield { type: 'text', text: rest };
+      }
       if (!finished) {
         finished = true;
         await this.#finish(exchange, failed(error, signal, outputChars));
@@ -243,21 +252,59 @@ export class Pipeline {
     }
   }
 
-  /** settle (the stages that reserved), release the slot, record: once per admitted request. */
+  /**
+   * settle (the stages that reserved) and seal (every stage), started in that order and
+   * awaited together, so that their writes share a round trip; then release the slot and
+   * record. Once per admitted request.
+   */
   async #finish(
     exchange: Admitted,
     outcome: Outcome,
-    reserved = this.#deps.stages.length,
+    reserved: ReadonlySet<PipelineStage> | undefined = undefined,
   ): Promise<void> {
     const stages = this.#deps.stages;
     try {
-      for (let index = 0; index < reserved; index++)
-        await stages[index]?.settle?.(exchange, outcome);
+      const settled = stages
+        .filter((stage) => reserved === undefined || reserved.has(stage))
+        .map(async (stage) => stage.settle?.(exchange, outcome));
+      const sealed = stages.map(async (stage) => stage.seal?.(exchange, outcome));
+      const results = await Promise.allSettled([...settled, ...sealed]);
+      const failure = results.find((result) => result.status === 'rejected');
+      if (failure !== undefined) throw failure.reason;
     } finally {
       exchange.release();
       for (const stage of stages) stage.record?.(exchange, outcome);
     }
   }
+}
+
+/** No stage reserved (a refusal in `prepare`). */
+const NONE: ReadonlySet<PipelineStage> = new Set();
+
+/** The router's events, written into the exchange: the served target and every attempt. */
+function routeEvents(exchange: Exchange): RouteEvents {
+  let open: Attempt | undefined;
+  return {
+    onAttempt: (target) => {
+      // Until it ends, an attempt is one the caller stopped reading.
+      open = { target: target.name, provider: target.provider, model: target.model, outcome: 'cancelled' };
+      exchange.attempts.push(open);
+    },
+    onAttemptEnd: (target, outcome) => {
+      if (open?.target === target.name) open.outcome = outcome;
+      else
+        exchange.attempts.push({
+          target: target.name,
+          provider: target.provider,
+          model: target.model,
+          outcome,
+        });
+      open = undefined;
+    },
+    onServed: (target) => {
+      served(exchange, target);
+    },
+  };
 }
 
 function served(exchange: Exchange, target: TargetConfig): void {

@@ -3,7 +3,7 @@ import type { InferenceInput } from '../../core/inference-input.ts';
 import type { RouteConfig } from '../../core/route.ts';
 import type { ChatMessage } from '../../core/types.ts';
 import { ApiError } from '../../errors/api-error.ts';
-import type { Prepared } from '../../stages/context.ts';
+import type { Findings, Prepared } from '../../stages/context.ts';
 
 /** Prompt resolution as the pipeline needs it: trusted messages plus the prompt's defaults. */
 export interface PromptSource {
@@ -13,6 +13,8 @@ export interface PromptSource {
     variables: Record<string, unknown>,
   ): {
     messages: ChatMessage[];
+    /** The version that was rendered, and its manifest's checksum. */
+    prompt: { id: string; version: string; checksum: string };
     model?: string;
     temperature?: number;
     topP?: number;
@@ -23,11 +25,11 @@ export interface PromptSource {
 /** Input and output safety as the pipeline needs it; findings are metadata, never content. */
 export interface Safety {
   /** Sanitises client-supplied messages and applies the input PII policy. */
-  checkInput(messages: ChatMessage[]): { messages: ChatMessage[]; findings: number };
+  checkInput(messages: ChatMessage[]): { messages: ChatMessage[]; findings: Findings };
   /** The same for prompt variables: every string in them is client content. */
   checkVariables(variables: Record<string, unknown>): {
     variables: Record<string, unknown>;
-    findings: number;
+    findings: Findings;
   };
   /**
    * The input PII policy on texts that are not instructions to a model (embeddings input):
@@ -81,7 +83,8 @@ export function prepareChat(input: InferenceInput, deps: PrepareDeps): Prepared 
   const maxTokens = parameters.max_tokens ?? rendered?.maxTokens;
   return {
     route: routeFor(deps.snapshot, alias),
-    findings: client.findings + (variables?.findings ?? 0),
+    findings: sumFindings(client.findings, variables?.findings),
+    ...(rendered === undefined ? {} : { prompt: rendered.prompt }),
     request: {
       messages: [...(rendered?.messages ?? []), ...client.messages],
       ...(temperature === undefined ? {} : { temperature }),
@@ -96,6 +99,13 @@ export function prepareChat(input: InferenceInput, deps: PrepareDeps): Prepared 
           }),
     },
   };
+}
+
+function sumFindings(a: Findings, b: Findings | undefined): Findings {
+  if (b === undefined || Object.keys(b).length === 0) return a;
+  const sum: Record<string, number> = { ...a };
+  for (const [kind, count] of Object.entries(b)) sum[kind] = (sum[kind] ?? 0) + count;
+  return sum;
 }
 
 /** The route of a model alias, or MODEL_NOT_FOUND. */

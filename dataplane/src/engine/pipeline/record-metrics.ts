@@ -6,8 +6,8 @@ export function recordMetrics(metrics: Metrics): PipelineStage {
   return {
     name: 'metrics',
     record(exchange) {
-      const findings = exchange.prepared?.findings ?? 0;
-      if (findings > 0) metrics.safetyFindings.inc(findings);
+      for (const [kind, count] of Object.entries(exchange.prepared?.findings ?? {}))
+        metrics.safetyFindings.inc({ kind }, count);
       const target = exchange.servedBy;
       if (target === undefined || exchange.firstChunkAt === undefined) return;
       metrics.timeToFirstToken.observe(

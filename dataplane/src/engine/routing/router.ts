@@ -20,6 +20,11 @@ export interface RouteEvents {
   onAttempt?: (target: TargetConfig, attempt: number) => void;
   /** Called with the target that produced the first chunk. */
   onServed?: (target: TargetConfig) => void;
+  /**
+   * Called once per attempt when it ends: `ok`, `cancelled` (the caller stopped), or the error
+   * code it failed with; a target the chain skipped (open circuit, rate-limit cooldown) too.
+   */
+  onAttemptEnd?: (target: TargetConfig, outcome: string) => void;
   /** Called when a target failed mid-stream and the answer goes on on the next (`Continue`). */
   onContinue?: (failed: TargetConfig, error: ApiError) => void;
 }
@@ -176,6 +181,7 @@ export class Router {
       for (let attempt = 1; attempt <= route.retry.maxAttempts; attempt++) {
         const refused = this.#admit(route, target, breaker);
         if (refused !== undefined) {
+          events.onAttemptEnd?.(target, refused.code);
           lastError = refused;
           break;
         }
@@ -195,10 +201,15 @@ export class Router {
             yield prefix === '' ? item : items.withPrefix(item, prefix);
           }
           breaker.onSuccess();
+          events.onAttemptEnd?.(target, 'ok');
           return;
         } catch (error) {
-          if (signal.aborted) throw signal.reason;
+          if (signal.aborted) {
+            events.onAttemptEnd?.(target, 'cancelled');
+            throw signal.reason;
+          }
           const upstream = toUpstreamError(error);
+          events.onAttemptEnd?.(target, upstream.code);
           breaker.onFailure();
           this.#coolDown(route, target, upstream);
           if (started) {
