@@ -31,6 +31,8 @@ describe('loadSettings', () => {
       },
       pricing: undefined,
       budgetSpend: { redisUrl: undefined, keyPrefix: '', refreshMs: 30_000 },
+      resumeKeys: { rotationPeriodMs: 86_400_000, propagationMs: 90_000 },
+      auditKeys: { rotationPeriodMs: 30 * 86_400_000, propagationMs: 90_000 },
       concurrency: 4,
       resyncMs: 600000,
       healthPort: 8081,
@@ -62,6 +64,8 @@ describe('loadSettings', () => {
         INFERENCE_GATEWAY_SETTINGS: '{"limits":{"maxConcurrent":64}}',
         INFERENCE_MODEL_SERVER_IMAGE: 'onnx:2',
         INFERENCE_REDIS_CIDR: '10.0.0.1/32',
+        INFERENCE_RESUME_KEY_PROPAGATION_MS: '5000',
+        INFERENCE_AUDIT_KEY_ROTATION_MS: '0',
         KUBECONFIG: '/tmp/kc',
       },
       ['--gateway-replicas=7', '--gateway-image', 'gw:9', '--leader-election', 'false'],
@@ -78,6 +82,9 @@ describe('loadSettings', () => {
     expect(s.leaderElection.enabled).toBe(false);
     expect(s.gatewayConfig).toMatchObject({ defaultModel: 'chat', limits: { maxConcurrent: 64 } });
     expect(s.kubeconfig).toBe('/tmp/kc');
+    // One propagation delay for both keyrings: they share the Secret.
+    expect(s.auditKeys).toEqual({ rotationPeriodMs: 0, propagationMs: 5000 });
+    expect(s.resumeKeys.propagationMs).toBe(5000);
   });
 
   it('reads the JWKS from a file', () => {

@@ -9,6 +9,11 @@ import { hostname } from 'node:os';
 import { Value } from '@sinclair/typebox/value';
 import { GatewaySettings } from '../../crds/gateway-settings.ts';
 import { parsePricing, PricingError } from '../../crds/pricing-check.ts';
+import {
+  KEY_ROTATION_SETTINGS,
+  readKeyRotation,
+  type KeyRotation,
+} from './key-rotation-settings.ts';
 import type { LogLevel } from './runtime/log.ts';
 import { LOG_LEVELS } from './runtime/log.ts';
 
@@ -29,14 +34,6 @@ export interface GatewayWorkloadSettings {
   redisUrl: string;
   /** CIDR of Redis for the egress policy when it is outside the cluster; unset: in-cluster pods. */
   redisCidr: string | undefined;
-}
-
-/** How the resume-token keyring rotates (operator/src/controllers/resume-keys.ts). */
-export interface ResumeKeyRotation {
-  /** A new key is published this often; 0 never rotates. */
-  rotationPeriodMs: number;
-  /** Longest time until every gateway replica reads a changed Secret. */
-  propagationMs: number;
 }
 
 /** Where TenantBudget status reads each tenant's spend (controllers/tenant-budget.ts). */
@@ -68,7 +65,9 @@ export interface Settings {
   /** No egress beyond DNS and in-cluster targets. */
   airGapped: boolean;
   /** Rotation of the resume-token HMAC keyring (`keys/resume.json`). */
-  resumeKeys: ResumeKeyRotation;
+  resumeKeys: KeyRotation;
+  /** Rotation of the audit checkpoint keys (`keys/audit.json`). */
+  auditKeys: KeyRotation;
   leaderElection: {
     enabled: boolean;
     leaseName: string;
@@ -109,7 +108,7 @@ function podNamespace(env: NodeJS.ProcessEnv): string {
 }
 
 /** One setting: its environment variable (the flag is derived) and default. */
-interface SettingSpec {
+export interface SettingSpec {
   env: string;
   description: string;
   default: string;
@@ -264,18 +263,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     default: '4',
     description: 'Keys each controller reconciles at once.',
   },
-  {
-    env: 'INFERENCE_RESUME_KEY_ROTATION_MS',
-    default: '86400000',
-    description:
-      'A new resume-token key is published this often (0: never rotate); see INFERENCE_RESUME_KEY_PROPAGATION_MS.',
-  },
-  {
-    env: 'INFERENCE_RESUME_KEY_PROPAGATION_MS',
-    default: '90000',
-    description:
-      "Longest time from a Secret change to every gateway pod reading it (kubelet's sync period plus slack): a new key signs only this long after it is published, and an old key is kept this long plus the token lifetime after its successor signs.",
-  },
+  ...KEY_ROTATION_SETTINGS,
   {
     env: 'INFERENCE_RESYNC_MS',
     default: '600000',
@@ -452,10 +440,7 @@ export function loadSettings(
       refreshMs: int('INFERENCE_BUDGET_REFRESH_S', 1) * 1000,
     },
     airGapped: bool('INFERENCE_AIR_GAPPED'),
-    resumeKeys: {
-      rotationPeriodMs: int('INFERENCE_RESUME_KEY_ROTATION_MS'),
-      propagationMs: int('INFERENCE_RESUME_KEY_PROPAGATION_MS'),
-    },
+    ...readKeyRotation(int),
     leaderElection: {
       enabled: bool('INFERENCE_LEADER_ELECTION'),
       leaseName: get('INFERENCE_LEASE_NAME'),

@@ -2,7 +2,9 @@
  * The gateway reconcile's input for table tests: the samples in namespace `team`, and a helper
  * that lays the rendered ConfigMaps and Secrets out as a gateway pod would see them.
  */
+import { generateKeyPairSync } from 'node:crypto';
 import { parseGatewayConfig } from '../src/settings.ts';
+import type { FreshAuditKeys } from '../src/controllers/audit-keys.ts';
 import type { GatewayObserved } from '../src/controllers/gateway.ts';
 import type { KubeObject } from '../src/runtime/objects.ts';
 import { budget, mcp, model, prompt, refs, route } from './fixtures.ts';
@@ -15,6 +17,16 @@ export const fresh = {
   kid: 'resume-1',
   secret: Buffer.alloc(32, 7).toString('base64url'),
   createdAt: NOW.toISOString(),
+};
+export const freshAudit: FreshAuditKeys = {
+  key: {
+    kid: 'audit-1',
+    privateKey: generateKeyPairSync('ed25519')
+      .privateKey.export({ type: 'pkcs8', format: 'der' })
+      .toString('base64url'),
+    createdAt: NOW.toISOString(),
+  },
+  contentKey: Buffer.alloc(32, 9).toString('base64url'),
 };
 
 export function observed(
@@ -31,6 +43,7 @@ export function observed(
     refs: refs(),
     existingKeys: undefined,
     freshResumeKey: fresh,
+    freshAuditKeys: freshAudit,
     now: NOW,
     settings: {
       workload: {
@@ -47,6 +60,7 @@ export function observed(
         'test',
       ),
       resumeKeys: { rotationPeriodMs: 86_400_000, propagationMs: 90_000 },
+      auditKeys: { rotationPeriodMs: 30 * 86_400_000, propagationMs: 90_000 },
       jwks: JWKS,
       pricing: undefined,
       airGapped: false,

@@ -1,6 +1,6 @@
 // Resume-key rotation end to end, on short settings: the operator publishes a new HMAC key
 // verify-only, makes it active after the propagation delay and drops the old one after the
-// token lifetime plus twice that delay (operator/src/controllers/resume-keys.ts). Meanwhile a
+// token lifetime plus twice that delay (operator/src/controllers/key-rotation.ts). Meanwhile a
 // stream signed by the old key resumes during the overlap, new tokens carry the new kid, and
 // once the window is over the old key is gone from the Secret, the directory and the dataplane,
 // and a token it signed is refused.

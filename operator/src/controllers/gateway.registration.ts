@@ -4,7 +4,7 @@
  * owner label. A change to any of the five kinds in the namespace reconciles it, and so does a
  * change to a Secret or ConfigMap that a route or MCP gateway references. It writes no status.
  */
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import type { InferenceModel } from '../../../crds/inference-model.ts';
 import type { MCPGateway } from '../../../crds/mcp-gateway.ts';
 import type { PromptManifest } from '../../../crds/prompt-manifest.ts';
@@ -27,6 +27,7 @@ import {
   TenantBudgets,
   type ResourceType,
 } from '../runtime/resources.ts';
+import type { FreshAuditKeys } from './audit-keys.ts';
 import { reconcileGateway, type GatewayObserved } from './gateway.ts';
 
 /** The gateway controller's key of a namespace. */
@@ -64,6 +65,26 @@ function* resyncKeys(caches: Caches): Iterable<string> {
   for (const namespace of namespaces) yield gatewayKey(namespace);
 }
 
+/** `resume-20261126t120000z`: a key's kid, from when it was drawn. */
+const kidAt = (prefix: string, now: Date): string =>
+  `${prefix}-${now
+    .toISOString()
+    .replace(/[-:]|\.\d{3}/g, '')
+    .toLowerCase()}`;
+
+/** A new Ed25519 checkpoint key and content key, drawn now. */
+function freshAuditKeys(now: Date): FreshAuditKeys {
+  const { privateKey } = generateKeyPairSync('ed25519');
+  return {
+    key: {
+      kid: kidAt('audit', now),
+      privateKey: privateKey.export({ type: 'pkcs8', format: 'der' }).toString('base64url'),
+      createdAt: now.toISOString(),
+    },
+    contentKey: randomBytes(32).toString('base64url'),
+  };
+}
+
 export const registration: Registration<GatewayObserved, never> = {
   name: 'gateway',
   owns: ownedByLabel(GATEWAY_OWNER, CHILD_RESOURCES, gatewayKey),
@@ -93,12 +114,10 @@ export const registration: Registration<GatewayObserved, never> = {
       now,
       freshResumeKey: {
         createdAt: now.toISOString(),
-        kid: `resume-${now
-          .toISOString()
-          .replace(/[-:]|\.\d{3}/g, '')
-          .toLowerCase()}`,
+        kid: kidAt('resume', now),
         secret: randomBytes(32).toString('base64url'),
       },
+      freshAuditKeys: freshAuditKeys(now),
       settings: {
         workload: settings.gateway,
         gatewayConfig: settings.gatewayConfig,
@@ -106,6 +125,7 @@ export const registration: Registration<GatewayObserved, never> = {
         pricing: settings.pricing,
         airGapped: settings.airGapped,
         resumeKeys: settings.resumeKeys,
+        auditKeys: settings.auditKeys,
       },
     };
   },

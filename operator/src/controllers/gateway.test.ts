@@ -2,9 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { parseGatewayConfig } from '../settings.ts';
 import { prompt, route } from '../../test/fixtures.ts';
-import { find, fresh, mountedFiles, observed } from '../../test/gateway-observed.ts';
+import { find, fresh, freshAudit, mountedFiles, observed } from '../../test/gateway-observed.ts';
 import { configChecksum } from '../render/config-contract.ts';
+import { publicKeyOf } from './audit-keys.ts';
 import {
+  auditKeysPolicy,
   gatewayConfigPolicy,
   reconcileGateway,
   resumeKeyringPolicy,
@@ -73,6 +75,25 @@ describe('reconcileGateway', () => {
     expect([...files.keys()].filter((f) => f.startsWith('prompts/'))).toEqual([]);
     const routes = parse(files.get('routes.yaml') ?? '') as { routes: { alias: string }[] };
     expect(routes.routes.map((r) => r.alias)).toEqual(['chat']);
+  });
+
+  it('puts the JWKS, the resume keyring and the audit keys in the keys Secret', () => {
+    const files = mountedFiles(reconcileGateway(observed()).desired);
+    expect([...files.keys()].filter((f) => f.startsWith('keys/')).sort()).toEqual([
+      'keys/audit.json',
+      'keys/jwks.json',
+      'keys/resume.json',
+    ]);
+    expect(JSON.parse(files.get('keys/resume.json') ?? '')).toEqual({
+      active: fresh.kid,
+      keys: [fresh],
+    });
+    expect(JSON.parse(files.get('keys/audit.json') ?? '')).toEqual({
+      active: freshAudit.key.kid,
+      keys: [freshAudit.key],
+      retired: [],
+      contentKey: freshAudit.contentKey,
+    });
   });
 
   it('puts only the credentials that rendered routes use, copied byte for byte', () => {
@@ -272,6 +293,48 @@ describe('resumeKeyringPolicy', () => {
       observed({ existingKeys: encode({ active: 'old', keys: [old] }) }),
     );
     expect(result.requeueAfterMs).toBe(23 * 3600_000);
+  });
+});
+
+describe('auditKeysPolicy', () => {
+  const DAY = 86_400_000;
+  const encode = (value: unknown) => ({
+    'audit.json': Buffer.from(JSON.stringify(value)).toString('base64'),
+  });
+  const old = { ...freshAudit.key, kid: 'old', createdAt: '2026-10-28T11:00:00.000Z' };
+  const contentKey = Buffer.alloc(32, 1).toString('base64url');
+  const retired = {
+    kid: 'older',
+    publicKey: publicKeyOf(old.privateKey),
+    retiredAt: '2026-11-01T00:00:00.000Z',
+  };
+
+  it('keeps audit keys that are not due for rotation as they are, and says when they will be', () => {
+    const file = { active: 'old', keys: [old], retired: [retired], contentKey };
+    const decision = auditKeysPolicy(observed({ existingKeys: encode(file) }));
+    expect(decision.auditKeys).toEqual(file);
+    // Published 29 days and 1 hour before NOW: the next key is due in 23 hours.
+    expect(decision.nextChangeMs).toBe(23 * 3600_000);
+  });
+
+  it('starts a fresh ring on an unusable one, keeping the content key and the retired keys', () => {
+    const file = { active: 'gone', keys: [], retired: [retired], contentKey };
+    expect(auditKeysPolicy(observed({ existingKeys: encode(file) })).auditKeys).toEqual({
+      active: freshAudit.key.kid,
+      keys: [freshAudit.key],
+      retired: [retired],
+      contentKey,
+    });
+  });
+
+  it("makes the reconcile run again at the sooner of the two rings' changes", () => {
+    // The resume keyring is new in both cases: its next key is due in 24 hours.
+    const dueIn = (audit: object) =>
+      reconcileGateway(observed({ existingKeys: encode(audit) })).requeueAfterMs;
+    const file = { active: 'old', keys: [old], retired: [], contentKey };
+    expect(dueIn(file)).toBe(23 * 3600_000);
+    const young = { ...old, createdAt: '2026-11-26T11:00:00.000Z' };
+    expect(dueIn({ ...file, keys: [young] })).toBe(DAY);
   });
 });
 

@@ -15,14 +15,17 @@ import { renderContract } from '../render/config-contract.ts';
 import { destinationOf, type Destination } from '../render/egress.ts';
 import { renderGateway } from '../render/gateway.ts';
 import { renderEgressPolicy } from '../render/network-policy.ts';
-import type { GatewayWorkloadSettings, ResumeKeyRotation } from '../settings.ts';
-import { resolvePrompts } from './prompt-manifest.ts';
+import type { KeyRotation } from '../key-rotation-settings.ts';
+import type { GatewayWorkloadSettings } from '../settings.ts';
 import {
-  parseKeyring,
-  rotateKeyring,
-  type KeyringDecision,
-  type ResumeKey,
-} from './resume-keys.ts';
+  parseAuditKeys,
+  rotateAuditKeys,
+  type AuditKeysDecision,
+  type FreshAuditKeys,
+} from './audit-keys.ts';
+import { rotateKeyring, type KeyringDecision } from './key-rotation.ts';
+import { resolvePrompts } from './prompt-manifest.ts';
+import { parseKeyring, type ResumeKey } from './resume-keys.ts';
 import { resolveRoutes } from './provider-route.ts';
 import { resolveBudgets } from './tenant-budget.ts';
 import type { NamespaceRefs, ReconcileResult } from './types.ts';
@@ -34,7 +37,8 @@ export interface GatewayRenderSettings {
   /** pricing.yaml, verified when the settings were read; unset: the contract has none. */
   pricing: string | undefined;
   airGapped: boolean;
-  resumeKeys: ResumeKeyRotation;
+  resumeKeys: KeyRotation;
+  auditKeys: KeyRotation;
 }
 
 export interface GatewayObserved {
@@ -45,26 +49,36 @@ export interface GatewayObserved {
   budgets: readonly TenantBudget[];
   mcpGateways: readonly MCPGateway[];
   refs: NamespaceRefs;
-  /** Data of the `inference-keys` Secret as it is (base64 values), to keep its keyring. */
+  /** Data of the `inference-keys` Secret as it is (base64 values), to keep its keyrings. */
   existingKeys: Readonly<Record<string, string>> | undefined;
   /** A fresh key (created now), used when there is no keyring yet or a rotation is due. */
   freshResumeKey: ResumeKey;
+  /** A fresh key pair and content key (created now), used as `freshResumeKey` is. */
+  freshAuditKeys: FreshAuditKeys;
   now: Date;
   settings: GatewayRenderSettings;
 }
 
 // --- policies ---------------------------------------------------------------------------------
 
-/** The keyring for this reconcile: the existing Secret's, rotated as `resume-keys.ts` says. */
-export function resumeKeyringPolicy(o: GatewayObserved): KeyringDecision {
-  const text = o.existingKeys?.['resume.json'];
-  const existing = parseKeyring(
-    text === undefined ? undefined : Buffer.from(text, 'base64').toString('utf8'),
-  );
-  return rotateKeyring(existing, o.freshResumeKey, o.now, {
+/** A file of the existing `inference-keys` Secret, decoded; undefined when absent. */
+const existingKeyFile = (o: GatewayObserved, name: string): string | undefined => {
+  const text = o.existingKeys?.[name];
+  return text === undefined ? undefined : Buffer.from(text, 'base64').toString('utf8');
+};
+
+/** The keyring for this reconcile: the existing Secret's, rotated as `key-rotation.ts` says. */
+export function resumeKeyringPolicy(o: GatewayObserved): KeyringDecision<ResumeKey> {
+  return rotateKeyring(parseKeyring(existingKeyFile(o, 'resume.json')), o.freshResumeKey, o.now, {
     ...o.settings.resumeKeys,
     tokenTtlMs: o.settings.gatewayConfig.streams.resumeTtlS * 1000,
   });
+}
+
+/** The audit keys for this reconcile: the existing Secret's, rotated as `audit-keys.ts` says. */
+export function auditKeysPolicy(o: GatewayObserved): AuditKeysDecision {
+  const existing = parseAuditKeys(existingKeyFile(o, 'audit.json'), o.now);
+  return rotateAuditKeys(existing, o.freshAuditKeys, o.now, o.settings.auditKeys);
 }
 
 /** gateway.yaml: the operator's settings; defaultModel only while a route serves it. */
@@ -120,6 +134,7 @@ export function reconcileGateway(o: GatewayObserved): ReconcileResult<never> {
   }
 
   const keyring = resumeKeyringPolicy(o);
+  const audit = auditKeysPolicy(o);
   const contract = renderContract(o.namespace, {
     gateway: gatewayConfigPolicy(settings.gatewayConfig, aliases),
     routes,
@@ -128,6 +143,7 @@ export function reconcileGateway(o: GatewayObserved): ReconcileResult<never> {
     prompts: new Map([...promptFiles].sort(([a], [b]) => (a < b ? -1 : 1))),
     jwks: settings.jwks,
     resumeKeys: JSON.stringify(keyring.keyring),
+    auditKeys: JSON.stringify(audit.auditKeys),
     credentials: new Map([...credentials].sort(([a], [b]) => (a < b ? -1 : 1))),
   });
   return {
@@ -140,6 +156,12 @@ export function reconcileGateway(o: GatewayObserved): ReconcileResult<never> {
         airGapped: settings.airGapped,
       }),
     ],
-    ...(keyring.nextChangeMs === undefined ? {} : { requeueAfterMs: keyring.nextChangeMs }),
+    ...requeueAt(keyring.nextChangeMs, audit.nextChangeMs),
   };
+}
+
+/** Requeue at the soonest of these changes; none: no requeue. */
+function requeueAt(...changesMs: (number | undefined)[]): { requeueAfterMs?: number } {
+  const future = changesMs.filter((ms) => ms !== undefined);
+  return future.length === 0 ? {} : { requeueAfterMs: Math.min(...future) };
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseKeyring, rotateKeyring, type Keyring, type ResumeKey } from './resume-keys.ts';
+import { rotateKeyring } from './key-rotation.ts';
+import { parseKeyring, type ResumeKey, type ResumeKeyring } from './resume-keys.ts';
 
 const MIN = 60_000;
 const settings = { rotationPeriodMs: 60 * MIN, propagationMs: 2 * MIN, tokenTtlMs: 5 * MIN };
@@ -11,7 +12,7 @@ const key = (kid: string, minutes: number): ResumeKey => ({
 });
 
 /** Runs the policy at `minutes`, with the key it would draw then named `k<minutes>`. */
-const at = (ring: Keyring | undefined, minutes: number) =>
+const at = (ring: ResumeKeyring | undefined, minutes: number) =>
   rotateKeyring(ring, key(`k${minutes}`, minutes), t(minutes), settings);
 
 describe('the resume keyring rotation', () => {

@@ -3,7 +3,7 @@
  * ConfigMap `inference-config` (gateway.yaml, routes.yaml, budgets.yaml, and pricing.yaml
  * when the operator has a pricing file), ConfigMap
  * `inference-prompts` (one `<name>.yaml` per accepted PromptManifest), Secret `inference-keys`
- * (keys/jwks.json, keys/resume.json) and Secret `inference-credentials` (one
+ * (keys/jwks.json, keys/resume.json, keys/audit.json) and Secret `inference-credentials` (one
  * `<secret>__<key>` per referenced credential). The checksum is computed exactly as the
  * dataplane computes its snapshot's (SHA-256 over every file's path and content), so status
  * and the dataplane's /readyz can be compared.
@@ -30,6 +30,8 @@ export interface ContractInputs {
   jwks: string;
   /** keys/resume.json */
   resumeKeys: string;
+  /** keys/audit.json */
+  auditKeys: string;
   /** `<secret>__<key>` → base64 value, copied from the referenced Secret. */
   credentials: ReadonlyMap<string, string>;
 }
@@ -52,6 +54,7 @@ export function contractFiles(inputs: ContractInputs): Map<string, string> {
   for (const [name, text] of inputs.prompts) files.set(`prompts/${name}.yaml`, text);
   files.set('keys/jwks.json', inputs.jwks);
   files.set('keys/resume.json', inputs.resumeKeys);
+  files.set('keys/audit.json', inputs.auditKeys);
   for (const [key, value] of inputs.credentials) {
     files.set(`credentials/${key}`, Buffer.from(value, 'base64').toString('utf8'));
   }
