@@ -6,6 +6,9 @@ SHELL := bash
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/.tmp/bin:$(PATH)
 # onnxruntime-node ships its CPU binary; its install script would only fetch GPU libraries.
 export ONNXRUNTIME_NODE_INSTALL := skip
+# node-llama-cpp's CPU binary ships in @node-llama-cpp/linux-x64 (a direct dependency); nothing is
+# downloaded or built at install or run time.
+export NODE_LLAMA_CPP_SKIP_DOWNLOAD := true
 TOOLS := $(CURDIR)/.tmp/bin
 ACTIONLINT_VERSION := v1.7.12
 
@@ -15,8 +18,11 @@ ACTIONLINT_VERSION := v1.7.12
 help: ## List the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
 
+# --omit=optional: node-llama-cpp's optional platform packages (CUDA, Vulkan: ~650 MB) stay out;
+# the linux-x64 native packages the tools need (llama.cpp, rolldown, unrs-resolver, lightningcss)
+# are direct dependencies instead.
 node_modules/.package-lock.json: package.json package-lock.json
-	npm ci --no-audit --no-fund
+	npm ci --omit=optional --no-audit --no-fund
 	@touch $@
 
 .PHONY: deps
@@ -66,5 +72,5 @@ unit: deps ## Run the tests without coverage (fast loop)
 	vitest run
 
 .PHONY: test
-test: deps redis cluster-build .tmp/venv/.installed lint typecheck gen-check ## Lint, typecheck, drift checks, every test with coverage (>= 80 % lines)
+test: deps redis cluster-build .tmp/venv/.installed models-fetch lint typecheck gen-check ## Lint, typecheck, drift checks, every test with coverage (>= 80 % lines)
 	vitest run --coverage

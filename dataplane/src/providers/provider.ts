@@ -8,6 +8,16 @@ export interface ProviderRequest {
   topP?: number;
   maxTokens?: number;
   stop?: string[];
+  /**
+   * A sampling seed, so that a sampled answer repeats. A provider that cannot honour it
+   * refuses it (UPSTREAM_BAD_REQUEST) rather than dropping it.
+   */
+  seed?: number;
+  /**
+   * The shape the answer must have (OpenAI's `response_format`). A provider that cannot
+   * enforce it refuses it (UPSTREAM_BAD_REQUEST), never answers free text in its place.
+   */
+  responseFormat?: ResponseFormat;
   tools?: ToolDefinition[];
   toolChoice?: ToolChoice;
   /**
@@ -18,6 +28,12 @@ export interface ProviderRequest {
    */
   prefix?: string;
 }
+
+/** An answer's required format: free text, any JSON object, or JSON valid against a schema. */
+export type ResponseFormat =
+  | { type: 'text' }
+  | { type: 'json_object' }
+  | { type: 'json_schema'; name?: string; schema: Record<string, unknown> };
 
 /** `POST /v1/embeddings` as a provider sees it. */
 export interface EmbeddingRequest {

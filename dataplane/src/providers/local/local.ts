@@ -1,11 +1,11 @@
-import { ApiError } from '../../errors/api-error.ts';
-import type { Chunk, FinishReason } from '../../core/types.ts';
-import type { Provider, ProviderRequest } from '../provider.ts';
-import { parseLocalModel, readModelFiles, type LocalModelRef } from './model-files.ts';
-import { OnnxCausalLM, type KvCache } from './onnx-model.ts';
-import { pickToken } from './sampler.ts';
-import { StopMatcher } from './stop-matcher.ts';
-import { TextStream } from './text-stream.ts';
+import type { Chunk } from '../../core/types.ts';
+import type { EmbeddingRequest, EmbeddingResult, Provider, ProviderRequest } from '../provider.ts';
+import { generateWithLlama } from './llama-generate.ts';
+import { isGgufModel, LlamaLocalModel, parseGgufModel } from './llama-model.ts';
+import { parseLocalModel, readModelFiles } from './model-files.ts';
+import { OnnxEncoder } from './onnx-encoder.ts';
+import { generateWithOnnx } from './onnx-generate.ts';
+import { OnnxCausalLM } from './onnx-model.ts';
 
 export { hardware, type HardwareReport } from './hardware.ts';
 
@@ -22,137 +22,89 @@ export interface LocalProviderOptions {
 export const DEFAULT_MAX_TOKENS = 256;
 
 export interface LocalProvider extends Provider {
-  /** Loads a model ahead of its first request (start-up preload); errors as a request's would. */
+  /** Loads an ONNX model ahead of its first request (start-up preload); errors as a request's would. */
   load(model: string): Promise<OnnxCausalLM>;
-  /** Releases every loaded session. */
+  /** Releases every loaded model. */
   close(): Promise<void>;
 }
 
+interface Releasable {
+  release(): Promise<void>;
+}
+
 /**
- * Decoder-only ONNX models in this process (DESIGN §3, `runtime: onnx`): the chat template
- * renders the prompt, the prompt runs in one step, then one token per step on the KV cache,
- * greedy (temperature 0, or no temperature and `do_sample: false` in generation_config.json)
- * or top-p sampling, ending at an end-of-sequence token, a stop sequence or the token limit.
- * Text streams token by token. A model loads on first use and stays loaded; a model that is
- * missing or malformed fails with UPSTREAM_UNAVAILABLE naming the file.
+ * Models in this process, on two runtimes behind one provider (DESIGN §3): a model id that
+ * names a `.gguf` file runs on llama.cpp (llama-generate.ts), any other names a folder in the
+ * common ONNX export layout and runs on onnxruntime (onnx-generate.ts); embeddings come from an
+ * ONNX encoder folder (onnx-encoder.ts). A model loads on first use and stays loaded; a model
+ * that is missing or malformed fails with UPSTREAM_UNAVAILABLE naming the file, so a route
+ * falls through to its next target.
  */
 export function createLocalProvider(options: LocalProviderOptions): LocalProvider {
-  const models = new Map<string, Promise<OnnxCausalLM>>();
-  const load = (model: string): Promise<OnnxCausalLM> => {
-    const ref = parseLocalModel(model, options.modelsDir);
-    const key = `${ref.dir}\u0000${ref.dtype}`;
-    let loading = models.get(key);
+  const loaded = new Map<string, Promise<Releasable>>();
+  /** One load per key; a failed load is not kept, so the next request tries again. */
+  const once = <T extends Releasable>(key: string, loader: () => Promise<T>): Promise<T> => {
+    let loading = loaded.get(key) as Promise<T> | undefined;
     if (loading === undefined) {
-      loading = readModelFiles(ref).then((files) => OnnxCausalLM.load(ref, files));
-      // A failed load is not cached: the next request tries again (a model being copied in).
-      loading.catch(() => models.delete(key));
-      models.set(key, loading);
+      loading = loader();
+      loading.catch(() => loaded.delete(key));
+      loaded.set(key, loading);
     }
     return loading;
+  };
+  const load = (model: string): Promise<OnnxCausalLM> => {
+    const ref = parseLocalModel(model, options.modelsDir);
+    return once(`causal\u0000${ref.dir}\u0000${ref.dtype}`, () =>
+      readModelFiles(ref).then((files) => OnnxCausalLM.load(ref, files)),
+    );
+  };
+  const loadGguf = (model: string): Promise<LlamaLocalModel> => {
+    const ref = parseGgufModel(model, options.modelsDir);
+    return once(`gguf\u0000${model}`, () => LlamaLocalModel.load(ref));
+  };
+  const loadEncoder = (model: string): Promise<OnnxEncoder> => {
+    const ref = parseLocalModel(model, options.modelsDir);
+    return once(`encoder\u0000${ref.dir}\u0000${ref.dtype}`, () =>
+      readModelFiles(ref).then((files) => OnnxEncoder.load(ref, files)),
+    );
   };
   return {
     name: 'local',
     load,
     async *stream(request: ProviderRequest, signal: AbortSignal): AsyncIterable<Chunk> {
-      refuseUnsupported(request);
+      if (isGgufModel(request.model)) {
+        const model = await loadGguf(request.model);
+        signal.throwIfAborted();
+        yield* generateWithLlama(model, request, signal, {
+          model: request.model,
+          defaultMaxTokens: DEFAULT_MAX_TOKENS,
+        });
+        return;
+      }
       const model = await load(request.model);
       signal.throwIfAborted();
-      yield* generate(
+      yield* generateWithOnnx(
         model,
         request,
         signal,
         options.random ?? Math.random,
         parseLocalModel(request.model, options.modelsDir),
+        DEFAULT_MAX_TOKENS,
       );
+    },
+    async embed(request: EmbeddingRequest, signal: AbortSignal): Promise<EmbeddingResult> {
+      const encoder = await loadEncoder(request.model);
+      signal.throwIfAborted();
+      return encoder.embed(request.input, request.dimensions);
     },
     async close() {
-      const loaded = await Promise.allSettled([...models.values()]);
-      models.clear();
-      const sessions = loaded.flatMap((result) =>
-        result.status === 'fulfilled' ? [result.value] : [],
+      const settled = await Promise.allSettled([...loaded.values()]);
+      loaded.clear();
+      await Promise.all(
+        settled.flatMap((result) =>
+          result.status === 'fulfilled' ? [result.value.release()] : [],
+        ),
       );
-      await Promise.all(sessions.map((model) => model.release()));
     },
-  };
-}
-
-function refuseUnsupported(request: ProviderRequest): void {
-  const refuse = (what: string) =>
-    new ApiError('UPSTREAM_BAD_REQUEST', `The local provider takes no ${what}.`, {
-      details: { provider: 'local' },
-    });
-  if (request.messages.some((message) => (message.images?.length ?? 0) > 0))
-    throw refuse('image inputs');
-  if ((request.tools?.length ?? 0) > 0) throw refuse('tools');
-}
-
-async function* generate(
-  model: OnnxCausalLM,
-  request: ProviderRequest,
-  signal: AbortSignal,
-  random: () => number,
-  ref: LocalModelRef,
-): AsyncIterable<Chunk> {
-  const prompt = model.tokenizer.encode(
-    model.tokenizer.renderChat(request.messages, request.prefix ?? ''),
-  );
-  const room = model.maxPositions - prompt.length;
-  if (room <= 0) {
-    throw new ApiError(
-      'CONTEXT_LENGTH_EXCEEDED',
-      `The prompt is ${prompt.length} tokens; local model ${ref.id} holds ${model.maxPositions}.`,
-      {
-        details: { provider: 'local', model: ref.id },
-      },
-    );
-  }
-  const maxTokens = Math.min(
-    request.maxTokens ?? model.generation.max_new_tokens ?? DEFAULT_MAX_TOKENS,
-    room,
-  );
-  const greedy =
-    request.temperature === undefined
-      ? model.generation.do_sample !== true
-      : request.temperature === 0;
-  const sampling = {
-    temperature: greedy ? 0 : (request.temperature ?? model.generation.temperature ?? 1),
-    topP: request.topP ?? model.generation.top_p ?? 1,
-  };
-  const text = new TextStream((ids) => model.tokenizer.decode(ids));
-  const stops = new StopMatcher(request.stop ?? []);
-  let cache: KvCache | undefined;
-  let input: readonly number[] = prompt;
-  let generated = 0;
-  let finish: FinishReason = 'length';
-  let cut = false;
-  while (generated < maxTokens) {
-    signal.throwIfAborted();
-    const step = await model.step(input, cache);
-    cache = step.cache;
-    const token = pickToken(step.logits, sampling, random);
-    generated++;
-    if (model.eos.has(token)) {
-      finish = 'stop';
-      break;
-    }
-    const piece = stops.push(text.push(token));
-    if (piece.text !== '') yield { type: 'text', text: piece.text };
-    if (piece.stopped) {
-      finish = 'stop';
-      cut = true;
-      break;
-    }
-    input = [token];
-  }
-  if (!cut) {
-    // What was held back (an incomplete character, the start of a stop sequence) is owed.
-    const rest = stops.push(text.flush());
-    const tail = rest.text + (rest.stopped ? '' : stops.flush());
-    if (tail !== '') yield { type: 'text', text: tail };
-  }
-  yield {
-    type: 'done',
-    finishReason: finish,
-    usage: { inputTokens: prompt.length, outputTokens: generated, cachedTokens: 0 },
   };
 }

@@ -47,3 +47,18 @@ export function argmax(values: Float32Array): number {
   }
   return best;
 }
+
+/**
+ * Uniform numbers in [0, 1) from a seed (mulberry32): the same seed samples the same answer.
+ * Seeds are taken modulo 2^32.
+ */
+export function seededRandom(seed: number): () => number {
+  let state = Math.trunc(seed) >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
