@@ -3,14 +3,17 @@
  * with nothing but the public keys of the checkpoints (docs/audit.md):
  *
  *   node scripts/audit-verify.ts EXPORT.ndjson --key KID=PUBLIC_KEY.pem [--key …]
+ *   node scripts/audit-verify.ts EXPORT.ndjson --jwks KEYS.json
  *
+ * (KEYS.json: what `GET /api/v1/audit/keys` answers, a JWK set of Ed25519 public keys.)
  * Prints the verified range and exits 0, or the first broken line with its reason and exits 1;
  * a usage error exits 2.
  */
-import { createPublicKey, type KeyObject } from 'node:crypto';
+import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { verifyExport, type ExportLine } from '../dataplane/src/audit/chain.ts';
+import { verifyExport } from '../dataplane/src/audit/chain.ts';
+import { parseExport } from '../dataplane/src/audit/parse.ts';
 
 export function main(args: readonly string[]): { code: number; output: string } {
   const keys = new Map<string, KeyObject>();
@@ -21,20 +24,21 @@ export function main(args: readonly string[]): { code: number; output: string } 
       const [kid, path] = (args[++index] ?? '').split('=', 2);
       if (kid === undefined || kid === '' || path === undefined) return usage();
       keys.set(kid, createPublicKey(readFileSync(path)));
+    } else if (arg === '--jwks') {
+      const path = args[++index];
+      if (path === undefined) return usage();
+      const set = JSON.parse(readFileSync(path, 'utf8')) as { keys?: { kid?: string }[] };
+      for (const jwk of set.keys ?? []) {
+        if (typeof jwk.kid !== 'string') return usage();
+        keys.set(jwk.kid, createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' }));
+      }
     } else if (file === undefined && !arg.startsWith('--')) file = arg;
     else return usage();
   }
   if (file === undefined || keys.size === 0) return usage();
-  const lines: ExportLine[] = [];
-  for (const [index, text] of readFileSync(file, 'utf8').split('\n').entries()) {
-    if (text.trim() === '') continue;
-    try {
-      lines.push(JSON.parse(text) as ExportLine);
-    } catch {
-      return { code: 1, output: `line ${index + 1}: not JSON` };
-    }
-  }
-  const verdict = verifyExport(lines, keys);
+  const parsed = parseExport(readFileSync(file, 'utf8'));
+  if (!parsed.ok) return { code: 1, output: `line ${parsed.line}: ${parsed.reason}` };
+  const verdict = verifyExport(parsed.lines, keys);
   return verdict.ok
     ? {
         code: 0,
@@ -46,7 +50,8 @@ export function main(args: readonly string[]): { code: number; output: string } 
 function usage(): { code: number; output: string } {
   return {
     code: 2,
-    output: 'usage: node scripts/audit-verify.ts EXPORT.ndjson --key KID=PUBLIC_KEY.pem [--key …]',
+    output:
+      'usage: node scripts/audit-verify.ts EXPORT.ndjson (--key KID=PUBLIC_KEY.pem [--key …] | --jwks KEYS.json)',
   };
 }
 

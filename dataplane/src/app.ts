@@ -2,6 +2,8 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import swagger from '@fastify/swagger';
 import { randomUUID } from 'node:crypto';
 import { adminPlugin } from './api/admin.ts';
+import { auditPlugin } from './api/audit.ts';
+import { auditRefusal } from './api/audit-refusal.ts';
 import { batchPlugin } from './api/batch.ts';
 import { installAuth } from './api/auth.ts';
 import { healthPlugin } from './api/health.ts';
@@ -61,7 +63,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   services.config.on('swapped', (snapshot) => {
     app.log.info({ checksum: snapshot.checksum }, 'Swapped config');
   });
-  installErrorHandling(app);
+  installErrorHandling(app, auditRefusal(services));
   installAuth(app, () => services.config.current);
 
   await app.register(swagger, {
@@ -80,5 +82,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(openaiPlugin, { services });
   await app.register(batchPlugin, { services });
   await app.register(usagePlugin, { services });
+  await app.register(auditPlugin, { services });
   return app;
 }

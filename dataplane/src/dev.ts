@@ -1,7 +1,8 @@
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
+import type { DevModels } from './dev-models.ts';
 import { ensureDevKeys } from './security/dev-keys.ts';
 
 /** The Secret (in the contract's flat layout) that holds the development provider keys. */
@@ -46,6 +47,12 @@ export interface DevOverlayOptions {
   /** The embedded config directory whose routes.yaml the overlay extends. */
   embeddedDir?: string;
   env?: NodeJS.ProcessEnv;
+  /**
+   * The real local models (dev-models.ts): `chat` becomes SmolLM2 on llama.cpp with the tiny
+   * model as its fallback target, `embed` all-MiniLM-L6-v2, and `chat-onnx` SmolLM2's ONNX
+   * export when it has been built. Without them the embedded fixtures serve.
+   */
+  models?: DevModels;
 }
 
 export interface DevOverlay {
@@ -80,26 +87,51 @@ export async function prepareDevOverlay(
     };
     await writeFile(resumePath, `${JSON.stringify(keyring, null, 2)}\n`, { mode: 0o600 });
   }
+  await ensureAuditKeys(join(configDir, 'keys', 'audit.json'));
   const { added, notes } =
     options.embeddedDir === undefined
       ? { added: [], notes: [] }
-      : await writeProviderRoutes(configDir, options.embeddedDir, options.env ?? process.env);
+      : await writeRoutes(
+          configDir,
+          options.embeddedDir,
+          options.env ?? process.env,
+          options.models,
+        );
   const token = await keys.mintToken({
     tenant: 'dev',
-    scopes: ['inference:invoke', 'inference:stream', 'batch:submit'],
+    scopes: ['inference:invoke', 'inference:stream', 'batch:submit', 'usage:read', 'audit:read'],
     ttlS: 7 * 24 * 3600,
   });
   return { configDir, token, added, notes };
 }
 
+/** A development audit keyring (config/contract.ts AuditKeysFile), made once and kept. */
+async function ensureAuditKeys(path: string): Promise<void> {
+  if ((await readFile(path, 'utf8').catch(() => undefined)) !== undefined) return;
+  const { privateKey } = generateKeyPairSync('ed25519');
+  const ring = {
+    active: 'dev-audit-1',
+    keys: [
+      {
+        kid: 'dev-audit-1',
+        privateKey: privateKey.export({ format: 'der', type: 'pkcs8' }).toString('base64url'),
+      },
+    ],
+    contentKey: randomBytes(32).toString('base64url'),
+  };
+  await writeFile(path, `${JSON.stringify(ring, null, 2)}\n`, { mode: 0o600 });
+}
+
 /**
- * Writes the overlay's routes.yaml (embedded routes + provider routes) and credentials, or
- * removes them when no provider key is set, so a key taken away takes its route with it.
+ * Writes the overlay's routes.yaml (embedded routes, the real local models in place of the
+ * fixtures, provider routes) and credentials, or removes them when there is nothing to add,
+ * so a key taken away takes its route with it.
  */
-async function writeProviderRoutes(
+async function writeRoutes(
   configDir: string,
   embeddedDir: string,
   env: NodeJS.ProcessEnv,
+  models: DevModels | undefined,
 ): Promise<{ added: string[]; notes: string[] }> {
   const routesPath = join(configDir, 'routes.yaml');
   const credentialsDir = join(configDir, 'credentials');
@@ -134,18 +166,45 @@ async function writeProviderRoutes(
       });
     }
   }
-  if (extra.length === 0) {
+  const local = localRoutes(models);
+  if (extra.length === 0 && local.size === 0) {
     await rm(routesPath, { force: true });
     return { added: [], notes };
   }
   const embedded = (parse(await readFile(join(embeddedDir, 'routes.yaml'), 'utf8')) ?? {}) as {
-    routes?: object[];
+    routes?: { alias: string }[];
   };
+  const routes = (embedded.routes ?? []).map((route) => local.get(route.alias) ?? route);
+  const known = new Set(routes.map((route) => route.alias));
+  const fresh = [...local.values()].filter((route) => !known.has(route.alias));
   const header =
-    '# Written by `make run` (dataplane/src/dev.ts): the embedded routes plus the providers whose keys are set.\n';
-  await writeFile(
-    routesPath,
-    header + stringify({ routes: [...(embedded.routes ?? []), ...extra] }),
-  );
+    '# Written by `make run` (dataplane/src/dev.ts): the embedded routes with the real local models, plus the providers whose keys are set.\n';
+  await writeFile(routesPath, header + stringify({ routes: [...routes, ...fresh, ...extra] }));
   return { added: extra.map((route) => (route as { alias: string }).alias), notes };
+}
+
+/** The routes the real local models replace (`chat`, `embed`) or add (`chat-onnx`). */
+function localRoutes(models: DevModels | undefined): Map<string, { alias: string }> {
+  const routes = new Map<string, { alias: string; targets: object[] }>();
+  if (models === undefined) return routes;
+  const tiny = { name: 'tiny', provider: 'local', model: 'tiny' };
+  if ('id' in models.chat) {
+    routes.set('chat', {
+      alias: 'chat',
+      targets: [{ name: 'smollm2', provider: 'local', model: models.chat.id }, tiny],
+    });
+  }
+  if ('id' in models.embed) {
+    routes.set('embed', {
+      alias: 'embed',
+      targets: [{ name: 'minilm', provider: 'local', model: `${models.embed.id}?dtype=int8` }],
+    });
+  }
+  if (models.chatOnnx !== undefined) {
+    routes.set('chat-onnx', {
+      alias: 'chat-onnx',
+      targets: [{ name: 'smollm2-onnx', provider: 'local', model: models.chatOnnx }],
+    });
+  }
+  return routes;
 }

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -13,6 +13,8 @@ export const ALL_SCOPES = [
   'batch:submit',
   'batch:admin',
   'usage:read',
+  'audit:read',
+  'audit:admin',
   'admin',
 ];
 
@@ -22,6 +24,8 @@ export interface ConfigDir {
   token(claims?: { tenant?: string; scopes?: string[]; ttlS?: number }): Promise<string>;
   /** Writes (or replaces) a file of the contract, as an operator's render would. */
   write(path: string, content: string | object): Promise<void>;
+  /** The public key of the audit signing key `a1` in keys/audit.json (checkpoints). */
+  auditKey: KeyObject;
   cleanup(): Promise<void>;
 }
 
@@ -45,7 +49,7 @@ const defaultRoutes = {
   ],
 };
 
-/** A temporary config contract directory with its own signing key and resume keyring. */
+/** A temporary config contract directory with its own signing key, resume and audit keyrings. */
 export async function makeConfigDir(
   options: { gateway?: object; routes?: object; prompts?: boolean } = {},
 ): Promise<ConfigDir> {
@@ -69,12 +73,24 @@ export async function makeConfigDir(
     active: 'r1',
     keys: [{ kid: 'r1', secret: randomBytes(32).toString('base64url') }],
   });
+  const audit = generateKeyPairSync('ed25519');
+  await write('keys/audit.json', {
+    active: 'a1',
+    keys: [
+      {
+        kid: 'a1',
+        privateKey: audit.privateKey.export({ format: 'der', type: 'pkcs8' }).toString('base64url'),
+      },
+    ],
+    contentKey: randomBytes(32).toString('base64url'),
+  });
   if (options.prompts ?? true)
     await cp(join(import.meta.dirname, '../../prompts'), join(dir, 'prompts'), { recursive: true });
   return {
     dir,
     token: (claims = {}) => sign(privateKey, claims),
     write,
+    auditKey: audit.publicKey,
     cleanup: () => rm(dir, { recursive: true, force: true }),
   };
 }

@@ -4,11 +4,14 @@ import { requireScope, type Scope } from '../security/authz.ts';
 import type { Principal } from '../security/principal.ts';
 import type { ConfigSnapshot } from '../config/snapshot.ts';
 import { ApiError } from '../errors/api-error.ts';
+import type { Surface } from '../stages/context.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
     /** The scope a route requires; routes without one are public (health, metrics, docs). */
     scope?: Scope;
+    /** The pipeline surface a route serves: its refusals before the pipeline get receipts too. */
+    surface?: Surface;
   }
   interface FastifyRequest {
     principal: Principal | undefined;
@@ -51,7 +54,8 @@ export function installAuth(app: FastifyInstance, config: () => ConfigSnapshot |
     if (snapshot === undefined)
       throw new ApiError('NOT_READY', 'No configuration is loaded yet.', { retryAfterS: 1 });
     const principal = await authenticator(snapshot).authenticate(request.headers.authorization);
-    requireScope(principal, scope);
+    // Known before the scope check, so that the refusal's receipt names the tenant.
     request.principal = principal;
+    requireScope(principal, scope);
   });
 }

@@ -167,7 +167,15 @@ export const batchPlugin: FastifyPluginAsyncTypebox<{ services: Services }> = as
     },
     async (request) => {
       const { batch_id: batchId } = request.params;
-      const record = await redisCall(() => batch().cancel(principalOf(request).tenant, batchId));
+      const principal = principalOf(request);
+      const record = await redisCall(() => batch().cancel(principal.tenant, batchId));
+      await services.audit.admin({
+        tenant: principal.tenant,
+        principal: principal.subject,
+        requestId: request.id,
+        action: 'batch.cancel',
+        target: batchId,
+      });
       return batchView(record);
     },
   );
@@ -276,6 +284,14 @@ export const batchPlugin: FastifyPluginAsyncTypebox<{ services: Services }> = as
             ...(body.batch_id === undefined ? {} : { batchId: body.batch_id }),
           }),
         );
+        const principal = principalOf(request);
+        await services.audit.admin({
+          tenant: principal.tenant,
+          principal: principal.subject,
+          requestId: request.id,
+          action: `dead-letters.${action}`,
+          target: outcomes.map(({ ref, outcome }) => `${ref}:${outcome}`).join(','),
+        });
         return {
           data: outcomes.map(({ ref, outcome }) => {
             const { batchId, index } = parseRef(ref);

@@ -17,7 +17,7 @@ export const embeddingsPlugin: FastifyPluginAsyncTypebox<{ services: Services }>
   app.post(
     '/v1/embeddings',
     {
-      config: { scope: 'inference:invoke' },
+      config: { scope: 'inference:invoke', surface: 'embeddings' },
       schema: {
         summary: 'OpenAI-compatible embeddings (float arrays, or base64 float32 when asked).',
         tags: ['openai'],

@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import { ApiError, isApiError } from '../errors/api-error.ts';
 import { toApiError } from '../errors/to-api-error.ts';
 import { wwwAuthenticate } from '../security/authn-errors.ts';
@@ -50,11 +50,16 @@ function validationError(error: Partial<FastifyError> & { validation?: unknown[]
 
 /**
  * Installs the error, not-found and serialisation handlers so that every error leaves as an
- * ErrorBody with `x-request-id`, never as a stack trace.
+ * ErrorBody with `x-request-id`, never as a stack trace. `onError` runs before the answer
+ * leaves (the audit receipt of a refusal); it must not throw.
  */
-export function installErrorHandling(app: FastifyInstance): void {
-  app.setErrorHandler((error, request, reply) => {
+export function installErrorHandling(
+  app: FastifyInstance,
+  onError?: (request: FastifyRequest, error: ApiError) => Promise<void>,
+): void {
+  app.setErrorHandler(async (error, request, reply) => {
     const apiError = requestError(error);
+    await onError?.(request, apiError);
     if (apiError.code === 'INTERNAL') request.log.error({ err: error }, 'Request failed');
     if (apiError.retryAfterS !== undefined) reply.header('retry-after', apiError.retryAfterS);
     const challenge = wwwAuthenticate(apiError);

@@ -22,7 +22,7 @@ export const inferencePlugin: FastifyPluginAsyncTypebox<{ services: Services }> 
   app.post(
     '/api/v1/inference',
     {
-      config: { scope: 'inference:invoke' },
+      config: { scope: 'inference:invoke', surface: 'inference' },
       schema: {
         summary: 'Run one inference and answer with the whole output.',
         tags: ['inference'],
@@ -51,7 +51,7 @@ export const inferencePlugin: FastifyPluginAsyncTypebox<{ services: Services }> 
   app.post(
     '/api/v1/inference::stream',
     {
-      config: { scope: 'inference:stream' },
+      config: { scope: 'inference:stream', surface: 'inference-stream' },
       schema: {
         summary: 'Run one inference and stream it as resumable Server-Sent Events.',
         description:

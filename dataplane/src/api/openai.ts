@@ -47,7 +47,7 @@ export const openaiPlugin: FastifyPluginAsyncTypebox<{ services: Services }> = a
   app.post(
     '/v1/chat/completions',
     {
-      config: { scope: 'inference:invoke' },
+      config: { scope: 'inference:invoke', surface: 'chat-completions' },
       schema: {
         summary: 'OpenAI-compatible chat completion (set `stream: true` for SSE chunks).',
         tags: ['openai'],

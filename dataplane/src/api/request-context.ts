@@ -4,6 +4,13 @@ import type { Services } from '../engine/services.ts';
 import { ApiError } from '../errors/api-error.ts';
 import { principalOf } from './auth.ts';
 
+const contexts = new WeakMap<FastifyRequest, RequestContext>();
+
+/** The pipeline context made for `request`, if one was. */
+export function contextOf(request: FastifyRequest): RequestContext | undefined {
+  return contexts.get(request);
+}
+
 /**
  * The pipeline's context for an HTTP request: its id, the tenant from its token, the request
  * deadline (`limits.requestTimeoutMs`), and a signal that aborts when the client goes away
@@ -28,7 +35,7 @@ export function requestContext(
     });
     controller = onClientGone;
   }
-  return {
+  const context: RequestContext = {
     requestId: request.id,
     tenant: principal.tenant,
     principal: principal.subject,
@@ -39,4 +46,6 @@ export function requestContext(
       if (!reply.sent) void reply.header(name, value);
     },
   };
+  contexts.set(request, context);
+  return context;
 }

@@ -1,6 +1,5 @@
 /**
- * The tamper-evident chain of audit receipts (issue 14, the format only: nothing writes
- * receipts yet). Each tenant has one chain: entry `seq` carries its receipt (RFC 8785 canonical
+ * The tamper-evident chain of audit receipts (docs/audit.md). Each tenant has one chain: entry `seq` carries its receipt (RFC 8785 canonical
  * JSON) and `hash = SHA-256(prev ‖ canonical receipt)`, hex, with `prev` the hash of entry
  * `seq − 1` (64 zeros before the first). A checkpoint signs a chain head with Ed25519; an
  * export ends with a final one over its last entry (signed when exported), so a removed tail is
@@ -46,7 +45,7 @@ export function linkHash(prev: string, receipt: Record<string, unknown>): string
 /** Appends a receipt to a chain whose last entry is `last` (undefined for an empty chain). */
 export function append(
   tenant: string,
-  last: ChainEntry | undefined,
+  last: Pick<ChainEntry, 'seq' | 'hash'> | undefined,
   receipt: Record<string, unknown>,
 ): ChainEntry {
   const prev = last?.hash ?? GENESIS;
@@ -70,7 +69,7 @@ function signedBytes(point: Omit<Checkpoint, 'type' | 'kid' | 'signature'>): Buf
 
 /** A checkpoint over `entry`, signed with `key` (Ed25519) under the id `kid`. */
 export function checkpoint(
-  entry: ChainEntry,
+  entry: Pick<ChainEntry, 'tenant' | 'seq' | 'hash'>,
   kid: string,
   key: KeyObject,
   final = false,

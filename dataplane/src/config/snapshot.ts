@@ -9,7 +9,10 @@ import { ERROR_CODES, ERRORS, type ErrorCode } from '../core/error-codes.ts';
 import type { Keyring } from '../core/keyring.ts';
 import type { RouteConfig, TargetConfig } from '../core/route.ts';
 import { parsePromptManifest } from '../../../crds/prompts/manifest.ts';
+import { readAuditKeys, type AuditKeys } from './audit-keys.ts';
+import { decisionConfig, type DecisionConfig } from './decision.ts';
 import {
+  AuditKeysFile,
   BudgetsFile,
   CONTRACT_FILES,
   Jwks,
@@ -37,6 +40,10 @@ export interface ConfigSnapshot {
   readonly pricing: { readonly checksum: string | undefined; readonly prices: readonly Price[] };
   readonly jwks: Static<typeof Jwks>;
   readonly resumeKeys: Keyring;
+  /** `keys/audit.json`; absent, checkpoints cannot be signed (exports are refused). */
+  readonly auditKeys: AuditKeys | undefined;
+  /** What decisions depend on, without secrets: the checksum a receipt names (replay). */
+  readonly decision: DecisionConfig;
 }
 
 const DEFAULT_FALLBACK: ReadonlySet<ErrorCode> = new Set(
@@ -96,11 +103,19 @@ export function buildSnapshot(
     CONTRACT_FILES.resumeKeys,
   );
 
+  const auditKeys = files.has(CONTRACT_FILES.auditKeys)
+    ? readAuditKeys(
+        parseWith(AuditKeysFile, json(CONTRACT_FILES.auditKeys), CONTRACT_FILES.auditKeys),
+        CONTRACT_FILES.auditKeys,
+      )
+    : undefined;
+
   const routes = new Map<string, RouteConfig>();
+  const modelEnv: Record<string, string> = {};
   for (const spec of routeSpecs) {
     if (routes.has(spec.alias))
       throw new ConfigError(`${CONTRACT_FILES.routes}: alias ${spec.alias} appears twice.`);
-    routes.set(spec.alias, toRouteConfig(spec, files, env));
+    routes.set(spec.alias, toRouteConfig(spec, files, env, modelEnv));
   }
   if (gateway.defaultModel !== undefined && !routes.has(gateway.defaultModel)) {
     throw new ConfigError(
@@ -138,6 +153,8 @@ export function buildSnapshot(
     pricing,
     jwks,
     resumeKeys: { active: resume.active, keys },
+    auditKeys,
+    decision: decisionConfig(files, modelEnv),
   };
 }
 
@@ -154,6 +171,8 @@ function toRouteConfig(
   spec: ProviderRouteSpec,
   files: ReadonlyMap<string, string>,
   env: NodeJS.ProcessEnv,
+  /** Collects the `modelFrom.env` values read (the decision config records them). */
+  modelEnv: Record<string, string>,
 ): RouteConfig {
   const where = `${CONTRACT_FILES.routes}: route ${spec.alias}`;
   const targets = spec.targets.map((target): TargetConfig => {
@@ -165,6 +184,7 @@ function toRouteConfig(
           `${where}: target ${target.name} reads its model from env ${target.modelFrom.env}, which is unset.`,
         );
       }
+      modelEnv[target.modelFrom.env] = model;
     }
     if (model === undefined) {
       throw new ConfigError(

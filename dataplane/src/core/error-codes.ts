@@ -24,6 +24,7 @@ export const ERROR_CODES = [
   'NOT_READY',
   'BATCH_UNAVAILABLE',
   'BUDGET_UNAVAILABLE',
+  'AUDIT_UNAVAILABLE',
   'UPSTREAM_RATE_LIMITED',
   'UPSTREAM_TIMEOUT',
   'UPSTREAM_UNAVAILABLE',
@@ -158,6 +159,13 @@ export const ERRORS: Readonly<Record<ErrorCode, ErrorSpec>> = {
     fallback: false,
     description:
       "The budget store (Redis) cannot be reached and the tenant's budget does not say failOpen.",
+  },
+  AUDIT_UNAVAILABLE: {
+    status: 503,
+    retryable: true,
+    fallback: false,
+    description:
+      'The audit store (Redis) cannot be reached, so the request is refused before any provider is called: no answer goes unrecorded.',
   },
   UPSTREAM_RATE_LIMITED: {
     status: 429,

@@ -2,6 +2,9 @@ import type { Redis } from 'ioredis';
 import { ConfigStore } from '../config/config-store.ts';
 import { BatchService } from './batch/service.ts';
 import type { ConfigSnapshot } from '../config/snapshot.ts';
+import { MemoryAuditStore } from '../audit/memory-store.ts';
+import { RedisAuditStore } from '../audit/redis-store.ts';
+import { AuditTrail } from '../audit/trail.ts';
 import { budgetGuard } from '../budget/guard.ts';
 import { MemoryBudgetStore } from '../budget/memory-store.ts';
 import { RedisBudgetStore } from '../budget/redis-store.ts';
@@ -54,6 +57,8 @@ export interface Services {
   pipeline: Pipeline;
   /** Tenants' spend, reservations and rate windows (Redis, or memory without it). */
   budgets: BudgetStore;
+  /** The audit trail: receipts, checkpoints, retention (Redis, or memory without it). */
+  audit: AuditTrail;
   streams: StreamStore;
   sessions: StreamSessions;
   resumeTokens: ResumeTokens;
@@ -105,12 +110,40 @@ export async function createServices(options: ServicesOptions): Promise<Services
     queueTimeoutMs: limits?.queueTimeoutMs ?? 1000,
   });
   const router = new Router({ provider: providerFor });
+  const keyPrefix = () => config.current?.gateway.budgets.keyPrefix ?? '';
   const budgets: BudgetStore =
     options.redis === undefined
       ? new MemoryBudgetStore()
-      : new RedisBudgetStore(options.redis, {
-          prefix: () => config.current?.gateway.budgets.keyPrefix ?? '',
-        });
+      : new RedisBudgetStore(options.redis, { prefix: keyPrefix });
+  const audit = new AuditTrail({
+    store:
+      options.redis === undefined
+        ? new MemoryAuditStore()
+        : new RedisAuditStore(options.redis, { prefix: keyPrefix }),
+    snapshot: () => config.current,
+    onError: () => {
+      metrics.auditWriteErrors.inc();
+    },
+    onLate: () => {
+      metrics.auditLateSeals.inc();
+    },
+    onSealed: (outcome) => {
+      metrics.auditReceipts.inc({ outcome });
+    },
+  });
+  const keep = (current: ConfigSnapshot) => {
+    audit.keep(current).catch(() => {
+      metrics.auditWriteErrors.inc();
+    });
+  };
+  if (config.current !== undefined) keep(config.current);
+  config.on('swapped', keep);
+  audit.sweeper.start(
+    () => (config.current?.gateway.audit.sweepIntervalS ?? 15) * 1000,
+    () => {
+      metrics.auditWriteErrors.inc();
+    },
+  );
   const pipeline = new Pipeline({
     snapshot,
     router,
@@ -118,6 +151,8 @@ export async function createServices(options: ServicesOptions): Promise<Services
     prompts: createPromptSource(prompts),
     safety: createSafety(() => snapshot().gateway.safety),
     stages: [
+      // First: its intent write leaves before the budget's reservation, in the same round trip.
+      audit.stage,
       budgetGuard({ store: budgets, snapshot }),
       recordMetrics(metrics),
       ...(options.stages ?? []),
@@ -154,6 +189,7 @@ export async function createServices(options: ServicesOptions): Promise<Services
     prompts,
     pipeline,
     budgets,
+    audit,
     streams,
     sessions,
     resumeTokens,
@@ -169,6 +205,7 @@ export async function createServices(options: ServicesOptions): Promise<Services
       await batch?.close();
       config.close();
       await sessions.drain(10_000);
+      await audit.close(5000);
       await streams.close();
     },
   };

@@ -11,6 +11,8 @@ export const SCOPES = [
   'batch:submit',
   'batch:admin',
   'usage:read',
+  'audit:read',
+  'audit:admin',
   'admin',
 ] as const;
 

@@ -38,6 +38,22 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
       labelNames: ['target', 'code'] as const,
       registers,
     }),
+    auditReceipts: new Counter({
+      name: 'inference_audit_receipts_total',
+      help: 'Audit receipts sealed by the pipeline, by outcome (served, refused, failed, cancelled).',
+      labelNames: ['outcome'] as const,
+      registers,
+    }),
+    auditWriteErrors: new Counter({
+      name: 'inference_audit_write_errors_total',
+      help: 'Appends the audit store refused or could not be reached for (each is retried).',
+      registers,
+    }),
+    auditLateSeals: new Counter({
+      name: 'inference_audit_late_seals_total',
+      help: 'Answers that went on before their receipt was durable (the store was slow or down; the receipt is still retried).',
+      registers,
+    }),
     activeStreams: new Gauge({
       name: 'inference_active_streams',
       help: 'SSE streams with a connected client.',

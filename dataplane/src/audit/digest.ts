@@ -1,0 +1,39 @@
+import { createHmac, type Hmac } from 'node:crypto';
+import { canonicalJson } from '../../../crds/canonical-json.ts';
+import type { ChatMessage } from '../core/types.ts';
+
+/**
+ * Content digests (`content_sha`): HMAC-SHA256 under a key of the tenant's own, derived from
+ * the contract's content key, so that equal texts of two tenants are not linkable, and a
+ * tenant (given its key by an operator) can prove which receipt a text belongs to.
+ */
+export class ContentDigests {
+  readonly #root: Buffer;
+  readonly #tenants = new Map<string, Buffer>();
+
+  constructor(contentKey: Buffer) {
+    this.#root = contentKey;
+  }
+
+  /** The tenant's key: HMAC-SHA256(content key, "content_sha:" ‖ tenant). */
+  keyOf(tenant: string): Buffer {
+    let key = this.#tenants.get(tenant);
+    if (key === undefined) {
+      key = createHmac('sha256', this.#root).update(`content_sha:${tenant}`, 'utf8').digest();
+      this.#tenants.set(tenant, key);
+    }
+    return key;
+  }
+
+  /** The digest of the messages sent upstream (their RFC 8785 canonical JSON). */
+  input(tenant: string, messages: readonly ChatMessage[] | readonly string[]): string {
+    return createHmac('sha256', this.keyOf(tenant))
+      .update(canonicalJson(messages), 'utf8')
+      .digest('hex');
+  }
+
+  /** A running digest of the output's text, as the caller got it. */
+  output(tenant: string): Hmac {
+    return createHmac('sha256', this.keyOf(tenant));
+  }
+}
