@@ -80,7 +80,7 @@ Try:
   curl -sN ${url}/api/v1/inference:stream -H "authorization: Bearer $TOKEN" -H 'x-request-id: try-2' \\
     -H 'content-type: application/json' -d '{"model":"chat","messages":[{"role":"user","content":"Stream me"}]}'
   curl -sN ${url}/v1/chat/completions -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' \\
-    -d '{"model":"chat","stream":true,"messages":[{"role":"user","content":"What is the capital of France?"}]}'
+    -d '{"model":"chat","stream":true,"messages":[{"role":"system","content":"You are a helpful assistant. Answer briefly."},{"role":"user","content":"What is the capital of France?"}]}'
   curl -s ${url}/v1/embeddings -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' \\
     -d '{"model":"embed","input":["What is the capital of France?","Which city is the capital of France?"]}'
 `);

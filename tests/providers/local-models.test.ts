@@ -88,7 +88,10 @@ describe('SmolLM2 as the chat route', () => {
     const whole = await client.chat.completions.create({
       model: 'chat',
       max_completion_tokens: 24,
-      messages: [{ role: 'user', content: 'What is the capital of France?' }],
+      messages: [
+        { role: 'system', content: 'You are a helpful assistant. Answer briefly.' },
+        { role: 'user', content: 'What is the capital of France?' },
+      ],
     });
     expect(whole.choices[0]?.message.content).toMatch(/Paris/);
     expect(whole.choices[0]?.finish_reason).toBe('stop');
@@ -96,7 +99,10 @@ describe('SmolLM2 as the chat route', () => {
       model: 'chat',
       max_completion_tokens: 24,
       stream: true,
-      messages: [{ role: 'user', content: 'What is the capital of France?' }],
+      messages: [
+        { role: 'system', content: 'You are a helpful assistant. Answer briefly.' },
+        { role: 'user', content: 'What is the capital of France?' },
+      ],
     });
     const pieces: string[] = [];
     for await (const chunk of stream) pieces.push(chunk.choices[0]?.delta.content ?? '');

@@ -38,7 +38,11 @@ export async function* generateWithLlama(
     stop.abort(signal.reason);
   };
   signal.addEventListener('abort', onAbort, { once: true });
-  const chat = new LlamaChat({ contextSequence: sequence, autoDisposeSequence: false });
+  const chat = new LlamaChat({
+    contextSequence: sequence,
+    chatWrapper: model.chatWrapper,
+    autoDisposeSequence: false,
+  });
   try {
     const promptTokens = countPrompt(chat, history);
     const room = model.contextSize - promptTokens;

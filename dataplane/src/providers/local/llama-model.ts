@@ -1,7 +1,14 @@
 import { access } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { isAbsolute, join } from 'node:path';
-import type { Llama, LlamaContext, LlamaContextSequence, LlamaModel } from 'node-llama-cpp';
+import {
+  JinjaTemplateChatWrapper,
+  type ChatWrapper,
+  type Llama,
+  type LlamaContext,
+  type LlamaContextSequence,
+  type LlamaModel,
+} from 'node-llama-cpp';
 import { llamaRuntime, type LlamaRuntimeReport } from './llama-runtime.ts';
 import { unavailable } from './model-files.ts';
 import { SlotPool } from './slot-pool.ts';
@@ -74,6 +81,11 @@ export class LlamaLocalModel {
   readonly sequences: SlotPool<LlamaContextSequence>;
   readonly contextSize: number;
   readonly runtime: LlamaRuntimeReport;
+  /**
+   * The GGUF's own Jinja chat template (its default system prompt included); node-llama-cpp's
+   * built-in wrapper for the template's family when the file has none.
+   */
+  readonly chatWrapper: ChatWrapper | 'auto';
   readonly #context: LlamaContext;
 
   private constructor(
@@ -88,6 +100,9 @@ export class LlamaLocalModel {
     this.model = model;
     this.#context = context;
     this.contextSize = context.contextSize;
+    const template = model.fileInfo.metadata.tokenizer.chat_template;
+    this.chatWrapper =
+      typeof template === 'string' ? new JinjaTemplateChatWrapper({ template }) : 'auto';
     const sequences = Array.from({ length: context.totalSequences }, () => context.getSequence());
     this.sequences = new SlotPool(sequences, maxQueue);
   }

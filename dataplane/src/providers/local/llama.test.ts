@@ -13,9 +13,18 @@ import { cachedModel } from './model-cache.ts';
 
 const modelsDir = fileURLToPath(new URL('../../../../models', import.meta.url));
 const gguf = cachedModel('smollm2-135m-instruct').id;
+/**
+ * The system prompt of the quality checks. Without one, the model's template adds its own
+ * ("You are a helpful AI assistant named SmolLM…"), under which this 135M model answers "What is
+ * the capital of France?" with French word salad; under this one it answers all four below.
+ */
+const SYSTEM = 'You are a helpful assistant. Answer briefly.';
 const ask = (content: string, more: Partial<ProviderRequest> = {}): ProviderRequest => ({
   model: gguf,
-  messages: [{ role: 'user', content }],
+  messages: [
+    { role: 'system', content: SYSTEM },
+    { role: 'user', content },
+  ],
   maxTokens: 24,
   ...more,
 });
@@ -33,6 +42,7 @@ describe('SmolLM2 on llama.cpp', () => {
       ['What is the capital of France?', /paris/i],
       ['What is 2+3?', /\b5\b|five/i],
       ['What colour is the sky on a clear day?', /blue/i],
+      ['How many legs does a dog have?', /\b4\b|four/i],
     ] as const;
     for (const [question, expected] of cases) {
       const { text, done } = await collectStream(local, ask(question, { maxTokens: 32 }));
