@@ -6,8 +6,9 @@
 /**
  * KEYS: head hash, entries list, time index zset, intents hash, leases zset, checkpoints zset.
  * ARGV: expected seq, expected hash, new head hash, entry count n, then n × (entry line, written
- * at (ms), request id or '', intent mode 'settle' | 'claim' | ''), then a checkpoint's seq and
- * line, or '' ''.
+ * at (ms), request id or '', intent mode 'settle' | 'claim' | ''), then the checkpoint count m
+ * and m × (seq, line). The time index's members are sequence numbers padded to 15 digits, so
+ * that members of one score sort as numbers.
  * Returns {'ok'}, {'conflict', seq, hash, first} or {'gone', request ids...}.
  */
 export const APPEND = `
@@ -28,15 +29,17 @@ if #gone > 0 then return {'gone', unpack(gone)} end
 for i = 0, n - 1 do
   local line, at, id = ARGV[5 + i * 4], ARGV[6 + i * 4], ARGV[7 + i * 4]
   redis.call('RPUSH', KEYS[2], line)
-  redis.call('ZADD', KEYS[3], at, seq + i + 1)
+  redis.call('ZADD', KEYS[3], at, string.format('%015d', seq + i + 1))
   if id ~= '' then
     redis.call('HDEL', KEYS[4], id)
     redis.call('ZREM', KEYS[5], id)
   end
 end
 redis.call('HSET', KEYS[1], 'seq', seq + n, 'hash', ARGV[3], 'first', first)
-local point = 5 + n * 4
-if ARGV[point] ~= '' then redis.call('ZADD', KEYS[6], ARGV[point], ARGV[point + 1]) end
+local points = 5 + n * 4
+for j = 0, tonumber(ARGV[points]) - 1 do
+  redis.call('ZADD', KEYS[6], ARGV[points + 1 + j * 2], ARGV[points + 2 + j * 2])
+end
 return {'ok'}
 `;
 

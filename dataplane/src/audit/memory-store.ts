@@ -28,7 +28,7 @@ export class MemoryAuditStore implements AuditStore {
     tenant: string,
     expected: Head,
     entries: readonly Appended[],
-    checkpoint?: Checkpoint,
+    checkpoints: readonly Checkpoint[] = [],
   ): Promise<AppendResult> {
     const chain = this.#chain(tenant);
     if (chain.head.seq !== expected.seq || chain.head.hash !== expected.hash)
@@ -43,7 +43,7 @@ export class MemoryAuditStore implements AuditStore {
     }
     const last = entries.at(-1)?.entry;
     if (last !== undefined) chain.head = { ...chain.head, seq: last.seq, hash: last.hash };
-    if (checkpoint !== undefined) chain.checkpoints.push(checkpoint);
+    chain.checkpoints.push(...checkpoints);
     return { kind: 'ok' };
   }
 

@@ -45,7 +45,7 @@ export class RedisAuditStore implements AuditStore {
     tenant: string,
     expected: Head,
     entries: readonly Appended[],
-    checkpoint?: Checkpoint,
+    checkpoints: readonly Checkpoint[] = [],
   ): Promise<AppendResult> {
     this.#remember(tenant);
     const args: (string | number)[] = [
@@ -56,7 +56,8 @@ export class RedisAuditStore implements AuditStore {
     ];
     for (const { entry, at, intent } of entries)
       args.push(JSON.stringify(entry), at, intent?.requestId ?? '', intent?.mode ?? '');
-    args.push(checkpoint?.seq ?? '', checkpoint === undefined ? '' : JSON.stringify(checkpoint));
+    args.push(checkpoints.length);
+    for (const point of checkpoints) args.push(point.seq, JSON.stringify(point));
     const reply = await this.#redis.auditAppend(
       this.#key(tenant, 'head'),
       this.#key(tenant, 'entries'),

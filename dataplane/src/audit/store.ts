@@ -38,7 +38,7 @@ export type AppendResult =
  * single-process embedded mode (`MemoryAuditStore`), with the same semantics:
  *
  * - `append` writes entries linked after `expected` atomically, or nothing (`conflict`,
- *   `gone`); with them a checkpoint, and each entry's intent cleared;
+ *   `gone`); with them their checkpoints, and each entry's intent cleared;
  * - intents wait under a lease; `expired` lists those whose lease ran out;
  * - `trim` removes every entry up to `through` and the checkpoints before it, keeping `anchor`
  *   (a checkpoint over `through`), so that what is left still verifies;
@@ -51,7 +51,7 @@ export interface AuditStore {
     tenant: string,
     expected: Head,
     entries: readonly Appended[],
-    checkpoint?: Checkpoint,
+    checkpoints?: readonly Checkpoint[],
   ): Promise<AppendResult>;
   intend(tenant: string, intent: Intent, leaseUntil: number): Promise<void>;
   expired(tenant: string, now: number, limit: number): Promise<Intent[]>;

@@ -113,7 +113,7 @@ export class AuditWriter {
       tenant,
       head,
       appended,
-      this.#checkpointOver(appended),
+      this.#checkpointsOver(appended),
     );
     if (result.kind === 'gone') {
       const gone = new Set(result.requestIds);
@@ -138,13 +138,14 @@ export class AuditWriter {
     for (const [index, waiting] of batch.entries()) waiting.resolve(appended[index]?.entry);
   }
 
-  /** A checkpoint over the last entry of the batch whose seq is a multiple of the period. */
-  #checkpointOver(appended: readonly Appended[]): Checkpoint | undefined {
+  /** A checkpoint over each entry of the batch whose seq is a multiple of the period. */
+  #checkpointsOver(appended: readonly Appended[]): Checkpoint[] {
     const signer = this.#options.signer();
-    if (signer === undefined) return undefined;
+    if (signer === undefined) return [];
     const every = this.#options.checkpointEvery();
-    const due = appended.findLast(({ entry }) => entry.seq % every === 0);
-    return due === undefined ? undefined : checkpoint(due.entry, signer.kid, signer.key);
+    return appended
+      .filter(({ entry }) => entry.seq % every === 0)
+      .map(({ entry }) => checkpoint(entry, signer.kid, signer.key));
   }
 
   #chain(tenant: string): Chain {

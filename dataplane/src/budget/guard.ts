@@ -2,7 +2,7 @@ import { nanoToUsd, periodAt, usdToNano } from '../../../crds/budget-period.ts';
 import type { TenantBudgetSpec } from '../../../crds/tenant-budget.ts';
 import type { ConfigSnapshot } from '../config/snapshot.ts';
 import type { Usage } from '../core/types.ts';
-import type { Exchange, Outcome } from '../stages/context.ts';
+import type { Charge, Exchange, Outcome } from '../stages/context.ts';
 import type { PipelineStage } from '../stages/stage.ts';
 import { ApiError } from '../errors/api-error.ts';
 import { estimateInputTokens } from './estimate.ts';
@@ -35,7 +35,8 @@ const held = new WeakMap<Exchange, Held>();
  * against the tenant's limits for the current period and holds the request's most expensive
  * estimate (counted input tokens, plus max_tokens or the gateway's `budgets.estimatedOutputTokens`,
  * at the dearest price among the route's targets); in `settle`, the real usage at the served
- * target's price replaces the hold, once. Tenants without a TenantBudget are not metered.
+ * target's price replaces the hold, once. Tenants without a TenantBudget are not metered, but
+ * their answers are priced all the same (`exchange.charge`, which the audit receipt records).
  */
 export function budgetGuard(options: BudgetGuardOptions): PipelineStage {
   const now = options.now ?? Date.now;
@@ -149,33 +150,33 @@ export function budgetGuard(options: BudgetGuardOptions): PipelineStage {
 
     async settle(exchange, outcome) {
       const entry = held.get(exchange);
-      if (entry === undefined || !entry.reserved) return;
-      const usage = usageOf(outcome, entry.inputTokens);
+      const usage = usageOf(outcome, () => entry?.inputTokens ?? inputTokensOf(exchange));
       const target = exchange.servedBy;
       const price =
         target === undefined || usage === undefined
           ? undefined
           : pricesOf(options.snapshot()).priceOf(target.provider, target.model, now());
-      const charge = {
-        tenant: entry.tenant,
-        requestId: exchange.context.requestId,
-        window: entry.window,
+      // Every answer is priced, metered or not; the stages settled and sealed with this one
+      // read it (it is written before the first await).
+      const priced: Charge = {
         cost: usage === undefined || price === undefined ? 0 : costOf(usage, price),
         tokens: usage === undefined ? 0 : usage.inputTokens + usage.outputTokens,
         ...(price === undefined ? {} : { pricing: price.checksum }),
       };
-      // Before the first await: the stages settled and sealed with this one read it.
-      exchange.charge = {
-        cost: charge.cost,
-        tokens: charge.tokens,
-        ...(charge.pricing === undefined ? {} : { pricing: charge.pricing }),
-      };
+      exchange.charge = priced;
+      if (entry === undefined || !entry.reserved) return;
       if (usage !== undefined) {
         exchange.context.setHeader?.(
           'x-inference-cost-usd',
-          price === undefined ? 'unknown' : nanoToUsd(charge.cost),
+          price === undefined ? 'unknown' : nanoToUsd(priced.cost),
         );
       }
+      const charge = {
+        ...priced,
+        tenant: entry.tenant,
+        requestId: exchange.context.requestId,
+        window: entry.window,
+      };
       try {
         await options.store.settle(charge);
       } catch (error) {
@@ -220,15 +221,19 @@ function dearest(exchange: Exchange, prices: PriceTable, at: number): UnitPrice 
  * none); a caller gone mid-answer, the estimated input and about four characters an output
  * token of what the upstream produced until then; a failed call, nothing.
  */
-function usageOf(outcome: Outcome, inputTokens: number): Usage | undefined {
+function usageOf(outcome: Outcome, inputTokens: () => number): Usage | undefined {
   if (outcome.kind === 'done') {
     const { usage } = outcome;
     return usage.inputTokens + usage.outputTokens > 0
       ? usage
-      : { inputTokens, outputTokens: 0, cachedTokens: 0 };
+      : { inputTokens: inputTokens(), outputTokens: 0, cachedTokens: 0 };
   }
   if (outcome.kind === 'failed' || outcome.outputChars === 0) return undefined;
-  return { inputTokens, outputTokens: Math.ceil(outcome.outputChars / 4), cachedTokens: 0 };
+  return {
+    inputTokens: inputTokens(),
+    outputTokens: Math.ceil(outcome.outputChars / 4),
+    cachedTokens: 0,
+  };
 }
 
 /** A settlement the store refused: retried every second for up to ten minutes, once each. */

@@ -197,11 +197,14 @@ export class Router {
             started = true;
             const item = next.value;
             if (continues) sent += items.text(item);
-            if (items.last(item)) timed.finished = true;
+            if (items.last(item)) {
+              timed.finished = true;
+              // Ended before the last item leaves: what the caller does with it is its own.
+              events.onAttemptEnd?.(target, 'ok');
+            }
             yield prefix === '' ? item : items.withPrefix(item, prefix);
           }
           breaker.onSuccess();
-          events.onAttemptEnd?.(target, 'ok');
           return;
         } catch (error) {
           if (signal.aborted) {
