@@ -32,7 +32,8 @@ deps: node_modules/.package-lock.json ## Install npm dependencies from the lockf
 redis: ## Install Debian's redis-server when it is missing
 	@command -v redis-server >/dev/null || { apt-get update -qq && apt-get install -y -qq redis-server; }
 
-# Python tools of the tests (schemathesis, the openai client, onnx for the tiny model).
+# Python tools of the tests (schemathesis, the openai client, onnx for the tiny model, gguf for the
+# GGUF -> ONNX export).
 .tmp/venv/.installed: tests/requirements.txt
 	python3 -m venv .tmp/venv
 	.tmp/venv/bin/pip install --quiet --disable-pip-version-check -r tests/requirements.txt
@@ -72,5 +73,5 @@ unit: deps ## Run the tests without coverage (fast loop)
 	vitest run
 
 .PHONY: test
-test: deps redis cluster-build .tmp/venv/.installed models-fetch lint typecheck gen-check ## Lint, typecheck, drift checks, every test with coverage (>= 80 % lines)
+test: deps redis cluster-build .tmp/venv/.installed models lint typecheck gen-check ## Lint, typecheck, drift checks, every test with coverage (>= 80 % lines)
 	vitest run --coverage
