@@ -15,3 +15,7 @@ $(SMOLLM2_ONNX)/SHA256SUMS: models/smollm2-135m-instruct-onnx.sha256 scripts/ggu
 
 .PHONY: models
 models: models-fetch $(SMOLLM2_ONNX)/SHA256SUMS ## Fetch the models and export SmolLM2 to ONNX (fp32, int8, q4) for chat-onnx
+
+.PHONY: bench-local
+bench-local: deps models ## Local inference: SmolLM2 on llama.cpp (ours and bare) and ONNX fp32/int8/q4: TTFT, tokens/s, memory, 4 streams
+	node bench/local.ts
