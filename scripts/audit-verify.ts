@@ -27,10 +27,12 @@ export function main(args: readonly string[]): { code: number; output: string } 
     } else if (arg === '--jwks') {
       const path = args[++index];
       if (path === undefined) return usage();
-      const set = JSON.parse(readFileSync(path, 'utf8')) as { keys?: { kid?: string }[] };
+      const set = JSON.parse(readFileSync(path, 'utf8')) as {
+        keys?: (JsonWebKey & { kid?: string })[];
+      };
       for (const jwk of set.keys ?? []) {
         if (typeof jwk.kid !== 'string') return usage();
-        keys.set(jwk.kid, createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' }));
+        keys.set(jwk.kid, createPublicKey({ key: jwk, format: 'jwk' }));
       }
     } else if (file === undefined && !arg.startsWith('--')) file = arg;
     else return usage();

@@ -48,8 +48,8 @@ async function startDataplane(): Promise<{ url: string; child: ChildProcess }> {
   });
   children.push(child);
   let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const url = await waitFor('the dataplane to listen', () => {
     if (child.exitCode !== null) throw new Error(`The dataplane exited early:\n${output}`);
     return /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1];
@@ -92,7 +92,7 @@ describe('two dataplane processes on one Redis', () => {
     );
     expect(statuses.every((status) => status === 200)).toBe(true);
     for (const tenant of ['north', 'south']) {
-      const lines = await exportOf(processes[1]!.url, tenant);
+      const lines = await exportOf(processes[1].url, tenant);
       const keys = new Map([['a1', config.auditKey]]);
       expect(verifyExport(lines, keys)).toMatchObject({ ok: true, tenant, from: 1, to: 100 });
       const ids = lines.flatMap((line) =>

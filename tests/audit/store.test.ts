@@ -162,8 +162,8 @@ describe('the writer', () => {
     const flaky = new Proxy(store, {
       get(target, name: keyof AuditStore) {
         if (name === 'append' && down) return () => Promise.reject(new Error('connection refused'));
-        const member = target[name];
-        return typeof member === 'function' ? member.bind(target) : member;
+        const member: unknown = Reflect.get(target, name);
+        return typeof member === 'function' ? (member as () => unknown).bind(target) : member;
       },
     });
     const errors: unknown[] = [];

@@ -1,4 +1,7 @@
-import { createHmac, type Hmac } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+
+/** A running HMAC (what `createHmac` returns). */
+export type RunningDigest = ReturnType<typeof createHmac>;
 import { canonicalJson } from '../../../crds/canonical-json.ts';
 import type { ChatMessage } from '../core/types.ts';
 
@@ -33,7 +36,7 @@ export class ContentDigests {
   }
 
   /** A running digest of the output's text, as the caller got it. */
-  output(tenant: string): Hmac {
+  output(tenant: string): RunningDigest {
     return createHmac('sha256', this.keyOf(tenant));
   }
 }

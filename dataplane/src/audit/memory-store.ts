@@ -101,7 +101,8 @@ export class MemoryAuditStore implements AuditStore {
       : { first: first.entry.seq, last: last.entry.seq };
   }
 
-  async trim(tenant: string, through: number, anchor: Checkpoint, _cutoff: number): Promise<void> {
+  /** Entries carry their own time here: the cutoff has nothing more to remove. */
+  async trim(tenant: string, through: number, anchor: Checkpoint): Promise<void> {
     const chain = this.#chain(tenant);
     const removed = Math.max(0, Math.min(through, chain.head.seq) - chain.head.first + 1);
     chain.entries.splice(0, removed);

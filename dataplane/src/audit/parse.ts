@@ -42,7 +42,7 @@ export function parseExport(text: string): Parsed {
     }
     if (!Value.Check(Line, value))
       return { ok: false, line: index + 1, reason: 'neither a receipt nor a checkpoint line' };
-    lines.push(value as ExportLine);
+    lines.push(value);
   }
   return { ok: true, lines };
 }

@@ -104,7 +104,7 @@ export function requestReceipt(exchange: Exchange, outcome: Outcome, facts: Seal
           ? 'cancelled'
           : attempted
             ? 'failed'
-            : errorOf(outcome.error, false)?.refused_by === undefined
+            : errorOf(outcome.error, false).refused_by === undefined
               ? 'failed'
               : 'refused',
     model: exchange.degradedFrom ?? exchange.alias,

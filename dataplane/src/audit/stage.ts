@@ -1,9 +1,8 @@
-import type { Hmac } from 'node:crypto';
 import type { ConfigSnapshot } from '../config/snapshot.ts';
 import { ApiError } from '../errors/api-error.ts';
 import type { Exchange, RequestContext } from '../stages/context.ts';
 import type { PipelineStage } from '../stages/stage.ts';
-import { ContentDigests } from './digest.ts';
+import { ContentDigests, type RunningDigest } from './digest.ts';
 import { requestReceipt, type Receipt } from './receipt.ts';
 import { waitAtMost } from './wait.ts';
 import type { AuditStore, Intent } from './store.ts';
@@ -34,7 +33,7 @@ export function auditStage(options: AuditStageOptions): PipelineStage & {
   sealed(context: RequestContext): boolean;
 } {
   const now = options.now ?? Date.now;
-  const outputs = new WeakMap<Exchange, Hmac>();
+  const outputs = new WeakMap<Exchange, RunningDigest>();
   const sealed = new WeakSet<RequestContext>();
   const digests = new WeakMap<Buffer, ContentDigests>();
   const digestsOf = (snapshot: ConfigSnapshot | undefined): ContentDigests | undefined => {

@@ -2,7 +2,6 @@ import type { GatewaySettings } from '../../../crds/gateway-settings.ts';
 import type { ChatMessage } from '../core/types.ts';
 import { applyPiiPolicy, createStreamRedactor, redactPii } from '../security/pii.ts';
 import { sanitizeMessages, sanitizeText, type Finding } from '../security/sanitizer.ts';
-import type { Findings } from '../stages/context.ts';
 import type { Safety } from './pipeline/prepare.ts';
 
 type Policy = GatewaySettings['safety'];
@@ -50,7 +49,7 @@ export function createSafety(settings: () => Policy): Safety {
               ...message,
               content: piiChecked(message.content, policy, tally),
             }));
-      return { messages: checked, findings: tally.counts as Findings };
+      return { messages: checked, findings: tally.counts };
     },
 
     checkVariables(variables) {

@@ -7,13 +7,7 @@ import { toApiError } from '../../errors/to-api-error.ts';
 import type { EmbeddingResult } from '../../providers/provider.ts';
 import type { RouteEvents, Router } from '../routing/router.ts';
 import type { Semaphore } from '../routing/semaphore.ts';
-import type {
-  Attempt,
-  Exchange,
-  Outcome,
-  Prepared,
-  RequestContext,
-} from '../../stages/context.ts';
+import type { Attempt, Exchange, Outcome, Prepared, RequestContext } from '../../stages/context.ts';
 import { prepareChat, routeFor, type PromptSource, type Safety } from './prepare.ts';
 import { withDeadline } from './deadline.ts';
 import type { PipelineStage } from '../../stages/stage.ts';
@@ -178,7 +172,9 @@ export class Pipeline {
    */
   async #reserve(exchange: Admitted): Promise<void> {
     const stages = this.#deps.stages;
-    const results = await Promise.allSettled(stages.map(async (stage) => stage.reserve?.(exchange)));
+    const results = await Promise.allSettled(
+      stages.map(async (stage) => stage.reserve?.(exchange)),
+    );
     const refusal = results.find((result) => result.status === 'rejected');
     if (refusal === undefined) return;
     const reserved = new Set(stages.filter((_, index) => results[index]?.status === 'fulfilled'));
@@ -260,7 +256,7 @@ export class Pipeline {
   async #finish(
     exchange: Admitted,
     outcome: Outcome,
-    reserved: ReadonlySet<PipelineStage> | undefined = undefined,
+    reserved?: ReadonlySet<PipelineStage>,
   ): Promise<void> {
     const stages = this.#deps.stages;
     try {
@@ -287,7 +283,12 @@ function routeEvents(exchange: Exchange): RouteEvents {
   return {
     onAttempt: (target) => {
       // Until it ends, an attempt is one the caller stopped reading.
-      open = { target: target.name, provider: target.provider, model: target.model, outcome: 'cancelled' };
+      open = {
+        target: target.name,
+        provider: target.provider,
+        model: target.model,
+        outcome: 'cancelled',
+      };
       exchange.attempts.push(open);
     },
     onAttemptEnd: (target, outcome) => {
