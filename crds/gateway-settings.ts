@@ -144,7 +144,8 @@ export const GatewaySettings = Type.Object(
         keyPrefix: Type.String({
           maxLength: 64,
           default: '',
-          description: 'Prefix of the Redis keys of budgets (spend, reservations, rate windows).',
+          description:
+            'Prefix of the Redis keys of budgets (spend, reservations, rate windows) and of the audit trail (chains, intents, decision configs).',
         }),
       },
       {
@@ -156,6 +157,11 @@ export const GatewaySettings = Type.Object(
     ),
     audit: Type.Object(
       {
+        enabled: Type.Boolean({
+          default: true,
+          description:
+            'Write audit receipts. Off: no receipt, no intent, no AUDIT_UNAVAILABLE refusal (benchmarks, deployments without an audit duty); read per request.',
+        }),
         checkpointEvery: Type.Integer({
           minimum: 1,
           maximum: 1_000_000,

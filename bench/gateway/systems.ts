@@ -24,6 +24,8 @@ export const SYSTEM_NAMES = [
   'ours-full',
   // The full pipeline without the budget guard: what the guard costs, in the same run.
   'ours-full-noguard',
+  // The full pipeline without the audit receipt: what the receipt costs, in the same run.
+  'ours-full-noaudit',
   // Optional (BENCH_SYSTEMS): the full pipeline on the in-process mock provider, no upstream,
   // which separates the pipeline's cost from the provider client's.
   'ours-full-builtin',
@@ -36,6 +38,7 @@ export const DEFAULT_SYSTEMS: readonly SystemName[] = [
   'ours-minimal',
   'ours-full',
   'ours-full-noguard',
+  'ours-full-noaudit',
 ];
 
 /** A surface a system is measured on besides its OpenAI-compatible one (ours only). */
@@ -129,6 +132,7 @@ export async function startSystem(name: SystemName, env: Environment): Promise<R
     case 'ours-minimal':
     case 'ours-full':
     case 'ours-full-noguard':
+    case 'ours-full-noaudit':
     case 'ours-full-builtin':
       return startOurs(name, env);
   }
@@ -149,14 +153,17 @@ function openaiSpecs(
 
 /** Our dataplane as `node dataplane/src/main.ts` on a config contract directory of its own. */
 async function startOurs(
-  name: 'ours-minimal' | 'ours-full' | 'ours-full-noguard' | 'ours-full-builtin',
+  name:
+    'ours-minimal' | 'ours-full' | 'ours-full-noguard' | 'ours-full-noaudit' | 'ours-full-builtin',
   env: Environment,
 ): Promise<RunningSystem> {
   const full = name !== 'ours-minimal';
   const config = await oursConfig(env.mock, {
     full,
     builtin: name === 'ours-full-builtin',
-    guard: name === 'ours-full' || name === 'ours-full-builtin',
+    guard: full && name !== 'ours-full-noguard',
+    // The minimal pipeline stays what it was: auth and routing, no receipt.
+    audit: full && name !== 'ours-full-noaudit',
   });
   const port = await freePort();
   const dataplane = spawnPinned(
@@ -250,6 +257,8 @@ export async function oursConfig(
     builtin?: boolean;
     /** A TenantBudget for the token's tenant (`acme`) and prices for the models. */
     guard?: boolean;
+    /** Audit receipts (gateway.yaml `audit.enabled`). @default true */
+    audit?: boolean;
     heartbeatMs?: number;
     gateway?: object;
   },
@@ -270,6 +279,7 @@ export async function oursConfig(
       defaultModel: ALIAS.json,
       streams: { heartbeatMs: options.heartbeatMs ?? 15_000 },
       ...(options.full ? {} : { safety: { sanitize: false, pii: 'off', piiOutput: 'off' } }),
+      ...(options.audit === false ? { audit: { enabled: false } } : {}),
       ...options.gateway,
     },
     routes: {

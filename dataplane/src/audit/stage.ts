@@ -55,6 +55,7 @@ export function auditStage(options: AuditStageOptions): PipelineStage & {
     async reserve(exchange) {
       const { context } = exchange;
       const snapshot = options.snapshot();
+      if (snapshot?.gateway.audit.enabled === false) return;
       const output = digestsOf(snapshot)?.output(context.tenant);
       if (output !== undefined) {
         outputs.set(exchange, output);
@@ -85,6 +86,7 @@ export function auditStage(options: AuditStageOptions): PipelineStage & {
       const { context } = exchange;
       sealed.add(context);
       const snapshot = options.snapshot();
+      if (snapshot?.gateway.audit.enabled === false) return;
       const digests = digestsOf(snapshot);
       const sent = exchange.texts ?? exchange.prepared?.request.messages;
       const output = outputs.get(exchange);

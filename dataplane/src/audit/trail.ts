@@ -136,6 +136,7 @@ export class AuditTrail {
 
   /** Appends, waiting up to the seal's bound (a store that is down is retried after it). */
   async #durable(tenant: string, receipt: Receipt): Promise<void> {
+    if (this.#options.snapshot()?.gateway.audit.enabled === false) return;
     await waitAtMost(this.writer.append(tenant, receipt), SEAL_TIMEOUT_MS, () =>
       this.#options.onLate?.(tenant),
     );
