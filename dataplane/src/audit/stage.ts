@@ -25,7 +25,7 @@ export interface AuditStageOptions {
  * The audit stage (DESIGN §5 step 9, docs/audit.md): in `reserve`, the request's intent is
  * written under a lease (a sweep turns an intent whose process died into an `interrupted`
  * receipt), and a store that cannot be reached refuses the request before any provider is
- * called (AUDIT_UNAVAILABLE); in `seal`, the receipt is appended to the tenant's chain, in the
+ * called (AUDIT_UNAVAILABLE), unless the tenant's budget says failOpen; in `seal`, the receipt is appended to the tenant's chain, in the
  * round trip of the budget's settlement, and the answer's last event waits for it.
  */
 export function auditStage(options: AuditStageOptions): PipelineStage & {
@@ -75,6 +75,8 @@ export function auditStage(options: AuditStageOptions): PipelineStage & {
       try {
         await options.store.intend(context.tenant, intent, now() + leaseMs);
       } catch (error) {
+        // A budget that says failOpen puts availability first: served, its receipt queued.
+        if (snapshot?.budgets.get(context.tenant)?.failOpen === true) return;
         throw new ApiError('AUDIT_UNAVAILABLE', 'The audit store cannot be reached.', {
           retryAfterS: 1,
           cause: error,
@@ -107,9 +109,9 @@ export function auditStage(options: AuditStageOptions): PipelineStage & {
         requestId: context.requestId,
         mode: 'settle',
       });
-      await waitAtMost(written, options.sealTimeoutMs ?? 5000, () =>
-        options.onLate?.(context.tenant),
-      );
+      // A store that refused the last append is not waited for: the receipt is queued.
+      const waitMs = options.writer.failing ? 0 : (options.sealTimeoutMs ?? 5000);
+      await waitAtMost(written, waitMs, () => options.onLate?.(context.tenant));
     },
   };
 }

@@ -1,6 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import { checkpoint } from './chain.ts';
 import type { Receipt } from './receipt.ts';
+import { waitAtMost } from './wait.ts';
 import type { AuditStore, Intent } from './store.ts';
 import type { AuditWriter } from './writer.ts';
 
@@ -50,10 +51,11 @@ export class AuditSweeper {
     this.#timer = setTimeout(tick, intervalMs()).unref();
   }
 
-  async stop(): Promise<void> {
+  /** Stops sweeping; waits up to `ms` for a sweep in flight (one on a store that is down may never end). */
+  async stop(ms = 2000): Promise<void> {
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    await this.#running;
+    if (this.#running !== undefined) await waitAtMost(this.#running, ms);
   }
 
   async sweep(): Promise<SweepReport> {

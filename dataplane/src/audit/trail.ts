@@ -134,10 +134,14 @@ export class AuditTrail {
     );
   }
 
-  /** Appends, waiting up to the seal's bound (a store that is down is retried after it). */
+  /**
+   * Appends, waiting up to the seal's bound, or not at all while the store is failing (the
+   * receipt is queued and retried either way).
+   */
   async #durable(tenant: string, receipt: Receipt): Promise<void> {
     if (this.#options.snapshot()?.gateway.audit.enabled === false) return;
-    await waitAtMost(this.writer.append(tenant, receipt), SEAL_TIMEOUT_MS, () =>
+    const waitMs = this.writer.failing ? 0 : SEAL_TIMEOUT_MS;
+    await waitAtMost(this.writer.append(tenant, receipt), waitMs, () =>
       this.#options.onLate?.(tenant),
     );
   }

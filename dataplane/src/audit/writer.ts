@@ -40,6 +40,7 @@ export class AuditWriter {
   readonly #options: WriterOptions;
   readonly #chains = new Map<string, Chain>();
   readonly #idle = new Set<() => void>();
+  #failing = false;
 
   constructor(options: WriterOptions) {
     this.#options = options;
@@ -70,7 +71,12 @@ export class AuditWriter {
     return new Promise((resolve) => this.#idle.add(resolve));
   }
 
-  /** Whether receipts wait for a store that failed. */
+  /** Whether the store refused the last append (receipts then wait in memory for it). */
+  get failing(): boolean {
+    return this.#failing;
+  }
+
+  /** How many receipts wait to be written. */
   get backlog(): number {
     let waiting = 0;
     for (const chain of this.#chains.values()) waiting += chain.queue.length;
@@ -83,6 +89,7 @@ export class AuditWriter {
       while (chain.queue.length > 0) await this.#appendBatch(tenant, chain);
     } catch (error) {
       chain.head = undefined;
+      this.#failing = true;
       this.#options.onError?.(error, tenant);
       setTimeout(() => void this.#run(tenant, chain), 1000).unref();
       return;
@@ -134,6 +141,7 @@ export class AuditWriter {
       return;
     }
     chain.head = { ...head, seq: last.seq, hash: last.hash };
+    this.#failing = false;
     chain.queue.splice(0, batch.length);
     for (const [index, waiting] of batch.entries()) waiting.resolve(appended[index]?.entry);
   }

@@ -151,9 +151,10 @@ export async function createServices(options: ServicesOptions): Promise<Services
     prompts: createPromptSource(prompts),
     safety: createSafety(() => snapshot().gateway.safety),
     stages: [
-      // First: its intent write leaves before the budget's reservation, in the same round trip.
-      audit.stage,
+      // Their reserves overlap (one round trip); with Redis down, a metered tenant is told
+      // BUDGET_UNAVAILABLE (its budget's own policy), any other AUDIT_UNAVAILABLE.
       budgetGuard({ store: budgets, snapshot }),
+      audit.stage,
       recordMetrics(metrics),
       ...(options.stages ?? []),
     ],
