@@ -1,10 +1,20 @@
 import { createHmac } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../crds/canonical-json.ts';
 import { buildApp } from '../../dataplane/src/app.ts';
 import type { ConfigDir } from '../support/config-dir.ts';
-import { auditConfig, exportText, linesOf, receiptFor, receiptsOf, verify } from './support.ts';
+import {
+  auditConfig,
+  CREDENTIAL,
+  exportText,
+  linesOf,
+  receiptFor,
+  receiptsOf,
+  verify,
+} from './support.ts';
 
 let app: FastifyInstance;
 let config: ConfigDir;
@@ -176,6 +186,33 @@ describe('what a receipt never holds', () => {
     // Equal texts of two tenants are not linkable.
     expect(digests[0]?.input).not.toBe(digests[1]?.input);
     expect(digests[0]?.output).not.toBe(digests[1]?.output);
+  });
+
+  it('holds no secret, and neither does the decision config it names', async () => {
+    const response = await infer('acme', 'keyed-1', { ...hello, model: 'keyed' });
+    expect(response.statusCode).toBe(200);
+    const receipt = await receiptFor(app, config, 'acme', 'keyed-1');
+    const decision = await app.inject({
+      url: `/api/v1/audit/configs/${String(receipt['config'])}`,
+      headers: {
+        authorization: `Bearer ${await config.token({ tenant: 'auditor' })}`,
+        'x-request-id': 'cfg',
+      },
+    });
+    expect(decision.statusCode).toBe(200);
+    const audit = JSON.parse(await readFile(join(config.dir, 'keys/audit.json'), 'utf8')) as {
+      keys: { privateKey: string }[];
+      contentKey: string;
+    };
+    const secrets = [CREDENTIAL, audit.contentKey, ...audit.keys.map((key) => key.privateKey)];
+    for (const text of [
+      JSON.stringify(receipt),
+      await exportText(app, config, 'acme'),
+      decision.body,
+    ]) {
+      for (const secret of secrets) expect(text).not.toContain(secret);
+    }
+    expect(Object.keys(decision.json<{ files: object }>().files)).not.toContain('keys/audit.json');
   });
 
   it("proves a text to whoever holds the tenant's key, and to no one else", async () => {

@@ -36,8 +36,22 @@ export const routes = {
       retry: { maxAttempts: 1 },
     },
     { alias: 'long', targets: [{ name: 'long', provider: 'mock', model: SLOW_STREAM }] },
+    {
+      alias: 'keyed',
+      targets: [
+        {
+          name: 'keyed',
+          provider: 'mock',
+          model: 'echo',
+          credentials: { secretKeyRef: { name: 'vault', key: 'api-key' } },
+        },
+      ],
+    },
   ],
 };
+
+/** The credential of route `keyed`: no receipt, intent or decision config may hold it. */
+export const CREDENTIAL = 'sk-live-4f9c2e7d1b8a6350';
 
 export const budgets = {
   budgets: [
@@ -54,6 +68,7 @@ export async function auditConfig(gateway: object = {}): Promise<ConfigDir> {
     gateway: { safety: { pii: 'block' }, ...gateway },
   });
   await config.write('budgets.yaml', budgets);
+  await config.write('credentials/vault__api-key', CREDENTIAL);
   await config.write('pricing.yaml', { checksum: pricingChecksum(prices), prices });
   return config;
 }
