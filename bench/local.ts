@@ -4,9 +4,12 @@
  * ceiling: the prompt's tokens evaluated and 128 tokens sampled greedily on one sequence, no
  * chat wrapper, no provider); and its ONNX export (fp32, int8, q4) through the local provider.
  * Per variant, in a fresh process: load time, resident memory added by the loaded model (after
- * one warm-up answer), time to first token, prompt and generation tokens/s (median of 3 runs,
+ * one warm-up answer), time to first token, prompt and generation tokens/s (median of 2 runs,
  * each prompt made distinct at its start so no run reuses another's cache); then 4 parallel
- * streams on llama.cpp (its 4 sequences) and on ONNX q4.
+ * streams on llama.cpp (its 4 sequences) and on ONNX q4. BENCH_ROUNDS rounds (3) run every
+ * variant in a shuffled order; the table has the medians over rounds, and each variant's
+ * generation rate over bare llama.cpp's in the same round (the machine is shared: a round's
+ * neighbours load it as much as the variants do).
  *
  *   make bench-local     (needs `make models`)   or   node bench/local.ts [variant]
  *
@@ -26,8 +29,9 @@ import { machineLine } from './stats.ts';
 
 const VARIANTS = ['llama-bare', 'llama', 'onnx-fp32', 'onnx-int8', 'onnx-q4'] as const;
 type Variant = (typeof VARIANTS)[number];
-const RUNS = 3;
-const GENERATE = 128;
+const RUNS = 2;
+const GENERATE = 64;
+const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
 const PARALLEL = 4;
 const gguf = cachedModel('smollm2-135m-instruct').id;
 const onnxDir = join(modelCacheDir(), 'smollm2-135m-instruct-onnx');
@@ -181,15 +185,21 @@ function rates(figures: Figures): Rates {
   };
 }
 
-/** A table row; `vs bare` is the generation rate over bare llama.cpp's in the same run. */
-function row(figures: Figures, bare: Rates): string {
-  const own = rates(figures);
-  const parallel =
+/**
+ * A table row over the rounds: medians of each round's figures; `vs bare` is the median of each
+ * round's generation rate over bare llama.cpp's in that round (shuffled order, same machine).
+ */
+function row(variant: Variant, rounds: { figures: Figures; bare: Rates }[]): string {
+  const own = rounds.map(({ figures }) => rates(figures));
+  const pick = (value: (item: (typeof rounds)[number], index: number) => number) =>
+    median(rounds.map((item, index) => value(item, index)));
+  const parallel = rounds.flatMap(({ figures }) =>
     figures.parallel === undefined
-      ? '—'
-      : `${(figures.parallel.outputTokens / (figures.parallel.wallMs / 1000)).toFixed(1)} tok/s total`;
-  const tokens = `${figures.runs[0]?.promptTokens ?? 0} → ${median(figures.runs.map((run) => run.outputTokens))}`;
-  return `| ${figures.variant} | ${figures.loadMs.toFixed(0)} ms | ${figures.rssMiB.toFixed(0)} MiB | ${tokens} | ${own.ttft.toFixed(0)} ms | ${own.prompt.toFixed(0)} | ${own.generation.toFixed(1)} | ${(own.generation / bare.generation).toFixed(2)} | ${parallel} |`;
+      ? []
+      : [figures.parallel.outputTokens / (figures.parallel.wallMs / 1000)],
+  );
+  const first = rounds[0]?.figures.runs[0];
+  return `| ${variant} | ${pick(({ figures }) => figures.loadMs).toFixed(0)} ms | ${pick(({ figures }) => figures.rssMiB).toFixed(0)} MiB | ${first?.promptTokens ?? 0} → ${first?.outputTokens ?? 0} | ${pick((_, index) => own[index]?.ttft ?? Number.NaN).toFixed(0)} ms | ${pick((_, index) => own[index]?.prompt ?? Number.NaN).toFixed(0)} | ${pick((_, index) => own[index]?.generation ?? Number.NaN).toFixed(1)} | ${pick(({ bare }, index) => (own[index]?.generation ?? Number.NaN) / bare.generation).toFixed(2)} | ${parallel.length === 0 ? '—' : `${median(parallel).toFixed(1)} tok/s total`} |`;
 }
 
 /** One variant in a child process, so that each resident-memory figure is its own. */
@@ -215,7 +225,7 @@ if (only !== undefined) {
 } else {
   console.log(await machineLine());
   console.log(
-    `method: SmolLM2-135M-Instruct (${gguf}); a ~200-token chat prompt, ${GENERATE} greedy tokens at most, ${RUNS} runs (median), ` +
+    `method: SmolLM2-135M-Instruct (${gguf}); a ~200-token chat prompt, ${GENERATE} greedy tokens at most, ${RUNS} runs (median) per process, ${ROUNDS} rounds in shuffled order (median), ` +
       `each variant in its own process, threads = ${availableParallelism()}; parallel: ${PARALLEL} streams at once.`,
   );
   console.log(
@@ -223,21 +233,33 @@ if (only !== undefined) {
       .map((value) => value.toFixed(2))
       .join(' ')}`,
   );
-  const results: Figures[] = [];
-  for (const variant of VARIANTS) results.push(await child(variant));
+  const rounds: Figures[][] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const order = [...VARIANTS].sort(() => Math.random() - 0.5);
+    const figures: Figures[] = [];
+    for (const variant of order) figures.push(await child(variant));
+    rounds.push(figures);
+    console.log(`round ${round + 1}: ${order.join(', ')}`);
+  }
   console.log(
     '| variant | load + first answer | memory (RSS added) | tokens in → out | TTFT | prompt tok/s | generation tok/s | vs bare | 4 parallel streams |',
   );
   console.log('|---|---|---|---|---|---|---|---|---|');
-  const [first] = results;
-  if (first === undefined) throw new Error('no results');
-  const baseline = rates(first);
-  for (const figures of results) console.log(row(figures, baseline));
+  for (const variant of VARIANTS) {
+    const byRound = rounds.map((figures) => {
+      const own = figures.find((item) => item.variant === variant);
+      const bare = figures.find((item) => item.variant === 'llama-bare');
+      if (own === undefined || bare === undefined) throw new Error(`${variant} is missing`);
+      return { figures: own, bare: rates(bare) };
+    });
+    console.log(row(variant, byRound));
+  }
   console.log(
     `load average after: ${loadavg()
       .map((value) => value.toFixed(2))
       .join(' ')}`,
   );
+  const results = rounds;
   const dir = fileURLToPath(new URL('./results/', import.meta.url));
   await mkdir(dir, { recursive: true });
   const file = join(dir, `local-${new Date().toISOString().replaceAll(':', '-')}.json`);

@@ -12,7 +12,7 @@ export interface DevModels {
   chat: DevModel;
   /** all-MiniLM-L6-v2 on ONNX, for `embed`. */
   embed: DevModel;
-  /** SmolLM2's ONNX export (`make models`), for `chat-onnx`; absent until built. */
+  /** SmolLM2's ONNX export (`make models`, q4 weights), for `chat-onnx`; absent until built. */
   chatOnnx?: string;
 }
 
@@ -37,7 +37,8 @@ export async function prepareDevModels(env: NodeJS.ProcessEnv = process.env): Pr
   return {
     chat,
     embed,
-    ...(existsSync(join(onnxDir, 'onnx', 'model.onnx')) ? { chatOnnx: onnxDir } : {}),
+    // q4: as close to llama.cpp as fp32 (the GGUF's Q4_1 blocks kept exact), and the fastest.
+    ...(existsSync(join(onnxDir, 'SHA256SUMS')) ? { chatOnnx: `${onnxDir}?dtype=q4` } : {}),
   };
 }
 

@@ -38,6 +38,7 @@ export async function* generateWithLlama(
     stop.abort(signal.reason);
   };
   signal.addEventListener('abort', onAbort, { once: true });
+  let generation: Promise<string | undefined> | undefined;
   const chat = new LlamaChat({
     contextSequence: sequence,
     chatWrapper: model.chatWrapper,
@@ -57,7 +58,7 @@ export async function* generateWithLlama(
     const before = sequence.tokenMeter.getState();
     const temperature = request.temperature ?? 0;
     const sampled = temperature > 0;
-    const generation = chat
+    generation = chat
       .generateResponse(history, {
         signal: stop.signal,
         maxTokens: Math.min(request.maxTokens ?? ids.defaultMaxTokens, room),
@@ -101,6 +102,8 @@ export async function* generateWithLlama(
   } finally {
     signal.removeEventListener('abort', onAbort);
     stop.abort();
+    // The sequence goes back only once llama.cpp has let go of it (a consumer that left early).
+    await generation;
     chat.dispose({ disposeSequence: false });
     model.sequences.release(sequence);
   }
