@@ -34,7 +34,7 @@ describe('defaults', () => {
     });
   });
 
-  it('a TenantBudget is monthly, alerts at 50/80/100 %, rejects past its limit and fails closed', () => {
+  it('a TenantBudget is monthly, alerts at 50/80/100 %, rejects past its limit, fails closed and keeps receipts 90 days', () => {
     const spec = { tenant: 'acme', limits: { tokens: 1000 } };
     expect(Value.Default(TenantBudgetSpec, spec)).toEqual({
       tenant: 'acme',
@@ -42,6 +42,7 @@ describe('defaults', () => {
       period: 'monthly',
       alertThresholds: [50, 80, 100],
       failOpen: false,
+      auditRetentionDays: 90,
       onExceed: { action: 'Reject' },
     });
   });

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../dataplane/src/app.ts';
 import { startRedis, type Redis as RedisServer } from '../cluster/harness.ts';
 import { makeConfigDir, type ConfigDir } from '../support/config-dir.ts';
+import { receiptsOf } from '../audit/support.ts';
 import { batchRoutes, chatItems, fastBatch, parseSse, waitFor } from './support.ts';
 
 let server: RedisServer;
@@ -512,6 +513,21 @@ describe('running batches in the gateway process', () => {
       expect(redriven.json()).toEqual({
         data: [{ batch_id: batch.id, index: 1, outcome: 'redriven' }],
       });
+      // The re-drive is an admin action: it leaves a receipt in the operator's chain.
+      const exported = await gw.app.inject({
+        url: '/api/v1/audit/export?tenant=ops',
+        headers: {
+          authorization: `Bearer ${await config.token({ tenant: 'ops' })}`,
+          'x-request-id': 'audit',
+        },
+      });
+      expect(receiptsOf(exported.body).filter((receipt) => receipt['kind'] === 'admin')).toEqual([
+        expect.objectContaining({
+          action: 'dead-letters.redrive',
+          principal: 'tester',
+          target: expect.stringMatching(new RegExp(`${batch.id}.*1:redriven$`)),
+        }),
+      ]);
       const done = await finished(api, batch.id);
       expect(done).toMatchObject({
         status: 'completed',
