@@ -43,7 +43,7 @@ $(TOOLS)/actionlint:
 	GOBIN=$(TOOLS) go install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
 
 .PHONY: run
-run: deps ## Run the dataplane on its embedded defaults (PORT=8080)
+run: deps ## Run the dataplane on its embedded defaults (PORT=8080); chat is SmolLM2, fetched on first run
 	node dataplane/src/main.ts
 
 .PHONY: typecheck
