@@ -220,6 +220,9 @@ describe('SmolLM2 on llama.cpp', () => {
       code: 'UPSTREAM_UNAVAILABLE',
       message: expect.stringMatching(/parallel=0 is not an integer/),
     });
+    expect(await failure(local, ask('x', { model: '../elsewhere/model.gguf' }))).toMatchObject({
+      message: expect.stringMatching(/stays inside the models folder/),
+    });
     expect(await failure(local, ask('x', { model: `${gguf}?threads=9` }))).toMatchObject({
       message: expect.stringMatching(/threads is not a GGUF model setting/),
     });

@@ -1,7 +1,7 @@
 import type { Chunk } from '../../core/types.ts';
 import type { EmbeddingRequest, EmbeddingResult, Provider, ProviderRequest } from '../provider.ts';
-import { generateWithLlama } from './llama-generate.ts';
-import { isGgufModel, LlamaLocalModel, parseGgufModel } from './llama-model.ts';
+import { isGgufModel, parseGgufModel } from './gguf-ref.ts';
+import type { LlamaLocalModel } from './llama-model.ts';
 import { parseLocalModel, readModelFiles } from './model-files.ts';
 import { OnnxEncoder } from './onnx-encoder.ts';
 import { generateWithOnnx } from './onnx-generate.ts';
@@ -60,7 +60,10 @@ export function createLocalProvider(options: LocalProviderOptions): LocalProvide
   };
   const loadGguf = (model: string): Promise<LlamaLocalModel> => {
     const ref = parseGgufModel(model, options.modelsDir);
-    return once(`gguf\u0000${model}`, () => LlamaLocalModel.load(ref));
+    // node-llama-cpp loads on first use: importing it costs a process ~0.6 s and ~45 MiB.
+    return once(`gguf\u0000${model}`, async () =>
+      (await import('./llama-model.ts')).LlamaLocalModel.load(ref),
+    );
   };
   const loadEncoder = (model: string): Promise<OnnxEncoder> => {
     const ref = parseLocalModel(model, options.modelsDir);
@@ -74,6 +77,7 @@ export function createLocalProvider(options: LocalProviderOptions): LocalProvide
     async *stream(request: ProviderRequest, signal: AbortSignal): AsyncIterable<Chunk> {
       if (isGgufModel(request.model)) {
         const model = await loadGguf(request.model);
+        const { generateWithLlama } = await import('./llama-generate.ts');
         signal.throwIfAborted();
         yield* generateWithLlama(model, request, signal, {
           model: request.model,
