@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 
 /** A running HMAC (what `createHmac` returns). */
 export type RunningDigest = ReturnType<typeof createHmac>;
@@ -11,18 +11,21 @@ import type { ChatMessage } from '../core/types.ts';
  * tenant (given its key by an operator) can prove which receipt a text belongs to.
  */
 export class ContentDigests {
-  readonly #root: Buffer;
-  readonly #tenants = new Map<string, Buffer>();
+  readonly #root: KeyObject;
+  /** Per tenant, as a KeyObject: an HMAC over one is several times cheaper than over a Buffer. */
+  readonly #tenants = new Map<string, KeyObject>();
 
   constructor(contentKey: Buffer) {
-    this.#root = contentKey;
+    this.#root = createSecretKey(contentKey);
   }
 
   /** The tenant's key: HMAC-SHA256(content key, "content_sha:" ‖ tenant). */
-  keyOf(tenant: string): Buffer {
+  keyOf(tenant: string): KeyObject {
     let key = this.#tenants.get(tenant);
     if (key === undefined) {
-      key = createHmac('sha256', this.#root).update(`content_sha:${tenant}`, 'utf8').digest();
+      key = createSecretKey(
+        createHmac('sha256', this.#root).update(`content_sha:${tenant}`, 'utf8').digest(),
+      );
       this.#tenants.set(tenant, key);
     }
     return key;

@@ -62,3 +62,10 @@ redis.call('ZREMRANGEBYSCORE', KEYS[4], through, through)
 redis.call('ZADD', KEYS[4], through, ARGV[2])
 return through - first + 1
 `;
+
+/** KEYS: intents hash, leases zset. ARGV: request id, the intent's JSON, when its lease ends (ms). */
+export const INTEND = `
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
+return 1
+`;
