@@ -84,6 +84,19 @@ class Graph:
             return self.node("DequantizeLinear", [name + "_quantized", name + "_scale"], hint=name, axis=0)
         return self.float_weight(name, value)
 
+    def lookup(self, name, value, ids):
+        """Rows of the embedding for `ids`; int8-stored rows are gathered before they are
+        dequantized, not the whole table dequantized every step."""
+        if self.dtype not in ("int8", "q4"):
+            return self.node("Gather", [self.float_weight(name, value), ids], axis=0)
+        scale = np.maximum(np.abs(value).max(axis=1), 1e-8) / 127.0
+        quantized = np.clip(np.round(value / scale[:, None]), -127, 127).astype(np.int8)
+        self.initializers.append(numpy_helper.from_array(quantized, name + "_quantized"))
+        self.initializers.append(numpy_helper.from_array(scale.astype(np.float32), name + "_scale"))
+        rows = self.node("Cast", [self.node("Gather", [name + "_quantized", ids], axis=0)], to=TensorProto.FLOAT)
+        scales = self.node("Unsqueeze", [self.node("Gather", [name + "_scale", ids], axis=0), self.const(np.array([-1], dtype=np.int64), "axes")])
+        return self.node("Mul", [rows, scales])
+
     def matmul(self, x, name, weight, dtype=None):
         """x @ weight ([in, out], or Q4Blocks) in this variant's storage (or `dtype`'s)."""
         dtype = dtype or self.dtype
@@ -127,10 +140,11 @@ class Graph:
         return self.node("Mul", [self.node("Div", [x, std]), self.float_weight(name, weight)])
 
 
-def build_model(dtype, weights, inv_freq, vocab_size, dims, graph_name, producer, head_dtype=None):
+def build_model(dtype, weights, inv_freq, vocab_size, dims, graph_name, producer, head_dtype=None, row_lookup=False):
     """The decoder graph of one weight-storage variant (fp32, fp16, int8, q4) from HF-named
     weights with matrices stored [in, out] (x @ weight) or as Q4Blocks; `head_dtype` stores
-    the output head differently (int8 under q4 weights: the head is the most sensitive matrix)."""
+    the output head differently; `row_lookup` dequantizes only the embedding rows a step uses
+    (Graph.lookup), not the whole table (the tiny model's graph predates it)."""
     HIDDEN, LAYERS, HEADS, KV_HEADS, HEAD_DIM = dims.hidden, dims.layers, dims.heads, dims.kv_heads, dims.head_dim
     g = Graph(dtype, dims.eps)
     io_type = TensorProto.FLOAT16 if dtype == "fp16" else TensorProto.FLOAT
@@ -184,7 +198,10 @@ def build_model(dtype, weights, inv_freq, vocab_size, dims, graph_name, producer
     def heads(x, count):
         return g.node("Transpose", [g.node("Reshape", [x, i64(0, 0, count, HEAD_DIM)])], perm=[0, 2, 1, 3])
 
-    hidden = g.node("Gather", [g.embedding("model.embed_tokens.weight", weights["model.embed_tokens.weight"]), "input_ids"], axis=0)
+    if row_lookup:
+        hidden = g.lookup("model.embed_tokens.weight", weights["model.embed_tokens.weight"], "input_ids")
+    else:
+        hidden = g.node("Gather", [g.embedding("model.embed_tokens.weight", weights["model.embed_tokens.weight"]), "input_ids"], axis=0)
     for layer in range(LAYERS):
         p = f"model.layers.{layer}"
         w = lambda suffix: weights[f"{p}.{suffix}"]  # noqa: E731
