@@ -1,6 +1,12 @@
 /**
- * Receipts per second one Redis sustains (docs/audit.md, docs/benchmarks.md#audit-receipts):
- * writers append receipts the size of a real one through the audit writer (group commit,
+ * What the audit receipt costs (docs/audit.md, docs/benchmarks.md#audit-receipts), two parts:
+ *
+ * 1. The pipeline with and without the receipt, in one process, in the same run: the same chat
+ *    request through `app.inject` (no HTTP, no upstream: the mock provider) for a metered and an
+ *    unmetered tenant, on one Redis; rounds alternate the two so drift hits both. Per request:
+ *    p50 and p99 latency, CPU (process.cpuUsage).
+ * 2. Receipts per second one Redis sustains:
+ *    writers append receipts the size of a real one through the audit writer (group commit,
  * compare-and-append) as fast as they can, and Redis's own CPU time (INFO cpu) says how many
  * receipts one Redis core-second takes. Two cases, in the same run:
  *
@@ -8,18 +14,84 @@
  * - `contended`: one tenant, two writers racing on its head (two replicas): every conflict is a
  *   relink and a retry.
  *
- *   node bench/audit.ts [receipts=20000] [in-flight=256]
+ *   node bench/audit.ts [receipts=20000] [in-flight=256] [requests=2000] [rounds=3]
  *
  * The writers run in this process on a core of their own; Redis on another.
  */
 import { Redis } from 'ioredis';
+import { pricingChecksum } from '../crds/pricing.ts';
+import { buildApp } from '../dataplane/src/app.ts';
 import { RedisAuditStore } from '../dataplane/src/audit/redis-store.ts';
 import { AuditWriter } from '../dataplane/src/audit/writer.ts';
 import { startRedis } from '../tests/cluster/harness.ts';
-import { machineLine } from './stats.ts';
+import { makeConfigDir } from '../tests/support/config-dir.ts';
+import { fmt, machineLine, summarize } from './stats.ts';
 
 const total = Number(process.argv[2] ?? 20_000);
 const inFlight = Number(process.argv[3] ?? 256);
+const requests = Number(process.argv[4] ?? 2000);
+const rounds = Number(process.argv[5] ?? 3);
+
+/** One pipeline (audit on or off) on `redisUrl`: p50, p99 and CPU per request, per tenant. */
+async function pipelineRun(redisUrl: string, audit: boolean) {
+  const prices = [
+    {
+      provider: 'mock',
+      model: 'echo',
+      effectiveFrom: '2026-01-01T00:00:00Z',
+      input: '1',
+      output: '2',
+    },
+  ];
+  const config = await makeConfigDir({ gateway: { audit: { enabled: audit } }, prompts: false });
+  await config.write('pricing.yaml', { checksum: pricingChecksum(prices), prices });
+  await config.write('budgets.yaml', {
+    budgets: [{ tenant: 'metered', limits: { costUSD: '1000000' } }],
+  });
+  const redis = new Redis(redisUrl);
+  const app = await buildApp({
+    configDirs: [config.dir],
+    watch: false,
+    defaultMetrics: false,
+    redis,
+  });
+  const result: Record<string, { p50: number; p99: number; cpuUs: number }> = {};
+  for (const tenant of ['metered', 'unmetered']) {
+    const headers = { authorization: `Bearer ${await config.token({ tenant })}` };
+    const payload = { model: 'chat', messages: [{ role: 'user', content: 'hello there' }] };
+    const samples: number[] = [];
+    for (let index = 0; index < requests / 5; index++) {
+      await app.inject({ method: 'POST', url: '/v1/chat/completions', headers, payload });
+    }
+    const cpu = process.cpuUsage();
+    for (let index = 0; index < requests; index++) {
+      const started = performance.now();
+      const response = await app.inject({
+        method: 'POST',
+        url: '/v1/chat/completions',
+        headers,
+        payload,
+      });
+      samples.push(performance.now() - started);
+      if (response.statusCode !== 200) throw new Error(response.body);
+    }
+    const used = process.cpuUsage(cpu);
+    const { p50, p99 } = summarize(samples);
+    result[tenant] = { p50, p99, cpuUs: (used.user + used.system) / requests };
+  }
+  await app.close();
+  await redis.quit();
+  await config.cleanup();
+  return result;
+}
+
+const signed = (ms: number) => `${ms < 0 ? '−' : '+'}${fmt(Math.abs(ms))}`;
+
+/** The median of the rounds' figures. */
+function medianOf(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+}
 
 /** A receipt as large as a served request's (about 900 bytes of canonical JSON). */
 function receipt(index: number): Record<string, unknown> {
@@ -90,8 +162,32 @@ async function run(name: string, writers: number, tenants: number) {
   };
 }
 
-console.log(machineLine());
-console.log(`${total} receipts, ${inFlight} in flight\n`);
+console.log(await machineLine());
+const pipelineRedis = await startRedis();
+const runs: Record<string, Awaited<ReturnType<typeof pipelineRun>>[]> = { on: [], off: [] };
+for (let round = 0; round < rounds; round++) {
+  const order = round % 2 === 0 ? (['off', 'on'] as const) : (['on', 'off'] as const);
+  for (const mode of order) runs[mode]!.push(await pipelineRun(pipelineRedis.url, mode === 'on'));
+}
+await pipelineRedis.stop();
+console.log(
+  `\nThe pipeline with and without the receipt (in process, ${requests} requests, median of ${rounds} rounds)\n`,
+);
+console.log('| tenant | receipt | p50 | p99 | CPU per request | added p50 | added CPU |');
+console.log('| --- | --- | --- | --- | --- | --- | --- |');
+for (const tenant of ['metered', 'unmetered']) {
+  const figure = (mode: string, key: 'p50' | 'p99' | 'cpuUs') =>
+    medianOf(runs[mode]!.map((run) => run[tenant]![key]));
+  for (const mode of ['off', 'on']) {
+    const added = mode === 'on';
+    console.log(
+      `| ${tenant} | ${mode} | ${fmt(figure(mode, 'p50'))} | ${fmt(figure(mode, 'p99'))} | ${Math.round(figure(mode, 'cpuUs'))} µs | ${added ? signed(figure('on', 'p50') - figure('off', 'p50')) : ''} | ${added ? signed((figure('on', 'cpuUs') - figure('off', 'cpuUs')) / 1000) : ''} |`,
+    );
+  }
+}
+console.log(
+  `\nReceipts per second one Redis sustains (${total} receipts, ${inFlight} in flight)\n`,
+);
 const results = [
   await run('spread (64 tenants, 1 writer)', 1, 64),
   await run('contended (1 tenant, 2 writers)', 2, 1),
