@@ -137,6 +137,26 @@ describe.each([
     expect(await sweeper.sweep()).toEqual({ interrupted: 0, checkpoints: 0, trimmed: 0 });
   });
 
+  it('keeps at most maxEntries receipts, anchored like a retention trim', async () => {
+    const store = makeStore();
+    const write = writer(store);
+    for (let index = 0; index < 12; index++)
+      await write.append('busy', { request_id: `r${index}` });
+    const sweeper = new AuditSweeper({
+      store,
+      writer: write,
+      signer: () => signer,
+      retentionDays: () => 90,
+      maxEntries: 5,
+    });
+    expect(await sweeper.sweep()).toMatchObject({ trimmed: 7 });
+    expect(verifyExport(await collect(store, 'busy'), keys)).toMatchObject({
+      ok: true,
+      from: 8,
+      to: 12,
+    });
+  });
+
   it('signs a checkpoint over a head that moved, once', async () => {
     const store = makeStore();
     const write = writer(store);

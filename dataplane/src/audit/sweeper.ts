@@ -11,6 +11,8 @@ export interface SweeperOptions {
   signer: () => { kid: string; key: KeyObject } | undefined;
   /** Days a tenant's receipts are kept (its TenantBudget's auditRetentionDays, or 90). */
   retentionDays: (tenant: string) => number;
+  /** Most receipts kept per tenant, whatever their age (the memory store's bound). */
+  maxEntries?: number;
   now?: () => number;
 }
 
@@ -101,10 +103,13 @@ export class AuditSweeper {
     if (signer === undefined) return 0;
     const cutoff = this.#now() - this.#options.retentionDays(tenant) * DAY_MS;
     const old = await this.#options.store.span(tenant, 0, cutoff - 1);
-    if (old === undefined) return 0;
-    const [through] = await this.#options.store.entries(tenant, old.last, old.last);
-    if (through === undefined) return 0;
     const head = await this.#options.store.head(tenant);
+    // Past `maxEntries` (the memory store's bound), the oldest go too.
+    const overflow = head.seq - (this.#options.maxEntries ?? Infinity);
+    const last = Math.max(old?.last ?? 0, overflow);
+    if (last < head.first) return 0;
+    const [through] = await this.#options.store.entries(tenant, last, last);
+    if (through === undefined) return 0;
     await this.#options.store.trim(
       tenant,
       through.seq,

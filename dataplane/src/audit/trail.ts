@@ -26,6 +26,8 @@ export interface AuditTrailOptions {
   onLate?: (tenant: string) => void;
   /** Told of each receipt the pipeline sealed, by outcome. */
   onSealed?: (outcome: string) => void;
+  /** Most receipts kept per tenant whatever their age (a store in memory). */
+  maxEntries?: number;
 }
 
 /** A request refused before the pipeline admitted it (authentication, validation, load). */
@@ -76,6 +78,7 @@ export class AuditTrail {
       writer: this.writer,
       signer,
       retentionDays: (tenant) => options.snapshot()?.budgets.get(tenant)?.auditRetentionDays ?? 90,
+      ...(options.maxEntries === undefined ? {} : { maxEntries: options.maxEntries }),
       ...(options.now === undefined ? {} : { now: options.now }),
     });
     this.stage = auditStage({

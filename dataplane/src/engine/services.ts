@@ -120,6 +120,8 @@ export async function createServices(options: ServicesOptions): Promise<Services
       options.redis === undefined
         ? new MemoryAuditStore()
         : new RedisAuditStore(options.redis, { prefix: keyPrefix }),
+    // In memory (one process, no Redis) a chain keeps its last 100,000 receipts.
+    ...(options.redis === undefined ? { maxEntries: 100_000 } : {}),
     snapshot: () => config.current,
     onError: () => {
       metrics.auditWriteErrors.inc();
