@@ -1,5 +1,19 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
+/** The GenAI semantic conventions' advised buckets (semconv gen-ai-metrics, v1.41). */
+const TOKEN_BUCKETS = [
+  1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864,
+];
+const GEN_AI_SECONDS_BUCKETS = [
+  0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92,
+];
+/** The OpenTelemetry attributes of the GenAI client metrics, with dots as underscores. */
+const GEN_AI_LABELS = [
+  'gen_ai_operation_name',
+  'gen_ai_provider_name',
+  'gen_ai_request_model',
+] as const;
+
 /**
  * The dataplane's Prometheus metrics, on a registry per app so tests can build several.
  * Labels never carry content, tenants' data or secrets: route templates, codes, names.
@@ -30,6 +44,39 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
       help: 'Time from the request to the first chunk, by provider and target.',
       labelNames: ['provider', 'target'] as const,
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    }),
+    genAiTokenUsage: new Histogram({
+      name: 'gen_ai_client_token_usage',
+      help: 'gen_ai.client.token.usage: tokens of each provider call that served an answer, by token type (input, output).',
+      labelNames: [...GEN_AI_LABELS, 'gen_ai_token_type'] as const,
+      buckets: TOKEN_BUCKETS,
+      registers,
+    }),
+    genAiOperationDuration: new Histogram({
+      name: 'gen_ai_client_operation_duration_seconds',
+      help: 'gen_ai.client.operation.duration: each provider attempt, from its start to its end; error_type is empty on success.',
+      labelNames: [...GEN_AI_LABELS, 'error_type'] as const,
+      buckets: GEN_AI_SECONDS_BUCKETS,
+      registers,
+    }),
+    genAiTimeToFirstChunk: new Histogram({
+      name: 'gen_ai_client_operation_time_to_first_chunk_seconds',
+      help: 'gen_ai.client.operation.time_to_first_chunk: streamed answers only, from the request to the first chunk.',
+      labelNames: GEN_AI_LABELS,
+      buckets: GEN_AI_SECONDS_BUCKETS,
+      registers,
+    }),
+    budgetSpend: new Counter({
+      name: 'inference_budget_spend_usd_total',
+      help: 'What the budget guard charged at settle, in USD, by tenant (models without a price charge 0).',
+      labelNames: ['tenant'] as const,
+      registers,
+    }),
+    budgetTokens: new Counter({
+      name: 'inference_budget_tokens_total',
+      help: 'Tokens the budget guard charged at settle, by tenant.',
+      labelNames: ['tenant'] as const,
       registers,
     }),
     upstreamErrors: new Counter({

@@ -1,14 +1,19 @@
 import type { Metrics } from '../../telemetry/metrics.ts';
 import type { PipelineStage } from '../../stages/stage.ts';
+import type { Exchange, Outcome } from '../../stages/context.ts';
+
+/** nano-USD per USD: the budget guard charges in nano-USD (stages/context.ts `Charge`). */
+const NANO = 1e9;
 
 /**
- * The `record` stage's metrics: safety findings, failed provider attempts, and the time to the
- * first chunk per target.
+ * The `record` stage's metrics: safety findings, failed provider attempts, the time to the first
+ * chunk per target, the GenAI client metrics (the gateway is its providers' client) and what the
+ * budget guard charged.
  */
 export function recordMetrics(metrics: Metrics): PipelineStage {
   return {
     name: 'metrics',
-    record(exchange) {
+    record(exchange, outcome) {
       for (const [kind, count] of Object.entries(exchange.prepared?.findings ?? {}))
         metrics.safetyFindings.inc({ kind }, count);
       for (const attempt of exchange.attempts) {
@@ -16,6 +21,12 @@ export function recordMetrics(metrics: Metrics): PipelineStage {
         const target = `${exchange.alias ?? ''}/${attempt.target}`;
         metrics.upstreamErrors.inc({ target, code: attempt.outcome });
       }
+      if (exchange.charge !== undefined) {
+        const { tenant } = exchange.context;
+        metrics.budgetSpend.inc({ tenant }, exchange.charge.cost / NANO);
+        metrics.budgetTokens.inc({ tenant }, exchange.charge.tokens);
+      }
+      recordGenAi(metrics, exchange, outcome);
       const target = exchange.servedBy;
       if (target === undefined || exchange.firstChunkAt === undefined) return;
       metrics.timeToFirstToken.observe(
@@ -24,4 +35,47 @@ export function recordMetrics(metrics: Metrics): PipelineStage {
       );
     },
   };
+}
+
+/**
+ * The operation is the whole call of the route's chain, from the pipeline's start to `record`;
+ * its provider and model are the served target's, or the last attempted one's when none served.
+ * A request refused before any attempt (budget, prompt) made no GenAI call: nothing is recorded.
+ */
+function recordGenAi(metrics: Metrics, exchange: Exchange, outcome: Outcome): void {
+  const last = exchange.attempts.at(-1);
+  const served = exchange.servedBy;
+  const called = served ?? last;
+  if (called === undefined) return;
+  const labels = {
+    gen_ai_operation_name: exchange.context.surface === 'embeddings' ? 'embeddings' : 'chat',
+    gen_ai_provider_name: called.provider,
+    gen_ai_request_model: called.model,
+  };
+  const errorType =
+    outcome.kind === 'failed'
+      ? outcome.error.code
+      : outcome.kind === 'cancelled'
+        ? 'cancelled'
+        : '';
+  metrics.genAiOperationDuration.observe(
+    { ...labels, error_type: errorType },
+    (performance.now() - exchange.startedAt) / 1000,
+  );
+  if (outcome.kind === 'done') {
+    metrics.genAiTokenUsage.observe(
+      { ...labels, gen_ai_token_type: 'input' },
+      outcome.usage.inputTokens,
+    );
+    metrics.genAiTokenUsage.observe(
+      { ...labels, gen_ai_token_type: 'output' },
+      outcome.usage.outputTokens,
+    );
+  }
+  if (exchange.streamed === true && served !== undefined && exchange.firstChunkAt !== undefined) {
+    metrics.genAiTimeToFirstChunk.observe(
+      labels,
+      (exchange.firstChunkAt - exchange.startedAt) / 1000,
+    );
+  }
 }
