@@ -25,6 +25,8 @@ import { ApiError } from '../errors/api-error.ts';
 import { createPromptResolver, type PromptResolver } from '../prompts/resolver.ts';
 import { providerFor } from '../providers/registry.ts';
 import { createMetrics, type Metrics } from '../telemetry/metrics.ts';
+import { startTracing, type Tracing } from '../telemetry/tracing.ts';
+import { tracedStages, tracingStage } from '../stages/tracing.ts';
 
 export interface ServicesOptions {
   /** Config contract directories, later ones overriding earlier ones file by file. */
@@ -51,6 +53,8 @@ export interface Services {
   /** The served snapshot; NOT_READY before the first good load. */
   snapshot(): ConfigSnapshot;
   metrics: Metrics;
+  /** Traces, when a collector is named (docs/observability.md); undefined: off. */
+  tracing: Tracing | undefined;
   router: Router;
   prompts: PromptResolver;
   /** The one request pipeline every surface calls. */
@@ -140,26 +144,39 @@ export async function createServices(options: ServicesOptions): Promise<Services
   };
   if (config.current !== undefined) keep(config.current);
   config.on('swapped', keep);
+  // Kept again every hour: a config served for longer than its TTL stays replayable.
+  const rekeep = setInterval(() => {
+    if (config.current !== undefined) keep(config.current);
+  }, 3_600_000).unref();
   audit.sweeper.start(
     () => (config.current?.gateway.audit.sweepIntervalS ?? 15) * 1000,
     () => {
       metrics.auditWriteErrors.inc();
     },
   );
+  // Off (undefined) unless a collector is named: then no stage below creates a span.
+  const tracing = startTracing({
+    serviceName: 'inference-dataplane',
+    settings: () => config.current?.gateway.tracing,
+  });
+  const stages: PipelineStage[] = [
+    // Their reserves overlap (one round trip); with Redis down, a metered tenant is told
+    // BUDGET_UNAVAILABLE (its budget's own policy), any other AUDIT_UNAVAILABLE.
+    budgetGuard({ store: budgets, snapshot }),
+    audit.stage,
+    recordMetrics(metrics),
+    ...(options.stages ?? []),
+  ];
   const pipeline = new Pipeline({
     snapshot,
     router,
     semaphore,
     prompts: createPromptSource(prompts),
     safety: createSafety(() => snapshot().gateway.safety),
-    stages: [
-      // Their reserves overlap (one round trip); with Redis down, a metered tenant is told
-      // BUDGET_UNAVAILABLE (its budget's own policy), any other AUDIT_UNAVAILABLE.
-      budgetGuard({ store: budgets, snapshot }),
-      audit.stage,
-      recordMetrics(metrics),
-      ...(options.stages ?? []),
-    ],
+    stages:
+      tracing === undefined
+        ? stages
+        : [...tracedStages(tracing.tracer, stages), tracingStage(tracing.tracer)],
   });
 
   const resumeTtlMs = () => (config.current?.gateway.streams.resumeTtlS ?? 300) * 1000;
@@ -188,6 +205,7 @@ export async function createServices(options: ServicesOptions): Promise<Services
     config,
     snapshot,
     metrics,
+    tracing,
     router,
     prompts,
     pipeline,
@@ -208,8 +226,10 @@ export async function createServices(options: ServicesOptions): Promise<Services
       await batch?.close();
       config.close();
       await sessions.drain(10_000);
+      clearInterval(rekeep);
       await audit.close(5000);
       await streams.close();
+      await tracing?.shutdown();
     },
   };
 }
