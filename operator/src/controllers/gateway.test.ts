@@ -294,6 +294,18 @@ describe('resumeKeyringPolicy', () => {
     );
     expect(result.requeueAfterMs).toBe(23 * 3600_000);
   });
+
+  it("reports when each keyring's signing key was published, for the key-age alerts", () => {
+    const { gauges } = reconcileGateway(
+      observed({ existingKeys: encode({ active: 'old', keys: [old] }) }),
+    );
+    expect(gauges).toContainEqual({
+      gauge: 'signingKeyCreated',
+      labels: { namespace: expect.any(String), keyring: 'resume', kid: 'old' },
+      value: Date.parse(old.createdAt) / 1000,
+    });
+    expect(gauges?.map((g) => g.labels['keyring'])).toEqual(['resume', 'audit']);
+  });
 });
 
 describe('auditKeysPolicy', () => {

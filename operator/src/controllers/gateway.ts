@@ -23,12 +23,12 @@ import {
   type AuditKeysDecision,
   type FreshAuditKeys,
 } from './audit-keys.ts';
-import { rotateKeyring, type KeyringDecision } from './key-rotation.ts';
+import { rotateKeyring, type Keyring, type KeyringDecision, type RingKey } from './key-rotation.ts';
 import { resolvePrompts } from './prompt-manifest.ts';
 import { parseKeyring, type ResumeKey } from './resume-keys.ts';
 import { resolveRoutes } from './provider-route.ts';
 import { resolveBudgets } from './tenant-budget.ts';
-import type { NamespaceRefs, ReconcileResult } from './types.ts';
+import { must, type GaugeSample, type NamespaceRefs, type ReconcileResult } from './types.ts';
 
 export interface GatewayRenderSettings {
   workload: GatewayWorkloadSettings;
@@ -157,6 +157,23 @@ export function reconcileGateway(o: GatewayObserved): ReconcileResult<never> {
       }),
     ],
     ...requeueAt(keyring.nextChangeMs, audit.nextChangeMs),
+    gauges: [
+      signingKeyGauge(o.namespace, 'resume', keyring.keyring),
+      signingKeyGauge(o.namespace, 'audit', audit.auditKeys),
+    ],
+  };
+}
+
+/** The publication time of a ring's signing key: its age is what key-expiry alerts watch. */
+function signingKeyGauge(namespace: string, name: string, ring: Keyring<RingKey>): GaugeSample {
+  const active = must(
+    ring.keys.find((key) => key.kid === ring.active),
+    `the active key ${ring.active} of the ${name} keyring`,
+  );
+  return {
+    gauge: 'signingKeyCreated',
+    labels: { namespace, keyring: name, kid: active.kid },
+    value: Date.parse(active.createdAt) / 1000,
   };
 }
 

@@ -188,6 +188,19 @@ describe('reconcileInferenceModel', () => {
     ).toMatchObject({ status: 'False', reason: 'ProgressDeadlineExceeded' });
   });
 
+  it('reports its memory headroom: the limit over what it needs, 0 without a limit', () => {
+    const headroom = (m: ReturnType<typeof model>) =>
+      reconcileInferenceModel({ model: m, deployment: rolledOut(2), settings, now: NOW }).gauges;
+    const limited = model('m', { resources: { limits: { memory: '1Gi' } } });
+    const [sample] = headroom(limited) ?? [];
+    expect(sample).toMatchObject({
+      gauge: 'memoryHeadroomRatio',
+      labels: { model: 'm' },
+    });
+    expect(sample?.value).toBeLessThan(1);
+    expect(headroom(model('m', { resources: {} }))?.[0]?.value).toBe(0);
+  });
+
   it('requests the memory the model needs when the resource sets no request', () => {
     const m = model('m', {
       resources: { limits: { memory: '8Gi' } },

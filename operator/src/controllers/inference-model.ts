@@ -186,5 +186,15 @@ export function reconcileInferenceModel(
     replicas: s?.replicas ?? 0,
     readyReplicas: s?.readyReplicas ?? 0,
   };
-  return { desired, status };
+  return {
+    desired,
+    status,
+    gauges: [
+      {
+        gauge: 'memoryHeadroomRatio',
+        labels: { namespace: model.metadata.namespace ?? '', model: model.metadata.name },
+        value: memory.limit === undefined ? 0 : memory.limit / memory.needed,
+      },
+    ],
+  };
 }

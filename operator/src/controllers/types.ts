@@ -1,5 +1,6 @@
 /** What every pure controller returns, and the observed pieces several of them share. */
 import type { EventIntent } from '../runtime/events.ts';
+import type { KeyedGauges } from '../runtime/metrics.ts';
 import type { KubeObject } from '../runtime/objects.ts';
 
 export interface ReconcileResult<Status> {
@@ -24,7 +25,7 @@ export interface ReconcileResult<Status> {
 
 /** One value of a gauge of the operator's metrics (runtime/metrics.ts `KeyedGauges`). */
 export interface GaugeSample {
-  gauge: 'budgetUsedRatio';
+  gauge: keyof KeyedGauges;
   labels: Readonly<Record<string, string>>;
   value: number;
 }

@@ -9,6 +9,10 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 export interface KeyedGauges {
   /** A tenant's settled spend ÷ its limit in the current period, per limit (cost, tokens). */
   readonly budgetUsedRatio: Gauge;
+  /** An InferenceModel's memory limit ÷ what it needs (modelBytes × headroomFactor); 0 without a limit. */
+  readonly memoryHeadroomRatio: Gauge;
+  /** When the signing key of a keyring of `inference-keys` was published (Unix seconds). */
+  readonly signingKeyCreated: Gauge;
 }
 
 export interface OperatorMetrics {
@@ -116,6 +120,18 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Opera
         name: 'inference_budget_used_ratio',
         help: "A TenantBudget's settled spend in the current period divided by its limit, by namespace, tenant and limit (cost or tokens).",
         labelNames: ['namespace', 'tenant', 'limit'],
+        registers,
+      }),
+      memoryHeadroomRatio: new Gauge({
+        name: 'inference_model_memory_headroom_ratio',
+        help: "An InferenceModel's memory limit divided by the memory it needs (modelBytes x headroomFactor), by namespace and model; below 1 it does not fit, 0 when no limit is set. Declared, not measured.",
+        labelNames: ['namespace', 'model'],
+        registers,
+      }),
+      signingKeyCreated: new Gauge({
+        name: 'inference_signing_key_created_timestamp_seconds',
+        help: 'When the active (signing) key of a keyring of the inference-keys Secret was published, by namespace, keyring (resume, audit) and kid.',
+        labelNames: ['namespace', 'keyring', 'kid'],
         registers,
       }),
     },
