@@ -187,7 +187,38 @@ export const GatewaySettings = Type.Object(
       {
         additionalProperties: false,
         default: {},
-        description: 'The audit trail: checkpoints, sweeps and where receipts live (docs/audit.md).',
+        description:
+          'The audit trail: checkpoints, sweeps and where receipts live (docs/audit.md).',
+      },
+    ),
+    tracing: Type.Object(
+      {
+        endpoint: Type.Optional(
+          Type.String({
+            format: 'uri',
+            maxLength: 2048,
+            description:
+              'Base URL of the OTLP/HTTP collector (spans go to <endpoint>/v1/traces). None: tracing is off, unless OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is set, which win over it. Read at start.',
+          }),
+        ),
+        ratio: Type.Number({
+          minimum: 0,
+          maximum: 1,
+          default: 1,
+          description:
+            "Share of traces without an error that are exported, decided by trace id when the request's local root span ends; traces with an error are always exported. Read per trace.",
+        }),
+        denylist: Type.Array(Type.String({ minLength: 1, maxLength: 256 }), {
+          maxItems: 256,
+          default: [],
+          description:
+            'Attribute and event keys (exact, or a prefix ending in `*`) the scrubber replaces with `redacted`, beyond the built-in content prefixes. Read per span.',
+        }),
+      },
+      {
+        additionalProperties: false,
+        default: {},
+        description: 'OpenTelemetry traces over OTLP/HTTP (docs/observability.md).',
       },
     ),
   },

@@ -12,6 +12,7 @@ import { openaiPlugin } from './api/openai.ts';
 import { readiness } from './api/readiness.ts';
 import { usagePlugin } from './api/usage.ts';
 import { installErrorHandling } from './api/error-handler.ts';
+import { installTracing } from './api/tracing.ts';
 import { createServices, type Services, type ServicesOptions } from './engine/services.ts';
 
 export interface AppOptions extends ServicesOptions {
@@ -64,7 +65,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     app.log.info({ checksum: snapshot.checksum }, 'Swapped config');
   });
   installErrorHandling(app, auditRefusal(services));
-  installAuth(app, () => services.config.current);
+  const auth = () => {
+    installAuth(app, () => services.config.current);
+  };
+  if (services.tracing === undefined) auth();
+  else installTracing(app, services.tracing.tracer, auth);
 
   await app.register(swagger, {
     openapi: {

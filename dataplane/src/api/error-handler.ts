@@ -1,3 +1,4 @@
+import { traceIdOf } from './tracing.ts';
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import { ApiError, isApiError } from '../errors/api-error.ts';
 import { toApiError } from '../errors/to-api-error.ts';
@@ -64,10 +65,13 @@ export function installErrorHandling(
     if (apiError.retryAfterS !== undefined) reply.header('retry-after', apiError.retryAfterS);
     const challenge = wwwAuthenticate(apiError);
     if (challenge !== undefined) reply.header('www-authenticate', challenge);
-    return reply.code(apiError.status).type('application/json').send(apiError.toBody(request.id));
+    return reply
+      .code(apiError.status)
+      .type('application/json')
+      .send(apiError.toBody(request.id, traceIdOf(request)));
   });
   app.setNotFoundHandler((request, reply) => {
     const error = new ApiError('NOT_FOUND', `No route for ${request.method} ${request.url}.`);
-    return reply.code(error.status).send(error.toBody(request.id));
+    return reply.code(error.status).send(error.toBody(request.id, traceIdOf(request)));
   });
 }

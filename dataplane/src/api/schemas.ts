@@ -77,6 +77,7 @@ export const ErrorResponse = Type.Object({
     message: Type.String(),
     retryable: Type.Boolean(),
     request_id: Type.Optional(Type.String()),
+    trace_id: Type.Optional(Type.String()),
     details: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
   }),
 });

@@ -7,6 +7,8 @@ export interface ErrorBody {
     message: string;
     retryable: boolean;
     request_id?: string;
+    /** The request's trace id, when tracing is on (docs/observability.md). */
+    trace_id?: string;
     details?: Record<string, unknown>;
   };
 }
@@ -38,13 +40,14 @@ export class ApiError extends Error {
     return ERRORS[this.code].retryable;
   }
 
-  toBody(requestId?: string): ErrorBody {
+  toBody(requestId?: string, traceId?: string): ErrorBody {
     return {
       error: {
         code: this.code,
         message: this.message,
         retryable: this.retryable,
         ...(requestId === undefined ? {} : { request_id: requestId }),
+        ...(traceId === undefined ? {} : { trace_id: traceId }),
         ...(this.details === undefined ? {} : { details: this.details }),
       },
     };

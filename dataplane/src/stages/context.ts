@@ -1,5 +1,5 @@
 import type { RouteConfig, TargetConfig } from '../core/route.ts';
-import type { Usage } from '../core/types.ts';
+import type { FinishReason, Usage } from '../core/types.ts';
 import type { ApiError } from '../errors/api-error.ts';
 import type { ProviderRequest } from '../providers/provider.ts';
 
@@ -55,7 +55,8 @@ export interface Charge {
 
 /** How an admitted request ended, as `settle` and `record` see it. */
 export type Outcome =
-  | { kind: 'done'; usage: Usage }
+  /** `finishReason` is absent for embeddings. */
+  | { kind: 'done'; usage: Usage; finishReason?: FinishReason }
   /** Refused (prepare, reserve) or failed (the provider, the deadline); `outputChars` of text had reached the caller. */
   | { kind: 'failed'; error: ApiError; outputChars: number }
   /** The caller went away before the end: it stopped reading, or aborted its signal. */

@@ -1,3 +1,4 @@
+import type { TargetConfig } from '../core/route.ts';
 import type { Exchange, Outcome } from './context.ts';
 
 /**
@@ -16,6 +17,8 @@ import type { Exchange, Outcome } from './context.ts';
  *   right after the `settle`s and awaited with them: what it writes (the audit receipt) is
  *   durable before the caller learns the outcome.
  * - `record` runs after `settle` and `seal`, for every admitted request; it must not throw.
+ * - `attempt` and `attemptEnd` are told each attempt of the route's chain as it starts
+ *   (`index` from 0) and ends (`ok`, `cancelled`, or its error code); they must not throw.
  */
 export interface PipelineStage {
   readonly name: string;
@@ -23,4 +26,6 @@ export interface PipelineStage {
   settle?(exchange: Exchange, outcome: Outcome): Promise<void> | void;
   seal?(exchange: Exchange, outcome: Outcome): Promise<void> | void;
   record?(exchange: Exchange, outcome: Outcome): void;
+  attempt?(exchange: Exchange, target: TargetConfig, index: number): void;
+  attemptEnd?(exchange: Exchange, target: TargetConfig, outcome: string): void;
 }

@@ -137,7 +137,7 @@ export class Pipeline {
           return provider.embed({ model: target.model, input: texts, ...dimensions }, signal);
         },
         exchange.signal,
-        routeEvents(exchange),
+        routeEvents(exchange, this.#deps.stages),
       );
     } catch (error) {
       await this.#finish(exchange, failed(error, exchange.signal, 0));
@@ -198,7 +198,7 @@ export class Pipeline {
     let finished = false;
     let outputChars = 0;
     try {
-      const events = routeEvents(exchange);
+      const events = routeEvents(exchange, this.#deps.stages);
       const chunks = this.#deps.router.stream(
         prepared.route,
         prepared.request,
@@ -222,7 +222,11 @@ export class Pipeline {
           yield { type: 'text', text: rest };
         }
         finished = true;
-        await this.#finish(exchange, { kind: 'done', usage: chunk.usage });
+        await this.#finish(exchange, {
+          kind: 'done',
+          usage: chunk.usage,
+          finishReason: chunk.finishReason,
+        });
         const { degradedFrom } = exchange;
         yield degradedFrom === undefined ? chunk : { ...chunk, degradedFrom };
         return;
@@ -277,11 +281,15 @@ export class Pipeline {
 /** No stage reserved (a refusal in `prepare`). */
 const NONE: ReadonlySet<PipelineStage> = new Set();
 
-/** The router's events, written into the exchange: the served target and every attempt. */
-function routeEvents(exchange: Exchange): RouteEvents {
+/**
+ * The router's events, written into the exchange (the served target and every attempt) and
+ * told to the stages' `attempt` and `attemptEnd`.
+ */
+function routeEvents(exchange: Exchange, stages: readonly PipelineStage[]): RouteEvents {
   let open: Attempt | undefined;
   return {
-    onAttempt: (target) => {
+    onAttempt: (target, index) => {
+      for (const stage of stages) stage.attempt?.(exchange, target, index);
       // Until it ends, an attempt is one the caller stopped reading.
       open = {
         target: target.name,
@@ -292,6 +300,7 @@ function routeEvents(exchange: Exchange): RouteEvents {
       exchange.attempts.push(open);
     },
     onAttemptEnd: (target, outcome) => {
+      for (const stage of stages) stage.attemptEnd?.(exchange, target, outcome);
       if (open?.target === target.name) open.outcome = outcome;
       else
         exchange.attempts.push({

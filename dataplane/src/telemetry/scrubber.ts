@@ -1,0 +1,132 @@
+import type { Attributes } from '@opentelemetry/api';
+import type { ExportResult } from '@opentelemetry/core';
+import type { ReadableSpan, SpanExporter, TimedEvent } from '@opentelemetry/sdk-trace';
+
+/**
+ * The export path's content guard: every span passes through it on its way to the exporter,
+ * whatever API recorded it. It replaces with `redacted`:
+ * - the value of every attribute (span, event and link attributes) whose key starts with a
+ *   content prefix (`CONTENT_PREFIXES`) or is on the denylist (exact, or a prefix ending in `*`);
+ * - the name of every event so keyed, and the message and stack of every exception event;
+ * - the status message (an error's message may quote its input);
+ * - a span name that does not start with one of our own span names (`SPAN_NAMES`), so a name
+ *   built from content never leaves.
+ * Baggage never reaches a span: nothing copies it, and only trace context is propagated.
+ */
+export const CONTENT_PREFIXES = [
+  'content',
+  'gen_ai.prompt',
+  'gen_ai.completion',
+  'gen_ai.input.messages',
+  'gen_ai.output.messages',
+  'gen_ai.system_instructions',
+] as const;
+
+/** The names our spans start with; any other name is replaced. */
+export const SPAN_NAMES = [
+  'GET ',
+  'POST ',
+  'PUT ',
+  'PATCH ',
+  'DELETE ',
+  'HEAD ',
+  'OPTIONS ',
+  'gateway.',
+  'chat ',
+  'embeddings ',
+  'reconcile ',
+] as const;
+
+export const REDACTED = 'redacted';
+
+/** Whether `key` names content: a built-in prefix, or a denylist entry. */
+export function isDenied(key: string, denylist: readonly string[]): boolean {
+  for (const prefix of CONTENT_PREFIXES) if (key.startsWith(prefix)) return true;
+  for (const entry of denylist) {
+    if (entry.endsWith('*') ? key.startsWith(entry.slice(0, -1)) : key === entry) return true;
+  }
+  return false;
+}
+
+function scrubAttributes(attributes: Attributes, denylist: readonly string[]): Attributes {
+  let out: Attributes | undefined;
+  for (const key of Object.keys(attributes)) {
+    const redact =
+      isDenied(key, denylist) || key === 'exception.message' || key === 'exception.stacktrace';
+    if (!redact) continue;
+    out ??= { ...attributes };
+    out[key] = REDACTED;
+  }
+  return out ?? attributes;
+}
+
+function scrubEvent(event: TimedEvent, denylist: readonly string[]): TimedEvent {
+  const name = isDenied(event.name, denylist) ? REDACTED : event.name;
+  const attributes =
+    event.attributes === undefined ? undefined : scrubAttributes(event.attributes, denylist);
+  if (name === event.name && attributes === event.attributes) return event;
+  return { ...event, name, ...(attributes === undefined ? {} : { attributes }) };
+}
+
+function spanName(name: string): string {
+  for (const prefix of SPAN_NAMES) if (name.startsWith(prefix)) return name;
+  return REDACTED;
+}
+
+/** A copy of `span` with its content replaced (the span itself is left as it was). */
+export function scrubSpan(span: ReadableSpan, denylist: readonly string[]): ReadableSpan {
+  const status =
+    span.status.message === undefined || span.status.message === ''
+      ? span.status
+      : { ...span.status, message: REDACTED };
+  return {
+    name: spanName(span.name),
+    kind: span.kind,
+    spanContext: () => span.spanContext(),
+    ...(span.parentSpanContext === undefined ? {} : { parentSpanContext: span.parentSpanContext }),
+    startTime: span.startTime,
+    endTime: span.endTime,
+    status,
+    attributes: scrubAttributes(span.attributes, denylist),
+    links: span.links.map((link) =>
+      link.attributes === undefined
+        ? link
+        : { ...link, attributes: scrubAttributes(link.attributes, denylist) },
+    ),
+    events: span.events.map((event) => scrubEvent(event, denylist)),
+    duration: span.duration,
+    ended: span.ended,
+    resource: span.resource,
+    instrumentationScope: span.instrumentationScope,
+    droppedAttributesCount: span.droppedAttributesCount,
+    droppedEventsCount: span.droppedEventsCount,
+    droppedLinksCount: span.droppedLinksCount,
+  };
+}
+
+/** Wraps an exporter so that every span it is handed is scrubbed first. */
+export class ScrubbingExporter implements SpanExporter {
+  readonly #inner: SpanExporter;
+  readonly #denylist: () => readonly string[];
+
+  constructor(inner: SpanExporter, denylist: () => readonly string[]) {
+    this.#inner = inner;
+    this.#denylist = denylist;
+  }
+
+  export(spans: ReadableSpan[], done: (result: ExportResult) => void): void {
+    const denylist = this.#denylist();
+    this.#inner.export(
+      spans.map((span) => scrubSpan(span, denylist)),
+      done,
+    );
+  }
+
+  shutdown(): Promise<void> {
+    return this.#inner.shutdown();
+  }
+
+  forceFlush(): Promise<void> {
+    return this.#inner.forceFlush?.() ?? Promise.resolve();
+  }
+}
