@@ -4,7 +4,7 @@ import type { Exchange, RequestContext } from '../stages/context.ts';
 import type { PipelineStage } from '../stages/stage.ts';
 import { ContentDigests, type RunningDigest } from './digest.ts';
 import { requestReceipt, type Receipt } from './receipt.ts';
-import { waitAtMost } from './wait.ts';
+import { waitAtMost } from '../core/wait.ts';
 import type { AuditStore, Intent } from './store.ts';
 import type { AuditWriter } from './writer.ts';
 

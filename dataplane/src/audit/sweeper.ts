@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import { checkpoint } from './chain.ts';
 import type { Receipt } from './receipt.ts';
-import { waitAtMost } from './wait.ts';
+import { waitAtMost } from '../core/wait.ts';
 import type { AuditStore, Intent } from './store.ts';
 import type { AuditWriter } from './writer.ts';
 

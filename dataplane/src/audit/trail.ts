@@ -6,7 +6,7 @@ import { errorOf, type Receipt } from './receipt.ts';
 import { auditStage } from './stage.ts';
 import type { AuditStore } from './store.ts';
 import { AuditSweeper } from './sweeper.ts';
-import { waitAtMost } from './wait.ts';
+import { waitAtMost } from '../core/wait.ts';
 import { AuditWriter } from './writer.ts';
 
 /** The chain receipts of requests refused before any tenant was known go to. */

@@ -14,6 +14,7 @@ import {
 } from './dispatcher.ts';
 import type { BatchMetrics } from './metrics.ts';
 import type { BatchStore, BeginOutcome } from './store.ts';
+import { waitAtMost } from '../../core/wait.ts';
 import {
   itemRequestId,
   jobIdOf,
@@ -259,7 +260,13 @@ export class BatchWorker {
       await this.#worker.close();
     } finally {
       clearTimeout(abort);
-      await this.#options.connection.quit().catch(() => undefined);
+      await waitAtMost(
+        this.#options.connection.quit().catch(() => undefined),
+        1000,
+        () => {
+          this.#options.connection.disconnect();
+        },
+      );
     }
   }
 }

@@ -21,6 +21,7 @@ import { normaliseSubmit, type SubmitInput } from './input.ts';
 import { createBatchMetrics, type BatchMetrics } from './metrics.ts';
 import { isFinished } from './output.ts';
 import { BatchStore } from './store.ts';
+import { waitAtMost } from '../../core/wait.ts';
 import { refOf, type BatchItem, type BatchRecord } from './types.ts';
 
 export interface BatchServiceOptions {
@@ -250,10 +251,18 @@ export class BatchService {
   async close(): Promise<void> {
     // Other processes dispatch from now on: a run here could take items it can no longer add.
     this.dispatcher.stop();
-    await this.#worker?.close(this.settings().workers.shutdownGraceMs);
-    await this.dispatcher.settled();
-    await this.queue.close();
-    await this.#queueConnection.quit().catch(() => undefined);
+    // Each step below waits for Redis; one that is gone must not keep the process up.
+    const graceMs = this.settings().workers.shutdownGraceMs;
+    if (this.#worker !== undefined) await waitAtMost(this.#worker.close(graceMs), graceMs + 5000);
+    await waitAtMost(this.dispatcher.settled(), 2000);
+    await waitAtMost(this.queue.close(), 2000);
+    await waitAtMost(
+      this.#queueConnection.quit().catch(() => undefined),
+      1000,
+      () => {
+        this.#queueConnection.disconnect();
+      },
+    );
   }
 }
 
