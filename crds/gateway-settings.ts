@@ -195,7 +195,7 @@ export const GatewaySettings = Type.Object(
       {
         endpoint: Type.Optional(
           Type.String({
-            format: 'uri',
+            pattern: '^https?://',
             maxLength: 2048,
             description:
               'Base URL of the OTLP/HTTP collector (spans go to <endpoint>/v1/traces). None: tracing is off, unless OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is set, which win over it. Read at start.',

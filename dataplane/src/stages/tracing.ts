@@ -16,6 +16,8 @@ interface Held {
   /** The root this stage started where no span was active (a batch item). */
   own?: Span;
   attempts: { target: string; span: Span }[];
+  /** Attempts started so far: the next one's `gateway.attempt`. */
+  started: number;
 }
 
 /**
@@ -41,7 +43,7 @@ export function tracingStage(tracer: Tracer): PipelineStage {
       });
       parent = trace.setSpan(parent, own);
     }
-    state = { parent, attempts: [], ...(own === undefined ? {} : { own }) };
+    state = { parent, attempts: [], started: 0, ...(own === undefined ? {} : { own }) };
     held.set(exchange, state);
     const prepare = tracer.startSpan(
       'gateway.prepare',
@@ -67,8 +69,9 @@ export function tracingStage(tracer: Tracer): PipelineStage {
     reserve(exchange) {
       open(exchange);
     },
-    attempt(exchange, target, index) {
+    attempt(exchange, target) {
       const state = open(exchange);
+      const index = state.started++;
       const operation = operationOf(exchange);
       const span = tracer.startSpan(
         `${operation} ${target.model}`,

@@ -7,10 +7,11 @@ import type { ReadableSpan, SpanExporter, TimedEvent } from '@opentelemetry/sdk-
  * whatever API recorded it. It replaces with `redacted`:
  * - the value of every attribute (span, event and link attributes) whose key starts with a
  *   content prefix (`CONTENT_PREFIXES`) or is on the denylist (exact, or a prefix ending in `*`);
- * - the name of every event so keyed, and the message and stack of every exception event;
+ * - the name and every attribute of an event so named, and the message and stack of every
+ *   exception event;
  * - the status message (an error's message may quote its input);
- * - a span name that does not start with one of our own span names (`SPAN_NAMES`), so a name
- *   built from content never leaves.
+ * - a span name not of one of our own forms (`SPAN_NAMES`), so a name built from content never
+ *   leaves.
  * Baggage never reaches a span: nothing copies it, and only trace context is propagated.
  */
 export const CONTENT_PREFIXES = [
@@ -22,20 +23,17 @@ export const CONTENT_PREFIXES = [
   'gen_ai.system_instructions',
 ] as const;
 
-/** The names our spans start with; any other name is replaced. */
-export const SPAN_NAMES = [
-  'GET ',
-  'POST ',
-  'PUT ',
-  'PATCH ',
-  'DELETE ',
-  'HEAD ',
-  'OPTIONS ',
-  'gateway.',
-  'chat ',
-  'embeddings ',
-  'reconcile ',
-] as const;
+/**
+ * The forms of our span names; any other name is replaced. A model name (`chat {model}`) comes
+ * from the config contract as one token, never from a request.
+ */
+export const SPAN_NAMES: readonly RegExp[] = [
+  /^(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) \/[\w/:{}.*-]*$/,
+  /^gateway\.[a-z_]+(\.[a-z_]+)?$/,
+  /^gateway\.request (inference|inference-stream|chat-completions|embeddings|batch)$/,
+  /^(chat|embeddings) \S+$/,
+  /^reconcile [A-Za-z]+$/,
+];
 
 export const REDACTED = 'redacted';
 
@@ -61,15 +59,19 @@ function scrubAttributes(attributes: Attributes, denylist: readonly string[]): A
 }
 
 function scrubEvent(event: TimedEvent, denylist: readonly string[]): TimedEvent {
-  const name = isDenied(event.name, denylist) ? REDACTED : event.name;
-  const attributes =
-    event.attributes === undefined ? undefined : scrubAttributes(event.attributes, denylist);
-  if (name === event.name && attributes === event.attributes) return event;
-  return { ...event, name, ...(attributes === undefined ? {} : { attributes }) };
+  if (isDenied(event.name, denylist)) {
+    const attributes = Object.fromEntries(
+      Object.keys(event.attributes ?? {}).map((key) => [key, REDACTED]),
+    );
+    return { ...event, name: REDACTED, attributes };
+  }
+  if (event.attributes === undefined) return event;
+  const attributes = scrubAttributes(event.attributes, denylist);
+  return attributes === event.attributes ? event : { ...event, attributes };
 }
 
 function spanName(name: string): string {
-  for (const prefix of SPAN_NAMES) if (name.startsWith(prefix)) return name;
+  for (const form of SPAN_NAMES) if (form.test(name)) return name;
   return REDACTED;
 }
 
