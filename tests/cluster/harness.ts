@@ -254,7 +254,7 @@ function once_(fn: () => Promise<void>): () => Promise<void> {
   return () => (done ??= fn());
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const server = createServer();
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');

@@ -22,7 +22,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
   const registry = new Registry();
   if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
   const registers = [registry];
-  return {
+  const metrics = {
     registry,
     requests: new Counter({
       name: 'inference_http_requests_total',
@@ -136,6 +136,9 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
       registers,
     }),
   };
+  // Zero from the start, so that increase() sees the first refusal.
+  for (const result of ['swapped', 'refused']) metrics.configReloads.inc({ result }, 0);
+  return metrics;
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

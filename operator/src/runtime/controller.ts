@@ -77,6 +77,9 @@ export class Controller<Observed = unknown, Status = unknown> {
         deps.metrics.queueDepth.set({ controller: def.name }, depth);
       },
     });
+    // Zero from the start, so that rate() and increase() see the first error.
+    deps.metrics.reconcileErrors.inc({ controller: def.name }, 0);
+    deps.metrics.queueDepth.set({ controller: def.name }, 0);
   }
 
   enqueue(key: string): void {
