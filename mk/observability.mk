@@ -8,3 +8,7 @@ observability-build: ## Build .tmp/observability/{otelcol,jaeger} when missing o
 
 # A fresh machine builds them before the tests that run them (tests/observability/traces.test.ts).
 test: observability-build
+
+.PHONY: bench-tracing
+bench-tracing: ## What tracing costs: off against ratio 1.0 and 0.1, CPU per request and p99 (not in make test)
+	node bench/tracing.ts
