@@ -1,11 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { verifyExport, type ExportLine } from '../../dataplane/src/audit/chain.ts';
 import { waitFor } from '../batch/support.ts';
 import { startRedis, type Redis as RedisServer } from '../cluster/harness.ts';
 import type { ConfigDir } from '../support/config-dir.ts';
+import { spawnDataplane, type DataplaneProcess } from '../support/dataplane-process.ts';
 import { auditConfig, linesOf } from './support.ts';
 
 let server: RedisServer;
@@ -34,27 +34,10 @@ afterAll(async () => {
   await config.cleanup();
 });
 
-async function startDataplane(): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['dataplane/src/main.ts'], {
-    cwd: join(import.meta.dirname, '../..'),
-    env: {
-      ...process.env,
-      CONFIG_DIR: config.dir,
-      REDIS_URL: server.url,
-      PORT: '0',
-      LOG_LEVEL: 'info',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const url = await waitFor('the dataplane to listen', () => {
-    if (child.exitCode !== null) throw new Error(`The dataplane exited early:\n${output}`);
-    return /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1];
-  });
-  return { url, child };
+async function startDataplane(): Promise<DataplaneProcess> {
+  const dataplane = await spawnDataplane(config.dir, server.url);
+  children.push(dataplane.child);
+  return dataplane;
 }
 
 async function exportOf(url: string, tenant: string): Promise<ExportLine[]> {

@@ -2,10 +2,8 @@
  * The budget tests' gateway: a Redis, a contract with routes, budgets and prices, and the
  * helpers that call it (tests/budget/guard.test.ts, failures.test.ts).
  */
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
@@ -14,8 +12,10 @@ import { buildApp } from '../../dataplane/src/app.ts';
 import { startRedis, type Redis as RedisServer } from '../cluster/harness.ts';
 import { waitFor } from '../batch/support.ts';
 import { makeConfigDir, type ConfigDir } from '../support/config-dir.ts';
+import { spawnDataplane } from '../support/dataplane-process.ts';
 
-export const SLOW = 'echo?firstMs=300';
+/** Slow enough that a burst of requests is decided before the first of them settles (under load too). */
+export const SLOW = 'echo?firstMs=1500';
 export const STREAM = 'echo?gapMs=30&chunks=200';
 const priced = (model: string, input = '1', output = '2'): Price => ({
   provider: 'mock',
@@ -172,30 +172,14 @@ export async function usage(app: FastifyInstance, tenant: string) {
 export const nano = (usd: string) => Math.round(Number(usd) * 1e9);
 
 export async function startDataplane(): Promise<{ url: string }> {
-  const child = spawn(process.execPath, ['dataplane/src/main.ts'], {
-    cwd: join(import.meta.dirname, '../..'),
-    env: {
-      ...process.env,
-      CONFIG_DIR: config.dir,
-      REDIS_URL: server.url,
-      PORT: '0',
-      LOG_LEVEL: 'info',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const exited = once(child, 'exit');
+  const dataplane = await spawnDataplane(config.dir, server.url);
+  const exited = once(dataplane.child, 'exit');
   opened.push(async () => {
+    const { child } = dataplane;
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
     await exited;
   });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const url = await waitFor('the dataplane to listen', () => {
-    if (child.exitCode !== null) throw new Error(`The dataplane exited early:\n${output}`);
-    return /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1];
-  });
-  return { url };
+  return { url: dataplane.url };
 }
 
 export async function listen(app: FastifyInstance): Promise<string> {
