@@ -8,7 +8,7 @@ import { startRedis, type Redis as RedisServer } from '../../../tests/cluster/ha
 import { makeConfigDir, type ConfigDir } from '../../../tests/support/config-dir.ts';
 import { buildApp } from '../app.ts';
 
-const STREAM = 'echo?gapMs=20&chunks=10';
+const STREAM = 'echo?gapMs=60&chunks=10';
 const routes = {
   routes: [
     { alias: 'chat', targets: [{ name: 'echo', provider: 'mock', model: 'echo' }] },
@@ -220,8 +220,8 @@ describe('an audit store that stalls, then refuses writes', () => {
       { model: 'stream', messages: [{ role: 'user', content: 'go' }] },
       'late-1',
     );
-    // The intent is written at reserve; the seal comes after the ten chunks (200 ms).
-    await new Promise((resolve) => setTimeout(resolve, 80));
+    // The intent is written at reserve; the seal comes after the ten chunks (600 ms).
+    await new Promise((resolve) => setTimeout(resolve, 250));
     const admin = new Redis(server.url);
     await admin.call('CLIENT', 'PAUSE', '6000', 'WRITE');
     expect((await pending).statusCode).toBe(200);
