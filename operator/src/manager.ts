@@ -135,6 +135,8 @@ export interface ControllerSettings {
   logger: Logger;
   /** Keys each controller reconciles at once. */
   concurrency: number;
+  /** One span per reconcile when set. */
+  tracer?: ControllerDeps['tracer'];
 }
 
 /**

@@ -4,6 +4,7 @@
  * caches, and runs the controllers only while this replica holds the leader Lease. main.ts
  * and the tests both start the operator through here.
  */
+import { startOperatorTracing } from './runtime/tracing.ts';
 import {
   createCaches,
   createControllers,
@@ -67,12 +68,14 @@ export async function startOperator(options: OperatorOptions): Promise<OperatorH
       ? undefined
       : new RedisSpendReader({ url: settings.budgetSpend.redisUrl, logger });
   const observer = new Observer(caches, settings, undefined, spendReader);
+  const tracing = startOperatorTracing();
   const controllers = createControllers(registrations, caches, observer, {
     client,
     events: new EventRecorder(client, settings.leaderElection.identity, logger, metrics),
     metrics,
     logger,
     concurrency: settings.concurrency,
+    tracer: tracing?.tracer,
   });
   enqueueOnChange(registrations, controllers, caches);
   const group = new ControllerGroup(registrations, controllers, caches);
@@ -103,6 +106,7 @@ export async function startOperator(options: OperatorOptions): Promise<OperatorH
       await health.close();
       await spendReader?.close();
       client.close();
+      await tracing?.shutdown();
       logger.info('Stopped');
     },
   };

@@ -5,6 +5,7 @@
  * Errors carry retry semantics: an API error backs off exponentially, a terminal one (the API
  * server refused the object as invalid) waits for the next change instead.
  */
+import { SpanStatusCode, type Tracer } from '@opentelemetry/api';
 import type { Condition } from '../../../crds/common.ts';
 import type { GaugeSample, ReconcileResult } from '../controllers/types.ts';
 import type { Applier } from './applier.ts';
@@ -57,6 +58,8 @@ export interface ControllerDeps {
   metrics: OperatorMetrics;
   logger: Logger;
   concurrency: number;
+  /** One span per reconcile when set (runtime/tracing.ts). */
+  tracer?: Tracer | undefined;
 }
 
 export class Controller<Observed = unknown, Status = unknown> {
@@ -96,13 +99,33 @@ export class Controller<Observed = unknown, Status = unknown> {
     await this.queue.shutdown();
   }
 
-  /** One pass over key. Exposed for tests; the queue calls it. */
+  /**
+   * One pass over key, in a `reconcile {controller}` span when tracing is on (`k8s.controller`,
+   * `k8s.key`, `reconcile.outcome`, `reconcile.writes`: children the applier wrote plus a status
+   * written).
+   * Exposed for tests; the queue calls it.
+   */
   async process(key: string): Promise<Outcome> {
+    const { tracer } = this.#deps;
+    if (tracer === undefined) return this.#process(key, { count: 0 });
+    return tracer.startActiveSpan(`reconcile ${this.name}`, async (span) => {
+      const writes: Writes = { count: 0 };
+      span.setAttributes({ 'k8s.controller': this.name, 'k8s.key': key });
+      const outcome = await this.#process(key, writes);
+      span.setAttributes({ 'reconcile.outcome': outcome.type, 'reconcile.writes': writes.count });
+      if (outcome.type === 'retry' || writes.failed === true)
+        span.setStatus({ code: SpanStatusCode.ERROR });
+      span.end();
+      return outcome;
+    });
+  }
+
+  async #process(key: string, writes: Writes): Promise<Outcome> {
     const { metrics, logger } = this.#deps;
     const end = metrics.reconcileDuration.startTimer({ controller: this.name });
     const log = logger.with({ controller: this.name, key });
     try {
-      const outcome = await this.#reconcile(key);
+      const outcome = await this.#reconcile(key, writes);
       metrics.reconciles.inc({
         controller: this.name,
         result: outcome.type === 'requeue' ? 'requeue' : 'success',
@@ -111,6 +134,7 @@ export class Controller<Observed = unknown, Status = unknown> {
     } catch (err) {
       metrics.reconciles.inc({ controller: this.name, result: 'error' });
       metrics.reconcileErrors.inc({ controller: this.name });
+      writes.failed = true;
       if (isTerminal(err)) {
         log.error('Failed to reconcile; waiting for a change', { error: err });
         const target = this.#def.target?.(key);
@@ -147,7 +171,7 @@ export class Controller<Observed = unknown, Status = unknown> {
     else this.#gauges.set(key, samples);
   }
 
-  async #reconcile(key: string): Promise<Outcome> {
+  async #reconcile(key: string, writes: Writes): Promise<Outcome> {
     const def = this.#def;
     const result = def.reconcile(await def.observe(key));
     this.#setGauges(key, result.gauges ?? []);
@@ -155,7 +179,7 @@ export class Controller<Observed = unknown, Status = unknown> {
     const errors: unknown[] = [];
     for (const child of result.desired) {
       try {
-        await this.#deps.applier.apply(child);
+        if (await this.#deps.applier.apply(child)) writes.count++;
       } catch (err) {
         errors.push(err);
       }
@@ -166,6 +190,7 @@ export class Controller<Observed = unknown, Status = unknown> {
     if (target !== undefined && result.status !== undefined && def.targetType !== undefined) {
       try {
         if (await this.#deps.statusWriter.write(def.targetType, target, result.status)) {
+          writes.count++;
           for (const event of [...transitions(target, result.status), ...(result.events ?? [])])
             void this.#deps.events.record(target, event);
         }
@@ -178,6 +203,12 @@ export class Controller<Observed = unknown, Status = unknown> {
       ? { type: 'done' }
       : { type: 'requeue', afterMs: result.requeueAfterMs };
   }
+}
+
+/** What one pass wrote, for its span. */
+interface Writes {
+  count: number;
+  failed?: boolean;
 }
 
 /** A gauge sample's identity: its gauge and its labels. */
