@@ -187,6 +187,26 @@ describe.skipIf(missing)(
       expect(rules.filter((r) => r.health !== 'ok')).toEqual([]);
     });
 
+    it("sees the operator's metrics move under the load's resources", async () => {
+      const moved = [
+        'inference_operator_leader == 1',
+        'sum(inference_operator_reconcile_total) > 0',
+        'sum(inference_operator_reconcile_duration_seconds_count) > 0',
+        'sum(inference_operator_workqueue_adds_total) > 0',
+        'sum(inference_operator_api_requests_total) > 0',
+        'sum(inference_operator_api_writes_total) > 0',
+        'sum(inference_operator_informer_events_total) > 0',
+        'sum(inference_operator_informer_relists_total) > 0',
+        'sum(inference_operator_events_total) > 0',
+        'count(inference_budget_used_ratio) > 0',
+        'inference_model_memory_headroom_ratio < 1',
+        'count(inference_signing_key_created_timestamp_seconds) == 2',
+      ];
+      const still: string[] = [];
+      for (const expr of moved) if ((await query(expr)) === 0) still.push(expr);
+      expect(still).toEqual([]);
+    });
+
     it('returns series for every dashboard panel', async () => {
       const empty: string[] = [];
       for (const { panel, expr } of await panelQueries()) {
