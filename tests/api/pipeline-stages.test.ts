@@ -182,6 +182,7 @@ describe('a stage plugged into the pipeline', () => {
     expect(surfaces['sync']?.outcome).toEqual({
       kind: 'done',
       usage: { inputTokens: 2, outputTokens: 3, cachedTokens: 0 },
+      finishReason: 'stop',
     });
   });
 
