@@ -1,6 +1,9 @@
-/** Polls fn until it returns a value other than undefined (errors count as not yet). */
+/**
+ * Polls fn until it returns a value other than undefined or false (errors count as not yet):
+ * a check that answers `false` is waited on, never taken as reached.
+ */
 export async function eventually<T>(
-  fn: () => Promise<T | undefined>,
+  fn: () => Promise<T | undefined | false>,
   timeoutMs = 20_000,
   intervalMs = 100,
 ): Promise<T> {
@@ -9,7 +12,7 @@ export async function eventually<T>(
   for (;;) {
     try {
       const value = await fn();
-      if (value !== undefined) return value;
+      if (value !== undefined && value !== false) return value;
     } catch (err) {
       lastError = err;
     }
