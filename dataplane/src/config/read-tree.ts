@@ -14,8 +14,16 @@ export interface ConfigFiles {
  * the visible files are symlinks through `..data`, so reading them follows the current swap.
  */
 export async function readConfigTree(dirs: readonly string[]): Promise<ConfigFiles> {
-  const files = new Map<string, string>();
-  for (const dir of dirs) await walk(dir, '', files);
+  let files = new Map<string, string>();
+  // A swap that removed the version this walk was reading tears it: read again, whole, so a
+  // file of the volume is never served missing (an empty routes.yaml is a valid contract).
+  for (let attempt = 0; ; attempt++) {
+    files = new Map<string, string>();
+    const torn = { value: false };
+    for (const dir of dirs) await walk(dir, '', files, torn);
+    if (!torn.value) break;
+    if (attempt === 4) throw new Error('The config volume kept changing while it was read.');
+  }
   const hash = createHash('sha256');
   for (const [path, content] of [...files].sort(([a], [b]) => (a < b ? -1 : 1))) {
     hash.update(`${path}\0${content}\0`);
@@ -23,7 +31,12 @@ export async function readConfigTree(dirs: readonly string[]): Promise<ConfigFil
   return { files, checksum: `sha256:${hash.digest('hex')}` };
 }
 
-async function walk(root: string, prefix: string, files: Map<string, string>): Promise<void> {
+async function walk(
+  root: string,
+  prefix: string,
+  files: Map<string, string>,
+  torn: { value: boolean },
+): Promise<void> {
   const dir = join(root, prefix);
   const entries = await readdir(dir).catch((error: unknown) => {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT' && prefix === '') return [] as string[];
@@ -39,12 +52,19 @@ async function walk(root: string, prefix: string, files: Map<string, string>): P
     const path = prefix === '' ? name : `${prefix}/${name}`;
     const viaData = data !== undefined && (await lstat(join(dir, name))).isSymbolicLink();
     const source = viaData ? join(data, name) : join(root, path);
-    const info = await stat(source).catch((error: unknown) => {
-      // A key the swap removed while this walk ran.
-      if (viaData && (error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    const gone = (error: unknown) => {
+      // The version this walk resolved was swapped out and removed while it ran.
+      if (viaData && (error as NodeJS.ErrnoException).code === 'ENOENT') {
+        torn.value = true;
+        return undefined;
+      }
       throw error;
-    });
-    if (info?.isDirectory() === true) await walk(root, path, files);
-    else if (info?.isFile() === true) files.set(path, await readFile(source, 'utf8'));
+    };
+    const info = await stat(source).catch(gone);
+    if (info?.isDirectory() === true) await walk(root, path, files, torn);
+    else if (info?.isFile() === true) {
+      const content = await readFile(source, 'utf8').catch(gone);
+      if (content !== undefined) files.set(path, content);
+    }
   }
 }
