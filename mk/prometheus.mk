@@ -13,6 +13,6 @@ prometheus: ## Unpack Debian's prometheus and promtool into .tmp/prometheus (apt
 	else \
 	  tmp="$$(mktemp -d)"; trap 'rm -rf "$$tmp"' EXIT; \
 	  (cd "$$tmp" && apt-get download -qq prometheus 2>/dev/null) && \
-	  dpkg -x "$$tmp"/prometheus_*.deb $(PROMETHEUS_DIR) && \
+	  mkdir -p $(PROMETHEUS_DIR) && dpkg -x "$$tmp"/prometheus_*.deb $(PROMETHEUS_DIR) && \
 	  $(PROMETHEUS_DIR)/usr/bin/prometheus --version | head -1; \
 	fi
