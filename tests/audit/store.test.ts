@@ -109,6 +109,17 @@ describe.each([
     expect(new Set(ids).size).toBe(120);
   });
 
+  it('exports an entry queued before the head but appended after it, in the head’s time range', async () => {
+    const store = makeStore();
+    const late = append('acme', undefined, { n: 1 });
+    const early = append('acme', late, { n: 2 });
+    await store.append('acme', await store.head('acme'), [{ entry: late, at: 2000 }]);
+    await store.append('acme', await store.head('acme'), [{ entry: early, at: 1000 }]);
+    expect(await store.span('acme', 0, 5000)).toEqual({ first: 1, last: 2 });
+    expect(await store.span('acme', 1500, 5000)).toEqual({ first: 1, last: 2 });
+    expect(verifyExport(await collect(store, 'acme'), keys)).toMatchObject({ ok: true, to: 2 });
+  });
+
   it('trims what retention outlived, and what is left verifies from its anchor', async () => {
     const store = makeStore();
     let now = Date.parse('2026-01-01T00:00:00Z');

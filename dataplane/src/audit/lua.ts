@@ -8,14 +8,17 @@
  * ARGV: expected seq, expected hash, new head hash, entry count n, then n × (entry line, written
  * at (ms), request id or '', intent mode 'settle' | 'claim' | ''), then the checkpoint count m
  * and m × (seq, line). The time index's members are sequence numbers padded to 15 digits, so
- * that members of one score sort as numbers.
+ * that members of one score sort as numbers; its scores never go down along the chain (an entry
+ * queued before the head's but appended after it is indexed at the head's time, the head hash's
+ * `at`), so that the first and last entry of a time range are its lowest and highest seq.
  * Returns {'ok'}, {'conflict', seq, hash, first} or {'gone', request ids...}.
  */
 export const APPEND = `
-local head = redis.call('HMGET', KEYS[1], 'seq', 'hash', 'first')
+local head = redis.call('HMGET', KEYS[1], 'seq', 'hash', 'first', 'at')
 local seq = tonumber(head[1]) or 0
 local hash = head[2] or string.rep('0', 64)
 local first = tonumber(head[3]) or 1
+local latest = tonumber(head[4]) or 0
 if seq ~= tonumber(ARGV[1]) or hash ~= ARGV[2] then
   return {'conflict', seq, hash, first}
 end
@@ -29,13 +32,14 @@ if #gone > 0 then return {'gone', unpack(gone)} end
 for i = 0, n - 1 do
   local line, at, id = ARGV[5 + i * 4], ARGV[6 + i * 4], ARGV[7 + i * 4]
   redis.call('RPUSH', KEYS[2], line)
-  redis.call('ZADD', KEYS[3], at, string.format('%015d', seq + i + 1))
+  latest = math.max(latest, tonumber(at))
+  redis.call('ZADD', KEYS[3], latest, string.format('%015d', seq + i + 1))
   if id ~= '' then
     redis.call('HDEL', KEYS[4], id)
     redis.call('ZREM', KEYS[5], id)
   end
 end
-redis.call('HSET', KEYS[1], 'seq', seq + n, 'hash', ARGV[3], 'first', first)
+redis.call('HSET', KEYS[1], 'seq', seq + n, 'hash', ARGV[3], 'first', first, 'at', latest)
 local points = 5 + n * 4
 for j = 0, tonumber(ARGV[points]) - 1 do
   redis.call('ZADD', KEYS[6], ARGV[points + 1 + j * 2], ARGV[points + 2 + j * 2])

@@ -37,8 +37,11 @@ export class MemoryAuditStore implements AuditStore {
       .filter(({ intent }) => intent?.mode === 'claim' && !chain.intents.has(intent.requestId))
       .map(({ intent }) => intent?.requestId ?? '');
     if (gone.length > 0) return { kind: 'gone', requestIds: gone };
+    // Times never go down along the chain, as in the Redis store's index.
+    let latest = chain.entries.at(-1)?.at ?? 0;
     for (const { entry, at, intent } of entries) {
-      chain.entries.push({ entry, at });
+      latest = Math.max(latest, at);
+      chain.entries.push({ entry, at: latest });
       if (intent !== undefined) chain.intents.delete(intent.requestId);
     }
     const last = entries.at(-1)?.entry;

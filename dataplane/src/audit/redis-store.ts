@@ -12,8 +12,8 @@ interface AuditCommands {
 
 /**
  * Receipts in Redis, shared by every replica. Keys: `<prefix>audit:{tenant}:head` (hash: seq,
- * hash, first), `:entries` (list of export lines, entry `seq` at index seq − first), `:time`
- * (zset: written-at ms → seq), `:checkpoints` (zset: seq → checkpoint line), `:intents` and
+ * hash, first, at), `:entries` (list of export lines, entry `seq` at index seq − first), `:time`
+ * (zset: written-at ms, never lower than the entry before's → seq), `:checkpoints` (zset: seq → checkpoint line), `:intents` and
  * `:leases` (a request's intent and when it lapses); `<prefix>audit:tenants` (set) and
  * `<prefix>audit:config:<checksum>` (a decision config, with a TTL).
  */
