@@ -9,3 +9,4 @@ generators.push(async () => ({
   'docs/openapi.yaml': await (await import('./gen-openapi.ts')).openapiYaml(),
 }));
 generators.push(async () => (await import('../operator/src/chart-files.ts')).chartFiles());
+generators.push(async () => (await import('./dashboards.ts')).dashboardFiles());
