@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { EgressSettings } from './egress-settings.ts';
 
 /** Per-tenant batch limits; a field left out takes the section's default. */
 const BatchTenantLimits = Type.Object(
@@ -132,6 +133,7 @@ export const GatewaySettings = Type.Object(
       { additionalProperties: false, default: {} },
     ),
     batch: BatchSettings,
+    egress: EgressSettings,
     budgets: Type.Object(
       {
         estimatedOutputTokens: Type.Integer({

@@ -178,6 +178,10 @@ describe('the egress policy', () => {
       'api.anthropic.com:443,llm.example.com:8443',
     );
     expect(p.spec.egress.at(-1)).toEqual({
+      to: [
+        { ipBlock: { cidr: '0.0.0.0/0', except: ['169.254.169.254/32'] } },
+        { ipBlock: { cidr: '::/0', except: ['fd00:ec2::254/128'] } },
+      ],
       ports: [
         { port: 443, protocol: 'TCP' },
         { port: 8443, protocol: 'TCP' },
@@ -353,6 +357,18 @@ describe('auditKeysPolicy', () => {
 describe('gatewayConfigPolicy', () => {
   it('keeps a config without defaultModel as it is', () => {
     const config = parseGatewayConfig({ auth: { issuer: 'i', audience: 'a' } }, 'test');
-    expect(gatewayConfigPolicy(config, new Set())).toBe(config);
+    expect(gatewayConfigPolicy(config, new Set())).toEqual(config);
+  });
+
+  it("air-gaps the dataplane's egress guard exactly when the operator is air-gapped", () => {
+    const config = parseGatewayConfig(
+      { auth: { issuer: 'i', audience: 'a' }, egress: { allowHosts: ['llm.example.com'] } },
+      'test',
+    );
+    expect(gatewayConfigPolicy(config, new Set(), true).egress).toEqual({
+      ...config.egress,
+      airGapped: true,
+    });
+    expect(gatewayConfigPolicy(config, new Set(), false).egress.airGapped).toBe(false);
   });
 });

@@ -81,13 +81,19 @@ export function auditKeysPolicy(o: GatewayObserved): AuditKeysDecision {
   return rotateAuditKeys(existing, o.freshAuditKeys, o.now, o.settings.auditKeys);
 }
 
-/** gateway.yaml: the operator's settings; defaultModel only while a route serves it. */
+/**
+ * gateway.yaml: the operator's settings; defaultModel only while a route serves it; the
+ * dataplane's egress guard air-gapped exactly when the operator is (one switch, both sides).
+ */
 export function gatewayConfigPolicy(
   config: GatewaySettings,
   aliases: ReadonlySet<string>,
+  airGapped = false,
 ): GatewaySettings {
-  if (config.defaultModel === undefined || aliases.has(config.defaultModel)) return config;
-  const rest = { ...config };
+  const egress = { ...config.egress, airGapped };
+  if (config.defaultModel === undefined || aliases.has(config.defaultModel))
+    return { ...config, egress };
+  const rest = { ...config, egress };
   delete rest.defaultModel;
   return rest;
 }
@@ -136,7 +142,7 @@ export function reconcileGateway(o: GatewayObserved): ReconcileResult<never> {
   const keyring = resumeKeyringPolicy(o);
   const audit = auditKeysPolicy(o);
   const contract = renderContract(o.namespace, {
-    gateway: gatewayConfigPolicy(settings.gatewayConfig, aliases),
+    gateway: gatewayConfigPolicy(settings.gatewayConfig, aliases, settings.airGapped),
     routes,
     budgets,
     pricing: settings.pricing,

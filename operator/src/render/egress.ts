@@ -3,7 +3,10 @@
  * hostnames (NetworkPolicy cannot name hosts: they become a port rule plus an annotation),
  * IP literals (ipBlocks), and in-cluster services.
  */
+import { isInCluster } from '../../../crds/egress-settings.ts';
 import type { RouteTarget } from '../../../crds/provider-route.ts';
+
+export { isInCluster };
 
 /** Public endpoints of the providers when a target sets no baseURL (as the dataplane's SDKs use). */
 export const PROVIDER_BASE_URLS: Readonly<Record<string, string>> = {
@@ -39,12 +42,4 @@ export function destinationOfUrl(url: string): Destination | undefined {
   if (host.includes(':')) return { type: 'ip', cidr: `${host}/128`, port, host };
   if (isInCluster(host)) return { type: 'in-cluster', host, port };
   return { type: 'external', host, port };
-}
-
-/**
- * Service DNS names: a bare name (`redis`), `….svc` or `….cluster.local`. The short form
- * `svc.ns` cannot be told from a public domain, so it counts as external.
- */
-export function isInCluster(host: string): boolean {
-  return !host.includes('.') || host.endsWith('.svc') || host.endsWith('.cluster.local');
 }

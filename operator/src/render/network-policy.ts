@@ -3,11 +3,14 @@
  * destinations its rendered routes use. NetworkPolicy cannot name hosts, so an external host
  * becomes a rule on its port (any address) and the host list goes in the annotation
  * `inference.enis.io/egress-hosts`; a baseURL that is an IP literal becomes an ipBlock; an
- * in-cluster service name becomes a rule to cluster pods on its port. Air-gapped: DNS and
- * in-cluster destinations only; the hosts it keeps out are listed in
- * `inference.enis.io/egress-blocked-hosts`.
+ * in-cluster service name becomes a rule to cluster pods on its port. Air-gapped: DNS, Redis,
+ * model servers and in-cluster destinations only; the hosts it keeps out are listed in
+ * `inference.enis.io/egress-blocked-hosts`. No rule reaches the cloud metadata address: every
+ * ipBlock that would contain it excepts it.
  */
 import * as kplus from 'cdk8s-plus-33';
+import { BlockList, isIPv6 } from 'node:net';
+import { METADATA_ADDRESSES } from '../../../crds/egress-settings.ts';
 import type { KubeObject } from '../runtime/objects.ts';
 import type { Destination } from './egress.ts';
 import { destinationOfUrl } from './egress.ts';
@@ -36,6 +39,24 @@ const tcp = (port: number): kplus.k8s.NetworkPolicyPort => ({
 
 const unique = <T>(values: readonly T[]): T[] => [...new Set(values)].sort();
 
+/** An ipBlock peer that excepts the metadata addresses inside `cidr` (unless it is exactly one). */
+export function ipBlock(cidr: string): kplus.k8s.NetworkPolicyPeer {
+  const [address = '', bits = ''] = cidr.split('/');
+  const family = isIPv6(address) ? 'ipv6' : 'ipv4';
+  const prefix = Number(bits);
+  const range = new BlockList();
+  range.addSubnet(address, prefix, family);
+  const except = METADATA_ADDRESSES.filter(
+    (ip) => isIPv6(ip) === (family === 'ipv6') && range.check(ip, family),
+  )
+    .map((ip) => `${ip}/${family === 'ipv6' ? 128 : 32}`)
+    .filter((inside) => inside !== cidr);
+  return { ipBlock: except.length === 0 ? { cidr } : { cidr, except } };
+}
+
+/** Any address but the metadata ones: where an external host (a name) may be. */
+const ANYWHERE = [ipBlock('0.0.0.0/0'), ipBlock('::/0')];
+
 export function renderEgressPolicy(
   namespace: string,
   destinations: readonly Destination[],
@@ -56,9 +77,9 @@ export function renderEgressPolicy(
   const redisPort = redis?.port === 80 ? 6379 : (redis?.port ?? 6379);
   rules.push(
     settings.redisCidr !== undefined
-      ? { to: [{ ipBlock: { cidr: settings.redisCidr } }], ports: [tcp(redisPort)] }
+      ? { to: [ipBlock(settings.redisCidr)], ports: [tcp(redisPort)] }
       : redis?.type === 'ip'
-        ? { to: [{ ipBlock: { cidr: redis.cidr } }], ports: [tcp(redisPort)] }
+        ? { to: [ipBlock(redis.cidr)], ports: [tcp(redisPort)] }
         : { to: [{ namespaceSelector: {} }], ports: [tcp(redisPort)] },
   );
   rules.push({
@@ -78,10 +99,10 @@ export function renderEgressPolicy(
     const ports = unique(
       allowed.flatMap((d) => (d.type === 'ip' && d.cidr === cidr ? [d.port] : [])),
     );
-    rules.push({ to: [{ ipBlock: { cidr } }], ports: ports.map(tcp) });
+    rules.push({ to: [ipBlock(cidr)], ports: ports.map(tcp) });
   }
   const hostPorts = unique(allowed.flatMap((d) => (d.type === 'external' ? [d.port] : [])));
-  if (hostPorts.length > 0) rules.push({ ports: hostPorts.map(tcp) });
+  if (hostPorts.length > 0) rules.push({ to: ANYWHERE, ports: hostPorts.map(tcp) });
 
   const hostList = (list: readonly Destination[]): string =>
     unique(list.filter((d) => d.type !== 'in-cluster').map((d) => `${d.host}:${d.port}`)).join(',');
