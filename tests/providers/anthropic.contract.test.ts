@@ -184,6 +184,20 @@ describe('the Anthropic adapter', () => {
     expect(fake.seen(MESSAGES)).toHaveLength(0);
   });
 
+  it('refuses a seed and a JSON response format by name, before any call', async () => {
+    expect(await failure(anthropic, { ...hello, seed: 1 })).toMatchObject({
+      code: 'UPSTREAM_BAD_REQUEST',
+      details: { provider: 'anthropic', parameter: 'seed' },
+    });
+    expect(
+      await failure(anthropic, { ...hello, responseFormat: { type: 'json_object' } }),
+    ).toMatchObject({
+      code: 'UPSTREAM_BAD_REQUEST',
+      details: { provider: 'anthropic', parameter: 'response_format' },
+    });
+    expect(fake.seen(MESSAGES)).toHaveLength(0);
+  });
+
   it('maps max_tokens and refusal stop reasons', async () => {
     fake.script(
       MESSAGES,

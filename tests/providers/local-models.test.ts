@@ -5,6 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { existsSync } from 'node:fs';
+import { Ajv } from 'ajv';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../dataplane/src/app.ts';
@@ -26,6 +27,15 @@ beforeAll(async () => {
     routes: {
       routes: [
         { alias: 'chat', targets: [{ name: 'smollm2', provider: 'local', model: gguf }] },
+        // The tiny ONNX fixture cannot enforce a response format; SmolLM2 behind it can.
+        { alias: 'onnx', targets: [{ name: 'tiny', provider: 'local', model: 'tiny' }] },
+        {
+          alias: 'onnx-then-llama',
+          targets: [
+            { name: 'tiny', provider: 'local', model: 'tiny' },
+            { name: 'smollm2', provider: 'local', model: gguf },
+          ],
+        },
         {
           alias: 'embed',
           targets: [{ name: 'minilm', provider: 'local', model: `${minilm}?dtype=int8` }],
@@ -108,5 +118,87 @@ describe('SmolLM2 as the chat route', () => {
     for await (const chunk of stream) pieces.push(chunk.choices[0]?.delta.content ?? '');
     expect(pieces.join('')).toBe(whole.choices[0]?.message.content);
     expect(pieces.filter((piece) => piece !== '').length).toBeGreaterThan(3);
+  });
+});
+
+describe('response_format and seed through the OpenAI API', () => {
+  const schema = {
+    type: 'object',
+    properties: {
+      city: { type: 'string', enum: ['Paris', 'Rome', 'Berlin'] },
+      capital: { type: 'boolean' },
+    },
+    required: ['city', 'capital'],
+    additionalProperties: false,
+  };
+  const format = {
+    type: 'json_schema' as const,
+    json_schema: { name: 'city', schema, strict: true },
+  };
+  const ask = (model: string, content: string) =>
+    client.chat.completions.create({
+      model,
+      max_completion_tokens: 96,
+      response_format: format,
+      messages: [{ role: 'user', content }],
+    });
+
+  it('holds SmolLM2 on llama.cpp to a json_schema', async () => {
+    const validate = new Ajv().compile(schema);
+    const answers = await Promise.all(
+      ['France', 'Italy', 'Germany', 'Europe'].map((place) =>
+        ask('chat', `Describe the main city of ${place} as JSON.`),
+      ),
+    );
+    for (const answer of answers) {
+      const text = answer.choices[0]?.message.content ?? '';
+      expect(validate(JSON.parse(text)), text).toBe(true);
+    }
+  });
+
+  it('refuses a json_schema by name on a runtime that cannot enforce it', async () => {
+    const refused = await ask('onnx', 'Describe Paris as JSON.').catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((refused as InstanceType<typeof OpenAI.BadRequestError>).error).toMatchObject({
+      code: 'UPSTREAM_BAD_REQUEST',
+      details: { provider: 'local', parameter: 'response_format' },
+    });
+  });
+
+  it('skips the target that cannot enforce it for the next one in the chain', async () => {
+    const answer = await ask('onnx-then-llama', 'Describe the main city of France as JSON.');
+    const text = answer.choices[0]?.message.content ?? '';
+    expect(new Ajv().compile(schema)(JSON.parse(text)), text).toBe(true);
+  });
+
+  it('repeats a sampled answer from the same seed', async () => {
+    const sample = (seed: number) =>
+      client.chat.completions.create({
+        model: 'chat',
+        max_completion_tokens: 24,
+        temperature: 1,
+        // eslint-disable-next-line @typescript-eslint/no-deprecated -- OpenAI's, not ours
+        seed,
+        messages: [{ role: 'user', content: 'Write one line about the sea.' }],
+      });
+    // One after another: sequences evaluated in one batch may differ in the last bits.
+    const texts: (string | null | undefined)[] = [];
+    for (const seed of [7, 7, 8, 9]) texts.push((await sample(seed)).choices[0]?.message.content);
+    expect(texts[1]).toBe(texts[0]);
+    expect(new Set(texts).size).toBeGreaterThan(1);
+  });
+
+  it('refuses a response format it does not know, naming the field', async () => {
+    const refused = await client.chat.completions
+      .create({
+        model: 'chat',
+        messages: [{ role: 'user', content: 'hi' }],
+        response_format: { type: 'xml' } as never,
+      })
+      .catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((refused as InstanceType<typeof OpenAI.BadRequestError>).error).toMatchObject({
+      code: 'BAD_REQUEST',
+    });
   });
 });

@@ -73,6 +73,20 @@ describe('the OpenAI adapter', () => {
     });
   });
 
+  it('passes a seed and every response format on, the schema with its name and strictness', async () => {
+    const schema = { type: 'object', properties: { city: { type: 'string' } } };
+    await collectStream(openai, { ...hello, seed: 42, responseFormat: { type: 'json_object' } });
+    await collectStream(openai, {
+      ...hello,
+      responseFormat: { type: 'json_schema', name: 'city', schema, strict: true },
+    });
+    const [object, structured] = fake.seen(CHAT);
+    expect(object?.body).toMatchObject({ seed: 42, response_format: { type: 'json_object' } });
+    expect(structured?.body).toMatchObject({
+      response_format: { type: 'json_schema', json_schema: { name: 'city', schema, strict: true } },
+    });
+  });
+
   it('sends images as image_url parts after the text', async () => {
     const image = { url: 'data:image/png;base64,iVBORw0KGgo=', detail: 'low' as const };
     await collectStream(openai, {

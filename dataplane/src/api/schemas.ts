@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { ResponseFormatParam, SeedParam } from '../formats/response-format.ts';
 
 const Role = Type.Union([
   Type.Literal('system'),
@@ -22,6 +23,8 @@ export const Parameters = Type.Object(
     top_p: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
     max_tokens: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
     stop: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 256 }), { maxItems: 4 })),
+    seed: Type.Optional(SeedParam),
+    response_format: Type.Optional(ResponseFormatParam),
   },
   { additionalProperties: false },
 );

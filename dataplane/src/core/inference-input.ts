@@ -1,4 +1,4 @@
-import type { ChatMessage, ToolChoice, ToolDefinition } from './types.ts';
+import type { ChatMessage, ResponseFormat, ToolChoice, ToolDefinition } from './types.ts';
 
 /** One inference as every surface hands it to the pipeline, whatever its wire format. */
 export interface InferenceInput {
@@ -6,7 +6,41 @@ export interface InferenceInput {
   model?: string;
   prompt?: { id: string; version?: string; variables?: Record<string, unknown> };
   messages?: ChatMessage[];
-  parameters?: { temperature?: number; top_p?: number; max_tokens?: number; stop?: string[] };
+  parameters?: {
+    temperature?: number;
+    top_p?: number;
+    max_tokens?: number;
+    stop?: string[];
+    seed?: number;
+    response_format?: ResponseFormatParam;
+  };
   tools?: ToolDefinition[];
   toolChoice?: ToolChoice;
+}
+
+/** OpenAI's `response_format` as a request carries it (formats/response-format.ts validates it). */
+export type ResponseFormatParam =
+  | { type: 'text' }
+  | { type: 'json_object' }
+  | {
+      type: 'json_schema';
+      json_schema: {
+        name: string;
+        description?: string;
+        schema: Record<string, unknown>;
+        strict?: boolean | null;
+      };
+    };
+
+/** The response format a provider is held to. */
+export function responseFormatOf(param: ResponseFormatParam): ResponseFormat {
+  if (param.type !== 'json_schema') return { type: param.type };
+  const { name, description, schema, strict } = param.json_schema;
+  return {
+    type: 'json_schema',
+    name,
+    schema,
+    ...(description === undefined ? {} : { description }),
+    ...(strict == null ? {} : { strict }),
+  };
 }

@@ -45,6 +45,19 @@ export interface ToolDefinition {
 /** Whether and which tool the model must call. */
 export type ToolChoice = 'auto' | 'none' | 'required' | { name: string };
 
+/** An answer's required format: free text, any JSON object, or JSON valid against a schema. */
+export type ResponseFormat =
+  | { type: 'text' }
+  | { type: 'json_object' }
+  | {
+      type: 'json_schema';
+      name?: string;
+      /** A hint for the model about the answer; not part of what is enforced. */
+      description?: string;
+      schema: Record<string, unknown>;
+      strict?: boolean;
+    };
+
 export interface Usage {
   /** Every input token, cached ones included. */
   inputTokens: number;

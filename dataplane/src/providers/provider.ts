@@ -1,4 +1,11 @@
-import type { ChatMessage, Chunk, FullAnswer, ToolChoice, ToolDefinition } from '../core/types.ts';
+import type {
+  ChatMessage,
+  Chunk,
+  FullAnswer,
+  ResponseFormat,
+  ToolChoice,
+  ToolDefinition,
+} from '../core/types.ts';
 
 /** What the router hands a provider: a provider model id and normalised messages. */
 export interface ProviderRequest {
@@ -28,12 +35,6 @@ export interface ProviderRequest {
    */
   prefix?: string;
 }
-
-/** An answer's required format: free text, any JSON object, or JSON valid against a schema. */
-export type ResponseFormat =
-  | { type: 'text' }
-  | { type: 'json_object' }
-  | { type: 'json_schema'; name?: string; schema: Record<string, unknown> };
 
 /** `POST /v1/embeddings` as a provider sees it. */
 export interface EmbeddingRequest {

@@ -1,5 +1,5 @@
 import type { ConfigSnapshot } from '../../config/snapshot.ts';
-import type { InferenceInput } from '../../core/inference-input.ts';
+import { responseFormatOf, type InferenceInput } from '../../core/inference-input.ts';
 import type { RouteConfig } from '../../core/route.ts';
 import type { ChatMessage } from '../../core/types.ts';
 import { ApiError } from '../../errors/api-error.ts';
@@ -91,6 +91,10 @@ export function prepareChat(input: InferenceInput, deps: PrepareDeps): Prepared 
       ...(topP === undefined ? {} : { topP }),
       ...(maxTokens === undefined ? {} : { maxTokens }),
       ...(parameters.stop === undefined ? {} : { stop: parameters.stop }),
+      ...(parameters.seed === undefined ? {} : { seed: parameters.seed }),
+      ...(parameters.response_format === undefined
+        ? {}
+        : { responseFormat: responseFormatOf(parameters.response_format) }),
       ...(input.tools === undefined
         ? {}
         : {

@@ -41,6 +41,11 @@ export class CircuitBreaker {
     this.#trialInFlight = false;
   }
 
+  /** The call was not made (refused before it, by the caller's own request): nothing learnt. */
+  onNoCall(): void {
+    this.#trialInFlight = false;
+  }
+
   onFailure(): void {
     this.#failures++;
     this.#trialInFlight = false;

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { createMockProvider } from '../../providers/mock/mock.ts';
 import type { Provider, ProviderRequest } from '../../providers/provider.ts';
 import { ProviderError } from '../../providers/upstream-error.ts';
+import { UnsupportedParameter } from '../../providers/unsupported.ts';
 import { ApiError } from '../../errors/api-error.ts';
 import type { Chunk } from '../../core/types.ts';
 import type { RouteConfig, TargetConfig } from '../../core/route.ts';
@@ -41,6 +42,12 @@ async function run(router: Router, config: RouteConfig, attempts: string[] = [])
   return chunks;
 }
 
+async function collect(chunks: AsyncIterable<Chunk>): Promise<Chunk[]> {
+  const all: Chunk[] = [];
+  for await (const chunk of chunks) all.push(chunk);
+  return all;
+}
+
 const text = (chunks: Chunk[]) =>
   chunks.map((chunk) => (chunk.type === 'text' ? chunk.text : '')).join('');
 
@@ -67,6 +74,50 @@ describe('the router', () => {
     await expect(run(new Router({ provider: () => mock }), config)).rejects.toMatchObject({
       code: 'UPSTREAM_BAD_REQUEST',
     });
+  });
+
+  it('skips a target that cannot honour a parameter, whatever fallbackOn, and counts no failure', async () => {
+    const attempts: string[] = [];
+    const router = new Router({ provider: () => mock });
+    const json = { ...request, responseFormat: { type: 'json_object' as const } };
+    const config = route(['echo', 'echo'], {
+      circuitBreaker: { failureThreshold: 1, openMs: 60_000 },
+    });
+    const events = {
+      onAttempt: (target: TargetConfig) => attempts.push(target.name),
+    };
+    // The mock provider cannot be held to a JSON format; neither target can, so the refusal
+    // of the last comes back naming the parameter.
+    await expect(
+      collect(router.stream(config, json, new AbortController().signal, events)),
+    ).rejects.toMatchObject({
+      code: 'UPSTREAM_BAD_REQUEST',
+      details: { provider: 'mock', parameter: 'response_format' },
+    });
+    expect(attempts).toEqual(['t0', 't1']);
+    // No breaker opened (its threshold is one failure): plain text is served at once.
+    expect(text(await run(router, config))).toBe('Echo: hello world');
+    expect([...router.circuitStates().values()]).toEqual(['closed', 'closed']);
+  });
+
+  it('serves a parameter from the first target of the chain that honours it', async () => {
+    const refusing: Provider = {
+      name: 'plain',
+      stream: () => {
+        throw new UnsupportedParameter('plain', 'seed', 'plain takes no seed');
+      },
+    };
+    const attempts: string[] = [];
+    const router = new Router({
+      provider: (target) => (target.model === 'plain' ? refusing : mock),
+    });
+    const config = route(['plain', 'echo']);
+    const events = { onAttempt: (target: TargetConfig) => attempts.push(target.model) };
+    const chunks = await collect(
+      router.stream(config, { ...request, seed: 7 }, new AbortController().signal, events),
+    );
+    expect(text(chunks)).toBe('Echo: hello world');
+    expect(attempts).toEqual(['plain', 'echo']);
   });
 
   it('retries a retryable error on the same target before falling back', async () => {

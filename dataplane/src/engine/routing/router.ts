@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiError } from '../../errors/api-error.ts';
 import { ProviderError, retryAfterMs, toUpstreamError } from '../../providers/upstream-error.ts';
+import { UnsupportedParameter } from '../../providers/unsupported.ts';
 import type { Provider, ProviderRequest } from '../../providers/provider.ts';
 import type { Chunk, FullAnswer } from '../../core/types.ts';
 import { CircuitBreaker, type CircuitState } from './circuit-breaker.ts';
@@ -213,6 +214,12 @@ export class Router {
           }
           const upstream = toUpstreamError(error);
           events.onAttemptEnd?.(target, upstream.code);
+          if (upstream instanceof UnsupportedParameter) {
+            // This target cannot honour the request as asked; the next one may. Not its failure.
+            breaker.onNoCall();
+            lastError = prefix === '' ? upstream : partialError(upstream, target);
+            break;
+          }
           breaker.onFailure();
           this.#coolDown(route, target, upstream);
           if (started) {
@@ -232,7 +239,8 @@ export class Router {
           timed.close();
         }
       }
-      if (lastError !== undefined && !route.fallbackOn.has(lastError.code)) throw lastError;
+      if (lastError === undefined || lastError instanceof UnsupportedParameter) continue;
+      if (!route.fallbackOn.has(lastError.code)) throw lastError;
     }
     throw lastError ?? new ApiError('UPSTREAM_UNAVAILABLE', `Route ${route.alias} has no targets.`);
   }

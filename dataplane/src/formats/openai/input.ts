@@ -70,6 +70,8 @@ export function toInferenceInput(body: ChatCompletionRequest): InferenceInput {
       ...(body.top_p == null ? {} : { top_p: body.top_p }),
       ...(maxTokens == null ? {} : { max_tokens: maxTokens }),
       ...(stop == null ? {} : { stop }),
+      ...(body.seed == null ? {} : { seed: body.seed }),
+      ...(body.response_format == null ? {} : { response_format: body.response_format }),
     },
   };
 }

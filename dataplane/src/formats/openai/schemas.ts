@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { ResponseFormatParam, SeedParam } from '../response-format.ts';
 
 const TextPart = Type.Object(
   { type: Type.Literal('text'), text: Type.String() },
@@ -102,6 +103,8 @@ export const ChatCompletionRequest = Type.Object(
       ]),
     ),
     n: Type.Optional(Type.Union([Type.Literal(1), Type.Null()])),
+    seed: Type.Optional(Type.Union([SeedParam, Type.Null()])),
+    response_format: Type.Optional(Type.Union([ResponseFormatParam, Type.Null()])),
     tools: Type.Optional(
       Type.Array(
         Type.Object(

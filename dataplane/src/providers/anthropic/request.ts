@@ -8,6 +8,7 @@ import type {
 import { ApiError } from '../../errors/api-error.ts';
 import type { ChatMessage, ImageInput, ToolChoice } from '../../core/types.ts';
 import type { ProviderRequest } from '../provider.ts';
+import { UnsupportedParameter } from '../unsupported.ts';
 
 /**
  * The Messages API requires `max_tokens`; this is what a request that names none gets.
@@ -26,8 +27,20 @@ export const DEFAULT_MAX_TOKENS = 4096;
  * - a `prefix` (mid-stream Continue) is a final assistant turn, which the API continues
  *   (prefill), without its trailing whitespace, which the API refuses.
  * Anthropic's temperature range is [0, 1]: a larger one is a BAD_REQUEST, never clamped.
+ * The Messages API has no sampling seed and no response format: a request with either is
+ * refused by name (the router then tries the chain's next target).
  */
 export function toMessageParams(request: ProviderRequest): MessageCreateParamsStreaming {
+  if (request.seed !== undefined) {
+    throw new UnsupportedParameter('anthropic', 'seed', 'Anthropic models take no sampling seed.');
+  }
+  if (request.responseFormat !== undefined && request.responseFormat.type !== 'text') {
+    throw new UnsupportedParameter(
+      'anthropic',
+      'response_format',
+      `Anthropic models cannot be held to response_format ${request.responseFormat.type}.`,
+    );
+  }
   if (request.temperature !== undefined && request.temperature > 1) {
     throw new ApiError('BAD_REQUEST', 'temperature must be at most 1 for an Anthropic model.', {
       details: { path: 'body.temperature', provider: 'anthropic' },

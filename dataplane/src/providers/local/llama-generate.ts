@@ -2,6 +2,7 @@ import { LlamaChat, type ChatHistoryItem } from 'node-llama-cpp';
 import type { Chunk, FinishReason } from '../../core/types.ts';
 import { ApiError } from '../../errors/api-error.ts';
 import type { ProviderRequest } from '../provider.ts';
+import { UnsupportedParameter } from '../unsupported.ts';
 import { grammarFor } from './llama-grammar.ts';
 import type { LlamaLocalModel } from './llama-model.ts';
 import { TextChannel } from './text-channel.ts';
@@ -115,13 +116,11 @@ export async function* generateWithLlama(
  * turns are refused by name: this runtime has no image encoder, and tool calls are not wired.
  */
 function toHistory(request: ProviderRequest): ChatHistoryItem[] {
-  const refuse = (what: string) =>
-    new ApiError('UPSTREAM_BAD_REQUEST', `The local llama.cpp runtime takes no ${what}.`, {
-      details: { provider: 'local' },
-    });
+  const refuse = (what: string, parameter = 'tools') =>
+    new UnsupportedParameter('local', parameter, `The local llama.cpp runtime takes no ${what}.`);
   if ((request.tools?.length ?? 0) > 0) throw refuse('tools');
   const history: ChatHistoryItem[] = request.messages.map((message): ChatHistoryItem => {
-    if ((message.images?.length ?? 0) > 0) throw refuse('image inputs');
+    if ((message.images?.length ?? 0) > 0) throw refuse('image inputs', 'image_url');
     switch (message.role) {
       case 'system':
         return { type: 'system', text: message.content };

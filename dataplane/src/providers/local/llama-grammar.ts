@@ -1,6 +1,6 @@
 import type { Llama, LlamaGrammar } from 'node-llama-cpp';
-import { ApiError } from '../../errors/api-error.ts';
-import type { ResponseFormat } from '../provider.ts';
+import { UnsupportedParameter } from '../unsupported.ts';
+import type { ResponseFormat } from '../../core/types.ts';
 import { unenforceable } from './json-schema-subset.ts';
 
 /**
@@ -17,12 +17,12 @@ export async function grammarFor(
   if (format === undefined || format.type === 'text') return undefined;
   if (format.type === 'json_object') return llama.getGrammarFor('json');
   const refuse = (reason: string) =>
-    new ApiError(
-      'UPSTREAM_BAD_REQUEST',
+    new UnsupportedParameter(
+      'local',
+      'response_format',
       `The local llama.cpp runtime cannot enforce response_format json_schema${
         format.name === undefined ? '' : ` ${format.name}`
       }: ${reason}.`,
-      { details: { provider: 'local', parameter: 'response_format' } },
     );
   const reason = unenforceable(format.schema);
   if (reason !== undefined) throw refuse(reason);

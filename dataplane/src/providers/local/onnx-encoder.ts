@@ -1,8 +1,8 @@
 import * as tokenizers from '@huggingface/tokenizers';
 import * as ort from 'onnxruntime-node';
 import { availableParallelism } from 'node:os';
-import { ApiError } from '../../errors/api-error.ts';
 import type { EmbeddingResult } from '../provider.ts';
+import { UnsupportedParameter } from '../unsupported.ts';
 import { unavailable, type LocalModelRef, type ModelFiles } from './model-files.ts';
 
 /** The part of @huggingface/tokenizers' Tokenizer an encoder uses (see chat-tokenizer.ts). */
@@ -77,10 +77,10 @@ export class OnnxEncoder {
 
   async embed(texts: readonly string[], dimensions: number | undefined): Promise<EmbeddingResult> {
     if (dimensions !== undefined && dimensions !== this.dimensions) {
-      throw new ApiError(
-        'UPSTREAM_BAD_REQUEST',
+      throw new UnsupportedParameter(
+        'local',
+        'dimensions',
         `Local model ${this.#id} makes ${this.dimensions}-dimension vectors; it cannot make ${dimensions}.`,
-        { details: { provider: 'local', parameter: 'dimensions' } },
       );
     }
     if (texts.length === 0) return { vectors: [], inputTokens: 0 };

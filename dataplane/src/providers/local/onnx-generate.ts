@@ -4,6 +4,7 @@ import type { ProviderRequest } from '../provider.ts';
 import type { LocalModelRef } from './model-files.ts';
 import type { KvCache, OnnxCausalLM } from './onnx-model.ts';
 import { pickToken, seededRandom } from './sampler.ts';
+import { UnsupportedParameter } from '../unsupported.ts';
 import { StopMatcher } from './stop-matcher.ts';
 import { TextStream } from './text-stream.ts';
 
@@ -35,18 +36,16 @@ export async function* generateWithOnnx(
 }
 
 function refuseUnsupported(request: ProviderRequest): void {
-  const refuse = (what: string) =>
-    new ApiError('UPSTREAM_BAD_REQUEST', `The local provider takes no ${what}.`, {
-      details: { provider: 'local' },
-    });
+  const refuse = (parameter: string, what: string) =>
+    new UnsupportedParameter('local', parameter, `The local provider takes no ${what}.`);
   if (request.messages.some((message) => (message.images?.length ?? 0) > 0))
-    throw refuse('image inputs');
-  if ((request.tools?.length ?? 0) > 0) throw refuse('tools');
+    throw refuse('image_url', 'image inputs');
+  if ((request.tools?.length ?? 0) > 0) throw refuse('tools', 'tools');
   if (request.responseFormat !== undefined && request.responseFormat.type !== 'text') {
-    throw new ApiError(
-      'UPSTREAM_BAD_REQUEST',
+    throw new UnsupportedParameter(
+      'local',
+      'response_format',
       `The local ONNX runtime cannot enforce response_format ${request.responseFormat.type} (it has no constrained decoding); use a GGUF model on llama.cpp.`,
-      { details: { provider: 'local', parameter: 'response_format' } },
     );
   }
 }

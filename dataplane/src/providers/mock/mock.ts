@@ -4,6 +4,7 @@ import { ApiError } from '../../errors/api-error.ts';
 import { ERROR_CODES, type ErrorCode } from '../../core/error-codes.ts';
 import type { Chunk } from '../../core/types.ts';
 import type { EmbeddingRequest, EmbeddingResult, Provider, ProviderRequest } from '../provider.ts';
+import { UnsupportedParameter } from '../unsupported.ts';
 
 /**
  * The built-in deterministic provider. Its model id is a behaviour with options:
@@ -21,6 +22,14 @@ export function createMockProvider(): Provider {
     name: 'mock',
     async *stream(request: ProviderRequest, signal: AbortSignal): AsyncIterable<Chunk> {
       const { behaviour, options } = parseMockModel(request.model);
+      // Its answers are fixed by its model id, so a seed holds trivially; a format does not.
+      if (request.responseFormat !== undefined && request.responseFormat.type !== 'text') {
+        throw new UnsupportedParameter(
+          'mock',
+          'response_format',
+          `The mock provider cannot be held to response_format ${request.responseFormat.type}.`,
+        );
+      }
       const firstMs = numberOption(options, 'firstMs');
       if (firstMs > 0) await sleep(firstMs, undefined, { signal });
       if (behaviour === 'stall') {

@@ -5,8 +5,11 @@ import type {
   ChatCompletionMessageParam,
   ChatCompletionToolChoiceOption,
 } from 'openai/resources/chat/completions';
-import type { ChatMessage, ToolChoice } from '../../core/types.ts';
-import { ApiError } from '../../errors/api-error.ts';
+
+type ResponseFormatParam = NonNullable<ChatCompletionCreateParamsNonStreaming['response_format']>;
+import type { ChatMessage, ResponseFormat, ToolChoice } from '../../core/types.ts';
+import type { ApiError } from '../../errors/api-error.ts';
+import { UnsupportedParameter } from '../unsupported.ts';
 import type { ProviderRequest } from '../provider.ts';
 
 /** How one OpenAI-format service differs from the others: configuration, not code (STYLE §11). */
@@ -59,6 +62,12 @@ export function toWholeChatParams(
     ...(request.topP === undefined ? {} : { top_p: request.topP }),
     ...(request.maxTokens === undefined ? {} : { [format.maxTokensField]: request.maxTokens }),
     ...(request.stop === undefined ? {} : { stop: request.stop }),
+    // OpenAI marks `seed` deprecated (best effort) but takes it, and clients still send it.
+    // eslint-disable-next-line @typescript-eslint/no-deprecated
+    ...(request.seed === undefined ? {} : { seed: request.seed }),
+    ...(request.responseFormat === undefined
+      ? {}
+      : { response_format: toResponseFormat(request.responseFormat) }),
     ...(request.tools === undefined || request.tools.length === 0
       ? {}
       : {
@@ -118,6 +127,19 @@ function toMessageParam(message: ChatMessage, format: OpenAIFormat): ChatComplet
   }
 }
 
+function toResponseFormat(format: ResponseFormat): ResponseFormatParam {
+  if (format.type !== 'json_schema') return { type: format.type };
+  return {
+    type: 'json_schema',
+    json_schema: {
+      name: format.name ?? 'answer',
+      schema: format.schema,
+      ...(format.description === undefined ? {} : { description: format.description }),
+      ...(format.strict === undefined ? {} : { strict: format.strict }),
+    },
+  };
+}
+
 function toToolChoice(choice: ToolChoice): ChatCompletionToolChoiceOption {
   return typeof choice === 'string'
     ? choice
@@ -126,7 +148,9 @@ function toToolChoice(choice: ToolChoice): ChatCompletionToolChoiceOption {
 
 /** A request with images for a service that takes none: refused before any call. */
 export function imagesRefused(provider: string): ApiError {
-  return new ApiError('UPSTREAM_BAD_REQUEST', `Provider ${provider} takes no image inputs.`, {
-    details: { provider },
-  });
+  return new UnsupportedParameter(
+    provider,
+    'image_url',
+    `Provider ${provider} takes no image inputs.`,
+  );
 }
