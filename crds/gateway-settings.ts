@@ -193,6 +193,37 @@ export const GatewaySettings = Type.Object(
           'The audit trail: checkpoints, sweeps and where receipts live (docs/audit.md).',
       },
     ),
+    tls: Type.Object(
+      {
+        enabled: Type.Boolean({
+          default: false,
+          description:
+            'Serve HTTPS (TLS 1.2+) with tls/tls.crt and tls/tls.key of the contract (a Secret in the layout cert-manager writes). Read at start: the listener is HTTPS or plain HTTP for the life of the process.',
+        }),
+        clientCertificates: Type.Union(
+          [Type.Literal('off'), Type.Literal('optional'), Type.Literal('required')],
+          {
+            default: 'off',
+            description:
+              'Client certificates (mTLS) on routes with a scope, verified against tls/ca.crt: off (none asked for), optional (one presented must verify), required (every scoped request needs one). Read per request.',
+          },
+        ),
+        clientIdentities: Type.Record(
+          Type.String({ pattern: '^[a-z]+(:[a-z]+)?$' }),
+          Type.Array(Type.String({ minLength: 1, maxLength: 2048 }), { maxItems: 256 }),
+          {
+            default: {},
+            description:
+              "Scope → the client certificate identities (SPIFFE URI SAN, else DNS SAN, else CN; exact, or a prefix ending in `*`) allowed on the routes that require that scope, in addition to the token's scopes. Read per request.",
+          },
+        ),
+      },
+      {
+        additionalProperties: false,
+        default: {},
+        description: 'TLS and client certificates (docs/security.md).',
+      },
+    ),
     tracing: Type.Object(
       {
         endpoint: Type.Optional(

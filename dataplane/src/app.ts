@@ -13,6 +13,9 @@ import { readiness } from './api/readiness.ts';
 import { usagePlugin } from './api/usage.ts';
 import { installErrorHandling } from './api/error-handler.ts';
 import { installTracing } from './api/tracing.ts';
+import { installClientCertificates } from './api/client-certificates.ts';
+import { collectRouteSecurity } from './api/route-security.ts';
+import { httpsOptions, installTlsListener, withTlsReadiness } from './api/tls-listener.ts';
 import { createServices, type Services, type ServicesOptions } from './engine/services.ts';
 
 export interface AppOptions extends ServicesOptions {
@@ -31,7 +34,10 @@ declare module 'fastify' {
 /** Builds the dataplane's fastify instance; tests call this and use `inject` or `listen`. */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const services = await createServices(options);
+  const https = httpsOptions(services.config.current);
+  // Typed as plain HTTP: the routes see no difference, and the TLS listener reads the socket.
   const app = Fastify({
+    ...(https === undefined ? {} : { https }),
     logger: options.logger ?? false,
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
     requestIdHeader: 'x-request-id',
@@ -41,8 +47,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // characters of up to 12 bytes each), so the schema answers in the vocabulary, not a 414.
     routerOptions: { maxParamLength: 4096 },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
-  });
+  }) as unknown as FastifyInstance;
   app.decorate('services', services);
+  const tls = installTlsListener(app, services);
+  collectRouteSecurity(app);
   // JSON only: a text/plain body is a 415, not a string that fails the schema.
   app.removeContentTypeParser(['text/plain']);
   app.addHook('onRequest', async (request, reply) => {
@@ -66,6 +74,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   installErrorHandling(app, auditRefusal(services));
   const auth = () => {
+    installClientCertificates(app, () => services.config.current, tls);
     installAuth(app, () => services.config.current);
   };
   if (services.tracing === undefined) auth();
@@ -81,7 +90,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       security: [{ bearer: [] }],
     },
   });
-  await app.register(healthPlugin, { readiness: () => readiness(services) });
+  await app.register(healthPlugin, {
+    readiness: async () => withTlsReadiness(await readiness(services), tls),
+  });
   await app.register(adminPlugin, { services });
   await app.register(inferencePlugin, { services });
   await app.register(openaiPlugin, { services });

@@ -54,8 +54,9 @@ export function installAuth(app: FastifyInstance, config: () => ConfigSnapshot |
     if (snapshot === undefined)
       throw new ApiError('NOT_READY', 'No configuration is loaded yet.', { retryAfterS: 1 });
     const principal = await authenticator(snapshot).authenticate(request.headers.authorization);
+    const client = request.clientCertificate?.identity;
     // Known before the scope check, so that the refusal's receipt names the tenant.
-    request.principal = principal;
+    request.principal = client === undefined ? principal : Object.freeze({ ...principal, client });
     requireScope(principal, scope);
   });
 }

@@ -18,6 +18,10 @@ export const CONTRACT_FILES = {
   resumeKeys: 'keys/resume.json',
   /** The audit trail's checkpoint keys and content key (`AuditKeysFile`); optional. */
   auditKeys: 'keys/audit.json',
+  /** The serving certificate chain, its key and the client CA bundle (cert-manager's layout). */
+  tlsCertificate: 'tls/tls.crt',
+  tlsKey: 'tls/tls.key',
+  tlsCa: 'tls/ca.crt',
 } as const;
 
 export const PROMPTS_PREFIX = 'prompts/';

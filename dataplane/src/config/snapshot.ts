@@ -11,6 +11,7 @@ import type { RouteConfig, TargetConfig } from '../core/route.ts';
 import { parsePromptManifest } from '../../../crds/prompts/manifest.ts';
 import { readAuditKeys, type AuditKeys } from './audit-keys.ts';
 import { decisionConfig, type DecisionConfig } from './decision.ts';
+import { readTlsMaterial, type TlsMaterial } from './tls-material.ts';
 import {
   AuditKeysFile,
   BudgetsFile,
@@ -42,6 +43,8 @@ export interface ConfigSnapshot {
   readonly resumeKeys: Keyring;
   /** `keys/audit.json`; absent, checkpoints cannot be signed (exports are refused). */
   readonly auditKeys: AuditKeys | undefined;
+  /** `tls/` when `gateway.tls.enabled`: the listener's certificate, key and client CA bundle. */
+  readonly tls: TlsMaterial | undefined;
   /** What decisions depend on, without secrets: the checksum a receipt names (replay). */
   readonly decision: DecisionConfig;
 }
@@ -54,6 +57,7 @@ const DEFAULT_FALLBACK: ReadonlySet<ErrorCode> = new Set(
 export function buildSnapshot(
   config: ConfigFiles,
   env: NodeJS.ProcessEnv = process.env,
+  nowMs: number = Date.now(),
 ): ConfigSnapshot {
   const { files } = config;
   const read = (path: string) => {
@@ -109,6 +113,7 @@ export function buildSnapshot(
         CONTRACT_FILES.auditKeys,
       )
     : undefined;
+  const tls = readTlsMaterial(files, gateway.tls, nowMs);
 
   const routes = new Map<string, RouteConfig>();
   const modelEnv: Record<string, string> = {};
@@ -154,6 +159,7 @@ export function buildSnapshot(
     jwks,
     resumeKeys: { active: resume.active, keys },
     auditKeys,
+    tls,
     decision: decisionConfig(files, modelEnv),
   };
 }

@@ -58,13 +58,15 @@ export const ERRORS: Readonly<Record<ErrorCode, ErrorSpec>> = {
     status: 401,
     retryable: false,
     fallback: false,
-    description: 'The bearer token is missing, malformed, expired or not signed by a known key.',
+    description:
+      'The bearer token is missing, malformed, expired or not signed by a known key; or the client certificate a route needs is missing, untrusted or expired (`details.reason`).',
   },
   FORBIDDEN: {
     status: 403,
     retryable: false,
     fallback: false,
-    description: 'The token is valid but lacks the scope this route requires.',
+    description:
+      "The token is valid but lacks the scope this route requires, or the client certificate's identity is not allowed on it (`details.reason` `client_identity_not_allowed`).",
   },
   NOT_FOUND: {
     status: 404,

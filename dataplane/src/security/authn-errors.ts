@@ -19,7 +19,12 @@ export type AuthnFailure =
   | 'missing_claim'
   | 'invalid_claim'
   | 'missing_tenant'
-  | 'invalid_tenant';
+  | 'invalid_tenant'
+  // The client certificate (mTLS, client-certificate.ts): no challenge, it is not a token.
+  | 'client_certificate_missing'
+  | 'client_certificate_untrusted'
+  | 'client_certificate_expired'
+  | 'client_identity_missing';
 
 /** The error for `reason`. Messages name the failed check and never echo the token or claims. */
 export function authnError(reason: AuthnFailure, message: string): ApiError {
@@ -72,10 +77,13 @@ function fromClaimError(error: InstanceType<typeof errors.JWTClaimValidationFail
  */
 export function wwwAuthenticate(error: ApiError, realm = 'inference-service'): string | undefined {
   if (error.code === 'UNAUTHENTICATED') {
-    if (error.details?.['reason'] === 'missing_token') return `Bearer realm="${realm}"`;
+    const reason = error.details?.['reason'];
+    if (typeof reason === 'string' && reason.startsWith('client_')) return undefined;
+    if (reason === 'missing_token') return `Bearer realm="${realm}"`;
     return `Bearer realm="${realm}", error="invalid_token", error_description="${quoteSafe(error.message)}"`;
   }
   if (error.code === 'FORBIDDEN') {
+    if (error.details?.['reason'] === 'client_identity_not_allowed') return undefined;
     const scope = error.details?.['scope'];
     const scopePart = typeof scope === 'string' ? `, scope="${quoteSafe(scope)}"` : '';
     return `Bearer realm="${realm}", error="insufficient_scope"${scopePart}`;

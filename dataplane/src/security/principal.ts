@@ -1,7 +1,12 @@
 /** Who is calling: the output of authentication, the input of authorization. */
 export interface Principal {
-  /** The token's `sub`, or the client certificate's CN for mTLS callers. */
+  /** The token's `sub`. */
   readonly subject: string;
+  /**
+   * The identity of the connection's verified client certificate (mTLS: its SPIFFE ID, else
+   * DNS SAN, else CN), beside the token's tenant; absent without one.
+   */
+  readonly client?: string;
   /** Every budget, rate limit, metric label and audit record is keyed by this. */
   readonly tenant: string;
   readonly scopes: ReadonlySet<string>;
