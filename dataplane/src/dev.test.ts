@@ -67,6 +67,33 @@ describe('the development overlay of make run', () => {
     }
   });
 
+  it('points a provider at the server its SDK base-URL variable names', async () => {
+    const env = {
+      OPENAI_API_KEY: 'sk-dev',
+      OPENAI_BASE_URL: 'http://127.0.0.1:9/v1',
+      ANTHROPIC_API_KEY: 'sk-ant-dev',
+      GROQ_API_KEY: 'gsk-dev',
+      GROQ_BASE_URL: 'not a url',
+    };
+    const overlay = await prepareDevOverlay(dir, { embeddedDir, env });
+    expect(overlay.notes).toContain(
+      'groq: GROQ_BASE_URL is not an http(s) URL; its routes are left out',
+    );
+    const app = await buildApp({
+      configDirs: [embeddedDir, overlay.configDir],
+      env,
+      watch: false,
+      defaultMetrics: false,
+    });
+    try {
+      const routes = app.services.snapshot().routes;
+      expect(routes.get('openai')?.targets[0]?.baseURL).toBe('http://127.0.0.1:9/v1');
+      expect(routes.get('anthropic')?.targets[0]?.baseURL).toBeUndefined();
+    } finally {
+      await app.close();
+    }
+  });
+
   it('leaves the embedded routes alone when no key is set, removing what an earlier run wrote', async () => {
     await prepareDevOverlay(dir, { embeddedDir, env: { ANTHROPIC_API_KEY: 'sk-ant' } });
     const overlay = await prepareDevOverlay(dir, { embeddedDir, env: {} });

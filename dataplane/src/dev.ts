@@ -12,11 +12,14 @@ const DEV_SECRET = 'dev-providers';
  * Provider routes `make run` adds when their key is in the environment. Model ids come from
  * the environment too: OpenAI's and Anthropic's have a default (overridable), Groq's never do
  * (its catalogue changes; `GROQ_MODEL_SMALL`, `GROQ_MODEL_MEDIUM`, `GROQ_MODEL_LARGE` name
- * them, through `modelFrom.env` as Helm values would).
+ * them, through `modelFrom.env` as Helm values would). The SDKs' own base-URL variables
+ * (`OPENAI_BASE_URL`, `ANTHROPIC_BASE_URL`, `GROQ_BASE_URL`) point a provider's routes at
+ * another server, as they point the SDKs.
  */
 interface DevProvider {
   provider: 'openai' | 'anthropic' | 'groq';
   keyVar: string;
+  baseVar: string;
   /** alias → model env var and its default (undefined: the var must be set). */
   routes: { alias: string; modelVar: string; fallback?: string }[];
 }
@@ -25,16 +28,19 @@ const DEV_PROVIDERS: readonly DevProvider[] = [
   {
     provider: 'openai',
     keyVar: 'OPENAI_API_KEY',
+    baseVar: 'OPENAI_BASE_URL',
     routes: [{ alias: 'openai', modelVar: 'OPENAI_MODEL', fallback: 'gpt-5-mini' }],
   },
   {
     provider: 'anthropic',
     keyVar: 'ANTHROPIC_API_KEY',
+    baseVar: 'ANTHROPIC_BASE_URL',
     routes: [{ alias: 'anthropic', modelVar: 'ANTHROPIC_MODEL', fallback: 'claude-haiku-4-5' }],
   },
   {
     provider: 'groq',
     keyVar: 'GROQ_API_KEY',
+    baseVar: 'GROQ_BASE_URL',
     routes: [
       { alias: 'groq-small', modelVar: 'GROQ_MODEL_SMALL' },
       { alias: 'groq-medium', modelVar: 'GROQ_MODEL_MEDIUM' },
@@ -141,6 +147,13 @@ async function writeRoutes(
   for (const spec of DEV_PROVIDERS) {
     const key = env[spec.keyVar];
     if (key === undefined || key === '') continue;
+    const baseURL = env[spec.baseVar];
+    if (baseURL !== undefined && baseURL !== '' && !/^https?:\/\/[^\s]+$/.test(baseURL)) {
+      notes.push(
+        `${spec.provider}: ${spec.baseVar} is not an http(s) URL; its routes are left out`,
+      );
+      continue;
+    }
     await mkdir(credentialsDir, { recursive: true, mode: 0o700 });
     await writeFile(join(credentialsDir, `${DEV_SECRET}__${spec.provider}`), key, { mode: 0o600 });
     for (const route of spec.routes) {
@@ -160,6 +173,7 @@ async function writeRoutes(
             ...(configured === undefined || configured === ''
               ? { model: route.fallback }
               : { modelFrom: { env: route.modelVar } }),
+            ...(baseURL === undefined || baseURL === '' ? {} : { baseURL }),
             credentials: { secretKeyRef: { name: DEV_SECRET, key: spec.provider } },
           },
         ],
