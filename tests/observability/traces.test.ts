@@ -18,6 +18,7 @@ import { TraceBackends, tag, type JaegerSpan } from './backends.ts';
 const SECRET = 'zebra-quartz-7731';
 const CLIENT_TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 const CLIENT_SPAN = '00f067aa0ba902b7';
+const PROMPT_TRACE = '5c0ffee5c0ffee5c0ffee5c0ffee5c0f';
 
 let backends: TraceBackends;
 let upstream: FakeServer;
@@ -33,7 +34,7 @@ beforeAll(async () => {
     gateway: {
       defaultModel: 'chat',
       streams: { heartbeatMs: 60_000 },
-      safety: { sanitize: false, pii: 'off', piiOutput: 'off' },
+      safety: { sanitize: false, pii: 'redact', piiOutput: 'off' },
       tracing: { endpoint: backends.collectorUrl, ratio: 1, denylist: ['customer.*'] },
     },
     routes: {
@@ -123,6 +124,13 @@ describe('a request through the dataplane', () => {
     expect(byName(spans, 'chat gpt-fake').map(parentOf)).toEqual([server!.spanID]);
     expect(tag(server!, 'tenant')).toBe('acme');
     expect(tag(server!, 'gateway.route')).toBe('gpt');
+    // Input safety under prepare; no prompt named, so no prompt span.
+    const [prepare] = byName(spans, 'gateway.prepare');
+    const [safety, ...more] = byName(spans, 'gateway.safety');
+    expect(more).toEqual([]);
+    expect(parentOf(safety!)).toBe(prepare!.spanID);
+    expect(tag(safety!, 'safety.input')).toBe('messages');
+    expect(byName(spans, 'gateway.prompt')).toEqual([]);
   });
 
   it('has one span per attempt with the GenAI conventions, the failed one an error', () => {
@@ -154,6 +162,47 @@ describe('a request through the dataplane', () => {
     expect(await backends.traceJson(CLIENT_TRACE)).not.toContain(SECRET);
     expect(backends.collectorOutput).toContain(CLIENT_TRACE);
     expect(backends.collectorOutput).not.toContain(SECRET);
+  });
+});
+
+describe('a request that names a prompt', () => {
+  it('has prompt and safety spans under prepare: ids, versions and counts, no content', async () => {
+    const email = 'kim.ortega@example.com';
+    const response = await fetch(`${base}/api/v1/inference`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${token}`,
+        'content-type': 'application/json',
+        'x-request-id': 'traced-prompt-1',
+        traceparent: `00-${PROMPT_TRACE}-${CLIENT_SPAN}-01`,
+      },
+      body: JSON.stringify({
+        model: 'chat',
+        prompt: { id: 'summarize', variables: { text: `${SECRET}, write to ${email}` } },
+      }),
+    });
+    expect(response.status).toBe(200);
+    await response.text();
+    await app.services.tracing?.forceFlush();
+    const spans = await backends.trace(PROMPT_TRACE, 7);
+    const [prepare] = byName(spans, 'gateway.prepare');
+    const [prompt, ...prompts] = byName(spans, 'gateway.prompt');
+    expect(prompts).toEqual([]);
+    expect(parentOf(prompt!)).toBe(prepare!.spanID);
+    expect(tag(prompt!, 'prompt_id')).toBe('summarize');
+    expect(tag(prompt!, 'prompt.version')).toBe('1.0.0');
+    expect(tag(prompt!, 'content_sha')).toMatch(/^sha256:[0-9a-f]{64}$/);
+    const safety = byName(spans, 'gateway.safety');
+    expect(safety.map(parentOf)).toEqual([prepare!.spanID, prepare!.spanID]);
+    const variables = safety.find((span) => tag(span, 'safety.input') === 'variables');
+    expect(tag(variables!, 'safety.findings.pii:email')).toBe(1);
+    expect(tag(prepare!, 'safety.findings.pii:email')).toBe(1);
+    expect(tag(prepare!, 'content_sha')).toBe(tag(prompt!, 'content_sha'));
+    const json = await backends.traceJson(PROMPT_TRACE);
+    for (const content of [SECRET, email, 'faithful summaries']) {
+      expect(json).not.toContain(content);
+      expect(backends.collectorOutput).not.toContain(content);
+    }
   });
 });
 

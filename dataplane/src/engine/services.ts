@@ -12,6 +12,7 @@ import type { BudgetStore } from '../budget/store.ts';
 import { Pipeline } from './pipeline/pipeline.ts';
 import { recordMetrics } from './pipeline/record-metrics.ts';
 import type { PipelineStage } from '../stages/stage.ts';
+import { tracedPromptSource, tracedSafety } from './prepare-tracing.ts';
 import { createPromptSource } from './prompt-source.ts';
 import { Router } from './routing/router.ts';
 import { Semaphore } from './routing/semaphore.ts';
@@ -167,17 +168,24 @@ export async function createServices(options: ServicesOptions): Promise<Services
     recordMetrics(metrics),
     ...(options.stages ?? []),
   ];
-  const pipeline = new Pipeline({
-    snapshot,
-    router,
-    semaphore,
-    prompts: createPromptSource(prompts),
-    safety: createSafety(() => snapshot().gateway.safety),
-    stages:
-      tracing === undefined
-        ? stages
-        : [...tracedStages(tracing.tracer, stages), tracingStage(tracing.tracer)],
-  });
+  const promptSource = createPromptSource(prompts);
+  const safety = createSafety(() => snapshot().gateway.safety);
+  // With tracing on: prepare in its span, the prompt's and safety's spans under it.
+  const tracer = tracing?.tracer;
+  const traced = tracer === undefined ? undefined : tracingStage(tracer);
+  const pipeline = new Pipeline(
+    tracer === undefined || traced === undefined
+      ? { snapshot, router, semaphore, prompts: promptSource, safety, stages }
+      : {
+          snapshot,
+          router,
+          semaphore,
+          prompts: tracedPromptSource(tracer, promptSource),
+          safety: tracedSafety(tracer, safety),
+          stages: [...tracedStages(tracer, stages), traced],
+          aroundPrepare: (exchange, prepare) => traced.prepare(exchange, prepare),
+        },
+  );
 
   const resumeTtlMs = () => (config.current?.gateway.streams.resumeTtlS ?? 300) * 1000;
   const streams: StreamStore =

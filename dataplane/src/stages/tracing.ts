@@ -7,7 +7,7 @@ import {
   type Span,
   type Tracer,
 } from '@opentelemetry/api';
-import type { Exchange, Outcome } from './context.ts';
+import type { Exchange, Outcome, Prepared } from './context.ts';
 import type { PipelineStage } from './stage.ts';
 
 /** One request's spans, as the stage holds them between hooks. */
@@ -18,20 +18,29 @@ interface Held {
   attempts: { target: string; span: Span }[];
   /** Attempts started so far: the next one's `gateway.attempt`. */
   started: number;
+  /** Whether `gateway.prepare` was recorded (by `prepare`, or retroactively). */
+  prepared: boolean;
+}
+
+/** The tracing stage, and `prepare` to run the pipeline's prepare in its span. */
+export interface TracingStage extends PipelineStage {
+  /** The pipeline's `aroundPrepare`: `run` inside `gateway.prepare`, which is its parent. */
+  prepare(exchange: Exchange, run: () => Prepared): Prepared;
 }
 
 /**
  * The pipeline's spans (docs/observability.md): under the active span (the server span of an
  * HTTP request; a `gateway.request` root of its own where none is active, as for batch items)
- * a retroactive `gateway.prepare` (prompt and input safety), and one CLIENT span per routing
- * attempt named `{gen_ai.operation.name} {gen_ai.request.model}` with the GenAI semantic
- * conventions. The attempt that served stays open until settle so that it carries the usage,
- * the finish reason, `ttft_ms` and the cost. Only ids, names, counts and numbers are recorded:
- * never a message, a prompt's text or an answer.
+ * `gateway.prepare` (prompt and input safety, whose own spans `prepare` makes its children:
+ * engine/pipeline/prepare-tracing.ts), and one CLIENT span per routing attempt named
+ * `{gen_ai.operation.name} {gen_ai.request.model}` with the GenAI semantic conventions. The
+ * attempt that served stays open until settle so that it carries the usage, the finish reason,
+ * `ttft_ms` and the cost. Only ids, names, counts and numbers are recorded: never a message, a
+ * prompt's text or an answer.
  */
-export function tracingStage(tracer: Tracer): PipelineStage {
+export function tracingStage(tracer: Tracer): TracingStage {
   const held = new WeakMap<Exchange, Held>();
-  const open = (exchange: Exchange): Held => {
+  const begin = (exchange: Exchange): Held => {
     let state = held.get(exchange);
     if (state !== undefined) return state;
     let parent = context.active();
@@ -43,29 +52,46 @@ export function tracingStage(tracer: Tracer): PipelineStage {
       });
       parent = trace.setSpan(parent, own);
     }
-    state = { parent, attempts: [], started: 0, ...(own === undefined ? {} : { own }) };
+    state = { parent, attempts: [], started: 0, prepared: false };
+    if (own !== undefined) state.own = own;
     held.set(exchange, state);
-    const prepare = tracer.startSpan(
+    return state;
+  };
+  const startPrepare = (exchange: Exchange, state: Held): Span => {
+    state.prepared = true;
+    return tracer.startSpan(
       'gateway.prepare',
       { startTime: exchange.startedAt, attributes: requestAttributes(exchange) },
-      parent,
+      state.parent,
     );
-    const prompt = exchange.prepared?.prompt;
-    if (prompt !== undefined) {
-      prepare.setAttributes({
-        prompt_id: prompt.id,
-        'prompt.version': prompt.version,
-        content_sha: prompt.checksum,
-      });
+  };
+  /** The request's spans; a surface without a prepare (embeddings) gets it retroactively. */
+  const open = (exchange: Exchange): Held => {
+    const state = begin(exchange);
+    if (!state.prepared) {
+      const span = startPrepare(exchange, state);
+      preparedAttributes(span, exchange.prepared);
+      span.end();
     }
-    for (const [kind, count] of Object.entries(exchange.prepared?.findings ?? {}))
-      prepare.setAttribute(`safety.findings.${kind}`, count);
-    prepare.end();
     return state;
   };
 
   return {
     name: 'tracing',
+    prepare(exchange, run) {
+      const state = begin(exchange);
+      const span = startPrepare(exchange, state);
+      try {
+        const prepared = context.with(trace.setSpan(state.parent, span), run);
+        preparedAttributes(span, prepared);
+        return prepared;
+      } catch (error) {
+        failed(span, error);
+        throw error;
+      } finally {
+        span.end();
+      }
+    },
     reserve(exchange) {
       open(exchange);
     },
@@ -120,6 +146,30 @@ export function tracingStage(tracer: Tracer): PipelineStage {
       held.delete(exchange);
     },
   };
+}
+
+/** The prompt (id, version, checksum) and the safety findings' counts: never content. */
+function preparedAttributes(span: Span, prepared: Prepared | undefined): void {
+  const prompt = prepared?.prompt;
+  if (prompt !== undefined) {
+    span.setAttributes({
+      prompt_id: prompt.id,
+      'prompt.version': prompt.version,
+      content_sha: prompt.checksum,
+    });
+  }
+  for (const [kind, count] of Object.entries(prepared?.findings ?? {}))
+    span.setAttribute(`safety.findings.${kind}`, count);
+}
+
+/**
+ * `error.type` (the error's code) on a span whose work threw; ERROR status only for what is not
+ * the caller's fault (no status, or 5xx), as the tail sampler keeps errors.
+ */
+export function failed(span: Span, error: unknown): void {
+  const { code, status } = error as { code?: unknown; status?: unknown };
+  span.setAttribute('error.type', typeof code === 'string' ? code : 'INTERNAL');
+  if (typeof status !== 'number' || status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
 }
 
 /** What the served attempt learnt by the end: usage, finish reason, time to first token, cost. */

@@ -6,7 +6,8 @@ import type { ReadableSpan, SpanExporter, TimedEvent } from '@opentelemetry/sdk-
  * The export path's content guard: every span passes through it on its way to the exporter,
  * whatever API recorded it. It replaces with `redacted`:
  * - the value of every attribute (span, event and link attributes) whose key starts with a
- *   content prefix (`CONTENT_PREFIXES`) or is on the denylist (exact, or a prefix ending in `*`);
+ *   content prefix (`CONTENT_PREFIXES`, except the checksum `content_sha`) or is on the denylist
+ *   (exact, or a prefix ending in `*`);
  * - the name and every attribute of an event so named, and the message and stack of every
  *   exception event;
  * - the status message (an error's message may quote its input);
@@ -35,11 +36,19 @@ export const SPAN_NAMES: readonly RegExp[] = [
   /^reconcile [A-Za-z]+$/,
 ];
 
+/**
+ * Keys that start with a content prefix but hold none: `content_sha` is a prompt manifest's
+ * SHA-256 checksum (the issue names it among our non-sensitive attributes). A denylist entry
+ * still redacts them.
+ */
+export const NOT_CONTENT: readonly string[] = ['content_sha'];
+
 export const REDACTED = 'redacted';
 
-/** Whether `key` names content: a built-in prefix, or a denylist entry. */
+/** Whether `key` names content: a built-in prefix (but not `NOT_CONTENT`), or a denylist entry. */
 export function isDenied(key: string, denylist: readonly string[]): boolean {
-  for (const prefix of CONTENT_PREFIXES) if (key.startsWith(prefix)) return true;
+  if (!NOT_CONTENT.includes(key))
+    for (const prefix of CONTENT_PREFIXES) if (key.startsWith(prefix)) return true;
   for (const entry of denylist) {
     if (entry.endsWith('*') ? key.startsWith(entry.slice(0, -1)) : key === entry) return true;
   }

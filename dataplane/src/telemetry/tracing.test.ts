@@ -9,6 +9,9 @@ describe('isDenied', () => {
   it.each([
     ['content', [], true],
     ['content.text', [], true],
+    ['content_sha', [], false],
+    ['content_sha256', [], true],
+    ['content_sha', ['content_sha'], true],
     ['gen_ai.prompt.0.content', [], true],
     ['gen_ai.completion', [], true],
     ['gen_ai.input.messages', [], true],

@@ -20,6 +20,12 @@ export interface PipelineDeps {
   safety: Safety;
   /** The stages that plug in (reserve, settle, record), in order. */
   stages: readonly PipelineStage[];
+  /**
+   * Runs `prepare` for `exchange` (tracing runs it inside its `gateway.prepare` span, so that the
+   * prompt's and safety's spans nest there); it must return what `prepare` returns, or throw
+   * what it throws. @default calls `prepare`
+   */
+  aroundPrepare?: (exchange: Exchange, prepare: () => Prepared) => Prepared;
 }
 
 /** A streamed answer: what `prepare` decided, and the chunks (iterate them, or `return`). */
@@ -72,11 +78,14 @@ export class Pipeline {
     const exchange = await this.#admit(context);
     let prepared: Prepared;
     try {
-      prepared = prepareChat(input, {
-        snapshot: this.#deps.snapshot(),
-        prompts: this.#deps.prompts,
-        safety: this.#deps.safety,
-      });
+      const prepare = () =>
+        prepareChat(input, {
+          snapshot: this.#deps.snapshot(),
+          prompts: this.#deps.prompts,
+          safety: this.#deps.safety,
+        });
+      const around = this.#deps.aroundPrepare;
+      prepared = around === undefined ? prepare() : around(exchange, prepare);
     } catch (error) {
       return this.#refuse(exchange, error, NONE);
     }

@@ -1,0 +1,75 @@
+import { context, type Span, type Tracer } from '@opentelemetry/api';
+import type { Findings } from '../stages/context.ts';
+import { failed } from '../stages/tracing.ts';
+import type { PromptSource, Safety } from './pipeline/prepare.ts';
+
+/**
+ * Prompt resolution in a `gateway.prompt` span under the active one (`gateway.prepare`, where
+ * the tracing stage runs prepare): `prompt_id`, `prompt.version` (the one rendered) and
+ * `content_sha` (its manifest's checksum), `error.type` when it is refused. Never the prompt's
+ * text or its variables.
+ */
+export function tracedPromptSource(tracer: Tracer, source: PromptSource): PromptSource {
+  return {
+    render(id, version, variables) {
+      return inSpan(tracer, 'gateway.prompt', (span) => {
+        span.setAttribute('prompt_id', id);
+        if (version !== undefined) span.setAttribute('prompt.version', version);
+        const rendered = source.render(id, version, variables);
+        span.setAttributes({
+          'prompt.version': rendered.prompt.version,
+          content_sha: rendered.prompt.checksum,
+        });
+        return rendered;
+      });
+    },
+  };
+}
+
+/**
+ * Input safety in a `gateway.safety` span per check under the active one: `safety.input` (what
+ * was checked: `variables` of a prompt, or the client's `messages`) and
+ * `safety.findings.<kind>`, how many of each kind were removed or redacted; `error.type` when
+ * the PII policy refused. Never the text. Embeddings texts and the output filter pass through
+ * untraced (the output filter runs per chunk).
+ */
+export function tracedSafety(tracer: Tracer, safety: Safety): Safety {
+  return {
+    checkVariables(variables) {
+      return inSpan(tracer, 'gateway.safety', (span) => {
+        span.setAttribute('safety.input', 'variables');
+        const checked = safety.checkVariables(variables);
+        counted(span, checked.findings);
+        return checked;
+      });
+    },
+    checkInput(messages) {
+      return inSpan(tracer, 'gateway.safety', (span) => {
+        span.setAttribute('safety.input', 'messages');
+        const checked = safety.checkInput(messages);
+        counted(span, checked.findings);
+        return checked;
+      });
+    },
+    checkTexts: (texts) => safety.checkTexts(texts),
+    outputFilter: () => safety.outputFilter(),
+  };
+}
+
+function counted(span: Span, findings: Findings): void {
+  for (const [kind, count] of Object.entries(findings))
+    span.setAttribute(`safety.findings.${kind}`, count);
+}
+
+/** `run` in a span of its own under the active span: synchronous, as prepare is. */
+function inSpan<T>(tracer: Tracer, name: string, run: (span: Span) => T): T {
+  const span = tracer.startSpan(name, {}, context.active());
+  try {
+    return run(span);
+  } catch (error) {
+    failed(span, error);
+    throw error;
+  } finally {
+    span.end();
+  }
+}
