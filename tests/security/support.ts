@@ -13,6 +13,7 @@ export interface TlsDataplane {
   port: number;
   config: ConfigDir;
   ca: Issued;
+  /** The serving certificate the test last installed (tests that rotate it update it). */
   serving: Issued;
   /** Writes `tls/` the way kubelet swaps a Secret volume: all three files at once. */
   writeTls(files: { cert: string; key: string; ca: string }): Promise<void>;
@@ -94,15 +95,16 @@ export function call(
         },
       },
       (res) => {
+        // Read now: with a keep-alive agent the socket leaves the response at its end.
+        const serverSerial = (res.socket as TLSSocket).getPeerCertificate().serialNumber;
         let text = '';
         res.setEncoding('utf8');
         res.on('data', (chunk: string) => (text += chunk));
         res.on('end', () => {
-          const socket = res.socket as TLSSocket;
           resolve({
             status: res.statusCode ?? 0,
             body: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>),
-            serverSerial: socket.getPeerCertificate().serialNumber,
+            serverSerial,
             reusedSocket: req.reusedSocket,
           });
         });
