@@ -11,6 +11,7 @@ const LAYERS = [
   ['core'],
   ['errors'],
   ['config', 'prompts', 'security', 'providers', 'formats', 'telemetry'],
+  ['net'],
   ['stages'],
   ['budget', 'audit'],
   ['engine'],
@@ -32,7 +33,7 @@ const layerZones = LAYERS.flatMap((folders, index) =>
       ...above(index),
       ...folders.filter((other) => other !== folder).map((other) => `${src}/${other}/**`),
     ],
-    message: `${folder}/ is below this layer: layers point one way (core <- errors <- {config, prompts, security, providers, formats, telemetry} <- stages <- {budget, audit} <- engine <- api <- app).`,
+    message: `${folder}/ is below this layer: layers point one way (core <- errors <- {config, prompts, security, providers, formats, telemetry} <- net <- stages <- {budget, audit} <- engine <- api <- app).`,
   })),
 );
 

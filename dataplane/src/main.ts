@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { buildApp } from './app.ts';
 import { describeDevModels, prepareDevModels } from './dev-models.ts';
 import { prepareDevOverlay } from './dev.ts';
+import { startEgressGuard } from './net/install.ts';
 import { hardware } from './providers/local/local.ts';
 
 const env = process.env;
@@ -24,6 +25,9 @@ const dev =
       });
 const configDirs =
   dev === undefined ? (env['CONFIG_DIR'] ?? '').split(':') : [`${repo}config`, dev.configDir];
+// From here on every outbound connection passes the egress guard (docs/air-gapped.md); the
+// development models above are fetched before it.
+const egress = startEgressGuard(env);
 const redis =
   env['REDIS_URL'] === undefined ? undefined : new Redis(env['REDIS_URL'], { lazyConnect: false });
 // ioredis reconnects by itself; each failure is logged once through the app's logger.
@@ -38,6 +42,12 @@ const app = await buildApp({
   configDirs,
   ...(redis === undefined ? {} : { redis }),
   logger: { level: env['LOG_LEVEL'] ?? 'info', redact: ['req.headers.authorization'] },
+});
+
+egress.attach({
+  config: app.services.config,
+  registry: app.services.metrics.registry,
+  log: app.log,
 });
 
 redisFailed = (error) => {

@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { healthPlugin } from './api/health.ts';
 import { readiness } from './api/readiness.ts';
 import { prepareDevOverlay } from './dev.ts';
+import { startEgressGuard } from './net/install.ts';
 import { createServices, type Services } from './engine/services.ts';
 
 export interface WorkerOptions {
@@ -142,9 +143,16 @@ export async function startWorkerFromEnv(
 }
 
 if (import.meta.main) {
+  // Every outbound connection passes the egress guard, as in the gateway (docs/air-gapped.md).
+  const egress = startEgressGuard(process.env);
   const { running, redis } = await startWorkerFromEnv(process.env).catch((error: unknown) => {
     console.error(error instanceof Error ? error.message : String(error));
     process.exit(1);
+  });
+  egress.attach({
+    config: running.services.config,
+    registry: running.services.metrics.registry,
+    log: running.app.log,
   });
   let closing = false;
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {

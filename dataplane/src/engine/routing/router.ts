@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiError } from '../../errors/api-error.ts';
 import { ProviderError, retryAfterMs, toUpstreamError } from '../../providers/upstream-error.ts';
+import { isEgressDenied, withEgressReason } from '../../net/egress-denied.ts';
 import { UnsupportedParameter } from '../../providers/unsupported.ts';
 import type { Provider, ProviderRequest } from '../../providers/provider.ts';
 import type { Chunk, FullAnswer } from '../../core/types.ts';
@@ -212,10 +213,17 @@ export class Router {
             events.onAttemptEnd?.(target, 'cancelled');
             throw signal.reason;
           }
-          const upstream = toUpstreamError(error);
+          const upstream = withEgressReason(toUpstreamError(error));
           events.onAttemptEnd?.(target, upstream.code);
           if (upstream instanceof UnsupportedParameter) {
             // This target cannot honour the request as asked; the next one may. Not its failure.
+            breaker.onNoCall();
+            lastError = prefix === '' ? upstream : partialError(upstream, target);
+            break;
+          }
+          if (isEgressDenied(upstream)) {
+            // The egress guard refuses this host every time: no call was made and none is
+            // retried; the next target may be one the guard allows.
             breaker.onNoCall();
             lastError = prefix === '' ? upstream : partialError(upstream, target);
             break;
