@@ -71,6 +71,26 @@ describe.each(stores)('%s', (_name, makeStore) => {
     });
   });
 
+  it('settles and releases an estimate of no cost (an unpriced model: a token limit only)', async () => {
+    const store = makeStore();
+    const free = (requestId: string, tokens: number, more: Partial<ReserveInput> = {}) =>
+      store.reserve(
+        ask({ requestId, limits: { tokens: 1000 }, estimate: { cost: 0, tokens }, ...more }),
+      );
+    // Releasing and settling a hold subtract it: Redis refuses HINCRBY by "-0".
+    await free('dead', 5, { leaseMs: 1 });
+    await free('r1', 10);
+    await free('later', 1, { now: NOW + 2 });
+    const settle = { tenant: 'acme', requestId: 'r1', window, cost: 0, tokens: 7 };
+    expect(await store.settle(settle)).toBe('settled');
+    expect(await store.spend('acme', window)).toEqual({
+      cost: 0,
+      tokens: 7,
+      heldCost: 0,
+      heldTokens: 1,
+    });
+  });
+
   it('refuses what would pass the cost limit, with the seconds to the period’s end', async () => {
     const store = makeStore();
     await store.reserve(ask({ requestId: 'a', limits: { cost: 150 } }));

@@ -157,10 +157,10 @@ describe.skipIf(missing)(
         { stdio: 'ignore' },
       );
       await until(async () => (await query('up == 1').catch(() => 0)) === 2, 30_000);
-      // Enough scrapes for rate() over every series, and the operator's spend read.
+      // Enough scrapes for rate() over every series, and the operator's read of settled spend.
       await until(
         async () =>
-          (await query('inference_budget_used_ratio')) > 0 &&
+          (await query('inference_budget_used_ratio > 0')) > 0 &&
           (await query('rate(gen_ai_client_operation_duration_seconds_count[5m]) > 0')) > 0,
         60_000,
       );
@@ -198,7 +198,8 @@ describe.skipIf(missing)(
         'sum(inference_operator_informer_events_total) > 0',
         'sum(inference_operator_informer_relists_total) > 0',
         'sum(inference_operator_events_total) > 0',
-        'count(inference_budget_used_ratio) > 0',
+        // Settled spend read back from Redis: the load's tokens against the 1M-token limit.
+        'inference_budget_used_ratio{limit="tokens"} > 0',
         'inference_model_memory_headroom_ratio < 1',
         'count(inference_signing_key_created_timestamp_seconds) == 2',
       ];

@@ -1,7 +1,9 @@
 /**
  * The budget guard's two Redis scripts: one round trip before the upstream call, one after.
  * Every key of one tenant carries the tenant in braces (one cluster slot). Amounts are integers
- * (nano-USD, tokens); a limit of -1 is no limit.
+ * (nano-USD, tokens); a limit of -1 is no limit. A hold is subtracted as `0 - n`, never `-n`:
+ * Lua's `-0` reaches Redis as "-0", which HINCRBY refuses, so a hold of no cost (an unpriced
+ * model) could be neither settled nor released.
  */
 
 /**
@@ -26,8 +28,8 @@ for _, other in ipairs(redis.call('ZRANGEBYSCORE', leasesKey, '-inf', now, 'LIMI
   local otherKey = recordPrefix .. other
   local held = redis.call('HMGET', otherKey, 'state', 'spend', 'cost', 'tokens')
   if held[1] == 'held' then
-    redis.call('HINCRBY', held[2], 'held_cost', -tonumber(held[3]))
-    redis.call('HINCRBY', held[2], 'held_tokens', -tonumber(held[4]))
+    redis.call('HINCRBY', held[2], 'held_cost', 0 - tonumber(held[3]))
+    redis.call('HINCRBY', held[2], 'held_tokens', 0 - tonumber(held[4]))
     redis.call('HSET', otherKey, 'state', 'released')
   end
   redis.call('ZREM', leasesKey, other)
@@ -99,8 +101,8 @@ export const SETTLE = `
 local record = redis.call('HMGET', KEYS[1], 'state', 'spend', 'cost', 'tokens')
 if record[1] == 'settled' or record[1] == 'refused' then return 0 end
 if record[1] == 'held' then
-  redis.call('HINCRBY', record[2], 'held_cost', -tonumber(record[3]))
-  redis.call('HINCRBY', record[2], 'held_tokens', -tonumber(record[4]))
+  redis.call('HINCRBY', record[2], 'held_cost', 0 - tonumber(record[3]))
+  redis.call('HINCRBY', record[2], 'held_tokens', 0 - tonumber(record[4]))
 end
 redis.call('HINCRBY', KEYS[4], 'cost', ARGV[1])
 redis.call('HINCRBY', KEYS[4], 'tokens', ARGV[2])
