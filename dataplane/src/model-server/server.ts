@@ -1,0 +1,152 @@
+/**
+ * The model server's fastify app (DESIGN §2, `model-server.ts`): one InferenceModel served over
+ * the OpenAI-compatible API by the local runtimes. `/readyz` is 503 until the first version
+ * has loaded and answered its warm-up generation, and again once draining; `/livez` is 200 as
+ * long as the process runs; `/metrics` is Prometheus text.
+ */
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { healthPlugin } from '../api/health.ts';
+import { installErrorHandling } from '../api/error-handler.ts';
+import { Semaphore } from '../engine/routing/semaphore.ts';
+import {
+  createModelServerMetrics,
+  type MemoryReading,
+  type ModelServerMetrics,
+} from './metrics.ts';
+import { ModelSlot } from './model-slot.ts';
+import { modelRoutes } from './routes.ts';
+import { ServedModel } from './served-model.ts';
+import type { ModelServerSettings } from './settings.ts';
+
+export interface ModelServerOptions {
+  settings: ModelServerSettings;
+  logger?: FastifyServerOptions['logger'];
+  /** The container's memory; none known when absent. */
+  memory?: () => Promise<MemoryReading>;
+  /** @default true */
+  defaultMetrics?: boolean;
+}
+
+export interface ModelServer {
+  app: FastifyInstance;
+  slot: ModelSlot;
+  metrics: ModelServerMetrics;
+  /** Loads and warms up the configured version, then reports ready. */
+  start(): Promise<ServedModel>;
+  /** Not ready from now on: the load balancer stops sending; in-flight answers go on. */
+  drain(): void;
+  /** Stops taking connections, waits for every answer, then unloads every version. */
+  close(): Promise<void>;
+}
+
+export async function buildModelServer(options: ModelServerOptions): Promise<ModelServer> {
+  const { settings } = options;
+  const slot = new ModelSlot();
+  const semaphore = new Semaphore({
+    limit: settings.maxConcurrency,
+    maxQueue: settings.maxQueue,
+    queueTimeoutMs: settings.queueTimeoutMs,
+  });
+  const memory =
+    options.memory ??
+    (() => Promise.resolve({ limitBytes: undefined, workingSetBytes: undefined }));
+  const metrics = createModelServerMetrics({
+    defaultMetrics: options.defaultMetrics ?? true,
+    queueDepth: () => semaphore.queued,
+    inFlight: () => semaphore.active,
+    memory,
+  });
+  let draining = false;
+  let loadError: string | undefined;
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: 8 * 1024 * 1024,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
+    return503OnClosing: true,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>() as unknown as FastifyInstance;
+  app.removeContentTypeParser(['text/plain']);
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  installErrorHandling(app);
+  await app.register(healthPlugin, {
+    readiness: () => {
+      const active = slot.active;
+      return {
+        ready: active !== undefined && !draining,
+        details: {
+          model: settings.modelName,
+          ...(active === undefined
+            ? {}
+            : {
+                version: active.version,
+                runtime: active.resolved.runtime,
+                task: active.resolved.task,
+              }),
+          ...(draining ? { draining: true } : {}),
+          ...(loadError === undefined ? {} : { error: loadError }),
+        },
+      };
+    },
+  });
+  app.get('/metrics', async (_request, reply) =>
+    reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
+  );
+  await app.register(modelRoutes, { modelName: settings.modelName, slot, semaphore, metrics });
+
+  const served = new Set<ServedModel>();
+  return {
+    app,
+    slot,
+    metrics,
+    async start() {
+      try {
+        const model = await ServedModel.load(settings.model);
+        served.add(model);
+        slot.switchTo(model);
+        observeServed(metrics, settings.modelName, model);
+        app.log.info({ version: model.version, ...model.timings }, 'Loaded model');
+        return model;
+      } catch (error) {
+        loadError = (error as Error).message;
+        throw error;
+      }
+    },
+    drain() {
+      draining = true;
+    },
+    async close() {
+      draining = true;
+      await app.close();
+      const active = slot.active;
+      if (active !== undefined) served.add(active);
+      await Promise.all(
+        [...served].map(async (model) => {
+          await model.drain();
+          await model.unload();
+        }),
+      );
+    },
+  };
+}
+
+/** The info and load-time gauges of the version now served. */
+export function observeServed(metrics: ModelServerMetrics, name: string, model: ServedModel): void {
+  metrics.info.reset();
+  metrics.info.set(
+    {
+      model: name,
+      version: model.version,
+      runtime: model.resolved.runtime,
+      task: model.resolved.task,
+    },
+    1,
+  );
+  metrics.loadSeconds.set({ phase: 'verify' }, model.timings.verifyMs / 1000);
+  metrics.loadSeconds.set({ phase: 'load' }, model.timings.loadMs / 1000);
+  metrics.loadSeconds.set({ phase: 'warm_up' }, model.timings.warmUpMs / 1000);
+}
