@@ -17,9 +17,57 @@ export interface JaegerSpan {
 }
 
 /**
- * Jaeger v2 (in-memory storage; OTLP and the query API on free loopback ports) behind our
- * collector (OTLP/HTTP in on a free port; the debug exporter, detailed, to its stdout, and
- * OTLP/HTTP on to Jaeger). Built by tests/observability/build.sh (make observability-build).
+ * Jaeger v2's configuration for a test: in-memory storage, OTLP/HTTP in and the query API
+ * (HTTP and gRPC) on the given loopback ports, and nothing else. Its built-in all-in-one
+ * configuration also listens on fixed ports (4317, 4318, 5778, 5779, 6831, 6832, 8888, 9411,
+ * 13133, 14250, 14268, 16685, 27777, 27778), so two test runs on one machine collided.
+ */
+export function jaegerConfig(ports: { otlp: number; query: number; queryGrpc: number }): string {
+  return [
+    'extensions:',
+    '  jaeger_storage: { backends: { memory: { memory: { max_traces: 10000 } } } }',
+    '  jaeger_query:',
+    '    storage: { traces: memory }',
+    `    http: { endpoint: "127.0.0.1:${ports.query}" }`,
+    `    grpc: { endpoint: "127.0.0.1:${ports.queryGrpc}" }`,
+    'receivers:',
+    `  otlp: { protocols: { http: { endpoint: "127.0.0.1:${ports.otlp}" } } }`,
+    'exporters:',
+    '  jaeger_storage_exporter: { trace_storage: memory }',
+    'service:',
+    '  extensions: [jaeger_storage, jaeger_query]',
+    '  telemetry: { metrics: { level: none }, logs: { level: warn } }',
+    '  pipelines:',
+    '    traces: { receivers: [otlp], exporters: [jaeger_storage_exporter] }',
+    '',
+  ].join('\n');
+}
+
+/**
+ * Our collector's configuration for a test: OTLP/HTTP in on a loopback port; the debug exporter
+ * (detailed, to its output) and OTLP/HTTP on to Jaeger; no telemetry endpoint of its own (its
+ * default metrics port, 8888, is fixed).
+ */
+export function collectorConfig(ports: { otlp: number; jaegerOtlp: number }): string {
+  return [
+    'receivers:',
+    `  otlp: { protocols: { http: { endpoint: "127.0.0.1:${ports.otlp}" } } }`,
+    'exporters:',
+    '  debug: { verbosity: detailed }',
+    `  otlphttp: { endpoint: "http://127.0.0.1:${ports.jaegerOtlp}" }`,
+    'service:',
+    '  telemetry: { metrics: { level: none } }',
+    '  pipelines:',
+    '    traces: { receivers: [otlp], exporters: [debug, otlphttp] }',
+    '',
+  ].join('\n');
+}
+
+/**
+ * Jaeger v2 (in-memory storage) behind our collector, every port a free loopback one, so runs
+ * may overlap: the collector takes OTLP/HTTP, prints every span (its debug exporter, detailed)
+ * and passes them on to Jaeger over OTLP/HTTP. Built by tests/observability/build.sh (make
+ * observability-build).
  */
 export class TraceBackends {
   readonly #children: ChildProcess[] = [];
@@ -30,39 +78,36 @@ export class TraceBackends {
   collectorUrl = '';
   #queryUrl = '';
 
+  /** Starts both and waits until they answer; on a failure, stops what it started. */
   async start(): Promise<this> {
+    try {
+      await this.#start();
+      return this;
+    } catch (error) {
+      await this.stop();
+      throw error;
+    }
+  }
+
+  async #start(): Promise<void> {
     this.#dir = await mkdtemp(join(tmpdir(), 'traces-'));
-    const [jaegerOtlp, jaegerGrpc, query, queryGrpc, collectorOtlp] = await Promise.all(
-      [0, 1, 2, 3, 4].map(() => freePort()),
-    );
-    this.#queryUrl = `http://127.0.0.1:${query}`;
-    this.#spawn(`${bin}/jaeger`, [
-      `--set=receivers.otlp.protocols.http.endpoint=127.0.0.1:${jaegerOtlp}`,
-      `--set=receivers.otlp.protocols.grpc.endpoint=127.0.0.1:${jaegerGrpc}`,
-      `--set=extensions.jaeger_query.http.endpoint=127.0.0.1:${query}`,
-      `--set=extensions.jaeger_query.grpc.endpoint=127.0.0.1:${queryGrpc}`,
+    const [jaegerOtlp, query, queryGrpc, collectorOtlp] = await Promise.all([
+      freePort(),
+      freePort(),
+      freePort(),
+      freePort(),
     ]);
-    const config = join(this.#dir, 'collector.yaml');
-    await writeFile(
-      config,
-      [
-        'receivers:',
-        '  otlp:',
-        '    protocols:',
-        `      http: { endpoint: "127.0.0.1:${collectorOtlp}" }`,
-        'exporters:',
-        '  debug: { verbosity: detailed }',
-        `  otlphttp: { endpoint: "http://127.0.0.1:${jaegerOtlp}" }`,
-        'service:',
-        '  telemetry: { metrics: { level: none } }',
-        '  pipelines:',
-        '    traces: { receivers: [otlp], exporters: [debug, otlphttp] }',
-        '',
-      ].join('\n'),
-    );
-    const collector = this.#spawn(`${bin}/otelcol`, ['--config', config]);
-    collector.stdout?.on('data', (data: Buffer) => (this.collectorOutput += data.toString()));
-    collector.stderr?.on('data', (data: Buffer) => (this.collectorOutput += data.toString()));
+    this.#queryUrl = `http://127.0.0.1:${query}`;
+    const jaeger = join(this.#dir, 'jaeger.yaml');
+    const collector = join(this.#dir, 'collector.yaml');
+    await Promise.all([
+      writeFile(jaeger, jaegerConfig({ otlp: jaegerOtlp, query, queryGrpc })),
+      writeFile(collector, collectorConfig({ otlp: collectorOtlp, jaegerOtlp })),
+    ]);
+    this.#spawn(`${bin}/jaeger`, ['--config', jaeger]);
+    const otelcol = this.#spawn(`${bin}/otelcol`, ['--config', collector]);
+    otelcol.stdout?.on('data', (data: Buffer) => (this.collectorOutput += data.toString()));
+    otelcol.stderr?.on('data', (data: Buffer) => (this.collectorOutput += data.toString()));
     this.collectorUrl = `http://127.0.0.1:${collectorOtlp}`;
     await eventually(async () =>
       (await fetch(`${this.#queryUrl}/api/services`)).ok ? true : undefined,
@@ -78,7 +123,6 @@ export class TraceBackends {
         ? true
         : undefined,
     );
-    return this;
   }
 
   /** The spans of trace `traceId` once Jaeger holds at least `count` of them. */
@@ -108,7 +152,7 @@ export class TraceBackends {
 
   async stop(): Promise<void> {
     for (const child of this.#children) child.kill('SIGTERM');
-    await rm(this.#dir, { recursive: true, force: true });
+    if (this.#dir !== '') await rm(this.#dir, { recursive: true, force: true });
   }
 }
 
