@@ -2,6 +2,7 @@
 // it scrapes a real dataplane and a real operator (the e2e loop on the test cluster) under a
 // small load, loads the chart's rule file, and every dashboard panel's query and every alert's
 // signal (its expression without the threshold) must return series. A panel with no data fails.
+// A second dataplane serves HTTPS, for the certificate expiry gauge (the loop's serves HTTP).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -13,6 +14,7 @@ import { kinds } from '../../crds/index.ts';
 import { readSample } from '../../crds/sample-files.ts';
 import { freePort } from '../cluster/harness.ts';
 import { eventually, resource, startLoop, type Loop } from '../e2e/loop.ts';
+import { SERVER_NAME, startTlsDataplane, type TlsDataplane } from '../security/support.ts';
 
 const root = join(import.meta.dirname, '../..');
 export const PROMETHEUS = join(root, '.tmp/prometheus/usr/bin/prometheus');
@@ -57,6 +59,7 @@ describe.skipIf(missing)(
   () => {
     let loop: Loop;
     let started: Loop | undefined;
+    let tls: TlsDataplane | undefined;
     let prometheus: ChildProcess | undefined;
     let dir: string | undefined;
     let api: string;
@@ -82,6 +85,8 @@ describe.skipIf(missing)(
         prefix: 'prom',
         operatorEnv: { INFERENCE_BUDGET_REFRESH_S: '1' },
       });
+      started = loop;
+      tls = await startTlsDataplane({ clientCertificates: 'off' });
       const model = readSample(kinds.find((k) => k.kind === 'InferenceModel')!) as { spec: object };
       await loop.apply([
         resource('ProviderRoute', 'chat', {
@@ -136,6 +141,7 @@ describe.skipIf(missing)(
       api = `http://127.0.0.1:${port}`;
       const dataplane = new URL(loop.url).host;
       const operator = `127.0.0.1:${loop.operator().metricsPort}`;
+      await writeFile(join(dir, 'ca.crt'), tls.ca.cert);
       await writeFile(
         join(dir, 'prometheus.yml'),
         JSON.stringify({
@@ -144,6 +150,12 @@ describe.skipIf(missing)(
           scrape_configs: [
             { job_name: 'dataplane', static_configs: [{ targets: [dataplane] }] },
             { job_name: 'operator', static_configs: [{ targets: [operator] }] },
+            {
+              job_name: 'dataplane-tls',
+              scheme: 'https',
+              tls_config: { ca_file: join(dir, 'ca.crt'), server_name: SERVER_NAME },
+              static_configs: [{ targets: [`127.0.0.1:${tls.port}`] }],
+            },
           ],
         }),
       );
@@ -156,7 +168,7 @@ describe.skipIf(missing)(
         ],
         { stdio: 'ignore' },
       );
-      await until(async () => (await query('up == 1').catch(() => 0)) === 2, 30_000);
+      await until(async () => (await query('up == 1').catch(() => 0)) === 3, 30_000);
       // Enough scrapes for rate() over every series, and the operator's read of settled spend.
       await until(
         async () =>
@@ -171,7 +183,7 @@ describe.skipIf(missing)(
       stopLoad = true;
       await load;
       prometheus?.kill('SIGTERM');
-      await started?.stop();
+      await Promise.all([started?.stop(), tls?.close()]);
       if (dir !== undefined) await rm(dir, { recursive: true, force: true });
     });
 
