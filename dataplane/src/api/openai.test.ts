@@ -89,8 +89,22 @@ describe('the official openai client against the OpenAI-compatible API', () => {
     await expect(failure).rejects.toMatchObject({ status: 400 });
   });
 
-  it('answers 401 to a wrong API key', async () => {
+  it("answers 401 to a wrong API key, with OpenAI's error type", async () => {
     const stranger = new OpenAI({ baseURL: client.baseURL, apiKey: 'not-a-jwt', maxRetries: 0 });
-    await expect(stranger.models.list()).rejects.toBeInstanceOf(OpenAI.AuthenticationError);
+    const failure = await stranger.models.list().catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(OpenAI.AuthenticationError);
+    expect(failure).toMatchObject({ type: 'authentication_error', code: 'UNAUTHENTICATED' });
+  });
+
+  it("names the field at fault in OpenAI's param, beside our code", async () => {
+    const failure = await client.chat.completions
+      .create({ model: 'chat', messages: [{ role: 'user', content: 'x' }], temperature: 3 })
+      .catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(failure).toMatchObject({
+      type: 'invalid_request_error',
+      code: 'BAD_REQUEST',
+      param: 'temperature',
+    });
   });
 });

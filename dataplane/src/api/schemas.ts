@@ -78,6 +78,10 @@ export const ErrorResponse = Type.Object({
   error: Type.Object({
     code: Type.String(),
     message: Type.String(),
+    type: Type.String({ description: "OpenAI's error type for the status." }),
+    param: Type.Union([Type.String(), Type.Null()], {
+      description: 'The request field at fault, as OpenAI names it, or null.',
+    }),
     retryable: Type.Boolean(),
     request_id: Type.Optional(Type.String()),
     trace_id: Type.Optional(Type.String()),

@@ -1,10 +1,15 @@
 import { ERRORS, type ErrorCode } from '../core/error-codes.ts';
+import { openAIErrorType, openAIParam } from './openai-type.ts';
 
 /** The body every error response and every SSE `error` event carries. */
 export interface ErrorBody {
   error: {
     code: ErrorCode;
     message: string;
+    /** OpenAI's error type for the status (openai-type.ts). */
+    type: string;
+    /** OpenAI's `param`: the request field at fault, or null. */
+    param: string | null;
     retryable: boolean;
     request_id?: string;
     /** The request's trace id, when tracing is on (docs/observability.md). */
@@ -45,6 +50,8 @@ export class ApiError extends Error {
       error: {
         code: this.code,
         message: this.message,
+        type: openAIErrorType(this.status),
+        param: openAIParam(this.details),
         retryable: this.retryable,
         ...(requestId === undefined ? {} : { request_id: requestId }),
         ...(traceId === undefined ? {} : { trace_id: traceId }),
