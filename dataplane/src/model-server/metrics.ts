@@ -14,6 +14,12 @@ export interface MemoryReading {
   limitBytes: number | undefined;
   /** The container's working set (usage less inactive file cache), or undefined outside one. */
   workingSetBytes: number | undefined;
+  /** Free memory: the limit less the working set (the host's available memory without one). */
+  headroomBytes?: number;
+  /** headroomBytes in units of the served model's bytes; undefined before a model is loaded. */
+  headroomRatio?: number | undefined;
+  /** memory_headroom_low: the ratio is below headroomFactor. */
+  headroomLow?: boolean;
 }
 
 export interface ModelServerMetricsOptions {
@@ -107,16 +113,29 @@ export function createModelServerMetrics(options: ModelServerMetricsOptions) {
       name: 'model_server_memory_headroom_ratio',
       help: 'Free memory (limit less working set) in units of the served model bytes; a dual-load needs headroomFactor.',
       registers,
+      async collect() {
+        const { headroomRatio } = await options.memory();
+        if (headroomRatio === undefined) this.reset();
+        else this.set(headroomRatio);
+      },
     }),
     headroomBytes: new Gauge({
       name: 'model_server_memory_headroom_bytes',
       help: 'Free memory: the memory limit less the working set (the host available memory without a limit).',
       registers,
+      async collect() {
+        const { headroomBytes } = await options.memory();
+        if (headroomBytes === undefined) this.reset();
+        else this.set(headroomBytes);
+      },
     }),
     headroomLow: new Gauge({
       name: 'memory_headroom_low',
       help: 'memory_headroom_low: 1 while the headroom ratio is below headroomFactor (no dual-load fits), else 0.',
       registers,
+      async collect() {
+        this.set((await options.memory()).headroomLow === true ? 1 : 0);
+      },
     }),
     swaps: new Counter({
       name: 'model_server_swaps_total',

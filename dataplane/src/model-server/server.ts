@@ -7,14 +7,13 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { adminRoutes } from './admin.ts';
 import { healthPlugin } from '../api/health.ts';
 import { installErrorHandling } from '../api/error-handler.ts';
 import { Semaphore } from '../engine/routing/semaphore.ts';
-import {
-  createModelServerMetrics,
-  type MemoryReading,
-  type ModelServerMetrics,
-} from './metrics.ts';
+import type { CgroupMemory } from './cgroup-memory.ts';
+import { MemGuard } from './mem-guard.ts';
+import { createModelServerMetrics, type ModelServerMetrics } from './metrics.ts';
 import { ModelSlot } from './model-slot.ts';
 import { modelRoutes } from './routes.ts';
 import { ServedModel } from './served-model.ts';
@@ -23,8 +22,8 @@ import type { ModelServerSettings } from './settings.ts';
 export interface ModelServerOptions {
   settings: ModelServerSettings;
   logger?: FastifyServerOptions['logger'];
-  /** The container's memory; none known when absent. */
-  memory?: () => Promise<MemoryReading>;
+  /** Reads the container's memory cgroup (mem_guard); injectable for tests. */
+  readCgroup?: () => Promise<CgroupMemory | undefined>;
   /** @default true */
   defaultMetrics?: boolean;
 }
@@ -33,6 +32,7 @@ export interface ModelServer {
   app: FastifyInstance;
   slot: ModelSlot;
   metrics: ModelServerMetrics;
+  guard: MemGuard;
   /** Loads and warms up the configured version, then reports ready. */
   start(): Promise<ServedModel>;
   /** Not ready from now on: the load balancer stops sending; in-flight answers go on. */
@@ -49,15 +49,6 @@ export async function buildModelServer(options: ModelServerOptions): Promise<Mod
     maxQueue: settings.maxQueue,
     queueTimeoutMs: settings.queueTimeoutMs,
   });
-  const memory =
-    options.memory ??
-    (() => Promise.resolve({ limitBytes: undefined, workingSetBytes: undefined }));
-  const metrics = createModelServerMetrics({
-    defaultMetrics: options.defaultMetrics ?? true,
-    queueDepth: () => semaphore.queued,
-    inFlight: () => semaphore.active,
-    memory,
-  });
   let draining = false;
   let loadError: string | undefined;
   const app = Fastify({
@@ -68,6 +59,27 @@ export async function buildModelServer(options: ModelServerOptions): Promise<Mod
     return503OnClosing: true,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as FastifyInstance;
+  const guard = new MemGuard({
+    headroomFactor: settings.headroomFactor,
+    activeBytes: () => (slot.active === undefined ? undefined : modelBytes(slot.active)),
+    ...(options.readCgroup === undefined ? {} : { read: options.readCgroup }),
+    onHeadroomLow: (low, reading) => {
+      const fields = { headroomRatio: reading.headroomRatio, headroomBytes: reading.headroomBytes };
+      if (low) app.log.warn(fields, 'Raised memory_headroom_low');
+      else app.log.info(fields, 'Cleared memory_headroom_low');
+    },
+  });
+  const metrics = createModelServerMetrics({
+    defaultMetrics: options.defaultMetrics ?? true,
+    queueDepth: () => semaphore.queued,
+    inFlight: () => semaphore.active,
+    memory: () => guard.reading(),
+  });
+  // memory_headroom_low is raised and cleared between scrapes too.
+  const watchHeadroom = setInterval(() => void guard.reading(), 10_000).unref();
+  app.addHook('onClose', () => {
+    clearInterval(watchHeadroom);
+  });
   app.removeContentTypeParser(['text/plain']);
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
@@ -96,6 +108,8 @@ export async function buildModelServer(options: ModelServerOptions): Promise<Mod
   app.get('/metrics', async (_request, reply) =>
     reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
   );
+  if (settings.adminToken !== undefined)
+    await app.register(adminRoutes, { token: settings.adminToken, guard });
   await app.register(modelRoutes, { modelName: settings.modelName, slot, semaphore, metrics });
 
   const served = new Set<ServedModel>();
@@ -103,6 +117,7 @@ export async function buildModelServer(options: ModelServerOptions): Promise<Mod
     app,
     slot,
     metrics,
+    guard,
     async start() {
       try {
         const model = await ServedModel.load(settings.model);
@@ -149,4 +164,9 @@ export function observeServed(metrics: ModelServerMetrics, name: string, model: 
   metrics.loadSeconds.set({ phase: 'verify' }, model.timings.verifyMs / 1000);
   metrics.loadSeconds.set({ phase: 'load' }, model.timings.loadMs / 1000);
   metrics.loadSeconds.set({ phase: 'warm_up' }, model.timings.warmUpMs / 1000);
+}
+
+/** A version's bytes as mem_guard counts them: the declared modelBytes, else its weights file. */
+export function modelBytes(model: ServedModel): number {
+  return model.spec.modelBytes ?? model.resolved.weightsBytes;
 }
