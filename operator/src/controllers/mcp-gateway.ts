@@ -60,15 +60,18 @@ export function fallbackPolicy(gateway: MCPGateway, aliases: ReadonlySet<string>
 }
 
 export function mcpEgressPolicy(gateway: MCPGateway, airGapped: boolean): Verdict {
-  const external = (gateway.spec.servers ?? []).filter(
-    (s) => destinationOfUrl(s.url)?.type === 'external',
-  );
+  const external = (gateway.spec.servers ?? []).flatMap((s) => {
+    const destination = destinationOfUrl(s.url);
+    return destination === undefined || destination.type === 'in-cluster'
+      ? []
+      : [`${s.name} (${destination.host}:${destination.port})`];
+  });
   if (!airGapped || external.length === 0)
     return verdict('True', 'EgressAllowed', 'Egress to the servers is allowed.');
   return verdict(
     'False',
     'EgressBlocked',
-    `The operator runs air-gapped: server(s) ${external.map((s) => s.name).join(', ')} are outside the cluster.`,
+    `The operator runs air-gapped: server(s) ${external.join(', ')} are outside the cluster.`,
   );
 }
 

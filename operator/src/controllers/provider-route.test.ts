@@ -116,6 +116,24 @@ describe('egressPolicy', () => {
     });
     expect(egressPolicy(inCluster, true).status).toBe('True');
   });
+
+  it('names each target outside the cluster and its host, IP literals included', () => {
+    const r = route('r', {
+      targets: [
+        { name: 'openai', provider: 'openai', model: 'm' },
+        {
+          name: 'by-ip',
+          provider: 'openai-compatible',
+          model: 'm',
+          baseURL: 'http://192.0.2.10:8000/v1',
+        },
+        { name: 'vllm', provider: 'local', model: 'm', baseURL: 'http://vllm.models.svc:8000/v1' },
+      ],
+    });
+    expect(egressPolicy(r, true).message).toBe(
+      "The operator runs air-gapped: target(s) openai (api.openai.com:443), by-ip (192.0.2.10:8000) need hosts outside the cluster, which the gateway's egress policy does not allow.",
+    );
+  });
 });
 
 describe('aliasPolicy and resolveRoutes', () => {

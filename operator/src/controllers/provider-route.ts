@@ -110,16 +110,24 @@ export function credentialsPolicy(route: ProviderRoute, refs: NamespaceRefs): Ve
   return verdict('True', 'CredentialsResolved', 'Every credential Secret key exists.');
 }
 
-/** In air-gapped mode, no target may need a host outside the cluster. */
+/**
+ * In air-gapped mode, no target may need a host outside the cluster: a public name or an IP
+ * literal (the egress policy opens neither). The message names each target and its host.
+ */
 export function egressPolicy(route: ProviderRoute, airGapped: boolean): Verdict {
   if (!airGapped) return verdict('True', 'EgressAllowed', 'Egress to the targets is allowed.');
-  const external = route.spec.targets.filter((t) => destinationOf(t)?.type === 'external');
+  const external = route.spec.targets.flatMap((t) => {
+    const destination = destinationOf(t);
+    return destination === undefined || destination.type === 'in-cluster'
+      ? []
+      : [`${t.name} (${destination.host}:${destination.port})`];
+  });
   if (external.length === 0)
     return verdict('True', 'EgressAllowed', 'Every target is in the cluster.');
   return verdict(
     'False',
     'EgressBlocked',
-    `The operator runs air-gapped: target(s) ${external.map((t) => t.name).join(', ')} need hosts outside the cluster, which the gateway's egress policy does not allow.`,
+    `The operator runs air-gapped: target(s) ${external.join(', ')} need hosts outside the cluster, which the gateway's egress policy does not allow.`,
   );
 }
 
