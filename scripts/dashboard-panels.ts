@@ -155,6 +155,14 @@ export const DASHBOARDS: Record<string, { title: string; panels: Panel[] }> = {
         unit: 'percentunit',
         answers: 'How close each TenantBudget is to its limit (the threshold alerts).',
       },
+      {
+        title: 'Budget settlements refused',
+        expr: 'sum(rate(inference_budget_settle_errors_total[5m]))',
+        legend: 'failed settlements',
+        unit: 'ops',
+        answers:
+          'Whether spend reaches the budget store (0 when healthy; otherwise it is retried and under-reported).',
+      },
     ],
   },
   streams: {

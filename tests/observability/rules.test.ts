@@ -18,7 +18,7 @@ if (noPromtool)
 describe.skipIf(noPromtool)('the alert rules', () => {
   it('pass promtool check rules', async () => {
     const { stdout } = await run(PROMTOOL, ['check', 'rules', RULES]);
-    expect(stdout).toContain('SUCCESS: 18 rules found');
+    expect(stdout).toContain('SUCCESS: 19 rules found');
   });
 
   it('fire as their unit tests say, on the input series that cross each threshold', async () => {

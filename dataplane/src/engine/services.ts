@@ -163,7 +163,13 @@ export async function createServices(options: ServicesOptions): Promise<Services
   const stages: PipelineStage[] = [
     // Their reserves overlap (one round trip); with Redis down, a metered tenant is told
     // BUDGET_UNAVAILABLE (its budget's own policy), any other AUDIT_UNAVAILABLE.
-    budgetGuard({ store: budgets, snapshot }),
+    budgetGuard({
+      store: budgets,
+      snapshot,
+      onSettleError: () => {
+        metrics.budgetSettleErrors.inc();
+      },
+    }),
     audit.stage,
     recordMetrics(metrics),
     ...(options.stages ?? []),

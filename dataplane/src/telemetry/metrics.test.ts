@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pricingChecksum } from '../../../crds/pricing.ts';
 import { startRedis, type Redis as RedisServer } from '../../../tests/cluster/harness.ts';
 import { makeConfigDir, type ConfigDir } from '../../../tests/support/config-dir.ts';
+import { eventually } from '../../../tests/support/eventually.ts';
 import { buildApp } from '../app.ts';
 
 const STREAM = 'echo?gapMs=60&chunks=10';
@@ -240,5 +241,59 @@ describe('an audit store that stalls, then refuses writes', () => {
     admin.disconnect();
     expect(refused.statusCode).toBe(503);
     expect(await sample(audited, 'inference_audit_write_errors_total')).toBeGreaterThan(0);
+  }, 30_000);
+});
+
+describe('a budget store that refuses the settlement', () => {
+  let server: RedisServer;
+  let redis: Redis;
+  let budgeted: ConfigDir;
+  let metered: FastifyInstance;
+
+  beforeAll(async () => {
+    server = await startRedis();
+    redis = new Redis(server.url, { maxRetriesPerRequest: 1 });
+    budgeted = await makeConfigDir({ routes, gateway: { audit: { enabled: false } } });
+    await budgeted.write('budgets.yaml', {
+      budgets: [{ tenant: 'acme', limits: { tokens: 1_000_000 } }],
+    });
+    metered = await buildApp({
+      configDirs: [budgeted.dir],
+      watch: false,
+      defaultMetrics: false,
+      redis,
+    });
+  });
+
+  afterAll(async () => {
+    await metered.close();
+    await redis.quit();
+    await server.stop();
+    await budgeted.cleanup();
+  });
+
+  it('counts each refused try, so that unrecorded spend shows', async () => {
+    expect(await sample(metered, 'inference_budget_settle_errors_total')).toBe(0);
+    const answer = metered.inject({
+      method: 'POST',
+      url: '/api/v1/inference',
+      headers: { authorization: `Bearer ${await budgeted.token()}`, 'x-request-id': 'oom-1' },
+      payload: { model: 'stream', messages: [{ role: 'user', content: 'go' }] },
+    });
+    // Reserved before the call; the settlement comes after the ten chunks (600 ms).
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    const admin = new Redis(server.url);
+    await admin.config('SET', 'maxmemory-policy', 'noeviction');
+    await admin.config('SET', 'maxmemory', '1');
+    try {
+      expect((await answer).statusCode).toBe(200);
+      expect(await sample(metered, 'inference_budget_settle_errors_total')).toBeGreaterThan(0);
+    } finally {
+      await admin.config('SET', 'maxmemory', '0');
+      admin.disconnect();
+    }
+    // The retry a second later settles it.
+    const [key = ''] = await redis.keys('*budget:{acme}:spend:*');
+    expect(await eventually(async () => Number(await redis.hget(key, 'tokens')) > 0)).toBe(true);
   }, 30_000);
 });

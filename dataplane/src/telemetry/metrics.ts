@@ -79,6 +79,11 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
       labelNames: ['tenant'] as const,
       registers,
     }),
+    budgetSettleErrors: new Counter({
+      name: 'inference_budget_settle_errors_total',
+      help: 'Settlements the budget store refused or could not be reached for: each try (retried every second for up to ten minutes); the spend is not recorded meanwhile.',
+      registers,
+    }),
     upstreamErrors: new Counter({
       name: 'inference_upstream_errors_total',
       help: 'Failed provider attempts by target and error code.',
