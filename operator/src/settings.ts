@@ -14,6 +14,7 @@ import {
   readKeyRotation,
   type KeyRotation,
 } from './key-rotation-settings.ts';
+import { readTlsSource, TLS_SETTINGS, type TlsSource } from './tls-settings.ts';
 import type { LogLevel } from './runtime/log.ts';
 import { LOG_LEVELS } from './runtime/log.ts';
 
@@ -68,6 +69,8 @@ export interface Settings {
   resumeKeys: KeyRotation;
   /** Rotation of the audit checkpoint keys (`keys/audit.json`). */
   auditKeys: KeyRotation;
+  /** Where the gateway's TLS certificates come from (tls-settings.ts). */
+  tls: TlsSource;
   leaderElection: {
     enabled: boolean;
     leaseName: string;
@@ -264,6 +267,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     description: 'Keys each controller reconciles at once.',
   },
   ...KEY_ROTATION_SETTINGS,
+  ...TLS_SETTINGS,
   {
     env: 'INFERENCE_RESYNC_MS',
     default: '600000',
@@ -441,6 +445,7 @@ export function loadSettings(
     },
     airGapped: bool('INFERENCE_AIR_GAPPED'),
     ...readKeyRotation(int),
+    tls: readTlsSource(get, int, gatewayConfig, (message) => new SettingsError(message)),
     leaderElection: {
       enabled: bool('INFERENCE_LEADER_ELECTION'),
       leaseName: get('INFERENCE_LEASE_NAME'),

@@ -5,6 +5,8 @@
  * change to a Secret or ConfigMap that a route or MCP gateway references. It writes no status.
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import type { FreshCertificateKeys } from './certificates.ts';
+import type { GatewayTlsObserved } from './gateway-tls.ts';
 import type { InferenceModel } from '../../../crds/inference-model.ts';
 import type { MCPGateway } from '../../../crds/mcp-gateway.ts';
 import type { PromptManifest } from '../../../crds/prompt-manifest.ts';
@@ -29,6 +31,7 @@ import {
 } from '../runtime/resources.ts';
 import type { FreshAuditKeys } from './audit-keys.ts';
 import { reconcileGateway, type GatewayObserved } from './gateway.ts';
+import type { TlsSource } from '../tls-settings.ts';
 
 /** The gateway controller's key of a namespace. */
 export const gatewayKey = (namespace: string): string => `${namespace}/${GATEWAY_OWNER}`;
@@ -85,6 +88,50 @@ function freshAuditKeys(now: Date): FreshAuditKeys {
   };
 }
 
+/** A P-256 key and a positive 16-byte serial for each certificate a pass may issue. */
+function freshCertificateKeys(): FreshCertificateKeys {
+  const draw = () => {
+    const serial = randomBytes(16);
+    serial[0] = ((serial[0] ?? 0) & 0x3f) | 0x40; // positive, no leading zero byte
+    return { key: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey, serial };
+  };
+  return { ca: draw(), serving: draw(), client: draw() };
+}
+
+type SecretCache = ReturnType<Caches['of']>;
+
+/** The decoded data of the TLS Secrets the gateway's source reads. */
+function existingTls(
+  secrets: SecretCache,
+  namespace: string,
+  tls: TlsSource,
+): GatewayTlsObserved['existing'] {
+  const decoded = (name: string): Record<string, string> | undefined => {
+    const data = (secrets.get(namespace, name) as { data?: Record<string, string> } | undefined)
+      ?.data;
+    if (data === undefined) return undefined;
+    return Object.fromEntries(
+      Object.entries(data).map(([key, value]) => [
+        key,
+        Buffer.from(value, 'base64').toString('utf8'),
+      ]),
+    );
+  };
+  if (tls.kind === 'off') return {};
+  if (tls.kind === 'cert-manager') {
+    const serving = decoded(tls.secretName);
+    return serving === undefined ? {} : { serving };
+  }
+  const existing: GatewayTlsObserved['existing'] = {};
+  const ca = decoded(GATEWAY_NAMES.tlsCa);
+  const serving = decoded(GATEWAY_NAMES.tls);
+  const client = decoded(GATEWAY_NAMES.tlsClient);
+  if (ca !== undefined) existing.ca = ca;
+  if (serving !== undefined) existing.serving = serving;
+  if (client !== undefined) existing.client = client;
+  return existing;
+}
+
 export const registration: Registration<GatewayObserved, never> = {
   name: 'gateway',
   owns: ownedByLabel(GATEWAY_OWNER, CHILD_RESOURCES, gatewayKey),
@@ -118,6 +165,8 @@ export const registration: Registration<GatewayObserved, never> = {
         secret: randomBytes(32).toString('base64url'),
       },
       freshAuditKeys: freshAuditKeys(now),
+      existingTls: existingTls(caches.of(Secrets), namespace, settings.tls),
+      ...(settings.tls.kind === 'operator' ? { freshCertificateKeys: freshCertificateKeys() } : {}),
       settings: {
         workload: settings.gateway,
         gatewayConfig: settings.gatewayConfig,
@@ -126,6 +175,7 @@ export const registration: Registration<GatewayObserved, never> = {
         airGapped: settings.airGapped,
         resumeKeys: settings.resumeKeys,
         auditKeys: settings.auditKeys,
+        tls: settings.tls,
       },
     };
   },

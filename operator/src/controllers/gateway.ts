@@ -17,12 +17,15 @@ import { renderGateway } from '../render/gateway.ts';
 import { renderEgressPolicy } from '../render/network-policy.ts';
 import type { KeyRotation } from '../key-rotation-settings.ts';
 import type { GatewayWorkloadSettings } from '../settings.ts';
+import type { TlsSource } from '../tls-settings.ts';
 import {
   parseAuditKeys,
   rotateAuditKeys,
   type AuditKeysDecision,
   type FreshAuditKeys,
 } from './audit-keys.ts';
+import type { FreshCertificateKeys } from './certificates.ts';
+import { gatewayTlsPolicy, withTls, type GatewayTlsObserved } from './gateway-tls.ts';
 import { rotateKeyring, type Keyring, type KeyringDecision, type RingKey } from './key-rotation.ts';
 import { resolvePrompts } from './prompt-manifest.ts';
 import { parseKeyring, type ResumeKey } from './resume-keys.ts';
@@ -39,6 +42,8 @@ export interface GatewayRenderSettings {
   airGapped: boolean;
   resumeKeys: KeyRotation;
   auditKeys: KeyRotation;
+  /** Where the gateway's certificates come from; absent: plain HTTP. */
+  tls?: TlsSource;
 }
 
 export interface GatewayObserved {
@@ -55,6 +60,9 @@ export interface GatewayObserved {
   freshResumeKey: ResumeKey;
   /** A fresh key pair and content key (created now), used as `freshResumeKey` is. */
   freshAuditKeys: FreshAuditKeys;
+  /** The TLS Secrets as they are (decoded), and keys to issue from (INFERENCE_TLS=operator). */
+  existingTls?: GatewayTlsObserved['existing'];
+  freshCertificateKeys?: FreshCertificateKeys;
   now: Date;
   settings: GatewayRenderSettings;
 }
@@ -141,8 +149,16 @@ export function reconcileGateway(o: GatewayObserved): ReconcileResult<never> {
 
   const keyring = resumeKeyringPolicy(o);
   const audit = auditKeysPolicy(o);
+  const tls = gatewayTlsPolicy({
+    namespace: o.namespace,
+    source: settings.tls ?? { kind: 'off' },
+    existing: o.existingTls ?? {},
+    fresh: o.freshCertificateKeys,
+    now: o.now,
+    propagationMs: settings.resumeKeys.propagationMs,
+  });
   const contract = renderContract(o.namespace, {
-    gateway: gatewayConfigPolicy(settings.gatewayConfig, aliases, settings.airGapped),
+    gateway: withTls(gatewayConfigPolicy(settings.gatewayConfig, aliases, settings.airGapped), tls),
     routes,
     budgets,
     pricing: settings.pricing,
@@ -151,19 +167,22 @@ export function reconcileGateway(o: GatewayObserved): ReconcileResult<never> {
     resumeKeys: JSON.stringify(keyring.keyring),
     auditKeys: JSON.stringify(audit.auditKeys),
     credentials: new Map([...credentials].sort(([a], [b]) => (a < b ? -1 : 1))),
+    tls: tls.files,
   });
   return {
     desired: [
       ...contract.objects,
-      ...renderGateway(o.namespace, settings.workload),
+      ...tls.objects,
+      ...renderGateway(o.namespace, settings.workload, tls.secretName),
       ...renderEgressPolicy(o.namespace, routeDestinations(routes), {
         redisUrl: settings.workload.redisUrl,
         redisCidr: settings.workload.redisCidr,
         airGapped: settings.airGapped,
       }),
     ],
-    ...requeueAt(keyring.nextChangeMs, audit.nextChangeMs),
+    ...requeueAt(keyring.nextChangeMs, audit.nextChangeMs, tls.nextChangeMs),
     gauges: [
+      ...tls.gauges,
       signingKeyGauge(o.namespace, 'resume', keyring.keyring),
       signingKeyGauge(o.namespace, 'audit', audit.auditKeys),
     ],

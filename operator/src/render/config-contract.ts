@@ -34,6 +34,11 @@ export interface ContractInputs {
   auditKeys: string;
   /** `<secret>__<key>` → base64 value, copied from the referenced Secret. */
   credentials: ReadonlyMap<string, string>;
+  /**
+   * `tls/tls.crt`, `tls/tls.key`, `tls/ca.crt` as text: the Secret the gateway mounts at tls/
+   * (rendered apart, or the user's); here only so that the checksum is the dataplane's.
+   */
+  tls?: Readonly<Record<string, string>> | undefined;
 }
 
 const yaml = (value: unknown): string => stringify(value, { lineWidth: 0 });
@@ -58,6 +63,7 @@ export function contractFiles(inputs: ContractInputs): Map<string, string> {
   for (const [key, value] of inputs.credentials) {
     files.set(`credentials/${key}`, Buffer.from(value, 'base64').toString('utf8'));
   }
+  for (const [key, text] of Object.entries(inputs.tls ?? {})) files.set(`tls/${key}`, text);
   return files;
 }
 

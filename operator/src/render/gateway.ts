@@ -21,7 +21,15 @@ import { pullPolicy, quantities } from './model-server.ts';
 export const CONFIG_DIR = '/etc/inference';
 const GATEWAY_PORT = 8080;
 
-export function renderGateway(namespace: string, settings: GatewayWorkloadSettings): KubeObject[] {
+/**
+ * @param tlsSecret the Secret the gateway serves TLS with (cert-manager's layout), mounted at
+ *   `tls/` of the contract; its probes then speak HTTPS. Undefined: plain HTTP.
+ */
+export function renderGateway(
+  namespace: string,
+  settings: GatewayWorkloadSettings,
+  tlsSecret?: string,
+): KubeObject[] {
   const labels = childLabels(GATEWAY_OWNER, { ...GATEWAY_SELECTOR });
   return lower((chart) => {
     const deployment = new kplus.Deployment(chart, 'gateway', {
@@ -40,6 +48,7 @@ export function renderGateway(namespace: string, settings: GatewayWorkloadSettin
       PORT: String(GATEWAY_PORT),
       REDIS_URL: settings.redisUrl,
     };
+    const scheme = tlsSecret === undefined ? {} : { scheme: kplus.ConnectionScheme.HTTPS };
     const container = deployment.addContainer({
       name: 'gateway',
       image: settings.image,
@@ -55,9 +64,9 @@ export function renderGateway(namespace: string, settings: GatewayWorkloadSettin
         readOnlyRootFilesystem: true,
         allowPrivilegeEscalation: false,
       },
-      readiness: kplus.Probe.fromHttpGet('/readyz', { port: GATEWAY_PORT }),
-      liveness: kplus.Probe.fromHttpGet('/livez', { port: GATEWAY_PORT }),
-      startup: kplus.Probe.fromHttpGet('/livez', { port: GATEWAY_PORT }),
+      readiness: kplus.Probe.fromHttpGet('/readyz', { port: GATEWAY_PORT, ...scheme }),
+      liveness: kplus.Probe.fromHttpGet('/livez', { port: GATEWAY_PORT, ...scheme }),
+      startup: kplus.Probe.fromHttpGet('/livez', { port: GATEWAY_PORT, ...scheme }),
     });
     const mount = (path: string, volume: kplus.Volume): void => {
       container.mount(path, volume, { readOnly: true });
@@ -98,6 +107,17 @@ export function renderGateway(namespace: string, settings: GatewayWorkloadSettin
         { name: 'credentials' },
       ),
     );
+    if (tlsSecret !== undefined) {
+      mount(
+        `${CONFIG_DIR}/tls`,
+        kplus.Volume.fromSecret(
+          chart,
+          'tls',
+          kplus.Secret.fromSecretName(chart, 'tls-ref', tlsSecret),
+          { name: 'tls' },
+        ),
+      );
+    }
     container.mount('/tmp', kplus.Volume.fromEmptyDir(chart, 'tmp', 'tmp'));
     ApiObject.of(deployment).addJsonPatch(
       JsonPatch.add('/spec/template/spec/containers/0/resources', quantities(settings.resources)),

@@ -33,7 +33,16 @@ export const GATEWAY_NAMES = {
   keys: 'inference-keys',
   credentials: 'inference-credentials',
   egressPolicy: 'inference-gateway-egress',
+  /** The CA the operator issues the gateway's certificates from (INFERENCE_TLS=operator). */
+  tlsCa: 'inference-tls-ca',
+  /** The gateway's serving certificate, mounted at tls/ of the contract. */
+  tls: 'inference-tls',
+  /** A client certificate for the namespace's callers (mTLS), with the same CA bundle. */
+  tlsClient: 'inference-tls-client',
 } as const;
+
+/** When a rendered certificate Secret's `tls.crt` expires (ISO 8601), for `kubectl get`. */
+export const NOT_AFTER_ANNOTATION = 'inference.enis.io/not-after';
 
 const hash = (text: string, length: number): string =>
   createHash('sha256').update(text).digest('hex').slice(0, length);

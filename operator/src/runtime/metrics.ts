@@ -11,6 +11,8 @@ export interface KeyedGauges {
   readonly budgetUsedRatio: Gauge;
   /** An InferenceModel's memory limit ÷ what it needs (modelBytes × headroomFactor); 0 without a limit. */
   readonly memoryHeadroomRatio: Gauge;
+  /** When the certificate of a TLS Secret the operator renders expires (Unix seconds). */
+  readonly tlsSecretExpiry: Gauge;
   /** When the signing key of a keyring of `inference-keys` was published (Unix seconds). */
   readonly signingKeyCreated: Gauge;
 }
@@ -126,6 +128,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Opera
         name: 'inference_model_memory_headroom_ratio',
         help: "An InferenceModel's memory limit divided by the memory it needs (modelBytes x headroomFactor), by namespace and model; below 1 it does not fit, 0 when no limit is set. Declared, not measured.",
         labelNames: ['namespace', 'model'],
+        registers,
+      }),
+      tlsSecretExpiry: new Gauge({
+        name: 'inference_tls_secret_expiry_timestamp_seconds',
+        help: 'When the certificate of a TLS Secret the operator issued expires (inference-tls-ca: the earliest CA of the bundle), by namespace and secret.',
+        labelNames: ['namespace', 'secret'],
         registers,
       }),
       signingKeyCreated: new Gauge({
