@@ -58,6 +58,8 @@ const ROUTES = {
 let topology: Topology | undefined;
 let world: ChildProcess | undefined;
 const events: WorldEvent[] = [];
+/** Every event since the world started; `events` is emptied before each request. */
+const lifetime: WorldEvent[] = [];
 let nextId = 1;
 
 /** Kills a process this file started, by its PID, and waits for it to go. */
@@ -179,7 +181,9 @@ describe.skipIf(skip !== undefined)(
       let errors = '';
       world.stderr!.on('data', (chunk: Buffer) => (errors += chunk.toString()));
       createInterface({ input: world.stdout! }).on('line', (line) => {
-        events.push(JSON.parse(line) as WorldEvent);
+        const event = JSON.parse(line) as WorldEvent;
+        events.push(event);
+        lifetime.push(event);
       });
       await eventually(async () => {
         if (world!.exitCode !== null) throw new Error(`The world exited:\n${errors}`);
@@ -195,7 +199,9 @@ describe.skipIf(skip !== undefined)(
 
     describe('air-gapped', () => {
       let gateway: Gateway | undefined;
+      let since = 0;
       beforeAll(async () => {
+        since = lifetime.length;
         gateway = await startGateway(true, 8080);
       }, 90_000);
       afterAll(async () => {
@@ -261,6 +267,23 @@ describe.skipIf(skip !== undefined)(
         expect(metrics.text).toMatch(
           /inference_egress_denied_total\{host="198\.51\.100\.1",reason="not_in_cluster"\} 1/,
         );
+      });
+
+      // No dependency phoned home around the tests' own requests (update checks, telemetry):
+      // it would have been refused and logged, or been seen by the world's DNS or hosts.
+      it('made no connection over its whole life but those the requests asked for', () => {
+        const seen = lifetime.slice(since);
+        const asked = new Set(seen.flatMap((e) => (e.event === 'dns' ? [e.name] : [])));
+        expect([...asked].sort()).toEqual([
+          'model.inference.svc.cluster.local',
+          'rogue.inference.svc.cluster.local',
+        ]);
+        expect(seen.filter((e) => e.event === 'http' && e.server === 'outside')).toEqual([]);
+        const refused = gateway!
+          .output()
+          .split('\n')
+          .filter((line) => line.includes('"msg":"Refused egress"'));
+        expect(refused).toHaveLength(4);
       });
     });
 

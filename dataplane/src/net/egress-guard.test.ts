@@ -10,6 +10,7 @@ import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import tls from 'node:tls';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { Redis } from 'ioredis';
 import { Pool } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -70,6 +71,14 @@ const get = (module: typeof http | typeof https, target: string) =>
     module.get(target, resolve).once('error', reject);
   });
 
+const exportSpans = (url: string) =>
+  new Promise<void>((resolve, reject) => {
+    new OTLPTraceExporter({ url, timeoutMillis: 2000 }).export([], (result) => {
+      if (result.error === undefined) resolve();
+      else reject(result.error);
+    });
+  });
+
 describe('the egress guard', () => {
   it('lets loopback through: the pod itself', async () => {
     expect(await outcome(async () => (await fetch(url)).text())).toBe('connected');
@@ -83,6 +92,7 @@ describe('the egress guard', () => {
     ['node:https', () => get(https, 'https://192.0.2.1/')],
     ['net.connect', () => socketError(net.connect(80, '192.0.2.1'))],
     ['tls.connect', () => socketError(tls.connect({ host: '192.0.2.1', port: 443 }))],
+    ['the OTLP trace exporter', () => exportSpans('http://192.0.2.1:4318/v1/traces')],
   ])('refuses an outside address through %s', async (_stack, call) => {
     expect(await outcome(call)).toBe('192.0.2.1 not_in_cluster');
   });
