@@ -4,7 +4,7 @@
 // Secret deleted by hand comes back from the same CA; a lost CA is replaced by one published
 // before it signs. With INFERENCE_TLS=cert-manager it mounts the user's Secret and writes none.
 import { createPrivateKey, X509Certificate } from 'node:crypto';
-import type { V1Secret } from '@kubernetes/client-node';
+import { EventsV1Api, type V1Secret } from '@kubernetes/client-node';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCa, issue } from '../../tests/support/x509.ts';
@@ -18,6 +18,7 @@ import {
   eventually,
   installCrds,
   isGone,
+  kc,
   newNamespace,
   operatorIdentity,
   startTestOperator,
@@ -83,6 +84,22 @@ describe('INFERENCE_TLS=operator', () => {
     );
     expect(serving.metadata?.annotations?.['inference.enis.io/not-after']).toBe(
       leaf.validToDate.toISOString(),
+    );
+  });
+
+  it('records an Event on each Secret it issued, naming what it did', async () => {
+    const events = kc.makeApiClient(EventsV1Api);
+    const reasons = await eventually(async () => {
+      const list = await events.listNamespacedEvent({ namespace });
+      const found = list.items.map((e) => `${e.regarding?.name ?? ''}:${e.reason ?? ''}`);
+      return found.length >= 3 ? found.sort() : undefined;
+    }, 30_000);
+    expect(reasons).toEqual(
+      expect.arrayContaining([
+        'inference-tls-ca:CAIssued',
+        'inference-tls-client:CertificateIssued',
+        'inference-tls:CertificateIssued',
+      ]),
     );
   });
 

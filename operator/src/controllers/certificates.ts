@@ -72,6 +72,8 @@ export interface CertificatesObserved {
 /** Why a pass changed a certificate: an Event reason and message. */
 export interface CertificateChange {
   reason: 'CAIssued' | 'CAPublished' | 'CAActivated' | 'CARetired' | 'CertificateIssued';
+  /** The Secret it happened to. */
+  secret: 'ca' | 'serving' | 'client';
   message: string;
 }
 
@@ -110,14 +112,19 @@ export function decideCertificates(o: CertificatesObserved): CertificatesDecisio
     // Before any leaf exists nothing needs to trust it first: it signs at once.
     if (leavesExist) {
       next = fresh;
-      changes.push({ reason: 'CAPublished', message: `Published CA ${subject(fresh)}.` });
+      changes.push({
+        secret: 'ca',
+        reason: 'CAPublished',
+        message: `Published CA ${subject(fresh)}.`,
+      });
     } else {
       signing = fresh;
-      changes.push({ reason: 'CAIssued', message: `Issued CA ${subject(fresh)}.` });
+      changes.push({ secret: 'ca', reason: 'CAIssued', message: `Issued CA ${subject(fresh)}.` });
     }
   } else if (signing !== undefined && next === undefined && nowMs >= renewAt(signing.cert)) {
     next = issueCa(o);
     changes.push({
+      secret: 'ca',
       reason: 'CAPublished',
       message: `Published CA ${subject(next)}, signing in ${p} ms.`,
     });
@@ -125,7 +132,11 @@ export function decideCertificates(o: CertificatesObserved): CertificatesDecisio
   if (next !== undefined && from(next.cert) + p <= nowMs) {
     signing = next;
     next = undefined;
-    changes.push({ reason: 'CAActivated', message: `CA ${subject(signing)} signs from now on.` });
+    changes.push({
+      secret: 'ca',
+      reason: 'CAActivated',
+      message: `CA ${subject(signing)} signs from now on.`,
+    });
   }
 
   const serving = decideLeaf('serving', existing.serving, signing, o, changes, ['serverAuth']);
@@ -154,7 +165,11 @@ export function decideCertificates(o: CertificatesObserved): CertificatesDecisio
   ]).filter(keep);
   for (const cert of previous) {
     if (!bundle.some((kept) => kept.fingerprint256 === cert.fingerprint256)) {
-      changes.push({ reason: 'CARetired', message: `Removed CA ${cert.subject} from the bundle.` });
+      changes.push({
+        secret: 'ca',
+        reason: 'CARetired',
+        message: `Removed CA ${cert.subject} from the bundle.`,
+      });
     }
   }
   const caPem = bundle.map((cert) => cert.toString()).join('');
@@ -223,6 +238,7 @@ function decideLeaf(
   );
   const leaf = toPair(pem, fresh.key);
   changes.push({
+    secret: which,
     reason: 'CertificateIssued',
     message: `Issued the ${which} certificate, valid until ${new Date(notAfter).toISOString()}.`,
   });

@@ -14,7 +14,7 @@ import {
   type FreshCertificateKeys,
   type TlsFiles,
 } from './certificates.ts';
-import type { GaugeSample } from './types.ts';
+import type { ChildEvent, GaugeSample } from './types.ts';
 
 export interface GatewayTlsObserved {
   namespace: string;
@@ -35,6 +35,8 @@ export interface GatewayTls {
   /** Secrets to apply (only when the operator issues). */
   objects: KubeObject[];
   gauges: GaugeSample[];
+  /** An Event on a certificate Secret for each change of this pass. */
+  events: ChildEvent[];
   nextChangeMs: number | undefined;
 }
 
@@ -42,13 +44,7 @@ export interface GatewayTls {
 export function gatewayTlsPolicy(o: GatewayTlsObserved): GatewayTls {
   const { source, namespace } = o;
   if (source.kind === 'off') {
-    return {
-      secretName: undefined,
-      files: undefined,
-      objects: [],
-      gauges: [],
-      nextChangeMs: undefined,
-    };
+    return NO_TLS;
   }
   if (source.kind === 'cert-manager') {
     // The user's Secret, read only: mounted, and its files counted in the checksum. Until
@@ -58,13 +54,7 @@ export function gatewayTlsPolicy(o: GatewayTlsObserved): GatewayTls {
         (entry): entry is [string, string] => typeof entry[1] === 'string',
       ),
     );
-    return {
-      secretName: source.secretName,
-      files,
-      objects: [],
-      gauges: [],
-      nextChangeMs: undefined,
-    };
+    return { ...NO_TLS, secretName: source.secretName, files };
   }
   if (o.fresh === undefined) throw new Error('The observe drew no certificate keys.');
   const service = GATEWAY_NAMES.service;
@@ -102,9 +92,29 @@ export function gatewayTlsPolicy(o: GatewayTlsObserved): GatewayTls {
       gauge(GATEWAY_NAMES.tls, decision.notAfter.serving),
       gauge(GATEWAY_NAMES.tlsClient, decision.notAfter.client),
     ],
+    events: decision.changes.map(({ reason, secret, message }) => ({
+      kind: 'Secret',
+      name: SECRETS[secret],
+      event: { type: 'Normal', reason, note: message, action: 'Issue' },
+    })),
     nextChangeMs: decision.nextChangeMs,
   };
 }
+
+const NO_TLS: GatewayTls = {
+  secretName: undefined,
+  files: undefined,
+  objects: [],
+  gauges: [],
+  events: [],
+  nextChangeMs: undefined,
+};
+
+const SECRETS = {
+  ca: GATEWAY_NAMES.tlsCa,
+  serving: GATEWAY_NAMES.tls,
+  client: GATEWAY_NAMES.tlsClient,
+} as const;
 
 /** gateway.yaml with `tls.enabled` exactly when the gateway has a certificate to serve. */
 export function withTls(config: GatewaySettings, tls: GatewayTls): GatewaySettings {

@@ -181,6 +181,7 @@ export function reconcileGateway(o: GatewayObserved): ReconcileResult<never> {
       }),
     ],
     ...requeueAt(keyring.nextChangeMs, audit.nextChangeMs, tls.nextChangeMs),
+    childEvents: tls.events,
     gauges: [
       ...tls.gauges,
       signingKeyGauge(o.namespace, 'resume', keyring.keyring),

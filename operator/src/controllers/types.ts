@@ -17,10 +17,22 @@ export interface ReconcileResult<Status> {
    */
   events?: readonly EventIntent[];
   /**
+   * Events about a child (by kind and name), recorded on it when this pass applied a change to
+   * it: for controllers with no object of their own (the namespace's gateway), and for what
+   * happened to one child (a certificate issued). A pass that changes nothing repeats none.
+   */
+  childEvents?: readonly ChildEvent[];
+  /**
    * This key's samples of the operator's gauges, complete: the runtime sets them and removes
    * the key's earlier samples that are not listed (a deleted object leaves no stale series).
    */
   gauges?: readonly GaugeSample[];
+}
+
+export interface ChildEvent {
+  kind: string;
+  name: string;
+  event: EventIntent;
 }
 
 /** One value of a gauge of the operator's metrics (runtime/metrics.ts `KeyedGauges`). */

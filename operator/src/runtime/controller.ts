@@ -179,7 +179,13 @@ export class Controller<Observed = unknown, Status = unknown> {
     const errors: unknown[] = [];
     for (const child of result.desired) {
       try {
-        if (await this.#deps.applier.apply(child)) writes.count++;
+        if (await this.#deps.applier.apply(child)) {
+          writes.count++;
+          for (const { kind, name, event } of result.childEvents ?? []) {
+            if (kind === child.kind && name === child.metadata.name)
+              void this.#deps.events.record(child, event);
+          }
+        }
       } catch (err) {
         errors.push(err);
       }
