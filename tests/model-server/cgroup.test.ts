@@ -102,6 +102,36 @@ describe.skipIf(!writable)('mem_guard in a real cgroup v1 memory cgroup', () => 
     await writeFile(join(cgroup, 'memory.limit_in_bytes'), String(limit));
   });
 
+  it('refuses an in-pod swap that does not fit and keeps serving the old version', async () => {
+    const response = await fetch(`${server.url}/admin/swap`, {
+      method: 'POST',
+      headers: { ...admin, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        uri: TINY,
+        version: 'v2',
+        quantization: 'int8',
+        modelBytes: 300 * MiB,
+      }),
+    });
+    expect(response.status).toBe(409);
+    expect(await response.json()).toMatchObject({
+      error: {
+        code: 'CONFLICT',
+        details: { reason: 'InsufficientHeadroom', neededBytes: 390 * MiB },
+      },
+    });
+    const model = (await (await fetch(`${server.url}/admin/model`, { headers: admin })).json()) as {
+      active: { version: string };
+      events: { result: string; reason: string }[];
+    };
+    expect(model.active.version).toBe('v1');
+    expect(model.events.at(-1)).toMatchObject({
+      result: 'refused',
+      reason: 'InsufficientHeadroom',
+    });
+    expect(await metric(server.url, 'model_server_swaps_total{result="refused"}')).toBe(1);
+  });
+
   it('keeps the admin endpoints behind the token', async () => {
     expect((await fetch(`${server.url}/admin/memory`)).status).toBe(401);
   });

@@ -63,6 +63,8 @@ export const modelRoutes: FastifyPluginAsyncTypebox<ModelRoutesOptions> = async 
       lease.release();
       permit();
     };
+    // Which version answers: the one leased now, even if the slot switches before the end.
+    void reply.header('x-model-version', lease.model.version);
     if (lease.model.resolved.task !== task) {
       release();
       throw new ApiError(

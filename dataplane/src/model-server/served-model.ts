@@ -19,6 +19,20 @@ import {
 /** The warm-up generation's message: a model is ready only once it has answered it. */
 export const WARM_UP_MESSAGE = 'Warm-up.';
 
+/** Which step of bringing a version up failed. */
+export type LoadPhase = 'resolve' | 'verify' | 'load' | 'warm-up';
+
+/** A version that could not be brought up; nothing of it stays loaded. */
+export class ModelLoadError extends Error {
+  readonly phase: LoadPhase;
+
+  constructor(phase: LoadPhase, cause: unknown) {
+    super(`${phase} failed: ${(cause as Error).message}`, { cause });
+    this.name = 'ModelLoadError';
+    this.phase = phase;
+  }
+}
+
 /** How an answer ended, for the error-rate watch. */
 export type Outcome = 'ok' | 'failed';
 
@@ -56,15 +70,31 @@ export class ServedModel {
   /** Resolves, verifies, loads and warms up a version; nothing stays loaded when any step fails. */
   static async load(spec: ModelSpec): Promise<ServedModel> {
     const started = performance.now();
-    const resolved = await resolveModel(spec);
-    if (spec.checksum !== undefined) await verifyChecksum(resolved.weightsPath, spec.checksum);
+    const resolved = await resolveModel(spec).catch((error: unknown) => {
+      throw new ModelLoadError('resolve', error);
+    });
+    if (spec.checksum !== undefined) {
+      await verifyChecksum(resolved.weightsPath, spec.checksum).catch((error: unknown) => {
+        throw new ModelLoadError('verify', error);
+      });
+    }
     const verified = performance.now();
     // Ids are absolute paths, so the models folder is never used.
     const provider = createLocalProvider({ modelsDir: '/' });
     try {
-      if (resolved.runtime === 'onnx' && resolved.task === 'chat') await provider.load(resolved.id);
+      if (resolved.runtime === 'onnx' && resolved.task === 'chat') {
+        await provider.load(resolved.id).catch((error: unknown) => {
+          throw new ModelLoadError('load', error);
+        });
+      }
       const loaded = performance.now();
-      await warmUp(provider, resolved);
+      // A GGUF and an encoder load on their first call: the warm-up's.
+      await warmUp(provider, resolved).catch((error: unknown) => {
+        throw new ModelLoadError(
+          resolved.task === 'chat' && resolved.runtime === 'onnx' ? 'warm-up' : 'load',
+          error,
+        );
+      });
       const warm = performance.now();
       return new ServedModel(spec, resolved, provider, {
         verifyMs: verified - started,

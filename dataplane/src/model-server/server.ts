@@ -16,7 +16,9 @@ import { MemGuard } from './mem-guard.ts';
 import { createModelServerMetrics, type ModelServerMetrics } from './metrics.ts';
 import { ModelSlot } from './model-slot.ts';
 import { modelRoutes } from './routes.ts';
-import { ServedModel } from './served-model.ts';
+import type { ServedModel } from './served-model.ts';
+import { readSpecFile, watchSpecFile, type SpecFileWatch } from './spec-file.ts';
+import { modelBytes, Swapper } from './swap.ts';
 import type { ModelServerSettings } from './settings.ts';
 
 export interface ModelServerOptions {
@@ -33,6 +35,7 @@ export interface ModelServer {
   slot: ModelSlot;
   metrics: ModelServerMetrics;
   guard: MemGuard;
+  swapper: Swapper;
   /** Loads and warms up the configured version, then reports ready. */
   start(): Promise<ServedModel>;
   /** Not ready from now on: the load balancer stops sending; in-flight answers go on. */
@@ -108,23 +111,44 @@ export async function buildModelServer(options: ModelServerOptions): Promise<Mod
   app.get('/metrics', async (_request, reply) =>
     reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
   );
+  const swapper = new Swapper({
+    slot,
+    guard,
+    metrics,
+    rollbackErrorRate: settings.rollbackErrorRate,
+    rollbackMinRequests: settings.rollbackMinRequests,
+    rollbackWindowMs: settings.rollbackWindowS * 1000,
+    onActive: (model) => {
+      observeServed(metrics, settings.modelName, model);
+    },
+    onEvent: (event) => {
+      const level = event.result === 'switched' || event.result === 'completed' ? 'info' : 'warn';
+      app.log[level]({ ...event }, `Swap ${event.result}`);
+    },
+  });
   if (settings.adminToken !== undefined)
-    await app.register(adminRoutes, { token: settings.adminToken, guard });
+    await app.register(adminRoutes, { token: settings.adminToken, guard, swapper, slot });
   await app.register(modelRoutes, { modelName: settings.modelName, slot, semaphore, metrics });
 
-  const served = new Set<ServedModel>();
+  let specWatch: SpecFileWatch | undefined;
   return {
     app,
     slot,
     metrics,
     guard,
+    swapper,
     async start() {
       try {
-        const model = await ServedModel.load(settings.model);
-        served.add(model);
-        slot.switchTo(model);
-        observeServed(metrics, settings.modelName, model);
+        const initial =
+          settings.specFile === undefined ? undefined : await readSpecFile(settings.specFile);
+        const model = await swapper.start(initial?.spec ?? settings.model);
         app.log.info({ version: model.version, ...model.timings }, 'Loaded model');
+        if (settings.specFile !== undefined) {
+          specWatch = watchSpecFile(settings.specFile, initial?.text, {
+            swap: (spec) => swapper.swap(spec),
+            log: app.log,
+          });
+        }
         return model;
       } catch (error) {
         loadError = (error as Error).message;
@@ -136,15 +160,9 @@ export async function buildModelServer(options: ModelServerOptions): Promise<Mod
     },
     async close() {
       draining = true;
+      specWatch?.stop();
       await app.close();
-      const active = slot.active;
-      if (active !== undefined) served.add(active);
-      await Promise.all(
-        [...served].map(async (model) => {
-          await model.drain();
-          await model.unload();
-        }),
-      );
+      await swapper.close();
     },
   };
 }
@@ -164,9 +182,4 @@ export function observeServed(metrics: ModelServerMetrics, name: string, model: 
   metrics.loadSeconds.set({ phase: 'verify' }, model.timings.verifyMs / 1000);
   metrics.loadSeconds.set({ phase: 'load' }, model.timings.loadMs / 1000);
   metrics.loadSeconds.set({ phase: 'warm_up' }, model.timings.warmUpMs / 1000);
-}
-
-/** A version's bytes as mem_guard counts them: the declared modelBytes, else its weights file. */
-export function modelBytes(model: ServedModel): number {
-  return model.spec.modelBytes ?? model.resolved.weightsBytes;
 }
