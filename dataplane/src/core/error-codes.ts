@@ -185,7 +185,8 @@ export const ERRORS: Readonly<Record<ErrorCode, ErrorSpec>> = {
     status: 502,
     retryable: true,
     fallback: true,
-    description: 'The provider failed, was unreachable, or its circuit breaker is open.',
+    description:
+      'The provider failed, was unreachable, or its circuit breaker is open; `details.reason` `egress_denied` when the egress guard refused its host (docs/air-gapped.md).',
   },
   UPSTREAM_AUTH: {
     status: 502,
