@@ -8,6 +8,7 @@ import { batchPlugin } from './api/batch.ts';
 import { installAuth } from './api/auth.ts';
 import { healthPlugin } from './api/health.ts';
 import { inferencePlugin } from './api/inference.ts';
+import { messagesPlugin } from './api/messages.ts';
 import { openaiPlugin } from './api/openai.ts';
 import { readiness } from './api/readiness.ts';
 import { usagePlugin } from './api/usage.ts';
@@ -96,6 +97,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(adminPlugin, { services });
   await app.register(inferencePlugin, { services });
   await app.register(openaiPlugin, { services });
+  await app.register(messagesPlugin, { services });
   await app.register(batchPlugin, { services });
   await app.register(usagePlugin, { services });
   await app.register(auditPlugin, { services });

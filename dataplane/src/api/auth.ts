@@ -53,10 +53,21 @@ export function installAuth(app: FastifyInstance, config: () => ConfigSnapshot |
     const snapshot = config();
     if (snapshot === undefined)
       throw new ApiError('NOT_READY', 'No configuration is loaded yet.', { retryAfterS: 1 });
-    const principal = await authenticator(snapshot).authenticate(request.headers.authorization);
+    const principal = await authenticator(snapshot).authenticate(authorizationOf(request));
     const client = request.clientCertificate?.identity;
     // Known before the scope check, so that the refusal's receipt names the tenant.
     request.principal = client === undefined ? principal : Object.freeze({ ...principal, client });
     requireScope(principal, scope);
   });
+}
+
+/**
+ * The request's credentials as an Authorization value: its own, else an `x-api-key` (how the
+ * Anthropic clients send their key) as a bearer token.
+ */
+function authorizationOf(request: FastifyRequest): string | undefined {
+  const key = request.headers['x-api-key'];
+  if (request.headers.authorization !== undefined || typeof key !== 'string')
+    return request.headers.authorization;
+  return `Bearer ${key}`;
 }

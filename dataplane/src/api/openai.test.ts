@@ -80,6 +80,33 @@ describe('the official openai client against the OpenAI-compatible API', () => {
     await expect(failure).rejects.toBeInstanceOf(OpenAI.NotFoundError);
   });
 
+  it('refuses what it does not honour yet by name, and takes the defaults clients send', async () => {
+    const messages = [{ role: 'user' as const, content: 'defaults' }];
+    const defaults = await client.chat.completions.create({
+      model: 'chat',
+      messages,
+      logprobs: false,
+      presence_penalty: 0,
+      frequency_penalty: 0,
+      logit_bias: {},
+      parallel_tool_calls: true,
+    });
+    expect(defaults.choices[0]?.message.content).toBe('Echo: defaults');
+    for (const [field, value] of [
+      ['logprobs', true],
+      ['top_logprobs', 3],
+      ['presence_penalty', 0.5],
+      ['logit_bias', { '50256': -100 }],
+      ['reasoning_effort', 'low'],
+    ] as const) {
+      const failure = await client.chat.completions
+        .create({ model: 'chat', messages, [field]: value })
+        .catch((error: unknown) => error);
+      expect(failure, field).toBeInstanceOf(OpenAI.BadRequestError);
+      expect(failure, field).toMatchObject({ param: field, code: 'BAD_REQUEST' });
+    }
+  });
+
   it('refuses n > 1 instead of ignoring it', async () => {
     const failure = client.chat.completions.create({
       model: 'chat',

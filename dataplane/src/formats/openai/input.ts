@@ -1,6 +1,7 @@
 import type { ChatMessage, ImageInput, ToolChoice, ToolDefinition } from '../../core/types.ts';
 import type { InferenceInput } from '../../core/inference-input.ts';
 import { ApiError } from '../../errors/api-error.ts';
+import { refuseUnhonoured } from './unhonoured.ts';
 import type { ChatCompletionRequest } from './schemas.ts';
 
 /**
@@ -9,6 +10,7 @@ import type { ChatCompletionRequest } from './schemas.ts';
  * their ids.
  */
 export function toInferenceInput(body: ChatCompletionRequest): InferenceInput {
+  refuseUnhonoured(body);
   const messages = body.messages.map((message): ChatMessage => {
     const parts =
       typeof message.content === 'string' || message.content == null ? [] : message.content;

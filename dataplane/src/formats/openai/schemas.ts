@@ -71,7 +71,8 @@ export const OpenAIMessage = Type.Object(
 
 /**
  * `POST /v1/chat/completions`. Unknown fields are accepted (clients send many); the ones we
- * read are validated, and the ones we cannot honour (`n` > 1) are refused, never ignored.
+ * read are validated, and the ones we cannot honour (`n` > 1, and those of unhonoured.ts with
+ * a value that asks for something) are refused, never ignored.
  */
 export const ChatCompletionRequest = Type.Object(
   {
