@@ -38,11 +38,20 @@ export function netnsUnavailable(): string | undefined {
   return undefined;
 }
 
-/** Namespaces an earlier run of these tests left behind (its process is gone): removed. */
+/** Namespaces an earlier run of these tests left behind (its process is gone), and what runs in them: removed. */
 function removeStale(): void {
   const list = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout;
   for (const [name, pid] of list.matchAll(/^(egress-(\d+)-(?:world|gw))\b/gm)) {
     if (alive(Number(pid))) continue;
+    // The world and dataplane processes that run left there, by their PIDs.
+    const pids = spawnSync('ip', ['netns', 'pids', name], { encoding: 'utf8' }).stdout;
+    for (const left of pids.split('\n').filter((line) => /^\d+$/.test(line))) {
+      try {
+        process.kill(Number(left), 'SIGKILL');
+      } catch {
+        // Gone already.
+      }
+    }
     spawnSync('ip', ['netns', 'del', name]);
     rmSync(`/etc/netns/${name}`, { recursive: true, force: true });
   }
