@@ -57,6 +57,8 @@ export interface Settings {
   gatewayConfig: GatewaySettings;
   /** `keys/jwks.json`: the public keys that verify client JWTs, as JSON text. */
   jwks: string;
+  /** A key that leaves the JWKS source stays published this long (controllers/jwks.ts). */
+  jwksRetentionMs: number;
   /**
    * `pricing.yaml` of the config contract, as the file's text, its checksum verified at start;
    * unset: the contract has no pricing file.
@@ -208,6 +210,12 @@ export const SETTINGS: readonly SettingSpec[] = [
     env: 'INFERENCE_AUTH_JWKS_FILE',
     default: '',
     description: 'File holding the JWKS, instead of INFERENCE_AUTH_JWKS.',
+  },
+  {
+    env: 'INFERENCE_AUTH_JWKS_RETENTION_MS',
+    default: '86400000',
+    description:
+      "A key that leaves the JWKS (INFERENCE_AUTH_JWKS, or a namespace's Secret inference-auth-jwks, which wins) stays published this long plus INFERENCE_RESUME_KEY_PROPAGATION_MS: at least the longest lifetime of a token it signed.",
   },
   {
     env: 'INFERENCE_DEFAULT_MODEL',
@@ -437,6 +445,7 @@ export function loadSettings(
       get('INFERENCE_MODEL_SERVER_IMAGE') === '' ? image : get('INFERENCE_MODEL_SERVER_IMAGE'),
     gatewayConfig,
     jwks: validateJwks(jwks),
+    jwksRetentionMs: int('INFERENCE_AUTH_JWKS_RETENTION_MS'),
     pricing: readPricingFile(get('INFERENCE_PRICING_FILE')),
     budgetSpend: {
       redisUrl: budgetRedisUrl === '' ? undefined : budgetRedisUrl,

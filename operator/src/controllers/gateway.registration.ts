@@ -7,6 +7,7 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import type { FreshCertificateKeys } from './certificates.ts';
 import type { GatewayTlsObserved } from './gateway-tls.ts';
+import { JWKS_SECRET } from './jwks.ts';
 import type { InferenceModel } from '../../../crds/inference-model.ts';
 import type { MCPGateway } from '../../../crds/mcp-gateway.ts';
 import type { PromptManifest } from '../../../crds/prompt-manifest.ts';
@@ -100,6 +101,19 @@ function freshCertificateKeys(): FreshCertificateKeys {
 
 type SecretCache = ReturnType<Caches['of']>;
 
+/** One key of a Secret, decoded; undefined when the Secret or the key is absent. */
+function secretFile(
+  secrets: SecretCache,
+  namespace: string,
+  name: string,
+  key: string,
+): string | undefined {
+  const data = (secrets.get(namespace, name) as { data?: Record<string, string> } | undefined)
+    ?.data;
+  const value = data?.[key];
+  return value === undefined ? undefined : Buffer.from(value, 'base64').toString('utf8');
+}
+
 /** The decoded data of the TLS Secrets the gateway's source reads. */
 function existingTls(
   secrets: SecretCache,
@@ -139,6 +153,9 @@ export const registration: Registration<GatewayObserved, never> = {
     ...AGGREGATED.map((type) => watch(type, namespaceGateway)),
     watch(Secrets, whenReferencedBy([ProviderRoutes, SECRET_INDEX], [MCPGateways, SECRET_INDEX])),
     watch(ConfigMaps, whenReferencedBy([ProviderRoutes, CONFIGMAP_INDEX])),
+    watch(Secrets, (object) =>
+      object.metadata.name === JWKS_SECRET ? namespaceGateway(object) : [],
+    ),
   ],
   resyncKeys,
   observe: (key, observer) => {
@@ -166,11 +183,13 @@ export const registration: Registration<GatewayObserved, never> = {
       },
       freshAuditKeys: freshAuditKeys(now),
       existingTls: existingTls(caches.of(Secrets), namespace, settings.tls),
+      jwksSecret: secretFile(caches.of(Secrets), namespace, JWKS_SECRET, 'jwks.json'),
       ...(settings.tls.kind === 'operator' ? { freshCertificateKeys: freshCertificateKeys() } : {}),
       settings: {
         workload: settings.gateway,
         gatewayConfig: settings.gatewayConfig,
         jwks: settings.jwks,
+        jwksRetentionMs: settings.jwksRetentionMs,
         pricing: settings.pricing,
         airGapped: settings.airGapped,
         resumeKeys: settings.resumeKeys,

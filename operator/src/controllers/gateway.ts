@@ -26,6 +26,7 @@ import {
 } from './audit-keys.ts';
 import type { FreshCertificateKeys } from './certificates.ts';
 import { gatewayTlsPolicy, withTls, type GatewayTlsObserved } from './gateway-tls.ts';
+import { DEFAULT_JWKS_RETENTION_MS, publishJwks } from './jwks.ts';
 import { rotateKeyring, type Keyring, type KeyringDecision, type RingKey } from './key-rotation.ts';
 import { resolvePrompts } from './prompt-manifest.ts';
 import { parseKeyring, type ResumeKey } from './resume-keys.ts';
@@ -37,6 +38,8 @@ export interface GatewayRenderSettings {
   workload: GatewayWorkloadSettings;
   gatewayConfig: GatewaySettings;
   jwks: string;
+  /** A key that leaves the JWKS source stays published this long (+ P). @default one day */
+  jwksRetentionMs?: number;
   /** pricing.yaml, verified when the settings were read; unset: the contract has none. */
   pricing: string | undefined;
   airGapped: boolean;
@@ -60,6 +63,8 @@ export interface GatewayObserved {
   freshResumeKey: ResumeKey;
   /** A fresh key pair and content key (created now), used as `freshResumeKey` is. */
   freshAuditKeys: FreshAuditKeys;
+  /** `jwks.json` of the namespace's Secret `inference-auth-jwks`, decoded; undefined: none. */
+  jwksSecret?: string | undefined;
   /** The TLS Secrets as they are (decoded), and keys to issue from (INFERENCE_TLS=operator). */
   existingTls?: GatewayTlsObserved['existing'];
   freshCertificateKeys?: FreshCertificateKeys;
@@ -149,6 +154,16 @@ export function reconcileGateway(o: GatewayObserved): ReconcileResult<never> {
 
   const keyring = resumeKeyringPolicy(o);
   const audit = auditKeysPolicy(o);
+  const jwks = publishJwks({
+    source: o.jwksSecret ?? settings.jwks,
+    previous: {
+      jwks: existingKeyFile(o, 'jwks.json'),
+      removed: existingKeyFile(o, 'jwks-removed.json'),
+    },
+    now: o.now,
+    retentionMs: settings.jwksRetentionMs ?? DEFAULT_JWKS_RETENTION_MS,
+    propagationMs: settings.resumeKeys.propagationMs,
+  });
   const tls = gatewayTlsPolicy({
     namespace: o.namespace,
     source: settings.tls ?? { kind: 'off' },
@@ -163,7 +178,8 @@ export function reconcileGateway(o: GatewayObserved): ReconcileResult<never> {
     budgets,
     pricing: settings.pricing,
     prompts: new Map([...promptFiles].sort(([a], [b]) => (a < b ? -1 : 1))),
-    jwks: settings.jwks,
+    jwks: jwks.jwks,
+    jwksRemoved: jwks.removed,
     resumeKeys: JSON.stringify(keyring.keyring),
     auditKeys: JSON.stringify(audit.auditKeys),
     credentials: new Map([...credentials].sort(([a], [b]) => (a < b ? -1 : 1))),
@@ -180,7 +196,7 @@ export function reconcileGateway(o: GatewayObserved): ReconcileResult<never> {
         airGapped: settings.airGapped,
       }),
     ],
-    ...requeueAt(keyring.nextChangeMs, audit.nextChangeMs, tls.nextChangeMs),
+    ...requeueAt(keyring.nextChangeMs, audit.nextChangeMs, tls.nextChangeMs, jwks.nextChangeMs),
     childEvents: tls.events,
     gauges: [
       ...tls.gauges,

@@ -28,6 +28,8 @@ export interface ContractInputs {
   prompts: ReadonlyMap<string, string>;
   /** keys/jwks.json */
   jwks: string;
+  /** keys/jwks-removed.json: when retained keys left the JWKS source (controllers/jwks.ts). */
+  jwksRemoved?: string | undefined;
   /** keys/resume.json */
   resumeKeys: string;
   /** keys/audit.json */
@@ -58,6 +60,7 @@ export function contractFiles(inputs: ContractInputs): Map<string, string> {
   if (inputs.pricing !== undefined) files.set('pricing.yaml', inputs.pricing);
   for (const [name, text] of inputs.prompts) files.set(`prompts/${name}.yaml`, text);
   files.set('keys/jwks.json', inputs.jwks);
+  if (inputs.jwksRemoved !== undefined) files.set('keys/jwks-removed.json', inputs.jwksRemoved);
   files.set('keys/resume.json', inputs.resumeKeys);
   files.set('keys/audit.json', inputs.auditKeys);
   for (const [key, value] of inputs.credentials) {
