@@ -60,6 +60,8 @@ export class Observer {
   readonly settings: Settings;
   readonly #now: () => Date;
   readonly #spend: SpendReader | undefined;
+  /** The JWKS the operator fetched from INFERENCE_AUTH_JWKS_URL, if it fetches one. */
+  jwksFetched: () => string | undefined = () => undefined;
   readonly #parsed = new Map<string, { resourceVersion: string | undefined; value: unknown }>();
 
   constructor(

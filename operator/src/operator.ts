@@ -17,6 +17,7 @@ import type { Registration } from './registration.ts';
 import { registrations } from './registrations.ts';
 import type { Controller } from './runtime/controller.ts';
 import { loadCredentials, type Credentials } from './runtime/credentials.ts';
+import { JwksFetcher } from './runtime/jwks-fetcher.ts';
 import { EventRecorder } from './runtime/events.ts';
 import { startHealthServers, type HealthServers } from './runtime/health.ts';
 import { KubeClient } from './runtime/kube-client.ts';
@@ -68,6 +69,18 @@ export async function startOperator(options: OperatorOptions): Promise<OperatorH
       ? undefined
       : new RedisSpendReader({ url: settings.budgetSpend.redisUrl, logger });
   const observer = new Observer(caches, settings, undefined, spendReader);
+  const jwks =
+    settings.jwksUrl === undefined
+      ? undefined
+      : new JwksFetcher({
+          url: settings.jwksUrl,
+          refreshMs: settings.jwksRefreshMs,
+          logger,
+          onChange: () => {
+            group.resync();
+          },
+        });
+  if (jwks !== undefined) observer.jwksFetched = () => jwks.current;
   const tracing = startOperatorTracing();
   const controllers = createControllers(registrations, caches, observer, {
     client,
@@ -79,6 +92,8 @@ export async function startOperator(options: OperatorOptions): Promise<OperatorH
   });
   enqueueOnChange(registrations, controllers, caches);
   const group = new ControllerGroup(registrations, controllers, caches);
+  // Before the first reconcile, so that a reachable issuer's keys are there from the start.
+  await jwks?.start();
   const health = await serveHealth(settings, metrics, caches, group);
   await syncCaches(caches, logger, settings.watchNamespaces, async () => {
     await health.close();
@@ -100,6 +115,7 @@ export async function startOperator(options: OperatorOptions): Promise<OperatorH
     stop: async () => {
       if (!group.beginStopping()) return;
       if (resyncTimer !== undefined) clearInterval(resyncTimer);
+      jwks?.stop();
       await group.stop();
       await elector?.stop();
       await Promise.all(caches.all.map((s) => s.stop()));

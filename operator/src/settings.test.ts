@@ -87,6 +87,15 @@ describe('loadSettings', () => {
     expect(s.resumeKeys.propagationMs).toBe(5000);
   });
 
+  it('needs no JWKS of its own when it fetches the issuer JWKS URL', () => {
+    const s = loadSettings({ INFERENCE_AUTH_JWKS_URL: 'https://issuer.test/jwks.json' }, []);
+    expect([s.jwks, s.jwksUrl, s.jwksRefreshMs]).toEqual([
+      '',
+      'https://issuer.test/jwks.json',
+      300_000,
+    ]);
+  });
+
   it('reads the JWKS from a file', () => {
     const file = new URL('./settings.test.jwks.json', import.meta.url).pathname;
     const s = loadSettings({ INFERENCE_AUTH_JWKS_FILE: file }, []);
@@ -132,6 +141,24 @@ describe('loadSettings', () => {
     [{}, [], /Set INFERENCE_AUTH_JWKS/],
     [{ INFERENCE_AUTH_JWKS: 'nope' }, [], /not JSON/],
     [{ INFERENCE_AUTH_JWKS: '{"keys":[]}' }, [], /non-empty "keys"/],
+    [{ INFERENCE_AUTH_JWKS_URL: 'http://issuer.example/jwks' }, [], /must be https/],
+    [{ INFERENCE_AUTH_JWKS_URL: 'issuer' }, [], /is not a URL/],
+    [
+      { ...base, INFERENCE_TLS: 'maybe' },
+      [],
+      /INFERENCE_TLS must be off, operator or cert-manager/,
+    ],
+    [{ ...base, INFERENCE_TLS: 'cert-manager' }, [], /needs INFERENCE_TLS_SECRET/],
+    [
+      { ...base, INFERENCE_TLS: 'operator', INFERENCE_TLS_CERTIFICATE_LIFETIME_MS: '200000000000' },
+      [],
+      /at most a third of INFERENCE_TLS_CA_LIFETIME_MS/,
+    ],
+    [
+      { ...base, INFERENCE_GATEWAY_SETTINGS: '{"tls":{"clientCertificates":"required"}}' },
+      [],
+      /tls.clientCertificates needs INFERENCE_TLS/,
+    ],
     [
       { ...base, INFERENCE_GATEWAY_REPLICAS: 'two' },
       [],

@@ -59,6 +59,9 @@ export interface Settings {
   jwks: string;
   /** A key that leaves the JWKS source stays published this long (controllers/jwks.ts). */
   jwksRetentionMs: number;
+  /** The issuer's JWKS URL the operator fetches (runtime/jwks-fetcher.ts); unset: none. */
+  jwksUrl: string | undefined;
+  jwksRefreshMs: number;
   /**
    * `pricing.yaml` of the config contract, as the file's text, its checksum verified at start;
    * unset: the contract has no pricing file.
@@ -210,6 +213,17 @@ export const SETTINGS: readonly SettingSpec[] = [
     env: 'INFERENCE_AUTH_JWKS_FILE',
     default: '',
     description: 'File holding the JWKS, instead of INFERENCE_AUTH_JWKS.',
+  },
+  {
+    env: 'INFERENCE_AUTH_JWKS_URL',
+    default: '',
+    description:
+      "The issuer's JWKS URL (https; http only on loopback): the operator fetches it every INFERENCE_AUTH_JWKS_REFRESH_MS and renders it into keys/jwks.json (a namespace's Secret inference-auth-jwks still wins); the gateway never fetches. With it, INFERENCE_AUTH_JWKS is optional (it serves until the first fetch).",
+  },
+  {
+    env: 'INFERENCE_AUTH_JWKS_REFRESH_MS',
+    default: '300000',
+    description: 'How often the operator fetches INFERENCE_AUTH_JWKS_URL.',
   },
   {
     env: 'INFERENCE_AUTH_JWKS_RETENTION_MS',
@@ -403,7 +417,8 @@ export function loadSettings(
   }
   const jwksFile = get('INFERENCE_AUTH_JWKS_FILE');
   const jwks = jwksFile === '' ? get('INFERENCE_AUTH_JWKS') : readFileSync(jwksFile, 'utf8');
-  if (jwks === '') {
+  const jwksUrl = readJwksUrl(get('INFERENCE_AUTH_JWKS_URL'));
+  if (jwks === '' && jwksUrl === undefined) {
     throw new SettingsError(
       'Set INFERENCE_AUTH_JWKS (or INFERENCE_AUTH_JWKS_FILE): the gateway cannot verify client tokens without a JWKS.',
     );
@@ -444,7 +459,9 @@ export function loadSettings(
     modelServerImage:
       get('INFERENCE_MODEL_SERVER_IMAGE') === '' ? image : get('INFERENCE_MODEL_SERVER_IMAGE'),
     gatewayConfig,
-    jwks: validateJwks(jwks),
+    jwks: jwks === '' ? '' : validateJwks(jwks),
+    jwksUrl,
+    jwksRefreshMs: int('INFERENCE_AUTH_JWKS_REFRESH_MS', 1000),
     jwksRetentionMs: int('INFERENCE_AUTH_JWKS_RETENTION_MS'),
     pricing: readPricingFile(get('INFERENCE_PRICING_FILE')),
     budgetSpend: {
@@ -510,6 +527,22 @@ function readPricingFile(path: string): string | undefined {
     throw err;
   }
   return text;
+}
+
+/** An https URL, or http to a loopback host (tests, a local issuer); '' is none. */
+function readJwksUrl(text: string): string | undefined {
+  if (text === '') return undefined;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new SettingsError(`INFERENCE_AUTH_JWKS_URL is not a URL; got "${text}".`);
+  }
+  const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
+    throw new SettingsError('INFERENCE_AUTH_JWKS_URL must be https (http only on loopback).');
+  }
+  return url.toString();
 }
 
 function validateJwks(text: string): string {

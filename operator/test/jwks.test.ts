@@ -1,7 +1,9 @@
 // JWKS rotation without a restart, against the real control plane: a namespace's Secret
 // inference-auth-jwks replaces the operator's own JWKS in keys/jwks.json as soon as it is
 // written; a key removed from it stays published for the retention plus the propagation
-// delay (here 1 s + 1 s), then leaves.
+// delay (here 1 s + 1 s), then leaves. An issuer's JWKS URL the operator fetches on a schedule
+// serves the same way where no Secret is.
+import { createServer, type Server } from 'node:http';
 import type { V1Secret } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OperatorHandle } from '../src/operator.ts';
@@ -47,8 +49,12 @@ const file = (secret: V1Secret, name: string) => {
 };
 
 /** The kids of keys/jwks.json once `ready` holds for them. */
-function published(ready: (kids: string[]) => boolean): Promise<string[]> {
+function published(
+  ready: (kids: string[]) => boolean,
+  where: () => string = () => namespace,
+): Promise<string[]> {
   return eventually(async () => {
+    const namespace = where();
     const keys = await core.readNamespacedSecret({ namespace, name: 'inference-keys' });
     const parsed = JSON.parse(file(keys, 'jwks.json') ?? '{"keys":[]}') as {
       keys: { kid?: string }[];
@@ -83,5 +89,48 @@ describe('a JWKS Secret in the namespace', () => {
       'kid:a',
     ]);
     expect(await published((kids) => !kids.includes('a'))).toEqual(['b', 'c']);
+  }, 60_000);
+});
+
+describe("an issuer's JWKS URL", () => {
+  let issuer: Server;
+  let served = jwks('u1');
+  let other: string;
+  let fetching: OperatorHandle;
+  beforeAll(async () => {
+    issuer = createServer((_request, response) => {
+      response.setHeader('content-type', 'application/json');
+      response.end(served);
+    });
+    await new Promise<void>((resolve) => issuer.listen(0, '127.0.0.1', resolve));
+    const address = issuer.address();
+    const port = typeof address === 'object' && address !== null ? address.port : 0;
+    other = await newNamespace('jwks-url');
+    fetching = await startTestOperator([other], await operatorIdentity(other), {
+      INFERENCE_AUTH_JWKS: '',
+      INFERENCE_AUTH_JWKS_URL: `http://127.0.0.1:${port}/.well-known/jwks.json`,
+      INFERENCE_AUTH_JWKS_REFRESH_MS: '1000',
+      INFERENCE_AUTH_JWKS_RETENTION_MS: '1000',
+      INFERENCE_RESUME_KEY_PROPAGATION_MS: '1000',
+    });
+    await createResource(other, {
+      kind: 'ProviderRoute',
+      metadata: { name: 'chat' },
+      spec: { alias: 'chat', targets: [{ name: 'echo', provider: 'mock', model: 'echo' }] },
+    });
+  }, 60_000);
+  afterAll(async () => {
+    await fetching.stop();
+    await new Promise((resolve) => issuer.close(resolve));
+  });
+
+  it('is fetched and rendered, and a rotation at the issuer reaches the contract', async () => {
+    const where = () => other;
+    expect(await published((kids) => kids.join() === 'u1', where)).toEqual(['u1']);
+    served = jwks('u1', 'u2');
+    expect(await published((kids) => kids.join() === 'u1,u2', where)).toEqual(['u1', 'u2']);
+    served = jwks('u2');
+    expect(await published((kids) => kids.join() === 'u2,u1', where)).toEqual(['u2', 'u1']);
+    expect(await published((kids) => kids.join() === 'u2', where)).toEqual(['u2']);
   }, 60_000);
 });

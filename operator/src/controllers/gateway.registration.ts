@@ -184,6 +184,7 @@ export const registration: Registration<GatewayObserved, never> = {
       freshAuditKeys: freshAuditKeys(now),
       existingTls: existingTls(caches.of(Secrets), namespace, settings.tls),
       jwksSecret: secretFile(caches.of(Secrets), namespace, JWKS_SECRET, 'jwks.json'),
+      jwksFetched: observer.jwksFetched(),
       ...(settings.tls.kind === 'operator' ? { freshCertificateKeys: freshCertificateKeys() } : {}),
       settings: {
         workload: settings.gateway,
