@@ -239,6 +239,18 @@ describe('the egress policy', () => {
     });
   });
 
+  it('leaves the targets outside the cluster out of routes.yaml when air-gapped', () => {
+    const routesOf = (airGapped: boolean) => {
+      const files = mountedFiles(reconcileGateway(observed({}, { airGapped })).desired);
+      const { routes } = parse(files.get('routes.yaml') ?? '') as {
+        routes: { alias: string; targets: { provider: string }[] }[];
+      };
+      return routes.map((r) => `${r.alias}: ${r.targets.map((t) => t.provider).join(' → ')}`);
+    };
+    expect(routesOf(false)).toEqual(['chat: mock → openai']);
+    expect(routesOf(true)).toEqual(['chat: mock']);
+  });
+
   it('reaches an out-of-cluster Redis through its CIDR', () => {
     const p = policy(
       {},

@@ -131,7 +131,7 @@ describe('egressPolicy', () => {
       ],
     });
     expect(egressPolicy(r, true).message).toBe(
-      "The operator runs air-gapped: target(s) openai (api.openai.com:443), by-ip (192.0.2.10:8000) need hosts outside the cluster, which the gateway's egress policy does not allow.",
+      "The operator runs air-gapped: target(s) openai (api.openai.com:443), by-ip (192.0.2.10:8000) need hosts outside the cluster, which the gateway's egress policy does not allow; the chain is served without them.",
     );
   });
 });
@@ -182,7 +182,7 @@ describe('renderRouteSpec', () => {
       r,
       refs({ configMaps: new Map([['models', { chat: ' gpt-4o \n' }]]) }),
     );
-    expect(spec.targets).toEqual([
+    expect(spec?.targets).toEqual([
       { name: 'cm', provider: 'openai', model: 'gpt-4o' },
       { name: 'env', provider: 'groq', modelFrom: { env: 'FAST' } },
       {
@@ -192,6 +192,31 @@ describe('renderRouteSpec', () => {
         baseURL: 'http://model-phi-3-mini.team.svc:8080/v1',
       },
     ]);
+  });
+
+  it('leaves targets outside the cluster out when air-gapped, and the route when none is left', () => {
+    const mixed = route('r', {
+      targets: [
+        { name: 'openai', provider: 'openai', model: 'gpt-4o' },
+        {
+          name: 'by-ip',
+          provider: 'openai-compatible',
+          model: 'm',
+          baseURL: 'http://192.0.2.1/v1',
+        },
+        { name: 'local', provider: 'local', model: 'phi-3-mini' },
+        { name: 'mock', provider: 'mock', model: 'echo' },
+      ],
+    });
+    expect(renderRouteSpec(mixed, refs(), true)?.targets.map((t) => t.name)).toEqual([
+      'local',
+      'mock',
+    ]);
+    expect(renderRouteSpec(mixed, refs(), false)?.targets).toHaveLength(4);
+    const outside = route('r', { targets: [{ name: 'openai', provider: 'openai', model: 'x' }] });
+    expect(renderRouteSpec(outside, refs(), true)).toBeUndefined();
+    expect(egressPolicy(outside, true).message).toMatch(/; the route is not served\.$/);
+    expect(egressPolicy(mixed, true).message).toMatch(/; the chain is served without them\.$/);
   });
 });
 

@@ -112,7 +112,8 @@ export function credentialsPolicy(route: ProviderRoute, refs: NamespaceRefs): Ve
 
 /**
  * In air-gapped mode, no target may need a host outside the cluster: a public name or an IP
- * literal (the egress policy opens neither). The message names each target and its host.
+ * literal (the egress policy opens neither). The message names each target and its host, and
+ * says whether the rest of the chain is served (renderRouteSpec leaves those targets out).
  */
 export function egressPolicy(route: ProviderRoute, airGapped: boolean): Verdict {
   if (!airGapped) return verdict('True', 'EgressAllowed', 'Egress to the targets is allowed.');
@@ -124,10 +125,14 @@ export function egressPolicy(route: ProviderRoute, airGapped: boolean): Verdict 
   });
   if (external.length === 0)
     return verdict('True', 'EgressAllowed', 'Every target is in the cluster.');
+  const served =
+    external.length === route.spec.targets.length
+      ? 'the route is not served'
+      : 'the chain is served without them';
   return verdict(
     'False',
     'EgressBlocked',
-    `The operator runs air-gapped: target(s) ${external.join(', ')} need hosts outside the cluster, which the gateway's egress policy does not allow.`,
+    `The operator runs air-gapped: target(s) ${external.join(', ')} need hosts outside the cluster, which the gateway's egress policy does not allow; ${served}.`,
   );
 }
 
@@ -144,8 +149,17 @@ function resolvedModel(target: RouteTarget, refs: NamespaceRefs): string | undef
  * The spec routes.yaml carries: ConfigMap model references resolved to `model`, local targets
  * pointed at their model server's Service. `modelFrom.env` stays: the gateway reads its env.
  */
-export function renderRouteSpec(route: ProviderRoute, refs: NamespaceRefs): ProviderRouteSpec {
-  const targets = route.spec.targets.map((target): RouteTarget => {
+/**
+ * The route as the contract carries it: models resolved, local models at their Service. Air-gapped,
+ * targets outside the cluster are left out of the chain (EgressBlocked names them); undefined
+ * when none is left, so the route is not served at all.
+ */
+export function renderRouteSpec(
+  route: ProviderRoute,
+  refs: NamespaceRefs,
+  airGapped = false,
+): ProviderRouteSpec | undefined {
+  const all = route.spec.targets.map((target): RouteTarget => {
     const { modelFrom, ...rest } = target;
     let out: RouteTarget = { ...rest };
     if (modelFrom?.configMapKeyRef !== undefined)
@@ -156,7 +170,14 @@ export function renderRouteSpec(route: ProviderRoute, refs: NamespaceRefs): Prov
     }
     return out;
   });
-  return { ...route.spec, targets };
+  const targets = airGapped ? all.filter((target) => !outsideCluster(target)) : all;
+  return targets.length === 0 ? undefined : { ...route.spec, targets };
+}
+
+/** A target that needs a host outside the cluster: a public name or an IP literal. */
+function outsideCluster(target: Pick<RouteTarget, 'provider' | 'baseURL'>): boolean {
+  const destination = destinationOf(target);
+  return destination !== undefined && destination.type !== 'in-cluster';
 }
 
 function chainOf(route: ProviderRoute): string {
@@ -188,7 +209,7 @@ export function resolveRoutes(
     const modelRefs = modelRefsPolicy(route, refs);
     const included = alias.status === 'True' && modelRefs.status === 'True';
     out.set(route.metadata.name, {
-      rendered: included ? renderRouteSpec(route, refs) : undefined,
+      rendered: included ? renderRouteSpec(route, refs, airGapped) : undefined,
       alias,
       modelRefs,
       credentials: credentialsPolicy(route, refs),
