@@ -109,7 +109,16 @@ export const RouteTarget = Struct(
         minimum: 1,
         maximum: 1000,
         default: 1,
-        description: 'Relative share of traffic among healthy targets of equal precedence.',
+        description:
+          'Relative share of traffic among the targets of its priority (the route balance decides how).',
+      }),
+    ),
+    priority: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: 1000,
+        description:
+          'Order of the chain, lower first; a target without one takes its position in the list, so a plain list is a fallback chain. Targets of equal priority share traffic and are tried before the next priority.',
       }),
     ),
   },
@@ -143,7 +152,8 @@ export const ProviderRouteSpec = Struct(
     targets: Type.Array(RouteTarget, {
       minItems: 1,
       maxItems: MAX_TARGETS,
-      description: 'Ordered fallback chain: the first healthy target serves; later ones take over.',
+      description:
+        'The fallback chain, in order of priority (each target takes its position unless it sets one): the first healthy target serves; later ones take over.',
       ...cel({
         rule: 'self.all(t, self.exists_one(u, u.name == t.name))',
         message: 'Target names must be unique within a route.',
@@ -225,6 +235,13 @@ export const ProviderRouteSpec = Struct(
         },
         { default: {}, description: 'Circuit breaker of each target.' },
       ),
+    ),
+    balance: Type.Optional(
+      StringEnum(['Weighted', 'LeastOutstanding', 'Sticky'], {
+        default: 'Weighted',
+        description:
+          'How targets of equal priority share traffic: Weighted, a random choice by weight; LeastOutstanding, the one with fewest requests in flight; Sticky, by the x-session-id header (a weighted rendezvous hash, so a session keeps its target and its prompt cache), Weighted without one.',
+      }),
     ),
     midStreamFailure: Type.Optional(
       StringEnum(['Error', 'Continue'], {

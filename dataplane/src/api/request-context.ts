@@ -35,8 +35,10 @@ export function requestContext(
     });
     controller = onClientGone;
   }
+  const session = request.headers['x-session-id'];
   const context: RequestContext = {
     requestId: request.id,
+    ...(typeof session === 'string' && session !== '' ? { session: session.slice(0, 256) } : {}),
     tenant: principal.tenant,
     principal: principal.subject,
     surface,

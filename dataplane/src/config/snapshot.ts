@@ -181,7 +181,7 @@ function toRouteConfig(
   modelEnv: Record<string, string>,
 ): RouteConfig {
   const where = `${CONTRACT_FILES.routes}: route ${spec.alias}`;
-  const targets = spec.targets.map((target): TargetConfig => {
+  const targets = spec.targets.map((target, index): TargetConfig => {
     let model = target.model;
     if (model === undefined && target.modelFrom?.env !== undefined) {
       model = env[target.modelFrom.env];
@@ -205,6 +205,7 @@ function toRouteConfig(
       model,
       timeoutMs: target.timeoutMs ?? 30_000,
       weight: target.weight ?? 1,
+      priority: target.priority ?? index,
       ...(target.baseURL === undefined ? {} : { baseURL: target.baseURL }),
       ...(apiKey === undefined ? {} : { apiKey }),
     };
@@ -223,5 +224,6 @@ function toRouteConfig(
       openMs: spec.circuitBreaker?.openMs ?? 30_000,
     },
     midStreamFailure: spec.midStreamFailure ?? 'Error',
+    balance: spec.balance ?? 'Weighted',
   };
 }

@@ -13,7 +13,10 @@ export interface TargetConfig {
   apiKey?: string;
   /** Time allowed to the first chunk, and between chunks. */
   timeoutMs: number;
+  /** Its share of traffic among the targets of its priority (routing/balance.ts). */
   weight: number;
+  /** Lower first; targets of one priority share traffic by the route's `balance`. */
+  priority: number;
 }
 
 export interface RetryPolicy {
@@ -33,6 +36,8 @@ export interface RouteConfig {
   circuitBreaker: CircuitBreakerOptions;
   /** What a failure after the first streamed chunk does: an `error` event, or continue on the next target. */
   midStreamFailure: 'Error' | 'Continue';
+  /** How targets of one priority share traffic (routing/balance.ts). */
+  balance: 'Weighted' | 'LeastOutstanding' | 'Sticky';
 }
 
 export interface CircuitBreakerOptions {

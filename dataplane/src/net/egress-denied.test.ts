@@ -54,17 +54,19 @@ describe('the router and a refused target', () => {
   };
   const route = (names: string[]): RouteConfig => ({
     alias: 'r',
-    targets: names.map((name) => ({
+    targets: names.map((name, priority) => ({
       name,
       provider: 'mock',
       model: 'echo',
       timeoutMs: 500,
       weight: 1,
+      priority,
     })),
     fallbackOn: new Set(['UPSTREAM_UNAVAILABLE']),
     retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 2 },
     circuitBreaker: { failureThreshold: 5, openMs: 60_000 },
     midStreamFailure: 'Error',
+    balance: 'Weighted',
   });
   const routerOf = () =>
     new Router({

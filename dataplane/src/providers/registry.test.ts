@@ -11,6 +11,7 @@ const target = (
   model: 'm',
   timeoutMs: 1000,
   weight: 1,
+  priority: 0,
   ...extra,
 });
 

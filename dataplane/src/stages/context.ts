@@ -17,6 +17,8 @@ export interface RequestContext {
   readonly surface: Surface;
   /** Aborted when the caller gives up (a client that went away, a worker shutting down). */
   readonly signal: AbortSignal;
+  /** The client's session key (`x-session-id`), which a route's Sticky balance follows. */
+  readonly session?: string;
   /** The request deadline from admission (`limits.requestTimeoutMs`). */
   readonly deadlineMs: number;
   /** Sets a response header (the rate-limit headers); absent where there is no response. */

@@ -208,13 +208,10 @@ export class Pipeline {
     let outputChars = 0;
     try {
       const events = routeEvents(exchange, this.#deps.stages);
-      const chunks = this.#deps.router.stream(
-        prepared.route,
-        prepared.request,
-        signal,
-        events,
+      const chunks = this.#deps.router.stream(prepared.route, prepared.request, signal, events, {
         whole,
-      );
+        affinity: exchange.context.session,
+      });
       for await (const chunk of chunks) {
         if (chunk.type === 'text') {
           outputChars += chunk.text.length;

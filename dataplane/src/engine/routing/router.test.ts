@@ -20,11 +20,13 @@ function route(models: string[], overrides: Partial<RouteConfig> = {}): RouteCon
       model,
       timeoutMs: 200,
       weight: 1,
+      priority: index,
     })),
     fallbackOn: new Set(['UPSTREAM_UNAVAILABLE', 'UPSTREAM_TIMEOUT', 'UPSTREAM_RATE_LIMITED']),
     retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 5 },
     circuitBreaker: { failureThreshold: 2, openMs: 60_000 },
     midStreamFailure: 'Error',
+    balance: 'Weighted',
     ...overrides,
   };
 }
@@ -356,7 +358,7 @@ describe('a chat answer wanted whole', () => {
       request,
       new AbortController().signal,
       {},
-      true,
+      { whole: true },
     ))
       chunks.push(chunk);
     expect(chunks).toEqual([
@@ -379,7 +381,7 @@ describe('a chat answer wanted whole', () => {
       request,
       new AbortController().signal,
       events,
-      true,
+      { whole: true },
     ))
       chunks.push(chunk);
     expect(text(chunks)).toBe('whole from m');
@@ -395,12 +397,31 @@ describe('a chat answer wanted whole', () => {
         request,
         new AbortController().signal,
         {},
-        true,
+        { whole: true },
       ))
         collected.push(chunk);
       return collected;
     })();
     expect(chunks.filter((chunk) => chunk.type === 'text')).toHaveLength(3);
     expect(text(chunks)).toBe('Echo: hello world');
+  });
+});
+
+describe('a route whose targets share a priority', () => {
+  it('falls back within the priority first, then to the next one', async () => {
+    const attempts: string[] = [];
+    const config = route([
+      'fail?code=UPSTREAM_UNAVAILABLE',
+      'fail?code=UPSTREAM_UNAVAILABLE',
+      'echo',
+    ]);
+    const pooled = {
+      ...config,
+      targets: config.targets.map((target, index) => ({ ...target, priority: index < 2 ? 0 : 1 })),
+    };
+    const chunks = await run(new Router({ provider: () => mock }), pooled, attempts);
+    expect(text(chunks)).toBe('Echo: hello world');
+    expect(attempts.slice(0, 2).sort()).toEqual(['t0#1', 't1#1']);
+    expect(attempts[2]).toBe('t2#1');
   });
 });

@@ -6,6 +6,7 @@ import { UnsupportedParameter } from '../../providers/unsupported.ts';
 import type { Provider, ProviderRequest } from '../../providers/provider.ts';
 import type { Chunk, FullAnswer } from '../../core/types.ts';
 import { CircuitBreaker, type CircuitState } from './circuit-breaker.ts';
+import { targetOrder } from './balance.ts';
 import { TimedAttempt } from './timed-attempt.ts';
 import type { RouteConfig, TargetConfig } from '../../core/route.ts';
 
@@ -104,6 +105,8 @@ export class Router {
   readonly #breakers = new Map<string, CircuitBreaker>();
   /** Until when (epoch ms) a rate-limited target is left out, by `alias/target`. */
   readonly #cooldowns = new Map<string, number>();
+  /** Attempts in flight, by `alias/target` (the LeastOutstanding balance). */
+  readonly #outstanding = new Map<string, number>();
 
   constructor(options: RouterOptions) {
     this.#options = options;
@@ -117,26 +120,35 @@ export class Router {
    * A chat answer through the chain, as chunks. `whole` says the caller wants the answer whole
    * (a synchronous surface): a provider with a non-streamed call (`complete`) then answers in
    * one call, which the target's timeout bounds whole, and the chain sees its text and its
-   * last chunk; the others stream as always.
+   * last chunk; the others stream as always. `affinity` is the request's session key (the
+   * Sticky balance).
    */
   stream(
     route: RouteConfig,
     request: Omit<ProviderRequest, 'model'>,
     signal: AbortSignal,
     events: RouteEvents = {},
-    whole = false,
+    { whole = false, affinity }: { whole?: boolean; affinity?: string | undefined } = {},
   ): AsyncIterable<Chunk> {
-    return this.#chain(route, signal, events, CHUNKS, (provider, target, prefix, attemptSignal) => {
-      const call: ProviderRequest =
-        prefix === ''
-          ? { ...request, model: target.model }
-          : { ...request, prefix, model: target.model };
-      if (whole && provider.complete !== undefined) {
-        const complete = provider.complete.bind(provider);
-        return answerChunks(() => complete(call, attemptSignal));
-      }
-      return provider.stream(call, attemptSignal)[Symbol.asyncIterator]();
-    });
+    const order = this.#order(route, affinity);
+    return this.#chain(
+      route,
+      order,
+      signal,
+      events,
+      CHUNKS,
+      (provider, target, prefix, attemptSignal) => {
+        const call: ProviderRequest =
+          prefix === ''
+            ? { ...request, model: target.model }
+            : { ...request, prefix, model: target.model };
+        if (whole && provider.complete !== undefined) {
+          const complete = provider.complete.bind(provider);
+          return answerChunks(() => complete(call, attemptSignal));
+        }
+        return provider.stream(call, attemptSignal)[Symbol.asyncIterator]();
+      },
+    );
   }
 
   /**
@@ -151,6 +163,7 @@ export class Router {
   ): Promise<T> {
     const chain = this.#chain(
       route,
+      this.#order(route, undefined),
       signal,
       events,
       one<T>(),
@@ -168,6 +181,7 @@ export class Router {
    */
   async *#chain<T>(
     route: RouteConfig,
+    order: readonly TargetConfig[],
     signal: AbortSignal,
     events: RouteEvents,
     items: Items<T>,
@@ -178,8 +192,9 @@ export class Router {
     let prefix = '';
     let served = false;
     const continues = route.midStreamFailure === 'Continue';
-    for (const target of route.targets) {
+    for (const target of order) {
       const breaker = this.#breaker(route, target);
+      const key = `${route.alias}/${target.name}`;
       for (let attempt = 1; attempt <= route.retry.maxAttempts; attempt++) {
         const refused = this.#admit(route, target, breaker);
         if (refused !== undefined) {
@@ -188,6 +203,7 @@ export class Router {
           break;
         }
         events.onAttempt?.(target, attempt);
+        this.#outstanding.set(key, (this.#outstanding.get(key) ?? 0) + 1);
         const timed = new TimedAttempt<T>(target, signal);
         let started = false;
         let sent = '';
@@ -245,12 +261,22 @@ export class Router {
           await sleep(wait, undefined, { signal });
         } finally {
           timed.close();
+          this.#outstanding.set(key, (this.#outstanding.get(key) ?? 1) - 1);
         }
       }
       if (lastError === undefined || lastError instanceof UnsupportedParameter) continue;
       if (!route.fallbackOn.has(lastError.code)) throw lastError;
     }
     throw lastError ?? new ApiError('UPSTREAM_UNAVAILABLE', `Route ${route.alias} has no targets.`);
+  }
+
+  /** The order of the route's targets for one request (routing/balance.ts). */
+  #order(route: RouteConfig, affinity: string | undefined): TargetConfig[] {
+    return targetOrder(route, {
+      random: this.#options.random ?? Math.random,
+      outstanding: (target) => this.#outstanding.get(`${route.alias}/${target.name}`) ?? 0,
+      affinity,
+    });
   }
 
   /** Why a target may not be called now (open circuit, rate-limit cooldown), or undefined. */
