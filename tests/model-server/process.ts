@@ -28,10 +28,24 @@ export async function spawnModelServer(
   env: Record<string, string>,
   prefix: string[] = [],
 ): Promise<ModelServerProcess> {
-  const argv = [...prefix, process.execPath, join(REPO, 'dataplane/src/model-server.ts')];
+  const argv = [
+    ...prefix,
+    process.execPath,
+    // As the operator renders the pod: gc() after an unload, and glibc returning freed
+    // weights to the kernel (docs/models.md, "Memory after an unload").
+    '--expose-gc',
+    join(REPO, 'dataplane/src/model-server.ts'),
+  ];
   const child = spawn(argv[0] ?? '', argv.slice(1), {
     cwd: REPO,
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
+    env: {
+      ...process.env,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'info',
+      MALLOC_MMAP_THRESHOLD_: '131072',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

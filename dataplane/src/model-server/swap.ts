@@ -230,6 +230,8 @@ export class Swapper {
       const leaving = rolledBack ? next : old;
       await leaving.drain();
       await leaving.unload();
+      // Under --expose-gc (the pod's command) the version's JS objects and buffers go now.
+      (globalThis as { gc?: () => void }).gc?.();
       this.#loaded.delete(leaving);
       if (!rolledBack) {
         this.#record({

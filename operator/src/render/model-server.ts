@@ -1,8 +1,8 @@
 /**
  * Per InferenceModel: the model-server Deployment and its Service. `runtime: onnx` runs the
- * dataplane image in model-server mode (`node dataplane/src/model-server.ts`); `runtime:
- * container` runs the resource's image, any OpenAI-compatible server (vLLM listens on 8000).
- * Rollout is in place for now (a new version rolls the Deployment); blue/green comes later.
+ * dataplane image in model-server mode (`node --expose-gc dataplane/src/model-server.ts`);
+ * `runtime: container` runs the resource's image, any OpenAI-compatible server (vLLM listens
+ * on 8000). Rollout is in place for now (a new version rolls the Deployment); blue/green comes later.
  */
 import { ApiObject, Duration, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-33';
@@ -76,7 +76,7 @@ export function renderModelServer(
           name: 'model-server',
           image: onnx ? settings.image : (model.spec.image ?? ''),
           imagePullPolicy: pullPolicy(settings.imagePullPolicy),
-          ...(onnx ? { command: ['node', 'dataplane/src/model-server.ts'] } : {}),
+          ...(onnx ? { command: ['node', '--expose-gc', 'dataplane/src/model-server.ts'] } : {}),
           ports: [{ number: port, name: 'http' }],
           envVariables: onnx ? modelEnv(model, port) : {},
           securityContext: {
@@ -136,6 +136,10 @@ function modelEnv(model: InferenceModel, port: number): Record<string, kplus.Env
     MODEL_CHECKSUM: model.spec.source.checksum,
     MODEL_QUANTIZATION: model.spec.quantization ?? 'fp32',
     MODEL_BYTES: String(model.spec.modelBytes),
+    MODEL_HEADROOM_FACTOR: String(model.spec.headroomFactor ?? 1.3),
+    // glibc hands freed weights back to the kernel, so an unloaded version leaves the RSS
+    // (docs/models.md: without it, 10 swaps of a 164 MB ONNX model grew RSS by 62 %).
+    MALLOC_MMAP_THRESHOLD_: '131072',
   };
   return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, kplus.EnvValue.fromValue(v)]));
 }
