@@ -123,6 +123,22 @@ export function routeDestinations(routes: readonly ProviderRouteSpec[]): Destina
   );
 }
 
+/**
+ * What the egress policy is rendered from: the rendered routes' destinations and, air-gapped,
+ * those of the targets left out of them (the policy opens none of those; it lists their hosts
+ * as blocked).
+ */
+export function egressDestinations(
+  rendered: readonly ProviderRouteSpec[],
+  routes: readonly ProviderRoute[],
+  airGapped: boolean,
+): Destination[] {
+  const served = routeDestinations(rendered);
+  if (!airGapped) return served;
+  const left = routeDestinations(routes.map((route) => route.spec));
+  return [...served, ...left.filter((d) => d.type !== 'in-cluster')];
+}
+
 // --- reconcile --------------------------------------------------------------------------------
 
 export function reconcileGateway(o: GatewayObserved): ReconcileResult<never> {
@@ -192,7 +208,7 @@ export function reconcileGateway(o: GatewayObserved): ReconcileResult<never> {
       ...contract.objects,
       ...tls.objects,
       ...renderGateway(o.namespace, settings.workload, tls.secretName),
-      ...renderEgressPolicy(o.namespace, routeDestinations(routes), {
+      ...renderEgressPolicy(o.namespace, egressDestinations(routes, o.routes, settings.airGapped), {
         redisUrl: settings.workload.redisUrl,
         redisCidr: settings.workload.redisCidr,
         airGapped: settings.airGapped,
