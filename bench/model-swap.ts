@@ -6,11 +6,18 @@
  * the unload, then the drift of the last cycle's RSS from the first's.
  *
  *   node bench/model-swap.ts [--model tiny|smollm2-onnx-int8|smollm2-onnx-q4|smollm2-gguf] [--cycles 10]
+ *
+ * The baseline is the same process's RSS after its first load. Raw figures go to
+ * bench/results/model-swap-<model>-<time>.json.
  */
+import { loadavg } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { cachedModel, modelCacheDir } from '../dataplane/src/providers/local/model-cache.ts';
 import { swapCycles } from '../tests/model-server/cycles.ts';
+import { machineLine } from './stats.ts';
 import { spawnModelServer, TINY, waitReady } from '../tests/model-server/process.ts';
 
 const { values } = parseArgs({
@@ -30,6 +37,7 @@ const MODELS: Record<string, { uri: string; quantization?: string }> = {
 const model = MODELS[values.model];
 if (model === undefined) throw new Error(`--model is one of ${Object.keys(MODELS).join(', ')}`);
 const TOKEN = 'bench';
+console.log(`${await machineLine()}, load average ${loadavg()[0]?.toFixed(1) ?? '?'}`);
 const server = await spawnModelServer({
   MODEL_URI: model.uri,
   ...(model.quantization === undefined ? {} : { MODEL_QUANTIZATION: model.quantization }),
@@ -66,6 +74,12 @@ try {
   console.log(
     `RSS after unload, last vs first cycle: ${mib(last)} vs ${mib(first)} MiB (${(((last - first) / first) * 100).toFixed(1)} %)`,
   );
+  console.log(`load average after: ${loadavg()[0]?.toFixed(1) ?? '?'}`);
+  const dir = fileURLToPath(new URL('./results/', import.meta.url));
+  await mkdir(dir, { recursive: true });
+  const file = `${dir}model-swap-${values.model}-${new Date().toISOString().replaceAll(':', '-')}.json`;
+  await writeFile(file, `${JSON.stringify({ model: values.model, startRss, records }, null, 2)}\n`);
+  console.log(`raw figures: ${file}`);
 } finally {
   await server.stop();
 }
