@@ -10,6 +10,7 @@ import { healthPlugin } from './api/health.ts';
 import { inferencePlugin } from './api/inference.ts';
 import { messagesPlugin } from './api/messages.ts';
 import { openaiPlugin } from './api/openai.ts';
+import { responsesPlugin } from './api/responses.ts';
 import { readiness } from './api/readiness.ts';
 import { usagePlugin } from './api/usage.ts';
 import { installErrorHandling } from './api/error-handler.ts';
@@ -98,6 +99,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(inferencePlugin, { services });
   await app.register(openaiPlugin, { services });
   await app.register(messagesPlugin, { services });
+  await app.register(responsesPlugin, { services });
   await app.register(batchPlugin, { services });
   await app.register(usagePlugin, { services });
   await app.register(auditPlugin, { services });

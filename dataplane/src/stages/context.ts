@@ -5,7 +5,13 @@ import type { ProviderRequest } from '../providers/provider.ts';
 
 /** The surface a request came in through: a label for metrics, audit and traces. */
 export type Surface =
-  'inference' | 'inference-stream' | 'chat-completions' | 'messages' | 'embeddings' | 'batch';
+  | 'inference'
+  | 'inference-stream'
+  | 'chat-completions'
+  | 'messages'
+  | 'responses'
+  | 'embeddings'
+  | 'batch';
 
 /** Who asks, through which surface, under which deadline: what the transport knows. */
 export interface RequestContext {
