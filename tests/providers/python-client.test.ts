@@ -1,6 +1,7 @@
 /**
- * The official `openai` Python client (PyPI, installed by `make test` into .tmp/venv) calls the
- * gateway's OpenAI-compatible API unchanged: chat, streaming and embeddings.
+ * The official `openai` and `anthropic` Python clients (PyPI, installed by `make test` into
+ * .tmp/venv) call the gateway unchanged: chat, streaming, embeddings and responses; messages,
+ * streamed and whole.
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -40,6 +41,30 @@ try:
     client.chat.completions.create(model="missing", messages=[{"role": "user", "content": "x"}])
 except Exception as error:
     out["missing"] = type(error).__name__
+response = client.responses.create(model="chat", input="hello responses")
+out["responses"] = response.output_text
+print(json.dumps(out))
+`;
+
+const ANTHROPIC_SCRIPT = `
+import json, os
+import anthropic
+
+client = anthropic.Anthropic(base_url=os.environ["BASE_URL"], api_key=os.environ["TOKEN"], max_retries=0)
+out = {}
+message = client.messages.create(model="chat", max_tokens=64, system="Be brief.",
+                                 messages=[{"role": "user", "content": "hello anthropic"}])
+out["message"] = {"text": message.content[0].text, "stop": message.stop_reason,
+                  "output_tokens": message.usage.output_tokens}
+with client.messages.stream(model="chat", max_tokens=64,
+                            messages=[{"role": "user", "content": "stream it"}]) as stream:
+    out["stream"] = {"pieces": list(stream.text_stream),
+                     "stop": stream.get_final_message().stop_reason}
+try:
+    client.messages.create(model="chat", max_tokens=8, messages=[{"role": "user", "content": "x"}],
+                           extra_body={"top_k": 3})
+except Exception as error:
+    out["top_k"] = type(error).__name__
 print(json.dumps(out))
 `;
 
@@ -87,5 +112,24 @@ describe('the openai Python client against the OpenAI-compatible API', () => {
     expect(out['embeddings']).toMatchObject({ count: 2, dims: 8 });
     expect((out['embeddings'] as { norm: number }).norm).toBeCloseTo(1, 5);
     expect(out['missing']).toBe('NotFoundError');
+    expect(out['responses']).toBe('Echo: hello responses');
+  });
+});
+
+describe('the anthropic Python client against the Messages API', () => {
+  it('gets a message whole and streamed, and a clear refusal', { timeout: 60_000 }, async () => {
+    const env = { ...process.env, BASE_URL: base, TOKEN: await config.token() };
+    const { stdout } = await promisify(execFile)(python, ['-c', ANTHROPIC_SCRIPT], { env });
+    const out = JSON.parse(stdout) as Record<string, unknown>;
+    expect(out['message']).toEqual({
+      text: 'Echo: hello anthropic',
+      stop: 'end_turn',
+      output_tokens: 3,
+    });
+    const stream = out['stream'] as { pieces: string[]; stop: string };
+    expect(stream.pieces.join('')).toBe('Echo: stream it');
+    expect(stream.pieces.length).toBeGreaterThan(1);
+    expect(stream.stop).toBe('end_turn');
+    expect(out['top_k']).toBe('BadRequestError');
   });
 });
