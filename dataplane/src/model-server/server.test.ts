@@ -36,7 +36,7 @@ describe('modelServerSettings', () => {
   });
 
   it.each([
-    [{}, 'MODEL_URI is required'],
+    [{}, 'MODEL_URI (or MODEL_SPEC_FILE) is required'],
     [{ MODEL_URI: '/m', PORT: 'x' }, 'PORT=x is not a number from 0 to 65535.'],
     [
       { MODEL_URI: '/m', MODEL_MAX_CONCURRENCY: '1.5' },
@@ -65,6 +65,28 @@ describe('parseSpec', () => {
     expect(() => parseSpec('{"uri":"/m"}', 'f')).toThrow('f: version must be a non-empty string.');
     expect(() => parseSpec('{"uri":"/m","version":"v","modelBytes":0}', 'f')).toThrow('modelBytes');
     expect(() => parseSpec('{"uri":"/m","version":"v","task":"x"}', 'f')).toThrow('task');
+  });
+});
+
+describe('a model server configured by its spec file alone', () => {
+  it('loads the version the file names', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'model-spec-'));
+    const file = join(dir, 'model.json');
+    await writeFile(
+      file,
+      JSON.stringify({ uri: TINY, version: 'from-file', quantization: 'int8' }),
+    );
+    const server = await buildModelServer({
+      settings: modelServerSettings({ MODEL_SPEC_FILE: file }),
+      defaultMetrics: false,
+    });
+    try {
+      expect((await server.start()).version).toBe('from-file');
+      expect(server.slot.active?.resolved.weightsPath).toBe(join(TINY, 'onnx/model_int8.onnx'));
+    } finally {
+      await server.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 

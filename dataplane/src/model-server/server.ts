@@ -141,7 +141,13 @@ export async function buildModelServer(options: ModelServerOptions): Promise<Mod
       try {
         const initial =
           settings.specFile === undefined ? undefined : await readSpecFile(settings.specFile);
-        const model = await swapper.start(initial?.spec ?? settings.model);
+        const spec = initial?.spec ?? settings.model;
+        if (spec === undefined) {
+          throw new Error(
+            `${settings.specFile ?? 'MODEL_SPEC_FILE'} does not exist and MODEL_URI is not set.`,
+          );
+        }
+        const model = await swapper.start(spec);
         app.log.info({ version: model.version, ...model.timings }, 'Loaded model');
         if (settings.specFile !== undefined) {
           specWatch = watchSpecFile(settings.specFile, initial?.text, {

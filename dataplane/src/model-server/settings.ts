@@ -10,8 +10,8 @@ export interface ModelServerSettings {
   port: number;
   /** The InferenceModel's name, listed by `/v1/models`. */
   modelName: string;
-  /** The version to load at start. */
-  model: ModelSpec;
+  /** The version to load at start; absent when MODEL_SPEC_FILE names it instead. */
+  model: ModelSpec | undefined;
   /** Answers generated at once; more wait in the queue. @default 4 */
   maxConcurrency: number;
   /** Requests that may wait; one more is refused with OVERLOADED. @default 64 */
@@ -53,7 +53,8 @@ export function modelServerSettings(env: NodeJS.ProcessEnv): ModelServerSettings
     return value;
   };
   const uri = text('MODEL_URI');
-  if (uri === undefined) throw new Error('MODEL_URI is required: the path of the model to serve.');
+  if (uri === undefined && text('MODEL_SPEC_FILE') === undefined)
+    throw new Error('MODEL_URI (or MODEL_SPEC_FILE) is required: the model to serve.');
   const task = text('MODEL_TASK');
   if (task !== undefined && task !== 'chat' && task !== 'embeddings')
     throw new Error(`MODEL_TASK=${task} is not chat or embeddings.`);
@@ -64,16 +65,19 @@ export function modelServerSettings(env: NodeJS.ProcessEnv): ModelServerSettings
     host: text('HOST') ?? '127.0.0.1',
     port: integer('PORT', 8080, 0, 65_535),
     modelName: text('MODEL_NAME') ?? 'model',
-    model: {
-      uri,
-      version: text('MODEL_VERSION') ?? 'v1',
-      ...(checksum === undefined ? {} : { checksum }),
-      ...(quantization === undefined ? {} : { quantization }),
-      ...(bytes === undefined
-        ? {}
-        : { modelBytes: integer('MODEL_BYTES', 0, 1, Number.MAX_SAFE_INTEGER) }),
-      ...(task === undefined ? {} : { task: task }),
-    },
+    model:
+      uri === undefined
+        ? undefined
+        : {
+            uri,
+            version: text('MODEL_VERSION') ?? 'v1',
+            ...(checksum === undefined ? {} : { checksum }),
+            ...(quantization === undefined ? {} : { quantization }),
+            ...(bytes === undefined
+              ? {}
+              : { modelBytes: integer('MODEL_BYTES', 0, 1, Number.MAX_SAFE_INTEGER) }),
+            ...(task === undefined ? {} : { task: task }),
+          },
     maxConcurrency: integer('MODEL_MAX_CONCURRENCY', 4, 1, 1024),
     maxQueue: integer('MODEL_MAX_QUEUE', 64, 0, 100_000),
     queueTimeoutMs: integer('MODEL_QUEUE_TIMEOUT_MS', 30_000, 1, 3_600_000),

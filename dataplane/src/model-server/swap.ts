@@ -58,6 +58,7 @@ export class Swapper {
   readonly #loaded = new Set<ServedModel>();
   readonly #events: SwapEvent[] = [];
   #busy: 'swapping' | 'watching' | undefined;
+  #closed = false;
   #watch: { done: Promise<void>; stop: () => void } | undefined;
 
   constructor(options: SwapperOptions) {
@@ -133,6 +134,11 @@ export class Swapper {
         });
       }
       const next = await ServedModel.load(spec);
+      if (this.#closed) {
+        // SIGTERM arrived while it loaded: it never serves.
+        await next.unload();
+        throw new ApiError('SHUTTING_DOWN', 'The model server is shutting down.');
+      }
       this.#loaded.add(next);
       slot.switchTo(next);
       const swapMs = performance.now() - started;
@@ -183,6 +189,7 @@ export class Swapper {
 
   /** Ends any window (no rollback), drains every version and unloads it. */
   async close(): Promise<void> {
+    this.#closed = true;
     this.#watch?.stop();
     await this.#watch?.done;
     await Promise.all(
