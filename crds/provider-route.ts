@@ -243,6 +243,28 @@ export const ProviderRouteSpec = Struct(
           'How targets of equal priority share traffic: Weighted, a random choice by weight; LeastOutstanding, the one with fewest requests in flight; Sticky, by the x-session-id header (a weighted rendezvous hash, so a session keeps its target and its prompt cache), Weighted without one.',
       }),
     ),
+    cache: Type.Optional(
+      Struct(
+        {
+          ttlS: Type.Integer({
+            minimum: 1,
+            maximum: 86400,
+            description: 'How long an answer is kept, in seconds.',
+          }),
+          sampled: Type.Optional(
+            Type.Boolean({
+              default: false,
+              description:
+                'Whether answers sampled at a temperature other than 0 (or none named) are cached too: off, a cached sampled answer would make every caller get the same sample.',
+            }),
+          ),
+        },
+        {
+          description:
+            'An exact answer cache per tenant (docs/api-compat.md): a request equal to an earlier one of the same tenant (after prompt rendering and safety) gets the earlier answer, at no cost, until ttlS passes. Clients bypass it with Cache-Control: no-cache (and keep their answer out with no-store); answers say x-cache: HIT, MISS or BYPASS.',
+        },
+      ),
+    ),
     midStreamFailure: Type.Optional(
       StringEnum(['Error', 'Continue'], {
         default: 'Error',

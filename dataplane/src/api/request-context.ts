@@ -36,9 +36,11 @@ export function requestContext(
     controller = onClientGone;
   }
   const session = request.headers['x-session-id'];
+  const cacheControl = request.headers['cache-control'];
   const context: RequestContext = {
     requestId: request.id,
     ...(typeof session === 'string' && session !== '' ? { session: session.slice(0, 256) } : {}),
+    ...(cacheControl === undefined ? {} : { cacheControl }),
     tenant: principal.tenant,
     principal: principal.subject,
     surface,

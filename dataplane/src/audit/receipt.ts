@@ -27,6 +27,8 @@ export interface Receipt {
   route?: string | undefined;
   attempts?: Attempt[] | undefined;
   served?: { target: string; provider: string; model: string } | undefined;
+  /** The answer cache's decision, on a route with a cache (HIT: no provider was called). */
+  cache?: 'HIT' | 'MISS' | 'BYPASS' | undefined;
   prompt?: { id: string; version: string; checksum: string } | undefined;
   /** The decision config's checksum (replay reads it back) and the pricing file's. */
   config?: string | undefined;
@@ -115,6 +117,7 @@ export function requestReceipt(exchange: Exchange, outcome: Outcome, facts: Seal
       servedBy === undefined
         ? undefined
         : { target: servedBy.name, provider: servedBy.provider, model: servedBy.model },
+    cache: exchange.cache,
     prompt: prepared?.prompt,
     config: facts.snapshot?.decision.checksum,
     pricing: charge?.pricing,

@@ -158,9 +158,11 @@ export function budgetGuard(options: BudgetGuardOptions): PipelineStage {
           : pricesOf(options.snapshot()).priceOf(target.provider, target.model, now());
       // Every answer is priced, metered or not; the stages settled and sealed with this one
       // read it (it is written before the first await).
+      // An answer from the cache called no provider: it costs nothing and spends no tokens.
+      const free = usage === undefined || exchange.cache === 'HIT';
       const priced: Charge = {
-        cost: usage === undefined || price === undefined ? 0 : costOf(usage, price),
-        tokens: usage === undefined ? 0 : usage.inputTokens + usage.outputTokens,
+        cost: free || price === undefined ? 0 : costOf(usage, price),
+        tokens: free ? 0 : usage.inputTokens + usage.outputTokens,
         ...(price === undefined ? {} : { pricing: price.checksum }),
       };
       exchange.charge = priced;

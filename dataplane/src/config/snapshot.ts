@@ -225,5 +225,8 @@ function toRouteConfig(
     },
     midStreamFailure: spec.midStreamFailure ?? 'Error',
     balance: spec.balance ?? 'Weighted',
+    ...(spec.cache === undefined
+      ? {}
+      : { cache: { ttlS: spec.cache.ttlS, sampled: spec.cache.sampled ?? false } }),
   };
 }

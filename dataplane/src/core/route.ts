@@ -38,6 +38,8 @@ export interface RouteConfig {
   midStreamFailure: 'Error' | 'Continue';
   /** How targets of one priority share traffic (routing/balance.ts). */
   balance: 'Weighted' | 'LeastOutstanding' | 'Sticky';
+  /** The exact answer cache (engine/pipeline/answer-cache.ts); absent: off. */
+  cache?: { ttlS: number; sampled: boolean };
 }
 
 export interface CircuitBreakerOptions {

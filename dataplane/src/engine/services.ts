@@ -18,6 +18,7 @@ import { Router } from './routing/router.ts';
 import { Semaphore } from './routing/semaphore.ts';
 import { createSafety } from './safety.ts';
 import { MemoryStreamStore } from './stream/memory-store.ts';
+import { AnswerCache, memoryAnswerStore, redisAnswerStore } from './pipeline/answer-cache.ts';
 import { RedisStreamStore } from './stream/redis-store.ts';
 import { createResumeTokens, type ResumeTokens } from './stream/resume-token.ts';
 import { StreamSessions } from './stream/sessions.ts';
@@ -179,10 +180,14 @@ export async function createServices(options: ServicesOptions): Promise<Services
   // With tracing on: prepare in its span, the prompt's and safety's spans under it.
   const tracer = tracing?.tracer;
   const traced = tracer === undefined ? undefined : tracingStage(tracer);
+  const cache = new AnswerCache(
+    options.redis === undefined ? memoryAnswerStore() : redisAnswerStore(options.redis, keyPrefix),
+  );
   const pipeline = new Pipeline(
     tracer === undefined || traced === undefined
-      ? { snapshot, router, semaphore, prompts: promptSource, safety, stages }
+      ? { snapshot, router, semaphore, prompts: promptSource, safety, stages, cache }
       : {
+          cache,
           snapshot,
           router,
           semaphore,

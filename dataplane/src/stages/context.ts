@@ -23,6 +23,8 @@ export interface RequestContext {
   readonly surface: Surface;
   /** Aborted when the caller gives up (a client that went away, a worker shutting down). */
   readonly signal: AbortSignal;
+  /** The request's `Cache-Control` header (the answer cache's no-cache and no-store). */
+  readonly cacheControl?: string;
   /** The client's session key (`x-session-id`), which a route's Sticky balance follows. */
   readonly session?: string;
   /** The request deadline from admission (`limits.requestTimeoutMs`). */
@@ -97,6 +99,8 @@ export interface Exchange {
   readonly attempts: Attempt[];
   /** What the budget guard charged (its settle sets it before its first await). */
   charge?: Charge;
+  /** The answer cache's decision (HIT: the answer came from the cache, at no cost). */
+  cache?: 'HIT' | 'MISS' | 'BYPASS';
   /** Told each text the caller gets, in order (the audit's keyed digest of the output). */
   observeOutput?: (text: string) => void;
 }

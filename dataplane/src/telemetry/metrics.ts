@@ -84,6 +84,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
       help: 'Settlements the budget store refused or could not be reached for: each try (retried every second for up to ten minutes); the spend is not recorded meanwhile.',
       registers,
     }),
+    answerCache: new Counter({
+      name: 'inference_answer_cache_total',
+      help: "The answer cache's decisions on the routes that have one, by route and result (HIT, MISS, BYPASS).",
+      labelNames: ['route', 'result'] as const,
+      registers,
+    }),
     upstreamErrors: new Counter({
       name: 'inference_upstream_errors_total',
       help: 'Failed provider attempts by target and error code.',

@@ -9,6 +9,7 @@ import type { RouteEvents, Router } from '../routing/router.ts';
 import type { Semaphore } from '../routing/semaphore.ts';
 import type { Attempt, Exchange, Outcome, Prepared, RequestContext } from '../../stages/context.ts';
 import { prepareChat, routeFor, type PromptSource, type Safety } from './prepare.ts';
+import type { AnswerCache, CacheLookup, CachedAnswer } from './answer-cache.ts';
 import { withDeadline } from './deadline.ts';
 import type { PipelineStage } from '../../stages/stage.ts';
 
@@ -26,6 +27,8 @@ export interface PipelineDeps {
    * what it throws. @default calls `prepare`
    */
   aroundPrepare?: (exchange: Exchange, prepare: () => Prepared) => Prepared;
+  /** The exact answer cache of the routes that have one. */
+  cache?: AnswerCache;
 }
 
 /** A streamed answer: what `prepare` decided, and the chunks (iterate them, or `return`). */
@@ -93,10 +96,15 @@ export class Pipeline {
     exchange.alias = prepared.route.alias;
     exchange.route = prepared.route;
     exchange.streamed = !whole;
+    const lookup = await this.#deps.cache?.lookup(exchange, prepared);
+    if (lookup !== undefined) {
+      exchange.cache = lookup.result;
+      context.setHeader?.('x-cache', lookup.result);
+    }
     await this.#reserve(exchange);
     // A stage may have changed the route (a budget's Degrade): the call takes the exchange's.
     const current = exchange.prepared ?? prepared;
-    return { prepared: current, chunks: this.#call(exchange, current, whole) };
+    return { prepared: current, chunks: this.#call(exchange, current, whole, lookup) };
   }
 
   /**
@@ -201,19 +209,30 @@ export class Pipeline {
   }
 
   /** call and filter output; settle before the terminal chunk or error leaves, record after. */
-  async *#call(exchange: Admitted, prepared: Prepared, whole: boolean): AsyncIterable<Chunk> {
+  async *#call(
+    exchange: Admitted,
+    prepared: Prepared,
+    whole: boolean,
+    lookup: CacheLookup | undefined,
+  ): AsyncIterable<Chunk> {
     const { signal } = exchange;
     const filter = this.#deps.safety.outputFilter();
     let finished = false;
     let outputChars = 0;
+    // What the provider said, before the output filter: kept for the cache on a miss.
+    const kept = lookup === undefined || lookup.result === 'HIT' ? undefined : ([] as string[]);
     try {
       const events = routeEvents(exchange, this.#deps.stages);
-      const chunks = this.#deps.router.stream(prepared.route, prepared.request, signal, events, {
-        whole,
-        affinity: exchange.context.session,
-      });
+      const chunks =
+        lookup?.result === 'HIT'
+          ? replay(lookup.answer)
+          : this.#deps.router.stream(prepared.route, prepared.request, signal, events, {
+              whole,
+              affinity: exchange.context.session,
+            });
       for await (const chunk of chunks) {
         if (chunk.type === 'text') {
+          kept?.push(chunk.text);
           outputChars += chunk.text.length;
           const text = filter === undefined ? chunk.text : filter.push(chunk.text);
           if (text !== '') {
@@ -228,6 +247,8 @@ export class Pipeline {
           yield { type: 'text', text: rest };
         }
         finished = true;
+        if (kept !== undefined && lookup !== undefined)
+          this.#deps.cache?.keep(lookup, { texts: kept, done: chunk });
         await this.#finish(exchange, {
           kind: 'done',
           usage: chunk.usage,
@@ -282,6 +303,13 @@ export class Pipeline {
       for (const stage of stages) stage.record?.(exchange, outcome);
     }
   }
+}
+
+/** A kept answer as a provider's stream: its pieces, then its last chunk, all input cached. */
+async function* replay(answer: CachedAnswer): AsyncIterable<Chunk> {
+  for (const text of answer.texts) yield { type: 'text', text };
+  const { usage } = answer.done;
+  yield { ...answer.done, usage: { ...usage, cachedTokens: usage.inputTokens } };
 }
 
 /** No stage reserved (a refusal in `prepare`). */

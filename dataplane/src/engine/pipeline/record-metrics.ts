@@ -21,6 +21,8 @@ export function recordMetrics(metrics: Metrics): PipelineStage {
         const target = `${exchange.alias ?? ''}/${attempt.target}`;
         metrics.upstreamErrors.inc({ target, code: attempt.outcome });
       }
+      if (exchange.cache !== undefined)
+        metrics.answerCache.inc({ route: exchange.alias ?? '', result: exchange.cache });
       if (exchange.charge !== undefined) {
         const { tenant } = exchange.context;
         metrics.budgetSpend.inc({ tenant }, exchange.charge.cost / NANO);

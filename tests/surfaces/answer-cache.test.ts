@@ -1,0 +1,183 @@
+/**
+ * The exact answer cache of a route, in memory (the embedded mode) and in Redis (shared by
+ * replicas): an equal request of the same tenant gets the earlier answer without a provider
+ * call and at no cost, whole or replayed as a stream; sampled requests, Cache-Control and
+ * other tenants bypass it; every answer says which (`x-cache`).
+ */
+import type { FastifyInstance } from 'fastify';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { buildApp } from '../../dataplane/src/app.ts';
+import { startRedis, type Redis as RedisServer } from '../cluster/harness.ts';
+import type { FakeServer } from '../fakes/fake-server.ts';
+import { createOpenAIFake } from '../fakes/openai-fake.ts';
+import { makeConfigDir, type ConfigDir } from '../support/config-dir.ts';
+
+const CHAT = '/v1/chat/completions';
+let fake: FakeServer;
+let config: ConfigDir;
+let server: RedisServer;
+let redis: Redis;
+
+const target = () => ({
+  name: 'gpt',
+  provider: 'openai',
+  model: 'gpt-fake',
+  baseURL: `${fake.url}/v1`,
+  credentials: { secretKeyRef: { name: 'openai', key: 'api-key' } },
+});
+
+beforeAll(async () => {
+  [fake, server] = await Promise.all([createOpenAIFake(), startRedis()]);
+  redis = new Redis(server.url);
+  config = await makeConfigDir({
+    gateway: { defaultModel: 'cached', safety: { sanitize: false, pii: 'off', piiOutput: 'off' } },
+    routes: {
+      routes: [
+        { alias: 'cached', targets: [target()], cache: { ttlS: 60 }, retry: { maxAttempts: 1 } },
+        { alias: 'sampled', targets: [target()], cache: { ttlS: 60, sampled: true } },
+        { alias: 'plain', targets: [target()] },
+      ],
+    },
+  });
+  await config.write('credentials/openai__api-key', 'sk-test');
+});
+
+afterAll(async () => {
+  redis.disconnect();
+  await Promise.all([fake.stop(), server.stop(), config.cleanup()]);
+});
+
+beforeEach(() => {
+  fake.reset();
+});
+
+describe.each([
+  ['in memory', () => ({})],
+  ['in Redis', () => ({ redis })],
+] as const)('the answer cache %s', (_where, store) => {
+  let app: FastifyInstance;
+  let token: string;
+
+  beforeAll(async () => {
+    app = await buildApp({
+      configDirs: [config.dir],
+      watch: false,
+      defaultMetrics: false,
+      ...store(),
+    });
+    token = await config.token({ tenant: `t-${Math.random()}` });
+  });
+
+  afterAll(() => app.close());
+
+  const ask = (body: object, headers: Record<string, string> = {}, bearer = token) =>
+    app.inject({
+      method: 'POST',
+      url: CHAT,
+      headers: { authorization: `Bearer ${bearer}`, ...headers },
+      payload: {
+        model: 'cached',
+        temperature: 0,
+        messages: [{ role: 'user', content: 'tides' }],
+        ...body,
+      },
+    });
+
+  it('answers an equal request from the cache, at no cost, whole and as a stream', async () => {
+    const first = await ask({ messages: [{ role: 'user', content: 'first question' }] });
+    const again = await ask({ messages: [{ role: 'user', content: 'first question' }] });
+    expect(first.headers['x-cache']).toBe('MISS');
+    expect(again.headers['x-cache']).toBe('HIT');
+    expect(fake.seen(CHAT)).toHaveLength(1);
+    type Completion = {
+      choices: { message: { content: string } }[];
+      usage: {
+        prompt_tokens: number;
+        completion_tokens: number;
+        prompt_tokens_details: { cached_tokens: number };
+      };
+    };
+    const [miss, hit] = [first.json<Completion>(), again.json<Completion>()];
+    expect(hit.choices[0]?.message.content).toBe(miss.choices[0]?.message.content);
+    expect(hit.usage.prompt_tokens_details.cached_tokens).toBe(hit.usage.prompt_tokens);
+    const streamed = await ask({
+      stream: true,
+      messages: [{ role: 'user', content: 'first question' }],
+    });
+    expect(streamed.headers['x-cache']).toBe('HIT');
+    const text = streamed.body
+      .split('\n\n')
+      .filter((frame) => frame.startsWith('data: {'))
+      .map((frame) => JSON.parse(frame.slice(6)) as { choices: { delta: { content?: string } }[] })
+      .map((chunk) => chunk.choices[0]?.delta.content ?? '')
+      .join('');
+    expect(text).toBe(miss.choices[0]?.message.content);
+    expect(fake.seen(CHAT)).toHaveLength(1);
+    const counted = await app.services.metrics.registry.getSingleMetricAsString(
+      'inference_answer_cache_total',
+    );
+    expect(counted).toContain('route="cached",result="HIT"} 2');
+    // Only the miss spent tokens: the hits called no provider.
+    const spent = await app.services.metrics.registry
+      .getSingleMetric('inference_budget_tokens_total')
+      ?.get();
+    const total = spent?.values.reduce((sum, { value }) => sum + value, 0);
+    expect(total).toBe(miss.usage.prompt_tokens + miss.usage.completion_tokens);
+  });
+
+  it('keeps the answer of a streamed miss for a whole request', async () => {
+    const streamed = await ask({
+      stream: true,
+      messages: [{ role: 'user', content: 'streamed first' }],
+    });
+    expect(streamed.headers['x-cache']).toBe('MISS');
+    const whole = await ask({ messages: [{ role: 'user', content: 'streamed first' }] });
+    expect(whole.headers['x-cache']).toBe('HIT');
+    expect(whole.json().choices[0].message.content).toBe('openai: streamed first');
+    expect(fake.seen(CHAT)).toHaveLength(1);
+  });
+
+  it('bypasses sampled answers unless the route opts in, and what the client asks to skip', async () => {
+    const sampled = await ask({
+      temperature: 0.7,
+      messages: [{ role: 'user', content: 'a poem' }],
+    });
+    const unnamed = await ask({
+      temperature: undefined,
+      messages: [{ role: 'user', content: 'a poem' }],
+    });
+    expect([sampled.headers['x-cache'], unnamed.headers['x-cache']]).toEqual(['BYPASS', 'BYPASS']);
+    const optedIn = ['MISS', 'HIT'];
+    for (const expected of optedIn) {
+      const answer = await ask({
+        model: 'sampled',
+        temperature: 0.7,
+        messages: [{ role: 'user', content: 'a poem' }],
+      });
+      expect(answer.headers['x-cache']).toBe(expected);
+    }
+    const noCache = await ask(
+      { model: 'sampled', temperature: 0.7, messages: [{ role: 'user', content: 'a poem' }] },
+      { 'cache-control': 'no-cache' },
+    );
+    expect(noCache.headers['x-cache']).toBe('BYPASS');
+    const noStore = await ask(
+      { messages: [{ role: 'user', content: 'secret' }] },
+      { 'cache-control': 'no-store' },
+    );
+    const after = await ask({ messages: [{ role: 'user', content: 'secret' }] });
+    expect([noStore.headers['x-cache'], after.headers['x-cache']]).toEqual(['BYPASS', 'MISS']);
+    expect(fake.seen(CHAT)).toHaveLength(6);
+  });
+
+  it("never gives one tenant another's answer, and says nothing on a route without a cache", async () => {
+    await ask({ messages: [{ role: 'user', content: 'shared words' }] });
+    const other = await config.token({ tenant: `other-${Math.random()}` });
+    const theirs = await ask({ messages: [{ role: 'user', content: 'shared words' }] }, {}, other);
+    expect(theirs.headers['x-cache']).toBe('MISS');
+    const plain = await ask({ model: 'plain' });
+    expect(plain.statusCode).toBe(200);
+    expect(plain.headers['x-cache']).toBeUndefined();
+  });
+});
