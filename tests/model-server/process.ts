@@ -52,14 +52,21 @@ export async function spawnModelServer(
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  // 'close' comes after the exit and the last of its output.
+  let closed = false;
+  child.once('close', () => (closed = true));
+  // Listening or gone, whichever comes first: a server that fails its load exits right after
+  // it listened, so the line is looked for before the exit.
   const url = await eventually(
     async () => {
-      if (child.exitCode !== null) throw new Error(`The model server exited early:\n${output}`);
-      return /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1];
+      const listening = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1];
+      if (listening !== undefined) return listening;
+      return closed ? '' : undefined;
     },
     30_000,
     25,
   );
+  if (url === '') throw new Error(`The model server exited before it listened:\n${output}`);
   return {
     url,
     child,
