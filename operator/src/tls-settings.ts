@@ -70,8 +70,9 @@ export function readTlsSource(
   }
   if (kind !== 'operator')
     throw fail(`INFERENCE_TLS must be off, operator or cert-manager; got "${kind}".`);
-  const caLifetimeMs = int('INFERENCE_TLS_CA_LIFETIME_MS', 3_600_000);
-  const certificateLifetimeMs = int('INFERENCE_TLS_CERTIFICATE_LIFETIME_MS', 600_000);
+  // Minimums as short as a test needs to see renewals; production keeps days and months.
+  const caLifetimeMs = int('INFERENCE_TLS_CA_LIFETIME_MS', 9000);
+  const certificateLifetimeMs = int('INFERENCE_TLS_CERTIFICATE_LIFETIME_MS', 3000);
   if (certificateLifetimeMs * 3 > caLifetimeMs) {
     throw fail(
       'INFERENCE_TLS_CERTIFICATE_LIFETIME_MS must be at most a third of INFERENCE_TLS_CA_LIFETIME_MS (a CA renews at two thirds).',

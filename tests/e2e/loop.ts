@@ -31,7 +31,7 @@ import { createLogger, type LogLevel } from '../../operator/src/runtime/log.ts';
 import { CLUSTER_RULES, LEADER_ELECTION_RULES } from '../../operator/src/runtime/rbac.ts';
 import { loadSettings } from '../../operator/src/settings.ts';
 import { kubectlBinary, mintKubeconfig, serviceAccountIdentity } from '../cluster/harness.ts';
-import { projectVolumes, type Projection } from '../support/kubelet-projection.ts';
+import { GATEWAY_VOLUMES, projectVolumes, type Projection } from '../support/kubelet-projection.ts';
 import { installCrds } from '../support/crds.ts';
 import { eventually } from '../support/eventually.ts';
 
@@ -77,6 +77,13 @@ export interface LoopOptions {
   port?: number;
   /** `kid` of the client-token signing key. @default `e2e-1` */
   kid?: string;
+  /**
+   * Serve HTTPS from the operator's certificates (INFERENCE_TLS=operator in operatorEnv): the
+   * Secret inference-tls is projected at tls/, and the dataplane starts only once `resources`
+   * are applied and every volume is written (the listener's protocol is fixed at start). The
+   * loop's `post` and `readyz` speak plain fetch: a TLS test brings its own client.
+   */
+  tls?: { resources: readonly object[] };
 }
 
 export interface Loop {
@@ -283,7 +290,20 @@ export async function startLoop(options: LoopOptions): Promise<Loop> {
     kubeconfig: options.kubeconfig,
     namespace,
     root,
+    ...(options.tls === undefined
+      ? {}
+      : { sources: [...GATEWAY_VOLUMES, { kind: 'Secret', name: 'inference-tls', path: 'tls' }] }),
   });
+  const kubectl = (args: readonly string[], stdin?: string): Promise<string> =>
+    run(kubectlBinary, ['--kubeconfig', options.kubeconfig, '-n', namespace, ...args], stdin);
+  const apply = async (objects: readonly object[]): Promise<void> => {
+    const items = objects.map((o) => ({ metadata: {}, ...o }));
+    await kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items }));
+  };
+  if (options.tls !== undefined) {
+    await apply(options.tls.resources);
+    await projection.ready;
+  }
   const redis =
     options.redisUrl === undefined
       ? undefined
@@ -297,9 +317,6 @@ export async function startLoop(options: LoopOptions): Promise<Loop> {
     ...(redis === undefined ? {} : { redis }),
   });
   const url = await app.listen({ host: '127.0.0.1', port: options.port ?? 0 });
-
-  const kubectl = (args: readonly string[], stdin?: string): Promise<string> =>
-    run(kubectlBinary, ['--kubeconfig', options.kubeconfig, '-n', namespace, ...args], stdin);
 
   let stopped = false;
   return {
@@ -326,13 +343,7 @@ export async function startLoop(options: LoopOptions): Promise<Loop> {
     },
     token: (claims = {}) => signToken(privateKey, kid, claims),
     kubectl,
-    apply: async (objects) => {
-      const items = objects.map((o) => ({ metadata: {}, ...o }));
-      await kubectl(
-        ['apply', '-f', '-'],
-        JSON.stringify({ apiVersion: 'v1', kind: 'List', items }),
-      );
-    },
+    apply,
     readyz: async () => {
       const response = await fetch(`${url}/readyz`);
       const details = (await response.json()) as Partial<Readyz>;

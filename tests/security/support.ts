@@ -59,15 +59,18 @@ export async function startTlsDataplane(tls: object, routes?: object): Promise<T
 /** A client of the test: the CA it trusts, and its certificate if it has one. */
 export interface Client {
   trust: string;
-  cert?: Issued;
+  /** The name the server's certificate must carry. @default SERVER_NAME */
+  servername?: string;
+  cert?: { cert: string; key: string };
   agent?: Agent;
 }
 
 export interface Answer {
   status: number;
   body: Record<string, unknown>;
-  /** The serial of the certificate the server presented. */
+  /** The serial of the certificate the server presented, and its issuer's CN. */
   serverSerial: string;
+  serverIssuer: string;
   reusedSocket: boolean;
 }
 
@@ -82,7 +85,7 @@ export function call(
       {
         host: '127.0.0.1',
         port,
-        servername: SERVER_NAME,
+        servername: client.servername ?? SERVER_NAME,
         method: options.method ?? (options.body === undefined ? 'GET' : 'POST'),
         path: options.path,
         ca: client.trust,
@@ -96,7 +99,9 @@ export function call(
       },
       (res) => {
         // Read now: with a keep-alive agent the socket leaves the response at its end.
-        const serverSerial = (res.socket as TLSSocket).getPeerCertificate().serialNumber;
+        const peer = (res.socket as TLSSocket).getPeerCertificate();
+        const serverSerial = peer.serialNumber;
+        const serverIssuer = String(peer.issuer.CN);
         let text = '';
         res.setEncoding('utf8');
         res.on('data', (chunk: string) => (text += chunk));
@@ -105,6 +110,7 @@ export function call(
             status: res.statusCode ?? 0,
             body: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>),
             serverSerial,
+            serverIssuer,
             reusedSocket: req.reusedSocket,
           });
         });

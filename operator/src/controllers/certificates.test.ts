@@ -112,19 +112,31 @@ describe('the gateway certificates', () => {
     expect(published.ca['tls.crt']).toBe(oldCa);
     expect(bundle(published.serving['ca.crt'])).toHaveLength(2);
     expect(verifies(published.serving['tls.crt'], oldCa ?? '')).toBe(true);
-    expect(published.nextChangeMs).toBe(p);
+    // P from the publication, which X.509's whole seconds can put up to 1 s after notBefore.
+    expect(published.nextChangeMs).toBe(1000 + p);
+    expect(reasons(pass(60 * DAY + p, published))).not.toContain('CAActivated');
 
-    const activated = pass(60 * DAY + p, published);
+    const activated = pass(60 * DAY + 1000 + p, published);
     expect(reasons(activated)).toEqual(['CAActivated', 'CertificateIssued', 'CertificateIssued']);
     expect(activated.ca['tls.crt']).toBe(published.ca['next.crt']);
     expect(verifies(activated.client['tls.crt'], activated.ca['tls.crt'] ?? '')).toBe(true);
     expect(bundle(activated.client['ca.crt'])).toHaveLength(2);
 
-    const kept = pass(60 * DAY + 3 * p - 1, activated);
+    const kept = pass(60 * DAY + 1000 + 3 * p - 1, activated);
     expect(bundle(kept.ca['ca.crt'])).toHaveLength(2);
-    const retired = pass(60 * DAY + 3 * p, kept);
+    const retired = pass(60 * DAY + 1000 + 3 * p, kept);
     expect(reasons(retired)).toEqual(['CARetired']);
     expect(bundle(retired.serving['ca.crt'])).toHaveLength(1);
+  });
+
+  it('count the propagation delay from the publication, not from the notBefore X.509 cuts to the second', () => {
+    const p = settings.propagationMs;
+    let state = pass(0);
+    for (let day = 6; day < 60; day += 6) state = pass(day * DAY, state);
+    const published = pass(60 * DAY + 900, state);
+    expect(reasons(published)).toContain('CAPublished');
+    expect(reasons(pass(60 * DAY + 899 + p, published))).not.toContain('CAActivated');
+    expect(reasons(pass(60 * DAY + 1000 + p, published))).toContain('CAActivated');
   });
 
   it('keep trusting the old CA and its leaves when the CA Secret is lost', () => {
@@ -136,7 +148,7 @@ describe('the gateway certificates', () => {
     expect(lost.serving['tls.crt']).toBe(first.serving['tls.crt']);
     expect(lost.ca['tls.crt']).toBeUndefined();
     expect(verifies(lost.serving['tls.crt'], lost.serving['ca.crt'])).toBe(true);
-    const replaced = pass(HOUR + settings.propagationMs, lost);
+    const replaced = pass(HOUR + 1000 + settings.propagationMs, lost);
     expect(reasons(replaced)).toEqual(['CAActivated', 'CertificateIssued', 'CertificateIssued']);
   });
 

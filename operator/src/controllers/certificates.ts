@@ -129,7 +129,7 @@ export function decideCertificates(o: CertificatesObserved): CertificatesDecisio
       message: `Published CA ${subject(next)}, signing in ${p} ms.`,
     });
   }
-  if (next !== undefined && from(next.cert) + p <= nowMs) {
+  if (next !== undefined && published(next.cert) + p <= nowMs) {
     signing = next;
     next = undefined;
     changes.push({
@@ -145,7 +145,7 @@ export function decideCertificates(o: CertificatesObserved): CertificatesDecisio
   // The bundle: the signing and next CAs, every earlier CA until 3P after its successor was
   // published, and any CA that issued a leaf rendered now. Expired CAs are dropped.
   const newest = next ?? signing;
-  const retireAt = newest === undefined ? Infinity : from(newest.cert) + 3 * p;
+  const retireAt = newest === undefined ? Infinity : published(newest.cert) + 3 * p;
   const keep = (cert: X509Certificate) =>
     to(cert) > nowMs &&
     (cert.fingerprint256 === signing?.cert.fingerprint256 ||
@@ -178,7 +178,7 @@ export function decideCertificates(o: CertificatesObserved): CertificatesDecisio
     renewAt(serving.cert),
     renewAt(client.cert),
     ...(signing !== undefined && next === undefined ? [renewAt(signing.cert)] : []),
-    ...(next === undefined ? [] : [from(next.cert) + p]),
+    ...(next === undefined ? [] : [published(next.cert) + p]),
     ...(bundle.length > (next === undefined ? 1 : 2) ? [retireAt] : []),
   ].filter((moment) => moment > nowMs && Number.isFinite(moment));
   return {
@@ -324,6 +324,12 @@ function sanText(dns: readonly string[], uris: readonly string[]): string {
 }
 
 const from = (cert: X509Certificate): number => cert.validFromDate.getTime();
+/**
+ * The latest a CA can have been published: its notBefore is the moment it was issued, cut to
+ * the second by X.509's time format, so up to a second earlier than the publication. Counting
+ * P from notBefore would let a CA sign up to a second before P has passed.
+ */
+const published = (cert: X509Certificate): number => from(cert) + 1000;
 const to = (cert: X509Certificate): number => cert.validToDate.getTime();
 const subject = (pair: Pair): string => pair.cert.subject.replace(/^CN=/, '');
 /** Two thirds into the certificate's lifetime. */
