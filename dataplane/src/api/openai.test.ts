@@ -107,13 +107,44 @@ describe('the official openai client against the OpenAI-compatible API', () => {
     }
   });
 
-  it('refuses n > 1 instead of ignoring it', async () => {
-    const failure = client.chat.completions.create({
+  it('makes n choices, whole and streamed, with their usage summed', async () => {
+    const messages = [{ role: 'user' as const, content: 'three times' }];
+    const whole = await client.chat.completions.create({ model: 'chat', n: 3, messages });
+    expect(whole.choices.map((choice) => [choice.index, choice.message.content])).toEqual([
+      [0, 'Echo: three times'],
+      [1, 'Echo: three times'],
+      [2, 'Echo: three times'],
+    ]);
+    expect(whole.usage).toMatchObject({ prompt_tokens: 6, completion_tokens: 9 });
+    const stream = await client.chat.completions.create({
       model: 'chat',
       n: 2,
+      messages,
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    const texts = ['', ''];
+    const finishes: (string | null)[] = [];
+    let usage: OpenAI.CompletionUsage | null | undefined;
+    for await (const chunk of stream) {
+      for (const choice of chunk.choices) {
+        texts[choice.index] = `${texts[choice.index] ?? ''}${choice.delta.content ?? ''}`;
+        if (choice.finish_reason !== null) finishes.push(choice.finish_reason);
+      }
+      usage = chunk.usage ?? usage;
+    }
+    expect(texts).toEqual(['Echo: three times', 'Echo: three times']);
+    expect(finishes).toEqual(['stop', 'stop']);
+    expect(usage).toMatchObject({ prompt_tokens: 4, completion_tokens: 6 });
+  });
+
+  it('refuses an n above 8', async () => {
+    const failure = client.chat.completions.create({
+      model: 'chat',
+      n: 9,
       messages: [{ role: 'user', content: 'x' }],
     });
-    await expect(failure).rejects.toMatchObject({ status: 400 });
+    await expect(failure).rejects.toMatchObject({ status: 400, param: 'n' });
   });
 
   it("answers 401 to a wrong API key, with OpenAI's error type", async () => {

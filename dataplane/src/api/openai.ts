@@ -12,6 +12,7 @@ import {
 } from '../formats/openai/output.ts';
 import { ChatCompletion, ChatCompletionRequest, ModelList } from '../formats/openai/schemas.ts';
 import { embeddingsPlugin } from './embeddings.ts';
+import { completeChoices, streamChoices } from './openai-choices.ts';
 import { requestContext } from './request-context.ts';
 import { errorResponses } from './schemas.ts';
 import { SseStream } from './sse.ts';
@@ -73,19 +74,32 @@ export const openaiPlugin: FastifyPluginAsyncTypebox<{ services: Services }> = a
         created: Math.floor(Date.now() / 1000),
         model: body.model,
       };
+      const n = body.n ?? 1;
+      const context = requestContext(services, request, reply, 'chat-completions');
       if (body.stream !== true) {
-        const context = requestContext(services, request, reply, 'chat-completions');
+        if (n > 1) return completeChoices(services, context, input, ids, n);
         const { text, done } = await services.pipeline.complete(context, input);
         return chatCompletion(ids, text, done);
       }
-      const context = requestContext(services, request, reply, 'chat-completions');
+      const includeUsage = body.stream_options?.include_usage === true;
+      if (n > 1) {
+        const write = await streamChoices(services, context, input, n);
+        const sse = new SseStream(reply, services.draining);
+        sse.open({ 'x-request-id': request.id });
+        try {
+          await write(sse, ids, includeUsage);
+        } finally {
+          await sse.literal('[DONE]');
+          sse.end();
+        }
+        return reply;
+      }
       const { chunks } = await services.pipeline.stream(context, input);
       const iterator = chunks[Symbol.asyncIterator]();
       // The first chunk decides: an error before it is a plain HTTP error with its status.
       const first = await iterator.next();
       const sse = new SseStream(reply, services.draining);
       sse.open({ 'x-request-id': request.id });
-      const includeUsage = body.stream_options?.include_usage === true;
       try {
         await sse.data(chatCompletionChunk(ids, { role: 'assistant', content: '' }, null));
         for (

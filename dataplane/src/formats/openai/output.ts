@@ -11,24 +11,41 @@ export interface CompletionIds {
 
 /** A whole answer as a `chat.completion`. */
 export function chatCompletion(ids: CompletionIds, text: string, done: Done) {
+  return chatCompletionOf(ids, [{ text, done }]);
+}
+
+/** Whole answers (`n` of them) as one `chat.completion`, a choice each, their usage summed. */
+export function chatCompletionOf(
+  ids: CompletionIds,
+  answers: readonly { text: string; done: Done }[],
+) {
   return {
     ...ids,
     object: 'chat.completion' as const,
-    choices: [
-      {
-        index: 0,
-        message: {
-          role: 'assistant' as const,
-          content: done.toolCalls !== undefined && text === '' ? null : text,
-          refusal: null,
-          ...(done.toolCalls === undefined ? {} : { tool_calls: toolCalls(done.toolCalls) }),
-        },
-        finish_reason: done.finishReason,
-        logprobs: null,
+    choices: answers.map(({ text, done }, index) => ({
+      index,
+      message: {
+        role: 'assistant' as const,
+        content: done.toolCalls !== undefined && text === '' ? null : text,
+        refusal: null,
+        ...(done.toolCalls === undefined ? {} : { tool_calls: toolCalls(done.toolCalls) }),
       },
-    ],
-    usage: usage(done.usage),
+      finish_reason: done.finishReason,
+      logprobs: null,
+    })),
+    usage: usage(sumUsage(answers.map(({ done }) => done.usage))),
   };
+}
+
+export function sumUsage(usages: readonly Usage[]): Usage {
+  return usages.reduce(
+    (sum, each) => ({
+      inputTokens: sum.inputTokens + each.inputTokens,
+      outputTokens: sum.outputTokens + each.outputTokens,
+      cachedTokens: sum.cachedTokens + each.cachedTokens,
+    }),
+    { inputTokens: 0, outputTokens: 0, cachedTokens: 0 },
+  );
 }
 
 /** One `chat.completion.chunk`: a delta, and on the last one the finish reason (and usage). */
@@ -37,11 +54,12 @@ export function chatCompletionChunk(
   delta: object,
   finish: FinishReason | null,
   answerUsage?: Usage,
+  index = 0,
 ) {
   return {
     ...ids,
     object: 'chat.completion.chunk' as const,
-    choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }],
+    choices: [{ index, delta, finish_reason: finish, logprobs: null }],
     ...(answerUsage === undefined ? {} : { usage: usage(answerUsage) }),
   };
 }
@@ -50,7 +68,12 @@ export function chatCompletionChunk(
  * The chunks that end a streamed answer: its tool calls, whole, in one delta (the clients join
  * fragments, and one fragment is a whole), then the finish reason with usage when asked.
  */
-export function finalChunks(ids: CompletionIds, done: Done, includeUsage: boolean): object[] {
+export function finalChunks(
+  ids: CompletionIds,
+  done: Done,
+  includeUsage: boolean,
+  choice = 0,
+): object[] {
   const calls =
     done.toolCalls === undefined
       ? []
@@ -59,6 +82,8 @@ export function finalChunks(ids: CompletionIds, done: Done, includeUsage: boolea
             ids,
             { tool_calls: toolCalls(done.toolCalls).map((call, index) => ({ index, ...call })) },
             null,
+            undefined,
+            choice,
           ),
         ];
   const last = chatCompletionChunk(
@@ -66,6 +91,7 @@ export function finalChunks(ids: CompletionIds, done: Done, includeUsage: boolea
     {},
     done.finishReason,
     includeUsage ? done.usage : undefined,
+    choice,
   );
   return [...calls, last];
 }
@@ -84,5 +110,15 @@ export function usage(value: Usage) {
     completion_tokens: value.outputTokens,
     total_tokens: value.inputTokens + value.outputTokens,
     prompt_tokens_details: { cached_tokens: value.cachedTokens },
+  };
+}
+
+/** The last chunk of a stream of several choices: no choice, their usage summed. */
+export function usageChunk(ids: CompletionIds, usages: readonly Usage[]) {
+  return {
+    ...ids,
+    object: 'chat.completion.chunk' as const,
+    choices: [],
+    usage: usage(sumUsage(usages)),
   };
 }

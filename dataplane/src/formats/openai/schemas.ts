@@ -71,8 +71,8 @@ export const OpenAIMessage = Type.Object(
 
 /**
  * `POST /v1/chat/completions`. Unknown fields are accepted (clients send many); the ones we
- * read are validated, and the ones we cannot honour (`n` > 1, and those of unhonoured.ts with
- * a value that asks for something) are refused, never ignored.
+ * read are validated, and the ones we cannot honour (those of unhonoured.ts with a value that
+ * asks for something) are refused, never ignored. `n` (up to 8) makes as many answers.
  */
 export const ChatCompletionRequest = Type.Object(
   {
@@ -103,7 +103,7 @@ export const ChatCompletionRequest = Type.Object(
         Type.Null(),
       ]),
     ),
-    n: Type.Optional(Type.Union([Type.Literal(1), Type.Null()])),
+    n: Type.Optional(Type.Union([Type.Integer({ minimum: 1, maximum: 8 }), Type.Null()])),
     seed: Type.Optional(Type.Union([SeedParam, Type.Null()])),
     response_format: Type.Optional(Type.Union([ResponseFormatParam, Type.Null()])),
     tools: Type.Optional(
