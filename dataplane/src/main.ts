@@ -55,8 +55,10 @@ redisFailed = (error) => {
 };
 
 let closing = false;
+// `on`, not `once`: node-llama-cpp's signal-exit re-sends a signal that has no listener left
+// but its own, which would end the process in the middle of the drain.
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
+  process.on(signal, () => {
     if (closing) return;
     closing = true;
     void app.close().then(async () => {
