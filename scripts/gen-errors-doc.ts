@@ -23,7 +23,7 @@ export function errorsMarkdown(): string {
     "`type` and `param` are OpenAI's (dataplane/src/errors/openai-type.ts): the type follows the",
     'status (`invalid_request_error`, `authentication_error`, `insufficient_quota` for 402,',
     '`permission_error`, `not_found_error`, `conflict_error`, `rate_limit_error`, `server_error` for',
-    "5xx), `param` names the request field at fault (`details.parameter` or `details.path`) or is",
+    '5xx), `param` names the request field at fault (`details.parameter` or `details.path`) or is',
     'null, so code written against OpenAI errors reads ours.',
     '',
     '| code | HTTP | retryable | fallback | meaning |',
