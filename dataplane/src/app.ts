@@ -19,6 +19,7 @@ import { installClientCertificates } from './api/client-certificates.ts';
 import { collectRouteSecurity } from './api/route-security.ts';
 import { httpsOptions, installTlsListener, withTlsReadiness } from './api/tls-listener.ts';
 import { createServices, type Services, type ServicesOptions } from './engine/services.ts';
+import { mcpPlugin } from './integrations/mcp/plugin.ts';
 
 export interface AppOptions extends ServicesOptions {
   /** Pino options, or false for none. @default false */
@@ -103,5 +104,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(batchPlugin, { services });
   await app.register(usagePlugin, { services });
   await app.register(auditPlugin, { services });
+  await app.register(mcpPlugin, { services });
   return app;
 }

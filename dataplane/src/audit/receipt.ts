@@ -11,7 +11,7 @@ import type { Attempt, Exchange, Findings, Outcome, Surface } from '../stages/co
 export interface Receipt {
   [field: string]: unknown;
   v: 1;
-  kind: 'request' | 'admin';
+  kind: 'request' | 'admin' | 'tool';
   /** When the outcome was sealed (RFC 3339, ms). */
   at: string;
   tenant: string;
@@ -42,6 +42,10 @@ export interface Receipt {
   content_sha?: { input?: string | undefined; output?: string | undefined } | undefined;
   streamed?: boolean | undefined;
   duration_ms?: number | undefined;
+  /** An MCP tool call: the gateway, upstream server and tool, and counts only (no content). */
+  mcp?:
+    | { gateway: string; server: string; tool: string; arguments: number; content_items?: number }
+    | undefined;
   /** An admin action: what was done to what. */
   action?: string | undefined;
   target?: string | undefined;

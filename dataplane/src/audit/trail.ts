@@ -48,6 +48,24 @@ export interface AdminAction {
   target: string;
 }
 
+/** An MCP tool call through the gateway (names and counts; never arguments or results). */
+export interface ToolCall {
+  tenant: string;
+  principal: string;
+  requestId: string;
+  gateway: string;
+  server: string;
+  tool: string;
+  /** How many arguments the call carried. */
+  arguments: number;
+  outcome: 'served' | 'refused' | 'failed';
+  /** Content items of the result, when it was served. */
+  contentItems?: number;
+  /** The error code, when refused or failed. */
+  error?: string;
+  durationMs: number;
+}
+
 /**
  * The audit trail of one dataplane: the pipeline stage, the writer every receipt goes through,
  * the sweeper, and the receipts of what happens outside the pipeline (docs/audit.md).
@@ -125,6 +143,24 @@ export class AuditTrail {
       outcome: 'done',
       action: action.action,
       target: action.target,
+    });
+  }
+
+  /** The receipt of an MCP tool call; durable when this resolves. */
+  async tool(call: ToolCall): Promise<void> {
+    await this.#durable(call.tenant, {
+      ...this.#base(call.tenant, call.principal, call.requestId),
+      kind: 'tool',
+      outcome: call.outcome,
+      mcp: {
+        gateway: call.gateway,
+        server: call.server,
+        tool: call.tool,
+        arguments: call.arguments,
+        ...(call.contentItems === undefined ? {} : { content_items: call.contentItems }),
+      },
+      ...(call.error === undefined ? {} : { error: { code: call.error } }),
+      duration_ms: call.durationMs,
     });
   }
 

@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox';
+import { MCPGatewaySpec } from '../../../crds/mcp-gateway.ts';
 import { ProviderRouteSpec } from '../../../crds/provider-route.ts';
 import { TenantBudgetSpec } from '../../../crds/tenant-budget.ts';
 
@@ -14,6 +15,8 @@ export const CONTRACT_FILES = {
   budgets: 'budgets.yaml',
   /** Prices per provider model (crds/pricing.ts); optional: without it nothing has a price. */
   pricing: 'pricing.yaml',
+  /** The MCP gateways (`McpFile`, docs/mcp.md); optional: without it MCP is off. */
+  mcp: 'mcp.yaml',
   jwks: 'keys/jwks.json',
   resumeKeys: 'keys/resume.json',
   /** The audit trail's checkpoint keys and content key (`AuditKeysFile`); optional. */
@@ -38,6 +41,31 @@ export const RoutesFile = Type.Object(
 
 export const BudgetsFile = Type.Object(
   { budgets: Type.Array(TenantBudgetSpec, { default: [] }) },
+  { additionalProperties: false },
+);
+
+/**
+ * `mcp.yaml`: `enabled` is the deployment's switch (the chart's `mcp.enabled`); a gateway
+ * serves only when it is true and the gateway's own `spec.enabled` is too.
+ */
+export const McpFile = Type.Object(
+  {
+    enabled: Type.Boolean({ default: false }),
+    gateways: Type.Array(
+      Type.Object(
+        {
+          name: Type.String({
+            minLength: 1,
+            maxLength: 253,
+            pattern: '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$',
+          }),
+          spec: MCPGatewaySpec,
+        },
+        { additionalProperties: false },
+      ),
+      { default: [] },
+    ),
+  },
   { additionalProperties: false },
 );
 

@@ -4,7 +4,7 @@ import { CONTRACT_FILES, PROMPTS_PREFIX } from './contract.ts';
 
 /**
  * The part of the config contract that decisions depend on, and no secret: gateway.yaml,
- * routes.yaml, budgets.yaml, pricing.yaml, the prompt manifests, and the values of the
+ * routes.yaml, budgets.yaml, pricing.yaml, mcp.yaml, the prompt manifests, and the values of the
  * environment variables routes read their models from. An audit receipt names it by
  * checksum; the dataplane keeps it content-addressed so that a decision can be replayed.
  */
@@ -25,6 +25,7 @@ const DECISION_FILES: ReadonlySet<string> = new Set([
   CONTRACT_FILES.routes,
   CONTRACT_FILES.budgets,
   CONTRACT_FILES.pricing,
+  CONTRACT_FILES.mcp,
 ]);
 
 export function decisionConfig(

@@ -11,6 +11,7 @@ import type { RouteConfig, TargetConfig } from '../core/route.ts';
 import { parsePromptManifest } from '../../../crds/prompts/manifest.ts';
 import { readAuditKeys, type AuditKeys } from './audit-keys.ts';
 import { decisionConfig, type DecisionConfig } from './decision.ts';
+import { readMcp, type McpConfig } from './mcp.ts';
 import { readTlsMaterial, type TlsMaterial } from './tls-material.ts';
 import {
   AuditKeysFile,
@@ -45,6 +46,8 @@ export interface ConfigSnapshot {
   readonly auditKeys: AuditKeys | undefined;
   /** `tls/` when `gateway.tls.enabled`: the listener's certificate, key and client CA bundle. */
   readonly tls: TlsMaterial | undefined;
+  /** `mcp.yaml`: the MCP gateways that serve (none without the file). */
+  readonly mcp: McpConfig;
   /** What decisions depend on, without secrets: the checksum a receipt names (replay). */
   readonly decision: DecisionConfig;
 }
@@ -160,6 +163,7 @@ export function buildSnapshot(
     resumeKeys: { active: resume.active, keys },
     auditKeys,
     tls,
+    mcp: readMcp(files),
     decision: decisionConfig(files, modelEnv),
   };
 }

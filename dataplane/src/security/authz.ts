@@ -13,6 +13,7 @@ export const SCOPES = [
   'usage:read',
   'audit:read',
   'audit:admin',
+  'mcp:invoke',
   'admin',
 ] as const;
 

@@ -1,0 +1,68 @@
+import { parse as parseYaml } from 'yaml';
+import { CONTRACT_FILES, McpFile, credentialFile } from './contract.ts';
+import { ConfigError, parseWith } from './validate.ts';
+
+/** One upstream MCP server of a gateway, its credential read from the contract's secrets. */
+export interface McpUpstream {
+  readonly name: string;
+  readonly url: string;
+  readonly transport: 'streamable-http' | 'sse';
+  /** Bearer token sent upstream; from `credentials/`, never from the caller. */
+  readonly token: string | undefined;
+  /** Tool names of this server callers may use; empty allows none. */
+  readonly allowedTools: ReadonlySet<string>;
+  /** Scopes the caller's token must all carry to see or call this server's tools. */
+  readonly requiredScopes: readonly string[];
+}
+
+export interface McpGatewayConfig {
+  readonly name: string;
+  readonly upstreams: readonly McpUpstream[];
+  /** How long an upstream may take to connect or answer. @default 300 */
+  readonly timeoutMs: number;
+}
+
+/** The MCP gateways that serve: only those enabled, and none unless the file's `enabled`. */
+export interface McpConfig {
+  readonly gateways: ReadonlyMap<string, McpGatewayConfig>;
+}
+
+export const MCP_OFF: McpConfig = { gateways: new Map() };
+
+/** `mcp.yaml` validated; absent or switched off, no gateway serves. */
+export function readMcp(files: ReadonlyMap<string, string>): McpConfig {
+  const path = CONTRACT_FILES.mcp;
+  const text = files.get(path);
+  if (text === undefined) return MCP_OFF;
+  let value: unknown;
+  try {
+    value = parseYaml(text) ?? {};
+  } catch (error) {
+    throw new ConfigError(`${path}: not valid YAML (${(error as Error).message.split('\n')[0]}).`);
+  }
+  const file = parseWith(McpFile, value, path);
+  const gateways = new Map<string, McpGatewayConfig>();
+  for (const { name, spec } of file.gateways) {
+    if (gateways.has(name)) throw new ConfigError(`${path}: gateway ${name} appears twice.`);
+    if (!file.enabled || spec.enabled !== true) continue;
+    const upstreams = (spec.servers ?? []).map((server): McpUpstream => {
+      const ref = server.credentials?.secretKeyRef;
+      const token = ref === undefined ? undefined : files.get(credentialFile(ref))?.trim();
+      if (ref !== undefined && token === undefined) {
+        throw new ConfigError(
+          `${path}: gateway ${name} server ${server.name} needs ${credentialFile(ref)}, which is missing.`,
+        );
+      }
+      return {
+        name: server.name,
+        url: server.url,
+        transport: server.transport ?? 'streamable-http',
+        token,
+        allowedTools: new Set(server.allowedTools ?? []),
+        requiredScopes: server.requiredScopes ?? [],
+      };
+    });
+    gateways.set(name, { name, upstreams, timeoutMs: spec.fallback?.timeoutMs ?? 300 });
+  }
+  return { gateways };
+}
