@@ -42,8 +42,10 @@ export function readMcp(files: ReadonlyMap<string, string>): McpConfig {
   }
   const file = parseWith(McpFile, value, path);
   const gateways = new Map<string, McpGatewayConfig>();
+  const seen = new Set<string>();
   for (const { name, spec } of file.gateways) {
-    if (gateways.has(name)) throw new ConfigError(`${path}: gateway ${name} appears twice.`);
+    if (seen.has(name)) throw new ConfigError(`${path}: gateway ${name} appears twice.`);
+    seen.add(name);
     if (!file.enabled || spec.enabled !== true) continue;
     const upstreams = (spec.servers ?? []).map((server): McpUpstream => {
       const ref = server.credentials?.secretKeyRef;
