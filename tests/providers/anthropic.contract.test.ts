@@ -184,6 +184,24 @@ describe('the Anthropic adapter', () => {
     expect(fake.seen(MESSAGES)).toHaveLength(0);
   });
 
+  it('asks for one tool call at a time as disable_parallel_tool_use', async () => {
+    const tools = [{ name: 'lookup', parameters: { type: 'object' } }];
+    await collectStream(anthropic, { ...hello, tools, parallelToolCalls: false });
+    await collectStream(anthropic, {
+      ...hello,
+      tools,
+      toolChoice: 'required',
+      parallelToolCalls: false,
+    });
+    const [auto, required] = fake.seen(MESSAGES);
+    expect(auto?.body).toMatchObject({
+      tool_choice: { type: 'auto', disable_parallel_tool_use: true },
+    });
+    expect(required?.body).toMatchObject({
+      tool_choice: { type: 'any', disable_parallel_tool_use: true },
+    });
+  });
+
   it('refuses a seed and a JSON response format by name, before any call', async () => {
     expect(await failure(anthropic, { ...hello, seed: 1 })).toMatchObject({
       code: 'UPSTREAM_BAD_REQUEST',

@@ -73,14 +73,20 @@ describe('the OpenAI adapter', () => {
     });
   });
 
-  it('passes a seed and every response format on, the schema with its name and strictness', async () => {
+  it('passes a seed, every response format (the schema with its name and strictness) and parallel_tool_calls on', async () => {
     const schema = { type: 'object', properties: { city: { type: 'string' } } };
     await collectStream(openai, { ...hello, seed: 42, responseFormat: { type: 'json_object' } });
     await collectStream(openai, {
       ...hello,
       responseFormat: { type: 'json_schema', name: 'city', schema, strict: true },
     });
-    const [object, structured] = fake.seen(CHAT);
+    await collectStream(openai, {
+      ...hello,
+      tools: [{ name: 'lookup', parameters: { type: 'object' } }],
+      parallelToolCalls: false,
+    });
+    const [object, structured, single] = fake.seen(CHAT);
+    expect(single?.body).toMatchObject({ parallel_tool_calls: false });
     expect(object?.body).toMatchObject({ seed: 42, response_format: { type: 'json_object' } });
     expect(structured?.body).toMatchObject({
       response_format: { type: 'json_schema', json_schema: { name: 'city', schema, strict: true } },

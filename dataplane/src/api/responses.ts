@@ -50,7 +50,7 @@ export const responsesPlugin: FastifyPluginAsyncTypebox<{ services: Services }> 
           instructions: body.instructions ?? null,
           tools: body.tools ?? [],
           tool_choice: body.tool_choice ?? 'auto',
-          parallel_tool_calls: true,
+          parallel_tool_calls: body.parallel_tool_calls ?? true,
           temperature: body.temperature ?? null,
           top_p: body.top_p ?? null,
           max_output_tokens: body.max_output_tokens ?? null,

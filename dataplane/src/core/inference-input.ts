@@ -16,6 +16,8 @@ export interface InferenceInput {
   };
   tools?: ToolDefinition[];
   toolChoice?: ToolChoice;
+  /** Whether the model may call several tools in one turn; absent: the provider's default. */
+  parallelToolCalls?: boolean;
 }
 
 /** OpenAI's `response_format` as a request carries it (formats/response-format.ts validates it). */

@@ -27,6 +27,8 @@ export interface ProviderRequest {
   responseFormat?: ResponseFormat;
   tools?: ToolDefinition[];
   toolChoice?: ToolChoice;
+  /** Whether the model may call several tools in one turn (the providers' default: yes). */
+  parallelToolCalls?: boolean;
   /**
    * The start of the answer, already sent to the client by a target that failed mid-stream
    * (a route's `midStreamFailure: Continue`): the provider continues it and streams only what

@@ -100,6 +100,9 @@ export function prepareChat(input: InferenceInput, deps: PrepareDeps): Prepared 
         : {
             tools: input.tools,
             ...(input.toolChoice === undefined ? {} : { toolChoice: input.toolChoice }),
+            ...(input.parallelToolCalls === undefined
+              ? {}
+              : { parallelToolCalls: input.parallelToolCalls }),
           }),
     },
   };

@@ -38,6 +38,9 @@ export function toInferenceInput(body: MessagesRequest): InferenceInput {
           })),
         }),
     ...(toolChoice === undefined ? {} : { toolChoice }),
+    ...(choice?.disable_parallel_tool_use === undefined
+      ? {}
+      : { parallelToolCalls: !choice.disable_parallel_tool_use }),
     parameters: {
       max_tokens: body.max_tokens,
       ...(body.temperature === undefined ? {} : { temperature: body.temperature }),

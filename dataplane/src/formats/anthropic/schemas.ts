@@ -107,7 +107,7 @@ export const MessagesRequest = Type.Object(
         Type.Object(
           {
             type: Type.Union([Type.Literal('auto'), Type.Literal('any'), Type.Literal('none')]),
-            disable_parallel_tool_use: Type.Optional(Type.Literal(false)),
+            disable_parallel_tool_use: Type.Optional(Type.Boolean()),
           },
           { additionalProperties: false },
         ),
@@ -115,7 +115,7 @@ export const MessagesRequest = Type.Object(
           {
             type: Type.Literal('tool'),
             name: ToolName,
-            disable_parallel_tool_use: Type.Optional(Type.Literal(false)),
+            disable_parallel_tool_use: Type.Optional(Type.Boolean()),
           },
           { additionalProperties: false },
         ),

@@ -67,6 +67,7 @@ export function toInferenceInput(body: ChatCompletionRequest): InferenceInput {
     messages,
     ...(tools === undefined ? {} : { tools }),
     ...(toolChoice === undefined ? {} : { toolChoice }),
+    ...(body.parallel_tool_calls == null ? {} : { parallelToolCalls: body.parallel_tool_calls }),
     parameters: {
       ...(body.temperature == null ? {} : { temperature: body.temperature }),
       ...(body.top_p == null ? {} : { top_p: body.top_p }),

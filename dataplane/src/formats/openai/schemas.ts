@@ -139,6 +139,7 @@ export const ChatCompletionRequest = Type.Object(
         ),
       ]),
     ),
+    parallel_tool_calls: Type.Optional(Type.Union([Type.Boolean(), Type.Null()])),
     user: Type.Optional(Type.String({ maxLength: 256 })),
   },
   { additionalProperties: true },

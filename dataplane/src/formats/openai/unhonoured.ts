@@ -12,7 +12,6 @@ const UNHONOURED: Readonly<Record<string, (value: unknown) => boolean>> = {
     typeof value === 'object' && value !== null && Object.keys(value).length === 0,
   presence_penalty: (value) => value === 0,
   frequency_penalty: (value) => value === 0,
-  parallel_tool_calls: (value) => value === true,
   modalities: (value) => Array.isArray(value) && value.length === 1 && value[0] === 'text',
   audio: () => false,
   prediction: () => false,

@@ -130,7 +130,7 @@ export const ResponsesRequest = Type.Object(
         ),
       ]),
     ),
-    parallel_tool_calls: Type.Optional(Type.Union([Type.Literal(true), Type.Null()])),
+    parallel_tool_calls: Type.Optional(Type.Union([Type.Boolean(), Type.Null()])),
     store: Type.Optional(Type.Union([Type.Literal(false), Type.Null()])),
     metadata: Type.Optional(
       Type.Union([Type.Record(Type.String(), Type.String({ maxLength: 512 })), Type.Null()]),

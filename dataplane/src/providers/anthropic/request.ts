@@ -86,7 +86,9 @@ export function toMessageParams(request: ProviderRequest): MessageCreateParamsSt
             input_schema: { type: 'object' as const, ...tool.parameters },
           })),
         }),
-    ...(request.toolChoice === undefined ? {} : { tool_choice: toToolChoice(request.toolChoice) }),
+    ...(request.toolChoice === undefined && request.parallelToolCalls !== false
+      ? {}
+      : { tool_choice: toToolChoice(request.toolChoice ?? 'auto', request.parallelToolCalls) }),
   };
 }
 
@@ -158,11 +160,10 @@ function parseArguments(text: string): Record<string, unknown> {
   return { _raw: text };
 }
 
-function toToolChoice(choice: ToolChoice): AnthropicToolChoice {
-  if (typeof choice !== 'string') return { type: 'tool', name: choice.name };
-  return {
-    auto: { type: 'auto' as const },
-    none: { type: 'none' as const },
-    required: { type: 'any' as const },
-  }[choice];
+/** Our tool choice; `parallel: false` is Anthropic's `disable_parallel_tool_use` (none has no tool to run). */
+function toToolChoice(choice: ToolChoice, parallel?: boolean): AnthropicToolChoice {
+  const single = parallel === false ? { disable_parallel_tool_use: true } : {};
+  if (typeof choice !== 'string') return { type: 'tool', name: choice.name, ...single };
+  if (choice === 'none') return { type: 'none' };
+  return { type: choice === 'required' ? 'any' : 'auto', ...single };
 }

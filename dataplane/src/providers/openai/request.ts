@@ -81,6 +81,9 @@ export function toWholeChatParams(
           })),
         }),
     ...(request.toolChoice === undefined ? {} : { tool_choice: toToolChoice(request.toolChoice) }),
+    ...(request.parallelToolCalls === undefined || (request.tools?.length ?? 0) === 0
+      ? {}
+      : { parallel_tool_calls: request.parallelToolCalls }),
   };
 }
 
