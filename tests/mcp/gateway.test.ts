@@ -19,6 +19,8 @@ let alpha: Upstream;
 let beta: Upstream;
 let silent: HttpServer;
 
+let closedUrl: string;
+
 function mcpFile(enabled: boolean, silentUrl: string) {
   return {
     enabled,
@@ -50,8 +52,7 @@ function mcpFile(enabled: boolean, silentUrl: string) {
         spec: {
           enabled: true,
           servers: [
-            // Port 1 on loopback: nothing listens, the connection is refused.
-            { name: 'gone', url: 'http://127.0.0.1:1/mcp', allowedTools: ['echo'] },
+            { name: 'gone', url: closedUrl, allowedTools: ['echo'] },
             { name: 'mute', url: silentUrl, allowedTools: ['echo'] },
           ],
         },
@@ -67,6 +68,11 @@ beforeAll(async () => {
   silent = createServer(() => undefined);
   await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
   const silentUrl = `http://127.0.0.1:${(silent.address() as AddressInfo).port}/mcp`;
+  // A port that was just free and is closed again: a connection to it is refused.
+  const closed = createServer();
+  await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+  closedUrl = `http://127.0.0.1:${(closed.address() as AddressInfo).port}/mcp`;
+  await new Promise((resolve) => closed.close(resolve));
   config = await makeConfigDir();
   await config.write('credentials/mcp-upstreams__alpha', UPSTREAM_SECRET);
   await config.write('mcp.yaml', mcpFile(true, silentUrl));
@@ -203,7 +209,9 @@ describe('the MCP gateway', () => {
       .callTool({ name: 'gone__echo', arguments: { text: 'x' } })
       .catch((e: unknown) => e);
     expect(performance.now() - started).toBeLessThan(300);
-    expect((error as McpError).message).toContain('Upstream MCP server gone is unavailable');
+    expect((error as McpError).message).toContain(
+      'Upstream MCP server gone is unavailable: ECONNREFUSED.',
+    );
     const receipt = (await toolReceipts()).find(
       (r) => (r['mcp'] as { server: string }).server === 'gone',
     );
@@ -236,7 +244,7 @@ describe('with the flag off', () => {
 
   it('has no endpoint at all while mcp.yaml is switched off', async () => {
     const off = await makeConfigDir();
-    await off.write('mcp.yaml', mcpFile(false, 'http://127.0.0.1:1/mcp'));
+    await off.write('mcp.yaml', mcpFile(false, closedUrl));
     const offApp = await buildApp({ configDirs: [off.dir], watch: false, defaultMetrics: false });
     const before = alpha.authorizations.length;
     const response = await offApp.inject({

@@ -9,14 +9,13 @@ import {
   CallToolRequestSchema,
   ErrorCode,
   ListToolsRequestSchema,
-  McpError,
   type CallToolResult,
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { McpGatewayConfig, McpUpstream } from '../../config/mcp.ts';
 import type { ToolCall } from '../../audit/trail.ts';
 import type { Principal } from '../../security/principal.ts';
-import { UpstreamUnavailable, withUpstream } from './upstream.ts';
+import { jsonRpcError, UpstreamUnavailable, withUpstream } from './upstream.ts';
 
 export const SEPARATOR = '__';
 
@@ -89,7 +88,7 @@ export function buildGatewayServer(
     const upstream = upstreams.find((u) => u.name === serverName);
     if (upstream === undefined || !upstream.allowedTools.has(tool)) {
       await record({ ...facts, outcome: 'refused', error: 'FORBIDDEN', durationMs: elapsed() });
-      throw new McpError(ErrorCode.InvalidParams, `Tool ${name} is not offered by this gateway.`);
+      throw jsonRpcError(ErrorCode.InvalidParams, `Tool ${name} is not offered by this gateway.`);
     }
     try {
       const result = (await withUpstream(upstream, gateway.timeoutMs, (client, options) =>

@@ -10,11 +10,23 @@ import type { McpUpstream } from '../../config/mcp.ts';
 
 export const GATEWAY_CLIENT = { name: 'inference-service-mcp-gateway', version: '0.1.0' };
 
+/**
+ * A JSON-RPC error whose message is the text alone: McpError prefixes `MCP error <code>: `,
+ * and the caller's SDK prefixes it again when it reads the answer.
+ */
+export function jsonRpcError(code: ErrorCode, message: string): McpError {
+  const error = new McpError(code, message);
+  error.message = message;
+  return error;
+}
+
 /** Why an upstream could not answer, as the caller sees it (JSON-RPC internal error). */
 export class UpstreamUnavailable extends McpError {
   readonly server: string;
   constructor(server: string, reason: string) {
-    super(ErrorCode.InternalError, `Upstream MCP server ${server} is unavailable: ${reason}`);
+    const message = `Upstream MCP server ${server} is unavailable: ${reason}`;
+    super(ErrorCode.InternalError, message);
+    this.message = message;
     this.server = server;
   }
 }
@@ -63,8 +75,14 @@ function isTransportFailure(error: McpError): boolean {
 
 function reasonOf(error: unknown, signal: AbortSignal, timeoutMs: number): string {
   if (signal.aborted) return `no answer within ${timeoutMs} ms.`;
-  const cause = (error as { cause?: { code?: unknown } } | undefined)?.cause?.code;
-  if (typeof cause === 'string') return `${cause}.`;
-  const message = error instanceof Error ? error.message : String(error);
-  return message.split('\n')[0] ?? 'unknown error.';
+  // fetch's TypeError('fetch failed') carries the socket's error (ECONNREFUSED…) as its cause.
+  let cause: unknown = error;
+  let message = 'unknown error';
+  for (let depth = 0; depth < 4 && typeof cause === 'object' && cause !== null; depth++) {
+    const code = (cause as { code?: unknown }).code;
+    if (typeof code === 'string') return `${code}.`;
+    if (cause instanceof Error) message = cause.message.split('\n')[0] ?? message;
+    cause = (cause as { cause?: unknown }).cause;
+  }
+  return `${message}.`;
 }
