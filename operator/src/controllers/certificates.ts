@@ -14,8 +14,22 @@
  * What is new (keys, serials) is drawn by the observe, as the clock is; node:crypto only
  * parses and signs here.
  */
-import { createPrivateKey, createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
-import { buildCertificate, type Issuer, type KeyUsage } from '../pki/x509.ts';
+import { createPublicKey, type KeyObject, type X509Certificate } from 'node:crypto';
+import {
+  bundleOf,
+  issuedBy,
+  issuerOf,
+  pairOf,
+  published,
+  renewAt,
+  sanText,
+  subject,
+  to,
+  toPair,
+  uniqueCerts,
+  type Pair,
+} from '../pki/certificate-pair.ts';
+import { buildCertificate, type KeyUsage } from '../pki/x509.ts';
 
 /** A Secret's data in cert-manager's layout, as text (PEM), not base64. */
 export interface TlsFiles {
@@ -87,15 +101,6 @@ export interface CertificatesDecision {
   /** When the certificates next change by themselves; undefined: never. */
   nextChangeMs: number | undefined;
 }
-
-interface Pair {
-  cert: X509Certificate;
-  key: KeyObject;
-  pem: string;
-  keyPem: string;
-}
-
-const TWO_THIRDS = 2 / 3;
 
 /** The certificates for `now`, as the header describes. */
 export function decideCertificates(o: CertificatesObserved): CertificatesDecision {
@@ -262,76 +267,3 @@ function issueCa(o: CertificatesObserved): Pair {
   );
   return toPair(pem, key);
 }
-
-/** A certificate and its key, when both parse, match, and the certificate has not expired. */
-function pairOf(
-  certPem: string | undefined,
-  keyPem: string | undefined,
-  nowMs: number,
-  ca: boolean,
-): Pair | undefined {
-  if (certPem === undefined || keyPem === undefined || certPem === '') return undefined;
-  try {
-    const cert = new X509Certificate(certPem);
-    const key = createPrivateKey(keyPem);
-    if (!cert.checkPrivateKey(key) || cert.ca !== ca || to(cert) <= nowMs) return undefined;
-    return { cert, key, pem: cert.toString(), keyPem };
-  } catch {
-    return undefined;
-  }
-}
-
-function toPair(pem: string, key: KeyObject): Pair {
-  return {
-    cert: new X509Certificate(pem),
-    key,
-    pem,
-    keyPem: key.export({ type: 'pkcs8', format: 'pem' }).toString(),
-  };
-}
-
-function issuerOf(ca: Pair): Issuer {
-  return {
-    key: ca.key,
-    commonName: ca.cert.subject.replace(/^CN=/, ''),
-    publicKey: createPublicKey(ca.key),
-  };
-}
-
-function issuedBy(cert: X509Certificate, ca: X509Certificate): boolean {
-  return cert.checkIssued(ca) && cert.verify(ca.publicKey);
-}
-
-function bundleOf(text: string | undefined): X509Certificate[] {
-  const blocks = text?.match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g) ?? [];
-  return blocks.flatMap((block) => {
-    try {
-      return [new X509Certificate(block)];
-    } catch {
-      return [];
-    }
-  });
-}
-
-function uniqueCerts(certs: X509Certificate[]): X509Certificate[] {
-  const seen = new Set<string>();
-  return certs.filter((cert) => !seen.has(cert.fingerprint256) && seen.add(cert.fingerprint256));
-}
-
-/** node's `subjectaltname` text for these names, as it prints a certificate's. */
-function sanText(dns: readonly string[], uris: readonly string[]): string {
-  return [...uris.map((uri) => `URI:${uri}`), ...dns.map((name) => `DNS:${name}`)].join(', ');
-}
-
-const from = (cert: X509Certificate): number => cert.validFromDate.getTime();
-/**
- * The latest a CA can have been published: its notBefore is the moment it was issued, cut to
- * the second by X.509's time format, so up to a second earlier than the publication. Counting
- * P from notBefore would let a CA sign up to a second before P has passed.
- */
-const published = (cert: X509Certificate): number => from(cert) + 1000;
-const to = (cert: X509Certificate): number => cert.validToDate.getTime();
-const subject = (pair: Pair): string => pair.cert.subject.replace(/^CN=/, '');
-/** Two thirds into the certificate's lifetime. */
-const renewAt = (cert: X509Certificate): number =>
-  from(cert) + (to(cert) - from(cert)) * TWO_THIRDS;
