@@ -1,6 +1,7 @@
 /**
- * MCPGateway: validated and reported. The config contract has no MCP file yet (the dataplane
- * does not serve MCP), so nothing is rendered for it; Ready says whether its references hold.
+ * MCPGateway: validated and reported. The dataplane serves MCP from the contract's `mcp.yaml`
+ * (docs/mcp.md), which the operator does not render yet, so nothing is rendered for it; Ready
+ * says whether its references hold.
  */
 import type { MCPGateway, MCPGatewayStatus } from '../../../crds/mcp-gateway.ts';
 import { destinationOfUrl } from '../render/egress.ts';
@@ -104,7 +105,7 @@ export function reconcileMCPGateway(o: MCPGatewayObserved): ReconcileResult<MCPG
           verdict(
             'True',
             'Validated',
-            'Servers, credentials and fallback are valid. The dataplane does not serve MCP yet, so nothing is rendered.',
+            'Servers, credentials and fallback are valid. The operator does not render mcp.yaml yet, so nothing is rendered.',
           ),
         );
   const generation = gateway.metadata.generation;
