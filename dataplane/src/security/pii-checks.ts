@@ -1,3 +1,5 @@
+import { getCountrySpecifications, isValidIBAN } from 'ibantools';
+
 /**
  * Check-digit validators that turn "looks like a number" into "is one": without them every long
  * digit run in a log or an order id would be redacted.
@@ -19,31 +21,44 @@ export function luhnValid(digits: string): boolean {
   return sum % 10 === 0;
 }
 
-/** IBAN length per country (SWIFT IBAN registry), so that a match ends where the IBAN does. */
-// prettier-ignore
-export const IBAN_LENGTHS: Readonly<Record<string, number>> = {
-  AD: 24, AE: 23, AL: 28, AT: 20, AZ: 28, BA: 20, BE: 16, BG: 22, BH: 22, BI: 27, BR: 29,
-  BY: 28, CH: 21, CR: 22, CY: 28, CZ: 24, DE: 22, DJ: 27, DK: 18, DO: 28, EE: 20, EG: 29,
-  ES: 24, FI: 18, FK: 18, FO: 18, FR: 27, GB: 22, GE: 22, GI: 23, GL: 18, GR: 27, GT: 28,
-  HR: 21, HU: 28, IE: 22, IL: 23, IQ: 23, IS: 26, IT: 27, JO: 30, KW: 30, KZ: 20, LB: 28,
-  LC: 32, LI: 21, LT: 20, LU: 20, LV: 21, LY: 25, MC: 27, MD: 24, ME: 22, MK: 19, MN: 20,
-  MR: 27, MT: 31, MU: 30, NI: 28, NL: 18, NO: 15, OM: 23, PK: 24, PL: 28, PS: 29, PT: 25,
-  QA: 29, RO: 24, RS: 22, RU: 33, SA: 24, SC: 31, SD: 18, SE: 24, SI: 19, SK: 24, SM: 27,
-  SO: 23, ST: 25, SV: 28, TL: 23, TN: 24, TR: 26, UA: 29, VA: 22, VG: 24, XK: 20, YE: 30,
-};
+/**
+ * IBAN length per country, from ibantools' copy of the SWIFT IBAN registry, so that a match
+ * ends where the IBAN does.
+ */
+export const IBAN_LENGTHS: Readonly<Record<string, number>> = Object.fromEntries(
+  Object.entries(getCountrySpecifications()).flatMap(([country, spec]) =>
+    spec.chars ? [[country, spec.chars]] : [],
+  ),
+);
 
-/** ISO 13616 mod-97 over a compact, upper-case IBAN (letters and digits only). */
+/** ISO 13616 mod 97 and the country's BBAN format (ibantools) over a compact, upper-case IBAN. */
 export function ibanValid(compact: string): boolean {
-  if (IBAN_LENGTHS[compact.slice(0, 2)] !== compact.length) return false;
-  // Move the country and check digits to the end, read letters as 10..35, and reduce mod 97
-  // one character at a time so the number never leaves double precision.
-  const rearranged = compact.slice(4) + compact.slice(0, 4);
-  let remainder = 0;
-  for (let index = 0; index < rearranged.length; index += 1) {
-    const code = rearranged.charCodeAt(index);
-    remainder = code >= 65 ? (remainder * 100 + code - 55) % 97 : (remainder * 10 + code - 48) % 97;
+  return isValidIBAN(compact);
+}
+
+/**
+ * Card brand ranges and lengths (the issuers' published IIN ranges): Visa 4 (13, 16, 19),
+ * Mastercard 51-55 and 2221-2720 (16), Amex 34 and 37 (15), Diners 300-305, 36, 38-39 (14-19),
+ * Discover 6011, 644-649, 65 (16-19), JCB 3528-3589 (16-19), UnionPay 62 (16-19), Maestro 50,
+ * 56-58, 6 (12-19).
+ */
+export function cardBrandValid(digits: string): boolean {
+  const length = digits.length;
+  const two = Number(digits.slice(0, 2));
+  const four = Number(digits.slice(0, 4));
+  if (digits[0] === '4') return length === 13 || length === 16 || length === 19;
+  if ((two >= 51 && two <= 55) || (four >= 2221 && four <= 2720)) return length === 16;
+  if (two === 34 || two === 37) return length === 15;
+  if ((four >= 3000 && four <= 3059) || two === 36 || two === 38 || two === 39) {
+    return length >= 14 && length <= 19;
   }
-  return remainder === 1;
+  if ((four >= 3528 && four <= 3589) || two === 62 || two === 65 || four === 6011) {
+    return length >= 16 && length <= 19;
+  }
+  const three = Number(digits.slice(0, 3));
+  if (three >= 644 && three <= 649) return length >= 16 && length <= 19;
+  if (two === 50 || (two >= 56 && two <= 69)) return length >= 12 && length <= 19;
+  return false;
 }
 
 const DNI_LETTERS = 'TRWAGMYFPDXBNJZSQVHLCKE';

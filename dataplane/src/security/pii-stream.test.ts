@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { MAX_PII_SPAN } from './pii-detectors.ts';
 import { createStreamRedactor, redactPii } from './pii.ts';
 
 const SAMPLE = `Contact jane.doe+news@mail.example.co.uk or +34 612 345 678, also 612-34-56-78.
@@ -59,6 +60,22 @@ describe('the stream redactor', () => {
       'word',
       'a'.repeat(400),
       '7'.repeat(30),
+      'AB 12 34 56 C',
+      'AB',
+      ' 12 34 56 C',
+      '-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----',
+      '-----BEGIN ',
+      'PRIVATE KEY-----',
+      '-----END PRIVATE KEY-----',
+      'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U',
+      'eyJ',
+      'api_key=',
+      'token: ',
+      'Zx81kQp2Lm93Hs7Tq4Wv',
+      'josé@exämple.es',
+      '用户@例子.广告',
+      'sk-proj-',
+      'AKIAIOSFODNN7EXAMPLE',
     );
     const text = fc.array(fragment, { maxLength: 30 }).map((parts) => parts.join(''));
     const chunking = fc.tuple(text, fc.array(fc.nat(), { maxLength: 8 })).map(([whole, cuts]) => {
@@ -72,7 +89,7 @@ describe('the stream redactor', () => {
       fc.property(chunking, ({ whole, chunks }) => {
         expect(streamed(chunks)).toBe(redactPii(whole).text);
       }),
-      { numRuns: 300 },
+      { numRuns: 600 },
     );
   });
 
@@ -94,17 +111,20 @@ describe('the stream redactor', () => {
 
   it('bounds the hold-back on a long run with no boundary', () => {
     const redactor = createStreamRedactor();
-    const emitted = redactor.push('x'.repeat(5000));
-    expect(emitted.length).toBeGreaterThanOrEqual(5000 - 320);
-    expect(emitted + redactor.flush()).toBe('x'.repeat(5000));
+    const long = 'x'.repeat(MAX_PII_SPAN + 5000);
+    const emitted = redactor.push(long);
+    expect(emitted.length).toBeGreaterThanOrEqual(long.length - MAX_PII_SPAN);
+    expect(emitted + redactor.flush()).toBe(long);
   });
 
   it('moves a forced cut back before a match that would straddle it', () => {
-    // No boundary anywhere, so the cut is forced 320 characters from the end: inside the email.
-    const text = `${'x'.repeat(1000)}(jane@example.com._${'x'.repeat(310)}`;
+    // No boundary anywhere, so the cut is forced MAX_PII_SPAN characters from the end: inside
+    // the email.
+    const tail = 'x'.repeat(MAX_PII_SPAN - 10);
+    const text = `${'x'.repeat(1000)}(jane@example.com._${tail}`;
     const redactor = createStreamRedactor();
     expect(redactor.push(text)).toBe(text.slice(0, 1001));
-    expect(redactor.flush()).toBe(`[REDACTED:email]._${'x'.repeat(310)}`);
+    expect(redactor.flush()).toBe(`[REDACTED:email]._${tail}`);
   });
 
   it('starts afresh after a flush', () => {

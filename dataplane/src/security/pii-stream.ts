@@ -5,7 +5,9 @@ import {
   scanPii,
   SPACE_DIGIT_WINDOW,
   type PiiCandidate,
+  type PiiOptions,
 } from './pii-detectors.ts';
+import { pemBlockEnd, pemStillOpen } from './pii-rules-secrets.ts';
 import { redact, zeroCounts, type PiiCounts } from './pii-redact.ts';
 
 export interface StreamRedactor {
@@ -17,7 +19,7 @@ export interface StreamRedactor {
   readonly counts: Readonly<PiiCounts>;
 }
 
-/** Emitted text kept for look-behinds and the digit window of the next chunk. */
+/** Emitted text kept for look-behinds (40 at most) and the digit window of the next chunk. */
 const CONTEXT = SPACE_DIGIT_WINDOW + 8;
 
 /**
@@ -30,8 +32,9 @@ const CONTEXT = SPACE_DIGIT_WINDOW + 8;
  * In prose that is the current partial word; after digits, at most the number and its
  * surroundings. A tail with no such point (a long token) is cut at {@link MAX_PII_SPAN}
  * characters from the end, where every match that could start before the cut is already decided.
+ * A PEM private-key block spans lines, so a cut never falls inside one that is open or complete.
  */
-export function createStreamRedactor(): StreamRedactor {
+export function createStreamRedactor(options: PiiOptions = {}): StreamRedactor {
   let context = '';
   let pending = '';
   const counts = zeroCounts();
@@ -40,7 +43,9 @@ export function createStreamRedactor(): StreamRedactor {
     const buffer = context + pending;
     const offset = context.length;
     const cut = offset + cutInPending;
-    const candidates = scanPii(buffer, offset).filter((candidate) => candidate.start < cut);
+    const candidates = scanPii(buffer, offset, options).filter(
+      (candidate) => candidate.start < cut,
+    );
     const matches = resolvePii(candidates);
     const output = redact(buffer.slice(0, cut), matches, counts).slice(offset);
     context = buffer.slice(Math.max(0, cut - CONTEXT), cut);
@@ -57,8 +62,9 @@ export function createStreamRedactor(): StreamRedactor {
       const offset = context.length;
       let cut = lastSafeCut(buffer, offset);
       if (buffer.length - cut > MAX_PII_SPAN) {
-        cut = Math.max(cut, forcedCut(buffer, offset, scanPii(buffer, offset)));
+        cut = Math.max(cut, forcedCut(buffer, offset, scanPii(buffer, offset, options)));
       }
+      cut = outsidePemBlocks(buffer, offset, cut, options);
       return cut === offset ? '' : emit(cut - offset);
     },
     flush() {
@@ -78,7 +84,8 @@ function lastSafeCut(buffer: string, offset: number): number {
     const code = buffer.charCodeAt(index);
     if (code === 32) {
       const digit = lastDigitBefore(buffer, index);
-      if (digit < 0) return index + 1;
+      if (digit < 0 && !afterNinoPrefix(buffer, index)) return index + 1;
+      if (digit < 0) continue;
       // Every space between that digit and this one has the digit in its window too; only a
       // boundary character can be a cut there.
       for (index -= 1; index > digit; index -= 1) {
@@ -89,6 +96,49 @@ function lastSafeCut(buffer: string, offset: number): number {
     }
   }
   return offset;
+}
+
+/** Whether the space at `index` follows a lone pair of capitals, as in a NINO's "QQ 12 ...". */
+function afterNinoPrefix(buffer: string, index: number): boolean {
+  const isCapital = (at: number) => {
+    const code = buffer.charCodeAt(at);
+    return code >= 65 && code <= 90;
+  };
+  return index >= 2 && isCapital(index - 1) && isCapital(index - 2) && !isPiiWordAt(index - 3);
+
+  function isPiiWordAt(at: number): boolean {
+    if (at < 0) return false;
+    const code = buffer.charCodeAt(at);
+    return (code >= 48 && code <= 57) || (code >= 65 && code <= 90) || (code >= 97 && code <= 122);
+  }
+}
+
+/**
+ * `cut`, moved back to the start of the first PEM block after `offset` that it would fall
+ * inside (one that is complete past the cut, or still open), and then before any candidate
+ * that would straddle the new cut.
+ */
+function outsidePemBlocks(
+  buffer: string,
+  offset: number,
+  cut: number,
+  options: PiiOptions,
+): number {
+  for (let start = buffer.indexOf('-----BEGIN', offset); start !== -1 && start < cut;) {
+    const end = pemBlockEnd(buffer, start);
+    if (end !== undefined && end <= cut) {
+      start = buffer.indexOf('-----BEGIN', end);
+    } else if (end !== undefined || pemStillOpen(buffer, start)) {
+      let moved = start;
+      for (const candidate of scanPii(buffer, offset, options)) {
+        if (candidate.start < moved && candidate.end > moved) moved = candidate.start;
+      }
+      return Math.max(offset, moved);
+    } else {
+      start = buffer.indexOf('-----BEGIN', start + 1);
+    }
+  }
+  return cut;
 }
 
 /** The index of the last ASCII digit in the window before `index`, or -1. */
