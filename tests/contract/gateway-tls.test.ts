@@ -2,7 +2,7 @@
 // certificate Secrets of INFERENCE_TLS=operator, mounted at tls/ as the Deployment mounts
 // them, make a snapshot with TLS whose checksum is the one the operator records; with
 // INFERENCE_TLS=cert-manager the user's Secret is mounted and only read.
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, X509Certificate } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { buildSnapshot } from '../../dataplane/src/config/snapshot.ts';
 import type { FreshCertificateKeys } from '../../operator/src/controllers/certificates.ts';
@@ -72,10 +72,16 @@ describe('the gateway TLS the operator renders', () => {
       },
       'test',
     );
-    const { desired } = reconcileGateway(
+    const { desired, gauges } = reconcileGateway(
       observed({ freshCertificateKeys: freshKeys() }, { tls: operatorTls, gatewayConfig }),
     );
     const serving = decode(find(desired, 'Secret', 'inference-tls'));
+    const notAfter = new X509Certificate(serving['tls.crt'] ?? '').validToDate.getTime() / 1000;
+    expect(gauges?.filter((g) => g.gauge === 'tlsSecretExpiry')).toContainEqual({
+      gauge: 'tlsSecretExpiry',
+      labels: { namespace: 'team', secret: 'inference-tls' },
+      value: notAfter,
+    });
     expect(find(desired, 'Secret', 'inference-tls')['type']).toBe('kubernetes.io/tls');
     expect(Object.keys(serving).sort()).toEqual(['ca.crt', 'tls.crt', 'tls.key']);
     const files = withTlsMount(desired, serving);
