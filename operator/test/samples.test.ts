@@ -131,8 +131,10 @@ describe('the samples', () => {
       });
     }
     expect(deployment.spec?.replicas).toBe(2);
+    // --expose-gc: the model server collects after unloading a version (docs/models.md).
     expect(deployment.spec?.template.spec?.containers[0]?.command).toEqual([
       'node',
+      '--expose-gc',
       'dataplane/src/model-server.ts',
     ]);
     const ready = await getResource(namespace, 'InferenceModel', model.metadata.name);
