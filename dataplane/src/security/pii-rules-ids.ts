@@ -14,9 +14,11 @@ const compact = (text: string) => text.replace(NOT_DIGIT, '');
 
 /**
  * A Portuguese NIF is nine digits with a mod-11 check, which one random nine-digit number in
- * eleven passes: it counts only after a word that names it (or the `PT` VAT prefix).
+ * eleven passes: it counts only after a word that names it (`NIF`, `NIPC`, `contribuinte`, then
+ * perhaps `é`, `nº`, `:`) or with the `PT` VAT prefix.
  */
-const NIF_WORD = /(?:\bnif|\bnipc|contribuinte)[\s:.ºo°-]{0,4}$/;
+const NIF_WORD =
+  /(?:\bnif|\bnipc|contribuinte)(?:\s*(?:é|:|n\.?º|no\.?|número|number|is))?[\s:.-]{0,3}$/;
 
 /**
  * National identity and tax numbers, in priority order, each in the formats its issuer

@@ -70,8 +70,11 @@ export const ADDRESS_DETECTORS: readonly Detector[] = [
       /(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?!\.?\w)/g,
     gate: 'digit',
     // "version 1.2.3.4" is a version: the word before decides (a bare "v1.2.3.4" never matches).
+    // 0.0.0.0/8 (this host) and 127.0.0.0/8 (loopback) identify no one, like IPv6's ::1.
     accept: (match, text) =>
-      VERSION_WORD.test(before(text, match.index, 16)) ? undefined : matchEnd(match),
+      VERSION_WORD.test(before(text, match.index, 16)) || NO_ONE.test(match[0])
+        ? undefined
+        : matchEnd(match),
   },
   {
     kind: 'phone',
@@ -99,6 +102,7 @@ export const ADDRESS_DETECTORS: readonly Detector[] = [
 
 const NOT_DIGIT = /\D/g;
 const COLON_OR_DOT = /[:.]/g;
+const NO_ONE = /^(?:0|127)\./;
 const THOUSANDS = /^\d{1,3}(?:\.\d{3})+$/;
 const VERSION_WORD = /(?:version|versión|release|build|ver\.?|firmware|v)\s*$/;
 

@@ -73,7 +73,8 @@ export const SECRET_DETECTORS: readonly Detector[] = [
 /** Last of all detectors: anything more specific wins. */
 export const KEYWORD_SECRET: Detector = {
   kind: 'secret',
-  pattern: /(?<![A-Za-z0-9_\-.+/=])[A-Za-z0-9_\-.+/=]{16,256}(?![A-Za-z0-9_\-.+/=])/g,
+  // A value may start right after `=` (`AccountKey=…` is one run of value characters).
+  pattern: /(?<![A-Za-z0-9_\-.+/])[A-Za-z0-9_\-.+/=]{16,256}(?![A-Za-z0-9_\-.+/=])/g,
   gate: 'digit',
   accept(match, text) {
     if (!KEY_WORD.test(before(text, match.index, 40))) return undefined;
