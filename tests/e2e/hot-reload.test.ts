@@ -2,7 +2,7 @@
 // changed with `kubectl apply` while eight clients (sync requests and SSE streams) run; the
 // dataplane picks each change up within a few seconds of it reaching the directory, with no
 // failed request and no broken stream. Then the operator is restarted under the same load and
-// writes nothing. The apply → served times are printed (docs/e2e.md quotes them).
+// writes nothing but the budget spend the load moved. The apply → served times are printed (docs/e2e.md quotes them).
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { promptChecksum } from '../../crds/checksum.ts';
 import { startLoad, percentile, type Load, type LoadClient } from './load.ts';
@@ -170,17 +170,44 @@ async function resourceVersions(): Promise<Map<string, string>> {
   add('Service', (await loop.core.listNamespacedService(selector)).items);
   add('Deployment', (await loop.apps.listNamespacedDeployment(selector)).items);
   add('NetworkPolicy', (await loop.networking.listNamespacedNetworkPolicy(selector)).items);
-  for (const kind of ['ProviderRoute', 'PromptManifest', 'TenantBudget'] as const) {
+  // A TenantBudget's status reports the spend, which the load moves: compared apart.
+  for (const kind of ['ProviderRoute', 'PromptManifest'] as const) {
     const items = await listResources(loop, kind);
     add(kind, items);
   }
   return versions;
 }
 
+/** The TenantBudgets' status without the spend the load moves (spentTokens, spentUSD, messages). */
+async function budgetStatusesBesidesSpend(): Promise<unknown[]> {
+  const items = (await listResources(loop, 'TenantBudget')) as { status?: object }[];
+  const spend = new Set(['spentUSD', 'spentTokens', 'remainingUSD']);
+  return items.map(({ status = {} }) =>
+    Object.fromEntries(
+      Object.entries(status)
+        .filter(([key]) => !spend.has(key))
+        // The WithinBudget condition's message says the spend too.
+        .map(([key, value]) => [
+          key,
+          key === 'conditions'
+            ? (value as Record<string, unknown>[]).map((condition) =>
+                Object.fromEntries(
+                  Object.entries(condition).filter(([name]) => name !== 'message'),
+                ),
+              )
+            : value,
+        ]),
+    ),
+  );
+}
+
 async function operatorWrites(): Promise<number> {
   const { values } = await loop.operator().metrics.apiWrites.get();
-  // Lease renewals are leader election's heartbeat, not reconcile work.
-  return values.filter((v) => v.labels.resource !== 'leases').reduce((sum, v) => sum + v.value, 0);
+  // Lease renewals are leader election's heartbeat, not reconcile work; a TenantBudget's
+  // status write reports the spend the load moved since (checked apart).
+  return values
+    .filter((v) => v.labels.resource !== 'leases' && v.labels.resource !== 'tenantbudgets')
+    .reduce((sum, v) => sum + v.value, 0);
 }
 
 describe.skipIf(clusterOff)('hot reload under load', () => {
@@ -276,7 +303,7 @@ describe.skipIf(clusterOff)('hot reload under load', () => {
     );
   }, 90_000);
 
-  it('restarting the operator mid-way writes nothing and drops no request', async () => {
+  it('restarting the operator mid-way writes nothing but the spend it reports, and drops no request', async () => {
     expect(load).toBeDefined();
     await loop.operator().idle();
     // Settled: nothing moves for a second before the restart.
@@ -286,6 +313,7 @@ describe.skipIf(clusterOff)('hot reload under load', () => {
       const second = await resourceVersions();
       return JSON.stringify([...first]) === JSON.stringify([...second]) ? second : undefined;
     }, 20_000);
+    const budgetsBefore = await budgetStatusesBesidesSpend();
     const directoryWrites = loop.projection.history().length;
     const servedChecksum = (await loop.readyz()).config_checksum;
     const completedBefore = load?.stats().total ?? 0;
@@ -300,6 +328,7 @@ describe.skipIf(clusterOff)('hot reload under load', () => {
 
     expect(await operatorWrites()).toBe(0);
     expect(await resourceVersions()).toEqual(before);
+    expect(await budgetStatusesBesidesSpend()).toEqual(budgetsBefore);
     expect(loop.projection.history()).toHaveLength(directoryWrites);
     expect((await loop.readyz()).config_checksum).toBe(servedChecksum);
 
