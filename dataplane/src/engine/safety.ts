@@ -48,6 +48,14 @@ export function createSafety(settings: () => Policy): Safety {
           : sanitized.messages.map((message) => ({
               ...message,
               content: piiChecked(message.content, policy, tally),
+              // The arguments of earlier tool calls are client content too (JSON text: a
+              // redacted string value stays valid JSON, a redacted number does not).
+              ...(message.toolCalls && {
+                toolCalls: message.toolCalls.map((call) => ({
+                  ...call,
+                  arguments: piiChecked(call.arguments, policy, tally),
+                })),
+              }),
             }));
       return { messages: checked, findings: tally.counts };
     },
