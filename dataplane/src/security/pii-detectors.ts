@@ -165,11 +165,31 @@ function scanAnchored(
 export function resolvePii(candidates: PiiCandidate[]): PiiMatch[] {
   if (candidates.length === 0) return [];
   candidates.sort((a, b) => a.priority - b.priority || a.start - b.start);
+  // Kept in text order; they never overlap, so their ends are in order too and a candidate
+  // need only be checked against its two neighbours.
   const kept: PiiMatch[] = [];
   for (const candidate of candidates) {
-    if (kept.every((match) => candidate.end <= match.start || candidate.start >= match.end)) {
-      kept.push({ kind: candidate.kind, start: candidate.start, end: candidate.end });
+    const at = firstStartingAtOrAfter(kept, candidate.start);
+    const previous = kept[at - 1];
+    const next = kept[at];
+    if (
+      (previous === undefined || previous.end <= candidate.start) &&
+      (next === undefined || next.start >= candidate.end)
+    ) {
+      kept.splice(at, 0, { kind: candidate.kind, start: candidate.start, end: candidate.end });
     }
   }
-  return kept.sort((a, b) => a.start - b.start);
+  return kept;
+}
+
+/** The index of the first match in `sorted` that starts at or after `start`. */
+function firstStartingAtOrAfter(sorted: readonly PiiMatch[], start: number): number {
+  let low = 0;
+  let high = sorted.length;
+  while (low < high) {
+    const middle = (low + high) >> 1;
+    if ((sorted[middle]?.start ?? 0) < start) low = middle + 1;
+    else high = middle;
+  }
+  return low;
 }
