@@ -23,13 +23,14 @@ describe('defaults', () => {
     expect(Value.Check(InferenceModelSpec, spec)).toBe(true);
   });
 
-  it('a ProviderRoute retries twice from 200 ms to 5 s, opens after 5 failures for 30 s', () => {
+  it('a ProviderRoute retries twice from 200 ms to 5 s, opens after 5 failures for 30 s, shares by weight', () => {
     const spec = { alias: 'chat', targets: [{ name: 'a', provider: 'mock', model: 'echo' }] };
     expect(Value.Default(ProviderRouteSpec, spec)).toEqual({
       alias: 'chat',
       targets: [{ name: 'a', provider: 'mock', model: 'echo', timeoutMs: 30000, weight: 1 }],
       retry: { maxAttempts: 2, baseDelayMs: 200, maxDelayMs: 5000 },
       circuitBreaker: { failureThreshold: 5, openMs: 30000 },
+      balance: 'Weighted',
       midStreamFailure: 'Error',
     });
   });
