@@ -5,54 +5,27 @@
  * the refusals of what the surface does not take.
  */
 import Anthropic from '@anthropic-ai/sdk';
-import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { buildApp } from '../../dataplane/src/app.ts';
 import type { FakeServer } from '../fakes/fake-server.ts';
-import { chatCompletion, chatStream, createOpenAIFake } from '../fakes/openai-fake.ts';
-import { makeConfigDir, type ConfigDir } from '../support/config-dir.ts';
+import { chatCompletion, chatStream } from '../fakes/openai-fake.ts';
+import type { ConfigDir } from '../support/config-dir.ts';
+import { startSurfaceGateway, type SurfaceGateway } from './support.ts';
 
 const CHAT = '/v1/chat/completions';
 let fake: FakeServer;
 let config: ConfigDir;
-let app: FastifyInstance;
+let gateway: SurfaceGateway;
 let base: string;
 let client: Anthropic;
 
 beforeAll(async () => {
-  fake = await createOpenAIFake();
-  config = await makeConfigDir({
-    gateway: { safety: { sanitize: false, pii: 'off', piiOutput: 'off' } },
-    routes: {
-      routes: [
-        { alias: 'chat', targets: [{ name: 'echo', provider: 'mock', model: 'echo' }] },
-        {
-          alias: 'gpt',
-          targets: [
-            {
-              name: 'gpt',
-              provider: 'openai',
-              model: 'gpt-fake',
-              baseURL: `${fake.url}/v1`,
-              credentials: { secretKeyRef: { name: 'openai', key: 'api-key' } },
-            },
-          ],
-          retry: { maxAttempts: 1 },
-        },
-      ],
-    },
-  });
-  await config.write('credentials/openai__api-key', 'sk-test');
-  app = await buildApp({ configDirs: [config.dir], watch: false, defaultMetrics: false });
-  base = await app.listen({ host: '127.0.0.1', port: 0 });
+  gateway = await startSurfaceGateway();
+  ({ fake, config } = gateway);
+  base = gateway.base;
   client = new Anthropic({ baseURL: base, apiKey: await config.token(), maxRetries: 0 });
 });
 
-afterAll(async () => {
-  await app.close();
-  await fake.stop();
-  await config.cleanup();
-});
+afterAll(() => gateway.stop());
 
 beforeEach(() => {
   fake.reset();

@@ -4,54 +4,28 @@
  * OpenAI-format route (its fake), a JSON schema in `text.format`, and the refusals of
  * server-side state.
  */
-import type { FastifyInstance } from 'fastify';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { buildApp } from '../../dataplane/src/app.ts';
 import type { FakeServer } from '../fakes/fake-server.ts';
-import { chatCompletion, chatStream, createOpenAIFake } from '../fakes/openai-fake.ts';
-import { makeConfigDir, type ConfigDir } from '../support/config-dir.ts';
+import { chatCompletion, chatStream } from '../fakes/openai-fake.ts';
+import type { ConfigDir } from '../support/config-dir.ts';
+import { startSurfaceGateway, type SurfaceGateway } from './support.ts';
 
 const CHAT = '/v1/chat/completions';
 let fake: FakeServer;
 let config: ConfigDir;
-let app: FastifyInstance;
+let gateway: SurfaceGateway;
+let base: string;
 let client: OpenAI;
 
 beforeAll(async () => {
-  fake = await createOpenAIFake();
-  config = await makeConfigDir({
-    gateway: { safety: { sanitize: false, pii: 'off', piiOutput: 'off' } },
-    routes: {
-      routes: [
-        { alias: 'chat', targets: [{ name: 'echo', provider: 'mock', model: 'echo' }] },
-        {
-          alias: 'gpt',
-          targets: [
-            {
-              name: 'gpt',
-              provider: 'openai',
-              model: 'gpt-fake',
-              baseURL: `${fake.url}/v1`,
-              credentials: { secretKeyRef: { name: 'openai', key: 'api-key' } },
-            },
-          ],
-          retry: { maxAttempts: 1 },
-        },
-      ],
-    },
-  });
-  await config.write('credentials/openai__api-key', 'sk-test');
-  app = await buildApp({ configDirs: [config.dir], watch: false, defaultMetrics: false });
-  const base = await app.listen({ host: '127.0.0.1', port: 0 });
+  gateway = await startSurfaceGateway();
+  ({ fake, config } = gateway);
+  base = gateway.base;
   client = new OpenAI({ baseURL: `${base}/v1`, apiKey: await config.token(), maxRetries: 0 });
 });
 
-afterAll(async () => {
-  await app.close();
-  await fake.stop();
-  await config.cleanup();
-});
+afterAll(() => gateway.stop());
 
 beforeEach(() => {
   fake.reset();
