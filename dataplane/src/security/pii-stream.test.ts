@@ -127,6 +127,27 @@ describe('the stream redactor', () => {
     expect(redactor.flush()).toBe(`[REDACTED:email]._${tail}`);
   });
 
+  it('holds back an open PEM private-key block across lines until its footer', () => {
+    const redactor = createStreamRedactor();
+    expect(redactor.push('key:\n-----BEGIN PRIVATE KEY-----\n')).toBe('key:\n');
+    expect(redactor.push('MIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n')).toBe('');
+    expect(redactor.push('-----END PRIVATE KEY-----\nok\n')).toBe('[REDACTED:private_key]\nok\n');
+    expect(redactor.counts.private_key).toBe(1);
+  });
+
+  it('lets a certificate through line by line: only private keys are held', () => {
+    const redactor = createStreamRedactor();
+    expect(redactor.push('-----BEGIN CERTIFICATE-----\nMIIB\n')).toBe(
+      '-----BEGIN CERTIFICATE-----\nMIIB\n',
+    );
+  });
+
+  it('does not cut a NINO after its prefix letters', () => {
+    const redactor = createStreamRedactor();
+    expect(redactor.push('nino: AB ')).toBe('nino: ');
+    expect(redactor.push('12 34 56 C.\n')).toBe('[REDACTED:nino].\n');
+  });
+
   it('starts afresh after a flush', () => {
     const redactor = createStreamRedactor();
     expect(redactor.push('card 4111')).toBe('card ');
