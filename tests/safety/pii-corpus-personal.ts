@@ -1,5 +1,5 @@
 import { getCountries, getExampleNumber } from 'libphonenumber-js/max';
-import examples from 'libphonenumber-js/examples.mobile.json' with { type: 'json' };
+import examples from 'libphonenumber-js/examples.mobile';
 import type { CorpusCase } from './pii-corpus-types.ts';
 
 const each =
