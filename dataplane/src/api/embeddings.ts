@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Services } from '../engine/services.ts';
+import { embeddingList } from '../formats/openai/embeddings.ts';
 import { EmbeddingsRequest, EmbeddingsResponse } from '../formats/openai/schemas.ts';
 import { requestContext } from './request-context.ts';
 import { errorResponses } from './schemas.ts';
@@ -33,22 +34,7 @@ export const embeddingsPlugin: FastifyPluginAsyncTypebox<{ services: Services }>
         input: typeof body.input === 'string' ? [body.input] : body.input,
         ...(body.dimensions === undefined ? {} : { dimensions: body.dimensions }),
       });
-      return {
-        object: 'list' as const,
-        data: result.vectors.map((vector, index) => ({
-          object: 'embedding' as const,
-          index,
-          embedding: body.encoding_format === 'base64' ? toBase64(vector) : vector,
-        })),
-        model: body.model,
-        usage: { prompt_tokens: result.inputTokens, total_tokens: result.inputTokens },
-      };
+      return embeddingList(body.model, result, body.encoding_format);
     },
   );
 };
-
-/** A vector as OpenAI's base64 encoding: little-endian float32. */
-function toBase64(vector: readonly number[]): string {
-  const floats = Float32Array.from(vector);
-  return Buffer.from(floats.buffer, floats.byteOffset, floats.byteLength).toString('base64');
-}

@@ -13,6 +13,7 @@ import type { Chunk, DoneChunk } from '../core/types.ts';
 import type { Semaphore } from '../engine/routing/semaphore.ts';
 import { ApiError } from '../errors/api-error.ts';
 import { toApiError } from '../errors/to-api-error.ts';
+import { embeddingList } from '../formats/openai/embeddings.ts';
 import { toInferenceInput } from '../formats/openai/input.ts';
 import {
   chatCompletion,
@@ -198,16 +199,7 @@ export const modelRoutes: FastifyPluginAsyncTypebox<ModelRoutesOptions> = async 
         );
         metrics.requests.inc({ operation: 'embeddings', outcome: 'ok' });
         metrics.tokens.inc({ direction: 'input' }, result.inputTokens);
-        return {
-          object: 'list' as const,
-          data: result.vectors.map((vector, index) => ({
-            object: 'embedding' as const,
-            index,
-            embedding: body.encoding_format === 'base64' ? toBase64(vector) : vector,
-          })),
-          model: body.model,
-          usage: { prompt_tokens: result.inputTokens, total_tokens: result.inputTokens },
-        };
+        return embeddingList(body.model, result, body.encoding_format);
       } catch (error) {
         metrics.requests.inc({
           operation: 'embeddings',
@@ -267,7 +259,3 @@ function clientGone(reply: FastifyReply): AbortSignal {
 }
 
 /** A vector as OpenAI's base64 encoding: little-endian float32. */
-function toBase64(vector: readonly number[]): string {
-  const floats = Float32Array.from(vector);
-  return Buffer.from(floats.buffer, floats.byteOffset, floats.byteLength).toString('base64');
-}
