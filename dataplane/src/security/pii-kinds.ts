@@ -66,7 +66,7 @@ export interface Detector {
   anchor?: { at: string; inRun: (code: number) => boolean };
   /**
    * The end of the confirmed match, or undefined to reject it. `text` is the whole scanned
-   * text, so that a detector may read up to 80 characters before the match (a keyword).
+   * text, so that a detector may read up to 40 characters before the match (a keyword).
    */
   accept(match: RegExpExecArray, text: string, options: Required<PiiOptions>): number | undefined;
 }

@@ -25,7 +25,9 @@ export function pemStillOpen(buffer: string, start: number): boolean {
   if (buffer.length - start > PEM_MAX_SPAN) return false;
   const header = buffer.slice(start, start + 64);
   const close = header.indexOf('-----', 10);
-  return close === -1 || PEM_HEADER.test(header);
+  // A header is at most 60 characters, on one line.
+  if (close === -1) return header.length < 64 && !header.includes('\n');
+  return PEM_HEADER.test(header);
 }
 
 const isBase64Url = (code: number) =>

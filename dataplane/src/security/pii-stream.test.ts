@@ -65,6 +65,7 @@ describe('the stream redactor', () => {
       ' 12 34 56 C',
       '-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----',
       '-----BEGIN ',
+      '-----BEGIN of a section\n',
       'PRIVATE KEY-----',
       '-----END PRIVATE KEY-----',
       'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U',
