@@ -184,9 +184,14 @@ describe('the Anthropic adapter', () => {
     expect(fake.seen(MESSAGES)).toHaveLength(0);
   });
 
-  it('asks for one tool call at a time as disable_parallel_tool_use', async () => {
+  it('asks for one tool call at a time as disable_parallel_tool_use, and sends the user as metadata', async () => {
     const tools = [{ name: 'lookup', parameters: { type: 'object' } }];
-    await collectStream(anthropic, { ...hello, tools, parallelToolCalls: false });
+    await collectStream(anthropic, {
+      ...hello,
+      tools,
+      parallelToolCalls: false,
+      user: 'end-user-2',
+    });
     await collectStream(anthropic, {
       ...hello,
       tools,
@@ -196,6 +201,7 @@ describe('the Anthropic adapter', () => {
     const [auto, required] = fake.seen(MESSAGES);
     expect(auto?.body).toMatchObject({
       tool_choice: { type: 'auto', disable_parallel_tool_use: true },
+      metadata: { user_id: 'end-user-2' },
     });
     expect(required?.body).toMatchObject({
       tool_choice: { type: 'any', disable_parallel_tool_use: true },

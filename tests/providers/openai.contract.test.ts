@@ -73,9 +73,14 @@ describe('the OpenAI adapter', () => {
     });
   });
 
-  it('passes a seed, every response format (the schema with its name and strictness) and parallel_tool_calls on', async () => {
+  it('passes a seed, every response format (the schema with its name and strictness), parallel_tool_calls and the user on', async () => {
     const schema = { type: 'object', properties: { city: { type: 'string' } } };
-    await collectStream(openai, { ...hello, seed: 42, responseFormat: { type: 'json_object' } });
+    await collectStream(openai, {
+      ...hello,
+      seed: 42,
+      responseFormat: { type: 'json_object' },
+      user: 'end-user-1',
+    });
     await collectStream(openai, {
       ...hello,
       responseFormat: { type: 'json_schema', name: 'city', schema, strict: true },
@@ -87,7 +92,11 @@ describe('the OpenAI adapter', () => {
     });
     const [object, structured, single] = fake.seen(CHAT);
     expect(single?.body).toMatchObject({ parallel_tool_calls: false });
-    expect(object?.body).toMatchObject({ seed: 42, response_format: { type: 'json_object' } });
+    expect(object?.body).toMatchObject({
+      seed: 42,
+      response_format: { type: 'json_object' },
+      safety_identifier: 'end-user-1',
+    });
     expect(structured?.body).toMatchObject({
       response_format: { type: 'json_schema', json_schema: { name: 'city', schema, strict: true } },
     });

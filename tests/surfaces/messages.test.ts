@@ -87,6 +87,7 @@ describe('the Messages API through the official Anthropic client', () => {
       system: 'You are terse.',
       tools,
       tool_choice: { type: 'any' },
+      metadata: { user_id: 'end-user-3' },
       messages: [{ role: 'user', content: 'tides?' }],
     });
     expect(first.stop_reason).toBe('tool_use');
@@ -117,6 +118,7 @@ describe('the Messages API through the official Anthropic client', () => {
         { role: 'user', content: 'tides?' },
       ],
       tool_choice: 'required',
+      safety_identifier: 'end-user-3',
       tools: [{ type: 'function', function: { name: 'lookup', description: 'Looks things up' } }],
     });
     expect(answered?.body).toMatchObject({

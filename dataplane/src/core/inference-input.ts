@@ -18,6 +18,8 @@ export interface InferenceInput {
   toolChoice?: ToolChoice;
   /** Whether the model may call several tools in one turn; absent: the provider's default. */
   parallelToolCalls?: boolean;
+  /** The caller's end-user id (OpenAI's `user`), passed to the providers that monitor one. */
+  user?: string;
 }
 
 /** OpenAI's `response_format` as a request carries it (formats/response-format.ts validates it). */

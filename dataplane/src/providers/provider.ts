@@ -30,6 +30,11 @@ export interface ProviderRequest {
   /** Whether the model may call several tools in one turn (the providers' default: yes). */
   parallelToolCalls?: boolean;
   /**
+   * The caller's end-user id, for the provider's abuse monitoring: OpenAI's `user`,
+   * Anthropic's `metadata.user_id`; local and mock targets monitor nothing.
+   */
+  user?: string;
+  /**
    * The start of the answer, already sent to the client by a target that failed mid-stream
    * (a route's `midStreamFailure: Continue`): the provider continues it and streams only what
    * follows. Providers with assistant prefill (Anthropic, local) continue it natively; the

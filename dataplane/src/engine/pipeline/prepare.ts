@@ -91,6 +91,7 @@ export function prepareChat(input: InferenceInput, deps: PrepareDeps): Prepared 
       ...(topP === undefined ? {} : { topP }),
       ...(maxTokens === undefined ? {} : { maxTokens }),
       ...(parameters.stop === undefined ? {} : { stop: parameters.stop }),
+      ...(input.user === undefined ? {} : { user: input.user }),
       ...(parameters.seed === undefined ? {} : { seed: parameters.seed }),
       ...(parameters.response_format === undefined
         ? {}

@@ -41,6 +41,9 @@ export function toInferenceInput(body: MessagesRequest): InferenceInput {
     ...(choice?.disable_parallel_tool_use === undefined
       ? {}
       : { parallelToolCalls: !choice.disable_parallel_tool_use }),
+    ...(body.metadata?.user_id == null || body.metadata.user_id === ''
+      ? {}
+      : { user: body.metadata.user_id }),
     parameters: {
       max_tokens: body.max_tokens,
       ...(body.temperature === undefined ? {} : { temperature: body.temperature }),

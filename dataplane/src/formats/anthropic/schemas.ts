@@ -73,7 +73,7 @@ export type AnthropicMessage = Static<typeof AnthropicMessage>;
 /**
  * `POST /v1/messages`, Anthropic's Messages API. The fields it names are taken and honoured;
  * any other field (`top_k`, `thinking`, `container`, ...) is a BAD_REQUEST naming it, never
- * ignored. `metadata` is accepted for the clients that send it and not passed on.
+ * ignored. `metadata.user_id` is the end user, passed on as the providers take it.
  */
 export const MessagesRequest = Type.Object(
   {

@@ -34,6 +34,7 @@ export function toInferenceInput(body: ResponsesRequest): InferenceInput {
         }),
     ...(toolChoice === undefined ? {} : { toolChoice }),
     ...(body.parallel_tool_calls == null ? {} : { parallelToolCalls: body.parallel_tool_calls }),
+    ...(body.user === undefined || body.user === '' ? {} : { user: body.user }),
     parameters: {
       ...(body.temperature == null ? {} : { temperature: body.temperature }),
       ...(body.top_p == null ? {} : { top_p: body.top_p }),

@@ -82,7 +82,7 @@ const TextFormat = Type.Union([
  * `POST /v1/responses`, OpenAI's Responses API, stateless: the conversation comes whole in
  * `input` each time. The fields it names are honoured; `store: true` and
  * `previous_response_id` (server-side state) and any field not named here are a BAD_REQUEST
- * naming the field, never ignored. `metadata` and `user` are accepted and not passed on.
+ * naming the field, never ignored. `metadata` is echoed and not passed on; `user` is passed on.
  */
 export const ResponsesRequest = Type.Object(
   {

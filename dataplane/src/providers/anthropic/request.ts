@@ -77,6 +77,7 @@ export function toMessageParams(request: ProviderRequest): MessageCreateParamsSt
     ...(request.temperature === undefined ? {} : { temperature: request.temperature }),
     ...(request.topP === undefined ? {} : { top_p: request.topP }),
     ...(request.stop === undefined ? {} : { stop_sequences: request.stop }),
+    ...(request.user === undefined ? {} : { metadata: { user_id: request.user } }),
     ...(request.tools === undefined || request.tools.length === 0
       ? {}
       : {

@@ -25,6 +25,7 @@ export const OPENAI_FORMAT: OpenAIFormat = {
   provider: 'openai',
   maxTokensField: 'max_completion_tokens',
   images: true,
+  userField: 'safety_identifier',
 };
 
 type OpenAIModule = typeof OpenAISdk;

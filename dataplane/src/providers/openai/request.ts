@@ -23,6 +23,11 @@ export interface OpenAIFormat {
   maxTokensField: 'max_completion_tokens' | 'max_tokens';
   /** Whether the service takes image parts. */
   images: boolean;
+  /**
+   * Where the end user goes: OpenAI's API now names it `safety_identifier` (its `user` is
+   * deprecated); servers of the older dialect read `user`. @default 'user'
+   */
+  userField?: 'safety_identifier' | 'user';
 }
 
 /**
@@ -62,6 +67,7 @@ export function toWholeChatParams(
     ...(request.topP === undefined ? {} : { top_p: request.topP }),
     ...(request.maxTokens === undefined ? {} : { [format.maxTokensField]: request.maxTokens }),
     ...(request.stop === undefined ? {} : { stop: request.stop }),
+    ...(request.user === undefined ? {} : { [format.userField ?? 'user']: request.user }),
     // OpenAI marks `seed` deprecated (best effort) but takes it, and clients still send it.
     // eslint-disable-next-line @typescript-eslint/no-deprecated
     ...(request.seed === undefined ? {} : { seed: request.seed }),
