@@ -3,9 +3,12 @@ import { before, matchEnd, type Detector } from './pii-kinds.ts';
 /** The longest PEM block matched: a 4096-bit RSA key in PKCS#1 is about 3.3 KB. */
 export const PEM_MAX_SPAN = 8200;
 
-/** Header and footer words are bounded so that the block's span is. */
+/**
+ * Header and footer words are bounded so that the block's span is; the body has no `-----`
+ * (base64 and RFC 1421 headers never do), so a scan stops at the next header or footer.
+ */
 const PEM_BLOCK =
-  /-----BEGIN (?:[A-Z0-9]{1,10} ){0,3}PRIVATE KEY-----[\s\S]{16,8000}?-----END (?:[A-Z0-9]{1,10} ){0,3}PRIVATE KEY-----/g;
+  /-----BEGIN (?:[A-Z0-9]{1,10} ){0,3}PRIVATE KEY-----(?:(?!-----)[\s\S]){16,8000}-----END (?:[A-Z0-9]{1,10} ){0,3}PRIVATE KEY-----/g;
 
 /** The end of the PEM block that starts at `start` in `buffer`, or undefined. */
 export function pemBlockEnd(buffer: string, start: number): number | undefined {
@@ -27,7 +30,14 @@ export function pemStillOpen(buffer: string, start: number): boolean {
   const close = header.indexOf('-----', 10);
   // A header is at most 60 characters, on one line.
   if (close === -1) return header.length < 64 && !header.includes('\n');
-  return PEM_HEADER.test(header);
+  if (!PEM_HEADER.test(header)) return false;
+  // The body ends at the first `-----`, which must begin the footer.
+  const dashes = buffer.indexOf('-----', start + close + 5);
+  if (dashes === -1) return true;
+  const footer = buffer.slice(dashes, dashes + 64);
+  if (!footer.startsWith('-----END ') && !'-----END '.startsWith(footer)) return false;
+  // A complete footer that did not match never will; an incomplete one may.
+  return footer.indexOf('-----', 9) === -1 && footer.length < 64 && !footer.includes('\n');
 }
 
 const isBase64Url = (code: number) =>

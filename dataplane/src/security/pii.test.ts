@@ -149,6 +149,8 @@ describe('PII detection on hostile input', () => {
     ['at signs after a long word', `${'a'.repeat(50_000)}${'@'.repeat(50_000)}`],
     ['IBAN-like groups', 'ES91 '.repeat(20_000)],
     ['digits and spaces', '1 '.repeat(50_000)],
+    ['PEM headers without footers', '-----BEGIN PRIVATE KEY-----\n'.repeat(3_600)],
+    ['key-ish words and values', 'token: aB3dE5fG7hI9jK1lM2 '.repeat(4_000)],
   ])('stays linear on 100 KB of %s', (_, text) => {
     const start = performance.now();
     findPii(text);
