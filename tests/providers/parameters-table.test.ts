@@ -71,7 +71,10 @@ const routes = () => ({
     fake: anthropic,
     path: '/v1/messages',
   },
-  'local on llama.cpp (GGUF)': { provider: 'local', model: cachedModel('smollm2-135m-instruct').id },
+  'local on llama.cpp (GGUF)': {
+    provider: 'local',
+    model: cachedModel('smollm2-135m-instruct').id,
+  },
   'local on ONNX': { provider: 'local', model: 'tiny' },
   mock: { provider: 'mock', model: 'echo' },
 });
