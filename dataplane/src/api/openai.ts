@@ -1,16 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import type { Chunk } from '../core/types.ts';
 import type { Services } from '../engine/services.ts';
-import { toApiError } from '../errors/to-api-error.ts';
 import { toInferenceInput } from '../formats/openai/input.ts';
-import {
-  chatCompletion,
-  chatCompletionChunk,
-  finalChunks,
-  type CompletionIds,
-} from '../formats/openai/output.ts';
+import { chatCompletion, type CompletionIds } from '../formats/openai/output.ts';
 import { ChatCompletion, ChatCompletionRequest, ModelList } from '../formats/openai/schemas.ts';
+import { writeChatStream } from './chat-stream.ts';
 import { embeddingsPlugin } from './embeddings.ts';
 import { completeChoices, streamChoices } from './openai-choices.ts';
 import { requestContext } from './request-context.ts';
@@ -100,26 +94,7 @@ export const openaiPlugin: FastifyPluginAsyncTypebox<{ services: Services }> = a
       const first = await iterator.next();
       const sse = new SseStream(reply, services.draining);
       sse.open({ 'x-request-id': request.id });
-      try {
-        await sse.data(chatCompletionChunk(ids, { role: 'assistant', content: '' }, null));
-        for (
-          let next: IteratorResult<Chunk> = first;
-          next.done !== true;
-          next = await iterator.next()
-        ) {
-          const chunk = next.value;
-          if (chunk.type === 'text') {
-            await sse.data(chatCompletionChunk(ids, { content: chunk.text }, null));
-            continue;
-          }
-          for (const frame of finalChunks(ids, chunk, includeUsage)) await sse.data(frame);
-        }
-      } catch (error) {
-        await sse.data(toApiError(error).toBody(request.id));
-      } finally {
-        await sse.literal('[DONE]');
-        sse.end();
-      }
+      await writeChatStream(sse, ids, first, iterator, { includeUsage, requestId: request.id });
       return reply;
     },
   );

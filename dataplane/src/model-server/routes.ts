@@ -9,18 +9,13 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyReply } from 'fastify';
 import { responseFormatOf, type InferenceInput } from '../core/inference-input.ts';
-import type { Chunk, DoneChunk } from '../core/types.ts';
+import type { DoneChunk } from '../core/types.ts';
 import type { Semaphore } from '../engine/routing/semaphore.ts';
 import { ApiError } from '../errors/api-error.ts';
 import { toApiError } from '../errors/to-api-error.ts';
 import { embeddingList } from '../formats/openai/embeddings.ts';
 import { toInferenceInput } from '../formats/openai/input.ts';
-import {
-  chatCompletion,
-  chatCompletionChunk,
-  finalChunks,
-  type CompletionIds,
-} from '../formats/openai/output.ts';
+import { chatCompletion, type CompletionIds } from '../formats/openai/output.ts';
 import {
   ChatCompletion,
   ChatCompletionRequest,
@@ -31,6 +26,7 @@ import {
 import type { ProviderRequest } from '../providers/provider.ts';
 import { errorResponses } from '../api/schemas.ts';
 import { SseStream } from '../api/sse.ts';
+import { writeChatStream } from '../api/chat-stream.ts';
 import type { ModelServerMetrics } from './metrics.ts';
 import type { Lease, ModelSlot } from './model-slot.ts';
 
@@ -143,29 +139,10 @@ export const modelRoutes: FastifyPluginAsyncTypebox<ModelRoutesOptions> = async 
         }
         const sse = new SseStream(reply, NEVER);
         sse.open({ 'x-request-id': request.id });
-        const includeUsage = body.stream_options?.include_usage === true;
-        try {
-          await sse.data(chatCompletionChunk(ids, { role: 'assistant', content: '' }, null));
-          for (
-            let next: IteratorResult<Chunk> = first;
-            next.done !== true;
-            next = await iterator.next()
-          ) {
-            const chunk = next.value;
-            if (chunk.type === 'text') {
-              await sse.data(chatCompletionChunk(ids, { content: chunk.text }, null));
-              continue;
-            }
-            done = chunk;
-            for (const frame of finalChunks(ids, chunk, includeUsage)) await sse.data(frame);
-          }
-        } catch (error) {
-          failure = error;
-          await sse.data(toApiError(error).toBody(request.id));
-        } finally {
-          await sse.literal('[DONE]');
-          sse.end();
-        }
+        ({ done, failure } = await writeChatStream(sse, ids, first, iterator, {
+          includeUsage: body.stream_options?.include_usage === true,
+          requestId: request.id,
+        }));
         return await reply;
       } catch (error) {
         failure = error;
