@@ -2,9 +2,16 @@
  * A fake of OpenAI's Chat Completions and Embeddings API, and of the servers that speak it
  * (Groq under `/openai/v1`, vLLM and friends under `/v1`): the same JSON, SSE frames
  * (`data: {chunk}\n\n` … `data: [DONE]\n\n`), headers and error bodies as the real service.
- * By default a chat answers "<name>: <last user text>", one word per chunk.
+ * By default a chat answers "<name>: <last user text>", one word per chunk, with each word's
+ * log-probability when the request asks for them (`fakeLogprob`).
  */
-import { FakeServer, lastUserText, type RecordedRequest, type Reply } from './fake-server.ts';
+import {
+  FakeServer,
+  lastUserText,
+  type FakeServerOptions,
+  type RecordedRequest,
+  type Reply,
+} from './fake-server.ts';
 
 export interface OpenAIFakeOptions {
   /** In answers and ids. @default 'openai' */
@@ -13,6 +20,8 @@ export interface OpenAIFakeOptions {
   prefix?: string;
   /** Groq's dialect: `x_groq` on the first and last chunk, usage inside it. */
   groq?: boolean;
+  /** Serve HTTPS (and require client certificates) as FakeServerOptions says. */
+  tls?: FakeServerOptions['tls'];
 }
 
 export interface ChunkOptions {
@@ -21,6 +30,31 @@ export interface ChunkOptions {
   toolCalls?: { id: string; name: string; arguments: string[] }[];
   usage?: { prompt: number; completion: number; cached?: number };
   groq?: boolean;
+  /**
+   * Answer with each word's log-probability (one token a word) and this many alternatives, as
+   * OpenAI does for `logprobs: true, top_logprobs: n`; absent: `logprobs: null`.
+   */
+  logprobs?: number;
+}
+
+/**
+ * Word `index`'s token log-probability as the fake answers it: the word itself at
+ * `-0.25 · (index + 1)`, its alternatives (the word upper-cased, then with `!`, `?`, ...) one
+ * nat less likely each.
+ */
+export function fakeLogprob(word: string, index: number, top: number) {
+  const bytes = (token: string) => [...Buffer.from(token, 'utf8')];
+  const logprob = -0.25 * (index + 1);
+  const alternatives = [word, word.toUpperCase(), `${word}!`, `${word}?`, `${word}.`, `${word},`];
+  return {
+    token: word,
+    logprob,
+    bytes: bytes(word),
+    top_logprobs: Array.from({ length: top }, (_, rank) => {
+      const token = alternatives[rank] ?? `${word}#${rank}`;
+      return { token, logprob: logprob - rank, bytes: bytes(token) };
+    }),
+  };
 }
 
 const HEADERS = {
@@ -43,17 +77,26 @@ export function chatChunks(words: readonly string[], options: ChunkOptions = {})
     system_fingerprint: 'fp_fake',
   };
   const frame = (chunk: object) => `data: ${JSON.stringify({ ...base, ...chunk })}\n\n`;
-  const choice = (delta: object, finish: string | null = null) => ({
-    choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
+  const choice = (delta: object, finish: string | null = null, logprobs: object | null = null) => ({
+    choices: [{ index: 0, delta, logprobs, finish_reason: finish }],
     usage: null,
   });
+  const asked = options.logprobs;
   const frames = [
     frame({
-      ...choice({ role: 'assistant', content: options.toolCalls ? null : '', refusal: null }),
+      ...choice(
+        { role: 'assistant', content: options.toolCalls ? null : '', refusal: null },
+        null,
+        asked === undefined ? null : { content: [], refusal: null },
+      ),
       ...(options.groq ? { x_groq: { id: 'req_groqfake' } } : {}),
     }),
   ];
-  for (const word of words) frames.push(frame(choice({ content: word })));
+  for (const [index, word] of words.entries()) {
+    const logprobs =
+      asked === undefined ? null : { content: [fakeLogprob(word, index, asked)], refusal: null };
+    frames.push(frame(choice({ content: word }, null, logprobs)));
+  }
   for (const [index, call] of (options.toolCalls ?? []).entries()) {
     frames.push(
       frame(
@@ -133,7 +176,15 @@ export function chatCompletion(words: readonly string[], options: ChunkOptions =
                   })),
                 }),
           },
-          logprobs: null,
+          logprobs:
+            options.logprobs === undefined
+              ? null
+              : {
+                  content: words.map((word, index) =>
+                    fakeLogprob(word, index, options.logprobs ?? 0),
+                  ),
+                  refusal: null,
+                },
           finish_reason: options.finish ?? (toolCalls.length > 0 ? 'tool_calls' : 'stop'),
         },
       ],
@@ -243,9 +294,11 @@ export function createOpenAIFake(options: OpenAIFakeOptions = {}): Promise<FakeS
       const words = `${name}: ${lastUserText(request.body)}`
         .split(' ')
         .map((word, index) => (index === 0 ? word : ` ${word}`));
+      const body = request.body as { stream?: boolean; logprobs?: boolean; top_logprobs?: number };
+      const logprobs = body.logprobs === true ? { logprobs: body.top_logprobs ?? 0 } : {};
       // As the real service: JSON unless the request asks for a stream.
-      if ((request.body as { stream?: boolean }).stream !== true) return chatCompletion(words);
-      return chatStream(words, options.groq === true ? { groq: true } : {});
+      if (body.stream !== true) return chatCompletion(words, logprobs);
+      return chatStream(words, { ...(options.groq === true ? { groq: true } : {}), ...logprobs });
     }
     if (request.path === `${prefix}/embeddings`) {
       const body = request.body as { input: string | string[]; model: string };
@@ -271,5 +324,5 @@ export function createOpenAIFake(options: OpenAIFakeOptions = {}): Promise<FakeS
       type: 'invalid_request_error',
     });
   };
-  return new FakeServer(answer).start();
+  return new FakeServer(answer, options.tls === undefined ? {} : { tls: options.tls }).start();
 }

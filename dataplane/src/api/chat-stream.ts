@@ -1,6 +1,11 @@
 import type { Chunk, DoneChunk } from '../core/types.ts';
 import { toApiError } from '../errors/to-api-error.ts';
-import { chatCompletionChunk, finalChunks, type CompletionIds } from '../formats/openai/output.ts';
+import {
+  chatCompletionChunk,
+  finalChunks,
+  textChunk,
+  type CompletionIds,
+} from '../formats/openai/output.ts';
 import type { SseStream } from './sse.ts';
 
 /**
@@ -21,7 +26,7 @@ export async function writeChatStream(
     for (let next = first; next.done !== true; next = await iterator.next()) {
       const chunk = next.value;
       if (chunk.type === 'text') {
-        await sse.data(chatCompletionChunk(ids, { content: chunk.text }, null));
+        await sse.data(textChunk(ids, chunk));
         continue;
       }
       done = chunk;

@@ -6,6 +6,7 @@ import {
   chatCompletionChunk,
   chatCompletionOf,
   finalChunks,
+  textChunk,
   usageChunk,
   type CompletionIds,
 } from '../formats/openai/output.ts';
@@ -86,7 +87,7 @@ export async function streamChoices(
         );
       for await (const [index, chunk] of merge(iterators)) {
         if (chunk.type === 'text') {
-          await sse.data(chatCompletionChunk(ids, { content: chunk.text }, null, undefined, index));
+          await sse.data(textChunk(ids, chunk, index));
           continue;
         }
         usages.push(chunk.usage);

@@ -93,7 +93,6 @@ describe('the official openai client against the OpenAI-compatible API', () => {
     });
     expect(defaults.choices[0]?.message.content).toBe('Echo: defaults');
     for (const [field, value] of [
-      ['logprobs', true],
       ['top_logprobs', 3],
       ['presence_penalty', 0.5],
       ['logit_bias', { '50256': -100 }],

@@ -13,6 +13,10 @@ export interface InferenceInput {
     stop?: string[];
     seed?: number;
     response_format?: ResponseFormatParam;
+    /** Return the output tokens' log-probabilities (OpenAI's `logprobs`). */
+    logprobs?: boolean;
+    /** With `logprobs`, this many most likely alternatives per token (0 to 20). @default 0 */
+    top_logprobs?: number;
   };
   tools?: ToolDefinition[];
   toolChoice?: ToolChoice;

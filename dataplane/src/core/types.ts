@@ -68,17 +68,37 @@ export interface Usage {
 
 export type FinishReason = 'stop' | 'length' | 'content_filter' | 'tool_calls' | 'error';
 
+/** A token and its log-probability (natural log), as the model gave it. */
+export interface TokenProbability {
+  token: string;
+  logprob: number;
+  /** The token's UTF-8 bytes (a token may hold part of a character); null when unknown. */
+  bytes: number[] | null;
+}
+
+/**
+ * One output token with its log-probability and the most likely tokens at its place, most
+ * likely first (as many as the request's `logprobs.topLogprobs`): OpenAI's `logprobs.content[]`.
+ */
+export interface TokenLogprob extends TokenProbability {
+  topLogprobs: TokenProbability[];
+}
+
 /**
  * The one chunk type every provider's stream is normalised into. Tool calls ride on `done`,
  * whole: providers stream their arguments in fragments, which the provider's decoder joins.
+ * Log-probabilities, when the request asks for them, ride on each text chunk (its tokens) and,
+ * all of them in order, on `done` (for the surfaces that write the answer whole).
  */
 export type Chunk =
-  | { type: 'text'; text: string }
+  | { type: 'text'; text: string; logprobs?: TokenLogprob[] }
   | {
       type: 'done';
       finishReason: FinishReason;
       usage: Usage;
       toolCalls?: ToolCall[];
+      /** Every output token's log-probability, in order, when the request asked for them. */
+      logprobs?: TokenLogprob[];
       /** The alias the request named, when a budget's Degrade served it from another. */
       degradedFrom?: string;
     };

@@ -182,6 +182,9 @@ export async function createServices(options: ServicesOptions): Promise<Services
   const traced = tracer === undefined ? undefined : tracingStage(tracer);
   const cache = new AnswerCache(
     options.redis === undefined ? memoryAnswerStore() : redisAnswerStore(options.redis, keyPrefix),
+    (op) => {
+      metrics.answerCacheErrors.inc({ op });
+    },
   );
   const pipeline = new Pipeline(
     tracer === undefined || traced === undefined

@@ -219,6 +219,7 @@ function toProviderRequest(input: InferenceInput): Omit<ProviderRequest, 'model'
     ...(p.response_format === undefined
       ? {}
       : { responseFormat: responseFormatOf(p.response_format) }),
+    ...(p.logprobs === true ? { logprobs: { topLogprobs: p.top_logprobs ?? 0 } } : {}),
     ...(input.tools === undefined ? {} : { tools: input.tools }),
     ...(input.toolChoice === undefined ? {} : { toolChoice: input.toolChoice }),
   };

@@ -25,6 +25,12 @@ export interface ProviderRequest {
    * enforce it refuses it (UPSTREAM_BAD_REQUEST), never answers free text in its place.
    */
   responseFormat?: ResponseFormat;
+  /**
+   * Return each output token's log-probability, with this many most likely alternatives
+   * (0 to 20): on the text chunks and, all of them, on `done`. A provider that cannot refuses
+   * it (UPSTREAM_BAD_REQUEST naming `logprobs`), never answers without them.
+   */
+  logprobs?: { topLogprobs: number };
   tools?: ToolDefinition[];
   toolChoice?: ToolChoice;
   /** Whether the model may call several tools in one turn (the providers' default: yes). */

@@ -90,6 +90,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
       labelNames: ['route', 'result'] as const,
       registers,
     }),
+    answerCacheErrors: new Counter({
+      name: 'inference_answer_cache_errors_total',
+      help: 'Answer cache store operations that failed, by operation (get: answered as a miss; set: the answer was not kept). The requests themselves are answered.',
+      labelNames: ['op'] as const,
+      registers,
+    }),
     upstreamErrors: new Counter({
       name: 'inference_upstream_errors_total',
       help: 'Failed provider attempts by target and error code.',

@@ -28,14 +28,18 @@ export type CacheLookup =
  * prepared request (the route, the messages after prompt rendering and safety, every
  * parameter, the tools), so that only an equal request gets an earlier answer. An answer
  * sampled at a temperature other than 0 is cached only where the route says `sampled`;
- * `Cache-Control: no-cache` skips the lookup, `no-store` the write too. A store that fails is
- * a miss, never a failed request.
+ * `Cache-Control: no-cache` skips the lookup, `no-store` the write too. A request for tokens'
+ * log-probabilities bypasses the cache: a kept answer holds its text, not its tokens. A store
+ * that fails is a miss, never a failed request; `onError` is told which operation failed.
  */
 export class AnswerCache {
   readonly #store: AnswerStore;
-  readonly #onError: (error: unknown) => void;
+  readonly #onError: (op: 'get' | 'set', error: unknown) => void;
 
-  constructor(store: AnswerStore, onError: (error: unknown) => void = () => undefined) {
+  constructor(
+    store: AnswerStore,
+    onError: (op: 'get' | 'set', error: unknown) => void = () => undefined,
+  ) {
     this.#store = store;
     this.#onError = onError;
   }
@@ -47,11 +51,12 @@ export class AnswerCache {
     const control = exchange.context.cacheControl?.toLowerCase() ?? '';
     const noStore = /\bno-store\b/.test(control);
     const sampled = prepared.request.temperature !== 0 && !cache.sampled;
-    if (noStore || sampled) return { result: 'BYPASS', ttlS: cache.ttlS };
+    const logprobs = prepared.request.logprobs !== undefined;
+    if (noStore || sampled || logprobs) return { result: 'BYPASS', ttlS: cache.ttlS };
     const key = keyOf(exchange.context.tenant, prepared);
     if (/\bno-cache\b/.test(control)) return { result: 'BYPASS', key, ttlS: cache.ttlS };
     const answer = await this.#store.get(key).catch((error: unknown) => {
-      this.#onError(error);
+      this.#onError('get', error);
       return undefined;
     });
     return answer === undefined
@@ -63,7 +68,9 @@ export class AnswerCache {
   keep(lookup: CacheLookup, answer: CachedAnswer): void {
     if (lookup.result === 'HIT' || lookup.key === undefined) return;
     if (answer.done.finishReason === 'error') return;
-    this.#store.set(lookup.key, answer, lookup.ttlS).catch(this.#onError);
+    this.#store.set(lookup.key, answer, lookup.ttlS).catch((error: unknown) => {
+      this.#onError('set', error);
+    });
   }
 }
 

@@ -4,6 +4,7 @@ import type { RouteConfig } from '../../core/route.ts';
 import type { ChatMessage } from '../../core/types.ts';
 import { ApiError } from '../../errors/api-error.ts';
 import type { Findings, Prepared } from '../../stages/context.ts';
+import { refuseLogprobsUnderOutputFilter } from './logprobs-policy.ts';
 
 /** Prompt resolution as the pipeline needs it: trusted messages plus the prompt's defaults. */
 export interface PromptSource {
@@ -58,6 +59,8 @@ export function prepareChat(input: InferenceInput, deps: PrepareDeps): Prepared 
     });
   }
   checkTools(input);
+  const parameters = input.parameters ?? {};
+  if (parameters.logprobs === true) refuseLogprobsUnderOutputFilter(deps.safety);
   const variables =
     input.prompt === undefined
       ? undefined
@@ -77,7 +80,6 @@ export function prepareChat(input: InferenceInput, deps: PrepareDeps): Prepared 
       },
     );
   }
-  const parameters = input.parameters ?? {};
   const temperature = parameters.temperature ?? rendered?.temperature;
   const topP = parameters.top_p ?? rendered?.topP;
   const maxTokens = parameters.max_tokens ?? rendered?.maxTokens;
@@ -96,6 +98,9 @@ export function prepareChat(input: InferenceInput, deps: PrepareDeps): Prepared 
       ...(parameters.response_format === undefined
         ? {}
         : { responseFormat: responseFormatOf(parameters.response_format) }),
+      ...(parameters.logprobs === true
+        ? { logprobs: { topLogprobs: parameters.top_logprobs ?? 0 } }
+        : {}),
       ...(input.tools === undefined
         ? {}
         : {

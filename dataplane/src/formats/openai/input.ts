@@ -11,6 +11,7 @@ import type { ChatCompletionRequest } from './schemas.ts';
  */
 export function toInferenceInput(body: ChatCompletionRequest): InferenceInput {
   refuseUnhonoured(body);
+  const topLogprobs = topLogprobsOf(body);
   const messages = body.messages.map((message): ChatMessage => {
     const parts =
       typeof message.content === 'string' || message.content == null ? [] : message.content;
@@ -76,6 +77,21 @@ export function toInferenceInput(body: ChatCompletionRequest): InferenceInput {
       ...(stop == null ? {} : { stop }),
       ...(body.seed == null ? {} : { seed: body.seed }),
       ...(body.response_format == null ? {} : { response_format: body.response_format }),
+      ...(body.logprobs === true ? { logprobs: true, top_logprobs: topLogprobs } : {}),
     },
   };
+}
+
+/**
+ * `top_logprobs` (default 0) asks for alternatives of the tokens `logprobs: true` returns: a
+ * value above 0 without it is a BAD_REQUEST naming it, as OpenAI answers.
+ */
+function topLogprobsOf(body: ChatCompletionRequest): number {
+  const top = body.top_logprobs ?? 0;
+  if (top > 0 && body.logprobs !== true) {
+    throw new ApiError('BAD_REQUEST', 'body.top_logprobs needs logprobs: true.', {
+      details: { path: 'body.top_logprobs' },
+    });
+  }
+  return top;
 }

@@ -1,4 +1,5 @@
-import type { Chunk, FinishReason, ToolCall, Usage } from '../../core/types.ts';
+import type { Chunk, FinishReason, TokenLogprob, ToolCall, Usage } from '../../core/types.ts';
+import { wireLogprobs } from './logprobs.ts';
 
 type Done = Extract<Chunk, { type: 'done' }>;
 
@@ -31,7 +32,7 @@ export function chatCompletionOf(
         ...(done.toolCalls === undefined ? {} : { tool_calls: toolCalls(done.toolCalls) }),
       },
       finish_reason: done.finishReason,
-      logprobs: null,
+      logprobs: wireLogprobs(done.logprobs),
     })),
     usage: usage(sumUsage(answers.map(({ done }) => done.usage))),
   };
@@ -48,20 +49,29 @@ export function sumUsage(usages: readonly Usage[]): Usage {
   );
 }
 
-/** One `chat.completion.chunk`: a delta, and on the last one the finish reason (and usage). */
+/**
+ * One `chat.completion.chunk`: a delta (with its tokens' log-probabilities when asked), and on
+ * the last one the finish reason (and usage).
+ */
 export function chatCompletionChunk(
   ids: CompletionIds,
   delta: object,
   finish: FinishReason | null,
   answerUsage?: Usage,
   index = 0,
+  logprobs?: readonly TokenLogprob[],
 ) {
   return {
     ...ids,
     object: 'chat.completion.chunk' as const,
-    choices: [{ index, delta, finish_reason: finish, logprobs: null }],
+    choices: [{ index, delta, finish_reason: finish, logprobs: wireLogprobs(logprobs) }],
     ...(answerUsage === undefined ? {} : { usage: usage(answerUsage) }),
   };
+}
+
+/** A text chunk's `chat.completion.chunk`, for choice `index`. */
+export function textChunk(ids: CompletionIds, chunk: Extract<Chunk, { type: 'text' }>, index = 0) {
+  return chatCompletionChunk(ids, { content: chunk.text }, null, undefined, index, chunk.logprobs);
 }
 
 /**

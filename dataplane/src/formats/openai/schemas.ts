@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { ResponseFormatParam, SeedParam } from '../response-format.ts';
+import { ChoiceLogprobs } from './logprobs.ts';
 
 const TextPart = Type.Object(
   { type: Type.Literal('text'), text: Type.String() },
@@ -106,6 +107,11 @@ export const ChatCompletionRequest = Type.Object(
     n: Type.Optional(Type.Union([Type.Integer({ minimum: 1, maximum: 8 }), Type.Null()])),
     seed: Type.Optional(Type.Union([SeedParam, Type.Null()])),
     response_format: Type.Optional(Type.Union([ResponseFormatParam, Type.Null()])),
+    logprobs: Type.Optional(Type.Union([Type.Boolean(), Type.Null()])),
+    /** Only with `logprobs: true` (a BAD_REQUEST otherwise, as OpenAI answers). */
+    top_logprobs: Type.Optional(
+      Type.Union([Type.Integer({ minimum: 0, maximum: 20 }), Type.Null()]),
+    ),
     tools: Type.Optional(
       Type.Array(
         Type.Object(
@@ -176,7 +182,7 @@ export const ChatCompletion = Type.Object({
         ),
       }),
       finish_reason: Type.String(),
-      logprobs: Type.Null(),
+      logprobs: Type.Union([ChoiceLogprobs, Type.Null()]),
     }),
   ),
   usage: OpenAIUsage,

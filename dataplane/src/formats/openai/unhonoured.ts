@@ -6,8 +6,6 @@ import { ApiError } from '../../errors/api-error.ts';
  * than answered as if it had been honoured (docs/api-compat.md).
  */
 const UNHONOURED: Readonly<Record<string, (value: unknown) => boolean>> = {
-  logprobs: (value) => value === false,
-  top_logprobs: (value) => value === 0,
   logit_bias: (value) =>
     typeof value === 'object' && value !== null && Object.keys(value).length === 0,
   presence_penalty: (value) => value === 0,

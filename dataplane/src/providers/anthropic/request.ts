@@ -27,12 +27,19 @@ export const DEFAULT_MAX_TOKENS = 4096;
  * - a `prefix` (mid-stream Continue) is a final assistant turn, which the API continues
  *   (prefill), without its trailing whitespace, which the API refuses.
  * Anthropic's temperature range is [0, 1]: a larger one is a BAD_REQUEST, never clamped.
- * The Messages API has no sampling seed and no response format: a request with either is
- * refused by name (the router then tries the chain's next target).
+ * The Messages API has no sampling seed, no response format and no token log-probabilities: a
+ * request with any is refused by name (the router then tries the chain's next target).
  */
 export function toMessageParams(request: ProviderRequest): MessageCreateParamsStreaming {
   if (request.seed !== undefined) {
     throw new UnsupportedParameter('anthropic', 'seed', 'Anthropic models take no sampling seed.');
+  }
+  if (request.logprobs !== undefined) {
+    throw new UnsupportedParameter(
+      'anthropic',
+      'logprobs',
+      'Anthropic models return no token log-probabilities.',
+    );
   }
   if (request.responseFormat !== undefined && request.responseFormat.type !== 'text') {
     throw new UnsupportedParameter(

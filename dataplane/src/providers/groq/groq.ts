@@ -12,7 +12,13 @@ import { groqWaitMs, RateLimitEscalation } from './rate-limit.ts';
 /** Groq's public endpoint (the SDK adds `/openai/v1`); a target's `baseURL` replaces it. */
 export const GROQ_BASE_URL = 'https://api.groq.com';
 
-const GROQ_FORMAT: OpenAIFormat = { provider: 'groq', maxTokensField: 'max_tokens', images: true };
+/** Groq's API documents `logprobs` and `top_logprobs` as not supported: refused by name. */
+const GROQ_FORMAT: OpenAIFormat = {
+  provider: 'groq',
+  maxTokensField: 'max_tokens',
+  images: true,
+  logprobs: false,
+};
 
 /**
  * Groq through the official `groq-sdk`: the OpenAI wire format (shared request and stream
@@ -43,12 +49,13 @@ export function createGroqProvider(options: {
   return {
     name: 'groq',
     async *stream(request: ProviderRequest, signal: AbortSignal): AsyncIterable<Chunk> {
+      // Refusals (a parameter Groq cannot take) come before the SDK loads or any call.
+      const params = toChatParams(
+        request,
+        GROQ_FORMAT,
+      ) as unknown as ChatCompletionCreateParamsStreaming;
       const { Sdk, client } = await load();
       try {
-        const params = toChatParams(
-          request,
-          GROQ_FORMAT,
-        ) as unknown as ChatCompletionCreateParamsStreaming;
         const stream = await client.chat.completions.create(params, { signal });
         for await (const chunk of decodeChatStream(stream, 'groq')) {
           if (chunk.type === 'done') escalation.reset();

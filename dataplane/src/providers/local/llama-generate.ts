@@ -113,12 +113,15 @@ export async function* generateWithLlama(
 /**
  * Our messages as node-llama-cpp's chat history, ending in the model turn to write (its
  * start is the request's prefix, continued rather than repeated). Images, tools and tool
- * turns are refused by name: this runtime has no image encoder, and tool calls are not wired.
+ * turns are refused by name: this runtime has no image encoder, and tool calls are not wired;
+ * so are `logprobs`.
  */
 function toHistory(request: ProviderRequest): ChatHistoryItem[] {
   const refuse = (what: string, parameter = 'tools') =>
     new UnsupportedParameter('local', parameter, `The local llama.cpp runtime takes no ${what}.`);
   if ((request.tools?.length ?? 0) > 0) throw refuse('tools');
+  // node-llama-cpp's chat generation does not hand out the distributions it samples from.
+  if (request.logprobs !== undefined) throw refuse('token log-probabilities', 'logprobs');
   const history: ChatHistoryItem[] = request.messages.map((message): ChatHistoryItem => {
     if ((message.images?.length ?? 0) > 0) throw refuse('image inputs', 'image_url');
     switch (message.role) {

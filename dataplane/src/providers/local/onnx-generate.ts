@@ -14,7 +14,7 @@ import { TextStream } from './text-stream.ts';
  * greedy (temperature 0, or no temperature and `do_sample: false` in generation_config.json)
  * or top-p sampling (from `seed` when the request gives one), ending at an end-of-sequence
  * token, a stop sequence or the token limit. Text streams token by token. A JSON
- * `response_format` is refused: this runtime has no constrained decoding.
+ * `response_format` is refused: this runtime has no constrained decoding; so are `logprobs`.
  */
 export async function* generateWithOnnx(
   model: OnnxCausalLM,
@@ -41,6 +41,9 @@ function refuseUnsupported(request: ProviderRequest): void {
   if (request.messages.some((message) => (message.images?.length ?? 0) > 0))
     throw refuse('image_url', 'image inputs');
   if ((request.tools?.length ?? 0) > 0) throw refuse('tools', 'tools');
+  // Not wired yet: the sampler has the logits, but its text pieces do not map onto tokens
+  // once the stop matcher holds text back.
+  if (request.logprobs !== undefined) throw refuse('logprobs', 'token log-probabilities');
   if (request.responseFormat !== undefined && request.responseFormat.type !== 'text') {
     throw new UnsupportedParameter(
       'local',

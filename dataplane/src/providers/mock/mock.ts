@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiError } from '../../errors/api-error.ts';
 import { ERROR_CODES, type ErrorCode } from '../../core/error-codes.ts';
-import type { Chunk } from '../../core/types.ts';
+import type { Chunk, TokenLogprob } from '../../core/types.ts';
 import type { EmbeddingRequest, EmbeddingResult, Provider, ProviderRequest } from '../provider.ts';
 import { UnsupportedParameter } from '../unsupported.ts';
 
@@ -14,8 +14,10 @@ import { UnsupportedParameter } from '../unsupported.ts';
  * - `echo?failAfter=3` fails after three chunks; `stall` never answers.
  * Options for every behaviour: `firstMs` (wait before the first chunk), `gapMs` (between
  * chunks), `chunks` (repeat the answer's words up to this many chunks). A request's `prefix`
- * (mid-stream Continue) skips the words it already holds. Embeddings are hash-derived unit
- * vectors (`fail?code=...` fails them too).
+ * (mid-stream Continue) skips the words it already holds. Its answer is certain, so with
+ * `logprobs` each word is a token of log-probability 0, the only one of its distribution (the
+ * one alternative `top_logprobs` can list). Embeddings are hash-derived unit vectors
+ * (`fail?code=...` fails them too).
  */
 export function createMockProvider(): Provider {
   return {
@@ -42,12 +44,20 @@ export function createMockProvider(): Provider {
       const gapMs = numberOption(options, 'gapMs');
       // A continuation (mid-stream Continue) skips the words the prefix already holds.
       const skip = countWords(request.prefix ?? '');
+      const logprobs: TokenLogprob[] = [];
       for (const [index, word] of words.slice(0, limit).entries()) {
         if (index < skip) continue;
         if (index - skip === failAfter) throw upstreamError('UPSTREAM_UNAVAILABLE');
         if (index > skip && gapMs > 0) await sleep(gapMs, undefined, { signal });
         signal.throwIfAborted();
-        yield { type: 'text', text: index === 0 ? word : ` ${word}` };
+        const text = index === 0 ? word : ` ${word}`;
+        if (request.logprobs === undefined) {
+          yield { type: 'text', text };
+          continue;
+        }
+        const token = certain(text, request.logprobs.topLogprobs);
+        logprobs.push(token);
+        yield { type: 'text', text, logprobs: [token] };
       }
       yield {
         type: 'done',
@@ -57,6 +67,7 @@ export function createMockProvider(): Provider {
           outputTokens: Math.max(0, limit - skip),
           cachedTokens: 0,
         },
+        ...(request.logprobs === undefined ? {} : { logprobs }),
       };
     },
     /** Deterministic unit vectors from a hash of each input (`dimensions`, default 8). */
@@ -79,6 +90,12 @@ export function createMockProvider(): Provider {
       return Promise.resolve({ vectors, inputTokens });
     },
   };
+}
+
+/** A token the mock was sure of: log-probability 0, its only alternative itself. */
+function certain(text: string, top: number): TokenLogprob {
+  const token = { token: text, logprob: 0, bytes: [...Buffer.from(text, 'utf8')] };
+  return { ...token, topLogprobs: top > 0 ? [token] : [] };
 }
 
 function countWords(text: string): number {

@@ -1,6 +1,7 @@
 import type { FullAnswer, ToolCall } from '../../core/types.ts';
 import { ApiError } from '../../errors/api-error.ts';
-import { normaliseUsage, toFinishReason, type WireUsage } from './stream.ts';
+import { decodeLogprobs, type WireLogprobs } from './logprobs.ts';
+import { logprobsMissing, normaliseUsage, toFinishReason, type WireUsage } from './stream.ts';
 
 /** The part of an OpenAI-format `chat.completion` we read. */
 export interface WireCompletion {
@@ -14,15 +15,20 @@ export interface WireCompletion {
       }[];
     } | null;
     finish_reason?: string | null;
+    logprobs?: WireLogprobs | null;
   }[];
   usage?: WireUsage | null;
 }
 
 /**
- * A non-streamed chat answer in our shape. An answer without a choice or a finish reason is
+ * A non-streamed chat answer in our shape; the tokens' log-probabilities ride on `done`. An answer without a choice or a finish reason is
  * not an answer: an error, never an empty text (as a stream cut before its end is).
  */
-export function decodeChatCompletion(wire: WireCompletion, provider: string): FullAnswer {
+export function decodeChatCompletion(
+  wire: WireCompletion,
+  provider: string,
+  asked: { logprobs?: boolean } = {},
+): FullAnswer {
   const choice = wire.choices?.[0];
   if (choice?.finish_reason == null) {
     throw new ApiError(
@@ -40,6 +46,9 @@ export function decodeChatCompletion(wire: WireCompletion, provider: string): Fu
     name: call.function?.name ?? '',
     arguments: call.function?.arguments ?? '',
   }));
+  const logprobs = decodeLogprobs(choice.logprobs);
+  // A service that ignores the parameter answers without them: refused, not answered so.
+  if (asked.logprobs === true && logprobs === undefined) throw logprobsMissing(provider);
   return {
     text: refused ? (message.refusal ?? '') : (message?.content ?? ''),
     done: {
@@ -50,6 +59,7 @@ export function decodeChatCompletion(wire: WireCompletion, provider: string): Fu
           ? { inputTokens: 0, outputTokens: 0, cachedTokens: 0 }
           : normaliseUsage(wire.usage),
       ...(toolCalls.length === 0 ? {} : { toolCalls }),
+      ...(logprobs === undefined ? {} : { logprobs }),
     },
   };
 }

@@ -65,9 +65,10 @@ export function createOpenAIProvider(options: OpenAIProviderOptions): Provider {
     name: format.provider,
     async *stream(request: ProviderRequest, signal: AbortSignal): AsyncIterable<Chunk> {
       const params = toChatParams(request, format);
+      const asked = { logprobs: request.logprobs !== undefined };
       if (http !== undefined) {
         try {
-          yield* decodeChatStream(await http.chat(params, signal), format.provider);
+          yield* decodeChatStream(await http.chat(params, signal), format.provider, asked);
         } catch (error) {
           throw toUpstreamError(error);
         }
@@ -76,18 +77,20 @@ export function createOpenAIProvider(options: OpenAIProviderOptions): Provider {
       const { module, client } = await loadSdk();
       try {
         const stream = await client.chat.completions.create(params, { signal });
-        yield* decodeChatStream(stream, format.provider);
+        yield* decodeChatStream(stream, format.provider, asked);
       } catch (error) {
         throw fromSdkError(error, format.provider, module.OpenAI);
       }
     },
     async complete(request: ProviderRequest, signal: AbortSignal): Promise<FullAnswer> {
       const params = toWholeChatParams(request, format);
+      const asked = { logprobs: request.logprobs !== undefined };
       if (http !== undefined) {
         try {
           return decodeChatCompletion(
             (await http.complete(params, signal)) as WireCompletion,
             format.provider,
+            asked,
           );
         } catch (error) {
           throw toUpstreamError(error);
@@ -100,7 +103,7 @@ export function createOpenAIProvider(options: OpenAIProviderOptions): Provider {
       } catch (error) {
         throw fromSdkError(error, format.provider, module.OpenAI);
       }
-      return decodeChatCompletion(answer, format.provider);
+      return decodeChatCompletion(answer, format.provider, asked);
     },
     async embed(request: EmbeddingRequest, signal: AbortSignal): Promise<EmbeddingResult> {
       const { module, client } = await loadSdk();

@@ -28,6 +28,11 @@ export interface OpenAIFormat {
    * deprecated); servers of the older dialect read `user`. @default 'user'
    */
   userField?: 'safety_identifier' | 'user';
+  /**
+   * Whether the service returns tokens' log-probabilities (`logprobs`, `top_logprobs`); one
+   * that does not (Groq) refuses a request for them by name. @default true
+   */
+  logprobs?: boolean;
 }
 
 /**
@@ -74,6 +79,7 @@ export function toWholeChatParams(
     ...(request.responseFormat === undefined
       ? {}
       : { response_format: toResponseFormat(request.responseFormat) }),
+    ...logprobsParams(request, format),
     ...(request.tools === undefined || request.tools.length === 0
       ? {}
       : {
@@ -134,6 +140,22 @@ function toMessageParam(message: ChatMessage, format: OpenAIFormat): ChatComplet
       return { role: 'user', content: parts, ...name };
     }
   }
+}
+
+function logprobsParams(
+  request: ProviderRequest,
+  format: OpenAIFormat,
+): { logprobs?: true; top_logprobs?: number } {
+  if (request.logprobs === undefined) return {};
+  if (format.logprobs === false) {
+    throw new UnsupportedParameter(
+      format.provider,
+      'logprobs',
+      `Provider ${format.provider} returns no token log-probabilities.`,
+    );
+  }
+  const top = request.logprobs.topLogprobs;
+  return top === 0 ? { logprobs: true } : { logprobs: true, top_logprobs: top };
 }
 
 function toResponseFormat(format: ResponseFormat): ResponseFormatParam {

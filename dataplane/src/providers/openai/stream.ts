@@ -1,5 +1,7 @@
 import { ApiError } from '../../errors/api-error.ts';
-import type { Chunk, FinishReason, ToolCall, Usage } from '../../core/types.ts';
+import { UnsupportedParameter } from '../unsupported.ts';
+import type { Chunk, FinishReason, TokenLogprob, ToolCall, Usage } from '../../core/types.ts';
+import { decodeLogprobs, type WireLogprobs } from './logprobs.ts';
 
 /** The part of an OpenAI-format stream chunk we read; OpenAI's and Groq's SDK types fit it. */
 export interface WireChunk {
@@ -14,6 +16,8 @@ export interface WireChunk {
       }[];
     } | null;
     finish_reason?: string | null;
+    /** With `logprobs: true`: the tokens of this chunk's delta. */
+    logprobs?: WireLogprobs | null;
   }[];
   usage?: WireUsage | null;
   /** Groq's older streams carry usage here, on the last chunk. */
@@ -29,26 +33,47 @@ export interface WireUsage {
 /**
  * Decodes an OpenAI-format chunk stream into our chunks, owning the per-stream state: tool call
  * fragments joined by index, the finish reason, and usage (which comes after the finish reason,
- * on a chunk with no choices). A stream that ends without a finish reason was cut: that is an
- * error, never a short answer.
+ * on a chunk with no choices), and the tokens' log-probabilities when asked: each text chunk
+ * carries its delta's (those of a delta without text wait for the next text), `done` all of
+ * them; a service asked for them that sends text without them does not return them (a server
+ * that ignores the parameter): refused by name, not answered without them. A stream that ends without a finish reason was cut: that is an error, never a short
+ * answer.
  */
 export async function* decodeChatStream(
   chunks: AsyncIterable<WireChunk>,
   provider: string,
+  asked: { logprobs?: boolean } = {},
 ): AsyncIterable<Chunk> {
   let finish: FinishReason | undefined;
   let usage: Usage | undefined;
   const calls = new Map<number, ToolCall>();
+  /** Every token's log-probability so far (undefined: none asked for or sent). */
+  let logprobs: TokenLogprob[] | undefined;
+  /** Those not yet sent with a text chunk. */
+  let pending: TokenLogprob[] = [];
+  const text = (value: string): Chunk => {
+    if (pending.length === 0) return { type: 'text', text: value };
+    const chunk: Chunk = { type: 'text', text: value, logprobs: pending };
+    pending = [];
+    return chunk;
+  };
   for await (const chunk of chunks) {
     const wireUsage = chunk.usage ?? chunk.x_groq?.usage;
     if (wireUsage != null) usage = normaliseUsage(wireUsage);
     const choice = chunk.choices[0];
     if (choice === undefined) continue;
     const delta = choice.delta;
-    if (delta?.content != null && delta.content !== '') yield { type: 'text', text: delta.content };
+    const tokens = decodeLogprobs(choice.logprobs);
+    if (tokens !== undefined) {
+      logprobs = [...(logprobs ?? []), ...tokens];
+      pending.push(...tokens);
+    } else if (asked.logprobs === true && (delta?.content ?? '') !== '') {
+      throw logprobsMissing(provider);
+    }
+    if (delta?.content != null && delta.content !== '') yield text(delta.content);
     if (delta?.refusal != null && delta.refusal !== '') {
       finish = 'content_filter';
-      yield { type: 'text', text: delta.refusal };
+      yield text(delta.refusal);
     }
     for (const fragment of delta?.tool_calls ?? []) {
       const call = calls.get(fragment.index) ?? { id: '', name: '', arguments: '' };
@@ -74,7 +99,17 @@ export async function* decodeChatStream(
     finishReason: finish,
     usage: usage ?? { inputTokens: 0, outputTokens: 0, cachedTokens: 0 },
     ...(toolCalls.length === 0 ? {} : { toolCalls }),
+    ...(logprobs === undefined ? {} : { logprobs }),
   };
+}
+
+/** A service that answered without the log-probabilities the request asked for. */
+export function logprobsMissing(provider: string): UnsupportedParameter {
+  return new UnsupportedParameter(
+    provider,
+    'logprobs',
+    `Provider ${provider} answered without the token log-probabilities asked for.`,
+  );
 }
 
 export function normaliseUsage(usage: WireUsage): Usage {
