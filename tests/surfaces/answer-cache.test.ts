@@ -1,8 +1,9 @@
 /**
  * The exact answer cache of a route, in memory (the embedded mode) and in Redis (shared by
  * replicas): an equal request of the same tenant gets the earlier answer without a provider
- * call and at no cost, whole or replayed as a stream; sampled requests, Cache-Control and
- * other tenants bypass it; every answer says which (`x-cache`).
+ * call and at no cost, whole or replayed as a stream; sampled requests, requests for logprobs,
+ * Cache-Control and other tenants bypass it; every answer says which (`x-cache`). A store that
+ * Redis refuses is a miss or an answer not kept, never a failed request, and is counted.
  */
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
@@ -171,6 +172,37 @@ describe.each([
     expect(fake.seen(CHAT)).toHaveLength(6);
   });
 
+  it('bypasses a request for logprobs: a kept answer holds no tokens', async () => {
+    const content = 'how likely';
+    type Answer = { choices: { logprobs: { content: unknown[] } | null }[] };
+    const asked = [];
+    for (let i = 0; i < 2; i++) {
+      const answer = await ask({ messages: [{ role: 'user', content }], logprobs: true });
+      expect(answer.headers['x-cache']).toBe('BYPASS');
+      asked.push(answer.json<Answer>().choices[0]?.logprobs?.content);
+    }
+    expect(asked[0]).toHaveLength(3);
+    expect(asked[1]).toEqual(asked[0]);
+    const plain = [];
+    for (let i = 0; i < 2; i++) {
+      const answer = await ask({ messages: [{ role: 'user', content }] });
+      plain.push([answer.headers['x-cache'], answer.json<Answer>().choices[0]?.logprobs]);
+    }
+    expect(plain).toEqual([
+      ['MISS', null],
+      ['HIT', null],
+    ]);
+    // The cached answer (without tokens) is not a logprobs request's answer.
+    const after = await ask({
+      messages: [{ role: 'user', content }],
+      logprobs: true,
+      stream: true,
+    });
+    expect(after.headers['x-cache']).toBe('BYPASS');
+    expect(after.body).toContain('"top_logprobs":[]');
+    expect(fake.seen(CHAT)).toHaveLength(4);
+  });
+
   it("never gives one tenant another's answer, and says nothing on a route without a cache", async () => {
     await ask({ messages: [{ role: 'user', content: 'shared words' }] });
     const other = await config.token({ tenant: `other-${Math.random()}` });
@@ -180,4 +212,70 @@ describe.each([
     expect(plain.statusCode).toBe(200);
     expect(plain.headers['x-cache']).toBeUndefined();
   });
+});
+
+describe('the answer cache in Redis, when Redis refuses', () => {
+  let app: FastifyInstance;
+  let token: string;
+
+  beforeAll(async () => {
+    app = await buildApp({ configDirs: [config.dir], watch: false, defaultMetrics: false, redis });
+    token = await config.token({ tenant: `errors-${Math.random()}` });
+  });
+
+  afterAll(() => app.close());
+
+  const ask = (content: string) =>
+    app.inject({
+      method: 'POST',
+      url: CHAT,
+      headers: { authorization: `Bearer ${token}` },
+      payload: { model: 'cached', temperature: 0, messages: [{ role: 'user', content }] },
+    });
+  const errors = async (op: string) =>
+    (
+      await app.services.metrics.registry
+        .getSingleMetric('inference_answer_cache_errors_total')
+        ?.get()
+    )?.values.find((value) => value.labels['op'] === op)?.value ?? 0;
+
+  it('answers a lookup that failed as a miss, and counts it (op get)', async () => {
+    await ask('kept then broken');
+    const keys = await eventuallyKeys();
+    // The kept answer becomes a list: Redis refuses GET on it (WRONGTYPE).
+    for (const key of keys) await redis.del(key);
+    await Promise.all(keys.map((key) => redis.lpush(key, 'not an answer')));
+    const answer = await ask('kept then broken');
+    expect(answer.statusCode).toBe(200);
+    expect(answer.headers['x-cache']).toBe('MISS');
+    expect(await errors('get')).toBe(1);
+    await Promise.all(keys.map((key) => redis.del(key)));
+  });
+
+  it('answers when the answer cannot be kept, and counts it (op set)', async () => {
+    // Redis refuses SET (NOPERM), the command the cache keeps answers with, and only it.
+    const admin = new Redis(server.url);
+    await admin.call('ACL', 'SETUSER', 'default', '-set');
+    try {
+      const answer = await ask('too much to keep');
+      expect(answer.statusCode).toBe(200);
+      expect(answer.headers['x-cache']).toBe('MISS');
+      await expect.poll(() => errors('set')).toBe(1);
+    } finally {
+      await admin.call('ACL', 'SETUSER', 'default', '+set');
+      admin.disconnect();
+    }
+  });
+
+  /** The keys of this tenant's kept answers, once the background write has landed. */
+  async function eventuallyKeys(): Promise<string[]> {
+    let keys: string[] = [];
+    await expect
+      .poll(async () => {
+        keys = (await redis.keys('*cache:*')).filter((key) => key.includes('{errors-'));
+        return keys.length;
+      })
+      .toBeGreaterThan(0);
+    return keys;
+  }
 });

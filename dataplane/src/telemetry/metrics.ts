@@ -155,6 +155,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
   };
   // Zero from the start, so that increase() sees the first refusal.
   for (const result of ['swapped', 'refused']) metrics.configReloads.inc({ result }, 0);
+  for (const op of ['get', 'set']) metrics.answerCacheErrors.inc({ op }, 0);
   return metrics;
 }
 
