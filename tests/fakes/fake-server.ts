@@ -6,7 +6,9 @@
  * dropped mid-stream.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, type ServerOptions as HttpsOptions } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface RecordedRequest {
@@ -14,6 +16,16 @@ export interface RecordedRequest {
   path: string;
   headers: IncomingMessage['headers'];
   body: unknown;
+  /** Over HTTPS: the serial (upper-case hex) of the client certificate the caller presented. */
+  clientCertificateSerial?: string;
+}
+
+export interface FakeServerOptions {
+  /**
+   * Serve HTTPS with these options (`cert`, `key`; `ca` with `requestCert` and
+   * `rejectUnauthorized` to require client certificates, as an mTLS upstream does).
+   */
+  tls?: HttpsOptions;
 }
 
 export type Reply =
@@ -40,15 +52,23 @@ export class FakeServer {
   readonly #open = new Set<ServerResponse>();
   readonly #fallback: (request: RecordedRequest) => Reply;
   #url = '';
+  readonly #scheme: 'http' | 'https';
+  /** TLS handshakes the server completed (HTTPS only). */
+  handshakes = 0;
 
-  constructor(fallback: (request: RecordedRequest) => Reply) {
+  constructor(fallback: (request: RecordedRequest) => Reply, options: FakeServerOptions = {}) {
     this.#fallback = fallback;
-    this.#server = createServer((request, response) => void this.#handle(request, response));
+    const handler = (request: IncomingMessage, response: ServerResponse) =>
+      void this.#handle(request, response);
+    this.#scheme = options.tls === undefined ? 'http' : 'https';
+    this.#server =
+      options.tls === undefined ? createServer(handler) : createHttpsServer(options.tls, handler);
+    if (options.tls !== undefined) this.#server.on('secureConnection', () => this.handshakes++);
   }
 
   async start(): Promise<this> {
     await new Promise<void>((resolve) => this.#server.listen(0, '127.0.0.1', resolve));
-    this.#url = `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
+    this.#url = `${this.#scheme}://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
     return this;
   }
 
@@ -86,11 +106,17 @@ export class FakeServer {
     const chunks: Buffer[] = [];
     for await (const chunk of request) chunks.push(chunk as Buffer);
     const text = Buffer.concat(chunks).toString('utf8');
+    const socket = request.socket as Partial<TLSSocket>;
+    const serial =
+      typeof socket.getPeerCertificate === 'function'
+        ? (socket.getPeerCertificate() as { serialNumber?: string }).serialNumber
+        : undefined;
     const recorded: RecordedRequest = {
       method: request.method ?? 'GET',
       path: (request.url ?? '/').split('?')[0] ?? '/',
       headers: request.headers,
       body: text === '' ? undefined : (JSON.parse(text) as unknown),
+      ...(serial === undefined ? {} : { clientCertificateSerial: serial.toUpperCase() }),
     };
     this.requests.push(recorded);
     const reply = this.#scripts.get(recorded.path)?.shift() ?? this.#fallback(recorded);
