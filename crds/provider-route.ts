@@ -15,8 +15,10 @@ import {
   type KindDescriptor,
   type Resource,
 } from './common.ts';
+import { UpstreamTls } from './upstream-tls.ts';
 
-export const PROVIDER_ROUTE_CONDITIONS = ['Ready', 'ResolvedRefs'] as const;
+/** UpstreamTLSReady is set only on a route whose targets carry a `tls` block. */
+export const PROVIDER_ROUTE_CONDITIONS = ['Ready', 'ResolvedRefs', 'UpstreamTLSReady'] as const;
 
 export const PROVIDERS = [
   'openai',
@@ -121,6 +123,7 @@ export const RouteTarget = Struct(
           'Order of the chain, lower first; a target without one takes its position in the list, so a plain list is a fallback chain. Targets of equal priority share traffic and are tried before the next priority.',
       }),
     ),
+    tls: Type.Optional(UpstreamTls),
   },
   {
     description: 'One provider model the alias can be served by.',
@@ -134,6 +137,17 @@ export const RouteTarget = Struct(
         message: 'baseURL is required when provider is openai-compatible.',
         fieldPath: '.baseURL',
         reason: 'FieldValueRequired',
+      },
+      {
+        rule: "!has(self.tls) || !has(self.baseURL) || self.baseURL.startsWith('https://')",
+        message: 'tls needs an https:// baseURL: the gateway never sends a tls target plaintext.',
+        fieldPath: '.baseURL',
+      },
+      {
+        rule: "!has(self.tls) || self.provider != 'mock'",
+        message: 'The mock provider makes no connection: it takes no tls.',
+        fieldPath: '.tls',
+        reason: 'FieldValueForbidden',
       },
     ),
   },

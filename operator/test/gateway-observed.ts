@@ -93,5 +93,7 @@ export function mountedFiles(objects: KubeObject[]): Map<string, string> {
     files.set(`keys/${k}`, decode(v));
   for (const [k, v] of Object.entries(data('Secret', 'inference-credentials')))
     files.set(`credentials/${k}`, decode(v));
+  for (const [k, v] of Object.entries(data('Secret', 'inference-upstream-tls')))
+    files.set(`upstream-tls/${k}`, decode(v));
   return files;
 }

@@ -13,6 +13,7 @@ import { readAuditKeys, type AuditKeys } from './audit-keys.ts';
 import { decisionConfig, type DecisionConfig } from './decision.ts';
 import { readMcp, type McpConfig } from './mcp.ts';
 import { readTlsMaterial, type TlsMaterial } from './tls-material.ts';
+import { readUpstreamTls } from './upstream-tls.ts';
 import {
   AuditKeysFile,
   BudgetsFile,
@@ -123,7 +124,7 @@ export function buildSnapshot(
   for (const spec of routeSpecs) {
     if (routes.has(spec.alias))
       throw new ConfigError(`${CONTRACT_FILES.routes}: alias ${spec.alias} appears twice.`);
-    routes.set(spec.alias, toRouteConfig(spec, files, env, modelEnv));
+    routes.set(spec.alias, toRouteConfig(spec, files, env, modelEnv, nowMs));
   }
   if (gateway.defaultModel !== undefined && !routes.has(gateway.defaultModel)) {
     throw new ConfigError(
@@ -183,6 +184,7 @@ function toRouteConfig(
   env: NodeJS.ProcessEnv,
   /** Collects the `modelFrom.env` values read (the decision config records them). */
   modelEnv: Record<string, string>,
+  nowMs: number,
 ): RouteConfig {
   const where = `${CONTRACT_FILES.routes}: route ${spec.alias}`;
   const targets = spec.targets.map((target, index): TargetConfig => {
@@ -203,6 +205,10 @@ function toRouteConfig(
     }
     const ref = target.credentials?.secretKeyRef;
     const apiKey = ref === undefined ? undefined : files.get(credentialFile(ref))?.trim();
+    const tls =
+      target.tls === undefined
+        ? undefined
+        : readUpstreamTls({ ...target, tls: target.tls }, files, where, nowMs);
     return {
       name: target.name,
       provider: target.provider,
@@ -212,6 +218,7 @@ function toRouteConfig(
       priority: target.priority ?? index,
       ...(target.baseURL === undefined ? {} : { baseURL: target.baseURL }),
       ...(apiKey === undefined ? {} : { apiKey }),
+      ...(tls === undefined ? {} : { tls }),
     };
   });
   return {

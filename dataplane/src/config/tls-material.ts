@@ -100,7 +100,8 @@ export function readTlsMaterial(
   };
 }
 
-function certificates(text: string, where: string): X509Certificate[] {
+/** Every PEM certificate of `text`, parsed; a block that does not parse is a ConfigError. */
+export function certificates(text: string, where: string): X509Certificate[] {
   return (text.match(PEM_CERTIFICATE) ?? []).map((block, index) => {
     try {
       return new X509Certificate(block);
@@ -110,7 +111,8 @@ function certificates(text: string, where: string): X509Certificate[] {
   });
 }
 
-function checkValidity(certificate: X509Certificate, where: string, nowMs: number): void {
+/** A ConfigError unless `certificate` is valid at `nowMs`. */
+export function checkValidity(certificate: X509Certificate, where: string, nowMs: number): void {
   if (certificate.validToDate.getTime() <= nowMs)
     throw new ConfigError(`${where}: expired at ${certificate.validToDate.toISOString()}.`);
   if (certificate.validFromDate.getTime() > nowMs)

@@ -17,6 +17,28 @@ export interface TargetConfig {
   weight: number;
   /** Lower first; targets of one priority share traffic by the route's `balance`. */
   priority: number;
+  /** Outbound TLS (`tls` of the target): its CA, client certificate and server name. */
+  tls?: TargetTls;
+}
+
+/**
+ * A target's outbound TLS as the config loader read and checked it (config/upstream-tls.ts).
+ * Unset parts take node's defaults: the system's CAs, no client certificate, baseURL's host.
+ */
+export interface TargetTls {
+  /** SHA-256 over the material: changes exactly when it does. */
+  readonly id: string;
+  /** What it is read from (files and server name): material of one slot replaces the last. */
+  readonly slot: string;
+  /** Increases with every snapshot read: material from an older snapshot never wins. */
+  readonly sequence: number;
+  /** PEM: the CA bundle, the client certificate chain (leaf first), its key. */
+  readonly ca?: string;
+  readonly cert?: string;
+  readonly key?: string;
+  readonly serverName?: string;
+  /** Expiries in epoch ms: the client certificate's and the earliest of the CA bundle's. */
+  readonly notAfter: { readonly client?: number; readonly ca?: number };
 }
 
 export interface RetryPolicy {

@@ -7,11 +7,17 @@ import { createLocalProvider } from './local/local.ts';
 import { createMockProvider } from './mock/mock.ts';
 import { createOpenAICompatibleProvider } from './openai-compatible/openai-compatible.ts';
 import { createOpenAIProvider, OPENAI_BASE_URL, OPENAI_FORMAT } from './openai/openai.ts';
+import { createOutboundAgents, type OutboundAgents } from './outbound-tls.ts';
 import type { Provider } from './provider.ts';
 
 export interface RegistryOptions {
-  /** The fetch every SDK client uses. @default globalThis.fetch */
+  /**
+   * The fetch every SDK client uses, except those of targets with `tls`: theirs is always the
+   * target's own (outbound-tls.ts), never a fetch without its certificate. @default globalThis.fetch
+   */
   fetch?: typeof fetch;
+  /** Where targets with `tls` get their fetch. @default one set of Agents per registry */
+  outbound?: OutboundAgents;
   /**
    * Where in-process local models live: a target's model `tiny` is `<modelsDir>/tiny`.
    * @default $INFERENCE_MODELS_DIR, else the repository's `models/`
@@ -22,9 +28,10 @@ export interface RegistryOptions {
 }
 
 /**
- * Provider instances per target identity (kind, base URL, credential), so the hot path never
- * builds an SDK client: a config reload that keeps a target keeps its client and its pooled
- * connections; a rotated key makes a new one. The oldest instance goes when the cache is full.
+ * Provider instances per target identity (kind, base URL, credential, TLS material), so the hot
+ * path never builds an SDK client: a config reload that keeps a target keeps its client and its
+ * pooled connections; a rotated key makes a new one, and rotated TLS material new connections
+ * (outbound-tls.ts). The oldest instance goes when the cache is full.
  */
 export function createProviderRegistry(
   options: RegistryOptions = {},
@@ -38,9 +45,15 @@ export function createProviderRegistry(
   });
   const cache = new Map<string, Provider>();
   const maxClients = options.maxClients ?? 256;
-  const common = { fetch: options.fetch };
+  const outbound = options.outbound ?? createOutboundAgents();
   const build = (target: TargetConfig): Provider => {
     const { baseURL, apiKey } = target;
+    const common = {
+      fetch:
+        target.tls === undefined
+          ? options.fetch
+          : outbound.fetchFor(`${target.provider}\u0000${baseURL ?? ''}`, target.tls),
+    };
     switch (target.provider) {
       case 'openai':
         return createOpenAIProvider({
@@ -100,7 +113,7 @@ function identity(target: TargetConfig): string {
     target.apiKey === undefined
       ? ''
       : createHash('sha256').update(target.apiKey).digest('base64url');
-  return `${target.provider}\u0000${target.baseURL ?? ''}\u0000${secret}`;
+  return `${target.provider}\u0000${target.baseURL ?? ''}\u0000${secret}\u0000${target.tls?.id ?? ''}`;
 }
 
 /** The process-wide registry the dataplane's router uses. */

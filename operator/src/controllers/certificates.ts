@@ -96,8 +96,13 @@ export interface CertificatesDecision {
   serving: TlsFiles;
   client: TlsFiles;
   changes: CertificateChange[];
-  /** When each expires, epoch ms (the gauges, `kubectl get` annotations). */
+  /** When each expires, epoch ms (the gauges, `kubectl get` annotations and labels). */
   notAfter: { ca: number; serving: number; client: number };
+  /**
+   * When each is next replaced, epoch ms: a leaf at two thirds of its lifetime; the CA when its
+   * successor starts signing (P after publishing it), or two thirds into its own lifetime.
+   */
+  renewAt: { ca: number; serving: number; client: number };
   /** When the certificates next change by themselves; undefined: never. */
   nextChangeMs: number | undefined;
 }
@@ -199,6 +204,16 @@ export function decideCertificates(o: CertificatesObserved): CertificatesDecisio
       ca: Math.min(...bundle.map(to)),
       serving: to(serving.cert),
       client: to(client.cert),
+    },
+    renewAt: {
+      ca:
+        next !== undefined
+          ? published(next.cert) + p
+          : signing !== undefined
+            ? renewAt(signing.cert)
+            : Math.min(...bundle.map(to)),
+      serving: renewAt(serving.cert),
+      client: renewAt(client.cert),
     },
     nextChangeMs: moments.length === 0 ? undefined : Math.min(...moments) - nowMs,
   };

@@ -15,6 +15,7 @@ import {
   type TlsFiles,
 } from './certificates.ts';
 import type { ChildEvent, GaugeSample } from './types.ts';
+import type { GatewayClientFiles } from './upstream-tls.ts';
 
 export interface GatewayTlsObserved {
   namespace: string;
@@ -32,6 +33,11 @@ export interface GatewayTls {
   secretName: string | undefined;
   /** Its files, for the contract checksum. */
   files: Record<string, string> | undefined;
+  /**
+   * The client certificate issued in this pass (INFERENCE_TLS=operator), with its CA bundle:
+   * what a route target's `tls: {clientCertificate: {gateway: true}}` presents upstream.
+   */
+  clientFiles: GatewayClientFiles | undefined;
   /** Secrets to apply (only when the operator issues). */
   objects: KubeObject[];
   gauges: GaugeSample[];
@@ -86,6 +92,7 @@ export function gatewayTlsPolicy(o: GatewayTlsObserved): GatewayTls {
   return {
     secretName: GATEWAY_NAMES.tls,
     files: { ...decision.serving },
+    clientFiles: { ...decision.client },
     objects: renderCertificates(namespace, decision),
     gauges: [
       gauge(GATEWAY_NAMES.tlsCa, decision.notAfter.ca),
@@ -104,6 +111,7 @@ export function gatewayTlsPolicy(o: GatewayTlsObserved): GatewayTls {
 const NO_TLS: GatewayTls = {
   secretName: undefined,
   files: undefined,
+  clientFiles: undefined,
   objects: [],
   gauges: [],
   events: [],

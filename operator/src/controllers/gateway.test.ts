@@ -21,6 +21,7 @@ describe('reconcileGateway', () => {
       'ConfigMap/inference-prompts',
       'Secret/inference-keys',
       'Secret/inference-credentials',
+      'Secret/inference-upstream-tls',
       'Deployment/inference-gateway',
       'Service/inference-gateway',
       'NetworkPolicy/inference-gateway-egress',

@@ -32,6 +32,7 @@ import { resolvePrompts } from './prompt-manifest.ts';
 import { parseKeyring, type ResumeKey } from './resume-keys.ts';
 import { resolveRoutes } from './provider-route.ts';
 import { resolveBudgets } from './tenant-budget.ts';
+import { upstreamTlsFiles } from './upstream-tls.ts';
 import { must, type GaugeSample, type NamespaceRefs, type ReconcileResult } from './types.ts';
 
 export interface GatewayRenderSettings {
@@ -147,9 +148,18 @@ export function reconcileGateway(o: GatewayObserved): ReconcileResult<never> {
   if (total === 0) return { desired: [] };
   const { settings } = o;
 
-  const routes = [...resolveRoutes(o.routes, o.refs, settings.airGapped).values()].flatMap((r) =>
-    r.rendered === undefined ? [] : [r.rendered],
-  );
+  const tls = gatewayTlsPolicy({
+    namespace: o.namespace,
+    source: settings.tls ?? { kind: 'off' },
+    existing: o.existingTls ?? {},
+    fresh: o.freshCertificateKeys,
+    now: o.now,
+    propagationMs: settings.resumeKeys.propagationMs,
+  });
+  const upstream = { gatewayClient: tls.clientFiles, nowMs: o.now.getTime() };
+  const routes = [
+    ...resolveRoutes(o.routes, o.refs, settings.airGapped, upstream).values(),
+  ].flatMap((r) => (r.rendered === undefined ? [] : [r.rendered]));
   const aliases = new Set(routes.map((r) => r.alias));
   const promptFiles = new Map<string, string>();
   for (const [name, resolution] of resolvePrompts(o.prompts)) {
@@ -182,14 +192,6 @@ export function reconcileGateway(o: GatewayObserved): ReconcileResult<never> {
     retentionMs: settings.jwksRetentionMs ?? DEFAULT_JWKS_RETENTION_MS,
     propagationMs: settings.resumeKeys.propagationMs,
   });
-  const tls = gatewayTlsPolicy({
-    namespace: o.namespace,
-    source: settings.tls ?? { kind: 'off' },
-    existing: o.existingTls ?? {},
-    fresh: o.freshCertificateKeys,
-    now: o.now,
-    propagationMs: settings.resumeKeys.propagationMs,
-  });
   const contract = renderContract(o.namespace, {
     gateway: withTls(gatewayConfigPolicy(settings.gatewayConfig, aliases, settings.airGapped), tls),
     routes,
@@ -202,6 +204,7 @@ export function reconcileGateway(o: GatewayObserved): ReconcileResult<never> {
     auditKeys: JSON.stringify(audit.auditKeys),
     credentials: new Map([...credentials].sort(([a], [b]) => (a < b ? -1 : 1))),
     tls: tls.files,
+    upstreamTls: upstreamTlsFiles(routes, o.refs, upstream),
   });
   return {
     desired: [

@@ -13,12 +13,14 @@ import {
   routeModels,
   routeSecrets,
   SECRET_INDEX,
+  type Observer,
 } from '../observe.ts';
 import type { Registration } from '../registration.ts';
 import { GATEWAY_NAMES, GATEWAY_OWNER } from '../render/labels.ts';
 import { splitKey, type KubeObject } from '../runtime/objects.ts';
 import { ConfigMaps, InferenceModels, ProviderRoutes, Secrets } from '../runtime/resources.ts';
 import { reconcileProviderRoute, type ProviderRouteObserved } from './provider-route.ts';
+import type { GatewayClientFiles } from './upstream-tls.ts';
 
 type Route = ProviderRoute & KubeObject;
 
@@ -36,6 +38,8 @@ export const registration: Registration<ProviderRouteObserved, ProviderRouteStat
     watch(Secrets, referencing(ProviderRoutes, SECRET_INDEX)),
     watch(ConfigMaps, referencing(ProviderRoutes, CONFIGMAP_INDEX)),
     watch(ConfigMaps, renderedInto(GATEWAY_OWNER, GATEWAY_NAMES.config, ProviderRoutes)),
+    // A renewed gateway client certificate: routes that present it show its new expiry.
+    watch(Secrets, renderedInto(GATEWAY_OWNER, GATEWAY_NAMES.tlsClient, ProviderRoutes)),
   ],
   observe: (key, observer) => {
     const { namespace, name } = splitKey(key);
@@ -53,8 +57,24 @@ export const registration: Registration<ProviderRouteObserved, ProviderRouteStat
           ? undefined
           : new Map(rendered.routes.map((r) => [r.alias, r])),
       configChecksum: observer.configChecksum(namespace),
+      gatewayClient: gatewayClientFiles(observer, namespace),
       now: observer.now(),
     };
   },
   reconcile: reconcileProviderRoute,
 };
+
+/** The operator-issued client certificate Secret, decoded; only when the operator issues. */
+function gatewayClientFiles(observer: Observer, namespace: string): GatewayClientFiles | undefined {
+  if (observer.settings.tls.kind !== 'operator') return undefined;
+  const secret = observer.caches
+    .of<KubeObject & { data?: Record<string, string> }>(Secrets)
+    .get(namespace, GATEWAY_NAMES.tlsClient);
+  if (secret?.data === undefined) return undefined;
+  return Object.fromEntries(
+    Object.entries(secret.data).map(([key, value]) => [
+      key,
+      Buffer.from(value, 'base64').toString('utf8'),
+    ]),
+  );
+}

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ProviderRoute } from '../../../crds/provider-route.ts';
 import { NOW, refs, route } from '../../test/fixtures.ts';
+import type { UpstreamTlsContext } from './upstream-tls.ts';
 import {
   aliasPolicy,
   credentialsPolicy,
@@ -12,6 +13,7 @@ import {
   type ProviderRouteObserved,
 } from './provider-route.ts';
 
+const NO_TLS: UpstreamTlsContext = { gatewayClient: undefined, nowMs: NOW.getTime() };
 const target = (extra: object) => ({ targets: [{ name: 't', provider: 'openai', ...extra }] });
 
 describe('modelRefsPolicy', () => {
@@ -140,7 +142,7 @@ describe('aliasPolicy and resolveRoutes', () => {
   it('gives an alias to the oldest route and leaves the others out', () => {
     const older = route('older', { alias: 'chat' }, '2026-01-01T00:00:00Z');
     const newer = route('newer', { alias: 'chat' }, '2026-02-01T00:00:00Z');
-    const resolved = resolveRoutes([newer, older], refs(), false);
+    const resolved = resolveRoutes([newer, older], refs(), false, NO_TLS);
     expect(resolved.get('older')?.rendered?.alias).toBe('chat');
     expect(resolved.get('newer')?.rendered).toBeUndefined();
     expect(resolved.get('newer')?.alias).toMatchObject({
@@ -159,7 +161,7 @@ describe('aliasPolicy and resolveRoutes', () => {
       alias: 'b',
       ...target({ model: 'm', credentials: { secretKeyRef: { name: 's', key: 'k' } } }),
     });
-    const resolved = resolveRoutes([unresolved, noSecret], refs(), false);
+    const resolved = resolveRoutes([unresolved, noSecret], refs(), false, NO_TLS);
     expect(resolved.get('a')?.rendered).toBeUndefined();
     expect(resolved.get('b')?.rendered?.alias).toBe('b');
   });
@@ -181,6 +183,8 @@ describe('renderRouteSpec', () => {
     const spec = renderRouteSpec(
       r,
       refs({ configMaps: new Map([['models', { chat: ' gpt-4o \n' }]]) }),
+      false,
+      NO_TLS,
     );
     expect(spec?.targets).toEqual([
       { name: 'cm', provider: 'openai', model: 'gpt-4o' },
@@ -208,13 +212,13 @@ describe('renderRouteSpec', () => {
         { name: 'mock', provider: 'mock', model: 'echo' },
       ],
     });
-    expect(renderRouteSpec(mixed, refs(), true)?.targets.map((t) => t.name)).toEqual([
+    expect(renderRouteSpec(mixed, refs(), true, NO_TLS)?.targets.map((t) => t.name)).toEqual([
       'local',
       'mock',
     ]);
-    expect(renderRouteSpec(mixed, refs(), false)?.targets).toHaveLength(4);
+    expect(renderRouteSpec(mixed, refs(), false, NO_TLS)?.targets).toHaveLength(4);
     const outside = route('r', { targets: [{ name: 'openai', provider: 'openai', model: 'x' }] });
-    expect(renderRouteSpec(outside, refs(), true)).toBeUndefined();
+    expect(renderRouteSpec(outside, refs(), true, NO_TLS)).toBeUndefined();
     expect(egressPolicy(outside, true).message).toMatch(/; the route is not served\.$/);
     expect(egressPolicy(mixed, true).message).toMatch(/; the chain is served without them\.$/);
   });
@@ -247,7 +251,7 @@ describe('reconcileProviderRoute', () => {
       reason: 'RenderPending',
     });
     expect(pending?.renderedConfigChecksum).toBeUndefined();
-    const rendered = new Map([['chat', renderRouteSpec(r, refs())]]);
+    const rendered = new Map([['chat', renderRouteSpec(r, refs(), false, NO_TLS)]]);
     const ready = reconcileProviderRoute(
       observed(r, { renderedRoutes: rendered, configChecksum: `sha256:${'a'.repeat(64)}` }),
     ).status;

@@ -15,6 +15,12 @@ import { destinationOf } from '../render/egress.ts';
 import { modelEndpoint } from '../render/model-server.ts';
 import { firstProblem, setConditions, verdict, type Verdict } from './conditions.ts';
 import { byAge, must, type NamespaceRefs, type ReconcileResult } from './types.ts';
+import {
+  resolveTargetTls,
+  upstreamTlsPolicy,
+  type GatewayClientFiles,
+  type UpstreamTlsContext,
+} from './upstream-tls.ts';
 
 /** How one route fares in its namespace. */
 export interface RouteResolution {
@@ -24,6 +30,10 @@ export interface RouteResolution {
   modelRefs: Verdict;
   credentials: Verdict;
   egress: Verdict;
+  /** UpstreamTLSReady; undefined when no target has `tls`. */
+  upstreamTls: Verdict | undefined;
+  /** The earliest expiry of the route's upstream certificates, epoch ms. */
+  upstreamTlsExpiryMs: number | undefined;
   /** `mock/echo → openai/gpt-4o-mini`, for the printer column. */
   chain: string;
 }
@@ -157,7 +167,8 @@ function resolvedModel(target: RouteTarget, refs: NamespaceRefs): string | undef
 export function renderRouteSpec(
   route: ProviderRoute,
   refs: NamespaceRefs,
-  airGapped = false,
+  airGapped: boolean,
+  tls: UpstreamTlsContext,
 ): ProviderRouteSpec | undefined {
   const all = route.spec.targets.map((target): RouteTarget => {
     const { modelFrom, ...rest } = target;
@@ -166,11 +177,20 @@ export function renderRouteSpec(
       out = { ...out, model: resolvedModel(target, refs) ?? '' };
     else if (modelFrom !== undefined) out = { ...out, modelFrom };
     if (target.provider === 'local' && target.baseURL === undefined && out.model !== undefined) {
-      out = { ...out, baseURL: modelEndpoint(route.metadata.namespace ?? '', out.model) };
+      const endpoint = modelEndpoint(route.metadata.namespace ?? '', out.model);
+      // A model server asked for TLS serves it on the same port (its TLS listener).
+      out = {
+        ...out,
+        baseURL: target.tls === undefined ? endpoint : endpoint.replace(/^http:/, 'https:'),
+      };
     }
     return out;
   });
-  const targets = airGapped ? all.filter((target) => !outsideCluster(target)) : all;
+  const targets = all.filter(
+    (target) =>
+      !(airGapped && outsideCluster(target)) &&
+      (target.tls === undefined || resolveTargetTls(target, refs, tls).ok),
+  );
   return targets.length === 0 ? undefined : { ...route.spec, targets };
 }
 
@@ -198,6 +218,7 @@ export function resolveRoutes(
   routes: readonly ProviderRoute[],
   refs: NamespaceRefs,
   airGapped: boolean,
+  tls: UpstreamTlsContext,
 ): Map<string, RouteResolution> {
   const winners = new Map<string, ProviderRoute>();
   for (const route of [...routes].sort(byAge)) {
@@ -208,12 +229,15 @@ export function resolveRoutes(
     const alias = aliasPolicy(route, winners.get(route.spec.alias) ?? route);
     const modelRefs = modelRefsPolicy(route, refs);
     const included = alias.status === 'True' && modelRefs.status === 'True';
+    const upstream = upstreamTlsPolicy(route, refs, tls);
     out.set(route.metadata.name, {
-      rendered: included ? renderRouteSpec(route, refs, airGapped) : undefined,
+      rendered: included ? renderRouteSpec(route, refs, airGapped, tls) : undefined,
       alias,
       modelRefs,
       credentials: credentialsPolicy(route, refs),
       egress: egressPolicy(route, airGapped),
+      upstreamTls: upstream?.verdict,
+      upstreamTlsExpiryMs: upstream?.nextExpiryMs,
       chain: chainOf(route),
     });
   }
@@ -232,6 +256,8 @@ export interface ProviderRouteObserved {
   renderedRoutes: ReadonlyMap<string, unknown> | undefined;
   /** Checksum of the rendered config contract (the ConfigMap's annotation). */
   configChecksum: string | undefined;
+  /** The gateway's operator-issued client certificate (`tls: {…: {gateway: true}}`); undefined: none. */
+  gatewayClient?: GatewayClientFiles | undefined;
   now: Date;
 }
 
@@ -257,7 +283,10 @@ export function reconcileProviderRoute(
   const route = o.route;
   if (route === undefined) return { desired: [] };
   const resolution = must(
-    resolveRoutes(o.routes, o.refs, o.airGapped).get(route.metadata.name),
+    resolveRoutes(o.routes, o.refs, o.airGapped, {
+      gatewayClient: o.gatewayClient,
+      nowMs: o.now.getTime(),
+    }).get(route.metadata.name),
     `the resolution of ${route.metadata.name}`,
   );
   const resolvedRefs = firstProblem(
@@ -268,15 +297,27 @@ export function reconcileProviderRoute(
     resolution.rendered === undefined
       ? verdict('False', 'NotRendered', 'The route is not rendered.')
       : renderedPolicy(resolution.rendered, o.renderedRoutes);
+  const upstreamTls = resolution.upstreamTls;
   const ready = firstProblem(
-    [resolution.alias, resolution.modelRefs, resolution.credentials, resolution.egress, rendered],
+    [
+      resolution.alias,
+      resolution.modelRefs,
+      resolution.credentials,
+      resolution.egress,
+      ...(upstreamTls === undefined ? [] : [upstreamTls]),
+      rendered,
+    ],
     verdict('True', 'Serving', `The gateway serves ${route.spec.alias}: ${resolution.chain}.`),
   );
   const generation = route.metadata.generation;
   const status: ProviderRouteStatus = {
     conditions: setConditions(
       route.status?.conditions,
-      { Ready: ready, ResolvedRefs: resolvedRefs },
+      {
+        Ready: ready,
+        ResolvedRefs: resolvedRefs,
+        ...(upstreamTls === undefined ? {} : { UpstreamTLSReady: upstreamTls }),
+      },
       generation,
       o.now,
     ),
@@ -288,5 +329,11 @@ export function reconcileProviderRoute(
         ? {}
         : { renderedConfigChecksum: route.status.renderedConfigChecksum }),
   };
-  return { desired: [], status };
+  // An upstream certificate that expires turns UpstreamTLSReady False then, with nothing else changing.
+  const expiry = resolution.upstreamTlsExpiryMs;
+  return {
+    desired: [],
+    status,
+    ...(expiry === undefined ? {} : { requeueAfterMs: Math.max(1000, expiry - o.now.getTime()) }),
+  };
 }

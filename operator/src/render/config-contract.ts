@@ -4,7 +4,8 @@
  * when the operator has a pricing file), ConfigMap
  * `inference-prompts` (one `<name>.yaml` per accepted PromptManifest), Secret `inference-keys`
  * (keys/jwks.json, keys/resume.json, keys/audit.json) and Secret `inference-credentials` (one
- * `<secret>__<key>` per referenced credential). The checksum is computed exactly as the
+ * `<secret>__<key>` per referenced credential) and Secret `inference-upstream-tls` (the routes'
+ * upstream CA bundles and client certificates, crds/upstream-tls.ts). The checksum is computed exactly as the
  * dataplane computes its snapshot's (SHA-256 over every file's path and content), so status
  * and the dataplane's /readyz can be compared.
  */
@@ -14,6 +15,7 @@ import { stringify } from 'yaml';
 import type { ProviderRouteSpec } from '../../../crds/provider-route.ts';
 import type { TenantBudgetSpec } from '../../../crds/tenant-budget.ts';
 import type { GatewaySettings } from '../../../crds/gateway-settings.ts';
+import { UPSTREAM_TLS_PREFIX } from '../../../crds/upstream-tls.ts';
 import type { KubeObject } from '../runtime/objects.ts';
 import { CONFIG_CHECKSUM_ANNOTATION, childLabels, GATEWAY_NAMES, GATEWAY_OWNER } from './labels.ts';
 import { lower } from './lower.ts';
@@ -41,6 +43,8 @@ export interface ContractInputs {
    * (rendered apart, or the user's); here only so that the checksum is the dataplane's.
    */
   tls?: Readonly<Record<string, string>> | undefined;
+  /** `upstream-tls/<file>` → PEM: the rendered routes' tls material (`upstreamTlsContract`). */
+  upstreamTls?: ReadonlyMap<string, string> | undefined;
 }
 
 const yaml = (value: unknown): string => stringify(value, { lineWidth: 0 });
@@ -67,6 +71,8 @@ export function contractFiles(inputs: ContractInputs): Map<string, string> {
     files.set(`credentials/${key}`, Buffer.from(value, 'base64').toString('utf8'));
   }
   for (const [key, text] of Object.entries(inputs.tls ?? {})) files.set(`tls/${key}`, text);
+  for (const [file, text] of inputs.upstreamTls ?? [])
+    files.set(`${UPSTREAM_TLS_PREFIX}${file}`, text);
   return files;
 }
 
@@ -80,7 +86,7 @@ export function configChecksum(files: ReadonlyMap<string, string>): string {
 
 const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
-/** The two ConfigMaps and two Secrets, and the checksum they add up to. */
+/** The two ConfigMaps and three Secrets, and the checksum they add up to. */
 export function renderContract(
   namespace: string,
   inputs: ContractInputs,
@@ -124,6 +130,11 @@ export function renderContract(
       type: 'Opaque',
       // Copied byte for byte: the referenced Secret's base64 value, not a re-encoding.
       data: Object.fromEntries(inputs.credentials),
+    });
+    new kplus.k8s.KubeSecret(chart, 'upstream-tls', {
+      metadata: { name: GATEWAY_NAMES.upstreamTls, namespace, labels },
+      type: 'Opaque',
+      data: base64(data(UPSTREAM_TLS_PREFIX)),
     });
   });
   return { objects, checksum, files };

@@ -107,6 +107,16 @@ export function renderGateway(
         { name: 'credentials' },
       ),
     );
+    // Always mounted (empty without tls targets), so a route's first tls block restarts no pod.
+    mount(
+      `${CONFIG_DIR}/upstream-tls`,
+      kplus.Volume.fromSecret(
+        chart,
+        'upstream-tls',
+        kplus.Secret.fromSecretName(chart, 'upstream-tls-ref', GATEWAY_NAMES.upstreamTls),
+        { name: 'upstream-tls' },
+      ),
+    );
     if (tlsSecret !== undefined) {
       mount(
         `${CONFIG_DIR}/tls`,

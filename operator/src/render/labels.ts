@@ -39,10 +39,28 @@ export const GATEWAY_NAMES = {
   tls: 'inference-tls',
   /** A client certificate for the namespace's callers (mTLS), with the same CA bundle. */
   tlsClient: 'inference-tls-client',
+  /** The routes' upstream TLS material (CA bundles, client certificates): upstream-tls/. */
+  upstreamTls: 'inference-upstream-tls',
 } as const;
 
 /** When a rendered certificate Secret's `tls.crt` expires (ISO 8601), for `kubectl get`. */
 export const NOT_AFTER_ANNOTATION = 'inference.enis.io/not-after';
+
+/**
+ * The same expiry, and when the operator replaces the certificate, as labels for `kubectl get
+ * secret -L`: label values hold no `:`, so the time is ISO 8601's basic format in UTC
+ * (`20261202T044200Z`), which sorts as the time does.
+ */
+export const NOT_AFTER_LABEL = 'inference.enis.io/not-after';
+export const RENEW_AT_LABEL = 'inference.enis.io/renew-at';
+
+/** `20261202T044200Z`: a label-safe UTC timestamp, to the second. */
+export function labelTime(ms: number): string {
+  return new Date(ms)
+    .toISOString()
+    .replace(/\.\d{3}Z$/, 'Z')
+    .replace(/[-:]/g, '');
+}
 
 const hash = (text: string, length: number): string =>
   createHash('sha256').update(text).digest('hex').slice(0, length);
