@@ -1,8 +1,9 @@
 /**
- * docs/providers.md's table of `seed` and `response_format` per provider, read from the doc and
- * checked against what each provider does through the gateway: a parameter the table says is
- * passed on reaches the provider's fake as sent; one it says is refused is an
- * UPSTREAM_BAD_REQUEST naming it; one honoured or enforced is answered.
+ * docs/providers.md's table of `seed`, `response_format` and `logprobs` per provider, read from
+ * the doc and checked against what each provider does through the gateway: a parameter the
+ * table says is passed on reaches the provider's fake as sent; one it says is refused is an
+ * UPSTREAM_BAD_REQUEST naming it; one honoured or enforced is answered (with tokens'
+ * log-probabilities, for `logprobs`, whether passed on or honoured).
  */
 import type { FastifyInstance } from 'fastify';
 import { readFileSync } from 'node:fs';
@@ -16,21 +17,31 @@ import { makeConfigDir, type ConfigDir } from '../support/config-dir.ts';
 
 type Expectation = 'passed' | 'refused' | 'answered';
 
-/** The table's rows: each provider it names, and what it says of seed and of a JSON format. */
-function table(): { provider: string; seed: Expectation; json: Expectation }[] {
+/** The table's rows: each provider it names, and what it says of each parameter. */
+function table(): {
+  provider: string;
+  seed: Expectation;
+  json: Expectation;
+  logprobs: Expectation;
+}[] {
   const doc = readFileSync(new URL('../../docs/providers.md', import.meta.url), 'utf8');
-  const start = doc.indexOf('| provider | `seed` | `response_format` |');
+  const start = doc.indexOf('| provider | `seed` | `response_format` | `logprobs` |');
   expect(start, 'the table is in docs/providers.md').toBeGreaterThan(0);
   const rows = doc.slice(start).split('\n').slice(2);
   const end = rows.findIndex((row) => !row.startsWith('|'));
   const read = (cell: string): Expectation =>
     /passed on/.test(cell) ? 'passed' : /^[^(]*refused/.test(cell) ? 'refused' : 'answered';
   return rows.slice(0, end).flatMap((row) => {
-    const [names = '', seed = '', json = ''] = row
+    const [names = '', seed = '', json = '', logprobs = ''] = row
       .split('|')
       .slice(1)
       .map((cell) => cell.trim());
-    return names.split(', ').map((provider) => ({ provider, seed: read(seed), json: read(json) }));
+    return names.split(', ').map((provider) => ({
+      provider,
+      seed: read(seed),
+      json: read(json),
+      logprobs: read(logprobs),
+    }));
   });
 }
 
@@ -122,11 +133,13 @@ describe("docs/providers.md's parameter table", () => {
     expect(rows.map((row) => row.provider).sort()).toEqual(Object.keys(routes()).sort());
   });
 
-  it.each(rows)('is true of $provider', { timeout: 60_000 }, async ({ provider, seed, json }) => {
+  it.each(rows)('is true of $provider', { timeout: 60_000 }, async (row) => {
+    const { provider, seed, json, logprobs } = row;
     const route = routes()[provider as keyof ReturnType<typeof routes>];
     for (const [parameter, expectation, extra] of [
       ['seed', seed, { seed: 7, temperature: 0.5 }],
       ['response_format', json, { response_format: { type: 'json_object' } }],
+      ['logprobs', logprobs, { logprobs: true, top_logprobs: 2 }],
     ] as const) {
       if ('fake' in route) route.fake.reset();
       const response = await app.inject({
@@ -150,6 +163,10 @@ describe("docs/providers.md's parameter table", () => {
         continue;
       }
       expect(response.statusCode, `${what}: ${response.body}`).toBe(200);
+      if (parameter === 'logprobs') {
+        const { choices } = response.json<{ choices: { logprobs: { content: unknown[] } }[] }>();
+        expect(choices[0]?.logprobs.content.length, what).toBeGreaterThan(0);
+      }
       if (expectation === 'passed' && 'fake' in route) {
         const [sent] = route.fake.seen(route.path);
         expect(sent?.body, what).toMatchObject(extra);

@@ -158,4 +158,18 @@ describe('the Responses API through the official openai client', () => {
       expect(failure, field).toMatchObject({ code: 'BAD_REQUEST', param: field });
     }
   });
+
+  it('refuses token log-probabilities by name: top_logprobs and include', async () => {
+    for (const [field, extra] of [
+      ['top_logprobs', { top_logprobs: 2 }],
+      ['include', { include: ['message.output_text.logprobs' as const] }],
+    ] as const) {
+      const failure = await client.responses
+        .create({ model: 'gpt', input: 'x', ...extra })
+        .catch((error: unknown) => error);
+      expect(failure, field).toBeInstanceOf(OpenAI.BadRequestError);
+      expect(failure, field).toMatchObject({ code: 'BAD_REQUEST', param: field });
+    }
+    expect(fake.seen(CHAT)).toHaveLength(0);
+  });
 });

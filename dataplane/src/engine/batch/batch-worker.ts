@@ -229,6 +229,7 @@ export class BatchWorker {
           output_tokens: done.usage.outputTokens,
           cached_tokens: done.usage.cachedTokens,
         },
+        ...(done.logprobs === undefined ? {} : { logprobs: done.logprobs }),
       },
     };
   }

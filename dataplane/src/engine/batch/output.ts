@@ -1,4 +1,5 @@
 import { ERRORS } from '../../core/error-codes.ts';
+import { wireLogprobs } from '../../formats/openai/logprobs.ts';
 import { itemRequestId, type BatchRecord, type DeadLetter, type ItemResult } from './types.ts';
 
 /** A batch as the API shows it. */
@@ -50,7 +51,8 @@ export function deadLetterView(entry: DeadLetter) {
 
 /**
  * One line of an OpenAI Batch output file. A request that ran has a `response` (with the
- * error body for a failure, as OpenAI writes it); one that never ran has an `error`.
+ * error body for a failure, as OpenAI writes it; with its tokens' log-probabilities when it
+ * asked for them); one that never ran has an `error`.
  */
 export function openAIOutputLine(batchId: string, index: number, result: ItemResult): string {
   const requestId = itemRequestId(batchId, index);
@@ -74,7 +76,7 @@ export function openAIOutputLine(batchId: string, index: number, result: ItemRes
                 index: 0,
                 message: { role: 'assistant', content: response.output.content, refusal: null },
                 finish_reason: response.finish_reason,
-                logprobs: null,
+                logprobs: wireLogprobs(response.logprobs),
               },
             ],
             usage: {

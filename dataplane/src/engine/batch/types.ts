@@ -1,3 +1,4 @@
+import type { TokenLogprob } from '../../core/types.ts';
 import type { ErrorCode } from '../../core/error-codes.ts';
 import type { InferenceInput } from '../../core/inference-input.ts';
 
@@ -51,6 +52,11 @@ export type ItemResult =
         output: { role: 'assistant'; content: string };
         finish_reason: string;
         usage: { input_tokens: number; output_tokens: number; cached_tokens: number };
+        /**
+         * The tokens' log-probabilities, when the item asked for them (an OpenAI input line's
+         * `logprobs`): written into its OpenAI output line.
+         */
+        logprobs?: TokenLogprob[];
       };
     }
   | {
