@@ -49,6 +49,18 @@ export const celCases: readonly CelCase[] = [
   ),
   celCase(
     inferenceModelKind,
+    '.spec',
+    "rollout.strategy InPlace needs runtime onnx: an image's server cannot swap models in its pods.",
+    'an image served with an in-place rollout',
+    (spec) => ({
+      ...spec,
+      runtime: 'container' as const,
+      image: 'vllm/vllm-openai:v0.6.0',
+      rollout: { strategy: 'InPlace' as const },
+    }),
+  ),
+  celCase(
+    inferenceModelKind,
     '.spec.headroomFactor',
     'headroomFactor must be at least 1.',
     'a headroom factor below 1',
@@ -96,6 +108,72 @@ export const celCases: readonly CelCase[] = [
         ...target,
         provider: 'openai-compatible' as const,
       })),
+    }),
+  ),
+  celCase(
+    providerRouteKind,
+    '.spec.targets[]',
+    'tls needs an https:// baseURL: the gateway never sends a tls target plaintext.',
+    'a target with tls at an http:// baseURL',
+    (spec) => ({
+      ...spec,
+      targets: spec.targets.map((target) =>
+        target.provider === 'mock'
+          ? target
+          : { ...target, baseURL: 'http://upstream.test/v1', tls: { serverName: 'upstream.test' } },
+      ),
+    }),
+  ),
+  celCase(
+    providerRouteKind,
+    '.spec.targets[]',
+    'The mock provider makes no connection: it takes no tls.',
+    'a mock target with tls',
+    (spec) => ({
+      ...spec,
+      targets: spec.targets.map((target) =>
+        target.provider === 'mock' ? { ...target, tls: { serverName: 'upstream.test' } } : target,
+      ),
+    }),
+  ),
+  celCase(
+    providerRouteKind,
+    '.spec.targets[].tls',
+    'tls must set at least one of ca, clientCertificate and serverName.',
+    'an empty tls block',
+    (spec) => ({
+      ...spec,
+      targets: spec.targets.map((target) =>
+        target.provider === 'mock' ? target : { ...target, tls: {} },
+      ),
+    }),
+  ),
+  celCase(
+    providerRouteKind,
+    '.spec.targets[].tls.ca',
+    'Set exactly one of secretName and gateway: true.',
+    'a CA from both a Secret and the gateway',
+    (spec) => ({
+      ...spec,
+      targets: spec.targets.map((target) =>
+        target.provider === 'mock'
+          ? target
+          : { ...target, tls: { ca: { secretName: 'upstream-ca', gateway: true } } },
+      ),
+    }),
+  ),
+  celCase(
+    providerRouteKind,
+    '.spec.targets[].tls.clientCertificate',
+    'Set exactly one of secretName and gateway: true.',
+    'a client certificate from neither a Secret nor the gateway',
+    (spec) => ({
+      ...spec,
+      targets: spec.targets.map((target) =>
+        target.provider === 'mock'
+          ? target
+          : { ...target, tls: { clientCertificate: { gateway: false } } },
+      ),
     }),
   ),
   celCase(

@@ -108,7 +108,17 @@ export const InferenceModelSpec = Struct(
             StringEnum(['Auto', 'InPlace', 'BlueGreen'], {
               default: 'Auto',
               description:
-                'Auto swaps in place (dual-load, atomic swap) below 8 GiB of modelBytes and uses blue/green Deployments at or above it; InPlace and BlueGreen force one.',
+                'Auto swaps in place (dual-load, atomic swap) below 8 GiB of modelBytes when the memory limit holds both versions and no pod refuses the dual-load, and uses blue/green Deployments otherwise; InPlace and BlueGreen force one. runtime: container is always blue/green.',
+            }),
+          ),
+          rollbackWindowSeconds: Type.Optional(
+            Type.Integer({
+              format: 'int32',
+              minimum: 0,
+              maximum: 86400,
+              default: 600,
+              description:
+                'Blue/green: how long the previous colour keeps its pods after the switch, so that setting version back to status.previousVersion switches back at once; then it scales to zero.',
             }),
           ),
         },
@@ -118,12 +128,21 @@ export const InferenceModelSpec = Struct(
   },
   {
     description: 'Desired state of the InferenceModel.',
-    ...cel({
-      rule: "self.runtime != 'container' || has(self.image)",
-      message: 'image is required when runtime is container.',
-      fieldPath: '.image',
-      reason: 'FieldValueRequired',
-    }),
+    ...cel(
+      {
+        rule: "self.runtime != 'container' || has(self.image)",
+        message: 'image is required when runtime is container.',
+        fieldPath: '.image',
+        reason: 'FieldValueRequired',
+      },
+      {
+        rule: "self.runtime != 'container' || !has(self.rollout) || !has(self.rollout.strategy) || self.rollout.strategy != 'InPlace'",
+        message:
+          "rollout.strategy InPlace needs runtime onnx: an image's server cannot swap models in its pods.",
+        fieldPath: '.rollout.strategy',
+        reason: 'FieldValueInvalid',
+      },
+    ),
   },
 );
 export type InferenceModelSpec = Static<typeof InferenceModelSpec>;

@@ -16,6 +16,7 @@ import type { Caches } from './registration.ts';
 import { CONFIG_CHECKSUM_ANNOTATION, GATEWAY_NAMES } from './render/labels.ts';
 import { splitKey, type KubeObject } from './runtime/objects.ts';
 import { ConfigMaps, InferenceModels, Secrets } from './runtime/resources.ts';
+import type { ModelProber } from './runtime/model-probe.ts';
 import type { SpendReader } from './runtime/spend-reader.ts';
 import type { Settings } from './settings.ts';
 
@@ -62,6 +63,9 @@ export class Observer {
   readonly #spend: SpendReader | undefined;
   /** The JWKS the operator fetched from INFERENCE_AUTH_JWKS_URL, if it fetches one. */
   jwksFetched: () => string | undefined = () => undefined;
+  /** Asks a colour's model-server pods (runtime/model-probe.ts); the operator sets it. */
+  probeModel: ModelProber = () =>
+    Promise.resolve({ endpoints: 0, serving: {}, error: 'this operator asks no pods' });
   readonly #parsed = new Map<string, { resourceVersion: string | undefined; value: unknown }>();
 
   constructor(

@@ -24,6 +24,7 @@ import { KubeClient } from './runtime/kube-client.ts';
 import { LeaderElector } from './runtime/leader-election.ts';
 import { createLogger, type Logger } from './runtime/log.ts';
 import { createMetrics, type OperatorMetrics } from './runtime/metrics.ts';
+import { endpointsFromSlices, modelProber } from './runtime/model-probe.ts';
 import { RedisSpendReader } from './runtime/spend-reader.ts';
 import type { Settings } from './settings.ts';
 
@@ -37,6 +38,11 @@ export interface OperatorOptions {
   logger?: Logger;
   /** Expose process metrics (CPU, memory) too. @default false */
   processMetrics?: boolean;
+  /**
+   * The fetch the model probe asks model-server pods with (runtime/model-probe.ts).
+   * @default globalThis.fetch
+   */
+  modelProbeFetch?: typeof fetch;
 }
 
 export interface OperatorHandle {
@@ -81,6 +87,10 @@ export async function startOperator(options: OperatorOptions): Promise<OperatorH
           },
         });
   if (jwks !== undefined) observer.jwksFetched = () => jwks.current;
+  observer.probeModel = modelProber({
+    endpoints: endpointsFromSlices(client),
+    ...(options.modelProbeFetch === undefined ? {} : { fetch: options.modelProbeFetch }),
+  });
   const tracing = startOperatorTracing();
   const controllers = createControllers(registrations, caches, observer, {
     client,

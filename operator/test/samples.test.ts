@@ -112,11 +112,18 @@ describe('the samples', () => {
     }
   }, 90_000);
 
-  it('give the InferenceModel a model-server Deployment and Service that it owns', async () => {
+  it('give the InferenceModel a model-server Deployment, ConfigMap and Services that it owns', async () => {
     const model = created.get('InferenceModel')!;
-    const deployment = await apps.readNamespacedDeployment({ namespace, name: 'model-phi-3-mini' });
+    const name = 'model-phi-3-mini-blue';
+    const deployment = await apps.readNamespacedDeployment({ namespace, name });
+    const configMap = await core.readNamespacedConfigMap({ namespace, name });
+    const colourService = await core.readNamespacedService({ namespace, name });
     const service = await core.readNamespacedService({ namespace, name: 'model-phi-3-mini' });
-    for (const child of [deployment, service]) {
+    expect(service.spec?.selector).toMatchObject({ 'inference.enis.io/color': 'blue' });
+    expect(JSON.parse(configMap.data?.['spec.json'] ?? '{}')).toMatchObject({
+      version: 'phi-3-mini-4k-2024-07',
+    });
+    for (const child of [deployment, configMap, colourService, service]) {
       expect(child.metadata?.ownerReferences).toEqual([
         expect.objectContaining({
           kind: 'InferenceModel',
@@ -140,6 +147,7 @@ describe('the samples', () => {
     const ready = await getResource(namespace, 'InferenceModel', model.metadata.name);
     expect(ready.status).toMatchObject({
       activeVersion: 'phi-3-mini-4k-2024-07',
+      activeColor: 'blue',
       readyReplicas: 2,
       endpoint: `http://model-phi-3-mini.${namespace}.svc:8080/v1`,
     });
@@ -238,9 +246,12 @@ describe('a spec change', () => {
       version: 'phi-3-mini-4k-2024-09',
     });
     expect(patched.metadata.generation).toBe(2);
+    // 4 GiB cannot hold two versions of 2.5 GiB: Auto starts the new one on green.
     const deployment = await eventually(async () => {
-      const d = await apps.readNamespacedDeployment({ namespace, name: 'model-phi-3-mini' });
-      return d.spec?.replicas === 3 ? d : undefined;
+      const d = await apps
+        .readNamespacedDeployment({ namespace, name: 'model-phi-3-mini-green' })
+        .catch(() => undefined);
+      return d?.spec?.replicas === 3 ? d : undefined;
     });
     expect(deployment.spec?.template.metadata?.labels?.['inference.enis.io/model-version']).toBe(
       'phi-3-mini-4k-2024-09',
@@ -255,7 +266,13 @@ describe('a spec change', () => {
     expect(model.status).toMatchObject({
       activeVersion: 'phi-3-mini-4k-2024-09',
       previousVersion: 'phi-3-mini-4k-2024-07',
+      activeColor: 'green',
     });
+    const service = await core.readNamespacedService({ namespace, name: 'model-phi-3-mini' });
+    expect(service.spec?.selector).toMatchObject({ 'inference.enis.io/color': 'green' });
+    // Blue keeps its pods (scaled with spec while it served) for the rollback window.
+    const blue = await apps.readNamespacedDeployment({ namespace, name: 'model-phi-3-mini-blue' });
+    expect(blue.spec?.replicas).toBe(3);
 
     await patchSpec(namespace, 'ProviderRoute', 'chat', { alias: 'chat-v2' });
     await eventually(async () => {
@@ -270,7 +287,7 @@ describe('a spec change', () => {
 describe('a child changed by hand', () => {
   it('is restored when edited', async () => {
     await apps.patchNamespacedDeployment(
-      { namespace, name: 'model-phi-3-mini', body: { spec: { replicas: 7 } } },
+      { namespace, name: 'model-phi-3-mini-green', body: { spec: { replicas: 7 } } },
       setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
     );
     await core.patchNamespacedConfigMap(
@@ -278,7 +295,7 @@ describe('a child changed by hand', () => {
       setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
     );
     await eventually(async () => {
-      const d = await apps.readNamespacedDeployment({ namespace, name: 'model-phi-3-mini' });
+      const d = await apps.readNamespacedDeployment({ namespace, name: 'model-phi-3-mini-green' });
       return d.spec?.replicas === 3 ? true : undefined;
     });
     await eventually(async () => {

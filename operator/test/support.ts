@@ -26,6 +26,7 @@ import { createLogger } from '../src/runtime/log.ts';
 import { loadSettings } from '../src/settings.ts';
 import { installCrds as installGeneratedCrds } from '../../tests/support/crds.ts';
 import { eventually } from '../../tests/support/eventually.ts';
+import { simulatedModelPods } from '../../tests/support/simulated-model-pods.ts';
 
 export const kubeconfigPath = inject('kubeconfig');
 export const clusterDir = inject('clusterDir');
@@ -163,7 +164,11 @@ export async function startTestOperator(
   extra: Record<string, string> = {},
 ): Promise<OperatorHandle> {
   const settings = loadSettings(operatorEnv(namespaces, kubeconfig, extra), []);
-  return startOperator({ settings, logger: createLogger(settings.logLevel) });
+  return startOperator({
+    settings,
+    logger: createLogger(settings.logLevel),
+    modelProbeFetch: simulatedModelPods(core),
+  });
 }
 
 export { eventually };

@@ -26,6 +26,7 @@ import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
 import { GROUP, VERSION } from '../../crds/common.ts';
 import { buildApp } from '../../dataplane/src/app.ts';
 import { toK8sRules } from '../../operator/src/chart-files.ts';
+import { simulatedModelPods } from '../support/simulated-model-pods.ts';
 import { startOperator, type OperatorHandle } from '../../operator/src/operator.ts';
 import { createLogger, type LogLevel } from '../../operator/src/runtime/log.ts';
 import { CLUSTER_RULES, LEADER_ELECTION_RULES } from '../../operator/src/runtime/rbac.ts';
@@ -282,7 +283,12 @@ export async function startLoop(options: LoopOptions): Promise<Loop> {
   };
   const settings = loadSettings(env, []);
   const logger = createLogger(options.operatorLogLevel ?? 'silent');
-  let operator: OperatorHandle | undefined = await startOperator({ settings, logger });
+  const modelProbeFetch = simulatedModelPods(core);
+  let operator: OperatorHandle | undefined = await startOperator({
+    settings,
+    logger,
+    modelProbeFetch,
+  });
 
   // The dataplane watches root from the start: the mounts appear below it on the first render.
   const root = await mkdtemp(join(tmpdir(), `${namespace}-config-`));
@@ -338,7 +344,7 @@ export async function startLoop(options: LoopOptions): Promise<Loop> {
     },
     startOperator: async () => {
       if (operator !== undefined) throw new Error('The operator is running.');
-      operator = await startOperator({ settings, logger });
+      operator = await startOperator({ settings, logger, modelProbeFetch });
       return operator;
     },
     token: (claims = {}) => signToken(privateKey, kid, claims),

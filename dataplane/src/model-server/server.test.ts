@@ -136,6 +136,8 @@ describe('the model server in process', () => {
     });
     return { response, text: await response.text() };
   };
+  const readiness = async () =>
+    (await (await fetch(`${url}/readyz`)).json()) as Record<string, unknown>;
   const model = async () =>
     (await (await fetch(`${url}/admin/model`, { headers: admin })).json()) as {
       state: string;
@@ -190,6 +192,12 @@ describe('the model server in process', () => {
       body: JSON.stringify({ uri: TINY, version: 'v2', modelBytes: 100 * MiB }),
     });
     expect(refused.status).toBe(409);
+    // The operator reads the refusal from /readyz (and falls back to blue/green).
+    expect(await readiness()).toMatchObject({
+      status: 'ready',
+      version: 'v1',
+      swap: { result: 'refused', reason: 'InsufficientHeadroom', to: 'v2' },
+    });
     const metrics = await (await fetch(`${url}/metrics`)).text();
     expect(metrics).toContain('memory_headroom_low 1');
     workingSet = 100 * MiB;
@@ -212,6 +220,7 @@ describe('the model server in process', () => {
       'switched',
       'completed',
     ]);
+    expect(await readiness()).not.toHaveProperty('swap');
   });
 
   it('swaps when the spec file changes, and keeps the old version when a warm-up fails', async () => {
@@ -232,6 +241,25 @@ describe('the model server in process', () => {
     expect(failed.status).toBe(400);
     expect((await model()).active?.version).toBe('v3');
     expect((await model()).events.at(-1)?.reason).toBe('WarmUpFailed');
+    expect(await readiness()).toMatchObject({
+      version: 'v3',
+      swap: { result: 'failed', reason: 'WarmUpFailed', to: 'v4' },
+    });
+  });
+
+  it('takes a spec back at the active version as nothing to do, keeping the failure to read', async () => {
+    const events = (await model()).events.length;
+    const same = await fetch(`${url}/admin/swap`, {
+      method: 'POST',
+      headers: admin,
+      body: JSON.stringify({ uri: TINY, version: 'v3' }),
+    });
+    expect(await same.json()).toMatchObject({
+      event: { result: 'completed', reason: 'AlreadyActive' },
+    });
+    expect((await model()).events).toHaveLength(events);
+    expect((await model()).state).toBe('idle');
+    expect(await readiness()).toMatchObject({ swap: { reason: 'WarmUpFailed' } });
   });
 
   it('publishes the served version, swaps, tokens and memory on /metrics', async () => {

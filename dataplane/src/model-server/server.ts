@@ -18,7 +18,7 @@ import { ModelSlot } from './model-slot.ts';
 import { modelRoutes } from './routes.ts';
 import type { ServedModel } from './served-model.ts';
 import { readSpecFile, watchSpecFile, type SpecFileWatch } from './spec-file.ts';
-import { modelBytes, Swapper } from './swap.ts';
+import { modelBytes, Swapper, type SwapEvent } from './swap.ts';
 import type { ModelServerSettings } from './settings.ts';
 
 export interface ModelServerOptions {
@@ -104,6 +104,8 @@ export async function buildModelServer(options: ModelServerOptions): Promise<Mod
               }),
           ...(draining ? { draining: true } : {}),
           ...(loadError === undefined ? {} : { error: loadError }),
+          // The swap that did not take, so the operator can fall back or say why.
+          ...problemOf(swapper.problem),
         },
       };
     },
@@ -188,4 +190,10 @@ export function observeServed(metrics: ModelServerMetrics, name: string, model: 
   metrics.loadSeconds.set({ phase: 'verify' }, model.timings.verifyMs / 1000);
   metrics.loadSeconds.set({ phase: 'load' }, model.timings.loadMs / 1000);
   metrics.loadSeconds.set({ phase: 'warm_up' }, model.timings.warmUpMs / 1000);
+}
+
+function problemOf(event: SwapEvent | undefined): { swap?: Partial<SwapEvent> } {
+  if (event === undefined) return {};
+  const { at, result, reason, message, to } = event;
+  return { swap: { at, result, reason, message, ...(to === undefined ? {} : { to }) } };
 }

@@ -80,6 +80,15 @@ export class Swapper {
     return this.#events;
   }
 
+  /**
+   * The latest swap that did not end with its version serving (refused, failed or rolled
+   * back), unless a later one succeeded: what `/readyz` tells the operator.
+   */
+  get problem(): SwapEvent | undefined {
+    const last = this.#events.findLast((e) => e.result !== 'completed');
+    return last === undefined || last.result === 'switched' ? undefined : last;
+  }
+
   /** Loads the first version and makes it active. */
   async start(spec: ModelSpec): Promise<ServedModel> {
     const model = await ServedModel.load(spec);
@@ -98,6 +107,18 @@ export class Swapper {
     const { slot, guard, metrics } = this.#options;
     const old = slot.active;
     if (old === undefined) throw new ApiError('NOT_READY', 'No version is loaded yet.');
+    // A spec back at the active version (the operator's answer to a refused or failed swap)
+    // asks for nothing: no dual-load, and the event that explains the refusal stays the latest.
+    if (spec.version === old.version && spec.uri === old.spec.uri) {
+      return {
+        at: new Date().toISOString(),
+        result: 'completed',
+        reason: 'AlreadyActive',
+        message: `Version ${spec.version} is the active one.`,
+        from: old.version,
+        to: spec.version,
+      };
+    }
     if (this.#busy !== undefined) {
       metrics.swaps.inc({ result: 'refused' });
       throw new ApiError(

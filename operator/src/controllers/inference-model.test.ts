@@ -1,12 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { model, NOW } from '../../test/fixtures.ts';
+import type { InferenceModel } from '../../../crds/inference-model.ts';
 import {
   availabilityPolicy,
   degradedPolicy,
   memoryHeadroomPolicy,
   progressingPolicy,
   reconcileInferenceModel,
+  type ColorObserved,
   type DeploymentState,
+  type InferenceModelObserved,
 } from './inference-model.ts';
 
 const GiB = 2 ** 30;
@@ -116,21 +119,45 @@ describe('availabilityPolicy', () => {
   });
 });
 
+/** A colour whose Deployment (pods of podVersion) is rolled out and whose ConfigMap says version. */
+const colour = (
+  replicas: number,
+  podVersion: string,
+  version = podVersion,
+  ready = replicas,
+): ColorObserved => ({
+  deployment: {
+    ...rolledOut(ready),
+    spec: {
+      replicas,
+      template: { metadata: { labels: { 'inference.enis.io/model-version': podVersion } } },
+    },
+  },
+  specText: JSON.stringify({ version, uri: `file:///models/${version}.onnx` }),
+});
+const observe = (
+  m: InferenceModel | undefined,
+  colors: InferenceModelObserved['colors'] = {},
+  probes: InferenceModelObserved['probes'] = {},
+): InferenceModelObserved => ({ model: m, colors, probes, settings, now: NOW });
+const names = (result: ReturnType<typeof reconcileInferenceModel>) =>
+  result.desired.map((o) => `${o.kind ?? ''}/${o.metadata.name}`);
+
 describe('reconcileInferenceModel', () => {
   it('renders a model server and, once it is rolled out, reports Ready with the active version', () => {
     const m = model();
-    const result = reconcileInferenceModel({
-      model: m,
-      deployment: rolledOut(2),
-      settings,
-      now: NOW,
-    });
-    expect(result.desired.map((o) => `${o.kind ?? ''}/${o.metadata.name}`)).toEqual([
-      'Deployment/model-phi-3-mini',
+    const result = reconcileInferenceModel(
+      observe(m, { blue: colour(2, 'phi-3-mini-4k-2024-07') }),
+    );
+    expect(names(result)).toEqual([
       'Service/model-phi-3-mini',
+      'ConfigMap/model-phi-3-mini-blue',
+      'Deployment/model-phi-3-mini-blue',
+      'Service/model-phi-3-mini-blue',
     ]);
     expect(result.status).toMatchObject({
       activeVersion: 'phi-3-mini-4k-2024-07',
+      activeColor: 'blue',
       replicas: 2,
       readyReplicas: 2,
       endpoint: 'http://model-phi-3-mini.team.svc:8080/v1',
@@ -143,54 +170,77 @@ describe('reconcileInferenceModel', () => {
     ]);
   });
 
-  it('keeps the previous version for rollback when a new one becomes active', () => {
-    const m = { ...model('m', { version: 'v2' }), status: { activeVersion: 'v1' } };
-    const result = reconcileInferenceModel({
-      model: m,
-      deployment: rolledOut(2),
-      settings,
-      now: NOW,
-    });
-    expect(result.status).toMatchObject({ activeVersion: 'v2', previousVersion: 'v1' });
-  });
-
-  it('keeps the active version while the new one rolls out', () => {
-    const m = { ...model('m', { version: 'v2' }), status: { activeVersion: 'v1' } };
-    const result = reconcileInferenceModel({
-      model: m,
-      deployment: rolledOut(1),
-      settings,
-      now: NOW,
-    });
-    expect(result.status).toMatchObject({ activeVersion: 'v1' });
+  it('is not Ready before its first version is', () => {
+    const result = reconcileInferenceModel(observe(model()));
+    expect(result.status).not.toHaveProperty('activeVersion');
     expect(result.status?.conditions?.[0]).toMatchObject({
       status: 'False',
       reason: 'ReplicasNotReady',
     });
   });
 
+  it('keeps the previous version for rollback when a new one becomes active, and says so in an Event', () => {
+    const m = {
+      ...model('m', { version: 'v2', rollout: { strategy: 'BlueGreen' } }),
+      status: { activeVersion: 'v1', activeColor: 'blue' as const },
+    };
+    const result = reconcileInferenceModel(
+      observe(
+        m,
+        { blue: colour(2, 'v1'), green: colour(2, 'v2') },
+        { green: { endpoints: 2, serving: { v2: 2 }, smoke: { ok: true, message: 'ok' } } },
+      ),
+    );
+    expect(result.status).toMatchObject({
+      activeVersion: 'v2',
+      previousVersion: 'v1',
+      activeColor: 'green',
+    });
+    expect(result.events).toEqual([
+      expect.objectContaining({ reason: 'SwitchedColor', note: expect.stringContaining('v2') }),
+    ]);
+  });
+
+  it('stays Ready on the active version while the new one starts', () => {
+    const m = {
+      ...model('m', { version: 'v2', rollout: { strategy: 'BlueGreen' } }),
+      status: { activeVersion: 'v1', activeColor: 'blue' as const },
+    };
+    const result = reconcileInferenceModel(
+      observe(m, { blue: colour(2, 'v1'), green: colour(2, 'v2', 'v2', 1) }),
+    );
+    expect(result.status).toMatchObject({ activeVersion: 'v1', activeColor: 'blue' });
+    expect(result.status?.conditions?.map((c) => [c.type, c.status, c.reason])).toEqual([
+      ['Ready', 'True', 'Available'],
+      ['Progressing', 'True', 'Deploying'],
+      ['Degraded', 'False', 'AsExpected'],
+      ['MemoryHeadroomOK', 'True', 'SufficientHeadroom'],
+    ]);
+    expect(result.requeueAfterMs).toBe(5000);
+  });
+
   it('is not Ready when the memory limit cannot hold the model, nor when the rollout is stuck', () => {
     const small = model('m', { resources: { limits: { memory: '1Gi' } } });
     expect(
-      reconcileInferenceModel({ model: small, deployment: rolledOut(2), settings, now: NOW }).status
+      reconcileInferenceModel(observe(small, { blue: colour(2, small.spec.version) })).status
         ?.conditions?.[0],
     ).toMatchObject({ status: 'False', reason: 'InsufficientHeadroom' });
-    const stuck: DeploymentState = {
-      ...rolledOut(2),
+    const stuck = colour(2, 'phi-3-mini-4k-2024-07');
+    stuck.deployment = {
+      ...stuck.deployment,
+      metadata: { generation: 1 },
       status: {
         ...rolledOut(2).status,
         conditions: [{ type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded' }],
       },
     };
     expect(
-      reconcileInferenceModel({ model: model(), deployment: stuck, settings, now: NOW }).status
-        ?.conditions?.[0],
+      reconcileInferenceModel(observe(model(), { blue: stuck })).status?.conditions?.[0],
     ).toMatchObject({ status: 'False', reason: 'ProgressDeadlineExceeded' });
   });
 
   it('reports its memory headroom: the limit over what it needs, 0 without a limit', () => {
-    const headroom = (m: ReturnType<typeof model>) =>
-      reconcileInferenceModel({ model: m, deployment: rolledOut(2), settings, now: NOW }).gauges;
+    const headroom = (m: ReturnType<typeof model>) => reconcileInferenceModel(observe(m)).gauges;
     const limited = model('m', { resources: { limits: { memory: '1Gi' } } });
     const [sample] = headroom(limited) ?? [];
     expect(sample).toMatchObject({
@@ -207,12 +257,9 @@ describe('reconcileInferenceModel', () => {
       modelBytes: 4 * GiB,
       headroomFactor: 1.5,
     });
-    const deployment = reconcileInferenceModel({
-      model: m,
-      deployment: undefined,
-      settings,
-      now: NOW,
-    }).desired[0] as unknown as {
+    const deployment = reconcileInferenceModel(observe(m)).desired.find(
+      (o) => o.kind === 'Deployment',
+    ) as unknown as {
       spec: { template: { spec: { containers: { resources: unknown }[] } } };
     };
     expect(deployment.spec.template.spec.containers[0]?.resources).toEqual({
@@ -221,33 +268,55 @@ describe('reconcileInferenceModel', () => {
     });
   });
 
+  it("gives onnx pods the version in their colour's ConfigMap, mounted where MODEL_SPEC_FILE points", () => {
+    const result = reconcileInferenceModel(observe(model()));
+    const configMap = result.desired.find((o) => o.kind === 'ConfigMap') as unknown as {
+      data: Record<string, string>;
+    };
+    expect(JSON.parse(configMap.data['spec.json'] ?? '')).toMatchObject({
+      version: 'phi-3-mini-4k-2024-07',
+      uri: model().spec.source.uri,
+      checksum: model().spec.source.checksum,
+    });
+    const deployment = result.desired.find((o) => o.kind === 'Deployment') as unknown as {
+      spec: {
+        template: {
+          spec: {
+            containers: { env: { name: string; value: string }[]; volumeMounts: unknown[] }[];
+          };
+        };
+      };
+    };
+    const container = deployment.spec.template.spec.containers[0];
+    expect(container?.env).toContainEqual({
+      name: 'MODEL_SPEC_FILE',
+      value: '/etc/inference/model/spec.json',
+    });
+    expect(container?.volumeMounts).toEqual([
+      { name: 'model-spec', mountPath: '/etc/inference/model', readOnly: true },
+    ]);
+  });
+
   it('runs a container model from its image on port 8000, without the dataplane command', () => {
     const m = model('vllm', { runtime: 'container', image: 'vllm/vllm-openai:v0.6' });
-    const [deployment, service] = reconcileInferenceModel({
-      model: m,
-      deployment: undefined,
-      settings,
-      now: NOW,
-    }).desired as unknown as {
+    const desired = reconcileInferenceModel(observe(m)).desired as unknown as {
+      kind: string;
       spec: { template: { spec: { containers: Record<string, unknown>[] } }; ports: unknown[] };
     }[];
-    const container = deployment?.spec.template.spec.containers[0];
+    expect(desired.map((o) => o.kind)).toEqual(['Service', 'Deployment', 'Service']);
+    const container = desired[1]?.spec.template.spec.containers[0];
     expect(container).toMatchObject({
       image: 'vllm/vllm-openai:v0.6',
       ports: [{ containerPort: 8000, name: 'http' }],
     });
     expect(container).not.toHaveProperty('command');
-    expect(service?.spec.ports).toEqual([{ name: 'http', port: 8080, targetPort: 8000 }]);
+    expect(desired[0]?.spec.ports).toEqual([{ name: 'http', port: 8080, targetPort: 8000 }]);
   });
 
   it('desires nothing for a model that is gone or going', () => {
-    expect(
-      reconcileInferenceModel({ model: undefined, deployment: undefined, settings, now: NOW }),
-    ).toEqual({ desired: [] });
+    expect(reconcileInferenceModel(observe(undefined))).toEqual({ desired: [] });
     const going = model();
     going.metadata.deletionTimestamp = NOW.toISOString();
-    expect(
-      reconcileInferenceModel({ model: going, deployment: undefined, settings, now: NOW }),
-    ).toEqual({ desired: [] });
+    expect(reconcileInferenceModel(observe(going))).toEqual({ desired: [] });
   });
 });

@@ -1,16 +1,26 @@
 /**
- * InferenceModel: renders the model-server Deployment and Service (in-place rollout for now)
- * and reports Ready, Progressing, Degraded and MemoryHeadroomOK from the Deployment's status
- * and the memory the model needs (modelBytes × headroomFactor) against its memory limit.
+ * InferenceModel: renders the model servers of the rollout plan (controllers/model-rollout.ts:
+ * in place or blue/green) and reports Ready, Progressing, Degraded and MemoryHeadroomOK from
+ * the plan, the Deployments' status and the memory the model needs (modelBytes ×
+ * headroomFactor) against its memory limit.
  */
 import type { InferenceModel, InferenceModelStatus } from '../../../crds/inference-model.ts';
+import { VERSION_LABEL } from '../render/labels.ts';
 import {
+  COLORS,
   modelEndpoint,
   renderModelServer,
+  type Color,
   type ModelServerSettings,
 } from '../render/model-server.ts';
 import { describeBytes, modelMemory, type ModelMemory } from '../render/quantity.ts';
 import { firstProblem, setConditions, verdict, type Verdict } from './conditions.ts';
+import {
+  planRollout,
+  type ColorDeployment,
+  type ColorProbe,
+  type RolloutPlan,
+} from './model-rollout.ts';
 import type { ReconcileResult } from './types.ts';
 
 /** The part of a Deployment's status the conditions read. */
@@ -126,10 +136,23 @@ export function availabilityPolicy(
 
 // --- reconcile --------------------------------------------------------------------------------
 
+/** A colour's Deployment and ConfigMap as the caches hold them. */
+export interface ColorObserved {
+  deployment: (DeploymentState & PodTemplateLabels) | undefined;
+  /** The colour's ConfigMap `spec.json`. */
+  specText: string | undefined;
+}
+
+/** The pod template labels of a Deployment (its version label). */
+export interface PodTemplateLabels {
+  spec?: { replicas?: number; template?: { metadata?: { labels?: Record<string, string> } } };
+}
+
 export interface InferenceModelObserved {
   model: InferenceModel | undefined;
-  /** The model-server Deployment as the cache holds it. */
-  deployment: DeploymentState | undefined;
+  colors: Readonly<Partial<Record<Color, ColorObserved>>>;
+  /** What the pods of each colour said; asked only while a version waits to become active. */
+  probes: Readonly<Partial<Record<Color, ColorProbe>>>;
   settings: ModelServerSettings;
   now: Date;
 }
@@ -140,55 +163,90 @@ export function reconcileInferenceModel(
   const model = o.model;
   if (model === undefined || model.metadata.deletionTimestamp !== undefined) return { desired: [] };
   const memory = modelMemory(model.spec);
-  const desired = renderModelServer(model, o.settings, memory);
+  const previous = model.status;
+  const progressingBefore = previous?.conditions?.find((c) => c.type === 'Progressing');
+  const plan = planRollout({
+    model,
+    memory,
+    deployments: Object.fromEntries(
+      COLORS.flatMap((color) => {
+        const observed = o.colors[color];
+        return observed?.deployment === undefined ? [] : [[color, colorDeployment(observed)]];
+      }),
+    ),
+    probes: o.probes,
+    switchedAt:
+      progressingBefore?.status === 'False'
+        ? new Date(progressingBefore.lastTransitionTime)
+        : undefined,
+    now: o.now,
+    rollbackWindowMs: (model.spec.rollout?.rollbackWindowSeconds ?? 600) * 1000,
+  });
+  const desired = renderModelServer(model, o.settings, memory, plan);
   const replicas = model.spec.replicas ?? 1;
+  const activeDeployment = o.colors[plan.activeColor]?.deployment;
   const headroom = memoryHeadroomPolicy(memory);
-  const progressing = progressingPolicy(replicas, o.deployment);
-  const degraded = degradedPolicy(o.deployment);
-  // Not ready while the memory limit cannot hold the model or the rollout is stuck; else ready
-  // once the replicas are.
+  const degraded = plan.problem ?? degradedOf(plan, o);
+  // Not ready while the memory limit cannot hold the model or the active colour is stuck; else
+  // ready once its replicas are. A new version that does not come up leaves it Ready (the
+  // active one serves) and Degraded.
+  const stuck = degradedPolicy(activeDeployment);
   const ready = firstProblem(
     [
       headroom.status === 'False' ? headroom : verdict('True', headroom.reason, headroom.message),
-      degraded.status === 'True'
-        ? verdict('False', degraded.reason, degraded.message)
-        : verdict('True', degraded.reason, degraded.message),
-      availabilityPolicy(replicas, o.deployment),
+      stuck.status === 'True'
+        ? verdict('False', stuck.reason, stuck.message)
+        : verdict('True', stuck.reason, stuck.message),
+      plan.activeVersion === undefined
+        ? verdict('False', 'ReplicasNotReady', plan.progressing.message)
+        : availabilityPolicy(replicas, activeDeployment),
     ],
     verdict(
       'True',
       'Available',
-      `${replicas} of ${replicas} replicas serve version ${model.spec.version}.`,
+      `${replicas} of ${replicas} replicas serve version ${plan.activeVersion ?? ''} on ${plan.activeColor}.`,
     ),
   );
-  const previous = model.status;
   const generation = model.metadata.generation;
-  const activeVersion =
-    ready.status === 'True' ? model.spec.version : (previous?.activeVersion ?? undefined);
-  const previousVersion =
-    activeVersion !== undefined &&
-    previous?.activeVersion !== undefined &&
-    previous.activeVersion !== activeVersion
-      ? previous.activeVersion
-      : previous?.previousVersion;
-  const s = o.deployment?.status;
+  const s = activeDeployment?.status;
   const status: InferenceModelStatus = {
     conditions: setConditions(
       previous?.conditions,
-      { Ready: ready, Progressing: progressing, Degraded: degraded, MemoryHeadroomOK: headroom },
+      {
+        Ready: ready,
+        Progressing: plan.progressing,
+        Degraded: degraded,
+        MemoryHeadroomOK: headroom,
+      },
       generation,
       o.now,
     ),
     ...(generation === undefined ? {} : { observedGeneration: generation }),
-    ...(activeVersion === undefined ? {} : { activeVersion }),
-    ...(previousVersion === undefined ? {} : { previousVersion }),
+    ...(plan.activeVersion === undefined
+      ? {}
+      : { activeVersion: plan.activeVersion, activeColor: plan.activeColor }),
+    ...(plan.previousVersion === undefined ? {} : { previousVersion: plan.previousVersion }),
     endpoint: modelEndpoint(model.metadata.namespace ?? '', model.metadata.name),
     replicas: s?.replicas ?? 0,
     readyReplicas: s?.readyReplicas ?? 0,
   };
+  const switched = plan.switched;
   return {
     desired,
     status,
+    ...(plan.requeueAfterMs === undefined ? {} : { requeueAfterMs: plan.requeueAfterMs }),
+    ...(switched === undefined || switched.from === undefined
+      ? {}
+      : {
+          events: [
+            {
+              type: 'Normal',
+              reason: plan.strategy === 'InPlace' ? 'SwappedInPlace' : 'SwitchedColor',
+              note: `Version ${switched.to} serves on ${switched.color}, replacing ${switched.from} (${plan.strategy}).`,
+              action: 'Rollout',
+            },
+          ],
+        }),
     gauges: [
       {
         gauge: 'memoryHeadroomRatio',
@@ -197,4 +255,38 @@ export function reconcileInferenceModel(
       },
     ],
   };
+}
+
+function colorDeployment(observed: ColorObserved): ColorDeployment {
+  const deployment = observed.deployment;
+  const replicas = deployment?.spec?.replicas ?? 0;
+  return {
+    version: versionOf(observed.specText),
+    podVersion: deployment?.spec?.template?.metadata?.labels?.[VERSION_LABEL],
+    specText: observed.specText,
+    replicas,
+    rolledOut: progressingPolicy(replicas, deployment).status === 'False',
+    readyReplicas: deployment?.status?.readyReplicas ?? 0,
+  };
+}
+
+/** The version a colour's ConfigMap gives its pods. */
+function versionOf(specText: string | undefined): string | undefined {
+  if (specText === undefined) return undefined;
+  try {
+    const version = (JSON.parse(specText) as { version?: unknown }).version;
+    return typeof version === 'string' ? version : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A colour the plan runs whose Deployment gave up (progress deadline) or cannot make pods. */
+function degradedOf(plan: RolloutPlan, o: InferenceModelObserved): Verdict {
+  for (const color of COLORS) {
+    if ((plan.colors[color]?.replicas ?? 0) === 0) continue;
+    const verdict = degradedPolicy(o.colors[color]?.deployment);
+    if (verdict.status === 'True') return verdict;
+  }
+  return degradedPolicy(undefined);
 }

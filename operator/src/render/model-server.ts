@@ -1,8 +1,10 @@
 /**
- * Per InferenceModel: the model-server Deployment and its Service. `runtime: onnx` runs the
- * dataplane image in model-server mode (`node --expose-gc dataplane/src/model-server.ts`);
+ * Per InferenceModel: a Deployment, Service and ConfigMap per colour (blue, green) and the
+ * model's Service, which selects the active colour. `runtime: onnx` runs the dataplane image in
+ * model-server mode (`node --expose-gc dataplane/src/model-server.ts`), reading the version to
+ * serve from its colour's ConfigMap, so that a new version there swaps inside the pods;
  * `runtime: container` runs the resource's image, any OpenAI-compatible server (vLLM listens
- * on 8000). Rollout is in place for now (a new version rolls the Deployment); blue/green comes later.
+ * on 8000). Which colour runs what is the controller's plan (controllers/model-rollout.ts).
  */
 import { ApiObject, Duration, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-33';
@@ -16,6 +18,7 @@ import {
   NAME_LABEL,
   ownerValue,
   SERVICE_PORT,
+  serviceSafeName,
   VERSION_LABEL,
 } from './labels.ts';
 import { lower } from './lower.ts';
@@ -48,10 +51,42 @@ export function modelEndpoint(namespace: string, modelName: string): string {
   return `http://${modelNames(modelName).service}.${namespace}.svc:${SERVICE_PORT}/v1`;
 }
 
+export type Color = 'blue' | 'green';
+export const COLORS: readonly Color[] = ['blue', 'green'];
+
+/**
+ * What one colour should be: `version` goes in its ConfigMap, `podVersion` in its pod
+ * template. A new podVersion starts new pods; a new version alone swaps inside the pods.
+ */
+export interface ColorPlan {
+  version: string;
+  podVersion: string;
+  replicas: number;
+  /** The ConfigMap text to keep, for a version other than spec's (whose source spec has). */
+  specText?: string;
+}
+
+/** Pod label of a model server's colour: the Service selects the active one. */
+export const COLOR_LABEL = 'inference.enis.io/color';
+/** Where the pods read the version to serve (their colour's ConfigMap). */
+const SPEC_DIR = '/etc/inference/model';
+export const SPEC_KEY = 'spec.json';
+
+/** The names of one colour's Deployment, Service and ConfigMap. */
+export function colorName(modelName: string, color: Color): string {
+  return serviceSafeName('model', `${modelName}-${color}`);
+}
+
+/**
+ * The model's Service (selecting the active colour's pods) and, per colour the plan has, its
+ * Deployment, its own Service (what the operator's smoke request and the pods' state are read
+ * through) and its ConfigMap with the version to serve (`spec.json`, MODEL_SPEC_FILE).
+ */
 export function renderModelServer(
   model: InferenceModel,
   settings: ModelServerSettings,
   memory: ModelMemory,
+  plan: { activeColor: Color; colors: Partial<Record<Color, ColorPlan>> },
 ): KubeObject[] {
   const { name, namespace = '' } = model.metadata;
   const names = modelNames(name);
@@ -64,52 +99,100 @@ export function renderModelServer(
   const port = containerPort(model);
   const onnx = model.spec.runtime === 'onnx';
   return lower((chart) => {
-    const deployment = new kplus.Deployment(chart, 'deployment', {
-      metadata: { name: names.deployment, namespace, labels, ownerReferences: [owner] },
-      replicas: model.spec.replicas ?? 1,
-      select: false,
-      podMetadata: { labels: { ...selector, [VERSION_LABEL]: model.spec.version } },
-      automountServiceAccountToken: false,
-      securityContext: { ensureNonRoot: true },
-      containers: [
-        {
-          name: 'model-server',
-          image: onnx ? settings.image : (model.spec.image ?? ''),
-          imagePullPolicy: pullPolicy(settings.imagePullPolicy),
-          ...(onnx ? { command: ['node', '--expose-gc', 'dataplane/src/model-server.ts'] } : {}),
-          ports: [{ number: port, name: 'http' }],
-          envVariables: onnx ? modelEnv(model, port) : {},
-          securityContext: {
-            ensureNonRoot: onnx,
-            readOnlyRootFilesystem: onnx,
-            allowPrivilegeEscalation: false,
+    const service = (id: string, serviceName: string, podLabels: Record<string, string>) =>
+      new kplus.Service(chart, id, {
+        metadata: { name: serviceName, namespace, labels, ownerReferences: [owner] },
+        ports: [{ port: SERVICE_PORT, targetPort: port, name: 'http' }],
+        selector: kplus.Pods.select(chart, `${id}-pods`, { labels: podLabels }),
+      });
+    service('service', names.service, { ...selector, [COLOR_LABEL]: plan.activeColor });
+    for (const color of COLORS) {
+      const colorPlan = plan.colors[color];
+      if (colorPlan === undefined) continue;
+      const childName = colorName(name, color);
+      const colorSelector = { ...selector, [COLOR_LABEL]: color };
+      if (onnx) {
+        new kplus.ConfigMap(chart, `${color}-spec`, {
+          metadata: { name: childName, namespace, labels, ownerReferences: [owner] },
+          data: { [SPEC_KEY]: colorPlan.specText ?? specJson(model) },
+        });
+      }
+      const deployment = new kplus.Deployment(chart, `${color}-deployment`, {
+        metadata: { name: childName, namespace, labels, ownerReferences: [owner] },
+        replicas: colorPlan.replicas,
+        select: false,
+        podMetadata: { labels: { ...colorSelector, [VERSION_LABEL]: colorPlan.podVersion } },
+        automountServiceAccountToken: false,
+        securityContext: { ensureNonRoot: true },
+        ...(onnx
+          ? {
+              volumes: [
+                kplus.Volume.fromConfigMap(
+                  chart,
+                  `${color}-spec-volume`,
+                  kplus.ConfigMap.fromConfigMapName(chart, `${color}-spec-ref`, childName),
+                  { name: 'model-spec' },
+                ),
+              ],
+            }
+          : {}),
+        containers: [
+          {
+            name: 'model-server',
+            image: onnx ? settings.image : (model.spec.image ?? ''),
+            imagePullPolicy: pullPolicy(settings.imagePullPolicy),
+            ...(onnx ? { command: ['node', '--expose-gc', 'dataplane/src/model-server.ts'] } : {}),
+            ports: [{ number: port, name: 'http' }],
+            envVariables: onnx ? modelEnv(model, port) : {},
+            securityContext: {
+              ensureNonRoot: onnx,
+              readOnlyRootFilesystem: onnx,
+              allowPrivilegeEscalation: false,
+            },
+            // Loading weights takes a while: the startup probe allows 10 minutes.
+            startup: kplus.Probe.fromTcpSocket({
+              port,
+              failureThreshold: 60,
+              periodSeconds: Duration.seconds(10),
+            }),
+            readiness: onnx
+              ? kplus.Probe.fromHttpGet('/readyz', { port })
+              : kplus.Probe.fromTcpSocket({ port }),
+            ...(onnx ? { liveness: kplus.Probe.fromHttpGet('/livez', { port }) } : {}),
           },
-          // Loading weights takes a while: the startup probe allows 10 minutes.
-          startup: kplus.Probe.fromTcpSocket({
-            port,
-            failureThreshold: 60,
-            periodSeconds: Duration.seconds(10),
-          }),
-          readiness: onnx
-            ? kplus.Probe.fromHttpGet('/readyz', { port })
-            : kplus.Probe.fromTcpSocket({ port }),
-          ...(onnx ? { liveness: kplus.Probe.fromHttpGet('/livez', { port }) } : {}),
-        },
-      ],
-    });
-    deployment.select(kplus.LabelSelector.of({ labels: selector }));
-    const resources = memoryRequestFor(model.spec.resources, memory);
-    // Quantities pass through as written (kplus types them as Cpu and Size, which would
-    // reformat them); a JSON patch carries them as k8s Quantity values.
-    ApiObject.of(deployment).addJsonPatch(
-      JsonPatch.add('/spec/template/spec/containers/0/resources', quantities(resources)),
-    );
-    new kplus.Service(chart, 'service', {
-      metadata: { name: names.service, namespace, labels, ownerReferences: [owner] },
-      ports: [{ port: SERVICE_PORT, targetPort: port, name: 'http' }],
-      selector: kplus.Pods.select(chart, 'pods', { labels: selector }),
-    });
+        ],
+      });
+      if (onnx) {
+        ApiObject.of(deployment).addJsonPatch(
+          JsonPatch.add('/spec/template/spec/containers/0/volumeMounts', [
+            { name: 'model-spec', mountPath: SPEC_DIR, readOnly: true },
+          ]),
+        );
+      }
+      deployment.select(kplus.LabelSelector.of({ labels: colorSelector }));
+      const resources = memoryRequestFor(model.spec.resources, memory);
+      // Quantities pass through as written (kplus types them as Cpu and Size, which would
+      // reformat them); a JSON patch carries them as k8s Quantity values.
+      ApiObject.of(deployment).addJsonPatch(
+        JsonPatch.add('/spec/template/spec/containers/0/resources', quantities(resources)),
+      );
+      service(`${color}-service`, childName, colorSelector);
+    }
   });
+}
+
+/**
+ * The version in spec, as the model server reads it (model-server/spec-file.ts). A colour kept
+ * on another version (the active one while a new version starts) keeps the text it had.
+ */
+export function specJson(model: InferenceModel): string {
+  return `${JSON.stringify({
+    version: model.spec.version,
+    uri: model.spec.source.uri,
+    checksum: model.spec.source.checksum,
+    quantization: model.spec.quantization ?? 'fp32',
+    modelBytes: model.spec.modelBytes,
+  })}\n`;
 }
 
 /** A resources object whose values are k8s Quantity values, as cdk8s serialises them. */
@@ -131,11 +214,9 @@ function modelEnv(model: InferenceModel, port: number): Record<string, kplus.Env
     HOST: '0.0.0.0',
     PORT: String(port),
     MODEL_NAME: model.metadata.name,
-    MODEL_VERSION: model.spec.version,
-    MODEL_URI: model.spec.source.uri,
-    MODEL_CHECKSUM: model.spec.source.checksum,
-    MODEL_QUANTIZATION: model.spec.quantization ?? 'fp32',
-    MODEL_BYTES: String(model.spec.modelBytes),
+    // The version (uri, checksum, size) comes from the colour's ConfigMap: a change there
+    // swaps in the pod, where a change here would start new pods.
+    MODEL_SPEC_FILE: `${SPEC_DIR}/${SPEC_KEY}`,
     MODEL_HEADROOM_FACTOR: String(model.spec.headroomFactor ?? 1.3),
     // glibc hands freed weights back to the kernel, so an unloaded version leaves the RSS
     // (docs/models.md: without it, 10 swaps of a 164 MB ONNX model grew RSS by 62 %).

@@ -55,6 +55,13 @@ export const CLUSTER_RULES: readonly PolicyRule[] = [
     reason: 'Gateway and model-server Deployments; their status feeds the conditions.',
   },
   {
+    apiGroups: ['discovery.k8s.io'],
+    resources: ['endpointslices'],
+    verbs: ['list'],
+    reason:
+      'The ready model-server pods of a colour, whose version and smoke answer gate a rollout.',
+  },
+  {
     apiGroups: ['networking.k8s.io'],
     resources: ['networkpolicies'],
     verbs: ['list', 'watch', 'create', 'patch', 'delete'],

@@ -92,6 +92,14 @@ export const Deployments: ResourceType = {
   plural: 'deployments',
   namespaced: true,
 };
+/** Listed, not watched: the model probe reads a colour's ready pods (runtime/model-probe.ts). */
+export const EndpointSlices: ResourceType = {
+  group: 'discovery.k8s.io',
+  version: 'v1',
+  kind: 'EndpointSlice',
+  plural: 'endpointslices',
+  namespaced: true,
+};
 export const NetworkPolicies: ResourceType = {
   group: 'networking.k8s.io',
   version: 'v1',
@@ -128,6 +136,7 @@ export const ALL_RESOURCES: readonly ResourceType[] = [
   ...CHILD_RESOURCES,
   Leases,
   Events,
+  EndpointSlices,
 ];
 
 /** The resource type of an object, by apiVersion and kind. */
