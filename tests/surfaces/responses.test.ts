@@ -160,10 +160,11 @@ describe('the Responses API through the official openai client', () => {
   });
 
   it('refuses token log-probabilities by name: top_logprobs and include', async () => {
-    for (const [field, extra] of [
+    const asks: [string, Partial<OpenAI.Responses.ResponseCreateParamsNonStreaming>][] = [
       ['top_logprobs', { top_logprobs: 2 }],
-      ['include', { include: ['message.output_text.logprobs' as const] }],
-    ] as const) {
+      ['include', { include: ['message.output_text.logprobs'] }],
+    ];
+    for (const [field, extra] of asks) {
       const failure = await client.responses
         .create({ model: 'gpt', input: 'x', ...extra })
         .catch((error: unknown) => error);
