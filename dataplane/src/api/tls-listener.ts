@@ -35,8 +35,8 @@ export interface TlsListener {
   readonly material: TlsMaterial | undefined;
 }
 
-/** The secure context of `material`: what `setSecureContext` swaps in. */
-function secureContext(material: TlsMaterial): SecureContextOptions {
+/** The secure context of `material`: what `setSecureContext` swaps in (model-server/tls.ts too). */
+export function secureContext(material: TlsMaterial): SecureContextOptions {
   return {
     cert: material.cert,
     key: material.key,

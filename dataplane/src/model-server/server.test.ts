@@ -44,6 +44,14 @@ describe('modelServerSettings', () => {
     ],
     [{ MODEL_URI: '/m', MODEL_TASK: 'vision' }, 'MODEL_TASK=vision is not chat or embeddings.'],
     [
+      { MODEL_URI: '/m', MODEL_TLS_DIR: '/tls', MODEL_TLS_CLIENT_CERTIFICATES: 'off' },
+      'MODEL_TLS_CLIENT_CERTIFICATES=off is not required or optional.',
+    ],
+    [
+      { MODEL_URI: '/m', MODEL_TLS_CLIENT_CERTIFICATES: 'optional' },
+      'MODEL_TLS_CLIENT_CERTIFICATES needs MODEL_TLS_DIR.',
+    ],
+    [
       { MODEL_URI: '/m', MODEL_HEADROOM_FACTOR: '0.5' },
       'MODEL_HEADROOM_FACTOR=0.5 is not a number from 1 to 100.',
     ],

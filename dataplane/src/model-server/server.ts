@@ -20,6 +20,7 @@ import type { ServedModel } from './served-model.ts';
 import { readSpecFile, watchSpecFile, type SpecFileWatch } from './spec-file.ts';
 import { modelBytes, Swapper, type SwapEvent } from './swap.ts';
 import type { ModelServerSettings } from './settings.ts';
+import { installModelServerTls, modelServerHttps, readModelServerTls } from './tls.ts';
 
 export interface ModelServerOptions {
   settings: ModelServerSettings;
@@ -54,7 +55,10 @@ export async function buildModelServer(options: ModelServerOptions): Promise<Mod
   });
   let draining = false;
   let loadError: string | undefined;
+  // Read before the listener exists (its protocol is fixed); bad material fails the start.
+  const tls = settings.tls === undefined ? undefined : await readModelServerTls(settings.tls);
   const app = Fastify({
+    ...(tls === undefined ? {} : { https: modelServerHttps(tls) }),
     logger: options.logger ?? false,
     bodyLimit: 8 * 1024 * 1024,
     requestIdHeader: 'x-request-id',
@@ -88,6 +92,8 @@ export async function buildModelServer(options: ModelServerOptions): Promise<Mod
     reply.header('x-request-id', request.id);
   });
   installErrorHandling(app);
+  if (settings.tls !== undefined && tls !== undefined)
+    installModelServerTls(app, settings.tls, tls);
   await app.register(healthPlugin, {
     readiness: () => {
       const active = slot.active;

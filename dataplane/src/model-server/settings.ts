@@ -4,6 +4,7 @@
  * a bad value is an error naming the variable, never a silent fallback.
  */
 import type { ModelSpec } from './model-source.ts';
+import type { ModelServerTlsSettings } from './tls.ts';
 
 export interface ModelServerSettings {
   host: string;
@@ -32,6 +33,12 @@ export interface ModelServerSettings {
   adminToken: string | undefined;
   /** On SIGTERM, in-flight answers get this long to finish before the process exits. @default 25 */
   drainTimeoutS: number;
+  /**
+   * HTTPS with client certificates (model-server/tls.ts): MODEL_TLS_DIR, a Secret volume in
+   * cert-manager's layout, and MODEL_TLS_CLIENT_CERTIFICATES (`required`, the default, or
+   * `optional`). Unset: plain HTTP.
+   */
+  tls: ModelServerTlsSettings | undefined;
 }
 
 export function modelServerSettings(env: NodeJS.ProcessEnv): ModelServerSettings {
@@ -58,6 +65,14 @@ export function modelServerSettings(env: NodeJS.ProcessEnv): ModelServerSettings
   const task = text('MODEL_TASK');
   if (task !== undefined && task !== 'chat' && task !== 'embeddings')
     throw new Error(`MODEL_TASK=${task} is not chat or embeddings.`);
+  const tlsDir = text('MODEL_TLS_DIR');
+  const clientCertificates = text('MODEL_TLS_CLIENT_CERTIFICATES') ?? 'required';
+  if (clientCertificates !== 'required' && clientCertificates !== 'optional')
+    throw new Error(
+      `MODEL_TLS_CLIENT_CERTIFICATES=${clientCertificates} is not required or optional.`,
+    );
+  if (tlsDir === undefined && text('MODEL_TLS_CLIENT_CERTIFICATES') !== undefined)
+    throw new Error('MODEL_TLS_CLIENT_CERTIFICATES needs MODEL_TLS_DIR.');
   const checksum = text('MODEL_CHECKSUM');
   const quantization = text('MODEL_QUANTIZATION');
   const bytes = text('MODEL_BYTES');
@@ -88,5 +103,6 @@ export function modelServerSettings(env: NodeJS.ProcessEnv): ModelServerSettings
     specFile: text('MODEL_SPEC_FILE'),
     adminToken: text('MODEL_ADMIN_TOKEN'),
     drainTimeoutS: number('MODEL_DRAIN_TIMEOUT_S', 25, 0, 86_400),
+    tls: tlsDir === undefined ? undefined : { dir: tlsDir, clientCertificates },
   };
 }
