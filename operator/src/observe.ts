@@ -28,11 +28,14 @@ export const CONFIGMAP_INDEX = 'configmap';
 export const MODEL_INDEX = 'model';
 
 export function routeSecrets(route: ProviderRoute): string[] {
-  return route.spec.targets.flatMap((t) =>
-    t.credentials === undefined
-      ? []
-      : [`${route.metadata.namespace ?? ''}/${t.credentials.secretKeyRef.name}`],
-  );
+  const namespace = route.metadata.namespace ?? '';
+  return route.spec.targets.flatMap((t) => [
+    ...(t.credentials === undefined ? [] : [`${namespace}/${t.credentials.secretKeyRef.name}`]),
+    // The Secrets of its upstream TLS (crds/upstream-tls.ts); the gateway's own is no reference.
+    ...[t.tls?.ca?.secretName, t.tls?.clientCertificate?.secretName].flatMap((name) =>
+      name === undefined ? [] : [`${namespace}/${name}`],
+    ),
+  ]);
 }
 export function routeConfigMaps(route: ProviderRoute): string[] {
   return route.spec.targets.flatMap((t) =>

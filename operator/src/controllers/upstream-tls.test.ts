@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { RouteTarget } from '../../../crds/provider-route.ts';
 import { createCa, issue } from '../../../tests/support/x509.ts';
 import { refs, route } from '../../test/fixtures.ts';
+import { routeSecrets } from '../observe.ts';
 import { reconcileProviderRoute, renderRouteSpec } from './provider-route.ts';
 import {
   resolveTargetTls,
@@ -208,5 +209,20 @@ describe('UpstreamTLSReady and the rendered chain', () => {
     const gateway = { 'tls.crt': other.cert, 'tls.key': other.key, 'ca.crt': ca.cert };
     const spec = renderRouteSpec(r, refs(), false, { ...context, gatewayClient: gateway });
     expect(spec?.targets[0]?.baseURL).toMatch(/^https:\/\/.*phi-3-mini/);
+  });
+});
+
+describe('the Secrets a route references', () => {
+  it("include its targets' TLS Secrets, so a change to one reconciles the route and the gateway", () => {
+    const r = route('chat', {
+      targets: [
+        secured(),
+        secured({ ca: { gateway: true }, clientCertificate: { gateway: true } }),
+      ],
+    });
+    expect(routeSecrets({ ...r, metadata: { ...r.metadata, namespace: 'team' } })).toEqual([
+      'team/upstream-ca',
+      'team/upstream-client',
+    ]);
   });
 });
