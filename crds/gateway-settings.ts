@@ -84,6 +84,71 @@ export const BatchSettings = Type.Object(
 );
 export type BatchSettings = Static<typeof BatchSettings>;
 
+const INJECTION_ACTION =
+  'What a message whose injection score reaches the threshold gets: flag (findings only, content as sent), sanitize (matched stretches replaced), block (CONTENT_BLOCKED).';
+const INJECTION_CLASSIFIER =
+  'The in-process classifier whose share joins the rules score: off, or llm_guardrail (npm llm_guardrail, TF-IDF + logistic regression).';
+const InjectionAction = Type.Union(
+  [Type.Literal('flag'), Type.Literal('sanitize'), Type.Literal('block')],
+  { description: INJECTION_ACTION },
+);
+const InjectionThreshold = Type.Number({
+  minimum: 0.1,
+  maximum: 100,
+  description: 'Injection score at which a message is acted on (docs/safety.md).',
+});
+const InjectionClassifier = Type.Union([Type.Literal('off'), Type.Literal('llm_guardrail')], {
+  description: INJECTION_CLASSIFIER,
+});
+
+/** A tenant's or a route's departures from the injection defaults. */
+const InjectionOverride = Type.Object(
+  {
+    action: Type.Optional(InjectionAction),
+    threshold: Type.Optional(InjectionThreshold),
+    classifier: Type.Optional(InjectionClassifier),
+  },
+  { additionalProperties: false },
+);
+
+/**
+ * `safety.injection`: the prompt-injection score and what it decides (docs/safety.md). A
+ * tenant's entry replaces the defaults it names; a route's entry (by model alias) applies on
+ * top, the stricter action and the lower threshold winning, so a route can tighten a tenant's
+ * policy and never loosen it.
+ */
+export const InjectionSettings = Type.Object(
+  {
+    action: Type.Union([Type.Literal('flag'), Type.Literal('sanitize'), Type.Literal('block')], {
+      default: 'sanitize',
+      description: INJECTION_ACTION,
+    }),
+    threshold: Type.Number({ ...InjectionThreshold, default: 1 }),
+    classifier: Type.Union([Type.Literal('off'), Type.Literal('llm_guardrail')], {
+      default: 'off',
+      description: INJECTION_CLASSIFIER,
+    }),
+    classifierWeight: Type.Number({
+      minimum: 0,
+      maximum: 10,
+      default: 1,
+      description:
+        'What the classifier adds to the score at certainty (nothing at or below even odds).',
+    }),
+    tenants: Type.Record(Type.String(), InjectionOverride, {
+      default: {},
+      description: 'Per-tenant overrides of action, threshold and classifier.',
+    }),
+    routes: Type.Record(Type.String(), InjectionOverride, {
+      default: {},
+      description:
+        'Per-route (model alias) overrides; the stricter action and lower threshold win.',
+    }),
+  },
+  { additionalProperties: false, default: {} },
+);
+export type InjectionSettings = Static<typeof InjectionSettings>;
+
 /** `gateway.yaml` in the config contract: the gateway's own settings (from Helm values). */
 export const GatewaySettings = Type.Object(
   {
@@ -120,7 +185,12 @@ export const GatewaySettings = Type.Object(
     ),
     safety: Type.Object(
       {
-        sanitize: Type.Boolean({ default: true, description: 'Anti-injection on user content.' }),
+        sanitize: Type.Boolean({
+          default: true,
+          description:
+            'Anti-injection on client content (every role, tool results included); off: neither markers nor the injection score are looked for.',
+        }),
+        injection: InjectionSettings,
         pii: Type.Union([Type.Literal('off'), Type.Literal('redact'), Type.Literal('block')], {
           default: 'redact',
           description: 'PII policy for input.',

@@ -35,18 +35,18 @@ export function tracedPromptSource(tracer: Tracer, source: PromptSource): Prompt
  */
 export function tracedSafety(tracer: Tracer, safety: Safety): Safety {
   return {
-    checkVariables(variables) {
+    checkVariables(variables, scope) {
       return inSpan(tracer, 'gateway.safety', (span) => {
         span.setAttribute('safety.input', 'variables');
-        const checked = safety.checkVariables(variables);
+        const checked = safety.checkVariables(variables, scope);
         counted(span, checked.findings);
         return checked;
       });
     },
-    checkInput(messages) {
+    checkInput(messages, scope) {
       return inSpan(tracer, 'gateway.safety', (span) => {
         span.setAttribute('safety.input', 'messages');
-        const checked = safety.checkInput(messages);
+        const checked = safety.checkInput(messages, scope);
         counted(span, checked.findings);
         return checked;
       });

@@ -1,10 +1,43 @@
-import type { GatewaySettings } from '../../../crds/gateway-settings.ts';
+import type { GatewaySettings, InjectionSettings } from '../../../crds/gateway-settings.ts';
 import type { ChatMessage } from '../core/types.ts';
+import { injectionClassifier } from '../security/injection-classifier.ts';
 import { applyPiiPolicy, createStreamRedactor, redactPii } from '../security/pii.ts';
-import { sanitizeMessages, sanitizeText, type Finding } from '../security/sanitizer.ts';
-import type { Safety } from './pipeline/prepare.ts';
+import {
+  sanitizeMessages,
+  sanitizeText,
+  type Finding,
+  type InjectionOptions,
+} from '../security/sanitizer.ts';
+import type { Safety, SafetyScope } from './pipeline/prepare.ts';
 
 type Policy = GatewaySettings['safety'];
+
+const STRICTNESS = { flag: 0, sanitize: 1, block: 2 } as const;
+
+/**
+ * The injection policy of one request: the defaults, the tenant's entry over them, then the
+ * route's entry with the stricter action and the lower threshold winning (a route tightens a
+ * tenant's policy, never loosens it); the route's classifier is used when it names one.
+ */
+export function injectionPolicy(
+  settings: InjectionSettings,
+  scope: SafetyScope = {},
+): InjectionOptions {
+  const tenant = scope.tenant === undefined ? undefined : settings.tenants[scope.tenant];
+  const route = scope.route === undefined ? undefined : settings.routes[scope.route];
+  let action = tenant?.action ?? settings.action;
+  if (route?.action !== undefined && STRICTNESS[route.action] > STRICTNESS[action]) {
+    action = route.action;
+  }
+  const threshold = Math.min(tenant?.threshold ?? settings.threshold, route?.threshold ?? Infinity);
+  const classifier = route?.classifier ?? tenant?.classifier ?? settings.classifier;
+  return {
+    action,
+    threshold,
+    classifier: classifier === 'off' ? undefined : injectionClassifier(classifier),
+    classifierWeight: settings.classifierWeight,
+  };
+}
 
 /** Findings by kind, counted as they are found: the sanitiser's kinds and `pii:<kind>`. */
 class Tally {
@@ -30,17 +63,21 @@ function piiChecked(text: string, policy: Policy, tally: Tally): string {
 /** The gateway's safety policy (`gateway.yaml` → safety) as the pipeline uses it. */
 export function createSafety(settings: () => Policy): Safety {
   /** One untrusted text through the sanitiser and the input PII policy. */
-  const checkText = (text: string, policy: Policy, tally: Tally) => {
-    const sanitized = policy.sanitize ? sanitizeText(text) : { text, findings: [] };
+  const checkText = (text: string, policy: Policy, injection: InjectionOptions, tally: Tally) => {
+    const sanitized = policy.sanitize ? sanitizeText(text, { injection }) : { text, findings: [] };
     tally.addAll(sanitized.findings);
     return piiChecked(sanitized.text, policy, tally);
   };
 
   return {
-    checkInput(messages) {
+    checkInput(messages, scope) {
       const policy = settings();
       const tally = new Tally();
-      const sanitized = policy.sanitize ? sanitizeMessages(messages) : { messages, findings: [] };
+      // Every role is scanned, `tool` results too: retrieved documents and tool output carry
+      // indirect injection as user text carries direct.
+      const sanitized = policy.sanitize
+        ? sanitizeMessages(messages, { injection: injectionPolicy(policy.injection, scope) })
+        : { messages, findings: [] };
       tally.addAll(sanitized.findings);
       const checked: ChatMessage[] =
         policy.pii === 'off'
@@ -60,11 +97,12 @@ export function createSafety(settings: () => Policy): Safety {
       return { messages: checked, findings: tally.counts };
     },
 
-    checkVariables(variables) {
+    checkVariables(variables, scope) {
       const policy = settings();
+      const injection = injectionPolicy(policy.injection, scope);
       const tally = new Tally();
       const visit = (value: unknown): unknown => {
-        if (typeof value === 'string') return checkText(value, policy, tally);
+        if (typeof value === 'string') return checkText(value, policy, injection, tally);
         if (Array.isArray(value)) return value.map(visit);
         if (value !== null && typeof value === 'object') {
           return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, visit(item)]));

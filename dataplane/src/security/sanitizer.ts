@@ -1,5 +1,7 @@
 import type { ChatMessage } from '../core/types.ts';
 import { ApiError } from '../errors/api-error.ts';
+import { classifierScore, type InjectionClassifier } from './injection-classifier.ts';
+import { scanInjection } from './injection-scan.ts';
 import {
   foldConfusables,
   INVISIBLE_PATTERN,
@@ -10,7 +12,15 @@ import {
 } from './sanitizer-rules.ts';
 
 export type FindingKind =
-  'role_marker' | 'template_token' | 'meta_instruction' | 'invisible_unicode' | 'role_escalation';
+  | 'role_marker'
+  | 'template_token'
+  | 'meta_instruction'
+  | 'invisible_unicode'
+  | 'role_escalation'
+  /** A message whose injection score reached the threshold (count 1 per message). */
+  | 'injection'
+  /** The categories of its score: `injection:override`, `injection:classifier`… */
+  | `injection:${string}`;
 
 /** What the sanitiser found in one message: metadata only, never the content itself. */
 export interface Finding {
@@ -28,6 +38,25 @@ export interface SanitizeOptions {
   systemMessages?: 'demote' | 'refuse';
   /** What replaces each removed marker or instruction. @default '[removed]' */
   replacement?: string;
+  /** The injection scoring stage; without it only the markers above are looked for. */
+  injection?: InjectionOptions;
+}
+
+/**
+ * How a message's injection score (the rule packs' weights plus the classifier's share) is
+ * acted on once it reaches `threshold`:
+ * - `flag`: findings only; the content, markers included, is passed on as it came.
+ * - `sanitize`: the matched stretches (and a comment that held one) are replaced, as markers are.
+ * - `block`: the request is refused with `CONTENT_BLOCKED` (reason `prompt_injection`, the
+ *   message's index and categories; never its text). Below the threshold it is `sanitize`.
+ */
+export interface InjectionOptions {
+  action: 'flag' | 'sanitize' | 'block';
+  /** @default 1 */
+  threshold: number;
+  classifier?: InjectionClassifier | undefined;
+  /** What the classifier adds at certainty (see `classifierScore`). @default 1 */
+  classifierWeight?: number;
 }
 
 export interface SanitizeResult {
@@ -68,7 +97,13 @@ export function sanitizeMessages(
       role = 'user';
       findings.push({ kind: 'role_escalation', messageIndex: index, count: 1 });
     }
-    const content = sanitizeContent(message.content, replacement, index, findings);
+    const content = sanitizeContent(
+      message.content,
+      replacement,
+      index,
+      findings,
+      options.injection && { ...options.injection, indirect: message.role === 'tool' },
+    );
     sanitized.push(
       role === message.role && content === message.content
         ? message
@@ -84,17 +119,21 @@ export function sanitizeMessages(
  */
 export function sanitizeText(
   text: string,
-  options: Pick<SanitizeOptions, 'replacement'> = {},
+  options: Pick<SanitizeOptions, 'replacement' | 'injection'> = {},
 ): { text: string; findings: Finding[] } {
   const findings: Finding[] = [];
-  return { text: sanitizeContent(text, options.replacement ?? '[removed]', 0, findings), findings };
+  const replacement = options.replacement ?? '[removed]';
+  return {
+    text: sanitizeContent(text, replacement, 0, findings, options.injection),
+    findings,
+  };
 }
 
 /** A stretch of the normalised text to replace. */
 interface Span {
   start: number;
   end: number;
-  kind: 'role_marker' | 'template_token' | 'meta_instruction';
+  kind: 'role_marker' | 'template_token' | 'meta_instruction' | 'injection';
 }
 
 /** The sanitised `text`, appending its findings to `findings`. */
@@ -103,6 +142,7 @@ function sanitizeContent(
   replacement: string,
   messageIndex: number,
   findings: Finding[],
+  injection: (InjectionOptions & { indirect?: boolean }) | undefined,
 ): string {
   // ASCII text has no invisible characters and is its own NFKC form and confusable fold.
   let normalized = text;
@@ -119,24 +159,100 @@ function sanitizeContent(
   }
   if (invisible > 0) findings.push({ kind: 'invisible_unicode', messageIndex, count: invisible });
 
-  const spans = findSpans(folded);
+  let spans = findSpans(folded);
+  if (injection !== undefined) {
+    const injected = scoreInjection(normalized, invisible, injection, messageIndex, findings);
+    if (injected !== undefined && injection.action === 'sanitize') {
+      spans = [
+        ...(spans ?? []),
+        ...injected.map(([start, end]) => ({ start, end, kind: 'injection' as const })),
+      ];
+    }
+  }
+  if (injection?.action === 'flag') {
+    // Findings only: count what sanitising would have removed, and pass the text on as it came.
+    for (const [kind, count] of countSpans(spans ?? [])) {
+      findings.push({ kind, messageIndex, count });
+    }
+    return text;
+  }
   if (spans === undefined) return invisible > 0 ? normalized : text;
 
   // The passes can overlap in contrived input; the earliest span wins, later overlaps are dropped.
   spans.sort((a, b) => a.start - b.start || b.end - a.end);
-  const counts = { role_marker: 0, template_token: 0, meta_instruction: 0 };
   let result = '';
   let copied = 0;
   for (const span of spans) {
-    if (span.start < copied) continue;
-    counts[span.kind] += 1;
+    if (span.start < copied) {
+      // Overlapping spans (a rule inside a removed comment) extend the cut.
+      copied = Math.max(copied, span.end);
+      continue;
+    }
     result += normalized.slice(copied, span.start) + replacement;
     copied = span.end;
   }
-  for (const kind of ['role_marker', 'template_token', 'meta_instruction'] as const) {
-    if (counts[kind] > 0) findings.push({ kind, messageIndex, count: counts[kind] });
-  }
+  for (const [kind, count] of countSpans(spans)) findings.push({ kind, messageIndex, count });
   return result + normalized.slice(copied);
+}
+
+/** Marker spans by kind, overlaps dropped as the cut drops them; injection spans not counted. */
+function countSpans(spans: Span[]): [FindingKind, number][] {
+  const sorted = [...spans].sort((a, b) => a.start - b.start || b.end - a.end);
+  const counts = { role_marker: 0, template_token: 0, meta_instruction: 0 };
+  let copied = 0;
+  for (const span of sorted) {
+    if (span.start < copied) continue;
+    copied = span.end;
+    if (span.kind !== 'injection') counts[span.kind] += 1;
+  }
+  return (['role_marker', 'template_token', 'meta_instruction'] as const)
+    .filter((kind) => counts[kind] > 0)
+    .map((kind) => [kind, counts[kind]]);
+}
+
+/**
+ * What the rules' score of a `tool` message (a tool result, a retrieved document) is multiplied
+ * by: content the model did not ask a person for has no business addressing the model, so the
+ * same words weigh half again as much there as in a user's turn.
+ */
+export const INDIRECT_FACTOR = 1.5;
+
+/**
+ * The injection score of one text against the threshold: below it, undefined and no finding;
+ * at or above it, the `injection` findings and the spans to cut.
+ * @throws ApiError `CONTENT_BLOCKED` when the action is `block`.
+ */
+function scoreInjection(
+  normalized: string,
+  invisible: number,
+  options: InjectionOptions & { indirect?: boolean },
+  messageIndex: number,
+  findings: Finding[],
+): [number, number][] | undefined {
+  const scan = scanInjection(normalized, invisible);
+  let score = options.indirect === true ? scan.score * INDIRECT_FACTOR : scan.score;
+  const categories = { ...scan.categories };
+  if (options.classifier !== undefined && score < options.threshold) {
+    // The classifier is consulted only when the rules alone have not decided.
+    const share = classifierScore(
+      options.classifier.probability(normalized),
+      options.classifierWeight ?? 1,
+    );
+    if (share > 0) {
+      categories.classifier = share;
+      score += share;
+    }
+  }
+  if (score < options.threshold) return undefined;
+  const names = Object.keys(categories).sort();
+  if (options.action === 'block') {
+    throw new ApiError('CONTENT_BLOCKED', 'The request reads as a prompt-injection attempt.', {
+      details: { reason: 'prompt_injection', messageIndex, categories: names },
+    });
+  }
+  findings.push({ kind: 'injection', messageIndex, count: 1 });
+  for (const name of names) findings.push({ kind: `injection:${name}`, messageIndex, count: 1 });
+  return scan.spans;
 }
 
 /** Every marker, token and meta-instruction in `text`, unordered; undefined when none. */

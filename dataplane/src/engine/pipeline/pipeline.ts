@@ -86,6 +86,7 @@ export class Pipeline {
           snapshot: this.#deps.snapshot(),
           prompts: this.#deps.prompts,
           safety: this.#deps.safety,
+          tenant: exchange.context.tenant,
         });
       const around = this.#deps.aroundPrepare;
       prepared = around === undefined ? prepare() : around(exchange, prepare);

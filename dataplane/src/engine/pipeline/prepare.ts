@@ -23,12 +23,25 @@ export interface PromptSource {
   };
 }
 
+/** Whose request a safety check is for: the tenant's and the route's policies apply. */
+export interface SafetyScope {
+  tenant?: string | undefined;
+  /** The model alias asked for. */
+  route?: string | undefined;
+}
+
 /** Input and output safety as the pipeline needs it; findings are metadata, never content. */
 export interface Safety {
   /** Sanitises client-supplied messages and applies the input PII policy. */
-  checkInput(messages: ChatMessage[]): { messages: ChatMessage[]; findings: Findings };
+  checkInput(
+    messages: ChatMessage[],
+    scope?: SafetyScope,
+  ): { messages: ChatMessage[]; findings: Findings };
   /** The same for prompt variables: every string in them is client content. */
-  checkVariables(variables: Record<string, unknown>): {
+  checkVariables(
+    variables: Record<string, unknown>,
+    scope?: SafetyScope,
+  ): {
     variables: Record<string, unknown>;
     findings: Findings;
   };
@@ -45,6 +58,8 @@ export interface PrepareDeps {
   snapshot: ConfigSnapshot;
   prompts: PromptSource;
   safety: Safety;
+  /** The tenant asking, for its safety policy. */
+  tenant?: string | undefined;
 }
 
 /**
@@ -64,13 +79,19 @@ export function prepareChat(input: InferenceInput, deps: PrepareDeps): Prepared 
   const variables =
     input.prompt === undefined
       ? undefined
-      : deps.safety.checkVariables(input.prompt.variables ?? {});
+      : deps.safety.checkVariables(input.prompt.variables ?? {}, {
+          tenant: deps.tenant,
+          route: input.model,
+        });
   const rendered =
     input.prompt === undefined || variables === undefined
       ? undefined
       : deps.prompts.render(input.prompt.id, input.prompt.version, variables.variables);
-  const client = deps.safety.checkInput(input.messages ?? []);
   const alias = input.model ?? rendered?.model ?? deps.snapshot.gateway.defaultModel;
+  const client = deps.safety.checkInput(input.messages ?? [], {
+    tenant: deps.tenant,
+    route: alias,
+  });
   if (alias === undefined) {
     throw new ApiError(
       'BAD_REQUEST',

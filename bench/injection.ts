@@ -1,0 +1,48 @@
+/**
+ * Prompt-injection detection and false-positive rates on public corpora (docs/safety.md,
+ * "Measured rates"): the rule packs alone, then with the llm_guardrail classifier, at the
+ * default threshold. The corpora are fetched by scripts/fetch-injection-corpus.py into
+ * .tmp/injection-corpus; nothing is tuned on them.
+ *
+ *   make bench-injection    or   node bench/injection.ts
+ */
+import { injectionClassifier } from '../dataplane/src/security/injection-classifier.ts';
+import { fetchCorpus, loadCorpus, measure, type Rates } from '../tests/safety/injection-corpus.ts';
+
+fetchCorpus();
+const cases = loadCorpus();
+const percent = (part: number, whole: number) =>
+  whole === 0 ? '-' : `${((100 * part) / whole).toFixed(1)} %`;
+
+function report(title: string, rates: Rates, ms: number): void {
+  console.log(`\n## ${title}\n`);
+  console.log('| corpus | category | attack? | texts | flagged | rate |');
+  console.log('| --- | --- | --- | ---: | ---: | ---: |');
+  for (const row of rates.rows) {
+    console.log(
+      `| ${row.corpus} | ${row.category} | ${row.attack ? 'attack' : 'benign'} | ${row.total} | ${row.flagged} | ${percent(row.flagged, row.total)} |`,
+    );
+  }
+  console.log(
+    `\nattacks flagged: ${rates.attacks.flagged} / ${rates.attacks.total} (${percent(rates.attacks.flagged, rates.attacks.total)})`,
+  );
+  console.log(
+    `benign flagged:  ${rates.benign.flagged} / ${rates.benign.total} (${percent(rates.benign.flagged, rates.benign.total)})`,
+  );
+  console.log(`mean time per text: ${(ms / cases.length).toFixed(3)} ms`);
+  console.log(`missed: ${rates.missed.join(', ') || 'none'}`);
+  console.log(`false positives: ${rates.falsePositives.join(', ') || 'none'}`);
+}
+
+for (const [title, options] of [
+  ['rules only (classifier: off)', { threshold: 1 }],
+  [
+    'rules + llm_guardrail (classifier: llm_guardrail, weight 1)',
+    { threshold: 1, classifier: injectionClassifier('llm_guardrail'), classifierWeight: 1 },
+  ],
+] as const) {
+  measure(cases, options); // warm-up: compiled patterns, loaded models
+  const start = performance.now();
+  const rates = measure(cases, options);
+  report(title, rates, performance.now() - start);
+}

@@ -1,0 +1,100 @@
+import { pack } from './injection-rules.ts';
+
+const VERB = String.raw`(?:ignoriere|ignorier|ignorieren\s+sie|ignoriert|vergiss|vergessen\s+sie|vergesst|missachte|missachten\s+sie|[uü]bergehe|verwirf|verwerfen\s+sie|befolge\s+nicht|befolgen\s+sie\s+nicht|beachte\s+nicht|beachten\s+sie\s+nicht|hebe|setze\s+au[sß]er\s+kraft)`;
+const QUALIFIER = String.raw`(?:bisherigen?|vorherigen?|obigen?|vorigen?|fr[uü]heren?|urspr[uü]nglichen?|vorangegangenen?|gegebenen?|erhaltenen?|alle|s[aä]mtliche|deine|ihre|eure|alten?|system)`;
+const DIRECTIVES = String.raw`(?:anweisungen|anweisung|instruktionen|befehle|regeln|richtlinien|vorgaben|anordnungen|vorschriften|einschr[aä]nkungen|beschr[aä]nkungen|prompts?|systemanweisungen|systemprompt|nachrichten|aufgaben?)`;
+
+/** German. */
+export const DE_RULES = pack('de', 'latin', [
+  [
+    'note_to_ai',
+    'authority',
+    0.7,
+    String.raw`\b(?:hinweis|nachricht|anweisung|notiz|achtung)\s+(?:f[uü]r|an)\s+(?:die\s+|den\s+|das\s+|jede\s+|jeden\s+)?(?:ki|assistenten?|modell|agenten?|bot|chatbot)\b`,
+  ],
+  [
+    'send_to_address',
+    'exfiltration',
+    0.5,
+    String.raw`\b(?:sende|senden\s+sie|schicke|schicken\s+sie|leite|lade|poste|[uü]bermittle)\b[^\n]{0,100}?\b(?:an|nach|zu|auf)\s+(?:https?://\S+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+)`,
+  ],
+  [
+    'ignore_prior',
+    'override',
+    1,
+    String.raw`\b${VERB}\s+(?:(?:alle|die|deine|ihre|s[aä]mtliche|den|der)\s+)*${QUALIFIER}\s+(?:[\p{L}-]+\s+)?${DIRECTIVES}\b`,
+  ],
+  [
+    'ignore_everything',
+    'override',
+    1,
+    String.raw`\b(?:vergiss|ignoriere|vergessen\s+sie|ignorieren\s+sie|vergesst|ignoriert)\s+(?:alles\s+)?(?:,\s*)?(?:was\s+(?:oben|vorher|zuvor|bisher|davor)\s+(?:steht|stand|gesagt\s+wurde|geschrieben\s+wurde|kam)|alles\s+(?:oben\s+\w+|vorherige|bisherige|davor|zuvor|bisher\s+gesagte|obige))`,
+  ],
+  [
+    'new_instructions',
+    'override',
+    0.6,
+    String.raw`\b(?:neue|echte|tats[aä]chliche|aktualisierte)\s+(?:anweisungen|anweisung|befehle|aufgabe|instruktionen|regeln)\s*:`,
+  ],
+  [
+    'no_longer_apply',
+    'override',
+    1,
+    String.raw`\b(?:die\s+)?(?:bisherigen|vorherigen|urspr[uü]nglichen|alten)\s+(?:anweisungen|regeln|richtlinien)\s+(?:gelten\s+nicht\s+mehr|sind\s+(?:ung[uü]ltig|aufgehoben|hinf[aä]llig))`,
+  ],
+  [
+    'reveal_prompt',
+    'prompt_leak',
+    1,
+    String.raw`\b(?:zeige|zeig|gib|nenne|wiederhole|verrate|drucke|schreibe|kopiere|offenbare|enth[uü]lle|zitiere|liste|gebe)\s+(?:mir\s+|uns\s+)?(?:(?:deine|ihre|den|die|das|alle|deinen|ihren|vollst[aä]ndigen?|kompletten?|genauen?|exakten?)\s+){0,3}(?:system-?prompt|systemanweisungen?|system-?anweisungen?|system-?nachricht|anfangsanweisungen|urspr[uü]nglichen\s+anweisungen|versteckten\s+anweisungen|geheimen\s+anweisungen|initialen\s+anweisungen|ersten\s+anweisungen)\b`,
+  ],
+  [
+    'repeat_above',
+    'prompt_leak',
+    0.9,
+    String.raw`\b(?:wiederhole|zitiere|kopiere|schreibe)\s+(?:den\s+text|alles|die\s+w[oö]rter|die\s+zeilen|den\s+inhalt|w[oö]rtlich)\s*,?\s*(?:was\s+)?(?:oben|dar[uü]ber|am\s+anfang|vom\s+anfang|zu\s+beginn|von\s+anfang\s+an|vor\s+dieser\s+nachricht)`,
+  ],
+  [
+    'message_from_developers',
+    'authority',
+    0.8,
+    String.raw`\bnachricht\s+(?:von\s+)?(?:deinen|ihren|den|unseren)\s+(?:entwicklern|entwickler|erstellern|administratoren|betreibern|programmierern)\b`,
+  ],
+  [
+    'system_override',
+    'authority',
+    0.8,
+    String.raw`\b(?:system|admin|administrator|entwickler)-?(?:[uü]berschreibung|override|befehl)\b|\b(?:beginn|anfang|ende)\s+(?:des\s+)?(?:neuen\s+)?system-?prompts?\b`,
+  ],
+  ['dev_mode', 'jailbreak', 0.7, String.raw`\b(?:entwickler|gott|admin|dan)-?modus\b`],
+  [
+    'from_now_on',
+    'jailbreak',
+    0.5,
+    String.raw`\b(?:ab\s+jetzt|von\s+nun\s+an|ab\s+sofort|k[uü]nftig)\s*,?\s+(?:bist\s+du|du\s+bist|wirst\s+du|antwortest\s+du|handelst\s+du|verh[aä]ltst\s+du\s+dich|sind\s+sie|antworte)`,
+  ],
+  [
+    'no_restrictions',
+    'jailbreak',
+    0.4,
+    String.raw`\b(?:ohne|keine(?:rlei)?)\s+(?:jegliche\s+)?(?:einschr[aä]nkungen|beschr[aä]nkungen|filter|zensur|regeln|grenzen)\b`,
+  ],
+  [
+    'translate_then_follow',
+    'wrapped',
+    0.7,
+    String.raw`\b[uü]bersetze\b[^\n]{0,120}?\s+und\s+(?:dann\s+|danach\s+|anschlie[sß]end\s+)?(?:f[uü]hre|befolge|folge|mach|tue|setze)\b`,
+  ],
+  [
+    'roleplay',
+    'wrapped',
+    0.5,
+    String.raw`\b(?:lass\s+uns|lasst\s+uns)\s+(?:ein\s+)?(?:spiel|rollenspiel)\s+spielen\b|\bspiele?\s+die\s+rolle\s+(?:einer?|eines)\s+(?:ki|assistent(?:en)?|modells?|figur)\s+(?:die|der|das|ohne)\b`,
+  ],
+  [
+    'hidden_instructions',
+    'tag_smuggle',
+    0.5,
+    String.raw`\b(?:versteckte|geheime|unsichtbare)\s+(?:anweisungen|befehle)\b|\b(?:verpacke|verstecke|packe|setze|schreibe)\b[^.\n]{0,60}?\b(?:in|zwischen)\s+(?:tags|kommentare|html-kommentare|<[^>\n]{1,30}>)`,
+  ],
+]);

@@ -1,0 +1,105 @@
+import { pack } from './injection-rules.ts';
+
+const VERB = String.raw`(?:ignora|ignorate|ignori|dimentica|dimenticate|dimentichi|trascura|tralascia|non\s+seguire|non\s+considerare|non\s+tenere\s+conto\s+(?:di|delle|degli)|smetti\s+di\s+seguire|scarta|annulla|disattendi|disobbedisci)`;
+const DIRECTIVES = String.raw`(?:istruzioni|indicazioni|regole|ordini|direttive|norme|restrizioni|linee\s+guida|comandi|messaggi|prompt|vincoli|limitazioni)`;
+const QUALIFIER = String.raw`(?:precedenti|di\s+prima|sopra|qui\s+sopra|iniziali|originali|del\s+sistema|di\s+sistema|ricevute|date|che\s+ti\s+(?:hanno|sono\s+state)\s+dat[ei])`;
+
+/** Italian. */
+export const IT_RULES = pack('it', 'latin', [
+  [
+    'note_to_ai',
+    'authority',
+    0.7,
+    String.raw`\b(?:nota|messaggio|istruzione|avviso|attenzione)\s+(?:per|all['’]|al|alla)\s*(?:l['’]\s*)?(?:ia|assistente|modello|agente|bot|chatbot)\b`,
+  ],
+  [
+    'send_to_address',
+    'exfiltration',
+    0.5,
+    String.raw`\b(?:invia|manda|inoltra|pubblica|carica|trasmetti)\b[^\n]{0,100}?\b(?:a|al|su|verso|all['’])\s*(?:https?://\S+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+)`,
+  ],
+  [
+    'ignore_prior',
+    'override',
+    1,
+    String.raw`\b${VERB}\s+(?:(?:di|delle|degli|tutte|tutti|tutto|le|gli|i|tue|tuoi|sue|suoi|queste|quelle|ogni|qualsiasi)\s+){0,3}${DIRECTIVES}\s+${QUALIFIER}`,
+  ],
+  [
+    'ignore_your',
+    'override',
+    0.9,
+    String.raw`\b${VERB}\s+(?:tutte\s+(?:le\s+)?(?:tue\s+)?|tutti\s+(?:i\s+)?(?:tuoi\s+)?|le\s+tue\s+|i\s+tuoi\s+|tue\s+|tuoi\s+)${DIRECTIVES}\b`,
+  ],
+  [
+    'ignore_everything',
+    'override',
+    1,
+    String.raw`\b(?:dimentica|ignora|dimenticate|ignorate)\s+tutto\s+(?:quello\s+che|ci[oò]\s+che|quanto)\s+(?:ti\s+[eè]\s+stato\s+detto|ti\s+ho\s+detto|[eè]\s+stato\s+detto|c['’][eè]\s+scritto|hai\s+ricevuto|precede|sta\s+sopra|[eè]\s+scritto\s+sopra)`,
+  ],
+  [
+    'new_instructions',
+    'override',
+    0.6,
+    String.raw`\b(?:nuove|vere|reali)\s+(?:istruzioni|direttive|regole)\s*:`,
+  ],
+  [
+    'reveal_prompt',
+    'prompt_leak',
+    1,
+    String.raw`\b(?:rivela(?:mi)?|mostra(?:mi)?|stampa|ripeti|dimmi|scrivi|copia|condividi|dammi|elenca)\s+(?:(?:il|la|i|le|tuo|tua|tuoi|tue|tutto|tutte|di|me|mi)\s+){0,3}(?:prompt|istruzioni|messaggio|testo|regole)\s+(?:di\s+sistema|del\s+sistema|iniziali?|originali?|nascost[oaie]|segret[oaie]|intern[oaie]|sopra|precedenti)`,
+  ],
+  [
+    'repeat_above',
+    'prompt_leak',
+    0.9,
+    String.raw`\b(?:ripeti|copia|cita|riscrivi|riporta)\s+(?:tutto\s+)?(?:il\s+testo|tutto|le\s+parole|quanto|le\s+righe)\s+(?:scritto\s+)?(?:sopra|precedente|all['’]inizio|dall['’]inizio|qui\s+sopra)`,
+  ],
+  [
+    'message_from_developers',
+    'authority',
+    0.8,
+    String.raw`\bmessaggio\s+(?:dai|dei|da\s+parte\s+dei)\s+(?:tuoi\s+)?(?:sviluppatori|creatori|amministratori|programmatori|gestori)\b`,
+  ],
+  [
+    'system_override',
+    'authority',
+    0.8,
+    String.raw`\boverride\s+(?:di|del)\s+(?:sistema|amministratore)\b|\b(?:inizio|fine)\s+(?:del\s+)?prompt\s+di\s+sistema\b`,
+  ],
+  [
+    'dev_mode',
+    'jailbreak',
+    0.7,
+    String.raw`\bmodalit[aà]\s+(?:sviluppatore|dio|DAN|senza\s+restrizioni|amministratore)\b`,
+  ],
+  [
+    'from_now_on',
+    'jailbreak',
+    0.5,
+    String.raw`\b(?:d['’]ora\s+in\s+poi|da\s+ora\s+in\s+poi|da\s+adesso(?:\s+in\s+poi)?|a\s+partire\s+da\s+ora)\s*,?\s+(?:tu\s+)?(?:sei|sarai|agisci|rispondi|ti\s+comporterai|devi)`,
+  ],
+  [
+    'no_restrictions',
+    'jailbreak',
+    0.4,
+    String.raw`\bsenza\s+(?:alcuna\s+|nessuna\s+)?(?:restrizioni|filtri|censure?|limiti|regole)\b`,
+  ],
+  [
+    'translate_then_follow',
+    'wrapped',
+    0.7,
+    String.raw`\btraduci\b[^\n]{0,120}?\s+e\s+(?:poi\s+|quindi\s+)?(?:esegui|segui|obbedisci|fai|applica)\b`,
+  ],
+  [
+    'roleplay',
+    'wrapped',
+    0.5,
+    String.raw`\b(?:facciamo|giochiamo)\s+(?:a\s+)?un\s+gioco\b|\b(?:interpreta|fingi\s+di\s+essere)\s+(?:il\s+ruolo\s+di\s+)?(?:una?\s+)?(?:ia|assistente|modello|personaggio)\s+(?:che|senza)\b`,
+  ],
+  [
+    'hidden_instructions',
+    'tag_smuggle',
+    0.5,
+    String.raw`\b(?:istruzioni|ordini|comandi)\s+(?:nascost[ie]|segret[ie]|invisibili)\b`,
+  ],
+]);

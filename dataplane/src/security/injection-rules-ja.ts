@@ -1,0 +1,98 @@
+import { pack } from './injection-rules.ts';
+
+const PRIOR = String.raw`(?:これまで|以前|前|上記|上|先程|先ほど|最初|元|システム|すべて|全て|今まで|既存|初期)`;
+const DIRECTIVES = String.raw`(?:指示|命令|指令|ルール|規則|制約|プロンプト|設定|内容|ガイドライン|制限)`;
+
+/** Japanese; no word boundaries in Japanese, so none in the rules. */
+export const JA_RULES = pack(
+  'ja',
+  'native',
+  [
+    [
+      'note_to_ai',
+      'authority',
+      0.7,
+      String.raw`(?:AI|アシスタント|モデル|エージェント|ボット)\s*(?:へ|に)\s*(?:の|向けの)\s*(?:注意|メモ|指示|メッセージ|お知らせ)`,
+    ],
+    [
+      'send_to_address',
+      'exfiltration',
+      0.5,
+      String.raw`(?:https?://\S+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+)\s*(?:に|へ|まで)\s*(?:送信|送っ|送る|転送|アップロード)`,
+    ],
+    [
+      'ignore_prior',
+      'override',
+      1,
+      String.raw`${PRIOR}\s*の\s*(?:すべての|全ての)?\s*${DIRECTIVES}\s*(?:を|は)?\s*(?:すべて|全て)?\s*(?:無視|忘れ|破棄|放棄|取り消|無効に|捨て)`,
+    ],
+    [
+      'ignore_everything',
+      'override',
+      1,
+      String.raw`(?:これまで|今まで|上記|以前)\s*(?:の|に)?\s*(?:言われた|書かれた|与えられた)?\s*(?:こと|内容)\s*(?:は|を)\s*(?:すべて|全て)?\s*(?:無視|忘れ)`,
+    ],
+    [
+      'new_instructions',
+      'override',
+      0.6,
+      String.raw`(?:新しい|本当の|最新の)\s*(?:指示|命令|タスク)\s*[:：]`,
+    ],
+    [
+      'reveal_prompt',
+      'prompt_leak',
+      1,
+      String.raw`(?:システム|初期|最初|隠し|秘密|内部|元)\s*(?:の)?\s*(?:プロンプト|指示|命令|メッセージ|設定)\s*(?:を|の内容を)?\s*(?:すべて|全て|そのまま|正確に|一字一句)?\s*(?:教えて|表示|出力|見せて|繰り返|書き出|開示|公開|印刷|示して)`,
+    ],
+    [
+      'repeat_above',
+      'prompt_leak',
+      0.9,
+      String.raw`(?:上記|上|最初|冒頭|先頭)\s*の\s*(?:文章|テキスト|内容|文|言葉|すべて)\s*(?:を)?\s*(?:そのまま|すべて|全て|一字一句)?\s*(?:繰り返|出力|書き出|表示|引用)`,
+    ],
+    [
+      'message_from_developers',
+      'authority',
+      0.8,
+      String.raw`(?:開発者|開発チーム|管理者|運営|作成者)\s*(?:から|より)\s*の\s*(?:メッセージ|通知|指示|連絡)`,
+    ],
+    [
+      'system_override',
+      'authority',
+      0.8,
+      String.raw`システム\s*(?:オーバーライド|上書き)|システムプロンプト\s*(?:の)?\s*(?:開始|終了)`,
+    ],
+    ['dev_mode', 'jailbreak', 0.7, String.raw`(?:開発者|管理者|神|脱獄|DAN|無制限)\s*モード`],
+    [
+      'from_now_on',
+      'jailbreak',
+      0.4,
+      String.raw`(?:今から|これから|今後|以後)\s*(?:は|、)?\s*(?:あなた|君|お前)\s*は`,
+    ],
+    [
+      'no_restrictions',
+      'jailbreak',
+      0.4,
+      String.raw`(?:制限|制約|フィルター|検閲|倫理)\s*(?:の|が|は)?\s*(?:一切)?\s*(?:ない|なし|なく|無し|無い)`,
+    ],
+    [
+      'translate_then_follow',
+      'wrapped',
+      0.7,
+      String.raw`翻訳\s*(?:して)?[^\n]{0,60}?(?:それから|その後|そして|、)\s*(?:実行|従って|従う|その通りに)`,
+    ],
+    [
+      'roleplay',
+      'wrapped',
+      0.5,
+      String.raw`(?:ゲーム|ロールプレイ)\s*を\s*(?:しましょう|しよう)|(?:制限|制約)\s*の\s*ない\s*(?:AI|アシスタント|キャラクター)\s*(?:を|として)\s*(?:演じ|振る舞)`,
+    ],
+    [
+      'hidden_instructions',
+      'tag_smuggle',
+      0.5,
+      String.raw`(?:隠し|隠された|秘密の|見えない)\s*(?:指示|命令)`,
+    ],
+  ],
+  /[\u3040-\u30ff]/,
+);

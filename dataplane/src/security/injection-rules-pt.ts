@@ -1,0 +1,105 @@
+import { pack } from './injection-rules.ts';
+
+const VERB = String.raw`(?:ignore|ignora|ignorem|esque[cç]a|esquece|esque[cç]am|desconsidere|desconsidera|descarte|descarta|despreze|n[aã]o\s+siga|deixe\s+de\s+seguir|pare\s+de\s+seguir|anule|desobede[cç]a)`;
+const DIRECTIVES = String.raw`(?:instru[cç][oõ]es|orienta[cç][oõ]es|regras|ordens|diretrizes|normas|restri[cç][oõ]es|comandos|mensagens|prompts?|diretivas|limita[cç][oõ]es)`;
+const QUALIFIER = String.raw`(?:anteriores|pr[eé]vias|acima|do\s+sistema|originais|iniciais|recebidas|dadas|que\s+(?:te|lhe)\s+(?:deram|foram\s+dadas))`;
+
+/** Portuguese (European and Brazilian). */
+export const PT_RULES = pack('pt', 'latin', [
+  [
+    'note_to_ai',
+    'authority',
+    0.7,
+    String.raw`\b(?:nota|mensagem|instru[cç][aã]o|aviso|aten[cç][aã]o)\s+(?:para|[aà])\s+(?:a\s+|o\s+|qualquer\s+)?(?:ia|assistente|modelo|agente|bot|chatbot)\b`,
+  ],
+  [
+    'send_to_address',
+    'exfiltration',
+    0.5,
+    String.raw`\b(?:envie|envia|mande|encaminhe|publique|carregue|transmita)\b[^\n]{0,100}?\b(?:para|a|em)\s+(?:https?://\S+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+)`,
+  ],
+  [
+    'ignore_prior',
+    'override',
+    1,
+    String.raw`\b${VERB}\s+(?:(?:todas|todos|tudo|as|os|suas|seus|tuas|teus|essas|estas|de|quaisquer)\s+){0,3}${DIRECTIVES}\s+${QUALIFIER}`,
+  ],
+  [
+    'ignore_your',
+    'override',
+    0.9,
+    String.raw`\b${VERB}\s+(?:todas\s+(?:as\s+)?|todos\s+(?:os\s+)?|suas\s+|seus\s+|tuas\s+|teus\s+|as\s+suas\s+)${DIRECTIVES}\b`,
+  ],
+  [
+    'ignore_everything',
+    'override',
+    1,
+    String.raw`\b(?:esque[cç]a|esquece|ignore|ignora|desconsidere)\s+(?:tudo\s+)?(?:o\s+que\s+(?:foi\s+dito|eu\s+disse|te\s+disseram|lhe\s+disseram|est[aá]\s+acima|disse\s+antes|foi\s+escrito)|o\s+(?:anterior|acima))`,
+  ],
+  [
+    'new_instructions',
+    'override',
+    0.6,
+    String.raw`\b(?:(?:novas|verdadeiras|reais)\s+instru[cç][oõ]es|instru[cç][oõ]es\s+(?:novas|atualizadas))\s*:`,
+  ],
+  [
+    'reveal_prompt',
+    'prompt_leak',
+    1,
+    String.raw`\b(?:revele|revela|mostre|mostra|imprima|imprime|repita|repete|diga|diz|me\s+diga|escreva|copie|compartilhe|partilhe|me\s+d[eê])\s+(?:(?:o|a|os|as|seu|sua|seus|suas|teu|tua|todo|todas|me)\s+){0,3}(?:prompt|instru[cç][oõ]es|mensagem|texto|regras)\s+(?:do\s+sistema|de\s+sistema|inicia(?:l|is)|origina(?:l|is)|ocult[oa]s?|secret[oa]s?|intern[oa]s?|acima|anteriores)`,
+  ],
+  [
+    'repeat_above',
+    'prompt_leak',
+    0.9,
+    String.raw`\b(?:repita|repete|copie|cite|reproduza)\s+(?:todo\s+)?(?:o\s+texto|tudo|as\s+palavras|as\s+linhas)\s+(?:que\s+est[aá]\s+)?(?:acima|anterior|do\s+in[ií]cio|desde\s+o\s+in[ií]cio|no\s+in[ií]cio)`,
+  ],
+  [
+    'message_from_developers',
+    'authority',
+    0.8,
+    String.raw`\bmensagem\s+(?:dos|de\s+seus|dos\s+seus|de\s+teus|da\s+equipe\s+de)\s+(?:desenvolvedores|criadores|administradores|programadores|operadores)\b`,
+  ],
+  [
+    'system_override',
+    'authority',
+    0.8,
+    String.raw`\b(?:substitui[cç][aã]o|sobreposi[cç][aã]o|anula[cç][aã]o)\s+(?:do\s+)?(?:sistema|administrador|desenvolvedor)\b|\b(?:in[ií]cio|fim)\s+do\s+prompt\s+do\s+sistema\b`,
+  ],
+  [
+    'dev_mode',
+    'jailbreak',
+    0.7,
+    String.raw`\bmodo\s+(?:desenvolvedor|programador|deus|DAN|sem\s+restri[cç][oõ]es|administrador)\b`,
+  ],
+  [
+    'from_now_on',
+    'jailbreak',
+    0.5,
+    String.raw`\b(?:a\s+partir\s+de\s+agora|de\s+agora\s+em\s+diante|daqui\s+(?:pra|para)\s+frente)\s*,?\s+(?:voc[eê]\s+(?:[eé]|ser[aá]|vai\s+ser|vai\s+agir|deve)|tu\s+(?:[eé]s|ser[aá]s)|aja\s+como|responda)`,
+  ],
+  [
+    'no_restrictions',
+    'jailbreak',
+    0.4,
+    String.raw`\bsem\s+(?:nenhuma\s+|qualquer\s+)?(?:restri[cç][oõ]es|filtros|censura|limites|regras)\b`,
+  ],
+  [
+    'translate_then_follow',
+    'wrapped',
+    0.7,
+    String.raw`\btraduz(?:a|ir)?\b[^\n]{0,120}?\s+e\s+(?:depois\s+|ent[aã]o\s+|em\s+seguida\s+)?(?:siga|execute|obede[cç]a|fa[cç]a|cumpra|aplique)\b`,
+  ],
+  [
+    'roleplay',
+    'wrapped',
+    0.5,
+    String.raw`\bvamos\s+(?:jogar|fazer)\s+um\s+(?:jogo|roleplay|rpg)\b|\b(?:interprete|finja\s+ser)\s+(?:o\s+papel\s+de\s+)?(?:uma?\s+)?(?:ia|assistente|modelo|personagem)\s+(?:que|sem)\b`,
+  ],
+  [
+    'hidden_instructions',
+    'tag_smuggle',
+    0.5,
+    String.raw`\b(?:instru[cç][oõ]es|ordens|comandos)\s+(?:ocult[oa]s|secret[oa]s|invis[ií]veis)\b`,
+  ],
+]);

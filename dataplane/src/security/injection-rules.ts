@@ -1,0 +1,132 @@
+/**
+ * The shape of a prompt-injection rule pack and how packs are compiled. A pack is one language
+ * (or `structure`: markers that read the same in every language); each rule adds its weight to
+ * one category of the message's score when it matches, once per message however often it
+ * matches. docs/safety.md says how to add a pack.
+ */
+
+/** What an injection attempt tries to do; findings are counted as `injection:<category>`. */
+export const INJECTION_CATEGORIES = [
+  /** Ignore, forget or replace the instructions in force. */
+  'override',
+  /** Fake conversation turns: role labels, chat-template tokens, pasted role objects. */
+  'forged_turn',
+  /** An instruction inside an HTML/XML comment or markup the reader does not see. */
+  'hidden',
+  /** Repeat, quote or reveal the system prompt or the text "above" / "at the beginning". */
+  'prompt_leak',
+  /** A claimed authority: the developers, a system override, a system prompt beginning. */
+  'authority',
+  /** A persona without rules: DAN, developer mode, "you are no longer bound". */
+  'jailbreak',
+  /** An instruction wrapped in a translation or role-play request. */
+  'wrapped',
+  /** Asks to hide instructions in tags, comments or markers. */
+  'tag_smuggle',
+  /** Sends secrets or the conversation somewhere, or makes a tool do it. */
+  'exfiltration',
+  /** Spaced-out letters, leetspeak or invisible characters in front of a matched rule. */
+  'obfuscation',
+  /** The classifier stage's share of the score. */
+  'classifier',
+] as const;
+export type InjectionCategory = (typeof INJECTION_CATEGORIES)[number];
+
+export interface InjectionRule {
+  /** `<lang>.<category>.<name>`, unique across packs. */
+  readonly id: string;
+  readonly category: InjectionCategory;
+  /**
+   * What one match adds to the score. The default threshold is 1: a rule of weight 1 flags a
+   * message alone (a phrase with no benign reading, "ignore all previous instructions"); lighter
+   * ones need another signal ("User:" and "Assistant:" lines are transcripts until they carry
+   * an instruction).
+   */
+  readonly weight: number;
+  /**
+   * A regular expression source, matched case-insensitively with the `u` and `m` flags (`^` is a line start). `\b` is a
+   * Unicode word boundary here (letters with accents, Cyrillic), not JavaScript's ASCII one.
+   */
+  readonly pattern: string;
+}
+
+export interface InjectionRulePack {
+  /** ISO 639-1 code(s), or `structure` for the language-neutral pack. */
+  readonly lang: string;
+  /**
+   * `latin`: the rules read text with Cyrillic and Greek look-alikes folded to Latin letters
+   * (so `іgnore` with a Cyrillic і matches). `native`: the rules read the text as written
+   * (Cyrillic, Chinese, Japanese). @default the pack's own
+   */
+  readonly script: 'latin' | 'native';
+  /** Skips the pack on text without these characters (a Chinese pack on Latin text). */
+  readonly gate?: RegExp;
+  readonly rules: readonly InjectionRule[];
+}
+
+/** A rule in a compact form: `[name, category, weight, pattern]`. */
+export type RuleRow = readonly [string, InjectionCategory, number, string];
+
+/** A pack from compact rows; ids become `<lang>.<category>.<name>`. */
+export function pack(
+  lang: string,
+  script: InjectionRulePack['script'],
+  rows: readonly RuleRow[],
+  gate?: RegExp,
+): InjectionRulePack {
+  return {
+    lang,
+    script,
+    ...(gate === undefined ? {} : { gate }),
+    rules: rows.map(([name, category, weight, pattern]) => ({
+      id: `${lang}.${category}.${name}`,
+      category,
+      weight,
+      pattern,
+    })),
+  };
+}
+
+/**
+ * A pack as one regular expression that finds whether any rule matches a text (rule `i` is
+ * capture group `i + 1`), and each rule on its own, run only then: the alternation stops at the
+ * first rule that matches at a position, and two rules that match the same words must both
+ * count.
+ */
+export interface CompiledPack {
+  readonly pack: InjectionRulePack;
+  readonly pattern: RegExp;
+  readonly rules: readonly RegExp[];
+}
+
+const WORD = String.raw`[\p{L}\p{N}_]`;
+const BOUNDARY = String.raw`(?:(?<!${WORD})(?=${WORD})|(?<=${WORD})(?!${WORD}))`;
+
+/** `\b` outside a character class, unescaped, as a Unicode word boundary. */
+function unicodeBoundaries(source: string): string {
+  return source.replace(/(?<!\\)((?:\\\\)*)\\b/g, `$1${BOUNDARY}`);
+}
+
+/**
+ * Compiles a pack. Rules may not hold capture groups of their own (use `(?:…)`): the group
+ * number tells which rule matched.
+ * @throws Error naming the rule whose pattern does not compile or captures.
+ */
+export function compilePack(pack: InjectionRulePack): CompiledPack {
+  const sources = pack.rules.map((rule) => {
+    const source = unicodeBoundaries(rule.pattern);
+    let groups: number;
+    try {
+      groups = new RegExp(`${source}|`, 'iu').exec('')?.length ?? 1;
+    } catch (error) {
+      throw new Error(`injection rule ${rule.id}: ${(error as Error).message}`, { cause: error });
+    }
+    if (groups !== 1) throw new Error(`injection rule ${rule.id} has a capture group`);
+    return `(${source})`;
+  });
+  return {
+    pack,
+    pattern: new RegExp(sources.join('|'), 'imu'),
+    rules: sources.map((source) => new RegExp(source, 'gimu')),
+  };
+}

