@@ -1,8 +1,9 @@
-import type { Chunk, FinishReason } from '../../core/types.ts';
+import type { Chunk, FinishReason, TokenLogprob } from '../../core/types.ts';
 import { ApiError } from '../../errors/api-error.ts';
 import type { ProviderRequest } from '../provider.ts';
 import type { LocalModelRef } from './model-files.ts';
 import type { KvCache, OnnxCausalLM } from './onnx-model.ts';
+import { LogprobAligner, logSoftmaxAt, tokenProbability } from './logprobs.ts';
 import { pickToken, seededRandom } from './sampler.ts';
 import { UnsupportedParameter } from '../unsupported.ts';
 import { StopMatcher } from './stop-matcher.ts';
@@ -14,7 +15,9 @@ import { TextStream } from './text-stream.ts';
  * greedy (temperature 0, or no temperature and `do_sample: false` in generation_config.json)
  * or top-p sampling (from `seed` when the request gives one), ending at an end-of-sequence
  * token, a stop sequence or the token limit. Text streams token by token. A JSON
- * `response_format` is refused: this runtime has no constrained decoding; so are `logprobs`.
+ * `response_format` is refused: this runtime has no constrained decoding. With `logprobs`, each
+ * token's log-probability under the distribution the sampler draws from (logprobs.ts) rides on
+ * the chunk that carries its text.
  */
 export async function* generateWithOnnx(
   model: OnnxCausalLM,
@@ -41,9 +44,6 @@ function refuseUnsupported(request: ProviderRequest): void {
   if (request.messages.some((message) => (message.images?.length ?? 0) > 0))
     throw refuse('image_url', 'image inputs');
   if ((request.tools?.length ?? 0) > 0) throw refuse('tools', 'tools');
-  // Not wired yet: the sampler has the logits, but its text pieces do not map onto tokens
-  // once the stop matcher holds text back.
-  if (request.logprobs !== undefined) throw refuse('logprobs', 'token log-probabilities');
   if (request.responseFormat !== undefined && request.responseFormat.type !== 'text') {
     throw new UnsupportedParameter(
       'local',
@@ -88,6 +88,16 @@ async function* generate(
   };
   const text = new TextStream((ids) => model.tokenizer.decode(ids));
   const stops = new StopMatcher(request.stop ?? []);
+  const asked = request.logprobs;
+  const aligner = asked === undefined ? undefined : new LogprobAligner();
+  const logprobs: TokenLogprob[] = [];
+  /** A text chunk, with its tokens when they were asked for. */
+  const chunk = (value: string, tokens: TokenLogprob[] | undefined): Chunk => {
+    if (tokens === undefined) return { type: 'text', text: value };
+    logprobs.push(...tokens);
+    return { type: 'text', text: value, logprobs: tokens };
+  };
+  const decodeOne = (id: number) => model.tokenizer.decode([id]);
   let cache: KvCache | undefined;
   let input: readonly number[] = prompt;
   let generated = 0;
@@ -103,24 +113,44 @@ async function* generate(
       finish = 'stop';
       break;
     }
-    const piece = stops.push(text.push(token));
-    if (piece.text !== '') yield { type: 'text', text: piece.text };
+    const released = text.push(token);
+    if (asked !== undefined && aligner !== undefined) {
+      const { logprob, top } = logSoftmaxAt(
+        step.logits,
+        token,
+        asked.topLogprobs,
+        sampling.temperature,
+      );
+      aligner.token(
+        {
+          ...tokenProbability(decodeOne(token), logprob),
+          topLogprobs: top.map((each) => tokenProbability(decodeOne(each.id), each.logprob)),
+        },
+        released,
+      );
+    }
+    const piece = stops.push(released);
     if (piece.stopped) {
+      if (piece.text !== '') yield chunk(piece.text, aligner?.last(piece.text, true));
       finish = 'stop';
       cut = true;
       break;
     }
+    if (piece.text !== '') yield chunk(piece.text, aligner?.sent(piece.text));
     input = [token];
   }
   if (!cut) {
     // What was held back (an incomplete character, the start of a stop sequence) is owed.
-    const rest = stops.push(text.flush());
+    const flushed = text.flush();
+    aligner?.released(flushed);
+    const rest = stops.push(flushed);
     const tail = rest.text + (rest.stopped ? '' : stops.flush());
-    if (tail !== '') yield { type: 'text', text: tail };
+    if (tail !== '') yield chunk(tail, aligner?.last(tail, rest.stopped));
   }
   yield {
     type: 'done',
     finishReason: finish,
     usage: { inputTokens: prompt.length, outputTokens: generated, cachedTokens: 0 },
+    ...(asked === undefined ? {} : { logprobs }),
   };
 }
