@@ -177,20 +177,18 @@ export function renderRouteSpec(
       out = { ...out, model: resolvedModel(target, refs) ?? '' };
     else if (modelFrom !== undefined) out = { ...out, modelFrom };
     if (target.provider === 'local' && target.baseURL === undefined && out.model !== undefined) {
-      const endpoint = modelEndpoint(route.metadata.namespace ?? '', out.model);
-      // A model server asked for TLS serves it on the same port (its TLS listener).
-      out = {
-        ...out,
-        baseURL: target.tls === undefined ? endpoint : endpoint.replace(/^http:/, 'https:'),
-      };
+      out = { ...out, baseURL: modelEndpoint(route.metadata.namespace ?? '', out.model) };
     }
     return out;
   });
-  const targets = all.filter(
-    (target) =>
+  // TLS is judged on the target as declared: a local target's rendered baseURL is its Service.
+  const targets = all.filter((target, index) => {
+    const declared = route.spec.targets[index];
+    return (
       !(airGapped && outsideCluster(target)) &&
-      (target.tls === undefined || resolveTargetTls(target, refs, tls).ok),
-  );
+      (declared?.tls === undefined || resolveTargetTls(declared, refs, tls).ok)
+    );
+  });
   return targets.length === 0 ? undefined : { ...route.spec, targets };
 }
 

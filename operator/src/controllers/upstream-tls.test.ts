@@ -195,7 +195,7 @@ describe('UpstreamTLSReady and the rendered chain', () => {
     expect(result.requeueAfterMs).toBe(notAfter(client) - now.getTime());
   });
 
-  it('points a local model with tls at its model server over https', () => {
+  it("leaves out a local model's target with tls: its model server is rendered without TLS", () => {
     const r = route('chat', {
       targets: [
         {
@@ -204,11 +204,18 @@ describe('UpstreamTLSReady and the rendered chain', () => {
           model: 'phi-3-mini',
           tls: { ca: { gateway: true }, clientCertificate: { gateway: true } },
         },
+        plain,
       ],
     });
     const gateway = { 'tls.crt': other.cert, 'tls.key': other.key, 'ca.crt': ca.cert };
-    const spec = renderRouteSpec(r, refs(), false, { ...context, gatewayClient: gateway });
-    expect(spec?.targets[0]?.baseURL).toMatch(/^https:\/\/.*phi-3-mini/);
+    const withGateway = { ...context, gatewayClient: gateway };
+    expect(upstreamTlsPolicy(r, refs(), withGateway)?.verdict).toMatchObject({
+      status: 'False',
+      reason: 'ModelServerTLSUnavailable',
+    });
+    expect(renderRouteSpec(r, refs(), false, withGateway)?.targets.map((t) => t.name)).toEqual([
+      'backup',
+    ]);
   });
 });
 

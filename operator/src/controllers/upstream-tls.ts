@@ -55,6 +55,15 @@ export function resolveTargetTls(
     reason,
     message: `Target ${target.name}: ${message}`,
   });
+  if (target.provider === 'local' && target.baseURL === undefined) {
+    // Its endpoint would be the InferenceModel's model server, which the operator renders
+    // without TLS today (render/model-server-tls.ts is not wired into it): refuse, never call
+    // a plaintext server or fail every request on a handshake.
+    return fail(
+      'ModelServerTLSUnavailable',
+      `the model server of InferenceModel ${target.model ?? ''} is rendered without TLS, so tls needs an https:// baseURL that serves it.`,
+    );
+  }
   const files = new Map<string, string>();
   const text: Partial<Record<UpstreamFile['part'], { pem: string; from: string }>> = {};
   for (const file of upstreamFiles(tls)) {
