@@ -101,6 +101,18 @@ const InjectionClassifier = Type.Union([Type.Literal('off'), Type.Literal('llm_g
   description: INJECTION_CLASSIFIER,
 });
 
+/**
+ * The files each injection classifier runs on, as module specifiers resolved from
+ * node_modules: the config loader refuses a gateway.yaml that names a classifier whose files
+ * are not installed, and the classifier stage reads them.
+ */
+export const INJECTION_CLASSIFIER_FILES = {
+  llm_guardrail: [
+    'llm_guardrail/model/prompt_injection_model.json',
+    'llm_guardrail/model/jailbreak_model.json',
+  ],
+} as const satisfies Record<string, readonly string[]>;
+
 /** A tenant's or a route's departures from the injection defaults. */
 const InjectionOverride = Type.Object(
   {

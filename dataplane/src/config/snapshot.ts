@@ -12,6 +12,7 @@ import { parsePromptManifest } from '../../../crds/prompts/manifest.ts';
 import { readAuditKeys, type AuditKeys } from './audit-keys.ts';
 import { decisionConfig, type DecisionConfig } from './decision.ts';
 import { readMcp, type McpConfig } from './mcp.ts';
+import { checkSafetySettings } from './safety-check.ts';
 import { readTlsMaterial, type TlsMaterial } from './tls-material.ts';
 import { readUpstreamTls } from './upstream-tls.ts';
 import {
@@ -91,6 +92,7 @@ export function buildSnapshot(
   };
 
   const gateway = parseWith(GatewaySettings, yaml(CONTRACT_FILES.gateway), CONTRACT_FILES.gateway);
+  checkSafetySettings(gateway.safety, CONTRACT_FILES.gateway);
   const routeSpecs = parseWith(
     RoutesFile,
     yaml(CONTRACT_FILES.routes, {}),

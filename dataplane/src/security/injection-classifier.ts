@@ -7,18 +7,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { INJECTION_CLASSIFIER_FILES } from '../../../crds/gateway-settings.ts';
 
 /** The classifiers this build can run, by the name the config uses. */
-export const INJECTION_CLASSIFIERS = ['llm_guardrail'] as const;
-export type InjectionClassifierName = (typeof INJECTION_CLASSIFIERS)[number];
-
-/** The model files of each classifier, as module specifiers (resolved from node_modules). */
-export const CLASSIFIER_FILES: Readonly<Record<InjectionClassifierName, readonly string[]>> = {
-  llm_guardrail: [
-    'llm_guardrail/model/prompt_injection_model.json',
-    'llm_guardrail/model/jailbreak_model.json',
-  ],
-};
+export type InjectionClassifierName = keyof typeof INJECTION_CLASSIFIER_FILES;
 
 interface ModelJson {
   vocabulary: Record<string, number>;
@@ -78,7 +70,7 @@ export interface InjectionClassifier {
 
 /** Where each file of `name` is; throws naming the file when one is not installed. */
 export function classifierPaths(name: InjectionClassifierName): string[] {
-  return CLASSIFIER_FILES[name].map((specifier) => {
+  return INJECTION_CLASSIFIER_FILES[name].map((specifier) => {
     try {
       return fileURLToPath(import.meta.resolve(specifier));
     } catch {
