@@ -196,6 +196,7 @@ describe('the samples', () => {
       '/etc/inference/prompts',
       '/etc/inference/keys',
       '/etc/inference/credentials',
+      '/etc/inference/upstream-tls',
       '/tmp',
     ]);
     expect(container?.readinessProbe?.httpGet?.path).toBe('/readyz');

@@ -85,6 +85,14 @@ describe('INFERENCE_TLS=operator', () => {
     expect(serving.metadata?.annotations?.['inference.enis.io/not-after']).toBe(
       leaf.validToDate.toISOString(),
     );
+    // The same expiry as a label the API server accepts, so `kubectl get secret -L` shows it.
+    expect(serving.metadata?.labels?.['inference.enis.io/not-after']).toBe(
+      leaf.validToDate
+        .toISOString()
+        .replace(/\.\d{3}Z$/, 'Z')
+        .replace(/[-:]/g, ''),
+    );
+    expect(serving.metadata?.labels?.['inference.enis.io/renew-at']).toMatch(/^\d{8}T\d{6}Z$/);
   });
 
   it('records an Event on each Secret it issued, naming what it did', async () => {
