@@ -47,6 +47,15 @@ beforeAll(async () => {
         { alias: 'claude', targets: [claude()], retry: { maxAttempts: 1 } },
         { alias: 'claude-then-gpt', targets: [claude(), gpt()], retry: { maxAttempts: 1 } },
         { alias: 'echo', targets: [{ name: 'echo', provider: 'mock', model: 'echo' }] },
+        {
+          alias: 'continued',
+          targets: [
+            { name: 'breaks', provider: 'mock', model: 'echo?failAfter=2' },
+            { name: 'echo', provider: 'mock', model: 'echo' },
+          ],
+          retry: { maxAttempts: 1 },
+          midStreamFailure: 'Continue',
+        },
       ],
     },
   });
@@ -190,6 +199,21 @@ describe('the mock provider', () => {
       { ...token('Echo:'), top_logprobs: [token('Echo:')] },
       { ...token(' hi'), top_logprobs: [token(' hi')] },
     ]);
+  });
+
+  it('returns the tokens of every target of an answer continued after a mid-stream failure', async () => {
+    const ask = {
+      model: 'continued',
+      messages: [{ role: 'user' as const, content: 'one two three' }],
+      logprobs: true,
+    };
+    const whole = await client.chat.completions.create(ask);
+    const tokens = whole.choices[0]?.logprobs?.content?.map((token) => token.token);
+    expect(tokens).toEqual(['Echo:', ' one', ' two', ' three']);
+    expect(tokens?.join('')).toBe(whole.choices[0]?.message.content);
+    const stream = client.chat.completions.stream({ ...ask, stream: true });
+    const final = await stream.finalChatCompletion();
+    expect(final.choices[0]?.logprobs?.content?.map((token) => token.token)).toEqual(tokens);
   });
 });
 

@@ -1,7 +1,7 @@
 import type { ConfigSnapshot } from '../../config/snapshot.ts';
 import type { InferenceInput } from '../../core/inference-input.ts';
 import type { TargetConfig } from '../../core/route.ts';
-import type { Chunk } from '../../core/types.ts';
+import type { Chunk, TokenLogprob } from '../../core/types.ts';
 import { ApiError } from '../../errors/api-error.ts';
 import { toApiError } from '../../errors/to-api-error.ts';
 import type { EmbeddingResult } from '../../providers/provider.ts';
@@ -115,9 +115,15 @@ export class Pipeline {
   async complete(context: RequestContext, input: InferenceInput): Promise<Completion> {
     const { prepared, chunks } = await this.#open(context, input, true);
     let text = '';
+    // The text chunks' tokens, when they carry them: those of every target of a continued
+    // answer (`Continue`), where the last chunk has only its own target's.
+    let logprobs: TokenLogprob[] | undefined;
     for await (const chunk of chunks) {
-      if (chunk.type === 'text') text += chunk.text;
-      else return { prepared, text, done: chunk };
+      if (chunk.type === 'text') {
+        text += chunk.text;
+        if (chunk.logprobs !== undefined) (logprobs ??= []).push(...chunk.logprobs);
+      } else
+        return { prepared, text, done: logprobs === undefined ? chunk : { ...chunk, logprobs } };
     }
     // #call throws rather than end without a done chunk.
     throw new Error('unreachable: the answer ended without its done chunk');
