@@ -7,7 +7,13 @@
  *   make bench-injection    or   node bench/injection.ts
  */
 import { injectionClassifier } from '../dataplane/src/security/injection-classifier.ts';
-import { fetchCorpus, loadCorpus, measure, type Rates } from '../tests/safety/injection-corpus.ts';
+import {
+  fetchCorpus,
+  flagged,
+  loadCorpus,
+  measure,
+  type Rates,
+} from '../tests/safety/injection-corpus.ts';
 
 fetchCorpus();
 const cases = loadCorpus();
@@ -45,4 +51,23 @@ for (const [title, options] of [
   const start = performance.now();
   const rates = measure(cases, options);
   report(title, rates, performance.now() - start);
+}
+
+/** Scan cost per KB on long texts of four kinds (a tool result or a retrieved document). */
+const LONG: Record<string, string> = {
+  'English prose':
+    'The quick brown fox jumps over the lazy dog. Please summarise the document and send it to the team. ',
+  'French prose':
+    "Oubliez la réunion de demain, elle est annulée. Je vous envoie le compte rendu à l'équipe. ",
+  'Chinese prose': '今天天气很好，我们去公园散步吧。',
+  HTML: '<div class="x"><!-- note --><p>Hello &amp; welcome</p></div>\n',
+};
+console.log('\n## scan cost on 64 KB texts (rules only)\n');
+for (const [name, unit] of Object.entries(LONG)) {
+  const text = unit.repeat(Math.ceil((64 * 1024) / unit.length)).slice(0, 64 * 1024);
+  const options = { threshold: 1 };
+  flagged({ corpus: '', id: '', attack: false, category: '', role: 'tool', text }, options);
+  const start = performance.now();
+  flagged({ corpus: '', id: '', attack: false, category: '', role: 'tool', text }, options);
+  console.log(`${name}: ${((performance.now() - start) / 64).toFixed(2)} ms per KB`);
 }

@@ -88,28 +88,33 @@ export function pack(
 }
 
 /**
- * A pack as one regular expression that finds whether any rule matches a text (rule `i` is
- * capture group `i + 1`), and each rule on its own, run only then: the alternation stops at the
- * first rule that matches at a position, and two rules that match the same words must both
- * count.
+ * A pack's rules, each its own regular expression (`rules[i]` is `pack.rules[i]`): two rules
+ * that match the same words must both count, which one alternation of them all would not do
+ * (and V8 runs a long alternation of look-behinds slower than its parts one by one).
  */
 export interface CompiledPack {
   readonly pack: InjectionRulePack;
-  readonly pattern: RegExp;
   readonly rules: readonly RegExp[];
 }
 
 const WORD = String.raw`[\p{L}\p{N}_]`;
 const BOUNDARY = String.raw`(?:(?<!${WORD})(?=${WORD})|(?<=${WORD})(?!${WORD}))`;
 
-/** `\b` outside a character class, unescaped, as a Unicode word boundary. */
+/**
+ * `\b` outside a character class, unescaped, as a Unicode word boundary. At the start of a
+ * pattern (before a word) only the look-behind half is needed, at its end only the look-ahead
+ * half: a third of the scan time of the full boundary on prose.
+ */
 function unicodeBoundaries(source: string): string {
-  return source.replace(/(?<!\\)((?:\\\\)*)\\b/g, `$1${BOUNDARY}`);
+  return source
+    .replace(/^\\b/, `(?<!${WORD})`)
+    .replace(/(?<!\\)((?:\\\\)*)\\b$/, `$1(?!${WORD})`)
+    .replace(/(?<!\\)((?:\\\\)*)\\b/g, `$1${BOUNDARY}`);
 }
 
 /**
- * Compiles a pack. Rules may not hold capture groups of their own (use `(?:…)`): the group
- * number tells which rule matched.
+ * Compiles a pack. Rules may not hold capture groups (use `(?:…)`), so that a pattern is a
+ * match and nothing else.
  * @throws Error naming the rule whose pattern does not compile or captures.
  */
 export function compilePack(pack: InjectionRulePack): CompiledPack {
@@ -122,11 +127,7 @@ export function compilePack(pack: InjectionRulePack): CompiledPack {
       throw new Error(`injection rule ${rule.id}: ${(error as Error).message}`, { cause: error });
     }
     if (groups !== 1) throw new Error(`injection rule ${rule.id} has a capture group`);
-    return `(${source})`;
+    return source;
   });
-  return {
-    pack,
-    pattern: new RegExp(sources.join('|'), 'imu'),
-    rules: sources.map((source) => new RegExp(source, 'gimu')),
-  };
+  return { pack, rules: sources.map((source) => new RegExp(source, 'gimu')) };
 }
