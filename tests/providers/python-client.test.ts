@@ -1,7 +1,7 @@
 /**
  * The official `openai` and `anthropic` Python clients (PyPI, installed by `make test` into
- * .tmp/venv) call the gateway unchanged: chat, streaming, embeddings and responses; messages,
- * streamed and whole.
+ * .tmp/venv) call the gateway unchanged: chat, streaming, embeddings, logprobs and responses;
+ * messages, streamed and whole.
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -43,6 +43,10 @@ except Exception as error:
     out["missing"] = type(error).__name__
 response = client.responses.create(model="chat", input="hello responses")
 out["responses"] = response.output_text
+scored = client.chat.completions.create(model="tiny", messages=[{"role": "user", "content": "hi"}],
+                                        logprobs=True, top_logprobs=2, max_tokens=3)
+out["logprobs"] = [{"token": t.token, "logprob": t.logprob, "bytes": t.bytes,
+                    "top": [alt.token for alt in t.top_logprobs]} for t in scored.choices[0].logprobs.content]
 print(json.dumps(out))
 `;
 
@@ -70,6 +74,8 @@ print(json.dumps(out))
 
 beforeAll(async () => {
   config = await makeConfigDir({
+    // No output filter, which would refuse logprobs.
+    gateway: { safety: { piiOutput: 'off' } },
     routes: {
       routes: [
         { alias: 'chat', targets: [{ name: 'echo', provider: 'mock', model: 'echo' }] },
@@ -113,6 +119,19 @@ describe('the openai Python client against the OpenAI-compatible API', () => {
     expect((out['embeddings'] as { norm: number }).norm).toBeCloseTo(1, 5);
     expect(out['missing']).toBe('NotFoundError');
     expect(out['responses']).toBe('Echo: hello responses');
+    const scored = out['logprobs'] as unknown as {
+      token: string;
+      logprob: number;
+      bytes: number[];
+      top: string[];
+    }[];
+    expect(scored.map(({ token }) => token)).toEqual(['Hello', '!', ' I']);
+    for (const { token, logprob, bytes, top } of scored) {
+      expect(logprob).toBeLessThanOrEqual(0);
+      expect(bytes).toEqual([...Buffer.from(token, 'utf8')]);
+      expect(top).toHaveLength(2);
+      expect(top[0]).toBe(token);
+    }
   });
 });
 
