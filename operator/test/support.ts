@@ -162,13 +162,11 @@ export async function startTestOperator(
   namespaces: readonly string[],
   kubeconfig: string,
   extra: Record<string, string> = {},
+  /** How the operator reaches model-server pods. @default the simulated pods' answers */
+  modelProbeFetch: typeof fetch = simulatedModelPods(core),
 ): Promise<OperatorHandle> {
   const settings = loadSettings(operatorEnv(namespaces, kubeconfig, extra), []);
-  return startOperator({
-    settings,
-    logger: createLogger(settings.logLevel),
-    modelProbeFetch: simulatedModelPods(core),
-  });
+  return startOperator({ settings, logger: createLogger(settings.logLevel), modelProbeFetch });
 }
 
 export { eventually };

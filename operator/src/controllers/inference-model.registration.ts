@@ -7,7 +7,7 @@
 import type { InferenceModel, InferenceModelStatus } from '../../../crds/inference-model.ts';
 import { ownedByReference, ownKey, watch } from '../handlers.ts';
 import type { Registration } from '../registration.ts';
-import { colorName, COLORS, SPEC_KEY, type Color } from '../render/model-server.ts';
+import { colorName, COLORS, SERVED_KEY, SPEC_KEY, type Color } from '../render/model-server.ts';
 import { splitKey, type KubeObject } from '../runtime/objects.ts';
 import { ConfigMaps, Deployments, InferenceModels, Services } from '../runtime/resources.ts';
 import {
@@ -37,7 +37,11 @@ export const registration: Registration<InferenceModelObserved, InferenceModelSt
       const configMap = caches
         .of<KubeObject & { data?: Record<string, string> }>(ConfigMaps)
         .get(namespace, child);
-      colors[color] = { deployment, specText: configMap?.data?.[SPEC_KEY] };
+      colors[color] = {
+        deployment,
+        specText: configMap?.data?.[SPEC_KEY],
+        servedText: configMap?.data?.[SERVED_KEY],
+      };
     }
     const probes: Partial<Record<Color, ColorProbe>> = {};
     const active = model?.status?.activeVersion;

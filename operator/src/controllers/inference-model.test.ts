@@ -134,6 +134,7 @@ const colour = (
     },
   },
   specText: JSON.stringify({ version, uri: `file:///models/${version}.onnx` }),
+  servedText: undefined,
 });
 const observe = (
   m: InferenceModel | undefined,

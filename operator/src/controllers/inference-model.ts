@@ -8,6 +8,7 @@ import type { InferenceModel, InferenceModelStatus } from '../../../crds/inferen
 import { VERSION_LABEL } from '../render/labels.ts';
 import {
   COLORS,
+  MODEL_BYTES_ANNOTATION,
   modelEndpoint,
   renderModelServer,
   type Color,
@@ -17,6 +18,7 @@ import { describeBytes, modelMemory, type ModelMemory } from '../render/quantity
 import { firstProblem, setConditions, verdict, type Verdict } from './conditions.ts';
 import {
   planRollout,
+  versionOf,
   type ColorDeployment,
   type ColorProbe,
   type RolloutPlan,
@@ -141,11 +143,18 @@ export interface ColorObserved {
   deployment: (DeploymentState & PodTemplateLabels) | undefined;
   /** The colour's ConfigMap `spec.json`. */
   specText: string | undefined;
+  /** ... and its `served.json`. */
+  servedText: string | undefined;
 }
 
 /** The pod template labels of a Deployment (its version label). */
 export interface PodTemplateLabels {
-  spec?: { replicas?: number; template?: { metadata?: { labels?: Record<string, string> } } };
+  spec?: {
+    replicas?: number;
+    template?: {
+      metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
+    };
+  };
 }
 
 export interface InferenceModelObserved {
@@ -182,7 +191,7 @@ export function reconcileInferenceModel(
     now: o.now,
     rollbackWindowMs: (model.spec.rollout?.rollbackWindowSeconds ?? 600) * 1000,
   });
-  const desired = renderModelServer(model, o.settings, memory, plan);
+  const desired = renderModelServer(model, o.settings, plan);
   const replicas = model.spec.replicas ?? 1;
   const activeDeployment = o.colors[plan.activeColor]?.deployment;
   const headroom = memoryHeadroomPolicy(memory);
@@ -263,22 +272,20 @@ function colorDeployment(observed: ColorObserved): ColorDeployment {
   return {
     version: versionOf(observed.specText),
     podVersion: deployment?.spec?.template?.metadata?.labels?.[VERSION_LABEL],
+    podModelBytes: bytesOf(
+      deployment?.spec?.template?.metadata?.annotations?.[MODEL_BYTES_ANNOTATION],
+    ),
     specText: observed.specText,
+    servedText: observed.servedText,
     replicas,
     rolledOut: progressingPolicy(replicas, deployment).status === 'False',
     readyReplicas: deployment?.status?.readyReplicas ?? 0,
   };
 }
 
-/** The version a colour's ConfigMap gives its pods. */
-function versionOf(specText: string | undefined): string | undefined {
-  if (specText === undefined) return undefined;
-  try {
-    const version = (JSON.parse(specText) as { version?: unknown }).version;
-    return typeof version === 'string' ? version : undefined;
-  } catch {
-    return undefined;
-  }
+function bytesOf(annotation: string | undefined): number | undefined {
+  const bytes = Number(annotation);
+  return annotation === undefined || !Number.isSafeInteger(bytes) || bytes < 1 ? undefined : bytes;
 }
 
 /** A colour the plan runs whose Deployment gave up (progress deadline) or cannot make pods. */

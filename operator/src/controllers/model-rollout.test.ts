@@ -16,7 +16,9 @@ const WINDOW_MS = 600_000;
 const up = (podVersion: string, version = podVersion, replicas = 2): ColorDeployment => ({
   version,
   podVersion,
+  podModelBytes: GiB,
   specText: JSON.stringify({ version, uri: `file:///models/${version}.onnx` }),
+  servedText: undefined,
   replicas,
   rolledOut: true,
   readyReplicas: replicas,
@@ -127,7 +129,7 @@ describe('a blue/green rollout', () => {
     });
     // The active colour's ConfigMap keeps the source of v1, which spec no longer has.
     expect(plan.colors.blue?.specText).toContain('v1.onnx');
-    expect(plan.colors.green?.specText).toBeUndefined();
+    expect(JSON.parse(plan.colors.green?.specText ?? '')).toMatchObject({ version: 'v2' });
   });
 
   it('waits for every new pod, then for the smoke request, before it switches', () => {
@@ -315,6 +317,35 @@ describe('an in-place rollout', () => {
       progressing: { status: 'False', reason: 'SwapRefused' },
       problem: { status: 'True', reason: 'WarmUpFailed' },
     });
+  });
+
+  it('sends the pods back to the text of the version they served, which spec no longer has', () => {
+    const served = JSON.stringify({ version: 'v1', uri: 'file:///models/v1.onnx' });
+    const tried = { ...up('v1', 'v2'), servedText: served };
+    const plan = planRollout(
+      observed({ ...spec, rollout: { strategy: 'InPlace' } }, status, {
+        deployments: { blue: tried },
+        probes: {
+          blue: {
+            endpoints: 2,
+            serving: { v1: 2 },
+            swapProblem: { version: 'v2', result: 'failed', reason: 'LoadFailed', message: 'm' },
+          },
+        },
+      }),
+    );
+    expect(plan.colors.blue).toMatchObject({ specText: served, servedText: served });
+  });
+
+  it('remembers the text of the version the active colour serves', () => {
+    const plan = planRollout(
+      observed(spec, status, {
+        deployments: { blue: up('v1', 'v2') },
+        probes: { blue: serving('v2') },
+      }),
+    );
+    expect(plan.activeVersion).toBe('v2');
+    expect(JSON.parse(plan.colors.blue?.servedText ?? '')).toMatchObject({ version: 'v2' });
   });
 
   it("ignores a pod's problem with a version other than the one wanted", () => {

@@ -15,7 +15,7 @@
  *   otherwise.
  */
 import type { InferenceModel } from '../../../crds/inference-model.ts';
-import type { Color, ColorPlan } from '../render/model-server.ts';
+import { specJson, type Color, type ColorPlan } from '../render/model-server.ts';
 import type { ModelMemory } from '../render/quantity.ts';
 import { verdict, type Verdict } from './conditions.ts';
 
@@ -56,8 +56,15 @@ export interface ColorDeployment {
   version: string | undefined;
   /** The version its pod template carries: the one its pods started with. */
   podVersion: string | undefined;
-  /** Its ConfigMap's text (the source of a version that is no longer in spec). */
+  /** The modelBytes its pods were sized for (their memory request). */
+  podModelBytes: number | undefined;
+  /** Its ConfigMap's `spec.json`: the version its pods are to serve. */
   specText: string | undefined;
+  /**
+   * Its ConfigMap's `served.json`: the version it last served as the active one, kept so that
+   * its pods can go back to it when a new version is refused (spec has only the new source).
+   */
+  servedText: string | undefined;
   replicas: number;
   /** Whether its replicas are all updated, ready and none are left over. */
   rolledOut: boolean;
@@ -114,6 +121,10 @@ export function chooseStrategy(
 const POLL_MS = 5_000;
 
 export function planRollout(o: RolloutObserved): RolloutPlan {
+  return withServed(o, decide(o));
+}
+
+function decide(o: RolloutObserved): RolloutPlan {
   const { model } = o;
   const wanted = model.spec.version;
   const replicas = model.spec.replicas ?? 1;
@@ -130,7 +141,7 @@ export function planRollout(o: RolloutObserved): RolloutPlan {
       activeColor: active,
       activeVersion: done ? wanted : undefined,
       previousVersion: undefined,
-      colors: { [active]: { version: wanted, podVersion: wanted, replicas } },
+      colors: { [active]: fresh(model, replicas) },
       progressing: done
         ? verdict('False', 'RolloutComplete', `Version ${wanted} serves on ${active}.`)
         : verdict('True', 'Deploying', `Version ${wanted} is starting on ${active}.`),
@@ -147,16 +158,67 @@ export function planRollout(o: RolloutObserved): RolloutPlan {
   return blueGreen(o, active, current, replicas, why);
 }
 
-/** What the colour's pods keep: the version they started with, so that nothing rolls. */
+/** New pods of the version in spec. */
+function fresh(model: InferenceModel, replicas: number): ColorPlan {
+  const { version, modelBytes } = model.spec;
+  return {
+    version,
+    podVersion: version,
+    podModelBytes: modelBytes,
+    replicas,
+    specText: specJson(model),
+  };
+}
+
+/** The version a colour's ConfigMap text gives its pods. */
+export function versionOf(text: string | undefined): string | undefined {
+  if (text === undefined) return undefined;
+  try {
+    const version = (JSON.parse(text) as { version?: unknown }).version;
+    return typeof version === 'string' ? version : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The ConfigMap text of version: spec's, or one the colour kept. */
+function textOf(o: RolloutObserved, color: Color, version: string): string {
+  if (version === o.model.spec.version) return specJson(o.model);
+  const observed = o.deployments[color];
+  const kept = [observed?.servedText, observed?.specText].find((t) => versionOf(t) === version);
+  // Nothing kept it (the ConfigMap was replaced by hand): the pods go on as they are told.
+  return kept ?? observed?.specText ?? specJson(o.model);
+}
+
+/**
+ * What the colour's pods keep: the version they started with and the memory they were sized
+ * for, so that nothing rolls them (a new version in their ConfigMap swaps inside them).
+ */
 function keep(o: RolloutObserved, color: Color, version: string, replicas: number): ColorPlan {
   const observed = o.deployments[color];
-  const specText = version === o.model.spec.version ? undefined : observed?.specText;
   return {
     version,
     podVersion: observed?.podVersion ?? version,
+    podModelBytes: observed?.podModelBytes ?? o.model.spec.modelBytes,
     replicas,
-    ...(specText === undefined ? {} : { specText }),
+    specText: textOf(o, color, version),
   };
+}
+
+/**
+ * The plan with each colour's `served.json`: the active colour's, once it serves the active
+ * version, is that version's text; every other keeps what it had.
+ */
+function withServed(o: RolloutObserved, plan: RolloutPlan): RolloutPlan {
+  const colors: Partial<Record<Color, ColorPlan>> = {};
+  for (const [color, colorPlan] of Object.entries(plan.colors) as [Color, ColorPlan][]) {
+    const served =
+      color === plan.activeColor && colorPlan.version === plan.activeVersion
+        ? colorPlan.specText
+        : o.deployments[color]?.servedText;
+    colors[color] = { ...colorPlan, ...(served === undefined ? {} : { servedText: served }) };
+  }
+  return { ...plan, colors };
 }
 
 /** The wanted version is active: the idle colour holds the previous one for the window. */
@@ -177,7 +239,7 @@ function steady(o: RolloutObserved, active: Color, current: string, replicas: nu
     colors[idle] = keep(o, idle, standby.version, inWindow ? replicas : 0);
   }
   const keeps = inWindow
-    ? ` Version ${standby?.version ?? ''} stays on ${idle} for a rollback until ${new Date(windowEnds).toISOString()}.`
+    ? ` Version ${standby.version} stays on ${idle} for a rollback until ${new Date(windowEnds).toISOString()}.`
     : '';
   return {
     strategy: chooseStrategy(o.model, o.memory, false).strategy,
@@ -270,9 +332,7 @@ function blueGreen(
     // The active colour keeps serving what it serves (an in-place ConfigMap goes back to it).
     [active]: keep(o, active, current, replicas),
     // The idle one starts fresh pods.
-    [idle]: standby
-      ? keep(o, idle, wanted, replicas)
-      : { version: wanted, podVersion: wanted, replicas },
+    [idle]: standby ? keep(o, idle, wanted, replicas) : fresh(o.model, replicas),
   };
   const waiting = {
     strategy: 'BlueGreen' as const,

@@ -22,7 +22,7 @@ import {
   VERSION_LABEL,
 } from './labels.ts';
 import { lower } from './lower.ts';
-import { memoryRequestFor, type ModelMemory } from './quantity.ts';
+import { memoryRequestFor, modelMemory } from './quantity.ts';
 
 export interface ModelServerSettings {
   /** Image of `runtime: onnx` servers. */
@@ -61,16 +61,25 @@ export const COLORS: readonly Color[] = ['blue', 'green'];
 export interface ColorPlan {
   version: string;
   podVersion: string;
+  /** The modelBytes the pods are sized for (their default memory request). */
+  podModelBytes: number;
   replicas: number;
-  /** The ConfigMap text to keep, for a version other than spec's (whose source spec has). */
-  specText?: string;
+  /** Its ConfigMap's `spec.json`: the version to serve (controllers/model-rollout.ts). */
+  specText: string;
+  /** Its ConfigMap's `served.json`: the version it last served as the active one. */
+  servedText?: string;
 }
+
+/** Pod annotation: the modelBytes its memory request was sized for. */
+export const MODEL_BYTES_ANNOTATION = 'inference.enis.io/model-bytes';
 
 /** Pod label of a model server's colour: the Service selects the active one. */
 export const COLOR_LABEL = 'inference.enis.io/color';
 /** Where the pods read the version to serve (their colour's ConfigMap). */
 const SPEC_DIR = '/etc/inference/model';
 export const SPEC_KEY = 'spec.json';
+/** The version the colour last served as the active one (for going back to it). */
+export const SERVED_KEY = 'served.json';
 
 /** The names of one colour's Deployment, Service and ConfigMap. */
 export function colorName(modelName: string, color: Color): string {
@@ -85,7 +94,6 @@ export function colorName(modelName: string, color: Color): string {
 export function renderModelServer(
   model: InferenceModel,
   settings: ModelServerSettings,
-  memory: ModelMemory,
   plan: { activeColor: Color; colors: Partial<Record<Color, ColorPlan>> },
 ): KubeObject[] {
   const { name, namespace = '' } = model.metadata;
@@ -114,14 +122,20 @@ export function renderModelServer(
       if (onnx) {
         new kplus.ConfigMap(chart, `${color}-spec`, {
           metadata: { name: childName, namespace, labels, ownerReferences: [owner] },
-          data: { [SPEC_KEY]: colorPlan.specText ?? specJson(model) },
+          data: {
+            [SPEC_KEY]: colorPlan.specText,
+            ...(colorPlan.servedText === undefined ? {} : { [SERVED_KEY]: colorPlan.servedText }),
+          },
         });
       }
       const deployment = new kplus.Deployment(chart, `${color}-deployment`, {
         metadata: { name: childName, namespace, labels, ownerReferences: [owner] },
         replicas: colorPlan.replicas,
         select: false,
-        podMetadata: { labels: { ...colorSelector, [VERSION_LABEL]: colorPlan.podVersion } },
+        podMetadata: {
+          labels: { ...colorSelector, [VERSION_LABEL]: colorPlan.podVersion },
+          annotations: { [MODEL_BYTES_ANNOTATION]: String(colorPlan.podModelBytes) },
+        },
         automountServiceAccountToken: false,
         securityContext: { ensureNonRoot: true },
         ...(onnx
@@ -170,7 +184,10 @@ export function renderModelServer(
         );
       }
       deployment.select(kplus.LabelSelector.of({ labels: colorSelector }));
-      const resources = memoryRequestFor(model.spec.resources, memory);
+      const resources = memoryRequestFor(
+        model.spec.resources,
+        modelMemory({ ...model.spec, modelBytes: colorPlan.podModelBytes }),
+      );
       // Quantities pass through as written (kplus types them as Cpu and Size, which would
       // reformat them); a JSON patch carries them as k8s Quantity values.
       ApiObject.of(deployment).addJsonPatch(
@@ -181,10 +198,7 @@ export function renderModelServer(
   });
 }
 
-/**
- * The version in spec, as the model server reads it (model-server/spec-file.ts). A colour kept
- * on another version (the active one while a new version starts) keeps the text it had.
- */
+/** The version in spec, as the model server reads it (model-server/spec-file.ts). */
 export function specJson(model: InferenceModel): string {
   return `${JSON.stringify({
     version: model.spec.version,

@@ -1,0 +1,246 @@
+/**
+ * Model rollouts with real model servers: the operator renders the colour Deployments, the
+ * test cluster's controllers make pods of them, and the kubelet stand-in (kubelet.ts) runs
+ * each pod as a `node dataplane/src/model-server.ts` process with the pod's environment and
+ * ConfigMap. The official `openai` client sends chat requests, whole and streamed, through
+ * the model's Service (kube-proxy of the stand-in: a ready endpoint per request) while the
+ * version changes: blue/green and back by spec, and in place; not one request may fail, nor
+ * one stream break. A version whose warm-up fails leaves the old one serving, and says why.
+ */
+import { createHash } from 'node:crypto';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resolveModel } from '../../dataplane/src/model-server/model-source.ts';
+import type { OperatorHandle } from '../../operator/src/operator.ts';
+import {
+  apps,
+  condition,
+  core,
+  createResource,
+  deleteClusterRoles,
+  eventually,
+  getResource,
+  installCrds,
+  kc,
+  operatorIdentity,
+  patchSpec,
+  startTestOperator,
+} from '../../operator/test/support.ts';
+import { TINY, TINY_ANSWER } from '../model-server/process.ts';
+import { KUBELET_NAMESPACE as namespace, startKubelet, type Kubelet } from './kubelet.ts';
+
+let kubelet: Kubelet;
+let operator: OperatorHandle | undefined;
+let work: string;
+
+/** An InferenceModel spec serving the tiny model at a quantization, as version. */
+async function tinySpec(version: string, quantization: 'int8' | 'int4', uri = TINY) {
+  const resolved = await resolveModel({ uri, version, quantization });
+  const digest = createHash('sha256')
+    .update(await readFile(resolved.weightsPath))
+    .digest('hex');
+  return {
+    runtime: 'onnx',
+    source: { uri: `file://${uri}`, checksum: `sha256:${digest}` },
+    quantization,
+    modelBytes: resolved.weightsBytes,
+    version,
+    replicas: 1,
+  };
+}
+
+/** Chat workers through the model's Service until stopped; every answer checked in full. */
+function load(model: string, workers = 3) {
+  const openai = new OpenAI({
+    baseURL: `http://model-${model}.${namespace}.svc:8080/v1`,
+    apiKey: 'unused',
+    maxRetries: 0,
+    fetch: kubelet.serviceFetch,
+  });
+  const tally = { ok: 0, streams: 0, failed: [] as string[], versions: [] as string[] };
+  let running = true;
+  const messages = [{ role: 'user' as const, content: 'hi there' }];
+  const worker = async (index: number) => {
+    for (let round = 0; running; round++) {
+      try {
+        if ((round + index) % 2 === 0) {
+          const { data, response } = await openai.chat.completions
+            .create({ model, messages })
+            .withResponse();
+          tally.versions.push(response.headers.get('x-model-version') ?? '?');
+          if (data.choices[0]?.message.content !== TINY_ANSWER) throw new Error('wrong answer');
+        } else {
+          const { data: stream, response } = await openai.chat.completions
+            .create({ model, messages, stream: true })
+            .withResponse();
+          tally.versions.push(response.headers.get('x-model-version') ?? '?');
+          let text = '';
+          let finish: string | null | undefined;
+          for await (const chunk of stream) {
+            text += chunk.choices[0]?.delta.content ?? '';
+            finish = chunk.choices[0]?.finish_reason ?? finish;
+          }
+          if (text !== TINY_ANSWER || finish !== 'stop') throw new Error(`broken stream: ${text}`);
+          tally.streams++;
+        }
+        tally.ok++;
+      } catch (error) {
+        tally.failed.push((error as Error).message);
+      }
+    }
+  };
+  const done = Promise.all(Array.from({ length: workers }, (_, i) => worker(i)));
+  return {
+    tally,
+    async stop() {
+      running = false;
+      await done;
+      return tally;
+    },
+  };
+}
+
+const status = async (name: string) =>
+  (await getResource(namespace, 'InferenceModel', name)).status;
+const waitStatus = (name: string, expected: Record<string, unknown>, timeoutMs = 90_000) =>
+  eventually(async () => {
+    const s = await status(name);
+    return Object.entries(expected).every(([k, v]) => s?.[k] === v) ? s : undefined;
+  }, timeoutMs);
+const podNames = async (model: string) =>
+  (
+    await core.listNamespacedPod({ namespace, labelSelector: `inference.enis.io/model=${model}` })
+  ).items
+    .map((p) => p.metadata?.name ?? '')
+    .sort();
+
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), 'model-rollout-'));
+  await installCrds();
+  await core.createNamespace({ body: { metadata: { name: namespace } } });
+  // The model server keeps a swapped-out version 30 s for its own rollback; 2 s here.
+  kubelet = await startKubelet({ kc, env: { MODEL_ROLLBACK_WINDOW_S: '2' } });
+  operator = await startTestOperator(
+    [namespace],
+    await operatorIdentity(namespace),
+    {},
+    kubelet.fetch,
+  );
+}, 120_000);
+
+afterAll(async () => {
+  await operator?.stop();
+  await kubelet.stop();
+  await core.deleteNamespace({ name: namespace }).catch(() => undefined);
+  await deleteClusterRoles();
+  await rm(work, { recursive: true, force: true });
+});
+
+describe('a blue/green rollout of real model servers', () => {
+  const name = 'tiny-bg';
+  const rollout = { strategy: 'BlueGreen', rollbackWindowSeconds: 600 };
+
+  it('serves the first version on blue', async () => {
+    await createResource(namespace, {
+      kind: 'InferenceModel',
+      metadata: { name },
+      spec: { ...(await tinySpec('v1', 'int8')), rollout },
+    });
+    const s = await waitStatus(name, { activeVersion: 'v1', activeColor: 'blue' });
+    expect(s.readyReplicas).toBe(1);
+    const ready = await getResource(namespace, 'InferenceModel', name);
+    expect(condition(ready, 'Ready')).toMatchObject({ status: 'True' });
+  }, 120_000);
+
+  it('switches to a new version on green under load, and back by spec, failing nothing', async () => {
+    const blue = await podNames(name);
+    const traffic = load(name);
+    await eventually(async () => (traffic.tally.ok >= 6 ? true : undefined), 30_000);
+
+    await patchSpec(namespace, 'InferenceModel', name, { ...(await tinySpec('v2', 'int4')) });
+    await waitStatus(name, { activeVersion: 'v2', activeColor: 'green', previousVersion: 'v1' });
+    const service = await core.readNamespacedService({ namespace, name: `model-${name}` });
+    expect(service.spec?.selector?.['inference.enis.io/color']).toBe('green');
+    const switchedAt = traffic.tally.versions.length;
+    await eventually(
+      async () => (traffic.tally.versions.slice(switchedAt).includes('v2') ? true : undefined),
+      30_000,
+    );
+    // Blue keeps its pod through the rollback window.
+    const standby = await apps.readNamespacedDeployment({ namespace, name: `model-${name}-blue` });
+    expect(standby.spec?.replicas).toBe(1);
+
+    // Back to v1 in spec (a GitOps revert): blue's pod, still up, serves again at once.
+    await patchSpec(namespace, 'InferenceModel', name, { ...(await tinySpec('v1', 'int8')) });
+    await waitStatus(
+      name,
+      { activeVersion: 'v1', activeColor: 'blue', previousVersion: 'v2' },
+      30_000,
+    );
+    const backAt = traffic.tally.versions.length;
+    await eventually(
+      async () => (traffic.tally.versions.slice(backAt).includes('v1') ? true : undefined),
+      30_000,
+    );
+    const tally = await traffic.stop();
+    expect(tally.failed).toEqual([]);
+    expect(tally.streams).toBeGreaterThan(3);
+    expect((await podNames(name)).filter((pod) => blue.includes(pod))).toEqual(blue);
+  }, 180_000);
+});
+
+describe('an in-place rollout of real model servers', () => {
+  const name = 'tiny-ip';
+
+  it('swaps inside the running pod under load, failing nothing and starting no pod', async () => {
+    await createResource(namespace, {
+      kind: 'InferenceModel',
+      metadata: { name },
+      spec: { ...(await tinySpec('v1', 'int8')), rollout: { strategy: 'InPlace' } },
+    });
+    await waitStatus(name, { activeVersion: 'v1', activeColor: 'blue' });
+    const before = await podNames(name);
+    const traffic = load(name);
+    await eventually(async () => (traffic.tally.ok >= 6 ? true : undefined), 30_000);
+    await patchSpec(namespace, 'InferenceModel', name, {
+      ...(await tinySpec('v2', 'int4')),
+      rollout: { strategy: 'InPlace' },
+    });
+    await waitStatus(name, { activeVersion: 'v2', activeColor: 'blue', previousVersion: 'v1' });
+    const at = traffic.tally.versions.length;
+    await eventually(
+      async () => (traffic.tally.versions.slice(at).includes('v2') ? true : undefined),
+      30_000,
+    );
+    const tally = await traffic.stop();
+    expect(tally.failed).toEqual([]);
+    expect(await podNames(name)).toEqual(before);
+    expect((await status(name))?.['activeColor']).toBe('blue');
+  }, 180_000);
+
+  it('keeps the old version when the new one fails its warm-up, and says why', async () => {
+    const broken = join(work, 'broken');
+    await cp(TINY, broken, { recursive: true });
+    const configPath = join(broken, 'tokenizer_config.json');
+    const config = JSON.parse(await readFile(configPath, 'utf8')) as { chat_template?: string };
+    config.chat_template = "{{ raise_exception('broken') }}";
+    await writeFile(configPath, JSON.stringify(config));
+    await patchSpec(namespace, 'InferenceModel', name, {
+      ...(await tinySpec('v3', 'int8', broken)),
+      rollout: { strategy: 'InPlace' },
+    });
+    const degraded = await eventually(async () => {
+      const model = await getResource(namespace, 'InferenceModel', name);
+      return condition(model, 'Degraded')?.status === 'True' ? model : undefined;
+    }, 60_000);
+    expect(condition(degraded, 'Degraded')).toMatchObject({ reason: 'WarmUpFailed' });
+    expect(condition(degraded, 'Ready')).toMatchObject({ status: 'True' });
+    expect(degraded.status).toMatchObject({ activeVersion: 'v2' });
+    // The pod went back to v2: its ConfigMap says v2 again, and it answers as v2.
+    const configMap = await core.readNamespacedConfigMap({ namespace, name: `model-${name}-blue` });
+    expect(JSON.parse(configMap.data?.['spec.json'] ?? '{}')).toMatchObject({ version: 'v2' });
+  }, 120_000);
+});
