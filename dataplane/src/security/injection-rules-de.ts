@@ -7,6 +7,12 @@ const DIRECTIVES = String.raw`(?:anweisungen|anweisung|instruktionen|befehle|reg
 /** German. */
 export const DE_RULES = pack('de', 'latin', [
   [
+    'assistant_should',
+    'authority',
+    0.7,
+    String.raw`\b(?:der|die|das|jeder|jede|jedes)\s+(?:assistent|modell|agent|ki|bot|chatbot|sprachmodell)\s+(?:muss|soll|sollte|hat\s+zu)\s+(?:jetzt\s+|immer\s+|auch\s+|nun\s+)?(?:\p{L}+\s+){0,3}(?:antworten|sagen|aufnehmen|senden|schicken|aufrufen|ignorieren|verraten|schreiben|hinzuf[uü]gen|beenden|beginnen|weiterleiten|empfehlen|erw[aä]hnen|ausf[uü]hren)\b`,
+  ],
+  [
     'note_to_ai',
     'authority',
     0.7,

@@ -128,6 +128,30 @@ export const EN_RULES = pack('en', 'latin', [
     0.2,
     String.raw`^[\t >#*\[(]*(?:important|attention|urgent|critical|warning|notice|reminder|priority)(?:\s+(?:instructions?|notice|message|update))?\s*[:!\])]`,
   ],
+  [
+    'assistant_should',
+    'authority',
+    0.7,
+    String.raw`\b(?:the|this|any|every|all|your)\s+(?:ai|assistant|model|agent|llm|chatbot|bot|language\s+model|copilot|gpt|chatgpt|claude|gemini|bing)s?\s+(?:should|must|shall|will|needs?\s+to|has\s+to|is\s+(?:required|instructed|expected|supposed)\s+to|are\s+(?:required|instructed|expected)\s+to)\s+(?:now\s+|always\s+|also\s+|immediately\s+|instead\s+|only\s+)?(?:respond|reply|answer|say|output|print|include|append|send|call|ignore|tell|reveal|write|add|end|begin|start|forward|recommend|mention|state|inform|disregard|refuse|execute|run|visit|open|click)\b`,
+  ],
+  [
+    'dear_ai',
+    'authority',
+    0.6,
+    String.raw`\b(?:dear|hello|hi|hey|attention)\s+(?:ai|assistant|model|agent|llm|chatbot|bot|language\s+model|copilot|gpt|chatgpt|claude|gemini|bing)\b\s*[,:!]`,
+  ],
+  [
+    'in_your_summary',
+    'override',
+    0.5,
+    String.raw`\b(?:in|at\s+the\s+(?:end|start|beginning)\s+of)\s+(?:your|the|any|every)\s+(?:summary|answer|reply|response|output|translation)\s*,?\s+(?:you\s+(?:must|should)\s+)?(?:include|mention|say|tell|recommend|add|state|insert|write|claim)\b`,
+  ],
+  [
+    'output_must',
+    'override',
+    0.5,
+    String.raw`\b(?:your|the|any|every)\s+(?:summary|answer|reply|response|output)\s+(?:must|should|shall|has\s+to|needs\s+to)\s+(?:always\s+)?(?:include|contain|mention|end\s+with|start\s+with|begin\s+with|say|state|be\s+replaced)\b`,
+  ],
   // --- prompt leak ------------------------------------------------------------------------
   [
     'reveal_prompt',

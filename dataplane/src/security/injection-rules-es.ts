@@ -7,6 +7,12 @@ const QUALIFIER = String.raw`(?:anteriores|previas|de\s+arriba|del\s+sistema|ori
 /** Spanish. */
 export const ES_RULES = pack('es', 'latin', [
   [
+    'assistant_should',
+    'authority',
+    0.7,
+    String.raw`\b(?:el|la|cualquier|todo)\s+(?:asistente|modelo|agente|ia|bot|chatbot)\s+(?:debe|deber[aá]|tiene\s+que|ha\s+de)\s+(?:ahora\s+|siempre\s+|tambi[eé]n\s+)?(?:responder|decir|incluir|enviar|llamar|ignorar|revelar|escribir|a[ñn]adir|terminar|empezar|reenviar|recomendar|mencionar|ejecutar)\b`,
+  ],
+  [
     'note_to_ai',
     'authority',
     0.7,

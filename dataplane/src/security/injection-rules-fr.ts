@@ -8,6 +8,12 @@ const QUALIFIER = String.raw`(?:pr[eé]c[eé]dentes|ant[eé]rieures|ci-dessus|in
 /** French. */
 export const FR_RULES = pack('fr', 'latin', [
   [
+    'assistant_should',
+    'authority',
+    0.7,
+    String.raw`\b(?:l['’]\s*|un\s+|tout\s+)?(?:assistant|mod[eè]le|agent|ia|bot|chatbot)\s+(?:doit|devra|devrait|est\s+tenu\s+de)\s+(?:maintenant\s+|toujours\s+|aussi\s+)?(?:r[eé]pondre|dire|inclure|envoyer|appeler|ignorer|r[eé]v[eé]ler|[eé]crire|ajouter|terminer|commencer|transf[eé]rer|recommander|mentionner|ex[eé]cuter)\b`,
+  ],
+  [
     'note_to_ai',
     'authority',
     0.7,

@@ -7,6 +7,12 @@ const QUALIFIER = String.raw`(?:precedenti|di\s+prima|sopra|qui\s+sopra|iniziali
 /** Italian. */
 export const IT_RULES = pack('it', 'latin', [
   [
+    'assistant_should',
+    'authority',
+    0.7,
+    String.raw`\b(?:l['’]\s*|il|un|ogni|qualsiasi)\s*(?:assistente|modello|agente|ia|bot|chatbot)\s+(?:deve|dovr[aà]|dovrebbe|ha\s+da)\s+(?:ora\s+|sempre\s+|anche\s+)?(?:rispondere|dire|includere|inviare|chiamare|ignorare|rivelare|scrivere|aggiungere|terminare|iniziare|inoltrare|raccomandare|menzionare|eseguire)\b`,
+  ],
+  [
     'note_to_ai',
     'authority',
     0.7,

@@ -7,6 +7,12 @@ const QUALIFIER = String.raw`(?:anteriores|pr[eé]vias|acima|do\s+sistema|origin
 /** Portuguese (European and Brazilian). */
 export const PT_RULES = pack('pt', 'latin', [
   [
+    'assistant_should',
+    'authority',
+    0.7,
+    String.raw`\b(?:o|a|qualquer|todo)\s+(?:assistente|modelo|agente|ia|bot|chatbot)\s+(?:deve|dever[aá]|tem\s+que|precisa)\s+(?:agora\s+|sempre\s+|tamb[eé]m\s+)?(?:responder|dizer|incluir|enviar|chamar|ignorar|revelar|escrever|adicionar|terminar|come[cç]ar|encaminhar|recomendar|mencionar|executar)\b`,
+  ],
+  [
     'note_to_ai',
     'authority',
     0.7,
