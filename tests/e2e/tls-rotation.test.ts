@@ -3,15 +3,22 @@
 // their 15 s, and rotates its 45 s CA (published at 30 s, signing 1 s later, the old one gone
 // 3 s after publication), while two clients call in a loop over fresh connections with the
 // client certificate of the moment and one SSE stream runs the whole time. Zero failed
-// requests, the stream whole, and a client certificate of the retired CA refused.
+// requests, the stream whole, and a client certificate of the retired CA refused. Outbound
+// too: a route's target is an HTTPS upstream that requires client certificates of the
+// operator's CA, reached with the gateway's own (`clientCertificate: {gateway: true}`), which
+// the operator renews and rotates meanwhile: a third client calls it, with zero failures.
 import { request as httpsRequest } from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import { X509Certificate } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { FakeServer } from '../fakes/fake-server.ts';
+import { createOpenAIFake } from '../fakes/openai-fake.ts';
 import { call, chat, reason, type Client } from '../security/support.ts';
 import { readSse, type SseEvent } from '../support/sse.ts';
+import { createCa, issue } from '../support/x509.ts';
 import { eventually, resource, startLoop, type Loop } from './loop.ts';
+import { condition, getResource } from './resources.ts';
 
 const clusterOff = process.env['INFERENCE_TEST_CLUSTER'] === 'off';
 const CHUNKS = 340;
@@ -30,6 +37,17 @@ let token: string;
 let material: Material;
 const seen: Material[] = [];
 let polling = true;
+/** The HTTPS upstream; it trusts the operator's CA bundle of the moment. */
+let upstream: FakeServer;
+const upstreamCa = createCa('upstream-ca');
+const upstreamServing = issue(upstreamCa, {
+  commonName: 'upstream.test',
+  dns: ['upstream.test'],
+  usages: ['serverAuth'],
+});
+const trustBundle = (ca: string) => {
+  upstream.setTls({ cert: upstreamServing.cert, key: upstreamServing.key, ca });
+};
 
 const servername = () => `inference-gateway.${loop.namespace}.svc`;
 const client = (m: Material): Client => ({
@@ -88,6 +106,39 @@ describe.skipIf(clusterOff)('certificate and CA rotation under load', () => {
         alias,
         targets: [{ name: alias, provider: 'mock', model }],
       });
+    upstream = await createOpenAIFake({
+      name: 'upstream',
+      tls: {
+        cert: upstreamServing.cert,
+        key: upstreamServing.key,
+        ca: upstreamCa.cert,
+        requestCert: true,
+        rejectUnauthorized: true,
+      },
+    });
+    const upstreamRoute = resource('ProviderRoute', 'upstream', {
+      alias: 'upstream',
+      retry: { maxAttempts: 1 },
+      targets: [
+        {
+          name: 'upstream',
+          provider: 'openai-compatible',
+          model: 'gpt-fake',
+          baseURL: `${upstream.url}/v1`,
+          tls: {
+            ca: { secretName: 'upstream-ca' },
+            clientCertificate: { gateway: true },
+            serverName: 'upstream.test',
+          },
+        },
+      ],
+    });
+    const upstreamCaSecret = {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'upstream-ca' },
+      stringData: { 'ca.crt': upstreamCa.cert },
+    };
     loop = await startLoop({
       kubeconfig: inject('kubeconfig'),
       clusterDir: inject('clusterDir'),
@@ -100,20 +151,28 @@ describe.skipIf(clusterOff)('certificate and CA rotation under load', () => {
         INFERENCE_GATEWAY_SETTINGS: JSON.stringify({ tls: { clientCertificates: 'required' } }),
       },
       tls: {
-        resources: [route('chat', 'echo'), route('slow', `echo?gapMs=100&chunks=${CHUNKS}`)],
+        resources: [
+          route('chat', 'echo'),
+          route('slow', `echo?gapMs=100&chunks=${CHUNKS}`),
+          upstreamCaSecret,
+          upstreamRoute,
+        ],
       },
     });
     const address = loop.app.server.address();
     port = typeof address === 'object' && address !== null ? address.port : 0;
     token = await loop.token();
     await eventually(async () => loop.app.services.config.current?.routes.has('slow'), 30_000);
+    await eventually(async () => loop.app.services.config.current?.routes.has('upstream'), 30_000);
     material = await eventually(readClient, 30_000);
+    trustBundle(material.ca);
     seen.push(material);
     void (async () => {
       while (polling) {
         await new Promise((resolve) => setTimeout(resolve, 250));
         const next = await readClient().catch(() => undefined);
         if (next !== undefined && next.cert !== material.cert) {
+          if (next.ca !== material.ca) trustBundle(next.ca);
           material = next;
           seen.push(next);
         }
@@ -124,6 +183,7 @@ describe.skipIf(clusterOff)('certificate and CA rotation under load', () => {
   afterAll(async () => {
     polling = false;
     await loop.stop();
+    await upstream.stop();
   });
 
   it('fails no request, breaks no stream, and refuses the retired CA', async () => {
@@ -172,8 +232,43 @@ describe.skipIf(clusterOff)('certificate and CA rotation under load', () => {
         }
       }
     };
-    await Promise.all([worker(), worker()]);
+    const outboundFailures: string[] = [];
+    let outboundCalls = 0;
+    const outbound = async () => {
+      while (!(await retired())) {
+        const answer = await call(port, client(material), {
+          path: '/v1/chat/completions',
+          token,
+          body: { model: 'upstream', messages: [{ role: 'user', content: 'hello upstream' }] },
+        }).catch((error: unknown): { status: number; body: Record<string, unknown> } => ({
+          status: 0,
+          body: { error: String(error) },
+        }));
+        outboundCalls++;
+        const choices = answer.body['choices'] as { message: { content: string } }[] | undefined;
+        if (answer.status !== 200 || choices?.[0]?.message.content !== 'upstream: hello upstream')
+          outboundFailures.push(
+            JSON.stringify({ at: Date.now() - started, status: answer.status, body: answer.body }),
+          );
+      }
+    };
+    await Promise.all([worker(), worker(), outbound()]);
     await streaming;
+
+    expect({ failed: outboundFailures.length, first: outboundFailures.slice(0, 2) }).toEqual({
+      failed: 0,
+      first: [],
+    });
+    expect(outboundCalls).toBeGreaterThan(20);
+    // The upstream saw the gateway's client certificate renewed, and issued by both CAs.
+    const presented = new Set(upstream.requests.map((r) => r.clientCertificateSerial));
+    expect(presented.size).toBeGreaterThanOrEqual(3);
+    const tlsReady = condition(
+      await getResource(loop, 'ProviderRoute', 'upstream'),
+      'UpstreamTLSReady',
+    );
+    expect(tlsReady).toMatchObject({ status: 'True', reason: 'UpstreamTLSResolved' });
+    expect(tlsReady?.message).toContain('client certificate (Secret inference-tls-client) expires');
 
     expect({ failed: failures.length, first: failures.slice(0, 2) }).toEqual({
       failed: 0,

@@ -76,6 +76,12 @@ export class FakeServer {
     return this.#url;
   }
 
+  /** HTTPS only: new handshakes use these certificates and CA bundle (a rotation upstream). */
+  setTls(options: Pick<HttpsOptions, 'cert' | 'key' | 'ca'>): void {
+    if (this.#scheme !== 'https') throw new Error('setTls needs a fake started with tls.');
+    (this.#server as unknown as { setSecureContext(o: object): void }).setSecureContext(options);
+  }
+
   /** Queues replies for the next requests to `path`, in order; later ones get the default. */
   script(path: string, ...replies: Reply[]): void {
     this.#scripts.set(path, [...(this.#scripts.get(path) ?? []), ...replies]);

@@ -16,6 +16,7 @@ export const GATEWAY_VOLUMES: readonly VolumeSource[] = [
   { kind: 'ConfigMap', name: 'inference-prompts', path: 'prompts' },
   { kind: 'Secret', name: 'inference-keys', path: 'keys' },
   { kind: 'Secret', name: 'inference-credentials', path: 'credentials' },
+  { kind: 'Secret', name: 'inference-upstream-tls', path: 'upstream-tls' },
 ];
 
 /** What a ConfigMap or Secret carries that a volume shows. */
