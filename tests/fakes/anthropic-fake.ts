@@ -5,7 +5,13 @@
  * bodies (`{"type":"error","error":{type, message}}`) and status codes, 529 included. By default
  * it answers "anthropic: <last user text>", one word per delta.
  */
-import { FakeServer, lastUserText, type RecordedRequest, type Reply } from './fake-server.ts';
+import {
+  FakeServer,
+  lastUserText,
+  type FakeServerOptions,
+  type RecordedRequest,
+  type Reply,
+} from './fake-server.ts';
 
 const HEADERS = {
   'request-id': 'req_fakeanthropic01',
@@ -156,12 +162,13 @@ export const ANTHROPIC_ERRORS = {
 /** An `error` event mid-stream, as Anthropic sends one when it is overloaded. */
 export const OVERLOADED_EVENT = `event: error\ndata: ${JSON.stringify({ type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } })}\n\n`;
 
-export function createAnthropicFake(): Promise<FakeServer> {
+/** @param options `tls`: serve HTTPS (and require client certificates) as FakeServerOptions says. */
+export function createAnthropicFake(options: FakeServerOptions = {}): Promise<FakeServer> {
   const answer = (request: RecordedRequest): Reply => {
     if (request.path !== '/v1/messages')
       return anthropicError(404, 'not_found_error', `Not Found: ${request.path}`);
     const words = `anthropic: ${lastUserText(request.body)}`.split(' ');
     return messageStream(words.map((word, index) => (index === 0 ? word : ` ${word}`)));
   };
-  return new FakeServer(answer).start();
+  return new FakeServer(answer, options).start();
 }

@@ -10,6 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildApp } from '../../dataplane/src/app.ts';
 import type { FakeServer, Reply } from '../fakes/fake-server.ts';
+import { createAnthropicFake } from '../fakes/anthropic-fake.ts';
 import { chatStream, createOpenAIFake } from '../fakes/openai-fake.ts';
 import { makeConfigDir, type ConfigDir } from '../support/config-dir.ts';
 import { eventually } from '../support/eventually.ts';
@@ -25,6 +26,7 @@ let client: Issued;
 let otherClient: Issued;
 let secure: FakeServer;
 let backup: FakeServer;
+let claude: FakeServer;
 let config: ConfigDir;
 let app: FastifyInstance;
 let token: string;
@@ -46,6 +48,14 @@ beforeAll(async () => {
   });
   client = issue(clientCa, { commonName: 'gateway', usages: ['clientAuth'] });
   otherClient = issue(createCa('another-ca'), { commonName: 'gateway', usages: ['clientAuth'] });
+  const mtls = {
+    cert: serving.cert,
+    key: serving.key,
+    ca: clientCa.cert,
+    requestCert: true,
+    rejectUnauthorized: true,
+  };
+  claude = await createAnthropicFake({ tls: mtls });
   [secure, backup] = await Promise.all([
     createOpenAIFake({
       name: 'secure',
@@ -116,6 +126,20 @@ beforeAll(async () => {
           retry: once,
         },
         {
+          alias: 'claude',
+          retry: once,
+          targets: [
+            {
+              name: 'claude',
+              provider: 'anthropic',
+              model: 'claude-fake',
+              baseURL: claude.url,
+              credentials: { secretKeyRef: { name: 'anthropic', key: 'api-key' } },
+              tls: withCert,
+            },
+          ],
+        },
+        {
           alias: 'no-certificate-alone',
           targets: [target('secure', { ca, serverName: UPSTREAM_NAME })],
           retry: once,
@@ -130,13 +154,14 @@ beforeAll(async () => {
     'other-client__tls.crt': otherClient.cert,
     'other-client__tls.key': otherClient.key,
   });
+  await config.write('credentials/anthropic__api-key', 'sk-ant-test');
   app = await buildApp({ configDirs: [config.dir], defaultMetrics: false });
   token = await config.token();
 });
 
 afterAll(async () => {
   await app.close();
-  await Promise.all([secure.stop(), backup.stop(), config.cleanup()]);
+  await Promise.all([secure.stop(), backup.stop(), claude.stop(), config.cleanup()]);
 });
 
 beforeEach(() => {
@@ -164,6 +189,13 @@ describe('a target with outbound mTLS', () => {
     expect(answerOf(response.body)).toBe('secure: hello upstream');
     expect(secure.seen(CHAT).map((r) => r.clientCertificateSerial)).toEqual([client.serial]);
     expect(backup.requests).toHaveLength(0);
+  });
+
+  it("serves an Anthropic target through the official SDK on the target's own fetch", async () => {
+    const response = await ask('claude');
+    expect(response.statusCode).toBe(200);
+    expect(answerOf(response.body)).toBe('anthropic: hello upstream');
+    expect(claude.requests.map((r) => r.clientCertificateSerial)).toEqual([client.serial]);
   });
 
   it.each([
