@@ -50,7 +50,10 @@ describe('prepare in its span, with prompt and safety as children', () => {
   });
 
   /** Runs prepare (and record, which ends the batch item's root) and returns the spans. */
-  async function traced(run: (p: PromptSource, s: Safety) => Prepared): Promise<ReadableSpan[]> {
+  async function traced(
+    run: (p: PromptSource, s: Safety) => Prepared,
+    checks: Safety = safety,
+  ): Promise<ReadableSpan[]> {
     exporter = new InMemorySpanExporter();
     tracing = startTracing({
       serviceName: 'unit',
@@ -60,7 +63,7 @@ describe('prepare in its span, with prompt and safety as children', () => {
     })!;
     const stage = tracingStage(tracing.tracer);
     const p = tracedPromptSource(tracing.tracer, prompts);
-    const s = tracedSafety(tracing.tracer, safety);
+    const s = tracedSafety(tracing.tracer, checks);
     const item = exchange();
     try {
       item.prepared = stage.prepare(item, () => run(p, s));
@@ -119,5 +122,28 @@ describe('prepare in its span, with prompt and safety as children', () => {
     });
     expect(prepare?.attributes['error.type']).toBe('PROMPT_NOT_FOUND');
     expect([prompt?.status.code, prepare?.status.code]).toEqual([0, 0]);
+  });
+
+  it('counts the categories of a blocked injection on the safety span, never the text', async () => {
+    const blocking: Safety = {
+      ...safety,
+      checkInput: () => {
+        throw new ApiError('CONTENT_BLOCKED', 'The request reads as a prompt-injection attempt.', {
+          details: { reason: 'prompt_injection', messageIndex: 0, categories: ['override'] },
+        });
+      },
+    };
+    const spans = await traced((_p, s) => {
+      s.checkInput([{ role: 'user', content: SECRET }]);
+      throw new Error('unreachable');
+    }, blocking);
+    const [check] = named(spans, 'gateway.safety');
+    expect(check?.attributes).toEqual({
+      'safety.input': 'messages',
+      'safety.findings.injection': 1,
+      'safety.findings.injection:override': 1,
+      'error.type': 'CONTENT_BLOCKED',
+    });
+    expect(JSON.stringify(spans.map((span) => [span.name, span.attributes]))).not.toContain(SECRET);
   });
 });

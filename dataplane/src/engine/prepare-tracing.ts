@@ -1,4 +1,5 @@
 import { context, type Span, type Tracer } from '@opentelemetry/api';
+import { ApiError } from '../errors/api-error.ts';
 import type { Findings } from '../stages/context.ts';
 import { failed } from '../stages/tracing.ts';
 import type { PromptSource, Safety } from './pipeline/prepare.ts';
@@ -29,8 +30,8 @@ export function tracedPromptSource(tracer: Tracer, source: PromptSource): Prompt
 /**
  * Input safety in a `gateway.safety` span per check under the active one: `safety.input` (what
  * was checked: `variables` of a prompt, or the client's `messages`) and
- * `safety.findings.<kind>`, how many of each kind were removed or redacted; `error.type` when
- * the PII policy refused. Never the text. Embeddings texts and the output filter pass through
+ * `safety.findings.<kind>`, how many of each kind were found, removed or redacted; `error.type`
+ * when the PII or injection policy refused (a blocked injection's categories are counted too). Never the text. Embeddings texts and the output filter pass through
  * untraced (the output filter runs per chunk).
  */
 export function tracedSafety(tracer: Tracer, safety: Safety): Safety {
@@ -38,7 +39,7 @@ export function tracedSafety(tracer: Tracer, safety: Safety): Safety {
     checkVariables(variables, scope) {
       return inSpan(tracer, 'gateway.safety', (span) => {
         span.setAttribute('safety.input', 'variables');
-        const checked = safety.checkVariables(variables, scope);
+        const checked = withBlockedCounted(span, () => safety.checkVariables(variables, scope));
         counted(span, checked.findings);
         return checked;
       });
@@ -46,7 +47,7 @@ export function tracedSafety(tracer: Tracer, safety: Safety): Safety {
     checkInput(messages, scope) {
       return inSpan(tracer, 'gateway.safety', (span) => {
         span.setAttribute('safety.input', 'messages');
-        const checked = safety.checkInput(messages, scope);
+        const checked = withBlockedCounted(span, () => safety.checkInput(messages, scope));
         counted(span, checked.findings);
         return checked;
       });
@@ -54,6 +55,25 @@ export function tracedSafety(tracer: Tracer, safety: Safety): Safety {
     checkTexts: (texts) => safety.checkTexts(texts),
     outputFilter: () => safety.outputFilter(),
   };
+}
+
+/**
+ * `check()`, and when it refuses a prompt injection (`CONTENT_BLOCKED`, reason
+ * `prompt_injection`), the refusal's categories on the span as the findings a flagged message
+ * would have had (`safety.findings.injection`, `safety.findings.injection:<category>`).
+ */
+function withBlockedCounted<T>(span: Span, check: () => T): T {
+  try {
+    return check();
+  } catch (error) {
+    const details = error instanceof ApiError ? error.details : undefined;
+    if (details?.['reason'] === 'prompt_injection' && Array.isArray(details['categories'])) {
+      const findings: Record<string, number> = { injection: 1 };
+      for (const category of details['categories']) findings[`injection:${String(category)}`] = 1;
+      counted(span, findings);
+    }
+    throw error;
+  }
 }
 
 function counted(span: Span, findings: Findings): void {
