@@ -1,7 +1,7 @@
 /**
  * Prompt-injection detection and false-positive rates on public corpora (docs/safety.md,
- * "Measured rates"): the rule packs alone, then with the llm_guardrail classifier, at the
- * default threshold. The corpora are fetched by scripts/fetch-injection-corpus.py into
+ * "Measured rates"): the rule packs alone, then with each classifier (llm_guardrail,
+ * prompt_guardrail: `make models` exports it), at the default threshold. The corpora are fetched by scripts/fetch-injection-corpus.py into
  * .tmp/injection-corpus; nothing is tuned on them.
  *
  *   make bench-injection    or   node bench/injection.ts
@@ -45,6 +45,10 @@ for (const [title, options] of [
   [
     'rules + llm_guardrail (classifier: llm_guardrail, weight 1)',
     { threshold: 1, classifier: injectionClassifier('llm_guardrail'), classifierWeight: 1 },
+  ],
+  [
+    'rules + prompt_guardrail (classifier: prompt_guardrail, weight 1)',
+    { threshold: 1, classifier: injectionClassifier('prompt_guardrail'), classifierWeight: 1 },
   ],
 ] as const) {
   measure(cases, options); // warm-up: compiled patterns, loaded models

