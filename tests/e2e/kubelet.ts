@@ -4,8 +4,10 @@
  * namespace `kubelet-e2e`, which kwok leaves alone (tests/cluster/kwok/pod-ready.yaml). There,
  * this stand-in runs each model-server pod bound to a node as a real process (other pods, such
  * as the gateway's, stay Pending), with the pod's command and
- * environment and its ConfigMap volumes projected into a directory (and kept in sync, as the
- * kubelet does with a symlink swap; resource limits are not enforced). It writes the pod's status: an address of its own (10.244.250.x, never
+ * environment, its ConfigMap volumes projected into a directory (and kept in sync, as the
+ * kubelet does with a symlink swap), and its memory limit as the limit of a cgroup v1 memory
+ * cgroup of its own where this machine has one (`memoryLimited` says whether it did; CPU limits
+ * are not enforced). It writes the pod's status: an address of its own (10.244.250.x, never
  * routed), Running, and Ready from the readiness probe (`GET /readyz`); a pod being deleted is
  * stopped with SIGTERM and removed once its process exits (the drain). Its `fetch` is the pod
  * network: a URL with a pod's address goes to that pod's process on loopback; any other is
@@ -23,7 +25,9 @@ import {
   type KubeConfig,
   type V1Pod,
 } from '@kubernetes/client-node';
+import { parseQuantity } from '../../operator/src/render/quantity.ts';
 import { spawnModelServer, type ModelServerProcess } from '../model-server/process.ts';
+import { createMemoryCgroup, memoryCgroupParent } from '../support/memory-cgroup.ts';
 
 export const KUBELET_NAMESPACE = 'kubelet-e2e';
 
@@ -33,6 +37,8 @@ export interface RunningPod {
   startedAt: string;
   process: ModelServerProcess;
   ready: boolean;
+  /** Whether its memory limit is enforced (a cgroup of its own). */
+  memoryLimited: boolean;
   /** The projected ConfigMap volumes: mount path → local directory and its ConfigMap. */
   volumes: { mountPath: string; dir: string; configMap: string; text: string }[];
   stopping?: Promise<number | null>;
@@ -139,19 +145,24 @@ export async function startKubelet(options: KubeletOptions): Promise<Kubelet> {
       }
       env[variable.name] = value;
     }
+    const limit = parseQuantity(container.resources?.limits?.['memory']);
+    const cgroup =
+      limit === undefined || memoryCgroupParent === undefined
+        ? undefined
+        : await createMemoryCgroup(`kubelet-${String(globalThis.process.pid)}-${name}`, limit);
     // The pod listens on its own address in a cluster; here, on loopback at a free port.
-    const process = await spawnModelServer({
-      ...env,
-      HOST: '127.0.0.1',
-      PORT: '0',
-      ...options.env,
-    });
+    const process = await spawnModelServer(
+      { ...env, HOST: '127.0.0.1', PORT: '0', ...options.env },
+      cgroup?.prefix,
+    );
+    void process.exited.then(() => cgroup?.remove());
     const running: RunningPod = {
       name,
       ip: `10.244.250.${String(nextIp++)}`,
       startedAt: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
       process,
       ready: false,
+      memoryLimited: cgroup !== undefined,
       volumes,
     };
     pods.set(name, running);

@@ -29,9 +29,11 @@ import {
   patchSpec,
   startTestOperator,
 } from '../../operator/test/support.ts';
-import { TINY, TINY_ANSWER } from '../model-server/process.ts';
+import { spawnModelServer, TINY, TINY_ANSWER, waitReady } from '../model-server/process.ts';
+import { createMemoryCgroup, memoryCgroupParent } from '../support/memory-cgroup.ts';
 import { KUBELET_NAMESPACE as namespace, startKubelet, type Kubelet } from './kubelet.ts';
 
+const MiB = 2 ** 20;
 let kubelet: Kubelet;
 let operator: OperatorHandle | undefined;
 let work: string;
@@ -244,3 +246,52 @@ describe('an in-place rollout of real model servers', () => {
     expect(JSON.parse(configMap.data?.['spec.json'] ?? '{}')).toMatchObject({ version: 'v2' });
   }, 120_000);
 });
+
+describe.skipIf(memoryCgroupParent === undefined)(
+  'an Auto rollout whose pods cannot hold two versions',
+  () => {
+    const name = 'tiny-guard';
+
+    it('falls back to blue/green when the pod refuses the dual-load, failing nothing', async () => {
+      // What one version costs a model server here: its working set once loaded and warm.
+      const group = await createMemoryCgroup(`calibrate-${String(process.pid)}`, 1024 * MiB);
+      const probe = await spawnModelServer(
+        { MODEL_URI: TINY, MODEL_NAME: 'calibrate', MODEL_ADMIN_TOKEN: 'c' },
+        group.prefix,
+      );
+      await waitReady(probe);
+      const memory = (await (
+        await fetch(`${probe.url}/admin/memory`, { headers: { authorization: 'Bearer c' } })
+      ).json()) as { workingSetBytes: number };
+      await probe.stop();
+      await group.remove();
+      // Declared below what a pod really holds, with a limit that holds it plus 1.3 × it: the
+      // operator's arithmetic allows a dual-load (Auto picks InPlace), the pod's own does not.
+      const modelBytes = Math.floor(memory.workingSetBytes * 0.6);
+      const limit = modelBytes + Math.ceil(modelBytes * 1.3) + 2 * MiB;
+      const spec = async (version: string, quantization: 'int8' | 'int4') => ({
+        ...(await tinySpec(version, quantization)),
+        modelBytes,
+        resources: { limits: { memory: String(limit) } },
+      });
+      await createResource(namespace, {
+        kind: 'InferenceModel',
+        metadata: { name },
+        spec: await spec('v1', 'int8'),
+      });
+      await waitStatus(name, { activeVersion: 'v1', activeColor: 'blue' });
+      expect([...kubelet.pods.values()].find((p) => p.name.includes(name))?.memoryLimited).toBe(
+        true,
+      );
+      const traffic = load(name);
+      await eventually(async () => (traffic.tally.ok >= 6 ? true : undefined), 30_000);
+      await patchSpec(namespace, 'InferenceModel', name, await spec('v2', 'int4'));
+      await waitStatus(name, { activeVersion: 'v2', activeColor: 'green', previousVersion: 'v1' });
+      const tally = await traffic.stop();
+      expect(tally.failed).toEqual([]);
+      // The blue pod tried in place first and said why it would not.
+      const blue = [...kubelet.pods.values()].find((p) => p.name.startsWith(`model-${name}-blue`));
+      expect(blue?.process.output()).toContain('InsufficientHeadroom');
+    }, 180_000);
+  },
+);
