@@ -28,7 +28,7 @@ export const DE_RULES = pack('de', 'latin', [
     'ignore_prior',
     'override',
     1,
-    String.raw`\b${VERB}\s+(?:(?:alle|die|deine|ihre|s[aä]mtliche|den|der)\s+)*${QUALIFIER}\s+(?:[\p{L}-]+\s+)?${DIRECTIVES}\b`,
+    String.raw`\b${VERB}\s+(?:(?:alle|die|deine|ihre|s[aä]mtliche|den|der)\s+){0,3}${QUALIFIER}\s+(?:[\p{L}-]+\s+)?${DIRECTIVES}\b`,
   ],
   [
     'ignore_everything',
