@@ -34,7 +34,7 @@ export const DE_RULES = pack('de', 'latin', [
     'ignore_everything',
     'override',
     1,
-    String.raw`\b(?:vergiss|ignoriere|vergessen\s+sie|ignorieren\s+sie|vergesst|ignoriert)\s+(?:alles\s+)?(?:,\s*)?(?:was\s+(?:oben|vorher|zuvor|bisher|davor)\s+(?:steht|stand|gesagt\s+wurde|geschrieben\s+wurde|kam)|alles\s+(?:oben\s+\w+|vorherige|bisherige|davor|zuvor|bisher\s+gesagte|obige))`,
+    String.raw`\b(?:vergiss|ignoriere|vergessen\s+sie|ignorieren\s+sie|vergesst|ignoriert)\s+(?:alles\s*,?\s*)?(?:was\s+(?:oben|vorher|zuvor|bisher|davor)\s+(?:steht|stand|gesagt\s+wurde|geschrieben\s+wurde|kam)|alles\s+(?:oben\s+\w+|vorherige|bisherige|davor|zuvor|bisher\s+gesagte|obige))`,
   ],
   [
     'new_instructions',
