@@ -101,8 +101,8 @@ $(TOOLS)/helm:
 
 .PHONY: helm-lint
 helm-lint: $(HELM) ## helm lint --strict and helm template of the chart (builds helm when none is on PATH)
-	$(HELM) lint --strict $(CHART)
-	$(HELM) template inference-service $(CHART) --namespace inference-system --kube-version $(HELM_KUBE_VERSION) >/dev/null
+	$(HELM) lint --strict $(CHART) --values $(CHART)/ci/test-values.yaml
+	$(HELM) template inference-service $(CHART) --values $(CHART)/ci/test-values.yaml --namespace inference-system --kube-version $(HELM_KUBE_VERSION) >/dev/null
 	@echo 'helm-lint: $(CHART) lints and renders'
 
 # ---- the kind end-to-end run (.github/workflows/e2e-kind.yml) ------------------------------
