@@ -61,6 +61,18 @@ export const celCases: readonly CelCase[] = [
   ),
   celCase(
     inferenceModelKind,
+    '.spec',
+    "tls needs runtime onnx: the operator cannot set an image's own server's TLS settings.",
+    'an image served with operator-issued TLS',
+    (spec) => ({
+      ...spec,
+      runtime: 'container' as const,
+      image: 'vllm/vllm-openai:v0.6.0',
+      tls: {},
+    }),
+  ),
+  celCase(
+    inferenceModelKind,
     '.spec.headroomFactor',
     'headroomFactor must be at least 1.',
     'a headroom factor below 1',

@@ -17,6 +17,7 @@ export const INFERENCE_MODEL_CONDITIONS = [
   'Progressing',
   'Degraded',
   'MemoryHeadroomOK',
+  'TLSReady',
 ] as const;
 
 const ResourceList = (description: string) =>
@@ -125,6 +126,15 @@ export const InferenceModelSpec = Struct(
         { default: {}, description: 'How a new version replaces the active one.' },
       ),
     ),
+    tls: Type.Optional(
+      Struct(
+        {},
+        {
+          description:
+            "Serve mTLS (runtime onnx only). The operator issues the model server's serving certificate (for model-<name>, model-<name>-blue and model-<name>-green in the namespace) from the gateway's CA, which it keeps when INFERENCE_TLS=operator, into the Secret model-<name>-tls with ca.crt = the gateway's CA bundle, and renews it at two thirds of its lifetime. Every request but the probes and /metrics then needs a client certificate from that CA: a ProviderRoute's local target for this model sets tls: {ca: {gateway: true}, clientCertificate: {gateway: true}}. Until the certificate is issued the pods wait for the Secret; TLSReady says why.",
+        },
+      ),
+    ),
   },
   {
     description: 'Desired state of the InferenceModel.',
@@ -141,6 +151,13 @@ export const InferenceModelSpec = Struct(
           "rollout.strategy InPlace needs runtime onnx: an image's server cannot swap models in its pods.",
         fieldPath: '.rollout.strategy',
         reason: 'FieldValueInvalid',
+      },
+      {
+        rule: "self.runtime != 'container' || !has(self.tls)",
+        message:
+          "tls needs runtime onnx: the operator cannot set an image's own server's TLS settings.",
+        fieldPath: '.tls',
+        reason: 'FieldValueForbidden',
       },
     ),
   },

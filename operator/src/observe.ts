@@ -8,6 +8,7 @@
  */
 import { parse } from 'yaml';
 import { spendKey, type PeriodWindow } from '../../crds/budget-period.ts';
+import type { InferenceModel } from '../../crds/inference-model.ts';
 import type { MCPGateway } from '../../crds/mcp-gateway.ts';
 import type { ProviderRoute } from '../../crds/provider-route.ts';
 import type { SpendReading } from './controllers/tenant-budget.ts';
@@ -123,6 +124,7 @@ export class Observer {
       const secret = this.caches.of<WithData>(Secrets).get(namespace, name);
       if (secret !== undefined) secrets.set(name, secret.data ?? {});
     }
+    const models = this.caches.of<InferenceModel & KubeObject>(InferenceModels).list(namespace);
     const configMaps = new Map<string, Record<string, string>>();
     for (const name of configMapNames) {
       const cm = this.caches.of<WithData>(ConfigMaps).get(namespace, name);
@@ -131,11 +133,9 @@ export class Observer {
     return {
       secrets,
       configMaps,
-      models: new Set(
-        this.caches
-          .of(InferenceModels)
-          .list(namespace)
-          .map((m) => m.metadata.name),
+      models: new Set(models.map((m) => m.metadata.name)),
+      tlsModels: new Set(
+        models.filter((m) => m.spec.tls !== undefined).map((m) => m.metadata.name),
       ),
       gatewayEnv: this.settings.gateway.env,
     };

@@ -149,8 +149,8 @@ export function decideCertificates(o: CertificatesObserved): CertificatesDecisio
     });
   }
 
-  const serving = decideLeaf('serving', existing.serving, signing, o, changes, ['serverAuth']);
-  const client = decideLeaf('client', existing.client, signing, o, changes, ['clientAuth']);
+  const serving = gatewayLeaf('serving', existing.serving, signing, o, changes, ['serverAuth']);
+  const client = gatewayLeaf('client', existing.client, signing, o, changes, ['clientAuth']);
 
   // The bundle: the signing and next CAs, every earlier CA until 3P after its successor was
   // published, and any CA that issued a leaf rendered now. Expired CAs are dropped.
@@ -219,8 +219,57 @@ export function decideCertificates(o: CertificatesObserved): CertificatesDecisio
   };
 }
 
-/** The leaf to render: the existing one while it is good, else one the signing CA issues now. */
-function decideLeaf(
+/** What one leaf decision reads: the gateway's two leaves, and a model server's (inference-model-tls.ts). */
+export interface LeafRequest {
+  existing: Partial<TlsFiles> | undefined;
+  /** The CA that signs now; undefined while a published one waits to sign. */
+  signing: Pair | undefined;
+  name: LeafName;
+  fresh: { key: KeyObject; serial: Buffer };
+  now: Date;
+  lifetimeMs: number;
+  usages: readonly KeyUsage[];
+}
+
+/**
+ * The leaf to render: the existing one while it is good, else one the signing CA issues now
+ * (`issued`). Due at two thirds of its lifetime, or at once when missing, not matching its key,
+ * naming other SANs or signed by another CA than the signing one.
+ * @throws Error when no CA signs and no leaf exists (the caller waits for a CA instead).
+ */
+export function decideLeaf(r: LeafRequest): { pair: Pair; issued: boolean; notAfter: number } {
+  const nowMs = r.now.getTime();
+  const current = pairOf(r.existing?.['tls.crt'], r.existing?.['tls.key'], nowMs, false);
+  const wanted = sanText(r.name.dns ?? [], r.name.uris ?? []);
+  const due =
+    current === undefined ||
+    nowMs >= renewAt(current.cert) ||
+    (current.cert.subjectAltName ?? '') !== wanted ||
+    (r.signing !== undefined && !issuedBy(current.cert, r.signing.cert));
+  // Without a signing CA (one is published, not signing yet) a leaf is kept as it is.
+  if (current !== undefined && (!due || r.signing === undefined))
+    return { pair: current, issued: false, notAfter: to(current.cert) };
+  if (r.signing === undefined) throw new Error('No CA signs and no leaf exists.');
+  const notAfter = Math.min(nowMs + r.lifetimeMs, to(r.signing.cert));
+  const pem = buildCertificate(
+    {
+      commonName: r.name.commonName,
+      ...(r.name.dns === undefined ? {} : { dns: r.name.dns }),
+      ...(r.name.uris === undefined ? {} : { uris: r.name.uris }),
+      notBefore: r.now,
+      notAfter: new Date(notAfter),
+      isCa: false,
+      usages: r.usages,
+      serial: r.fresh.serial,
+    },
+    createPublicKey(r.fresh.key),
+    issuerOf(r.signing),
+  );
+  return { pair: toPair(pem, r.fresh.key), issued: true, notAfter };
+}
+
+/** The gateway's serving or client leaf, with a CertificateIssued change when it is new. */
+function gatewayLeaf(
   which: 'serving' | 'client',
   existing: Partial<TlsFiles> | undefined,
   signing: Pair | undefined,
@@ -228,41 +277,23 @@ function decideLeaf(
   changes: CertificateChange[],
   usages: readonly KeyUsage[],
 ): Pair {
-  const nowMs = o.now.getTime();
-  const current = pairOf(existing?.['tls.crt'], existing?.['tls.key'], nowMs, false);
-  const names = o.names[which];
-  const wanted = sanText(names.dns ?? [], names.uris ?? []);
-  const due =
-    current === undefined ||
-    nowMs >= renewAt(current.cert) ||
-    (current.cert.subjectAltName ?? '') !== wanted ||
-    (signing !== undefined && !issuedBy(current.cert, signing.cert));
-  // Without a signing CA (one is published, not signing yet) a leaf is kept as it is.
-  if (current !== undefined && (!due || signing === undefined)) return current;
-  if (signing === undefined) throw new Error('No CA signs and no leaf exists.');
-  const fresh = o.fresh[which];
-  const notAfter = Math.min(nowMs + o.settings.leafLifetimeMs, to(signing.cert));
-  const pem = buildCertificate(
-    {
-      commonName: names.commonName,
-      ...(names.dns === undefined ? {} : { dns: names.dns }),
-      ...(names.uris === undefined ? {} : { uris: names.uris }),
-      notBefore: o.now,
-      notAfter: new Date(notAfter),
-      isCa: false,
-      usages,
-      serial: fresh.serial,
-    },
-    createPublicKey(fresh.key),
-    issuerOf(signing),
-  );
-  const leaf = toPair(pem, fresh.key);
-  changes.push({
-    secret: which,
-    reason: 'CertificateIssued',
-    message: `Issued the ${which} certificate, valid until ${new Date(notAfter).toISOString()}.`,
+  const leaf = decideLeaf({
+    existing,
+    signing,
+    name: o.names[which],
+    fresh: o.fresh[which],
+    now: o.now,
+    lifetimeMs: o.settings.leafLifetimeMs,
+    usages,
   });
-  return leaf;
+  if (leaf.issued) {
+    changes.push({
+      secret: which,
+      reason: 'CertificateIssued',
+      message: `Issued the ${which} certificate, valid until ${new Date(leaf.notAfter).toISOString()}.`,
+    });
+  }
+  return leaf.pair;
 }
 
 function issueCa(o: CertificatesObserved): Pair {

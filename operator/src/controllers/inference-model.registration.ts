@@ -2,14 +2,28 @@
  * How the manager runs the InferenceModel controller: keyed by the model, it owns the model's
  * colour Deployments, ConfigMaps and Services; a change to the model or to one of those
  * reconciles it. While a version waits to become active, observe asks each colour's pods what
- * they serve (the one read that leaves the caches, bounded by the probe's timeouts).
+ * they serve (the one read that leaves the caches, bounded by the probe's timeouts). With
+ * spec.tls it owns the model's TLS Secret too, reads the gateway CA it is signed by (a change
+ * to `inference-tls-ca` reconciles every model of the namespace), and probes over mTLS with
+ * the gateway's client certificate (`inference-tls-client`), verifying the server by that CA.
  */
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import type { InferenceModel, InferenceModelStatus } from '../../../crds/inference-model.ts';
-import { ownedByReference, ownKey, watch } from '../handlers.ts';
+import { ownedByReference, ownKey, renderedInto, watch } from '../handlers.ts';
+import type { Observer } from '../observe.ts';
 import type { Registration } from '../registration.ts';
+import { GATEWAY_NAMES, GATEWAY_OWNER } from '../render/labels.ts';
 import { colorName, COLORS, SERVED_KEY, SPEC_KEY, type Color } from '../render/model-server.ts';
+import type { ProbeTls } from '../runtime/model-probe.ts';
 import { splitKey, type KubeObject } from '../runtime/objects.ts';
-import { ConfigMaps, Deployments, InferenceModels, Services } from '../runtime/resources.ts';
+import {
+  ConfigMaps,
+  Deployments,
+  InferenceModels,
+  Secrets,
+  Services,
+} from '../runtime/resources.ts';
+import { modelTlsSecretName, type ModelTlsObserved } from './inference-model-tls.ts';
 import {
   reconcileInferenceModel,
   type ColorObserved,
@@ -22,8 +36,12 @@ import type { ColorProbe } from './model-rollout.ts';
 export const registration: Registration<InferenceModelObserved, InferenceModelStatus> = {
   name: 'inferencemodel',
   for: InferenceModels,
-  owns: ownedByReference('InferenceModel', [Deployments, Services, ConfigMaps]),
-  watches: [watch(InferenceModels, ownKey)],
+  owns: ownedByReference('InferenceModel', [Deployments, Services, ConfigMaps, Secrets]),
+  watches: [
+    watch(InferenceModels, ownKey),
+    // A new or rotated gateway CA: the models' certificates are re-issued by it.
+    watch(Secrets, renderedInto(GATEWAY_OWNER, GATEWAY_NAMES.tlsCa, InferenceModels)),
+  ],
   observe: async (key, observer) => {
     const { namespace, name } = splitKey(key);
     const { caches, settings } = observer;
@@ -43,16 +61,43 @@ export const registration: Registration<InferenceModelObserved, InferenceModelSt
         servedText: configMap?.data?.[SERVED_KEY],
       };
     }
+    const secret = (secretName: string) => decoded(observer, namespace, secretName);
+    const tlsSource = settings.tls;
+    const tls: ModelTlsObserved | undefined =
+      model?.spec.tls === undefined
+        ? undefined
+        : {
+            namespace,
+            modelName: name,
+            operatorIssues: tlsSource.kind === 'operator',
+            ca: secret(GATEWAY_NAMES.tlsCa),
+            existing: secret(modelTlsSecretName(name)),
+            fresh: freshKey(),
+            lifetimeMs: tlsSource.kind === 'operator' ? tlsSource.certificateLifetimeMs : 0,
+            now: observer.now(),
+          };
     const probes: Partial<Record<Color, ColorProbe>> = {};
     const active = model?.status?.activeVersion;
     if (model !== undefined && active !== undefined && active !== model.spec.version) {
+      const client = tls === undefined ? undefined : secret(GATEWAY_NAMES.tlsClient);
       for (const color of COLORS) {
         if (colors[color]?.deployment === undefined) continue;
+        const service = colorName(name, color);
+        const probeTls: ProbeTls | undefined =
+          tls === undefined
+            ? undefined
+            : {
+                ca: client?.['ca.crt'],
+                cert: client?.['tls.crt'],
+                key: client?.['tls.key'],
+                serverName: `${service}.${namespace}.svc`,
+              };
         probes[color] = await observer.probeModel(
           namespace,
-          colorName(name, color),
+          service,
           name,
           model.spec.version,
+          probeTls,
         );
       }
     }
@@ -64,8 +109,34 @@ export const registration: Registration<InferenceModelObserved, InferenceModelSt
         image: settings.modelServerImage,
         imagePullPolicy: settings.gateway.imagePullPolicy,
       },
+      tls,
       now: observer.now(),
     };
   },
   reconcile: reconcileInferenceModel,
 };
+
+/** A Secret of the namespace, decoded; undefined when absent. */
+function decoded(
+  observer: Observer,
+  namespace: string,
+  name: string,
+): Record<string, string> | undefined {
+  const data = observer.caches
+    .of<KubeObject & { data?: Record<string, string> }>(Secrets)
+    .get(namespace, name)?.data;
+  if (data === undefined) return undefined;
+  return Object.fromEntries(
+    Object.entries(data).map(([key, value]) => [
+      key,
+      Buffer.from(value, 'base64').toString('utf8'),
+    ]),
+  );
+}
+
+/** A P-256 key and a positive 16-byte serial, as the gateway's certificates draw them. */
+function freshKey(): { key: ReturnType<typeof generateKeyPairSync>['privateKey']; serial: Buffer } {
+  const serial = randomBytes(16);
+  serial[0] = ((serial[0] ?? 0) & 0x3f) | 0x40; // positive, no leading zero byte
+  return { key: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey, serial };
+}

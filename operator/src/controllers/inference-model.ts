@@ -2,7 +2,8 @@
  * InferenceModel: renders the model servers of the rollout plan (controllers/model-rollout.ts:
  * in place or blue/green) and reports Ready, Progressing, Degraded and MemoryHeadroomOK from
  * the plan, the Deployments' status and the memory the model needs (modelBytes ×
- * headroomFactor) against its memory limit.
+ * headroomFactor) against its memory limit. With `spec.tls` the model servers serve mTLS from
+ * the certificate inference-model-tls.ts issues, and TLSReady says whether it is there.
  */
 import type { InferenceModel, InferenceModelStatus } from '../../../crds/inference-model.ts';
 import { VERSION_LABEL } from '../render/labels.ts';
@@ -12,9 +13,13 @@ import {
   modelEndpoint,
   renderModelServer,
   type Color,
+  ownerReferenceTo,
   type ModelServerSettings,
 } from '../render/model-server.ts';
+import { renderModelTlsSecret, withModelServerTls } from '../render/model-server-tls.ts';
 import { describeBytes, modelMemory, type ModelMemory } from '../render/quantity.ts';
+import type { EventIntent } from '../runtime/events.ts';
+import type { KubeObject } from '../runtime/objects.ts';
 import { firstProblem, setConditions, verdict, type Verdict } from './conditions.ts';
 import {
   planRollout,
@@ -23,7 +28,12 @@ import {
   type ColorProbe,
   type RolloutPlan,
 } from './model-rollout.ts';
-import type { ReconcileResult } from './types.ts';
+import {
+  modelTlsPolicy,
+  modelTlsSecretName,
+  type ModelTlsObserved,
+} from './inference-model-tls.ts';
+import { must, type GaugeSample, type ReconcileResult } from './types.ts';
 
 /** The part of a Deployment's status the conditions read. */
 export interface DeploymentState {
@@ -163,6 +173,8 @@ export interface InferenceModelObserved {
   /** What the pods of each colour said; asked only while a version waits to become active. */
   probes: Readonly<Partial<Record<Color, ColorProbe>>>;
   settings: ModelServerSettings;
+  /** What the certificate of `spec.tls` is decided from; undefined when spec.tls is unset. */
+  tls?: ModelTlsObserved | undefined;
   now: Date;
 }
 
@@ -191,7 +203,32 @@ export function reconcileInferenceModel(
     now: o.now,
     rollbackWindowMs: (model.spec.rollout?.rollbackWindowSeconds ?? 600) * 1000,
   });
-  const desired = renderModelServer(model, o.settings, plan);
+  const namespace = model.metadata.namespace ?? '';
+  // spec.tls is never rendered without its certificate's decision: no silent plaintext.
+  const tls =
+    model.spec.tls === undefined
+      ? undefined
+      : modelTlsPolicy(must(o.tls, 'the model TLS observed'));
+  const secretName = modelTlsSecretName(model.metadata.name);
+  const servers = renderModelServer(model, o.settings, plan);
+  const desired: KubeObject[] =
+    tls === undefined
+      ? servers
+      : [
+          ...withModelServerTls(servers, secretName),
+          ...(tls.files === undefined || tls.notAfter === undefined || tls.renewAt === undefined
+            ? []
+            : renderModelTlsSecret(
+                {
+                  name: secretName,
+                  namespace,
+                  modelName: model.metadata.name,
+                  owner: ownerReferenceTo(model as unknown as KubeObject),
+                },
+                tls.files,
+                { notAfter: tls.notAfter, renewAt: tls.renewAt },
+              )),
+        ];
   const replicas = model.spec.replicas ?? 1;
   const activeDeployment = o.colors[plan.activeColor]?.deployment;
   const headroom = memoryHeadroomPolicy(memory);
@@ -203,6 +240,7 @@ export function reconcileInferenceModel(
   const ready = firstProblem(
     [
       headroom.status === 'False' ? headroom : verdict('True', headroom.reason, headroom.message),
+      tls?.ready ?? verdict('True', 'NoTLS', 'The model serves no TLS.'),
       stuck.status === 'True'
         ? verdict('False', stuck.reason, stuck.message)
         : verdict('True', stuck.reason, stuck.message),
@@ -226,6 +264,7 @@ export function reconcileInferenceModel(
         Progressing: plan.progressing,
         Degraded: degraded,
         MemoryHeadroomOK: headroom,
+        ...(tls === undefined ? {} : { TLSReady: tls.ready }),
       },
       generation,
       o.now,
@@ -235,34 +274,58 @@ export function reconcileInferenceModel(
       ? {}
       : { activeVersion: plan.activeVersion, activeColor: plan.activeColor }),
     ...(plan.previousVersion === undefined ? {} : { previousVersion: plan.previousVersion }),
-    endpoint: modelEndpoint(model.metadata.namespace ?? '', model.metadata.name),
+    endpoint: modelEndpoint(namespace, model.metadata.name, tls !== undefined),
     replicas: s?.replicas ?? 0,
     readyReplicas: s?.readyReplicas ?? 0,
   };
   const switched = plan.switched;
+  const requeues = [plan.requeueAfterMs, tls?.nextChangeMs].filter(
+    (ms): ms is number => ms !== undefined,
+  );
+  const events: EventIntent[] = [
+    ...(switched === undefined || switched.from === undefined
+      ? []
+      : [
+          {
+            type: 'Normal' as const,
+            reason: plan.strategy === 'InPlace' ? 'SwappedInPlace' : 'SwitchedColor',
+            note: `Version ${switched.to} serves on ${switched.color}, replacing ${switched.from} (${plan.strategy}).`,
+            action: 'Rollout',
+          },
+        ]),
+    ...(tls?.issued === undefined
+      ? []
+      : [
+          {
+            type: 'Normal' as const,
+            reason: 'CertificateIssued',
+            note: tls.issued,
+            action: 'Issue',
+          },
+        ]),
+  ];
+  const gauges: GaugeSample[] = [
+    {
+      gauge: 'memoryHeadroomRatio',
+      labels: { namespace, model: model.metadata.name },
+      value: memory.limit === undefined ? 0 : memory.limit / memory.needed,
+    },
+    ...(tls?.notAfter === undefined
+      ? []
+      : [
+          {
+            gauge: 'tlsSecretExpiry' as const,
+            labels: { namespace, secret: secretName },
+            value: tls.notAfter / 1000,
+          },
+        ]),
+  ];
   return {
     desired,
     status,
-    ...(plan.requeueAfterMs === undefined ? {} : { requeueAfterMs: plan.requeueAfterMs }),
-    ...(switched === undefined || switched.from === undefined
-      ? {}
-      : {
-          events: [
-            {
-              type: 'Normal',
-              reason: plan.strategy === 'InPlace' ? 'SwappedInPlace' : 'SwitchedColor',
-              note: `Version ${switched.to} serves on ${switched.color}, replacing ${switched.from} (${plan.strategy}).`,
-              action: 'Rollout',
-            },
-          ],
-        }),
-    gauges: [
-      {
-        gauge: 'memoryHeadroomRatio',
-        labels: { namespace: model.metadata.namespace ?? '', model: model.metadata.name },
-        value: memory.limit === undefined ? 0 : memory.limit / memory.needed,
-      },
-    ],
+    ...(requeues.length === 0 ? {} : { requeueAfterMs: Math.min(...requeues) }),
+    ...(events.length === 0 ? {} : { events }),
+    gauges,
   };
 }
 

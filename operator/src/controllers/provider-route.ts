@@ -16,6 +16,7 @@ import { modelEndpoint } from '../render/model-server.ts';
 import { firstProblem, setConditions, verdict, type Verdict } from './conditions.ts';
 import { byAge, must, type NamespaceRefs, type ReconcileResult } from './types.ts';
 import {
+  modelServesTls,
   resolveTargetTls,
   upstreamTlsPolicy,
   type GatewayClientFiles,
@@ -177,7 +178,8 @@ export function renderRouteSpec(
       out = { ...out, model: resolvedModel(target, refs) ?? '' };
     else if (modelFrom !== undefined) out = { ...out, modelFrom };
     if (target.provider === 'local' && target.baseURL === undefined && out.model !== undefined) {
-      out = { ...out, baseURL: modelEndpoint(route.metadata.namespace ?? '', out.model) };
+      const namespace = route.metadata.namespace ?? '';
+      out = { ...out, baseURL: modelEndpoint(namespace, out.model, modelServesTls(target, refs)) };
     }
     return out;
   });
@@ -186,7 +188,7 @@ export function renderRouteSpec(
     const declared = route.spec.targets[index];
     return (
       !(airGapped && outsideCluster(target)) &&
-      (declared?.tls === undefined || resolveTargetTls(declared, refs, tls).ok)
+      (declared === undefined || resolveTargetTls(declared, refs, tls).ok)
     );
   });
   return targets.length === 0 ? undefined : { ...route.spec, targets };

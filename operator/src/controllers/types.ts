@@ -50,6 +50,8 @@ export interface NamespaceRefs {
   configMaps: ReadonlyMap<string, Readonly<Record<string, string>>>;
   /** Names of the InferenceModels of the namespace. */
   models: ReadonlySet<string>;
+  /** ... and of those that serve mTLS (spec.tls): their local targets need https and `tls`. */
+  tlsModels?: ReadonlySet<string>;
   /** Environment of the gateway, from the operator's settings (`modelFrom.env` reads it). */
   gatewayEnv: Readonly<Record<string, string>>;
 }

@@ -195,7 +195,7 @@ describe('UpstreamTLSReady and the rendered chain', () => {
     expect(result.requeueAfterMs).toBe(notAfter(client) - now.getTime());
   });
 
-  it("leaves out a local model's target with tls: its model server is rendered without TLS", () => {
+  it("leaves out a local model's target with tls while its model serves no TLS (no spec.tls)", () => {
     const r = route('chat', {
       targets: [
         {
@@ -214,6 +214,64 @@ describe('UpstreamTLSReady and the rendered chain', () => {
       reason: 'ModelServerTLSUnavailable',
     });
     expect(renderRouteSpec(r, refs(), false, withGateway)?.targets.map((t) => t.name)).toEqual([
+      'backup',
+    ]);
+  });
+});
+
+describe('a local target of a model that serves mTLS (spec.tls)', () => {
+  const local = (tls?: RouteTarget['tls']): RouteTarget => ({
+    name: 'local',
+    provider: 'local',
+    model: 'phi-3-mini',
+    ...(tls === undefined ? {} : { tls }),
+  });
+  const tlsRefs = () => ({ ...refs(), tlsModels: new Set(['phi-3-mini']) });
+  const plain = { name: 'backup', provider: 'openai', model: 'gpt-4o-mini' };
+  const gateway = { 'tls.crt': other.cert, 'tls.key': other.key, 'ca.crt': ca.cert };
+  const withGateway = { ...context, gatewayClient: gateway };
+
+  it("is rendered at the model's Service over https, with the gateway's client certificate and CA", () => {
+    const r = route('chat', {
+      targets: [local({ ca: { gateway: true }, clientCertificate: { gateway: true } }), plain],
+    });
+    const rendered = renderRouteSpec(r, tlsRefs(), false, withGateway);
+    expect(rendered?.targets[0]).toMatchObject({
+      name: 'local',
+      baseURL: `https://model-phi-3-mini.${r.metadata.namespace ?? ''}.svc:8080/v1`,
+      tls: { ca: { gateway: true }, clientCertificate: { gateway: true } },
+    });
+    expect(upstreamTlsPolicy(r, tlsRefs(), withGateway)?.verdict).toMatchObject({
+      status: 'True',
+      reason: 'UpstreamTLSResolved',
+    });
+    expect([...upstreamTlsFiles([rendered!], tlsRefs(), withGateway).keys()]).toEqual([
+      'gateway-ca.crt',
+      'gateway-client.crt',
+      'gateway-client.key',
+    ]);
+  });
+
+  it('is left out without tls: its model server refuses a caller without a client certificate', () => {
+    const r = route('chat', { targets: [local(), plain] });
+    expect(upstreamTlsPolicy(r, tlsRefs(), withGateway)?.verdict).toMatchObject({
+      status: 'False',
+      reason: 'ModelServerRequiresTLS',
+    });
+    expect(renderRouteSpec(r, tlsRefs(), false, withGateway)?.targets.map((t) => t.name)).toEqual([
+      'backup',
+    ]);
+  });
+
+  it("is left out while the gateway's client certificate is not issued", () => {
+    const r = route('chat', {
+      targets: [local({ ca: { gateway: true }, clientCertificate: { gateway: true } }), plain],
+    });
+    expect(upstreamTlsPolicy(r, tlsRefs(), context)?.verdict).toMatchObject({
+      status: 'False',
+      reason: 'GatewayCertificateUnavailable',
+    });
+    expect(renderRouteSpec(r, tlsRefs(), false, context)?.targets.map((t) => t.name)).toEqual([
       'backup',
     ]);
   });

@@ -5,7 +5,10 @@
  * matching its certificate, all within their validity). A target whose material does not
  * resolve is left out of the rendered chain, never rendered without it: the dataplane would
  * refuse the whole contract, or worse, call it in plaintext. UpstreamTLSReady says which and
- * when each certificate expires.
+ * when each certificate expires. A `local` target without baseURL is the model server of its
+ * InferenceModel: with `tls` it needs a model that serves mTLS (spec.tls), and a model that
+ * does needs `tls` on every target that calls it (its server refuses a caller without a
+ * client certificate); either mismatch leaves the target out with a reason.
  */
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import type {
@@ -48,22 +51,30 @@ export function resolveTargetTls(
   refs: NamespaceRefs,
   context: UpstreamTlsContext,
 ): TargetTlsResolution {
-  const tls = target.tls;
-  if (tls === undefined) return { ok: true, files: new Map(), notAfter: {}, sources: {} };
   const fail = (reason: string, message: string): TargetTlsResolution => ({
     ok: false,
     reason,
     message: `Target ${target.name}: ${message}`,
   });
-  if (target.provider === 'local' && target.baseURL === undefined) {
-    // Its endpoint would be the InferenceModel's model server, which the operator renders
-    // without TLS today (render/model-server-tls.ts is not wired into it): refuse, never call
-    // a plaintext server or fail every request on a handshake.
-    return fail(
-      'ModelServerTLSUnavailable',
-      `the model server of InferenceModel ${target.model ?? ''} is rendered without TLS, so tls needs an https:// baseURL that serves it.`,
-    );
+  const tls = target.tls;
+  if (servedByModel(target)) {
+    const model = target.model ?? '';
+    const servesTls = refs.tlsModels?.has(model) ?? false;
+    if (tls === undefined && servesTls) {
+      return fail(
+        'ModelServerRequiresTLS',
+        `the model server of InferenceModel ${model} serves mTLS only (spec.tls), so the target needs tls: {ca: {gateway: true}, clientCertificate: {gateway: true}}.`,
+      );
+    }
+    if (tls !== undefined && !servesTls) {
+      // Never call a plaintext server with tls declared, nor fail every request on a handshake.
+      return fail(
+        'ModelServerTLSUnavailable',
+        `the model server of InferenceModel ${model} serves no TLS (its spec.tls is unset), so tls needs it set, or an https:// baseURL that serves it.`,
+      );
+    }
   }
+  if (tls === undefined) return { ok: true, files: new Map(), notAfter: {}, sources: {} };
   const files = new Map<string, string>();
   const text: Partial<Record<UpstreamFile['part'], { pem: string; from: string }>> = {};
   for (const file of upstreamFiles(tls)) {
@@ -135,6 +146,16 @@ export function resolveTargetTls(
   };
 }
 
+/** A local target whose endpoint is its InferenceModel's model server (no baseURL of its own). */
+function servedByModel(target: RouteTarget): boolean {
+  return target.provider === 'local' && target.baseURL === undefined;
+}
+
+/** Whether the target's own model server serves mTLS (its rendered baseURL is https). */
+export function modelServesTls(target: RouteTarget, refs: NamespaceRefs): boolean {
+  return servedByModel(target) && (refs.tlsModels?.has(target.model ?? '') ?? false);
+}
+
 function read(
   file: UpstreamFile,
   refs: NamespaceRefs,
@@ -202,7 +223,9 @@ export function upstreamTlsPolicy(
   refs: NamespaceRefs,
   context: UpstreamTlsContext,
 ): { verdict: Verdict; nextExpiryMs: number | undefined } | undefined {
-  const secured = route.spec.targets.filter((target) => target.tls !== undefined);
+  const secured = route.spec.targets.filter(
+    (target) => target.tls !== undefined || modelServesTls(target, refs),
+  );
   if (secured.length === 0) return undefined;
   const resolutions = secured.map((target) => ({
     target,

@@ -6,8 +6,21 @@
  * certificate), mounted at MODEL_TLS_DIR; every request but the probes needs a client
  * certificate from that bundle (MODEL_TLS_CLIENT_CERTIFICATES=required), and the HTTP probes
  * speak HTTPS. A lowered-object patch, so render/model-server.ts calls it on what it renders.
+ * renderModelTlsSecret renders that Secret when the operator issues it
+ * (controllers/inference-model-tls.ts), with its expiry as labels like the gateway's.
  */
-import type { KubeObject } from '../runtime/objects.ts';
+import * as kplus from 'cdk8s-plus-33';
+import type { TlsFiles } from '../controllers/certificates.ts';
+import type { KubeObject, OwnerReference } from '../runtime/objects.ts';
+import {
+  childLabels,
+  labelTime,
+  NOT_AFTER_ANNOTATION,
+  NOT_AFTER_LABEL,
+  ownerValue,
+  RENEW_AT_LABEL,
+} from './labels.ts';
+import { lower } from './lower.ts';
 
 export const MODEL_TLS_DIR = '/etc/model-tls';
 const VOLUME = 'model-tls';
@@ -64,5 +77,34 @@ export function withModelServerTls(
     for (const probe of [container.readinessProbe, container.livenessProbe, container.startupProbe])
       if (probe?.httpGet !== undefined) probe.httpGet = { ...probe.httpGet, scheme: 'HTTPS' };
     return deployment;
+  });
+}
+
+/** The model server's TLS Secret (`kubernetes.io/tls`, cert-manager's layout), owned by the model. */
+export function renderModelTlsSecret(
+  secret: { name: string; namespace: string; modelName: string; owner: OwnerReference },
+  files: TlsFiles,
+  times: { notAfter: number; renewAt: number },
+): KubeObject[] {
+  return lower((chart) => {
+    new kplus.k8s.KubeSecret(chart, 'model-tls', {
+      metadata: {
+        name: secret.name,
+        namespace: secret.namespace,
+        labels: childLabels(ownerValue('InferenceModel', secret.modelName), {
+          [NOT_AFTER_LABEL]: labelTime(times.notAfter),
+          [RENEW_AT_LABEL]: labelTime(times.renewAt),
+        }),
+        annotations: { [NOT_AFTER_ANNOTATION]: new Date(times.notAfter).toISOString() },
+        ownerReferences: [secret.owner],
+      },
+      type: 'kubernetes.io/tls',
+      data: Object.fromEntries(
+        Object.entries(files).map(([key, text]: [string, string]) => [
+          key,
+          Buffer.from(text, 'utf8').toString('base64'),
+        ]),
+      ),
+    });
   });
 }

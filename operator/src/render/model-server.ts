@@ -46,9 +46,9 @@ export function ownerReferenceTo(object: KubeObject): OwnerReference {
   };
 }
 
-/** In-cluster URL of the model's OpenAI-compatible API. */
-export function modelEndpoint(namespace: string, modelName: string): string {
-  return `http://${modelNames(modelName).service}.${namespace}.svc:${SERVICE_PORT}/v1`;
+/** In-cluster URL of the model's OpenAI-compatible API: https when it serves TLS (spec.tls). */
+export function modelEndpoint(namespace: string, modelName: string, tls = false): string {
+  return `${tls ? 'https' : 'http'}://${modelNames(modelName).service}.${namespace}.svc:${SERVICE_PORT}/v1`;
 }
 
 export type Color = 'blue' | 'green';

@@ -3,8 +3,12 @@
  * ready endpoints of its EndpointSlices, each one's `/readyz` (the version it serves and the
  * swap it last refused or failed), and a smoke request through one pod serving the version
  * wanted: a one-token chat, or an embedding for an embeddings model. Every call is bounded by
- * a timeout; nothing here throws, a failure is reported as what it is.
+ * a timeout; nothing here throws, a failure is reported as what it is. A model with spec.tls is
+ * asked over HTTPS only: its pods are verified by the CA bundle and the name of their colour's
+ * Service, and the operator presents the gateway's client certificate, which their ca.crt
+ * trusts. Without that material the probe says so, never asks in plaintext.
  */
+import { Agent, fetch as undiciFetch } from 'undici';
 import type { ColorProbe } from '../controllers/model-rollout.ts';
 import type { KubeClient } from './kube-client.ts';
 import type { KubeObject } from './objects.ts';
@@ -15,7 +19,20 @@ export type ModelProber = (
   service: string,
   model: string,
   version: string,
+  tls?: ProbeTls,
 ) => Promise<ColorProbe>;
+
+/**
+ * mTLS towards a model server (PEM text): the bundle its serving certificate must chain to,
+ * the client certificate and key presented, and the name its certificate must carry (the
+ * endpoints are pod IPs). A part undefined: the Secret it comes from does not hold it yet.
+ */
+export interface ProbeTls {
+  ca: string | undefined;
+  cert: string | undefined;
+  key: string | undefined;
+  serverName: string;
+}
 
 interface EndpointSlice {
   addressType?: string;
@@ -57,51 +74,120 @@ export function readyAddresses(slice: EndpointSlice): string[] {
     .flatMap((e) => e.addresses.map((a) => `${host(a)}:${String(port)}`));
 }
 
+/** The requests a probe sends: a GET, or a JSON POST. */
+interface ProbeInit {
+  method?: 'POST';
+  headers?: Record<string, string>;
+  body?: string;
+}
+/** What a probe reads of an answer (global fetch's Response and undici's both have it). */
+interface ProbeResponse {
+  ok: boolean;
+  status: number;
+  json(): Promise<unknown>;
+  text(): Promise<string>;
+}
+type Call = (url: string, init?: ProbeInit) => Promise<ProbeResponse>;
+
 export function modelProber(options: ModelProbeOptions): ModelProber {
   const timeoutMs = options.timeoutMs ?? 3000;
   const http = options.fetch ?? fetch;
-  const call = (url: string, init: RequestInit = {}) =>
-    http(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
-
-  return async (namespace, service, model, version) => {
-    let endpoints: string[];
+  return async (namespace, service, model, version, tls) => {
+    if (tls === undefined) {
+      const call: Call = (url, init = {}) =>
+        http(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+      return probe(options, 'http', call, namespace, service, model, version);
+    }
+    const { ca, cert, key, serverName } = tls;
+    if (ca === undefined || cert === undefined || key === undefined) {
+      return {
+        endpoints: 0,
+        serving: {},
+        error:
+          'the model serves mTLS and the gateway client certificate (Secret inference-tls-client) is not issued yet',
+      };
+    }
+    const agent = new Agent({
+      connect: {
+        ca,
+        cert,
+        key,
+        servername: serverName,
+        minVersion: 'TLSv1.2',
+        rejectUnauthorized: true,
+      },
+    });
+    const call: Call = async (url, init = {}) =>
+      await undiciFetch(url, {
+        ...init,
+        dispatcher: agent,
+        signal: AbortSignal.timeout(timeoutMs),
+      });
     try {
-      endpoints = await options.endpoints(namespace, service);
-    } catch (error) {
-      return { endpoints: 0, serving: {}, error: `its endpoints: ${(error as Error).message}` };
+      return await probe(options, 'https', call, namespace, service, model, version);
+    } finally {
+      await agent.close();
     }
-    if (endpoints.length === 0)
-      return { endpoints: 0, serving: {}, error: `${service} has no ready endpoints` };
-    const serving: Record<string, number> = {};
-    let swapProblem: ColorProbe['swapProblem'];
-    let candidate: { endpoint: string; task: string | undefined } | undefined;
-    const failures: string[] = [];
-    for (const endpoint of endpoints) {
-      try {
-        const response = await call(`http://${endpoint}/readyz`);
-        const body = (await response.json()) as Readiness;
-        const served = body.version;
-        if (served === undefined) {
-          failures.push(`${endpoint} serves no version (${String(response.status)})`);
-          continue;
-        }
-        serving[served] = (serving[served] ?? 0) + 1;
-        if (served === version) candidate ??= { endpoint, task: body.task };
-        swapProblem ??= problemOf(body.swap);
-      } catch (error) {
-        failures.push(`${endpoint}: ${(error as Error).message}`);
-      }
-    }
-    const error = failures.length === 0 ? undefined : failures.join('; ');
-    const result: ColorProbe = {
-      endpoints: endpoints.length,
-      serving,
-      ...(swapProblem === undefined ? {} : { swapProblem }),
-      ...(error === undefined ? {} : { error }),
-    };
-    if (candidate === undefined) return result;
-    return { ...result, smoke: await smoke(call, candidate.endpoint, candidate.task, model) };
   };
+}
+
+async function probe(
+  options: ModelProbeOptions,
+  scheme: 'http' | 'https',
+  call: Call,
+  namespace: string,
+  service: string,
+  model: string,
+  version: string,
+): Promise<ColorProbe> {
+  let endpoints: string[];
+  try {
+    endpoints = await options.endpoints(namespace, service);
+  } catch (error) {
+    return { endpoints: 0, serving: {}, error: `its endpoints: ${(error as Error).message}` };
+  }
+  if (endpoints.length === 0)
+    return { endpoints: 0, serving: {}, error: `${service} has no ready endpoints` };
+  const serving: Record<string, number> = {};
+  let swapProblem: ColorProbe['swapProblem'];
+  let candidate: { endpoint: string; task: string | undefined } | undefined;
+  const failures: string[] = [];
+  for (const endpoint of endpoints) {
+    try {
+      const response = await call(`${scheme}://${endpoint}/readyz`);
+      const body = (await response.json()) as Readiness;
+      const served = body.version;
+      if (served === undefined) {
+        failures.push(`${endpoint} serves no version (${String(response.status)})`);
+        continue;
+      }
+      serving[served] = (serving[served] ?? 0) + 1;
+      if (served === version) candidate ??= { endpoint, task: body.task };
+      swapProblem ??= problemOf(body.swap);
+    } catch (error) {
+      failures.push(`${endpoint}: ${describe(error)}`);
+    }
+  }
+  const error = failures.length === 0 ? undefined : failures.join('; ');
+  const result: ColorProbe = {
+    endpoints: endpoints.length,
+    serving,
+    ...(swapProblem === undefined ? {} : { swapProblem }),
+    ...(error === undefined ? {} : { error }),
+  };
+  if (candidate === undefined) return result;
+  return {
+    ...result,
+    smoke: await smoke(call, `${scheme}://${candidate.endpoint}`, candidate.task, model),
+  };
+}
+
+/** An error's message with its cause's (fetch reports a TLS refusal as the cause). */
+function describe(error: unknown): string {
+  const message = (error as Error).message;
+  const cause = (error as { cause?: { message?: string; code?: string } }).cause;
+  if (cause === undefined) return message;
+  return `${message} (${cause.code ?? cause.message ?? ''})`;
 }
 
 function problemOf(swap: Readiness['swap']): ColorProbe['swapProblem'] {
@@ -116,10 +202,10 @@ function problemOf(swap: Readiness['swap']): ColorProbe['swapProblem'] {
   };
 }
 
-/** One request as an application would send it, through the pod; ok when it answers. */
+/** One request as an application would send it, through the pod (`origin`); ok when it answers. */
 async function smoke(
-  call: (url: string, init?: RequestInit) => Promise<Response>,
-  endpoint: string,
+  call: Call,
+  origin: string,
   task: string | undefined,
   model: string,
 ): Promise<{ ok: boolean; message: string }> {
@@ -129,7 +215,7 @@ async function smoke(
     ? { model, input: 'smoke test' }
     : { model, messages: [{ role: 'user', content: 'Say OK.' }], max_tokens: 1 };
   try {
-    const response = await call(`http://${endpoint}${path}`, {
+    const response = await call(`${origin}${path}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(body),
@@ -142,8 +228,8 @@ async function smoke(
         message: `${path} answered ${String(response.status)} ${code ?? ''}`.trim(),
       };
     }
-    return { ok: true, message: `${path} answered ${String(response.status)} from ${endpoint}` };
+    return { ok: true, message: `${path} answered ${String(response.status)} from ${origin}` };
   } catch (error) {
-    return { ok: false, message: `${path}: ${(error as Error).message}` };
+    return { ok: false, message: `${path}: ${describe(error)}` };
   }
 }
