@@ -257,9 +257,12 @@ describe('a spec change', () => {
     expect(deployment.spec?.template.metadata?.labels?.['inference.enis.io/model-version']).toBe(
       'phi-3-mini-4k-2024-09',
     );
+    // Ready stays True through a blue/green rollout (blue serves): wait for the switch.
     const model = await eventually(async () => {
       const m = await getResource(namespace, 'InferenceModel', 'phi-3-mini');
-      return m.status?.observedGeneration === 2 && condition(m, 'Ready')?.status === 'True'
+      return m.status?.observedGeneration === 2 &&
+        m.status['activeVersion'] === 'phi-3-mini-4k-2024-09' &&
+        condition(m, 'Ready')?.status === 'True'
         ? m
         : undefined;
     }, 60_000);
