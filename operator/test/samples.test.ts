@@ -301,12 +301,12 @@ describe('a child changed by hand', () => {
     await eventually(async () => {
       const d = await apps.readNamespacedDeployment({ namespace, name: 'model-phi-3-mini-green' });
       return d.spec?.replicas === 3 ? true : undefined;
-    });
+    }, 60_000);
     await eventually(async () => {
       const config = await core.readNamespacedConfigMap({ namespace, name: 'inference-config' });
       return config.data?.['routes.yaml']?.includes('alias: chat-v2') === true ? true : undefined;
     });
-  });
+  }, 90_000);
 
   it('is recreated when deleted', async () => {
     const service = await core.readNamespacedService({ namespace, name: 'model-phi-3-mini' });
