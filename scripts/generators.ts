@@ -11,3 +11,4 @@ generators.push(async () => ({
 generators.push(async () => (await import('../operator/src/chart-files.ts')).chartFiles());
 generators.push(async () => (await import('./dashboards.ts')).dashboardFiles());
 generators.push(async () => (await import('./gen-security-doc.ts')).securityMarkdown());
+generators.push(async () => (await import('./gen-chart-docs.ts')).chartDocFiles());

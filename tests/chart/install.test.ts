@@ -4,13 +4,15 @@
 // every sample Ready at its generation, the applied samples do not drift, an upgrade lands its
 // values and an uninstall leaves nothing labelled with the release.
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { V1Deployment } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { parseAllDocuments, stringify } from 'yaml';
+import { parse, parseAllDocuments, stringify } from 'yaml';
+import { LuaFactory } from 'wasmoon';
 import { mintKubeconfig, serviceAccountIdentity } from '../cluster/harness.ts';
 import { GROUP, VERSION } from '../../crds/common.ts';
 import { FIELD_MANAGER, startOperator, type OperatorHandle } from '../../operator/src/operator.ts';
@@ -28,6 +30,15 @@ import {
   type Kind,
 } from '../../operator/test/support.ts';
 import { CHART, helm, helmBinary, kubectl, KUBE_VERSION, NO_HELM, ok } from './helm.ts';
+
+const argocdCm = parse(
+  readFileSync(
+    new URL('../../deploy/gitops/argocd/argocd-cm-health.yaml', import.meta.url),
+    'utf8',
+  ),
+) as { data: Record<string, string> };
+const argocdHealth = (kind: Kind): string =>
+  argocdCm.data[`resource.customizations.health.inference.enis.io_${kind}`] ?? 'error("none")';
 
 const clusterOff = process.env['INFERENCE_TEST_CLUSTER'] === 'off';
 const SAMPLES = fileURLToPath(new URL('../../crds/samples/', import.meta.url));
@@ -299,7 +310,7 @@ describe.skipIf(clusterOff || helmBinary === undefined)(
       expect(await can('patch', 'inferencemodels.inference.enis.io', '-n', samples)).toBe('no');
     });
 
-    it('runs the operator from the release settings as its ServiceAccount: every sample Ready at its generation', async () => {
+    it('runs the operator from the release settings as its ServiceAccount: every sample Ready at its generation, Healthy to Argo CD', async () => {
       operator = await startChartOperator();
       // The Secrets the samples reference.
       const secrets = {
@@ -322,6 +333,17 @@ describe.skipIf(clusterOff || helmBinary === undefined)(
         await eventually(async () => readyAtGeneration(await getSample(kind, name)), 40_000);
       }
       expect(operator.isLeader()).toBe(true);
+      // Argo CD's health check (deploy/gitops) calls each live object Healthy.
+      const lua = await new LuaFactory().createEngine();
+      try {
+        for (const { kind, name } of all) {
+          lua.global.set('obj', await getSample(kind, name));
+          const health = (await lua.doString(argocdHealth(kind))) as { status: string };
+          expect(health.status, `${kind}/${name}`).toBe('Healthy');
+        }
+      } finally {
+        lua.global.close();
+      }
       const lease = await kubectl(
         [
           'get',
