@@ -50,6 +50,12 @@ interface Readiness {
 export interface ModelProbeOptions {
   /** Lists the ready `host:port` of a Service's pods. */
   endpoints: (namespace: string, service: string) => Promise<string[]>;
+  /**
+   * The fetch of plain-HTTP probes (a test's stand-in maps pod addresses with it). A probe over
+   * mTLS does not use it: it connects with an undici Agent of its own, holding the client
+   * certificate, so a stand-in cannot redirect it.
+   * @default globalThis.fetch
+   */
   fetch?: typeof fetch;
   /** Each HTTP call's deadline. @default 3000 */
   timeoutMs?: number;
