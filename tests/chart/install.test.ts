@@ -280,6 +280,13 @@ describe.skipIf(clusterOff || helmBinary === undefined)(
           `serviceaccount/${fullname}-operator`,
         ].sort(),
       );
+      // --wait saw the Deployment available: kwok's node reports the pod Running and Ready
+      // (no container runs there; the operator itself runs in-process below).
+      const deployment = await apps.readNamespacedDeployment({
+        namespace,
+        name: `${fullname}-operator`,
+      });
+      expect(deployment.status?.availableReplicas).toBe(1);
       const established = ok(
         await kubectl(
           [
