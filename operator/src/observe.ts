@@ -173,6 +173,18 @@ export class Observer {
     return value;
   }
 
+  /** A Secret's data decoded to text (its PEM files); undefined when the Secret is absent. */
+  secretFiles(namespace: string, name: string): Record<string, string> | undefined {
+    const data = this.caches.of<WithData>(Secrets).get(namespace, name)?.data;
+    if (data === undefined) return undefined;
+    return Object.fromEntries(
+      Object.entries(data).map(([key, value]) => [
+        key,
+        Buffer.from(value, 'base64').toString('utf8'),
+      ]),
+    );
+  }
+
   /** The checksum of the config contract rendered in namespace. */
   configChecksum(namespace: string): string | undefined {
     return this.caches.of(ConfigMaps).get(namespace, GATEWAY_NAMES.config)?.metadata.annotations?.[

@@ -7,7 +7,6 @@
  * plaintext: without the material, with another CA's certificate or under a wrong name it
  * reports what failed.
  */
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +19,7 @@ import {
   type CertificatesDecision,
 } from '../../operator/src/controllers/certificates.ts';
 import { modelTlsPolicy } from '../../operator/src/controllers/inference-model-tls.ts';
+import { freshCertificateKey } from '../../operator/src/pki/fresh-key.ts';
 import { modelProber, type ProbeTls } from '../../operator/src/runtime/model-probe.ts';
 import { writeVolume } from '../support/kubelet-volume.ts';
 import { createCa, issue } from '../support/x509.ts';
@@ -28,11 +28,7 @@ const TINY = fileURLToPath(new URL('../../models/tiny', import.meta.url));
 const DAY = 24 * 3600_000;
 const BLUE = 'model-tiny-blue.team.svc';
 
-const draw = () => {
-  const serial = randomBytes(16);
-  serial[0] = ((serial[0] ?? 0) & 0x3f) | 0x40;
-  return { key: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey, serial };
-};
+const draw = freshCertificateKey;
 
 let gateway: CertificatesDecision;
 let tlsDir: string;

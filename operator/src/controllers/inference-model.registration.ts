@@ -7,10 +7,9 @@
  * to `inference-tls-ca` reconciles every model of the namespace), and probes over mTLS with
  * the gateway's client certificate (`inference-tls-client`), verifying the server by that CA.
  */
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import type { InferenceModel, InferenceModelStatus } from '../../../crds/inference-model.ts';
 import { ownedByReference, ownKey, renderedInto, watch } from '../handlers.ts';
-import type { Observer } from '../observe.ts';
+import { freshCertificateKey } from '../pki/fresh-key.ts';
 import type { Registration } from '../registration.ts';
 import { GATEWAY_NAMES, GATEWAY_OWNER } from '../render/labels.ts';
 import { colorName, COLORS, SERVED_KEY, SPEC_KEY, type Color } from '../render/model-server.ts';
@@ -61,7 +60,7 @@ export const registration: Registration<InferenceModelObserved, InferenceModelSt
         servedText: configMap?.data?.[SERVED_KEY],
       };
     }
-    const secret = (secretName: string) => decoded(observer, namespace, secretName);
+    const secret = (secretName: string) => observer.secretFiles(namespace, secretName);
     const tlsSource = settings.tls;
     const tls: ModelTlsObserved | undefined =
       model?.spec.tls === undefined
@@ -72,7 +71,7 @@ export const registration: Registration<InferenceModelObserved, InferenceModelSt
             operatorIssues: tlsSource.kind === 'operator',
             ca: secret(GATEWAY_NAMES.tlsCa),
             existing: secret(modelTlsSecretName(name)),
-            fresh: freshKey(),
+            fresh: freshCertificateKey(),
             lifetimeMs: tlsSource.kind === 'operator' ? tlsSource.certificateLifetimeMs : 0,
             now: observer.now(),
           };
@@ -115,28 +114,3 @@ export const registration: Registration<InferenceModelObserved, InferenceModelSt
   },
   reconcile: reconcileInferenceModel,
 };
-
-/** A Secret of the namespace, decoded; undefined when absent. */
-function decoded(
-  observer: Observer,
-  namespace: string,
-  name: string,
-): Record<string, string> | undefined {
-  const data = observer.caches
-    .of<KubeObject & { data?: Record<string, string> }>(Secrets)
-    .get(namespace, name)?.data;
-  if (data === undefined) return undefined;
-  return Object.fromEntries(
-    Object.entries(data).map(([key, value]) => [
-      key,
-      Buffer.from(value, 'base64').toString('utf8'),
-    ]),
-  );
-}
-
-/** A P-256 key and a positive 16-byte serial, as the gateway's certificates draw them. */
-function freshKey(): { key: ReturnType<typeof generateKeyPairSync>['privateKey']; serial: Buffer } {
-  const serial = randomBytes(16);
-  serial[0] = ((serial[0] ?? 0) & 0x3f) | 0x40; // positive, no leading zero byte
-  return { key: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey, serial };
-}

@@ -67,14 +67,5 @@ export const registration: Registration<ProviderRouteObserved, ProviderRouteStat
 /** The operator-issued client certificate Secret, decoded; only when the operator issues. */
 function gatewayClientFiles(observer: Observer, namespace: string): GatewayClientFiles | undefined {
   if (observer.settings.tls.kind !== 'operator') return undefined;
-  const secret = observer.caches
-    .of<KubeObject & { data?: Record<string, string> }>(Secrets)
-    .get(namespace, GATEWAY_NAMES.tlsClient);
-  if (secret?.data === undefined) return undefined;
-  return Object.fromEntries(
-    Object.entries(secret.data).map(([key, value]) => [
-      key,
-      Buffer.from(value, 'base64').toString('utf8'),
-    ]),
-  );
+  return observer.secretFiles(namespace, GATEWAY_NAMES.tlsClient);
 }
