@@ -92,6 +92,23 @@ export const PromptManifestSpec = Type.Object(
         { additionalProperties: false, description: 'Default generation parameters.' },
       ),
     ),
+    experiment: Type.Optional(
+      Type.Object(
+        {
+          percent: Type.Number({
+            minimum: 0.01,
+            maximum: 100,
+            description:
+              'Share of the users, in percent (to 0.01), who get this version when they name no version. The experiments of one prompt id share at most 100.',
+          }),
+        },
+        {
+          additionalProperties: false,
+          description:
+            "An A/B experiment: a request that names no version gets this one for `percent` of its users, chosen by a hash of the prompt id and the user (the request's `user`, else the token's subject), so a user keeps their version; everyone else gets the highest release without an experiment. A request that names a version or range is not part of it.",
+        },
+      ),
+    ),
     checksum: Type.String({
       pattern: '^sha256:[0-9a-f]{64}$',
       description: 'SHA-256 over the RFC 8785 canonical JSON of the spec without this field.',

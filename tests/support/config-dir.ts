@@ -20,8 +20,16 @@ export const ALL_SCOPES = [
 
 export interface ConfigDir {
   dir: string;
-  /** A signed token for tenant `tenant` (default `acme`) with the given scopes (default all). */
-  token(claims?: { tenant?: string; scopes?: string[]; ttlS?: number }): Promise<string>;
+  /**
+   * A signed token for tenant `tenant` (default `acme`) with the given scopes (default all),
+   * for subject `sub` (default `tester`).
+   */
+  token(claims?: {
+    tenant?: string;
+    scopes?: string[];
+    ttlS?: number;
+    sub?: string;
+  }): Promise<string>;
   /** Writes (or replaces) a file of the contract, as an operator's render would. */
   write(path: string, content: string | object): Promise<void>;
   /** The public key of the audit signing key `a1` in keys/audit.json (checkpoints). */
@@ -97,7 +105,7 @@ export async function makeConfigDir(
 
 function sign(
   key: CryptoKey,
-  claims: { tenant?: string; scopes?: string[]; ttlS?: number },
+  claims: { tenant?: string; scopes?: string[]; ttlS?: number; sub?: string },
 ): Promise<string> {
   return new SignJWT({
     tenant: claims.tenant ?? 'acme',
@@ -106,7 +114,7 @@ function sign(
     .setProtectedHeader({ alg: 'ES256', kid: 'test-key' })
     .setIssuer(ISSUER)
     .setAudience(AUDIENCE)
-    .setSubject('tester')
+    .setSubject(claims.sub ?? 'tester')
     .setIssuedAt()
     .setExpirationTime(`${claims.ttlS ?? 600}s`)
     .sign(key);

@@ -5,8 +5,8 @@ import type { PromptSource } from './pipeline/prepare.ts';
 /** Resolves and renders a prompt; the manifest's defaults travel with the messages. */
 export function createPromptSource(resolver: PromptResolver): PromptSource {
   return {
-    render(id, version, variables) {
-      const compiled = resolver.resolve(id, version);
+    render(id, version, variables, assignee) {
+      const compiled = resolver.resolve(id, version, { assignee });
       const { model, temperature, topP, maxTokens } = compiled.parameters;
       return {
         messages: render(compiled, variables),

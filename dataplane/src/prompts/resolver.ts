@@ -1,5 +1,6 @@
 import type { PromptManifestSpec } from '../../../crds/prompt-manifest.ts';
 import { ApiError } from '../errors/api-error.ts';
+import { experimentFor } from './experiment.ts';
 import { EMBEDDED_FALLBACK_PROMPT } from './fallback.ts';
 import { compilePrompt, type CompiledPrompt } from './render.ts';
 import { selectVersion } from './select-version.ts';
@@ -44,6 +45,11 @@ export interface ResolveOptions {
    * PROMPT_NOT_FOUND. @default false
    */
   fallback?: boolean;
+  /**
+   * Who an A/B experiment assigns when no version is named (prompts/experiment.ts); without
+   * one, the control version is served.
+   */
+  assignee?: string | undefined;
 }
 
 export interface PromptResolverStats {
@@ -154,6 +160,10 @@ export function createPromptResolver(options: PromptResolverOptions): PromptReso
     const started = now();
     const versions = current().get(id);
     if (versions === undefined) return notFound(id, version, asked);
+    // A user in an experiment gets its version, cached under its exact key.
+    const experiment =
+      version === undefined ? experimentFor(id, versions, asked?.assignee) : undefined;
+    if (experiment !== undefined) version = experiment.version;
     // Ids in the catalog cannot contain `@`, so this key is unambiguous.
     const key = version === undefined ? id : `${id}@${version}`;
     const cached = cache.get(key, started);

@@ -8,7 +8,8 @@ const MAX_REQUEST_LENGTH = 256;
 /**
  * Picks the manifest a version request names among one prompt's versions:
  *
- * - none: the highest release (prereleases only when a prompt has nothing else);
+ * - none: the highest release (prereleases only when a prompt has nothing else), among the
+ *   versions that are not A/B experiments (prompts/experiment.ts assigns those), unless all are;
  * - a version (`1.2.0`): that version, compared by semver precedence (`v1.2.0` is `1.2.0`);
  * - a range (`^1.2`, `1.x`, `>=1 <3`): the highest version it satisfies, following npm's rules
  *   (a prerelease only matches a range that names a prerelease of the same `major.minor.patch`).
@@ -51,8 +52,9 @@ export function selectVersion<T extends Pick<PromptManifestSpec, 'version'>>(
 function latest<T extends Pick<PromptManifestSpec, 'version'>>(
   versions: readonly T[],
 ): T | undefined {
+  const control = versions.filter((v) => !('experiment' in v) || v.experiment === undefined);
   let best: T | undefined;
-  for (const candidate of versions) {
+  for (const candidate of control.length === 0 ? versions : control) {
     if (best === undefined || rank(candidate.version, best.version) > 0) best = candidate;
   }
   return best;

@@ -96,6 +96,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
       labelNames: ['op'] as const,
       registers,
     }),
+    promptVersions: new Counter({
+      name: 'inference_prompt_requests_total',
+      help: 'Requests that named a prompt, by prompt id and the version served (an A/B experiment splits one id between versions).',
+      labelNames: ['prompt', 'version'] as const,
+      registers,
+    }),
     upstreamErrors: new Counter({
       name: 'inference_upstream_errors_total',
       help: 'Failed provider attempts by target and error code.',

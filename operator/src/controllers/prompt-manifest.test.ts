@@ -82,6 +82,26 @@ describe('resolvePrompts', () => {
   });
 });
 
+describe('A/B experiments', () => {
+  const experiment = (name: string, version: string, percent: number, created: string) =>
+    variant(name, (spec) => ({ ...spec, version, experiment: { percent } }), created);
+
+  it('serves experiments up to 100 % of the users, and refuses the one that goes over', () => {
+    const base = prompt('base', undefined, '2026-01-01T00:00:00Z');
+    const a = experiment('a', '1.8.0', 60, '2026-01-02T00:00:00Z');
+    const b = experiment('b', '1.9.0', 50, '2026-01-03T00:00:00Z');
+    const resolved = resolvePrompts([b, a, base]);
+    expect(resolved.get('a')?.file).toBeDefined();
+    expect(resolved.get('a')?.conflict.message).toContain('to 60 % of its users (an experiment)');
+    expect(resolved.get('b')?.file).toBeUndefined();
+    expect(resolved.get('b')?.conflict).toMatchObject({
+      status: 'False',
+      reason: 'ExperimentOverbooked',
+    });
+    expect(resolved.get('b')?.conflict.message).toContain('110 %');
+  });
+});
+
 describe('promptFile', () => {
   it('is the resource without status or server metadata', () => {
     const file = parse(promptFile({ ...prompt(), status: { checksum: 'x' } })) as Record<

@@ -117,6 +117,8 @@ export function resolvePrompts(
     });
     let previous: PromptManifest | undefined;
     const seen = new Map<string, string>();
+    // The users the included experiments take, in percent (the gateway refuses more than 100).
+    let shared = 0;
     for (const manifest of ordered) {
       const actualChecksum = promptChecksum(manifest.spec);
       const file = promptFile(manifest);
@@ -130,21 +132,29 @@ export function resolvePrompts(
         verdict('True', 'Valid', `Checksum verified; ${compat.verdict.message}`),
       );
       const owner = seen.get(manifest.spec.version);
+      const percent = manifest.spec.experiment?.percent ?? 0;
       const conflict =
-        owner === undefined
+        owner !== undefined
           ? verdict(
-              'True',
-              'VersionAvailable',
-              `Serves ${manifest.spec.id} ${manifest.spec.version}.`,
-            )
-          : verdict(
               'False',
               'DuplicateVersion',
               `PromptManifest ${owner} already serves ${manifest.spec.id} version ${manifest.spec.version}; bump the version of one of them.`,
-            );
+            )
+          : shared + percent > 100
+            ? verdict(
+                'False',
+                'ExperimentOverbooked',
+                `The experiments of ${manifest.spec.id} would take ${String(shared + percent)} % of its users with this one; they share at most 100 %.`,
+              )
+            : verdict(
+                'True',
+                'VersionAvailable',
+                `Serves ${manifest.spec.id} ${manifest.spec.version}${percent === 0 ? '' : ` to ${String(percent)} % of its users (an experiment)`}.`,
+              );
       const included = valid.status === 'True' && conflict.status === 'True';
       if (included) {
         seen.set(manifest.spec.version, manifest.metadata.name);
+        shared += percent;
         previous = manifest;
       }
       out.set(manifest.metadata.name, {

@@ -87,6 +87,7 @@ export class Pipeline {
           prompts: this.#deps.prompts,
           safety: this.#deps.safety,
           tenant: exchange.context.tenant,
+          principal: exchange.context.principal,
         });
       const around = this.#deps.aroundPrepare;
       prepared = around === undefined ? prepare() : around(exchange, prepare);
@@ -94,6 +95,12 @@ export class Pipeline {
       return this.#refuse(exchange, error, NONE);
     }
     exchange.prepared = prepared;
+    // Which prompt version answered (an A/B experiment picks one per user).
+    if (prepared.prompt !== undefined)
+      exchange.context.setHeader?.(
+        'x-prompt-version',
+        `${prepared.prompt.id}@${prepared.prompt.version}`,
+      );
     exchange.alias = prepared.route.alias;
     exchange.route = prepared.route;
     exchange.streamed = !whole;

@@ -12,6 +12,8 @@ export interface PromptSource {
     id: string,
     version: string | undefined,
     variables: Record<string, unknown>,
+    /** Who an A/B prompt experiment assigns (prompts/experiment.ts). */
+    assignee?: string,
   ): {
     messages: ChatMessage[];
     /** The version that was rendered, and its manifest's checksum. */
@@ -60,6 +62,8 @@ export interface PrepareDeps {
   safety: Safety;
   /** The tenant asking, for its safety policy. */
   tenant?: string | undefined;
+  /** Who asked within the tenant (the token's subject): an A/B prompt's user without `user`. */
+  principal?: string | undefined;
 }
 
 /**
@@ -86,7 +90,12 @@ export function prepareChat(input: InferenceInput, deps: PrepareDeps): Prepared 
   const rendered =
     input.prompt === undefined || variables === undefined
       ? undefined
-      : deps.prompts.render(input.prompt.id, input.prompt.version, variables.variables);
+      : deps.prompts.render(
+          input.prompt.id,
+          input.prompt.version,
+          variables.variables,
+          assigneeOf(input, deps),
+        );
   const alias = input.model ?? rendered?.model ?? deps.snapshot.gateway.defaultModel;
   const client = deps.safety.checkInput(input.messages ?? [], {
     tenant: deps.tenant,
@@ -170,4 +179,13 @@ function checkTools({ tools, toolChoice }: InferenceInput): void {
       },
     );
   }
+}
+
+/**
+ * The user an A/B prompt experiment assigns: the request's end user, within its tenant, else
+ * the authenticated subject; none for a request with neither.
+ */
+function assigneeOf(input: InferenceInput, deps: PrepareDeps): string | undefined {
+  const who = input.user ?? deps.principal;
+  return who === undefined ? undefined : `${deps.tenant ?? ''}\u0000${who}`;
 }

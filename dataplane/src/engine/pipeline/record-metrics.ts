@@ -6,7 +6,7 @@ import type { Exchange, Outcome } from '../../stages/context.ts';
 const NANO = 1e9;
 
 /**
- * The `record` stage's metrics: safety findings, failed provider attempts, the time to the first
+ * The `record` stage's metrics: safety findings, the prompt version served, failed provider attempts, the time to the first
  * chunk per target, the GenAI client metrics (the gateway is its providers' client) and what the
  * budget guard charged.
  */
@@ -16,6 +16,9 @@ export function recordMetrics(metrics: Metrics): PipelineStage {
     record(exchange, outcome) {
       for (const [kind, count] of Object.entries(exchange.prepared?.findings ?? {}))
         metrics.safetyFindings.inc({ kind }, count);
+      const prompt = exchange.prepared?.prompt;
+      if (prompt !== undefined)
+        metrics.promptVersions.inc({ prompt: prompt.id, version: prompt.version });
       for (const attempt of exchange.attempts) {
         if (attempt.outcome === 'ok' || attempt.outcome === 'cancelled') continue;
         const target = `${exchange.alias ?? ''}/${attempt.target}`;
