@@ -73,5 +73,5 @@ unit: deps ## Run the tests without coverage (fast loop)
 	vitest run
 
 .PHONY: test
-test: deps redis prometheus cluster-build .tmp/venv/.installed models lint typecheck gen-check ## Lint, typecheck, drift checks, every test with coverage (>= 80 % lines)
+test: deps redis prometheus cluster-build $(HELM) .tmp/venv/.installed models lint typecheck gen-check ## Lint, typecheck, drift checks, every test with coverage (>= 80 % lines; the chart tests need helm, built when none is on PATH)
 	vitest run --coverage

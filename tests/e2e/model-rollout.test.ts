@@ -293,5 +293,22 @@ describe.skipIf(memoryCgroupParent === undefined)(
       const blue = [...kubelet.pods.values()].find((p) => p.name.startsWith(`model-${name}-blue`));
       expect(blue?.process.output()).toContain('InsufficientHeadroom');
     }, 180_000);
+
+    it('says MemoryHeadroomOK=False while its pods are short of room, and True once the limit is raised', async () => {
+      const headroom = async (status: string) =>
+        eventually(async () => {
+          const model = await getResource(namespace, 'InferenceModel', name);
+          const c = condition(model, 'MemoryHeadroomOK');
+          return c?.status === status ? c : undefined;
+        }, 90_000);
+      // The green pod holds v2 in the same tight cgroup: no room for a second version.
+      expect(await headroom('False')).toMatchObject({ reason: 'MemoryHeadroomLow' });
+      const model = await getResource(namespace, 'InferenceModel', name);
+      expect(condition(model, 'Ready')?.status).toBe('True');
+      await patchSpec(namespace, 'InferenceModel', name, {
+        resources: { limits: { memory: String(1024 * MiB) } },
+      });
+      expect(await headroom('True')).toMatchObject({ reason: 'SufficientHeadroom' });
+    }, 180_000);
   },
 );

@@ -208,6 +208,11 @@ describe('the model server in process', () => {
     });
     const metrics = await (await fetch(`${url}/metrics`)).text();
     expect(metrics).toContain('memory_headroom_low 1');
+    // ... and /readyz says so from the latest reading (every 10 s, and on each scrape): what
+    // the operator reads for MemoryHeadroomOK (124 MiB free for a 100 MiB model).
+    expect(await readiness()).toMatchObject({
+      memory: { headroomRatio: 1.24, headroomLow: true },
+    });
     workingSet = 100 * MiB;
     const swapped = await fetch(`${url}/admin/swap`, {
       method: 'POST',

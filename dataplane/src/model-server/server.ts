@@ -13,7 +13,11 @@ import { installErrorHandling } from '../api/error-handler.ts';
 import { Semaphore } from '../engine/routing/semaphore.ts';
 import type { CgroupMemory } from './cgroup-memory.ts';
 import { MemGuard } from './mem-guard.ts';
-import { createModelServerMetrics, type ModelServerMetrics } from './metrics.ts';
+import {
+  createModelServerMetrics,
+  type MemoryReading,
+  type ModelServerMetrics,
+} from './metrics.ts';
 import { ModelSlot } from './model-slot.ts';
 import { modelRoutes } from './routes.ts';
 import type { ServedModel } from './served-model.ts';
@@ -76,14 +80,18 @@ export async function buildModelServer(options: ModelServerOptions): Promise<Mod
       else app.log.info(fields, 'Cleared memory_headroom_low');
     },
   });
+  // The latest reading (every 10 s, and on each scrape), for /readyz: the operator reads it for
+  // MemoryHeadroomOK.
+  let memory: MemoryReading | undefined;
+  const readMemory = async () => (memory = await guard.reading());
   const metrics = createModelServerMetrics({
     defaultMetrics: options.defaultMetrics ?? true,
     queueDepth: () => semaphore.queued,
     inFlight: () => semaphore.active,
-    memory: () => guard.reading(),
+    memory: readMemory,
   });
   // memory_headroom_low is raised and cleared between scrapes too.
-  const watchHeadroom = setInterval(() => void guard.reading(), 10_000).unref();
+  const watchHeadroom = setInterval(() => void readMemory(), 10_000).unref();
   app.addHook('onClose', () => {
     clearInterval(watchHeadroom);
   });
@@ -112,6 +120,14 @@ export async function buildModelServer(options: ModelServerOptions): Promise<Mod
           ...(loadError === undefined ? {} : { error: loadError }),
           // The swap that did not take, so the operator can fall back or say why.
           ...problemOf(swapper.problem),
+          ...(memory?.headroomRatio === undefined
+            ? {}
+            : {
+                memory: {
+                  headroomRatio: memory.headroomRatio,
+                  headroomLow: memory.headroomLow === true,
+                },
+              }),
         },
       };
     },

@@ -1,8 +1,9 @@
 /**
  * How the manager runs the InferenceModel controller: keyed by the model, it owns the model's
  * colour Deployments, ConfigMaps and Services; a change to the model or to one of those
- * reconciles it. While a version waits to become active, observe asks each colour's pods what
- * they serve (the one read that leaves the caches, bounded by the probe's timeouts). With
+ * reconciles it. Observe asks the pods (the one read that leaves the caches, bounded by the
+ * probe's timeouts): while a version waits to become active, each colour's, what they serve
+ * and a smoke request; else the active colour's, what they say of their memory. With
  * spec.tls it owns the model's TLS Secret too, reads the gateway CA it is signed by (a change
  * to `inference-tls-ca` reconciles every model of the namespace), and probes over mTLS with
  * the gateway's client certificate (`inference-tls-client`), verifying the server by that CA.
@@ -77,10 +78,15 @@ export const registration: Registration<InferenceModelObserved, InferenceModelSt
           };
     const probes: Partial<Record<Color, ColorProbe>> = {};
     const active = model?.status?.activeVersion;
-    if (model !== undefined && active !== undefined && active !== model.spec.version) {
+    if (model !== undefined && active !== undefined) {
+      // While a version waits: both colours, with a smoke request for it. Else the active
+      // colour only, no smoke: what its pods say of their memory (MemoryHeadroomOK).
+      const rollout = active !== model.spec.version;
+      const activeColor = model.status?.activeColor ?? 'blue';
       const client = tls === undefined ? undefined : secret(GATEWAY_NAMES.tlsClient);
       for (const color of COLORS) {
         if (colors[color]?.deployment === undefined) continue;
+        if (!rollout && color !== activeColor) continue;
         const service = colorName(name, color);
         const probeTls: ProbeTls | undefined =
           tls === undefined
@@ -95,7 +101,7 @@ export const registration: Registration<InferenceModelObserved, InferenceModelSt
           namespace,
           service,
           name,
-          model.spec.version,
+          rollout ? model.spec.version : undefined,
           probeTls,
         );
       }

@@ -220,6 +220,35 @@ describe('reconcileInferenceModel', () => {
     expect(result.requeueAfterMs).toBe(5000);
   });
 
+  it('turns MemoryHeadroomOK False while an active pod reports memory_headroom_low, and stays Ready', () => {
+    const m = {
+      ...model(),
+      status: { activeVersion: 'phi-3-mini-4k-2024-07', activeColor: 'blue' as const },
+    };
+    const result = reconcileInferenceModel(
+      observe(
+        m,
+        { blue: colour(2, 'phi-3-mini-4k-2024-07') },
+        {
+          blue: { endpoints: 2, serving: {}, headroomLow: { pods: 1, lowestRatio: 0.74 } },
+        },
+      ),
+    );
+    const conditions = Object.fromEntries(
+      (result.status?.conditions ?? []).map((c) => [c.type, c]),
+    );
+    expect(conditions['MemoryHeadroomOK']).toMatchObject({
+      status: 'False',
+      reason: 'MemoryHeadroomLow',
+    });
+    expect(conditions['MemoryHeadroomOK']?.message).toContain(
+      '1 pod(s) of blue report free memory of 0.74 × the model they serve, below headroomFactor 1.5',
+    );
+    expect(conditions['Ready']).toMatchObject({ status: 'True' });
+    // The pods are asked again.
+    expect(result.requeueAfterMs).toBe(30_000);
+  });
+
   it('is not Ready when the memory limit cannot hold the model, nor when the rollout is stuck', () => {
     const small = model('m', { resources: { limits: { memory: '1Gi' } } });
     expect(

@@ -75,6 +75,28 @@ export function memoryHeadroomPolicy(memory: ModelMemory): Verdict {
   );
 }
 
+/**
+ * The pods' own view of MemoryHeadroomOK: below the declared check (which wins when it fails),
+ * False while a pod of the active colour reports memory_headroom_low (free memory under
+ * headroomFactor × the model it serves: a swap of the same size would not fit beside it).
+ */
+export function runtimeHeadroomPolicy(
+  declared: Verdict,
+  low: { pods: number; lowestRatio: number } | undefined,
+  color: string,
+  factor: number,
+): Verdict {
+  if (declared.status === 'False' || low === undefined) return declared;
+  return verdict(
+    'False',
+    'MemoryHeadroomLow',
+    `${String(low.pods)} pod(s) of ${color} report free memory of ${low.lowestRatio.toFixed(2)} × the model they serve, below headroomFactor ${String(factor)}: a version of the same size would not fit beside it (an Auto rollout goes blue/green); raise resources.limits.memory.`,
+  );
+}
+
+/** How often the active pods are asked about their memory in a steady state. */
+const POD_LOOK_MS = 30_000;
+
 /** Whether the rollout of the current spec is still going on. */
 export function progressingPolicy(
   desiredReplicas: number,
@@ -231,7 +253,13 @@ export function reconcileInferenceModel(
         ];
   const replicas = model.spec.replicas ?? 1;
   const activeDeployment = o.colors[plan.activeColor]?.deployment;
-  const headroom = memoryHeadroomPolicy(memory);
+  const declared = memoryHeadroomPolicy(memory);
+  const headroom = runtimeHeadroomPolicy(
+    declared,
+    o.probes[plan.activeColor]?.headroomLow,
+    plan.activeColor,
+    model.spec.headroomFactor ?? 1.3,
+  );
   const degraded = plan.problem ?? degradedOf(plan, o);
   // Not ready while the memory limit cannot hold the model or the active colour is stuck; else
   // ready once its replicas are. A new version that does not come up leaves it Ready (the
@@ -239,7 +267,8 @@ export function reconcileInferenceModel(
   const stuck = degradedPolicy(activeDeployment);
   const ready = firstProblem(
     [
-      headroom.status === 'False' ? headroom : verdict('True', headroom.reason, headroom.message),
+      // The declared limit only: pods short of room for a second version still serve.
+      declared.status === 'False' ? declared : verdict('True', declared.reason, declared.message),
       tls?.ready ?? verdict('True', 'NoTLS', 'The model serves no TLS.'),
       stuck.status === 'True'
         ? verdict('False', stuck.reason, stuck.message)
@@ -279,9 +308,12 @@ export function reconcileInferenceModel(
     readyReplicas: s?.readyReplicas ?? 0,
   };
   const switched = plan.switched;
-  const requeues = [plan.requeueAfterMs, tls?.nextChangeMs].filter(
-    (ms): ms is number => ms !== undefined,
-  );
+  const requeues = [
+    plan.requeueAfterMs,
+    tls?.nextChangeMs,
+    // The active pods are asked about their memory again.
+    plan.activeVersion === undefined ? undefined : POD_LOOK_MS,
+  ].filter((ms): ms is number => ms !== undefined);
   const events: EventIntent[] = [
     ...(switched === undefined || switched.from === undefined
       ? []

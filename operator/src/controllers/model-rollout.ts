@@ -44,6 +44,11 @@ export interface ColorProbe {
         message: string;
       }
     | undefined;
+  /**
+   * Pods that report memory_headroom_low (free memory below headroomFactor × the model they
+   * serve), and the lowest ratio among them.
+   */
+  headroomLow?: { pods: number; lowestRatio: number } | undefined;
   /** A chat (or embeddings) request through one endpoint serving the asked-for version. */
   smoke?: { ok: boolean; message: string } | undefined;
   /** Why the pods could not be asked. */

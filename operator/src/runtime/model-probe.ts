@@ -14,11 +14,15 @@ import type { KubeClient } from './kube-client.ts';
 import type { KubeObject } from './objects.ts';
 import { EndpointSlices } from './resources.ts';
 
+/**
+ * Asks the pods of a colour's Service; `version` is the one a smoke request is for (sent
+ * through a pod that serves it), undefined for none (a steady state's look at the pods).
+ */
 export type ModelProber = (
   namespace: string,
   service: string,
   model: string,
-  version: string,
+  version: string | undefined,
   tls?: ProbeTls,
 ) => Promise<ColorProbe>;
 
@@ -45,6 +49,7 @@ interface Readiness {
   version?: string;
   task?: string;
   swap?: { result?: string; reason?: string; message?: string; to?: string };
+  memory?: { headroomRatio?: number; headroomLow?: boolean };
 }
 
 export interface ModelProbeOptions {
@@ -144,7 +149,7 @@ async function probe(
   namespace: string,
   service: string,
   model: string,
-  version: string,
+  version: string | undefined,
 ): Promise<ColorProbe> {
   let endpoints: string[];
   try {
@@ -157,6 +162,7 @@ async function probe(
   const serving: Record<string, number> = {};
   let swapProblem: ColorProbe['swapProblem'];
   let candidate: { endpoint: string; task: string | undefined } | undefined;
+  let headroomLow: ColorProbe['headroomLow'];
   const failures: string[] = [];
   for (const endpoint of endpoints) {
     try {
@@ -170,6 +176,13 @@ async function probe(
       serving[served] = (serving[served] ?? 0) + 1;
       if (served === version) candidate ??= { endpoint, task: body.task };
       swapProblem ??= problemOf(body.swap);
+      const ratio = body.memory?.headroomRatio;
+      if (body.memory?.headroomLow === true && ratio !== undefined) {
+        headroomLow = {
+          pods: (headroomLow?.pods ?? 0) + 1,
+          lowestRatio: Math.min(ratio, headroomLow?.lowestRatio ?? ratio),
+        };
+      }
     } catch (error) {
       failures.push(`${endpoint}: ${describe(error)}`);
     }
@@ -179,6 +192,7 @@ async function probe(
     endpoints: endpoints.length,
     serving,
     ...(swapProblem === undefined ? {} : { swapProblem }),
+    ...(headroomLow === undefined ? {} : { headroomLow }),
     ...(error === undefined ? {} : { error }),
   };
   if (candidate === undefined) return result;
