@@ -8,7 +8,7 @@
  * one stream break. A version whose warm-up fails leaves the old one serving, and says why.
  */
 import { createHash } from 'node:crypto';
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
@@ -29,7 +29,8 @@ import {
   patchSpec,
   startTestOperator,
 } from '../../operator/test/support.ts';
-import { spawnModelServer, TINY, TINY_ANSWER, waitReady } from '../model-server/process.ts';
+import { spawnModelServer, TINY, waitReady } from '../model-server/process.ts';
+import { chatLoad, tinyWithTemplate } from '../model-server/tiny.ts';
 import { createMemoryCgroup, memoryCgroupParent } from '../support/memory-cgroup.ts';
 import { KUBELET_NAMESPACE as namespace, startKubelet, type Kubelet } from './kubelet.ts';
 
@@ -54,56 +55,18 @@ async function tinySpec(version: string, quantization: 'int8' | 'int4', uri = TI
   };
 }
 
-/** Chat workers through the model's Service until stopped; every answer checked in full. */
-function load(model: string, workers = 3) {
-  const openai = new OpenAI({
-    baseURL: `http://model-${model}.${namespace}.svc:8080/v1`,
-    apiKey: 'unused',
-    maxRetries: 0,
-    fetch: kubelet.serviceFetch,
-  });
-  const tally = { ok: 0, streams: 0, failed: [] as string[], versions: [] as string[] };
-  let running = true;
-  const messages = [{ role: 'user' as const, content: 'hi there' }];
-  const worker = async (index: number) => {
-    for (let round = 0; running; round++) {
-      try {
-        if ((round + index) % 2 === 0) {
-          const { data, response } = await openai.chat.completions
-            .create({ model, messages })
-            .withResponse();
-          tally.versions.push(response.headers.get('x-model-version') ?? '?');
-          if (data.choices[0]?.message.content !== TINY_ANSWER) throw new Error('wrong answer');
-        } else {
-          const { data: stream, response } = await openai.chat.completions
-            .create({ model, messages, stream: true })
-            .withResponse();
-          tally.versions.push(response.headers.get('x-model-version') ?? '?');
-          let text = '';
-          let finish: string | null | undefined;
-          for await (const chunk of stream) {
-            text += chunk.choices[0]?.delta.content ?? '';
-            finish = chunk.choices[0]?.finish_reason ?? finish;
-          }
-          if (text !== TINY_ANSWER || finish !== 'stop') throw new Error(`broken stream: ${text}`);
-          tally.streams++;
-        }
-        tally.ok++;
-      } catch (error) {
-        tally.failed.push((error as Error).message);
-      }
-    }
-  };
-  const done = Promise.all(Array.from({ length: workers }, (_, i) => worker(i)));
-  return {
-    tally,
-    async stop() {
-      running = false;
-      await done;
-      return tally;
-    },
-  };
-}
+/** Chat load through the model's Service: whole answers and streams, each checked in full. */
+const load = (model: string, workers = 3) =>
+  chatLoad(
+    new OpenAI({
+      baseURL: `http://model-${model}.${namespace}.svc:8080/v1`,
+      apiKey: 'unused',
+      maxRetries: 0,
+      fetch: kubelet.serviceFetch,
+    }),
+    model,
+    workers,
+  );
 
 const status = async (name: string) =>
   (await getResource(namespace, 'InferenceModel', name)).status;
@@ -224,12 +187,7 @@ describe('an in-place rollout of real model servers', () => {
   }, 180_000);
 
   it('keeps the old version when the new one fails its warm-up, and says why', async () => {
-    const broken = join(work, 'broken');
-    await cp(TINY, broken, { recursive: true });
-    const configPath = join(broken, 'tokenizer_config.json');
-    const config = JSON.parse(await readFile(configPath, 'utf8')) as { chat_template?: string };
-    config.chat_template = "{{ raise_exception('broken') }}";
-    await writeFile(configPath, JSON.stringify(config));
+    const broken = await tinyWithTemplate(join(work, 'broken'), "{{ raise_exception('broken') }}");
     await patchSpec(namespace, 'InferenceModel', name, {
       ...(await tinySpec('v3', 'int8', broken)),
       rollout: { strategy: 'InPlace' },

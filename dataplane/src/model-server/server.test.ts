@@ -4,11 +4,12 @@
  * admin endpoints, a swap refused by mem_guard over a cgroup that reads as full, swaps by
  * the admin endpoint and by the spec file, a failed warm-up, and metrics.
  */
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tinyWithTemplate } from '../../../tests/model-server/tiny.ts';
 import type { CgroupMemory } from './cgroup-memory.ts';
 import { buildModelServer, type ModelServer } from './server.ts';
 import { modelServerSettings } from './settings.ts';
@@ -240,12 +241,7 @@ describe('the model server in process', () => {
     await writeFile(specFile, JSON.stringify({ uri: TINY, version: 'v3', quantization: 'int4' }));
     await expect.poll(async () => (await model()).active?.version, { timeout: 10_000 }).toBe('v3');
     await server.swapper.settled();
-    const broken = join(work, 'broken');
-    await cp(TINY, broken, { recursive: true });
-    const configPath = join(broken, 'tokenizer_config.json');
-    const config = JSON.parse(await readFile(configPath, 'utf8')) as { chat_template?: string };
-    config.chat_template = "{{ raise_exception('broken') }}";
-    await writeFile(configPath, JSON.stringify(config));
+    const broken = await tinyWithTemplate(join(work, 'broken'), "{{ raise_exception('broken') }}");
     const failed = await fetch(`${url}/admin/swap`, {
       method: 'POST',
       headers: admin,
