@@ -8,19 +8,7 @@
  */
 import { Agent, fetch as undiciFetch } from 'undici';
 import type { TargetTls } from '../core/route.ts';
-
-/** TLS 1.3's suites, then TLS 1.2's AEAD suites with forward secrecy (as the listener's). */
-const OUTBOUND_CIPHERS = [
-  'TLS_AES_128_GCM_SHA256',
-  'TLS_AES_256_GCM_SHA384',
-  'TLS_CHACHA20_POLY1305_SHA256',
-  'ECDHE-ECDSA-AES128-GCM-SHA256',
-  'ECDHE-RSA-AES128-GCM-SHA256',
-  'ECDHE-ECDSA-AES256-GCM-SHA384',
-  'ECDHE-RSA-AES256-GCM-SHA384',
-  'ECDHE-ECDSA-CHACHA20-POLY1305',
-  'ECDHE-RSA-CHACHA20-POLY1305',
-].join(':');
+import { MODERN_CIPHERS } from '../core/tls-ciphers.ts';
 
 interface Slot {
   agent: Agent;
@@ -47,7 +35,7 @@ export function createOutboundAgents(): OutboundAgents {
         ...(tls.key === undefined ? {} : { key: tls.key }),
         ...(tls.serverName === undefined ? {} : { servername: tls.serverName }),
         minVersion: 'TLSv1.2',
-        ciphers: OUTBOUND_CIPHERS,
+        ciphers: MODERN_CIPHERS,
         rejectUnauthorized: true,
       },
     });
