@@ -120,10 +120,20 @@ e2e-kind-load: ## Load the built images into the kind cluster $(KIND_CLUSTER)
 	  fi; \
 	done
 
+# The chart refuses to install without a JWKS source: the e2e install gets a public key of its
+# own, made here (no issuer is fetched from the cluster).
+E2E_JWKS := .tmp/e2e-jwks.json
+$(E2E_JWKS):
+	@mkdir -p $(@D)
+	node -e "const { generateKeyPairSync } = require('node:crypto'); \
+	  const jwk = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'jwk' }); \
+	  process.stdout.write(JSON.stringify({ keys: [{ ...jwk, kid: 'e2e', alg: 'ES256', use: 'sig' }] }));" > $@
+
 .PHONY: e2e-install
-e2e-install: $(HELM) ## helm install the chart with the images that `make images` built
+e2e-install: $(HELM) $(E2E_JWKS) ## helm install the chart with the images that `make images` built
 	$(HELM) upgrade --install $(E2E_RELEASE) $(CHART) \
 	  --namespace $(E2E_NAMESPACE) --create-namespace \
+	  --set-file operator.auth.jwks=$(E2E_JWKS) \
 	  --set image.repository=$(IMAGE_PREFIX)-operator \
 	  --set image.tag=$(IMAGE_TAG) \
 	  --set image.pullPolicy=IfNotPresent \
