@@ -5,7 +5,7 @@
  * calls for them the way a model server would once it has read its colour's ConfigMap (the
  * version there is the version served, and a chat request answers), without sending a packet.
  * The rollout decisions stay the operator's; the probe's HTTP side is tested against real
- * model-server processes (tests/model-server/rollout.test.ts).
+ * model-server processes (tests/e2e/model-rollout.test.ts).
  */
 import type { CoreV1Api } from '@kubernetes/client-node';
 import { SPEC_KEY } from '../../operator/src/render/model-server.ts';

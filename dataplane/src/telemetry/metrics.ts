@@ -149,7 +149,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     }),
     safetyFindings: new Counter({
       name: 'inference_safety_findings_total',
-      help: 'What input safety found in client content, by kind: prompt-injection kinds removed, pii:<kind> redacted (counts only, never content).',
+      help: 'What input safety found in client content, by kind: prompt-injection kinds (removed under sanitize, passed on under flag), pii:<kind> redacted (counts only, never content).',
       labelNames: ['kind'] as const,
       registers,
     }),

@@ -1,8 +1,9 @@
 /**
  * What the model-server pods behind a colour's Service say, for a rollout to move on: the
  * ready endpoints of its EndpointSlices, each one's `/readyz` (the version it serves and the
- * swap it last refused or failed), and a smoke request through one pod serving the version
- * wanted: a one-token chat, or an embedding for an embeddings model. Every call is bounded by
+ * swap it last refused or failed, and its memory reading), and, during a rollout, a smoke
+ * request through one pod serving the version wanted: a one-token chat, or an embedding for an
+ * embeddings model. Every call is bounded by
  * a timeout; nothing here throws, a failure is reported as what it is. A model with spec.tls is
  * asked over HTTPS only: its pods are verified by the CA bundle and the name of their colour's
  * Service, and the operator presents the gateway's client certificate, which their ca.crt
