@@ -6,6 +6,7 @@
  * it weighs about 45 MiB of resident memory, which the operator otherwise does without.
  */
 import { readFileSync } from 'node:fs';
+import type { RequestOptions } from 'node:https';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
 import { parse } from 'yaml';
@@ -139,12 +140,7 @@ async function clientNodeCredentials(
   const kc = new KubeConfig();
   kc.loadFromFile(path);
   const headers = async (): Promise<Record<string, string>> => {
-    const options: {
-      headers?: Record<string, unknown>;
-      auth?: string | null;
-      cert?: unknown;
-      key?: unknown;
-    } = {};
+    const options: RequestOptions = {};
     await kc.applyToHTTPSOptions(options);
     const out: Record<string, string> = {};
     for (const [k, v] of Object.entries(options.headers ?? {})) {
@@ -154,7 +150,7 @@ async function clientNodeCredentials(
       out['Authorization'] = `Basic ${Buffer.from(options.auth).toString('base64')}`;
     return out;
   };
-  const probe: { cert?: unknown; key?: unknown } = {};
+  const probe: RequestOptions = {};
   await kc.applyToHTTPSOptions(probe);
   const asBuffer = (v: unknown): Buffer | undefined =>
     Buffer.isBuffer(v) ? v : typeof v === 'string' ? Buffer.from(v) : undefined;
