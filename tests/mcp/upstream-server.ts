@@ -1,7 +1,10 @@
 /**
- * A real MCP server (the SDK's `Server` over its Streamable HTTP transport, stateless) on a
- * free loopback port, that records the Authorization header of every request it gets.
+ * A real MCP server (the SDK's `Server` over its Streamable HTTP transport, with sessions kept
+ * in memory as the SDK's own examples do) on a free loopback port. It records what a test
+ * asks about: the Authorization header of every request, the sessions it initialized and saw
+ * ended, and the calls of its slow tool that were cancelled.
  */
+import { randomUUID } from 'node:crypto';
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
@@ -16,6 +19,14 @@ export interface Upstream {
   url: string;
   /** The Authorization header of each HTTP request received, in order. */
   authorizations: (string | undefined)[];
+  /** Session ids this server issued at initialize, in order. */
+  initialized: string[];
+  /** Session ids a client ended with DELETE. */
+  ended: string[];
+  /** The `slow` calls whose request was cancelled, with the step they had reached. */
+  cancelled: { step: number; reason: unknown }[];
+  /** Forgets every session, as a restarted server would. */
+  forget(): void;
   close(): Promise<void>;
 }
 
@@ -35,25 +46,62 @@ const tools: Tool[] = [
     },
   },
   {
+    name: 'slow',
+    description: 'Counts to `steps`, one step each 40 ms, reporting progress.',
+    inputSchema: { type: 'object', properties: { steps: { type: 'number' } } },
+  },
+  {
     name: 'shutdown',
     description: 'A tool no gateway should expose.',
     inputSchema: { type: 'object', properties: {} },
   },
 ];
 
+const tick = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+
 // The low-level Server: tools declared as plain JSON Schema, no zod.
 // eslint-disable-next-line @typescript-eslint/no-deprecated
-function mcpServer(label: string): Server {
+function mcpServer(label: string, cancelled: Upstream['cancelled']): Server {
   // eslint-disable-next-line @typescript-eslint/no-deprecated
   const server = new Server({ name: label, version: '1.0.0' }, { capabilities: { tools: {} } });
   server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools }));
-  server.setRequestHandler(CallToolRequestSchema, async (request) => {
+  server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
     const args = request.params.arguments ?? {};
     switch (request.params.name) {
       case 'echo':
         return { content: [{ type: 'text', text: `${label}: ${String(args['text'])}` }] };
       case 'add':
         return { content: [{ type: 'text', text: String(Number(args['a']) + Number(args['b'])) }] };
+      case 'slow': {
+        const steps = Number(args['steps'] ?? 5);
+        const token = request.params._meta?.progressToken;
+        for (let step = 1; step <= steps; step++) {
+          await tick(40, extra.signal);
+          if (extra.signal.aborted) {
+            cancelled.push({ step, reason: extra.signal.reason });
+            return { content: [] };
+          }
+          if (token !== undefined) {
+            await extra.sendNotification({
+              method: 'notifications/progress',
+              params: {
+                progressToken: token,
+                progress: step,
+                total: steps,
+                message: `step ${step}`,
+              },
+            });
+          }
+        }
+        return { content: [{ type: 'text', text: `counted to ${steps}` }] };
+      }
       default:
         return { content: [{ type: 'text', text: 'shut down' }] };
     }
@@ -62,35 +110,62 @@ function mcpServer(label: string): Server {
 }
 
 export async function startUpstream(label: string): Promise<Upstream> {
-  const authorizations: (string | undefined)[] = [];
+  const upstream: Omit<Upstream, 'url' | 'close'> = {
+    authorizations: [],
+    initialized: [],
+    ended: [],
+    cancelled: [],
+  };
+  const transports = new Map<string, StreamableHTTPServerTransport>();
   const http: HttpServer = createServer((req, res) => {
-    authorizations.push(req.headers.authorization);
+    upstream.authorizations.push(req.headers.authorization);
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
       const text = Buffer.concat(chunks).toString();
-      const server = mcpServer(label);
-      const transport = new StreamableHTTPServerTransport({ enableJsonResponse: true });
-      res.on('close', () => {
-        void transport.close();
-        void server.close();
+      const body: unknown = text === '' ? undefined : JSON.parse(text);
+      const header = req.headers['mcp-session-id'];
+      const known = typeof header === 'string' ? transports.get(header) : undefined;
+      if (known !== undefined) {
+        void known.handleRequest(req, res, body);
+        return;
+      }
+      if (header !== undefined) {
+        res.writeHead(404).end();
+        return;
+      }
+      const transport = new StreamableHTTPServerTransport({
+        sessionIdGenerator: randomUUID,
+        onsessioninitialized: (id) => {
+          transports.set(id, transport);
+          upstream.initialized.push(id);
+        },
+        onsessionclosed: (id) => {
+          transports.delete(id);
+          upstream.ended.push(id);
+        },
       });
-      void server
+      void mcpServer(label, upstream.cancelled)
         .connect(transport)
-        .then(() => transport.handleRequest(req, res, text === '' ? undefined : JSON.parse(text)));
+        .then(() => transport.handleRequest(req, res, body));
     });
   });
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
   const { port } = http.address() as AddressInfo;
   return {
+    ...upstream,
     url: `http://127.0.0.1:${port}/mcp`,
-    authorizations,
-    close: () =>
-      new Promise((resolve) => {
+    forget: () => {
+      transports.clear();
+    },
+    close: async () => {
+      await Promise.all([...transports.values()].map((t) => t.close()));
+      await new Promise<void>((resolve) => {
         http.closeAllConnections();
         http.close(() => {
           resolve();
         });
-      }),
+      });
+    },
   };
 }

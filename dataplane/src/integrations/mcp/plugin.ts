@@ -1,8 +1,9 @@
 /**
- * `POST /mcp/{gateway}` (scope `mcp:invoke`): the MCP Streamable HTTP transport, stateless (no
- * `Mcp-Session-Id`; every POST is answered on its own, as JSON), for each gateway that
- * `mcp.yaml` enables. A gateway that is not enabled is a 404 and nothing connects upstream.
- * GET (the server-initiated stream) and DELETE (session end) are a 405: there are no sessions.
+ * `/mcp/{gateway}` (scope `mcp:invoke`): the MCP Streamable HTTP transport for each gateway
+ * that `mcp.yaml` enables; a gateway that is not enabled is a 404 and nothing connects
+ * upstream. POST carries the messages, in sessions (`sessions.ts`) kept in Redis so that any
+ * replica continues them; DELETE ends a session. GET (the server-initiated stream) is a 405:
+ * the gateway sends nothing unasked.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
@@ -13,9 +14,31 @@ import type { McpGatewayConfig } from '../../config/mcp.ts';
 import type { Services } from '../../engine/services.ts';
 import { ApiError } from '../../errors/api-error.ts';
 import { buildGatewayServer } from './aggregate.ts';
+import { RedisMcpSessionStore } from './redis-session-store.ts';
+import { MemoryMcpSessionStore, type McpSession, type McpSessionStore } from './session-store.ts';
+import { resumeSession, startSession, type SessionRequest } from './sessions.ts';
+import { endUpstreamSession, type UpstreamLink } from './upstream.ts';
 
 const Params = Type.Object({
   gateway: Type.String({ minLength: 1, maxLength: 253, description: 'The MCPGateway name.' }),
+});
+
+const Headers = Type.Object({
+  'mcp-session-id': Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 128,
+      pattern: '^[\\x21-\\x7E]+$',
+      description: 'The session initialize issued; required on every other request.',
+    }),
+  ),
+  'mcp-protocol-version': Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 32,
+      description: 'The revision negotiated at initialize.',
+    }),
+  ),
 });
 
 const JsonRpc = Type.Union([
@@ -29,6 +52,14 @@ export const mcpPlugin: FastifyPluginAsyncTypebox<{ services: Services }> = asyn
   app,
   { services },
 ) => {
+  const sessions: McpSessionStore =
+    services.redis === undefined
+      ? new MemoryMcpSessionStore()
+      : new RedisMcpSessionStore(
+          services.redis,
+          () => services.snapshot().gateway.budgets.keyPrefix,
+        );
+
   const enabledGateway = (name: string): McpGatewayConfig => {
     const gateway = services.snapshot().mcp.gateways.get(name);
     if (gateway === undefined)
@@ -36,15 +67,25 @@ export const mcpPlugin: FastifyPluginAsyncTypebox<{ services: Services }> = asyn
     return gateway;
   };
 
+  const links =
+    (id: string | undefined, session: McpSession | undefined) =>
+    (server: string): UpstreamLink => ({
+      session: session?.upstreams[server],
+      keep: async (upstream) => {
+        if (id !== undefined) await sessions.setUpstream(id, server, upstream);
+      },
+    });
+
   app.post(
     '/mcp/:gateway',
     {
       config: { scope: 'mcp:invoke' },
       schema: {
         summary:
-          'MCP Streamable HTTP endpoint of an MCPGateway: initialize, tools/list, tools/call.',
+          'MCP Streamable HTTP endpoint of an MCPGateway: the JSON-RPC messages of a session.',
         tags: ['mcp'],
         params: Params,
+        headers: Headers,
         body: JsonRpc,
         response: errorResponses,
       },
@@ -52,18 +93,35 @@ export const mcpPlugin: FastifyPluginAsyncTypebox<{ services: Services }> = asyn
     async (request, reply) => {
       const gateway = enabledGateway(request.params.gateway);
       const principal = principalOf(request);
-      const server = buildGatewayServer(gateway, principal, (call) =>
-        services.audit.tool({
-          ...call,
-          tenant: principal.tenant,
-          principal: principal.subject,
-          requestId: request.id,
-        }),
+      const at: SessionRequest = {
+        gateway: gateway.name,
+        principal,
+        sessionId: request.headers['mcp-session-id'],
+        protocolVersion: request.headers['mcp-protocol-version'],
+      };
+      const started = await startSession(sessions, at, request.body);
+      const { id, session } =
+        started === undefined
+          ? await resumeSession(sessions, at)
+          : { id: started, session: undefined };
+      const server = buildGatewayServer(
+        gateway,
+        principal,
+        (call) =>
+          services.audit.tool({
+            ...call,
+            tenant: principal.tenant,
+            principal: principal.subject,
+            requestId: request.id,
+          }),
+        links(id, session),
       );
-      // No sessionIdGenerator: stateless mode, no Mcp-Session-Id.
+      // The session lives in the store, so each request gets a transport of its own; the
+      // transport's in-memory session handling (sessionIdGenerator) is not used.
       const transport = new StreamableHTTPServerTransport({ enableJsonResponse: true });
       reply.hijack();
       reply.raw.setHeader('x-request-id', request.id);
+      reply.raw.setHeader('mcp-session-id', id);
       reply.raw.on('close', () => {
         void transport.close();
         void server.close();
@@ -73,22 +131,55 @@ export const mcpPlugin: FastifyPluginAsyncTypebox<{ services: Services }> = asyn
     },
   );
 
-  for (const method of ['GET', 'DELETE'] as const) {
-    app.route({
-      method,
-      url: '/mcp/:gateway',
+  app.delete(
+    '/mcp/:gateway',
+    {
       config: { scope: 'mcp:invoke' },
       schema: {
-        summary: `Not served: the endpoint is stateless (no sessions, no server-initiated stream).`,
+        summary: 'Ends an MCP session of an MCPGateway, and its sessions with the upstreams.',
+        tags: ['mcp'],
+        params: Params,
+        headers: Headers,
+        response: { ...errorResponses, 204: Type.Null({ description: 'The session ended.' }) },
+      },
+    },
+    async (request, reply) => {
+      const gateway = enabledGateway(request.params.gateway);
+      const { id, session } = await resumeSession(sessions, {
+        gateway: gateway.name,
+        principal: principalOf(request),
+        sessionId: request.headers['mcp-session-id'],
+        protocolVersion: request.headers['mcp-protocol-version'],
+      });
+      await sessions.delete(id);
+      await Promise.all(
+        gateway.upstreams.flatMap((upstream) => {
+          const held = session.upstreams[upstream.name];
+          return held === undefined ? [] : [endUpstreamSession(upstream, held, gateway.timeoutMs)];
+        }),
+      );
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.get(
+    '/mcp/:gateway',
+    {
+      config: { scope: 'mcp:invoke' },
+      schema: {
+        summary: 'Not served: the gateway opens no server-initiated stream.',
         tags: ['mcp'],
         params: Params,
         response: errorResponses,
       },
-      handler: async (request, reply) => {
-        enabledGateway(request.params.gateway);
-        reply.header('allow', 'POST');
-        throw new ApiError('METHOD_NOT_ALLOWED', 'This MCP endpoint is stateless: POST only.');
-      },
-    });
-  }
+    },
+    async (request, reply) => {
+      enabledGateway(request.params.gateway);
+      reply.header('allow', 'POST, DELETE');
+      throw new ApiError(
+        'METHOD_NOT_ALLOWED',
+        'This MCP endpoint opens no server-initiated stream: POST and DELETE only.',
+      );
+    },
+  );
 };

@@ -1,12 +1,20 @@
 /**
- * One exchange with an upstream MCP server: connect (initialize) with the gateway's own
- * credential, run one request, close. Every step shares one deadline, so an upstream that is
- * down or silent is a clear `McpError` within the gateway's `timeoutMs`, never a hang.
+ * One use of an upstream MCP server with the gateway's own credential: connect, continuing the
+ * gateway session's upstream session when there is one (no new initialize) or initializing
+ * and keeping the session the upstream issues, run the request, close the connection (the
+ * upstream session stays). Connecting is bounded by the gateway's `timeoutMs`, so an upstream
+ * that is down or silent is a clear `McpError` within it, never a hang; the request itself is
+ * bounded by the deadline its caller gives.
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import {
+  StreamableHTTPClientTransport,
+  StreamableHTTPError,
+} from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import type { McpUpstream } from '../../config/mcp.ts';
+import { waitAtMost } from '../../core/wait.ts';
+import type { UpstreamSession } from './session-store.ts';
 
 export const GATEWAY_CLIENT = { name: 'inference-service-mcp-gateway', version: '0.1.0' };
 
@@ -31,22 +39,19 @@ export class UpstreamUnavailable extends McpError {
   }
 }
 
-export async function withUpstream<T>(
-  upstream: McpUpstream,
-  timeoutMs: number,
-  use: (client: Client, options: { timeout: number; signal: AbortSignal }) => Promise<T>,
-): Promise<T> {
-  if (upstream.transport !== 'streamable-http') {
-    throw new UpstreamUnavailable(
-      upstream.name,
-      `its transport ${upstream.transport} is not spoken by this gateway yet.`,
-    );
-  }
-  const signal = AbortSignal.timeout(timeoutMs);
+/** The gateway session's hold on one upstream's session. */
+export interface UpstreamLink {
+  readonly session: UpstreamSession | undefined;
+  /** Keeps the session an upstream issued at initialize, for the next request. */
+  keep(session: UpstreamSession): Promise<void>;
+}
+
+function transportFor(upstream: McpUpstream, sessionId?: string): StreamableHTTPClientTransport {
   const headers: Record<string, string> =
     upstream.token === undefined ? {} : { authorization: `Bearer ${upstream.token}` };
-  const transport = new StreamableHTTPClientTransport(new URL(upstream.url), {
-    requestInit: { headers, signal },
+  return new StreamableHTTPClientTransport(new URL(upstream.url), {
+    requestInit: { headers },
+    ...(sessionId === undefined ? {} : { sessionId }),
     reconnectionOptions: {
       maxRetries: 0,
       initialReconnectionDelay: 0,
@@ -54,17 +59,77 @@ export async function withUpstream<T>(
       reconnectionDelayGrowFactor: 1,
     },
   });
-  const client = new Client(GATEWAY_CLIENT);
-  const options = { timeout: timeoutMs, signal };
+}
+
+export async function withUpstream<T>(
+  upstream: McpUpstream,
+  timeoutMs: number,
+  link: UpstreamLink,
+  use: (client: Client) => Promise<T>,
+): Promise<T> {
+  if (upstream.transport !== 'streamable-http') {
+    throw new UpstreamUnavailable(
+      upstream.name,
+      `its transport ${upstream.transport} is not spoken by this gateway yet.`,
+    );
+  }
+  const connecting = AbortSignal.timeout(timeoutMs);
+  const attempt = async (resume: UpstreamSession | undefined): Promise<T> => {
+    const transport = transportFor(upstream, resume?.sessionId);
+    const client = new Client(GATEWAY_CLIENT);
+    try {
+      if (resume === undefined) {
+        await client
+          .connect(transport, { timeout: timeoutMs, signal: connecting })
+          .catch((error: unknown) => {
+            throw new UpstreamUnavailable(
+              upstream.name,
+              connecting.aborted ? `no answer within ${timeoutMs} ms.` : reasonOf(error),
+            );
+          });
+        if (transport.sessionId !== undefined && transport.protocolVersion !== undefined)
+          await link.keep({
+            sessionId: transport.sessionId,
+            protocolVersion: transport.protocolVersion,
+          });
+      } else {
+        transport.setProtocolVersion(resume.protocolVersion);
+        await client.connect(transport);
+      }
+      return await use(client);
+    } finally {
+      await client.close().catch(() => undefined);
+    }
+  };
   try {
-    await client.connect(transport, options);
-    return await use(client, options);
+    try {
+      return await attempt(link.session);
+    } catch (error) {
+      // The upstream forgot its session (expired, restarted): initialize anew, once.
+      if (link.session !== undefined && error instanceof StreamableHTTPError && error.code === 404)
+        return await attempt(undefined);
+      throw error;
+    }
   } catch (error) {
     if (error instanceof McpError && !isTransportFailure(error)) throw error;
-    throw new UpstreamUnavailable(upstream.name, reasonOf(error, signal, timeoutMs));
-  } finally {
-    await client.close().catch(() => undefined);
+    throw new UpstreamUnavailable(upstream.name, reasonOf(error));
   }
+}
+
+/** Ends the gateway's session with an upstream (HTTP DELETE), waiting at most `timeoutMs`. */
+export async function endUpstreamSession(
+  upstream: McpUpstream,
+  session: UpstreamSession,
+  timeoutMs: number,
+): Promise<void> {
+  const transport = transportFor(upstream, session.sessionId);
+  transport.setProtocolVersion(session.protocolVersion);
+  await transport.start();
+  await waitAtMost(
+    transport.terminateSession().catch(() => undefined),
+    timeoutMs,
+  );
+  await transport.close();
 }
 
 /** A timeout or a closed connection is the upstream's unavailability, not its answer. */
@@ -73,8 +138,9 @@ function isTransportFailure(error: McpError): boolean {
   return failures.includes(error.code);
 }
 
-function reasonOf(error: unknown, signal: AbortSignal, timeoutMs: number): string {
-  if (signal.aborted) return `no answer within ${timeoutMs} ms.`;
+function reasonOf(error: unknown): string {
+  const timedOut: number = ErrorCode.RequestTimeout;
+  if (error instanceof McpError && error.code === timedOut) return 'no answer in time.';
   // fetch's TypeError('fetch failed') carries the socket's error (ECONNREFUSED…) as its cause.
   let cause: unknown = error;
   let message = 'unknown error';
