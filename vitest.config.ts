@@ -7,6 +7,7 @@ export default defineConfig({
       'operator/**/*.test.ts',
       'crds/**/*.test.ts',
       'tests/**/*.test.ts',
+      'sdk/**/*.test.ts',
     ],
     globalSetup: ['tests/setup/global.ts'],
     testTimeout: 30_000,

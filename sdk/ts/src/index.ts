@@ -1,0 +1,16 @@
+export {
+  EnisClient,
+  type AuditExportQuery,
+  type Batch,
+  type BatchRequest,
+  type BatchResult,
+  type CallOptions,
+  type ClientOptions,
+  type InferenceRequest,
+  type InferenceResponse,
+} from './client.ts';
+export { EnisError, type ErrorBody } from './errors.ts';
+export { ERROR_CODES, type ErrorCode } from './generated/error-codes.ts';
+export type { RetryPolicy } from './retry.ts';
+export type { ResumeOptions, StreamEvent, Usage } from './stream.ts';
+export type * from './generated/types.gen.ts';

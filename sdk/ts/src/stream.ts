@@ -1,0 +1,72 @@
+import { EnisError, type ErrorBody } from './errors.ts';
+import { backoffMs, sleep, type RetryPolicy } from './retry.ts';
+import { readEvents } from './sse.ts';
+
+export interface Usage {
+  input_tokens: number;
+  output_tokens: number;
+  cached_tokens: number;
+}
+
+/**
+ * What a stream yields: its text chunks in order (`offset` 1, 2, …), then one `done`; and each
+ * `resume` token the gateway sends, for a client that wants to resume in another process.
+ */
+export type StreamEvent =
+  | { type: 'resume'; token: string; offset: number }
+  | { type: 'text'; text: string; offset: number }
+  | { type: 'done'; finish_reason: string; usage: Usage; offset: number };
+
+export interface ResumeOptions {
+  /** Reconnections in a row without a new event before the stream fails. @default 5 */
+  maxResumes?: number;
+}
+
+/** Opens `:resume` for a token, from the event after `lastEventId`. */
+export type Resume = (token: string, lastEventId: number) => Promise<Response>;
+
+/**
+ * The events of an inference stream, resumed automatically: when the connection ends before
+ * `done` (the replica drained, the network dropped it), it reconnects after a backoff with the
+ * latest resume token and `Last-Event-ID`, and skips any event it already yielded, so every
+ * chunk arrives once and in order. A mid-stream `error` event is thrown as an EnisError.
+ */
+export async function* resumingStream(
+  first: Response,
+  resume: Resume,
+  policy: RetryPolicy & ResumeOptions,
+  signal: AbortSignal | undefined,
+): AsyncGenerator<StreamEvent> {
+  let response = first;
+  let token: string | undefined;
+  let offset = 0;
+  for (let quiet = 0; ; quiet++) {
+    try {
+      for await (const event of readEvents(response.body)) {
+        const data = JSON.parse(event.data) as Record<string, unknown>;
+        if (event.event === 'resume') {
+          token = data['resume_token'] as string;
+          yield { type: 'resume', token, offset: data['offset'] as number };
+        }
+        if (event.event === 'error') throw new EnisError(data as unknown as ErrorBody, 200);
+        const at = Number(event.id);
+        if (event.id === undefined || at <= offset) continue;
+        offset = at;
+        quiet = 0;
+        if (event.event === 'data') yield { type: 'text', text: data['text'] as string, offset };
+        if (event.event === 'done') {
+          const { finish_reason, usage } = data as { finish_reason: string; usage: Usage };
+          yield { type: 'done', finish_reason, usage, offset };
+          return;
+        }
+      }
+    } catch (error) {
+      // A cut connection surfaces as a read error; anything else is the caller's to see.
+      if (error instanceof EnisError || signal?.aborted === true) throw error;
+    }
+    if (token === undefined || quiet >= (policy.maxResumes ?? 5))
+      throw new Error(`The stream ended after event ${offset} and could not be resumed.`);
+    await sleep(backoffMs(policy, quiet), signal);
+    response = await resume(token, offset);
+  }
+}
