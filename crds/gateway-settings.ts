@@ -2,6 +2,8 @@ import { Type, type Static } from '@sinclair/typebox';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EgressSettings } from './egress-settings.ts';
+import { PhoneRegions, PiiSetting } from './pii-settings.ts';
+import { SandboxSettings } from './sandbox-settings.ts';
 
 /** Per-tenant batch limits; a field left out takes the section's default. */
 const BatchTenantLimits = Type.Object(
@@ -229,9 +231,10 @@ export const GatewaySettings = Type.Object(
             'Anti-injection on client content (every role, tool results included); off: neither markers nor the injection score are looked for.',
         }),
         injection: InjectionSettings,
-        pii: Type.Union([Type.Literal('off'), Type.Literal('redact'), Type.Literal('block')], {
-          default: 'redact',
-          description: 'PII policy for input.',
+        pii: PiiSetting,
+        phoneRegions: Type.Array(PhoneRegions.items, {
+          ...PhoneRegions,
+          default: ['ES'],
         }),
         piiOutput: Type.Union([Type.Literal('off'), Type.Literal('redact')], {
           default: 'redact',
@@ -242,6 +245,7 @@ export const GatewaySettings = Type.Object(
     ),
     batch: BatchSettings,
     egress: EgressSettings,
+    sandbox: SandboxSettings,
     budgets: Type.Object(
       {
         estimatedOutputTokens: Type.Integer({

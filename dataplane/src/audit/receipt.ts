@@ -2,6 +2,8 @@ import { nanoToUsd } from '../../../crds/budget-period.ts';
 import type { ConfigSnapshot } from '../config/snapshot.ts';
 import type { ErrorCode } from '../core/error-codes.ts';
 import type { ApiError } from '../errors/api-error.ts';
+import { piiFor } from '../security/pii-settings.ts';
+import type { PiiPolicies } from '../security/pii.ts';
 import type { Attempt, Exchange, Findings, Outcome, Surface } from '../stages/context.ts';
 
 /**
@@ -38,7 +40,10 @@ export interface Receipt {
   output_chars?: number | undefined;
   cost_usd?: string | undefined;
   findings?: Findings | undefined;
-  pii?: { input: string; output: string } | undefined;
+  /** The input PII policy of the tenant (one for every kind, or per kind) and the output one. */
+  pii?: { input: PiiPolicies; output: string } | undefined;
+  /** The tenant is a sandbox tenant: the mock provider answered (docs/sandbox.md). */
+  sandbox?: true | undefined;
   content_sha?: { input?: string | undefined; output?: string | undefined } | undefined;
   streamed?: boolean | undefined;
   duration_ms?: number | undefined;
@@ -126,14 +131,15 @@ export function requestReceipt(exchange: Exchange, outcome: Outcome, facts: Seal
     config: facts.snapshot?.decision.checksum,
     pricing: charge?.pricing,
     cost_usd: charge === undefined ? undefined : nanoToUsd(charge.cost),
-    findings: prepared?.findings,
+    findings: exchange.findings,
     pii:
       facts.snapshot === undefined
         ? undefined
         : {
-            input: facts.snapshot.gateway.safety.pii,
+            input: piiFor(facts.snapshot.gateway.safety, context.tenant).policies,
             output: facts.snapshot.gateway.safety.piiOutput,
           },
+    sandbox: exchange.sandbox === true ? true : undefined,
     content_sha: facts.contentSha,
     streamed: exchange.streamed ?? false,
     duration_ms: Math.round(performance.now() - exchange.startedAt),

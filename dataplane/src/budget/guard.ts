@@ -1,5 +1,6 @@
 import { nanoToUsd, periodAt, usdToNano } from '../../../crds/budget-period.ts';
 import type { TenantBudgetSpec } from '../../../crds/tenant-budget.ts';
+import { snapshotFor } from '../config/sandbox.ts';
 import type { ConfigSnapshot } from '../config/snapshot.ts';
 import type { Usage } from '../core/types.ts';
 import type { Charge, Exchange, Outcome } from '../stages/context.ts';
@@ -54,8 +55,9 @@ export function budgetGuard(options: BudgetGuardOptions): PipelineStage {
     name: 'budget',
 
     async reserve(exchange) {
-      const snapshot = options.snapshot();
       const { tenant } = exchange.context;
+      // A sandbox tenant's own snapshot: a Degrade stays in the sandbox.
+      const snapshot = snapshotFor(options.snapshot(), tenant);
       const budget = snapshot.budgets.get(tenant);
       if (budget === undefined) return;
       const at = now();
@@ -155,7 +157,11 @@ export function budgetGuard(options: BudgetGuardOptions): PipelineStage {
       const price =
         target === undefined || usage === undefined
           ? undefined
-          : pricesOf(options.snapshot()).priceOf(target.provider, target.model, now());
+          : pricesOf(snapshotFor(options.snapshot(), exchange.context.tenant)).priceOf(
+              target.provider,
+              target.model,
+              now(),
+            );
       // Every answer is priced, metered or not; the stages settled and sealed with this one
       // read it (it is written before the first await).
       // An answer from the cache called no provider: it costs nothing and spends no tokens.

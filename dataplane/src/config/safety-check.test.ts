@@ -50,4 +50,21 @@ describe('the safety settings check', () => {
       /safety\.injection\.routes\.chat\.action/,
     );
   });
+
+  it('refuses a phone region without metadata and accepts the known ones', () => {
+    const withRegions = (phoneRegions: string[]) =>
+      parseWith(
+        GatewaySettings,
+        { auth: { issuer: 'i', audience: 'a' }, safety: { phoneRegions } },
+        'gateway.yaml',
+      ).safety;
+    expect(() => {
+      checkSafetySettings(withRegions(['US', 'ZZ']), 'gateway.yaml');
+    }).toThrow(
+      new ConfigError('gateway.yaml: safety.phoneRegions names ZZ, which is not a phone region.'),
+    );
+    expect(() => {
+      checkSafetySettings(withRegions(['US', 'GB', 'ES']), 'gateway.yaml');
+    }).not.toThrow();
+  });
 });

@@ -4,10 +4,12 @@ import {
   type GatewaySettings,
   type InjectionClassifierName,
 } from '../../../crds/gateway-settings.ts';
+import { isSupportedCountry } from 'libphonenumber-js/max';
 import { ConfigError } from './validate.ts';
 
 /**
- * Refuses a safety section that names an injection classifier (as the default, for a tenant
+ * Refuses a safety section that names a phone region libphonenumber-js has no metadata for
+ * (the schema checks the shape only), and one that names an injection classifier (as the default, for a tenant
  * or for a route) whose files are not installed, naming the classifier, the setting and the
  * missing file: a classifier that cannot run is absent, never a stub that scores nothing.
  * @throws ConfigError
@@ -19,6 +21,7 @@ export function checkSafetySettings(
   paths: (name: InjectionClassifierName) => string[] = (name) => injectionClassifierPaths(name),
   exists: (path: string) => boolean = existsSync,
 ): void {
+  checkPiiSettings(safety, source);
   const injection = safety.injection;
   type Name = typeof injection.classifier;
   const named: [string, Name][] = [['safety.injection.classifier', injection.classifier]];
@@ -53,4 +56,20 @@ function missingFile(
     return (error as Error).message.split('\n')[0] ?? name;
   }
   return files.find((file) => !exists(file));
+}
+
+function checkPiiSettings(safety: GatewaySettings['safety'], source: string): void {
+  const regions: [string, readonly string[]][] = [['safety.phoneRegions', safety.phoneRegions]];
+  if (typeof safety.pii !== 'string') {
+    for (const [tenant, entry] of Object.entries(safety.pii.tenants)) {
+      if (entry.phoneRegions !== undefined)
+        regions.push([`safety.pii.tenants.${tenant}.phoneRegions`, entry.phoneRegions]);
+    }
+  }
+  for (const [path, codes] of regions) {
+    const unknown = codes.find((code) => !isSupportedCountry(code));
+    if (unknown !== undefined) {
+      throw new ConfigError(`${source}: ${path} names ${unknown}, which is not a phone region.`);
+    }
+  }
 }

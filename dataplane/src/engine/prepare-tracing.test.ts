@@ -6,6 +6,7 @@ import { tracingStage } from '../stages/tracing.ts';
 import { startTracing, type Tracing } from '../telemetry/tracing.ts';
 import { tracedPromptSource, tracedSafety } from './prepare-tracing.ts';
 import type { PromptSource, Safety } from './pipeline/prepare.ts';
+import { SafetyRefusal } from './safety-refusal.ts';
 
 const SECRET = 'walrus-ember-2208';
 
@@ -21,7 +22,7 @@ const prompts: PromptSource = {
 const safety: Safety = {
   checkInput: (messages) => ({ messages, findings: { 'pii:email': 2, role_escalation: 1 } }),
   checkVariables: (variables) => ({ variables, findings: {} }),
-  checkTexts: (texts) => [...texts],
+  checkTexts: (texts) => ({ texts: [...texts], findings: {} }),
   outputFilter: () => undefined,
 };
 
@@ -124,13 +125,18 @@ describe('prepare in its span, with prompt and safety as children', () => {
     expect([prompt?.status.code, prepare?.status.code]).toEqual([0, 0]);
   });
 
-  it('counts the categories of a blocked injection on the safety span, never the text', async () => {
+  it('counts what a refusal found on the safety span, never the text', async () => {
     const blocking: Safety = {
       ...safety,
       checkInput: () => {
-        throw new ApiError('CONTENT_BLOCKED', 'The request reads as a prompt-injection attempt.', {
-          details: { reason: 'prompt_injection', messageIndex: 0, categories: ['override'] },
-        });
+        const refusal = new ApiError(
+          'CONTENT_BLOCKED',
+          'The request reads as a prompt-injection attempt.',
+          {
+            details: { reason: 'prompt_injection', messageIndex: 0, categories: ['override'] },
+          },
+        );
+        throw new SafetyRefusal(refusal, { injection: 1, 'injection:override': 1 });
       },
     };
     const spans = await traced((_p, s) => {

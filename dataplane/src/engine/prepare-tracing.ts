@@ -1,8 +1,8 @@
 import { context, type Span, type Tracer } from '@opentelemetry/api';
-import { ApiError } from '../errors/api-error.ts';
 import type { Findings } from '../stages/context.ts';
 import { failed } from '../stages/tracing.ts';
 import type { PromptSource, Safety } from './pipeline/prepare.ts';
+import { refusalFindings } from './safety-refusal.ts';
 
 /**
  * Prompt resolution in a `gateway.prompt` span under the active one (`gateway.prepare`, where
@@ -29,51 +29,31 @@ export function tracedPromptSource(tracer: Tracer, source: PromptSource): Prompt
 
 /**
  * Input safety in a `gateway.safety` span per check under the active one: `safety.input` (what
- * was checked: `variables` of a prompt, or the client's `messages`) and
- * `safety.findings.<kind>`, how many of each kind were found, removed or redacted; `error.type`
- * when the PII or injection policy refused (a blocked injection's categories are counted too). Never the text. Embeddings texts and the output filter pass through
- * untraced (the output filter runs per chunk).
+ * was checked: `variables` of a prompt, the client's `messages`, or embeddings `texts`) and
+ * `safety.findings.<kind>`, how many of each kind were found, removed, redacted or refused;
+ * `error.type` when the PII or injection policy refused (with what it found up to the
+ * refusal). Never the text. The output filter passes through untraced (it runs per chunk).
  */
 export function tracedSafety(tracer: Tracer, safety: Safety): Safety {
+  const traced = <T extends { findings: Findings }>(input: string, check: () => T): T =>
+    inSpan(tracer, 'gateway.safety', (span) => {
+      span.setAttribute('safety.input', input);
+      try {
+        const checked = check();
+        counted(span, checked.findings);
+        return checked;
+      } catch (error) {
+        counted(span, refusalFindings(error) ?? {});
+        throw error;
+      }
+    });
   return {
-    checkVariables(variables, scope) {
-      return inSpan(tracer, 'gateway.safety', (span) => {
-        span.setAttribute('safety.input', 'variables');
-        const checked = withBlockedCounted(span, () => safety.checkVariables(variables, scope));
-        counted(span, checked.findings);
-        return checked;
-      });
-    },
-    checkInput(messages, scope) {
-      return inSpan(tracer, 'gateway.safety', (span) => {
-        span.setAttribute('safety.input', 'messages');
-        const checked = withBlockedCounted(span, () => safety.checkInput(messages, scope));
-        counted(span, checked.findings);
-        return checked;
-      });
-    },
-    checkTexts: (texts) => safety.checkTexts(texts),
-    outputFilter: () => safety.outputFilter(),
+    checkVariables: (variables, scope) =>
+      traced('variables', () => safety.checkVariables(variables, scope)),
+    checkInput: (messages, scope) => traced('messages', () => safety.checkInput(messages, scope)),
+    checkTexts: (texts, scope) => traced('texts', () => safety.checkTexts(texts, scope)),
+    outputFilter: (scope) => safety.outputFilter(scope),
   };
-}
-
-/**
- * `check()`, and when it refuses a prompt injection (`CONTENT_BLOCKED`, reason
- * `prompt_injection`), the refusal's categories on the span as the findings a flagged message
- * would have had (`safety.findings.injection`, `safety.findings.injection:<category>`).
- */
-function withBlockedCounted<T>(span: Span, check: () => T): T {
-  try {
-    return check();
-  } catch (error) {
-    const details = error instanceof ApiError ? error.details : undefined;
-    if (details?.['reason'] === 'prompt_injection' && Array.isArray(details['categories'])) {
-      const findings: Record<string, number> = { injection: 1 };
-      for (const category of details['categories']) findings[`injection:${String(category)}`] = 1;
-      counted(span, findings);
-    }
-    throw error;
-  }
 }
 
 function counted(span: Span, findings: Findings): void {

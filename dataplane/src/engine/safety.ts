@@ -1,14 +1,25 @@
 import type { GatewaySettings, InjectionSettings } from '../../../crds/gateway-settings.ts';
-import type { ChatMessage } from '../core/types.ts';
+import type { ChatMessage, ToolCall } from '../core/types.ts';
+import { ApiError } from '../errors/api-error.ts';
 import { injectionClassifier } from '../security/injection-classifier.ts';
-import { applyPiiPolicy, createStreamRedactor, redactPii } from '../security/pii.ts';
+import {
+  checkPii,
+  createStreamRedactor,
+  piiBlocked,
+  redactPii,
+  type PiiKind,
+} from '../security/pii.ts';
+import { checkJsonText } from '../security/pii-json.ts';
+import { piiFor, type TenantPii } from '../security/pii-settings.ts';
 import {
   sanitizeMessages,
   sanitizeText,
   type Finding,
   type InjectionOptions,
 } from '../security/sanitizer.ts';
+import type { Findings } from '../stages/context.ts';
 import type { Safety, SafetyScope } from './pipeline/prepare.ts';
+import { SafetyRefusal } from './safety-refusal.ts';
 
 type Policy = GatewaySettings['safety'];
 
@@ -39,9 +50,14 @@ export function injectionPolicy(
   };
 }
 
-/** Findings by kind, counted as they are found: the sanitiser's kinds and `pii:<kind>`. */
+/**
+ * One check's findings by kind, counted as they are found (the sanitiser's kinds and
+ * `pii:<kind>`), and the PII kinds found under `block`: the check refuses once it has looked
+ * at everything, so that a refusal counts all it found.
+ */
 class Tally {
   readonly counts: Record<string, number> = {};
+  readonly blocked = new Set<PiiKind>();
 
   add(kind: string, count: number): void {
     if (count > 0) this.counts[kind] = (this.counts[kind] ?? 0) + count;
@@ -50,77 +66,135 @@ class Tally {
   addAll(findings: readonly Finding[]): void {
     for (const finding of findings) this.add(finding.kind, finding.count);
   }
+
+  /** The findings, or the refusal carrying them when a `block` kind was found. */
+  settle(): Findings {
+    if (this.blocked.size > 0) throw new SafetyRefusal(piiBlocked([...this.blocked]), this.counts);
+    return this.counts;
+  }
+
+  /** `check()`, a refusal by it carrying the findings so far and its own. */
+  refusing<T>(check: () => T): T {
+    try {
+      return check();
+    } catch (error) {
+      if (error instanceof ApiError && error.code === 'CONTENT_BLOCKED') {
+        throw new SafetyRefusal(error, { ...this.counts, ...blockedInjection(error) });
+      }
+      throw error;
+    }
+  }
 }
 
-/** `text` under the input PII policy; what `redact` replaced is counted into `tally`. */
-function piiChecked(text: string, policy: Policy, tally: Tally): string {
-  if (policy.pii !== 'redact') return applyPiiPolicy(text, policy.pii);
-  const redacted = redactPii(text);
-  for (const [kind, count] of Object.entries(redacted.counts)) tally.add(`pii:${kind}`, count);
-  return redacted.text;
+/** The findings of a refused prompt injection: the message, and its categories. */
+function blockedInjection(error: ApiError): Findings {
+  const categories = error.details?.['categories'];
+  if (error.details?.['reason'] !== 'prompt_injection' || !Array.isArray(categories)) return {};
+  const findings: Record<string, number> = { injection: 1 };
+  for (const category of categories) findings[`injection:${String(category)}`] = 1;
+  return findings;
+}
+
+/** `text` under the tenant's input PII policy; what was redacted or blocks is tallied. */
+function piiChecked(text: string, pii: TenantPii, tally: Tally): string {
+  const checked = checkPii(text, pii.policies, pii.options);
+  for (const [kind, count] of Object.entries(checked.counts)) tally.add(`pii:${kind}`, count);
+  for (const kind of checked.blocked) tally.blocked.add(kind);
+  return checked.text;
+}
+
+/** Tool-call arguments (JSON) under the input PII policy, value by value. */
+function argumentsChecked(calls: ToolCall[], pii: TenantPii, tally: Tally): ToolCall[] {
+  return calls.map((call) => ({
+    ...call,
+    arguments: checkJsonText(call.arguments, (value) => piiChecked(value, pii, tally)),
+  }));
 }
 
 /** The gateway's safety policy (`gateway.yaml` → safety) as the pipeline uses it. */
 export function createSafety(settings: () => Policy): Safety {
   /** One untrusted text through the sanitiser and the input PII policy. */
-  const checkText = (text: string, policy: Policy, injection: InjectionOptions, tally: Tally) => {
-    const sanitized = policy.sanitize ? sanitizeText(text, { injection }) : { text, findings: [] };
+  const checkText = (
+    text: string,
+    policy: Policy,
+    injection: InjectionOptions,
+    pii: TenantPii,
+    tally: Tally,
+  ) => {
+    const sanitized = policy.sanitize
+      ? tally.refusing(() => sanitizeText(text, { injection }))
+      : { text, findings: [] };
     tally.addAll(sanitized.findings);
-    return piiChecked(sanitized.text, policy, tally);
+    return piiChecked(sanitized.text, pii, tally);
   };
 
   return {
     checkInput(messages, scope) {
       const policy = settings();
+      const pii = piiFor(policy, scope?.tenant);
       const tally = new Tally();
       // Every role is scanned, `tool` results too: retrieved documents and tool output carry
       // indirect injection as user text carries direct.
       const sanitized = policy.sanitize
-        ? sanitizeMessages(messages, { injection: injectionPolicy(policy.injection, scope) })
+        ? tally.refusing(() =>
+            sanitizeMessages(messages, { injection: injectionPolicy(policy.injection, scope) }),
+          )
         : { messages, findings: [] };
       tally.addAll(sanitized.findings);
       const checked: ChatMessage[] =
-        policy.pii === 'off'
+        pii.policies === 'off'
           ? sanitized.messages
           : sanitized.messages.map((message) => ({
               ...message,
-              content: piiChecked(message.content, policy, tally),
-              // The arguments of earlier tool calls are client content too (JSON text: a
-              // redacted string value stays valid JSON, a redacted number does not).
+              content: piiChecked(message.content, pii, tally),
+              // The arguments of earlier tool calls are client content too.
               ...(message.toolCalls && {
-                toolCalls: message.toolCalls.map((call) => ({
-                  ...call,
-                  arguments: piiChecked(call.arguments, policy, tally),
-                })),
+                toolCalls: argumentsChecked(message.toolCalls, pii, tally),
               }),
             }));
-      return { messages: checked, findings: tally.counts };
+      return { messages: checked, findings: tally.settle() };
     },
 
     checkVariables(variables, scope) {
       const policy = settings();
       const injection = injectionPolicy(policy.injection, scope);
+      const pii = piiFor(policy, scope?.tenant);
       const tally = new Tally();
       const visit = (value: unknown): unknown => {
-        if (typeof value === 'string') return checkText(value, policy, injection, tally);
+        if (typeof value === 'string') return checkText(value, policy, injection, pii, tally);
         if (Array.isArray(value)) return value.map(visit);
         if (value !== null && typeof value === 'object') {
           return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, visit(item)]));
         }
         return value;
       };
-      return { variables: visit(variables) as Record<string, unknown>, findings: tally.counts };
+      const checked = visit(variables) as Record<string, unknown>;
+      return { variables: checked, findings: tally.settle() };
     },
 
-    checkTexts(texts) {
+    checkTexts(texts, scope) {
+      const pii = piiFor(settings(), scope?.tenant);
+      const tally = new Tally();
+      const checked =
+        pii.policies === 'off' ? [...texts] : texts.map((text) => piiChecked(text, pii, tally));
+      return { texts: checked, findings: tally.settle() };
+    },
+
+    outputFilter(scope) {
       const policy = settings();
-      return policy.pii === 'off'
-        ? [...texts]
-        : texts.map((text) => applyPiiPolicy(text, policy.pii));
-    },
-
-    outputFilter() {
-      return settings().piiOutput === 'redact' ? createStreamRedactor() : undefined;
+      if (policy.piiOutput !== 'redact') return undefined;
+      const options = piiFor(policy, scope?.tenant).options;
+      const redactor = createStreamRedactor(options);
+      return {
+        push: (text) => redactor.push(text),
+        flush: () => redactor.flush(),
+        // A provider's tool calls come whole, in the last chunk: redacted value by value.
+        toolCalls: (calls) =>
+          calls.map((call) => ({
+            ...call,
+            arguments: checkJsonText(call.arguments, (value) => redactPii(value, options).text),
+          })),
+      };
     },
   };
 }

@@ -1,34 +1,8 @@
 import type { CountryCode } from 'libphonenumber-js/max';
+import { PII_KINDS } from '../../../crds/pii-settings.ts';
 
-/**
- * Every kind of personal data or secret the detectors find, in no particular order. `ssn` is a
- * US Social Security number, `dni` and `nie` Spanish identity numbers, `nino` the UK National
- * Insurance number, `nir` the French INSEE number, `steuer_id` the German tax id,
- * `codice_fiscale` the Italian one, `nif` the Portuguese one and `cpf` the Brazilian one.
- * `api_key` is a provider key recognised by its published prefix, `secret` a high-entropy value
- * after a key-ish word (`api_key=`, `token:`, `password ...`).
- */
-export const PII_KINDS = [
-  'email',
-  'iban',
-  'credit_card',
-  'ssn',
-  'nie',
-  'dni',
-  'nino',
-  'nir',
-  'steuer_id',
-  'codice_fiscale',
-  'nif',
-  'cpf',
-  'ipv6',
-  'ipv4',
-  'phone',
-  'private_key',
-  'jwt',
-  'api_key',
-  'secret',
-] as const;
+/** Every kind the detectors find (the contract's list: gateway.yaml names them in `safety.pii`). */
+export { PII_KINDS };
 
 export type PiiKind = (typeof PII_KINDS)[number];
 

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ApiError } from '../errors/api-error.ts';
-import { applyPiiPolicy, findPii, policyFor } from './pii.ts';
+import { checkPii, findPii, policyFor } from './pii.ts';
 
 const text = 'Mail a@b.io from 192.0.2.1 with key AKIAIOSFODNN7EXAMPLE.';
 
@@ -11,28 +10,26 @@ describe('the per-kind PII policy', () => {
     expect(policyFor('block', 'email')).toBe('block');
   });
 
-  it('redacts the redact kinds and leaves the off kinds', () => {
+  it('redacts the redact kinds and leaves (and does not count) the off kinds', () => {
     const policies = { default: 'redact', kinds: { ipv4: 'off' } } as const;
-    expect(applyPiiPolicy(text, policies)).toBe(
-      'Mail [REDACTED:email] from 192.0.2.1 with key [REDACTED:api_key].',
-    );
+    expect(checkPii(text, policies)).toEqual({
+      text: 'Mail [REDACTED:email] from 192.0.2.1 with key [REDACTED:api_key].',
+      counts: { email: 1, api_key: 1 },
+      blocked: [],
+    });
   });
 
-  it('blocks when a block kind is present, naming only the blocked kinds', () => {
+  it('reports only the block kinds as blocking, counting the redact kinds beside them', () => {
     const policies = { default: 'redact', kinds: { api_key: 'block' } } as const;
-    let thrown: unknown;
-    try {
-      applyPiiPolicy(text, policies);
-    } catch (error) {
-      thrown = error;
-    }
-    expect(thrown).toBeInstanceOf(ApiError);
-    expect((thrown as ApiError).details).toEqual({ kinds: ['api_key'] });
-    expect((thrown as ApiError).message).not.toContain('AKIA');
+    expect(checkPii(text, policies)).toEqual({
+      text,
+      counts: { email: 1, ipv4: 1, api_key: 1 },
+      blocked: ['api_key'],
+    });
   });
 
   it('lets text through when only off kinds are found', () => {
-    expect(applyPiiPolicy(text, { default: 'off', kinds: { cpf: 'block' } })).toBe(text);
+    expect(checkPii(text, { default: 'off', kinds: { cpf: 'block' } }).text).toBe(text);
   });
 });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../errors/api-error.ts';
-import { applyPiiPolicy, findPii, redactPii, type PiiKind } from './pii.ts';
+import { checkPii, findPii, piiBlocked, redactPii, type PiiKind } from './pii.ts';
 
 /** [what, text, the kind found, the exact value found] */
 const found: [string, string, PiiKind, string][] = [
@@ -113,32 +113,42 @@ describe('PII redaction', () => {
 describe('the PII policy', () => {
   const text = 'Mail a@b.io, DNI 12345678Z.';
 
-  it('leaves text alone when off', () => {
-    expect(applyPiiPolicy(text, 'off')).toBe(text);
+  it('leaves text alone and counts nothing when off', () => {
+    expect(checkPii(text, 'off')).toEqual({ text, counts: {}, blocked: [] });
   });
 
-  it('redacts under redact', () => {
-    expect(applyPiiPolicy(text, 'redact')).toBe('Mail [REDACTED:email], DNI [REDACTED:dni].');
+  it('redacts under redact and counts each kind', () => {
+    expect(checkPii(text, 'redact')).toEqual({
+      text: 'Mail [REDACTED:email], DNI [REDACTED:dni].',
+      counts: { email: 1, dni: 1 },
+      blocked: [],
+    });
   });
 
   it('lets clean text through under block', () => {
-    expect(applyPiiPolicy('All clear.', 'block')).toBe('All clear.');
+    expect(checkPii('All clear.', 'block')).toEqual({
+      text: 'All clear.',
+      counts: {},
+      blocked: [],
+    });
   });
 
-  it('blocks under block, naming the kinds and never the values', () => {
-    let thrown: unknown;
-    try {
-      applyPiiPolicy(text, 'block');
-    } catch (error) {
-      thrown = error;
-    }
-    expect(thrown).toBeInstanceOf(ApiError);
-    const error = thrown as ApiError;
+  it('reports the kinds found under block, in text order, with the text unchanged', () => {
+    expect(checkPii(text, 'block')).toEqual({
+      text,
+      counts: { email: 1, dni: 1 },
+      blocked: ['email', 'dni'],
+    });
+  });
+
+  it('refuses blocked kinds naming the kinds and never the values', () => {
+    const error = piiBlocked(['email', 'dni']);
+    expect(error).toBeInstanceOf(ApiError);
     expect(error.code).toBe('CONTENT_BLOCKED');
-    expect(error.details).toEqual({ kinds: ['email', 'dni'] });
-    expect(error.message).toContain('email, dni');
-    expect(error.message).not.toContain('a@b.io');
-    expect(error.message).not.toContain('12345678');
+    expect(error.details).toEqual({ reason: 'pii', kinds: ['email', 'dni'] });
+    expect(error.message).toBe(
+      'Content contains personal data (email, dni); the PII policy blocks it.',
+    );
   });
 });
 

@@ -39,32 +39,55 @@ export function policyFor(policies: PiiPolicies, kind: PiiKind): PiiPolicy {
   return typeof policies === 'string' ? policies : (policies.kinds?.[kind] ?? policies.default);
 }
 
-/**
- * `text` under `policies`: as is (`off` for every kind, without scanning), with the `redact`
- * kinds redacted and the `off` kinds left, or refused when it holds a `block` kind.
- * @throws ApiError `CONTENT_BLOCKED` when a `block` kind is found, naming the blocked kinds in
- *   the message and `details.kinds`, never the values.
- */
-export function applyPiiPolicy(text: string, policies: PiiPolicies, options?: PiiOptions): string {
-  if (policies === 'off') return text;
-  if (typeof policies !== 'string' && allOff(policies)) return text;
-  const matches = findPii(text, options);
-  if (matches.length === 0) return text;
-  const blocked = [
-    ...new Set(matches.filter((m) => policyFor(policies, m.kind) === 'block').map((m) => m.kind)),
-  ];
-  if (blocked.length > 0) {
-    throw new ApiError(
-      'CONTENT_BLOCKED',
-      `Content contains personal data (${blocked.join(', ')}); the PII policy blocks it.`,
-      { details: { kinds: blocked } },
-    );
-  }
-  const redacted = matches.filter((match) => policyFor(policies, match.kind) === 'redact');
-  return redacted.length === 0 ? text : redact(text, redacted, zeroCounts());
+/** What {@link checkPii} made of a text. */
+export interface PiiChecked {
+  /** The text with the `redact` kinds redacted (as it came when a `block` kind was found). */
+  text: string;
+  /** Matches of the kinds that were acted on (redacted or blocking), by kind; never values. */
+  counts: Partial<Record<PiiKind, number>>;
+  /** The `block` kinds found, in text order: the text must be refused when there are any. */
+  blocked: PiiKind[];
 }
 
-function allOff(policies: Exclude<PiiPolicies, PiiPolicy>): boolean {
+/**
+ * `text` under `policies`: as is (`off` for every kind, without scanning), with the `redact`
+ * kinds redacted and the `off` kinds left; the `block` kinds found are reported, for the
+ * caller to refuse with {@link piiBlocked} once it has counted them.
+ */
+export function checkPii(text: string, policies: PiiPolicies, options?: PiiOptions): PiiChecked {
+  if (allOff(policies)) return { text, counts: {}, blocked: [] };
+  const counts: Partial<Record<PiiKind, number>> = {};
+  const blocked = new Set<PiiKind>();
+  const redacted: PiiMatch[] = [];
+  for (const match of findPii(text, options)) {
+    const policy = policyFor(policies, match.kind);
+    if (policy === 'off') continue;
+    counts[match.kind] = (counts[match.kind] ?? 0) + 1;
+    if (policy === 'block') blocked.add(match.kind);
+    else redacted.push(match);
+  }
+  if (blocked.size > 0) return { text, counts, blocked: [...blocked] };
+  return {
+    text: redacted.length === 0 ? text : redact(text, redacted, zeroCounts()),
+    counts,
+    blocked: [],
+  };
+}
+
+/**
+ * The refusal of content that holds `kinds` under a `block` policy: `CONTENT_BLOCKED`, reason
+ * `pii`, naming the kinds in the message and `details.kinds`, never the values.
+ */
+export function piiBlocked(kinds: readonly PiiKind[]): ApiError {
+  return new ApiError(
+    'CONTENT_BLOCKED',
+    `Content contains personal data (${kinds.join(', ')}); the PII policy blocks it.`,
+    { details: { reason: 'pii', kinds: [...kinds] } },
+  );
+}
+
+function allOff(policies: PiiPolicies): boolean {
+  if (typeof policies === 'string') return policies === 'off';
   return (
     policies.default === 'off' &&
     Object.values(policies.kinds ?? {}).every((policy) => policy === 'off')

@@ -86,6 +86,13 @@ export interface Exchange {
   alias?: string;
   route?: RouteConfig;
   prepared?: Prepared;
+  /**
+   * What input safety found (chat and embeddings), a refusal's findings included: counts by
+   * kind, never content.
+   */
+  findings?: Findings;
+  /** Whether the tenant is a sandbox tenant, served from its own snapshot (docs/sandbox.md). */
+  sandbox?: boolean;
   /** An embeddings request's input texts, after the input PII policy. */
   texts?: readonly string[];
   /** Whether the answer is streamed to the caller (it then holds one of the tenant's streams). */

@@ -149,8 +149,14 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     }),
     safetyFindings: new Counter({
       name: 'inference_safety_findings_total',
-      help: 'What input safety found in client content, by kind: prompt-injection kinds (removed under sanitize, passed on under flag), pii:<kind> redacted (counts only, never content).',
+      help: 'What input safety found in client content (messages, tool-call arguments, tool results, prompt variables, embeddings input, batch items), by kind: prompt-injection kinds (removed under sanitize, passed on under flag, refused under block), pii:<kind> redacted or refused under block (counts only, never content). A refused request is counted with all it found.',
       labelNames: ['kind'] as const,
+      registers,
+    }),
+    sandboxRequests: new Counter({
+      name: 'inference_sandbox_requests_total',
+      help: "Requests of sandbox tenants, served by the mock provider from the tenant's own snapshot (docs/sandbox.md).",
+      labelNames: ['tenant', 'surface'] as const,
       registers,
     }),
     promptsLoaded: new Gauge({

@@ -1,3 +1,4 @@
+import { snapshotFor } from '../../config/sandbox.ts';
 import type { ConfigSnapshot } from '../../config/snapshot.ts';
 import type { InferenceInput } from '../../core/inference-input.ts';
 import type { TargetConfig } from '../../core/route.ts';
@@ -11,6 +12,7 @@ import type { Attempt, Exchange, Outcome, Prepared, RequestContext } from '../..
 import { prepareChat, routeFor, type PromptSource, type Safety } from './prepare.ts';
 import type { AnswerCache, CacheLookup, CachedAnswer } from './answer-cache.ts';
 import { withDeadline } from './deadline.ts';
+import { refusalFindings } from '../safety-refusal.ts';
 import type { PipelineStage } from '../../stages/stage.ts';
 
 export interface PipelineDeps {
@@ -81,9 +83,10 @@ export class Pipeline {
     const exchange = await this.#admit(context);
     let prepared: Prepared;
     try {
+      const snapshot = this.#snapshot(exchange);
       const prepare = () =>
         prepareChat(input, {
-          snapshot: this.#deps.snapshot(),
+          snapshot,
           prompts: this.#deps.prompts,
           safety: this.#deps.safety,
           tenant: exchange.context.tenant,
@@ -95,6 +98,7 @@ export class Pipeline {
       return this.#refuse(exchange, error, NONE);
     }
     exchange.prepared = prepared;
+    exchange.findings = prepared.findings;
     // Which prompt version answered (an A/B experiment picks one per user).
     if (prepared.prompt !== undefined)
       exchange.context.setHeader?.(
@@ -146,8 +150,13 @@ export class Pipeline {
     let texts: string[];
     let route;
     try {
-      route = routeFor(this.#deps.snapshot(), input.model);
-      texts = this.#deps.safety.checkTexts(input.input);
+      route = routeFor(this.#snapshot(exchange), input.model);
+      const checked = this.#deps.safety.checkTexts(input.input, {
+        tenant: context.tenant,
+        route: input.model,
+      });
+      texts = checked.texts;
+      exchange.findings = checked.findings;
     } catch (error) {
       return this.#refuse(exchange, error, NONE);
     }
@@ -177,6 +186,20 @@ export class Pipeline {
     const usage = { inputTokens: result.inputTokens, outputTokens: 0, cachedTokens: 0 };
     await this.#finish(exchange, { kind: 'done', usage });
     return result;
+  }
+
+  /**
+   * The snapshot the exchange's tenant is served from: a sandbox tenant's own (every alias on
+   * the mock provider, config/sandbox.ts), told to the client in `x-sandbox: true`.
+   */
+  #snapshot(exchange: Exchange): ConfigSnapshot {
+    const served = this.#deps.snapshot();
+    const snapshot = snapshotFor(served, exchange.context.tenant);
+    if (snapshot !== served) {
+      exchange.sandbox = true;
+      exchange.context.setHeader?.('x-sandbox', 'true');
+    }
+    return snapshot;
   }
 
   /** admit: a concurrency slot. */
@@ -218,6 +241,8 @@ export class Pipeline {
     error: unknown,
     reserved: ReadonlySet<PipelineStage>,
   ): Promise<never> {
+    const found = refusalFindings(error);
+    if (found !== undefined) exchange.findings = found;
     await this.#finish(exchange, failed(error, exchange.signal, 0), reserved);
     throw error;
   }
@@ -230,7 +255,10 @@ export class Pipeline {
     lookup: CacheLookup | undefined,
   ): AsyncIterable<Chunk> {
     const { signal } = exchange;
-    const filter = this.#deps.safety.outputFilter();
+    const filter = this.#deps.safety.outputFilter({
+      tenant: exchange.context.tenant,
+      route: prepared.route.alias,
+    });
     let finished = false;
     let outputChars = 0;
     // What the provider said, before the output filter: kept for the cache on a miss.
@@ -269,7 +297,15 @@ export class Pipeline {
           finishReason: chunk.finishReason,
         });
         const { degradedFrom } = exchange;
-        yield degradedFrom === undefined ? chunk : { ...chunk, degradedFrom };
+        const toolCalls =
+          chunk.toolCalls === undefined || filter === undefined
+            ? chunk.toolCalls
+            : filter.toolCalls(chunk.toolCalls);
+        yield {
+          ...chunk,
+          ...(toolCalls === undefined ? {} : { toolCalls }),
+          ...(degradedFrom === undefined ? {} : { degradedFrom }),
+        };
         return;
       }
       throw new ApiError(

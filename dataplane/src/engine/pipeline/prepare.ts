@@ -1,7 +1,7 @@
 import type { ConfigSnapshot } from '../../config/snapshot.ts';
 import { responseFormatOf, type InferenceInput } from '../../core/inference-input.ts';
 import type { RouteConfig } from '../../core/route.ts';
-import type { ChatMessage } from '../../core/types.ts';
+import type { ChatMessage, ToolCall } from '../../core/types.ts';
 import { ApiError } from '../../errors/api-error.ts';
 import type { Findings, Prepared } from '../../stages/context.ts';
 import { refuseLogprobsUnderOutputFilter } from './logprobs-policy.ts';
@@ -51,9 +51,21 @@ export interface Safety {
    * The input PII policy on texts that are not instructions to a model (embeddings input):
    * redacted or refused as chat content is, but not sanitised.
    */
-  checkTexts(texts: readonly string[]): string[];
-  /** A per-stream output filter: text in, text out, holding back what may still be PII. */
-  outputFilter(): { push(text: string): string; flush(): string } | undefined;
+  checkTexts(
+    texts: readonly string[],
+    scope?: SafetyScope,
+  ): { texts: string[]; findings: Findings };
+  /**
+   * A per-stream output filter: text in, text out, holding back what may still be PII; the
+   * answer's tool calls (they come whole, in its last chunk) through the same policy.
+   */
+  outputFilter(scope?: SafetyScope): OutputFilter | undefined;
+}
+
+export interface OutputFilter {
+  push(text: string): string;
+  flush(): string;
+  toolCalls(calls: ToolCall[]): ToolCall[];
 }
 
 export interface PrepareDeps {

@@ -14,8 +14,13 @@ export function recordMetrics(metrics: Metrics): PipelineStage {
   return {
     name: 'metrics',
     record(exchange, outcome) {
-      for (const [kind, count] of Object.entries(exchange.prepared?.findings ?? {}))
+      for (const [kind, count] of Object.entries(exchange.findings ?? {}))
         metrics.safetyFindings.inc({ kind }, count);
+      if (exchange.sandbox === true)
+        metrics.sandboxRequests.inc({
+          tenant: exchange.context.tenant,
+          surface: exchange.context.surface,
+        });
       const prompt = exchange.prepared?.prompt;
       if (prompt !== undefined)
         metrics.promptVersions.inc({ prompt: prompt.id, version: prompt.version });
