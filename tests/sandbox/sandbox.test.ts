@@ -1,0 +1,211 @@
+/**
+ * Sandbox tenants (docs/sandbox.md) through the official OpenAI and Anthropic clients: a tenant
+ * that gateway.yaml names under `sandbox.tenants` gets the mock provider's deterministic answers
+ * on every alias, whole and streamed, on both wire formats, with `x-sandbox: true`, and no
+ * provider fake hears of it; its metrics and receipts say so. Another tenant still reaches its
+ * provider.
+ */
+import Anthropic from '@anthropic-ai/sdk';
+import type { FastifyInstance } from 'fastify';
+import OpenAI from 'openai';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { buildApp } from '../../dataplane/src/app.ts';
+import { createAnthropicFake } from '../fakes/anthropic-fake.ts';
+import type { FakeServer } from '../fakes/fake-server.ts';
+import { createOpenAIFake } from '../fakes/openai-fake.ts';
+import { receiptFor } from '../audit/support.ts';
+import { makeConfigDir, type ConfigDir } from '../support/config-dir.ts';
+
+const SANDBOX = 'playground';
+let openaiFake: FakeServer;
+let anthropicFake: FakeServer;
+let config: ConfigDir;
+let app: FastifyInstance;
+let base: string;
+
+const credentials = { secretKeyRef: { name: 'provider', key: 'api-key' } };
+
+beforeAll(async () => {
+  [openaiFake, anthropicFake] = await Promise.all([createOpenAIFake(), createAnthropicFake()]);
+  config = await makeConfigDir({
+    gateway: {
+      defaultModel: 'gpt',
+      safety: { sanitize: false, pii: 'off', piiOutput: 'off' },
+      sandbox: { tenants: [SANDBOX] },
+    },
+    routes: {
+      routes: [
+        {
+          alias: 'gpt',
+          targets: [
+            {
+              name: 'gpt',
+              provider: 'openai',
+              model: 'gpt-fake',
+              baseURL: `${openaiFake.url}/v1`,
+              credentials,
+            },
+          ],
+          retry: { maxAttempts: 1 },
+        },
+        {
+          alias: 'claude',
+          targets: [
+            {
+              name: 'claude',
+              provider: 'anthropic',
+              model: 'claude-fake',
+              baseURL: anthropicFake.url,
+              credentials,
+            },
+          ],
+          retry: { maxAttempts: 1 },
+        },
+        {
+          alias: 'embed',
+          targets: [
+            {
+              name: 'ada',
+              provider: 'openai',
+              model: 'embed-fake',
+              baseURL: `${openaiFake.url}/v1`,
+              credentials,
+            },
+          ],
+        },
+      ],
+    },
+  });
+  // Its own budget, which the sandbox keeps (and charges nothing against).
+  await config.write('budgets.yaml', {
+    budgets: [{ tenant: SANDBOX, limits: { tokens: 1_000_000 } }],
+  });
+  await config.write('credentials/provider__api-key', 'sk-test');
+  app = await buildApp({ configDirs: [config.dir], watch: false, defaultMetrics: false });
+  base = await app.listen({ host: '127.0.0.1', port: 0 });
+});
+
+afterAll(async () => {
+  await app.close();
+  await Promise.all([openaiFake.stop(), anthropicFake.stop()]);
+  await config.cleanup();
+});
+
+beforeEach(() => {
+  openaiFake.reset();
+  anthropicFake.reset();
+});
+
+async function openai(tenant: string): Promise<OpenAI> {
+  return new OpenAI({
+    baseURL: `${base}/v1`,
+    apiKey: await config.token({ tenant }),
+    maxRetries: 0,
+  });
+}
+
+async function anthropic(tenant: string): Promise<Anthropic> {
+  const apiKey = await config.token({ tenant });
+  return new Anthropic({ baseURL: base, apiKey, maxRetries: 0 });
+}
+
+const noProviderHeard = () => {
+  expect(openaiFake.requests).toEqual([]);
+  expect(anthropicFake.requests).toEqual([]);
+};
+
+describe('a sandbox tenant', () => {
+  it('gets the mock answer on an OpenAI route, whole, with x-sandbox, and no provider is called', async () => {
+    const client = await openai(SANDBOX);
+    const { data, response } = await client.chat.completions
+      .create({ model: 'gpt', messages: [{ role: 'user', content: 'hello sandbox' }] })
+      .withResponse();
+    expect(data.choices[0]?.message.content).toBe('Echo: hello sandbox');
+    expect(data.model).toBe('gpt');
+    expect(response.headers.get('x-sandbox')).toBe('true');
+    noProviderHeard();
+  });
+
+  it('gets the same answer streamed, chunk by chunk', async () => {
+    const client = await openai(SANDBOX);
+    const { data: stream, response } = await client.chat.completions
+      .create({
+        model: 'claude',
+        stream: true,
+        messages: [{ role: 'user', content: 'stream it please' }],
+      })
+      .withResponse();
+    const deltas: string[] = [];
+    for await (const chunk of stream) deltas.push(chunk.choices[0]?.delta.content ?? '');
+    expect(deltas.join('')).toBe('Echo: stream it please');
+    expect(deltas.filter((delta) => delta !== '').length).toBeGreaterThan(2);
+    expect(response.headers.get('x-sandbox')).toBe('true');
+    noProviderHeard();
+  });
+
+  it('gets the mock answer through the Messages API, whole and streamed', async () => {
+    const client = await anthropic(SANDBOX);
+    const { data, response } = await client.messages
+      .create({
+        model: 'claude',
+        max_tokens: 64,
+        messages: [{ role: 'user', content: 'hi claude' }],
+      })
+      .withResponse();
+    expect(data.content).toEqual([{ type: 'text', text: 'Echo: hi claude' }]);
+    expect(response.headers.get('x-sandbox')).toBe('true');
+    const stream = client.messages.stream({
+      model: 'gpt',
+      max_tokens: 64,
+      messages: [{ role: 'user', content: 'stream claude' }],
+    });
+    const final = await stream.finalMessage();
+    expect(final.content).toEqual([{ type: 'text', text: 'Echo: stream claude' }]);
+    noProviderHeard();
+  });
+
+  it('gets deterministic embeddings, the same vector for the same text', async () => {
+    const client = await openai(SANDBOX);
+    const first = await client.embeddings.create({ model: 'embed', input: ['tide', 'moon'] });
+    const again = await client.embeddings.create({ model: 'embed', input: 'tide' });
+    expect(first.data).toHaveLength(2);
+    expect(again.data[0]?.embedding).toEqual(first.data[0]?.embedding);
+    expect(first.data[0]?.embedding).not.toEqual(first.data[1]?.embedding);
+    noProviderHeard();
+  });
+
+  it('is counted in metrics and its receipt names the sandbox and the mock target', async () => {
+    const client = await openai(SANDBOX);
+    await client.chat.completions.create(
+      { model: 'gpt', messages: [{ role: 'user', content: 'for the record' }] },
+      { headers: { 'x-request-id': 'sandbox-receipt-1' } },
+    );
+    const metrics = (await app.inject({ url: '/metrics' })).body;
+    expect(metrics).toMatch(
+      new RegExp(
+        `inference_sandbox_requests_total\\{tenant="${SANDBOX}",surface="chat-completions"\\} [1-9]`,
+      ),
+    );
+    const receipt = await receiptFor(app, config, SANDBOX, 'sandbox-receipt-1');
+    expect(receipt).toMatchObject({
+      outcome: 'served',
+      model: 'gpt',
+      sandbox: true,
+      served: { target: 'sandbox', provider: 'mock', model: 'echo' },
+      cost_usd: '0',
+    });
+    noProviderHeard();
+  });
+});
+
+describe('a tenant outside the sandbox', () => {
+  it('still reaches its provider, without x-sandbox', async () => {
+    const client = await openai('acme');
+    const { data, response } = await client.chat.completions
+      .create({ model: 'gpt', messages: [{ role: 'user', content: 'real one' }] })
+      .withResponse();
+    expect(data.choices[0]?.message.content).toBe('openai: real one');
+    expect(response.headers.get('x-sandbox')).toBeNull();
+    expect(openaiFake.requests).toHaveLength(1);
+  });
+});
