@@ -67,6 +67,31 @@ describe('the development overlay of make run', () => {
     }
   });
 
+  it('gives a sandbox token whose tenant the embedded config answers with the mock', async () => {
+    const overlay = await prepareDevOverlay(dir, { embeddedDir, env: {} });
+    const app = await buildApp({
+      configDirs: [embeddedDir, overlay.configDir],
+      env: {},
+      watch: false,
+      defaultMetrics: false,
+    });
+    try {
+      const response = await app.inject({
+        method: 'POST',
+        url: '/v1/chat/completions',
+        headers: { authorization: `Bearer ${overlay.sandboxToken}` },
+        payload: { model: 'chat', messages: [{ role: 'user', content: 'try the sandbox' }] },
+      });
+      expect(response.headers['x-sandbox']).toBe('true');
+      expect(response.json()).toMatchObject({
+        model: 'chat',
+        choices: [{ message: { content: 'Echo: try the sandbox' } }],
+      });
+    } finally {
+      await app.close();
+    }
+  });
+
   it('points a provider at the server its SDK base-URL variable names', async () => {
     const env = {
       OPENAI_API_KEY: 'sk-dev',

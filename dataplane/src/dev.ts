@@ -61,9 +61,14 @@ export interface DevOverlayOptions {
   models?: DevModels;
 }
 
+/** The tenant config/gateway.yaml names under `sandbox.tenants` (docs/sandbox.md). */
+export const DEV_SANDBOX_TENANT = 'dev-sandbox';
+
 export interface DevOverlay {
   configDir: string;
   token: string;
+  /** The same scopes for tenant `dev-sandbox`, which the embedded gateway.yaml sandboxes. */
+  sandboxToken: string;
   /** Aliases the overlay added, and notes on providers it could not add. */
   added: string[];
   notes: string[];
@@ -103,12 +108,17 @@ export async function prepareDevOverlay(
           options.env ?? process.env,
           options.models,
         );
-  const token = await keys.mintToken({
-    tenant: 'dev',
-    scopes: ['inference:invoke', 'inference:stream', 'batch:submit', 'usage:read', 'audit:read'],
-    ttlS: 7 * 24 * 3600,
-  });
-  return { configDir, token, added, notes };
+  const scopes = [
+    'inference:invoke',
+    'inference:stream',
+    'batch:submit',
+    'usage:read',
+    'audit:read',
+  ];
+  const ttlS = 7 * 24 * 3600;
+  const token = await keys.mintToken({ tenant: 'dev', scopes, ttlS });
+  const sandboxToken = await keys.mintToken({ tenant: DEV_SANDBOX_TENANT, scopes, ttlS });
+  return { configDir, token, sandboxToken, added, notes };
 }
 
 /** A development audit keyring (config/contract.ts AuditKeysFile), made once and kept. */

@@ -85,6 +85,10 @@ Development token (tenant "dev", 7 days):
 
   export TOKEN=${dev.token}
 
+Sandbox token (tenant "dev-sandbox": every model answered by the mock, docs/sandbox.md):
+
+  export SANDBOX_TOKEN=${dev.sandboxToken}
+
 Try:
   curl -s ${url}/readyz
   curl -s ${url}/api/v1/inference -H "authorization: Bearer $TOKEN" -H 'x-request-id: try-1' \\
