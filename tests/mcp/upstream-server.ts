@@ -110,7 +110,7 @@ function mcpServer(label: string, cancelled: Upstream['cancelled']): Server {
 }
 
 export async function startUpstream(label: string): Promise<Upstream> {
-  const upstream: Omit<Upstream, 'url' | 'close'> = {
+  const upstream: Omit<Upstream, 'url' | 'forget' | 'close'> = {
     authorizations: [],
     initialized: [],
     ended: [],

@@ -58,7 +58,7 @@ export interface ToolCall {
   tool: string;
   /** How many arguments the call carried. */
   arguments: number;
-  outcome: 'served' | 'refused' | 'failed';
+  outcome: 'served' | 'refused' | 'failed' | 'cancelled';
   /** Content items of the result, when it was served. */
   contentItems?: number;
   /** The error code, when refused or failed. */

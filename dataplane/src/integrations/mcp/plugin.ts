@@ -2,11 +2,17 @@
  * `/mcp/{gateway}` (scope `mcp:invoke`): the MCP Streamable HTTP transport for each gateway
  * that `mcp.yaml` enables; a gateway that is not enabled is a 404 and nothing connects
  * upstream. POST carries the messages, in sessions (`sessions.ts`) kept in Redis so that any
- * replica continues them; DELETE ends a session. GET (the server-initiated stream) is a 405:
+ * replica continues them; DELETE ends a session. A POST whose request asks for progress is
+ * answered on an SSE stream (progress, then the result); any other as JSON. GET (the server-initiated stream) is a 405:
  * the gateway sends nothing unasked.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import {
+  CancelledNotificationSchema,
+  isJSONRPCRequest,
+  type CancelledNotification,
+} from '@modelcontextprotocol/sdk/types.js';
 import { Type } from '@sinclair/typebox';
 import { principalOf } from '../../api/auth.ts';
 import { errorResponses } from '../../api/schemas.ts';
@@ -14,6 +20,7 @@ import type { McpGatewayConfig } from '../../config/mcp.ts';
 import type { Services } from '../../engine/services.ts';
 import { ApiError } from '../../errors/api-error.ts';
 import { buildGatewayServer } from './aggregate.ts';
+import { Cancellations } from './cancellations.ts';
 import { RedisMcpSessionStore } from './redis-session-store.ts';
 import { MemoryMcpSessionStore, type McpSession, type McpSessionStore } from './session-store.ts';
 import { resumeSession, startSession, type SessionRequest } from './sessions.ts';
@@ -48,6 +55,18 @@ const JsonRpc = Type.Union([
   }),
 ]);
 
+const messagesOf = (body: unknown): unknown[] => (Array.isArray(body) ? body : [body]);
+
+/** A request that carries `_meta.progressToken` wants its progress streamed. */
+const asksProgress = (messages: unknown[]) =>
+  messages.some((m) => isJSONRPCRequest(m) && m.params?._meta?.progressToken !== undefined);
+
+const cancellationsIn = (messages: unknown[]): CancelledNotification['params'][] =>
+  messages.flatMap((m) => {
+    const parsed = CancelledNotificationSchema.safeParse(m);
+    return parsed.success ? [parsed.data.params] : [];
+  });
+
 export const mcpPlugin: FastifyPluginAsyncTypebox<{ services: Services }> = async (
   app,
   { services },
@@ -59,6 +78,12 @@ export const mcpPlugin: FastifyPluginAsyncTypebox<{ services: Services }> = asyn
           services.redis,
           () => services.snapshot().gateway.budgets.keyPrefix,
         );
+
+  const cancellations = new Cancellations(
+    services.redis,
+    services.config.current?.gateway.budgets.keyPrefix ?? '',
+  );
+  app.addHook('onClose', () => cancellations.close());
 
   const enabledGateway = (name: string): McpGatewayConfig => {
     const gateway = services.snapshot().mcp.gateways.get(name);
@@ -104,21 +129,33 @@ export const mcpPlugin: FastifyPluginAsyncTypebox<{ services: Services }> = asyn
         started === undefined
           ? await resumeSession(sessions, at)
           : { id: started, session: undefined };
-      const server = buildGatewayServer(
+      const messages = messagesOf(request.body);
+      for (const cancel of cancellationsIn(messages)) {
+        if (cancel.requestId !== undefined)
+          await cancellations.cancel({
+            session: id,
+            requestId: cancel.requestId,
+            reason: cancel.reason,
+          });
+      }
+      const server = buildGatewayServer({
         gateway,
         principal,
-        (call) =>
+        record: (call) =>
           services.audit.tool({
             ...call,
             tenant: principal.tenant,
             principal: principal.subject,
             requestId: request.id,
           }),
-        links(id, session),
-      );
+        links: links(id, session),
+        track: (requestId) => cancellations.track(id, requestId, gateway.timeoutMs),
+      });
       // The session lives in the store, so each request gets a transport of its own; the
       // transport's in-memory session handling (sessionIdGenerator) is not used.
-      const transport = new StreamableHTTPServerTransport({ enableJsonResponse: true });
+      const transport = new StreamableHTTPServerTransport({
+        enableJsonResponse: !asksProgress(messages),
+      });
       reply.hijack();
       reply.raw.setHeader('x-request-id', request.id);
       reply.raw.setHeader('mcp-session-id', id);

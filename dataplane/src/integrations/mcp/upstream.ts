@@ -46,10 +46,31 @@ export interface UpstreamLink {
   keep(session: UpstreamSession): Promise<void>;
 }
 
-function transportFor(upstream: McpUpstream, sessionId?: string): StreamableHTTPClientTransport {
+/**
+ * The SDK's transport, which can wait for the messages it is still sending: a call that is
+ * cancelled sends `notifications/cancelled` upstream without waiting, and closing the
+ * transport at once would abort that POST.
+ */
+class UpstreamTransport extends StreamableHTTPClientTransport {
+  readonly #sending = new Set<Promise<void>>();
+
+  override send(...args: Parameters<StreamableHTTPClientTransport['send']>): Promise<void> {
+    const sent = super.send(...args);
+    this.#sending.add(sent);
+    void sent.catch(() => undefined).finally(() => this.#sending.delete(sent));
+    return sent;
+  }
+
+  /** Waits at most `ms` for the messages still being sent. */
+  async drain(ms: number): Promise<void> {
+    if (this.#sending.size > 0) await waitAtMost(Promise.allSettled(this.#sending), ms);
+  }
+}
+
+function transportFor(upstream: McpUpstream, sessionId?: string): UpstreamTransport {
   const headers: Record<string, string> =
     upstream.token === undefined ? {} : { authorization: `Bearer ${upstream.token}` };
-  return new StreamableHTTPClientTransport(new URL(upstream.url), {
+  return new UpstreamTransport(new URL(upstream.url), {
     requestInit: { headers },
     ...(sessionId === undefined ? {} : { sessionId }),
     reconnectionOptions: {
@@ -98,6 +119,7 @@ export async function withUpstream<T>(
       }
       return await use(client);
     } finally {
+      await transport.drain(timeoutMs);
       await client.close().catch(() => undefined);
     }
   };
