@@ -16,3 +16,27 @@ sdk-typecheck: deps
 gen: sdk-gen
 gen-check: sdk-gen-check
 typecheck: sdk-typecheck
+
+# Python: the models come from datamodel-code-generator (pinned with its formatters in
+# tests/requirements.txt); the package is installed editable into the tests' venv.
+PY_MODELS := sdk/python/enis/models.py
+DATAMODEL_CODEGEN := PYTHONWARNINGS=ignore .tmp/venv/bin/datamodel-codegen --input docs/openapi.yaml \
+	--input-file-type openapi --openapi-scopes paths --output-model-type pydantic_v2.BaseModel \
+	--target-python-version 3.11 --strict-nullable --disable-timestamp --formatters black isort
+
+.PHONY: sdk-python-models sdk-python-models-check
+sdk-python-models: .tmp/venv/.installed
+	$(DATAMODEL_CODEGEN) --output $(PY_MODELS)
+
+sdk-python-models-check: .tmp/venv/.installed
+	@mkdir -p .tmp/sdk
+	$(DATAMODEL_CODEGEN) --output .tmp/sdk/models.py
+	@cmp -s .tmp/sdk/models.py $(PY_MODELS) || { echo "$(PY_MODELS) is stale (run \`make sdk-gen\`)"; exit 1; }
+
+.tmp/venv/.sdk-python: sdk/python/pyproject.toml .tmp/venv/.installed
+	.tmp/venv/bin/pip install --quiet --disable-pip-version-check --no-deps -e sdk/python
+	@touch $@
+
+sdk-gen: sdk-python-models
+sdk-gen-check: sdk-python-models-check
+test: .tmp/venv/.sdk-python

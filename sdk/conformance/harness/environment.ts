@@ -66,17 +66,23 @@ export async function startEnvironment(redisUrl: string): Promise<Environment> {
   await config.write('credentials/openai__api-key', 'sk-conformance');
   await config.write('budgets.yaml', budgets);
   await config.write('pricing.yaml', { checksum: pricingChecksum(prices), prices });
-  const replicas = await Promise.all([
-    spawnDataplane(config.dir, redisUrl),
-    spawnDataplane(config.dir, redisUrl),
-  ]);
-  await Promise.all(replicas.map(ready));
-  const front = await startFront(replicas.map((replica) => replica.url));
-  const control = await startControl({ config, upstream, front, replicas });
+  const startReplica = async () => {
+    const replica = await spawnDataplane(config.dir, redisUrl);
+    replicas.push(replica);
+    await ready(replica);
+    return replica;
+  };
+  const replicas: DataplaneProcess[] = [];
+  const front = await startFront(
+    (await Promise.all([startReplica(), startReplica()])).map((replica) => replica.url),
+  );
+  const parts: Parts = { config, upstream, front, replicas, startReplica, replacing: undefined };
+  const control = await startControl(parts);
   return {
     controlUrl: control.url,
     stop: async () => {
       await control.close();
+      await parts.replacing;
       await front.close();
       await Promise.all(replicas.map(stopReplica));
       await upstream.stop();
@@ -113,6 +119,9 @@ interface Parts {
   upstream: FakeServer;
   front: Front;
   replicas: DataplaneProcess[];
+  startReplica: () => Promise<DataplaneProcess>;
+  /** The replica started in place of a drained one, until it is in rotation. */
+  replacing: Promise<void> | undefined;
 }
 
 /** POST /scenarios/{name}/prepare | cut | check. */
@@ -157,6 +166,7 @@ async function handle(
   if (request.method !== 'POST' || scenario === undefined) throw new Error('unknown scenario');
   switch (step) {
     case 'prepare':
+      await parts.replacing;
       parts.front.records.length = 0;
       parts.upstream.reset();
       for (const answer of scenario.upstream ?? [])
@@ -182,13 +192,18 @@ async function handle(
 /**
  * Takes the serving replica out of rotation and sends it SIGTERM: it ends its open streams
  * with a `resume` event (`reason: "shutting_down"`) and lets their upstream calls finish into
- * Redis, where the other replica serves the resume.
+ * Redis, where the other replica serves the resume. A new replica takes its place, so that the
+ * next scenario finds two again.
  */
 function drainFirstReplica(parts: Parts): string {
-  const served = parts.front.backends.shift();
+  const [served, next] = parts.front.backends;
   const replica = parts.replicas.find((candidate) => candidate.url === served);
-  if (replica === undefined || parts.front.backends.length === 0)
+  if (replica === undefined || next === undefined)
     throw new Error('no second replica to resume on');
+  parts.front.backends.shift();
   replica.child.kill('SIGTERM');
+  parts.replacing = parts.startReplica().then((started) => {
+    parts.front.backends.push(started.url);
+  });
   return served ?? '';
 }
