@@ -164,6 +164,75 @@ describe('a sandbox tenant', () => {
     noProviderHeard();
   });
 
+  it('gets a tool call where it must call one, and text once the tool has answered', async () => {
+    const client = await openai(SANDBOX);
+    const tools = [
+      {
+        type: 'function' as const,
+        function: {
+          name: 'get_weather',
+          parameters: {
+            type: 'object',
+            properties: { city: { type: 'string' }, unit: { enum: ['celsius', 'fahrenheit'] } },
+            required: ['city', 'unit'],
+          },
+        },
+      },
+    ];
+    const asked = { role: 'user' as const, content: 'Lisbon' };
+    const first = await client.chat.completions.create({
+      model: 'gpt',
+      tools,
+      tool_choice: 'required',
+      messages: [asked],
+    });
+    expect(first.choices[0]?.finish_reason).toBe('tool_calls');
+    const call = first.choices[0]?.message.tool_calls?.[0];
+    if (call?.type !== 'function') throw new Error('expected a function call');
+    expect(call.function.name).toBe('get_weather');
+    expect(JSON.parse(call.function.arguments)).toEqual({ city: 'Lisbon', unit: 'celsius' });
+    const stream = await client.chat.completions.create({
+      model: 'gpt',
+      tools,
+      tool_choice: 'required',
+      stream: true,
+      messages: [asked],
+    });
+    let streamed = '';
+    for await (const chunk of stream)
+      for (const delta of chunk.choices[0]?.delta.tool_calls ?? [])
+        streamed += delta.function?.arguments ?? '';
+    expect(streamed).toBe(call.function.arguments);
+    const second = await client.chat.completions.create({
+      model: 'gpt',
+      tools,
+      messages: [
+        asked,
+        { role: 'assistant', content: null, tool_calls: [call] },
+        { role: 'tool', tool_call_id: call.id, content: 'sunny' },
+      ],
+    });
+    expect(second.choices[0]?.message.content).toBe('Echo: Lisbon');
+    const claude = await anthropic(SANDBOX);
+    const message = await claude.messages.create({
+      model: 'claude',
+      max_tokens: 64,
+      tools: [
+        {
+          name: 'get_weather',
+          input_schema: { type: 'object', properties: { city: { type: 'string' } } },
+        },
+      ],
+      tool_choice: { type: 'any' },
+      messages: [{ role: 'user', content: 'Porto' }],
+    });
+    expect(message.stop_reason).toBe('tool_use');
+    expect(message.content).toMatchObject([
+      { type: 'tool_use', name: 'get_weather', input: { city: 'Porto' } },
+    ]);
+    noProviderHeard();
+  });
+
   it('gets deterministic embeddings, the same vector for the same text', async () => {
     const client = await openai(SANDBOX);
     const first = await client.embeddings.create({ model: 'embed', input: ['tide', 'moon'] });

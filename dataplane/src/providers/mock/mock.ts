@@ -5,6 +5,7 @@ import { ERROR_CODES, type ErrorCode } from '../../core/error-codes.ts';
 import type { Chunk, TokenLogprob } from '../../core/types.ts';
 import type { EmbeddingRequest, EmbeddingResult, Provider, ProviderRequest } from '../provider.ts';
 import { UnsupportedParameter } from '../unsupported.ts';
+import { mockToolCall } from './tool-call.ts';
 
 /**
  * The built-in deterministic provider. Its model id is a behaviour with options:
@@ -14,7 +15,9 @@ import { UnsupportedParameter } from '../unsupported.ts';
  * - `echo?failAfter=3` fails after three chunks; `stall` never answers.
  * Options for every behaviour: `firstMs` (wait before the first chunk), `gapMs` (between
  * chunks), `chunks` (repeat the answer's words up to this many chunks). A request's `prefix`
- * (mid-stream Continue) skips the words it already holds. Its answer is certain, so with
+ * (mid-stream Continue) skips the words it already holds. Where it must call a tool
+ * (`tool_choice` required or named) it calls one, with an example of its schema as arguments
+ * (tool-call.ts), and answers nothing else. Its answer is certain, so with
  * `logprobs` each word is a token of log-probability 0, the only one of its distribution (the
  * one alternative `top_logprobs` can list). Embeddings are hash-derived unit vectors
  * (`fail?code=...` fails them too).
@@ -38,6 +41,16 @@ export function createMockProvider(): Provider {
         await sleep(2 ** 31 - 1, undefined, { signal });
       }
       if (behaviour === 'fail') throw upstreamError(options.get('code') ?? 'UPSTREAM_UNAVAILABLE');
+      const call = mockToolCall(request);
+      if (call !== undefined) {
+        yield {
+          type: 'done',
+          finishReason: 'tool_calls',
+          usage: { inputTokens: countInputTokens(request), outputTokens: 1, cachedTokens: 0 },
+          toolCalls: [call],
+        };
+        return;
+      }
       const words = answerWords(behaviour, options, request);
       const limit = Math.min(words.length, request.maxTokens ?? Number.POSITIVE_INFINITY);
       const failAfter = options.has('failAfter') ? numberOption(options, 'failAfter') : -1;
