@@ -40,3 +40,14 @@ sdk-python-models-check: .tmp/venv/.installed
 sdk-gen: sdk-python-models
 sdk-gen-check: sdk-python-models-check
 test: .tmp/venv/.sdk-python
+
+# Go: standard library only; gofmt and go vet, which also build the test binary into the cache
+# that sdk/conformance/go.test.ts then uses.
+GO_SDK_ENV := GOCACHE=$(CURDIR)/.tmp/go-cache GOFLAGS=-buildvcs=false GOPROXY=off
+
+.PHONY: sdk-go-vet
+sdk-go-vet:
+	@test -z "$$(gofmt -l sdk/go)" || { gofmt -l sdk/go; echo "sdk/go: run gofmt -w"; exit 1; }
+	cd sdk/go && $(GO_SDK_ENV) go vet ./...
+
+test: sdk-go-vet

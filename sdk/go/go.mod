@@ -1,0 +1,3 @@
+module inference-service/sdk/go
+
+go 1.23
