@@ -6,6 +6,7 @@ import {
   Credentials,
   DNS_LABEL,
   HTTP_URL,
+  IntOrString,
   MODEL_ALIAS,
   ObservedGeneration,
   StringEnum,
@@ -13,6 +14,7 @@ import {
   type KindDescriptor,
   type Resource,
 } from './common.ts';
+import { USD_DECIMAL } from './tenant-budget.ts';
 
 export const MCP_GATEWAY_CONDITIONS = ['Ready'] as const;
 
@@ -57,6 +59,14 @@ export const McpServer = Struct(
         default: [],
         'x-kubernetes-list-type': 'set',
         description: "Scopes the caller's token must all carry to use this server.",
+      }),
+    ),
+    pricePerCallUSD: Type.Optional(
+      IntOrString({
+        pattern: USD_DECIMAL,
+        minimum: 0,
+        description:
+          "What one call of a tool of this server costs, in US dollars: charged to the caller tenant's TenantBudget. Unset: free.",
       }),
     ),
   },

@@ -1,6 +1,6 @@
 import type { ConfigSnapshot } from '../config/snapshot.ts';
 import type { ApiError } from '../errors/api-error.ts';
-import type { RequestContext, Surface } from '../stages/context.ts';
+import type { Findings, RequestContext, Surface } from '../stages/context.ts';
 import type { PipelineStage } from '../stages/stage.ts';
 import { errorOf, type Receipt } from './receipt.ts';
 import { auditStage } from './stage.ts';
@@ -63,6 +63,8 @@ export interface ToolCall {
   contentItems?: number;
   /** The error code, when refused or failed. */
   error?: string;
+  /** What safety found in the result, by kind (counts, never content). */
+  findings?: Findings;
   durationMs: number;
 }
 
@@ -160,6 +162,7 @@ export class AuditTrail {
         ...(call.contentItems === undefined ? {} : { content_items: call.contentItems }),
       },
       ...(call.error === undefined ? {} : { error: { code: call.error } }),
+      ...(call.findings === undefined ? {} : { findings: call.findings }),
       duration_ms: call.durationMs,
     });
   }

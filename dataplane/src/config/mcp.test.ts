@@ -50,7 +50,23 @@ describe('mcp.yaml', () => {
       token: 'token-1',
       allowedTools: new Set(['echo']),
       requiredScopes: [],
+      pricePerCall: 0,
     });
+  });
+
+  it('reads a price per call in US dollars as nano-USD, a number or a decimal string', () => {
+    const priced = (pricePerCallUSD: unknown) =>
+      readMcp(
+        files({
+          enabled: true,
+          gateways: [
+            { name: 'tools', spec: { enabled: true, servers: [server({ pricePerCallUSD })] } },
+          ],
+        }),
+      ).gateways.get('tools')?.upstreams[0]?.pricePerCall;
+    expect(priced('0.002')).toBe(2_000_000);
+    expect(priced(1)).toBe(1_000_000_000);
+    expect(() => priced('-1')).toThrow(/^mcp\.yaml: /);
   });
 
   it('refuses a gateway whose credential file is missing, naming it', () => {

@@ -1,4 +1,5 @@
 import { parse as parseYaml } from 'yaml';
+import { usdToNano } from '../../../crds/budget-period.ts';
 import { CONTRACT_FILES, McpFile, credentialFile } from './contract.ts';
 import { ConfigError, parseWith } from './validate.ts';
 
@@ -13,6 +14,8 @@ export interface McpUpstream {
   readonly allowedTools: ReadonlySet<string>;
   /** Scopes the caller's token must all carry to see or call this server's tools. */
   readonly requiredScopes: readonly string[];
+  /** What one call costs the tenant, nano-USD. @default 0 */
+  readonly pricePerCall: number;
 }
 
 export interface McpGatewayConfig {
@@ -62,6 +65,7 @@ export function readMcp(files: ReadonlyMap<string, string>): McpConfig {
         token,
         allowedTools: new Set(server.allowedTools ?? []),
         requiredScopes: server.requiredScopes ?? [],
+        pricePerCall: server.pricePerCallUSD === undefined ? 0 : usdToNano(server.pricePerCallUSD),
       };
     });
     gateways.set(name, { name, upstreams, timeoutMs: spec.fallback?.timeoutMs ?? 300 });

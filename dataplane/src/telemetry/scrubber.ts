@@ -22,17 +22,22 @@ export const CONTENT_PREFIXES = [
   'gen_ai.input.messages',
   'gen_ai.output.messages',
   'gen_ai.system_instructions',
+  'gen_ai.tool.call.arguments',
+  'gen_ai.tool.call.result',
 ] as const;
 
 /**
- * The forms of our span names; any other name is replaced. A model name (`chat {model}`) comes
- * from the config contract as one token, never from a request.
+ * The forms of our span names; any other name is replaced. A model name (`chat {model}`) and a
+ * tool name (`tools/call {tool}`) come from the config contract as one token, never from a
+ * request.
  */
 export const SPAN_NAMES: readonly RegExp[] = [
   /^(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) \/[\w/:{}.*-]*$/,
   /^gateway\.[a-z_]+(\.[a-z_]+)?$/,
   /^gateway\.request (inference|inference-stream|chat-completions|embeddings|batch)$/,
   /^(chat|embeddings) \S+$/,
+  // An MCP tool call: the tool's gateway name, from the config once the call is allowed.
+  /^tools\/call( [\w.-]+)?$/,
   /^reconcile [A-Za-z]+$/,
 ];
 

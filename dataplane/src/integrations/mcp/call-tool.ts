@@ -1,13 +1,21 @@
 /**
- * One `tools/call` through the gateway: refused unless the tool is allowed, forwarded to the
- * server its prefix names with the tool's own name, the upstream's progress passed back under
- * the caller's `progressToken`, cancelled upstream when the caller cancels or leaves, and one
- * audit receipt whatever happens.
+ * One `tools/call` through the gateway, stage by stage: refused unless the tool is allowed;
+ * reserved against the tenant's budget (`tool-budget.ts`: its rate and cost limits, the
+ * server's price per call); forwarded to the server its prefix names, with the tool's own
+ * name, the upstream's progress passed back under the caller's `progressToken`, cancelled
+ * upstream when the caller cancels or leaves; its result through input safety
+ * (`result-safety.ts`); settled; one span (`tool-span.ts`) and one audit receipt whatever
+ * happens. A refusal of the gateway's own (allowlist, budget, safety) is a JSON-RPC error
+ * whose `data.code` is the error vocabulary's code.
  */
-import { DEFAULT_REQUEST_TIMEOUT_MSEC } from '@modelcontextprotocol/sdk/shared/protocol.js';
-import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
+import {
+  DEFAULT_REQUEST_TIMEOUT_MSEC,
+  type RequestHandlerExtra,
+} from '@modelcontextprotocol/sdk/shared/protocol.js';
+import type { Tracer } from '@opentelemetry/api';
 import {
   ErrorCode,
+  McpError,
   type CallToolRequest,
   type CallToolResult,
   type RequestId,
@@ -15,9 +23,17 @@ import {
   type ServerRequest,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { ToolCall } from '../../audit/trail.ts';
+import type { BudgetStore } from '../../budget/store.ts';
 import type { McpGatewayConfig, McpUpstream } from '../../config/mcp.ts';
+import type { ConfigSnapshot } from '../../config/snapshot.ts';
+import type { Safety } from '../../engine/pipeline/prepare.ts';
+import { SafetyRefusal } from '../../engine/safety-refusal.ts';
+import { ApiError } from '../../errors/api-error.ts';
 import type { Principal } from '../../security/principal.ts';
-import { splitName } from './names.ts';
+import { gatewayName, splitName } from './names.ts';
+import { checkToolResult } from './result-safety.ts';
+import { reserveToolCall } from './tool-budget.ts';
+import { startToolSpan } from './tool-span.ts';
 import { jsonRpcError, UpstreamUnavailable, withUpstream, type UpstreamLink } from './upstream.ts';
 
 /** Where receipts go: one per tool call, names and counts only. */
@@ -28,23 +44,45 @@ export type RecordToolCall = (
 export interface CallContext {
   readonly gateway: McpGatewayConfig;
   readonly principal: Principal;
+  /** The MCP session, and the revision it negotiated. */
+  readonly session: string;
+  readonly protocolVersion: string | undefined;
   /** The servers the caller's scopes reach. */
   readonly upstreams: readonly McpUpstream[];
   readonly record: RecordToolCall;
   readonly links: (server: string) => UpstreamLink;
   /** Registers a running call, so that the caller's `notifications/cancelled` reaches it. */
   readonly track: (requestId: RequestId) => Promise<{ signal: AbortSignal; release(): void }>;
+  readonly budgets: BudgetStore;
+  readonly snapshot: () => ConfigSnapshot;
+  readonly safety: Safety;
+  readonly tracer: Tracer | undefined;
 }
 
 type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
+
+/** A refusal of the gateway's own, as the caller's SDK reads it. */
+function refusal(error: ApiError): McpError {
+  const refused = new McpError(ErrorCode.InvalidRequest, error.message, {
+    code: error.code,
+    ...(error.retryAfterS === undefined ? {} : { retry_after_s: error.retryAfterS }),
+    ...(error.details === undefined ? {} : { details: error.details }),
+  });
+  refused.message = error.message;
+  return refused;
+}
 
 export async function callTool(
   context: CallContext,
   request: CallToolRequest,
   extra: Extra,
 ): Promise<CallToolResult> {
-  const { gateway, record } = context;
+  const { gateway, record, principal } = context;
   const started = performance.now();
+  const span = startToolSpan(context.tracer, {
+    requestId: extra.requestId,
+    protocolVersion: context.protocolVersion,
+  });
   const name = request.params.name;
   const args = request.params.arguments ?? {};
   const { server: serverName, name: tool } = splitName(name);
@@ -55,18 +93,44 @@ export async function callTool(
     arguments: Object.keys(args).length,
   };
   const elapsed = () => Math.round(performance.now() - started);
+  const refuse = async (error: ApiError): Promise<never> => {
+    await record({
+      ...facts,
+      outcome: 'refused',
+      error: error.code,
+      ...(error instanceof SafetyRefusal ? { findings: error.findings } : {}),
+      durationMs: elapsed(),
+    });
+    span.end(error.code);
+    throw refusal(error);
+  };
+
   const upstream = context.upstreams.find((u) => u.name === serverName);
   if (upstream === undefined || !upstream.allowedTools.has(tool)) {
     await record({ ...facts, outcome: 'refused', error: 'FORBIDDEN', durationMs: elapsed() });
+    span.end('FORBIDDEN');
     throw jsonRpcError(ErrorCode.InvalidParams, `Tool ${name} is not offered by this gateway.`);
   }
+  span.allowed(gatewayName(upstream.name, tool), upstream.url);
+  const reservation = await reserveToolCall(context.budgets, context.snapshot(), {
+    tenant: principal.tenant,
+    requestId: `mcp:${context.session}:${String(extra.requestId)}`,
+    price: upstream.pricePerCall,
+    leaseMs: DEFAULT_REQUEST_TIMEOUT_MSEC + 60_000,
+    now: Date.now(),
+  }).catch((error: unknown) => {
+    if (error instanceof ApiError) return refuse(error);
+    throw error;
+  });
+
   const running = await context.track(extra.requestId);
   const signal = AbortSignal.any([extra.signal, running.signal]);
   const progressToken = request.params._meta?.progressToken;
+  let result: CallToolResult;
   try {
     // Once connected, the call runs until answered, up to the SDK's request timeout (60 s),
     // restarted by each progress notification when the caller asked for progress.
-    const result = (await withUpstream(
+    result = (await withUpstream(
       upstream,
       gateway.timeoutMs,
       context.links(upstream.name),
@@ -89,23 +153,38 @@ export async function callTool(
               }),
         }),
     )) as CallToolResult;
-    await record({
-      ...facts,
-      outcome: 'served',
-      contentItems: result.content.length,
-      durationMs: elapsed(),
-    });
-    return result;
   } catch (error) {
+    await reservation.settle(false);
     if (signal.aborted) {
       await record({ ...facts, outcome: 'cancelled', durationMs: elapsed() });
+      span.end('CANCELLED');
       throw jsonRpcError(ErrorCode.InternalError, `The call of ${name} was cancelled.`);
     }
     const code =
       error instanceof UpstreamUnavailable ? 'UPSTREAM_UNAVAILABLE' : 'UPSTREAM_BAD_REQUEST';
     await record({ ...facts, outcome: 'failed', error: code, durationMs: elapsed() });
+    span.end(code);
     throw error;
   } finally {
     running.release();
   }
+  // The upstream did the work: the call is charged whether its result passes safety or not.
+  await reservation.settle(true);
+  let checked: ReturnType<typeof checkToolResult>;
+  try {
+    checked = checkToolResult(context.safety, result, { tenant: principal.tenant });
+  } catch (error) {
+    if (error instanceof ApiError) return refuse(error);
+    throw error;
+  }
+  const findings = Object.keys(checked.findings).length > 0 ? checked.findings : undefined;
+  await record({
+    ...facts,
+    outcome: 'served',
+    contentItems: checked.result.content.length,
+    ...(findings === undefined ? {} : { findings }),
+    durationMs: elapsed(),
+  });
+  span.end();
+  return checked.result;
 }

@@ -17,6 +17,7 @@ import { Type } from '@sinclair/typebox';
 import { principalOf } from '../../api/auth.ts';
 import { errorResponses } from '../../api/schemas.ts';
 import type { McpGatewayConfig } from '../../config/mcp.ts';
+import { createSafety } from '../../engine/safety.ts';
 import type { Services } from '../../engine/services.ts';
 import { ApiError } from '../../errors/api-error.ts';
 import { buildGatewayServer } from './aggregate.ts';
@@ -84,6 +85,7 @@ export const mcpPlugin: FastifyPluginAsyncTypebox<{ services: Services }> = asyn
     services.config.current?.gateway.budgets.keyPrefix ?? '',
   );
   app.addHook('onClose', () => cancellations.close());
+  const safety = createSafety(() => services.snapshot().gateway.safety);
 
   const enabledGateway = (name: string): McpGatewayConfig => {
     const gateway = services.snapshot().mcp.gateways.get(name);
@@ -148,7 +150,13 @@ export const mcpPlugin: FastifyPluginAsyncTypebox<{ services: Services }> = asyn
             principal: principal.subject,
             requestId: request.id,
           }),
+        session: id,
+        protocolVersion: session?.protocolVersion,
         links: links(id, session),
+        budgets: services.budgets,
+        snapshot: () => services.snapshot(),
+        safety,
+        tracer: services.tracing?.tracer,
         track: (requestId) => cancellations.track(id, requestId, gateway.timeoutMs),
       });
       // The session lives in the store, so each request gets a transport of its own; the
