@@ -12,3 +12,4 @@ generators.push(async () => (await import('../operator/src/chart-files.ts')).cha
 generators.push(async () => (await import('./dashboards.ts')).dashboardFiles());
 generators.push(async () => (await import('./gen-security-doc.ts')).securityMarkdown());
 generators.push(async () => (await import('./gen-chart-docs.ts')).chartDocFiles());
+generators.push(async () => (await import('./gen-voice-frames.ts')).voiceFrameFiles());

@@ -13,6 +13,7 @@ import { openaiPlugin } from './api/openai.ts';
 import { responsesPlugin } from './api/responses.ts';
 import { readiness } from './api/readiness.ts';
 import { usagePlugin } from './api/usage.ts';
+import { voicePlugin } from './api/voice.ts';
 import { installErrorHandling } from './api/error-handler.ts';
 import { installTracing } from './api/tracing.ts';
 import { installClientCertificates } from './api/client-certificates.ts';
@@ -105,5 +106,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(usagePlugin, { services });
   await app.register(auditPlugin, { services });
   await app.register(mcpPlugin, { services });
+  await app.register(voicePlugin, { services, env: options.env ?? process.env });
   return app;
 }

@@ -12,6 +12,11 @@ declare module 'fastify' {
     scope?: Scope;
     /** The pipeline surface a route serves: its refusals before the pipeline get receipts too. */
     surface?: Surface;
+    /**
+     * A credential the route accepts besides the Authorization header (the voice socket's
+     * ticket): its principal, undefined when the request carries none, or UNAUTHENTICATED.
+     */
+    credential?: (request: FastifyRequest) => Promise<Principal | undefined>;
   }
   interface FastifyRequest {
     principal: Principal | undefined;
@@ -53,7 +58,9 @@ export function installAuth(app: FastifyInstance, config: () => ConfigSnapshot |
     const snapshot = config();
     if (snapshot === undefined)
       throw new ApiError('NOT_READY', 'No configuration is loaded yet.', { retryAfterS: 1 });
-    const principal = await authenticator(snapshot).authenticate(authorizationOf(request));
+    const principal =
+      (await request.routeOptions.config.credential?.(request)) ??
+      (await authenticator(snapshot).authenticate(authorizationOf(request)));
     const client = request.clientCertificate?.identity;
     // Known before the scope check, so that the refusal's receipt names the tenant.
     request.principal = client === undefined ? principal : Object.freeze({ ...principal, client });

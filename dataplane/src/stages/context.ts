@@ -11,7 +11,8 @@ export type Surface =
   | 'messages'
   | 'responses'
   | 'embeddings'
-  | 'batch';
+  | 'batch'
+  | 'voice';
 
 /** Who asks, through which surface, under which deadline: what the transport knows. */
 export interface RequestContext {

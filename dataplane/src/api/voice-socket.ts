@@ -1,0 +1,119 @@
+import { performance } from 'node:perf_hooks';
+import type { WebSocket } from '@fastify/websocket';
+import type { RawData } from 'ws';
+import type { Services } from '../engine/services.ts';
+import { errorFrame, parseUplink, type UplinkFrame } from '../engine/voice/frames.ts';
+import type { VoiceMetrics } from '../engine/voice/metrics.ts';
+import { VoiceSession } from '../engine/voice/session.ts';
+import type { Stt } from '../engine/voice/stt.ts';
+import { createVad } from '../engine/voice/vad.ts';
+import { pcm16ToFloat } from '../engine/voice/wav.ts';
+import type { ErrorCode } from '../core/error-codes.ts';
+import { toApiError } from '../errors/to-api-error.ts';
+import type { Principal } from '../security/principal.ts';
+import { WsChannel } from './ws-channel.ts';
+import type { WsSettings } from './ws-settings.ts';
+
+export interface VoiceSocketOptions {
+  services: Services;
+  settings: WsSettings;
+  metrics: VoiceMetrics;
+  stt: Stt | undefined;
+  model: string | undefined;
+  principal: Principal;
+  sessionId: string;
+}
+
+/**
+ * One voice socket after its upgrade: every uplink message is checked against the frame
+ * contract (a broken one gets an `error` frame naming the field, and the session goes on),
+ * then handed to the voice session, whose frames go out through the channel.
+ */
+export function serveVoiceSocket(socket: WebSocket, options: VoiceSocketOptions): void {
+  const { settings, sessionId } = options;
+  const channel = new WsChannel(socket, sessionId, settings, options.services.draining);
+  const session = new VoiceSession({
+    services: options.services,
+    metrics: options.metrics,
+    principal: options.principal,
+    sessionId,
+    send: (frame) => {
+      channel.send(frame);
+    },
+    closed: channel.closed,
+    stt: options.stt,
+    model: options.model,
+    vad: createVad,
+  });
+  const refuse = (
+    code: ErrorCode,
+    message: string,
+    extra: { field?: string; seq?: number; details?: Record<string, unknown> } = {},
+  ) => {
+    channel.send(errorFrame(sessionId, code, message, extra));
+  };
+
+  socket.on('message', (data: RawData, isBinary: boolean) => {
+    const arrivedAt = performance.now();
+    const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+    if (bytes.length > settings.maxFrameBytes) {
+      refuse('PAYLOAD_TOO_LARGE', `A frame may hold at most ${settings.maxFrameBytes} bytes.`, {
+        field: '',
+        details: { limit_bytes: settings.maxFrameBytes },
+      });
+      return;
+    }
+    if (isBinary) {
+      refuse('BAD_REQUEST', 'Frames are JSON text messages, not binary ones.', { field: '' });
+      return;
+    }
+    const frame = parseUplink(bytes.toString('utf8'));
+    if ('field' in frame) {
+      const { field, message, seq } = frame;
+      refuse('BAD_REQUEST', message, { field, ...(seq === undefined ? {} : { seq }) });
+      return;
+    }
+    dispatch(frame, arrivedAt);
+  });
+  options.metrics.sockets.inc();
+  channel.closed.addEventListener('abort', () => {
+    options.metrics.sockets.dec();
+    void session.close();
+  });
+
+  function dispatch(frame: UplinkFrame, arrivedAt: number): void {
+    const seq = frame.seq;
+    if (frame.type === 'audio') {
+      if (frame.codec === 'opus') {
+        refuse('UNSUPPORTED_MEDIA_TYPE', 'codec opus is not decoded here; send pcm16.', {
+          field: '/codec',
+          seq,
+        });
+        return;
+      }
+      const pcm = Buffer.from(frame.payload, 'base64');
+      if (pcm.length % 2 !== 0) {
+        refuse('BAD_REQUEST', 'pcm16 audio holds whole 16-bit samples.', {
+          field: '/payload',
+          seq,
+        });
+        return;
+      }
+      session.audio(pcm16ToFloat(pcm), arrivedAt);
+      return;
+    }
+    const payload = frame.payload;
+    const work =
+      payload.action === 'text'
+        ? session.text(payload.text)
+        : session.resume(payload.resume_token, payload.after);
+    work.catch((error: unknown) => {
+      const { code, message, details } = toApiError(error).toBody().error;
+      refuse(code, message, {
+        seq,
+        field: '/payload',
+        ...(details === undefined ? {} : { details }),
+      });
+    });
+  }
+}

@@ -1,0 +1,35 @@
+import { Gauge, Histogram, type Registry } from 'prom-client';
+
+const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 1, 2, 5];
+
+/** The voice engine's histograms (docs/voice.md), on the app's registry. */
+export function createVoiceMetrics(registry: Registry) {
+  const registers = [registry];
+  return {
+    sockets: new Gauge({
+      name: 'inference_voice_sockets',
+      help: 'Voice sockets this process serves (not closing).',
+      registers,
+    }),
+    ttft: new Histogram({
+      name: 'inference_voice_ttft_seconds',
+      help: 'Voice turns: from the end of speech (the VAD decision) to the first answer partial.',
+      buckets: BUCKETS,
+      registers,
+    }),
+    stt: new Histogram({
+      name: 'inference_voice_stt_seconds',
+      help: 'Voice turns: speech-to-text time of one utterance.',
+      buckets: BUCKETS,
+      registers,
+    }),
+    bargeIn: new Histogram({
+      name: 'inference_voice_barge_in_seconds',
+      help: "Voice barge-ins: from the onset frame's arrival to the answer's cancel.",
+      buckets: BUCKETS,
+      registers,
+    }),
+  };
+}
+
+export type VoiceMetrics = ReturnType<typeof createVoiceMetrics>;

@@ -1,0 +1,274 @@
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import type { ChatMessage } from '../../core/types.ts';
+import type { ErrorCode } from '../../core/error-codes.ts';
+import { ApiError } from '../../errors/api-error.ts';
+import { toApiError } from '../../errors/to-api-error.ts';
+import type { Principal } from '../../security/principal.ts';
+import type { Services } from '../services.ts';
+import { errorFrame, type DownlinkFrame } from './frames.ts';
+import type { VoiceMetrics } from './metrics.ts';
+import type { Stt } from './stt.ts';
+import type { Vad, VadEvents } from './vad.ts';
+
+/** The prompt every voice turn is answered with (prompts/voice.yaml). */
+export const VOICE_PROMPT = 'voice';
+/** Earlier messages a turn sends along: the last four exchanges. */
+const HISTORY = 8;
+
+export interface VoiceSessionDeps {
+  services: Services;
+  metrics: VoiceMetrics;
+  principal: Principal;
+  sessionId: string;
+  /** The transport's one writer. */
+  send(frame: DownlinkFrame): void;
+  /** Aborted when the transport goes away: readers stop, answers stay resumable. */
+  closed: AbortSignal;
+  stt: Stt | undefined;
+  /** The model alias turns ask for (`VOICE_MODEL`); the prompt's or gateway's default if unset. */
+  model: string | undefined;
+  vad(events: VadEvents): Promise<Vad>;
+}
+
+interface Turn {
+  id: string;
+  controller: AbortController;
+  bargedIn: boolean;
+}
+
+/**
+ * One voice conversation, whatever carries it: audio goes through the VAD; an utterance's end
+ * is transcribed and answered with the voice prompt as a resumable stream, relayed as
+ * `partial` frames and one `final`; speech onset while an answer streams cancels it upstream
+ * (barge-in). Timings go out as `metrics` frames and into the histograms.
+ */
+export class VoiceSession {
+  readonly #deps: VoiceSessionDeps;
+  readonly #history: ChatMessage[] = [];
+  #current: Turn | undefined;
+  #vad: Promise<Vad> | undefined;
+  #chain: Promise<void> = Promise.resolve();
+  /** When the audio frame the VAD is reading arrived (performance.now()). */
+  #frameArrivedAt = 0;
+
+  constructor(deps: VoiceSessionDeps) {
+    this.#deps = deps;
+  }
+
+  /** One frame of 16 kHz mono samples, `arrivedAt` its arrival (performance.now()). */
+  audio(samples: Float32Array, arrivedAt: number): void {
+    const stt = this.#deps.stt;
+    if (stt === undefined) {
+      this.#error('UPSTREAM_UNAVAILABLE', 'No speech-to-text is configured (VOICE_STT_URL).', {
+        reason: 'stt_not_configured',
+      });
+      return;
+    }
+    this.#chain = this.#chain
+      .then(async () => {
+        this.#frameArrivedAt = arrivedAt;
+        const vad = await (this.#vad ??= this.#deps.vad(this.#vadEvents(stt)));
+        await vad.push(samples);
+      })
+      .catch((error: unknown) => {
+        this.#failure(error);
+      });
+  }
+
+  /** A typed turn: answered as an utterance's transcript would be. */
+  text(text: string): Promise<void> {
+    return this.#answer(text, performance.now(), undefined);
+  }
+
+  /** Relays an earlier answer after `after` (default: the token's offset) to this transport. */
+  async resume(token: string, after: number | undefined): Promise<void> {
+    const { services } = this.#deps;
+    const position = services.resumeTokens.verify(token);
+    const meta = await services.streams.meta(position.streamId);
+    if (meta?.tenant !== this.#deps.principal.tenant)
+      throw new ApiError('INVALID_RESUME_TOKEN', 'Resume token names a stream that has expired.');
+    await this.#relay(randomUUID(), position.streamId, after ?? position.offset, undefined);
+  }
+
+  /** Lets go of the VAD; a streaming answer stays resumable for the resume window. */
+  async close(): Promise<void> {
+    await this.#chain;
+    const vad = this.#vad;
+    this.#vad = undefined;
+    await (await vad)?.close();
+  }
+
+  #vadEvents(stt: Stt): VadEvents {
+    return {
+      onSpeechStart: () => {
+        this.#bargeIn(this.#frameArrivedAt);
+      },
+      onSpeechEnd: (audio) => {
+        void this.#utterance(stt, audio, performance.now());
+      },
+    };
+  }
+
+  #bargeIn(arrivedAt: number): void {
+    const turn = this.#current;
+    if (turn === undefined || turn.bargedIn) return;
+    turn.bargedIn = true;
+    turn.controller.abort(
+      new ApiError('BAD_REQUEST', 'The caller spoke over the answer.', {
+        details: { reason: 'barge_in' },
+      }),
+    );
+    const latencyMs = performance.now() - arrivedAt;
+    this.#deps.metrics.bargeIn.observe(latencyMs / 1000);
+    const ids = { turn_id: turn.id, session_id: this.#deps.sessionId };
+    this.#deps.send({ type: 'barge_in', ...ids, latency_ms: latencyMs });
+    this.#deps.send({ type: 'metrics', ...ids, barge_in_ms: latencyMs });
+  }
+
+  async #utterance(stt: Stt, audio: Float32Array, endOfSpeechAt: number): Promise<void> {
+    try {
+      const started = performance.now();
+      const transcript = await stt.transcribe(audio, this.#deps.closed);
+      const sttMs = performance.now() - started;
+      this.#deps.metrics.stt.observe(sttMs / 1000);
+      if (transcript === '') return;
+      await this.#answer(transcript, endOfSpeechAt, sttMs);
+    } catch (error) {
+      this.#failure(error);
+    }
+  }
+
+  async #answer(transcript: string, endOfSpeechAt: number, sttMs: number | undefined) {
+    const { services, principal, sessionId } = this.#deps;
+    const turn: Turn = { id: randomUUID(), controller: new AbortController(), bargedIn: false };
+    this.#current?.controller.abort(new ApiError('BAD_REQUEST', 'A newer turn replaced it.'));
+    this.#current = turn;
+    try {
+      const messages: ChatMessage[] = [...this.#history, { role: 'user', content: transcript }];
+      const { prepared, chunks } = await services.pipeline.stream(
+        {
+          requestId: turn.id,
+          tenant: principal.tenant,
+          principal: principal.subject,
+          surface: 'voice',
+          signal: turn.controller.signal,
+          deadlineMs: services.snapshot().gateway.limits.requestTimeoutMs,
+        },
+        {
+          ...(this.#deps.model === undefined ? {} : { model: this.#deps.model }),
+          prompt: { id: VOICE_PROMPT },
+          messages,
+        },
+      );
+      const streamId = await services.sessions.start(
+        { tenant: principal.tenant, model: prepared.route.alias },
+        chunks,
+        turn.controller,
+      );
+      this.#deps.send({
+        type: 'final',
+        source: 'transcript',
+        turn_id: turn.id,
+        session_id: sessionId,
+        text: transcript,
+        stream_id: streamId,
+        resume_token: services.resumeTokens.sign({ streamId, offset: 0 }).token,
+      });
+      const answer = await this.#relay(turn.id, streamId, 0, { endOfSpeechAt, turn });
+      this.#history.push(
+        { role: 'user', content: transcript },
+        { role: 'assistant', content: answer.text },
+      );
+      this.#history.splice(0, Math.max(0, this.#history.length - HISTORY));
+      const ttftMs = answer.firstAt === undefined ? undefined : answer.firstAt - endOfSpeechAt;
+      if (ttftMs !== undefined) this.#deps.metrics.ttft.observe(ttftMs / 1000);
+      this.#deps.send({
+        type: 'metrics',
+        turn_id: turn.id,
+        session_id: sessionId,
+        ...(ttftMs === undefined ? {} : { ttft_ms: ttftMs }),
+        ...(sttMs === undefined ? {} : { stt_ms: sttMs }),
+      });
+    } catch (error) {
+      if (!turn.bargedIn) this.#failure(error, turn.id);
+    } finally {
+      if (this.#current === turn) this.#current = undefined;
+    }
+  }
+
+  /**
+   * Relays a stored answer from the start, sending the frames after `after`: `partial` per
+   * chunk, then `final` with the whole text, or an `error`. A barged-in turn stops at once.
+   */
+  async #relay(
+    turnId: string,
+    streamId: string,
+    after: number,
+    live: { endOfSpeechAt: number; turn: Turn } | undefined,
+  ): Promise<{ text: string; firstAt?: number }> {
+    const { services, sessionId } = this.#deps;
+    const send = (frame: DownlinkFrame) => {
+      this.#deps.send(frame);
+    };
+    const detach = services.sessions.attach(streamId);
+    const stop = live === undefined ? [] : [live.turn.controller.signal];
+    const signal = AbortSignal.any([this.#deps.closed, ...stop]);
+    const ids = { turn_id: turnId, session_id: sessionId, stream_id: streamId };
+    let text = '';
+    let firstAt: number | undefined;
+    try {
+      for await (const event of services.streams.tail(streamId, 0, signal)) {
+        if (signal.aborted) break;
+        if (event.type === 'data') {
+          text += event.text;
+          if (event.offset <= after) continue;
+          firstAt ??= performance.now();
+          send({ type: 'partial', ...ids, offset: event.offset, text: event.text });
+        } else if (event.type === 'done') {
+          const { usage } = event.done;
+          send({
+            type: 'final',
+            source: 'answer',
+            ...ids,
+            text,
+            offset: event.offset,
+            finish_reason: event.done.finishReason,
+            usage: {
+              input_tokens: usage.inputTokens,
+              output_tokens: usage.outputTokens,
+              cached_tokens: usage.cachedTokens,
+            },
+          });
+        } else {
+          const { code, message, details } = event.error;
+          send(
+            errorFrame(sessionId, code, message, {
+              turnId,
+              ...(details === undefined ? {} : { details }),
+            }),
+          );
+        }
+      }
+    } finally {
+      detach();
+    }
+    return { text, ...(firstAt === undefined ? {} : { firstAt }) };
+  }
+
+  #error(code: ErrorCode, message: string, details: Record<string, unknown>): void {
+    this.#deps.send(errorFrame(this.#deps.sessionId, code, message, { details }));
+  }
+
+  #failure(error: unknown, turnId?: string): void {
+    if (this.#deps.closed.aborted) return;
+    const apiError = toApiError(error);
+    const { code, message, details } = apiError.toBody().error;
+    this.#deps.send(
+      errorFrame(this.#deps.sessionId, code, message, {
+        ...(turnId === undefined ? {} : { turnId }),
+        ...(details === undefined ? {} : { details }),
+      }),
+    );
+  }
+}
