@@ -75,6 +75,9 @@ func (c *Client) send(ctx context.Context, method, path string, body any, header
 		}
 	}
 	if requestID == "" {
+		requestID, _ = ctx.Value(requestIDKey{}).(string)
+	}
+	if requestID == "" {
 		requestID = newRequestID()
 	}
 	for attempt := 0; ; attempt++ {
@@ -127,6 +130,14 @@ func sleep(ctx context.Context, wait time.Duration) error {
 	case <-timer.C:
 		return nil
 	}
+}
+
+type requestIDKey struct{}
+
+// WithRequestID makes the calls under ctx send this x-request-id (by default each call sends a
+// random one, the same on each of its retries).
+func WithRequestID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, requestIDKey{}, id)
 }
 
 // newRequestID is a random UUID (version 4).

@@ -22,12 +22,13 @@ import (
 )
 
 type scenario struct {
-	Name           string          `json:"name"`
-	Action         string          `json:"action"`
-	Request        json.RawMessage `json:"request"`
-	CutAfterChunks int             `json:"cut_after_chunks"`
-	PageSize       int             `json:"page_size"`
-	Expect         struct {
+	Name              string          `json:"name"`
+	Action            string          `json:"action"`
+	Request           json.RawMessage `json:"request"`
+	CutAfterChunks    int             `json:"cut_after_chunks"`
+	CancelAfterChunks int             `json:"cancel_after_chunks"`
+	PageSize          int             `json:"page_size"`
+	Expect            struct {
 		Text         string   `json:"text"`
 		FinishReason string   `json:"finish_reason"`
 		MinElapsedMs int      `json:"min_elapsed_ms"`
@@ -38,6 +39,11 @@ type scenario struct {
 			Retryable bool           `json:"retryable"`
 		} `json:"error"`
 		Results []batchRow `json:"results"`
+		Receipt struct {
+			Outcome string `json:"outcome"`
+			Model   string `json:"model"`
+		} `json:"receipt"`
+		FinalCheckpoint bool `json:"final_checkpoint"`
 	} `json:"expect"`
 }
 
@@ -157,6 +163,45 @@ func run(ctx context.Context, t *testing.T, s scenario, client *enis.Client) {
 		for _, err := range client.Resume(ctx, tamper(token), 0) {
 			expectTyped(t, s, err)
 			break
+		}
+	case "audit-export":
+		id := fmt.Sprintf("conformance-go-%d", time.Now().UnixNano())
+		if _, err := client.Infer(enis.WithRequestID(ctx, id), request); err != nil {
+			t.Fatal(err)
+		}
+		lines, err := client.ExportAudit(ctx, enis.AuditQuery{})
+		if err != nil || len(lines) == 0 {
+			t.Fatalf("export: %v (%d lines)", err, len(lines))
+		}
+		found := false
+		for _, line := range lines {
+			receipt, _ := line["receipt"].(map[string]any)
+			if line["type"] == "receipt" && receipt["request_id"] == id {
+				found = receipt["outcome"] == s.Expect.Receipt.Outcome && receipt["model"] == s.Expect.Receipt.Model
+			}
+		}
+		last := lines[len(lines)-1]
+		if !found || last["type"] != "checkpoint" || last["final"] != s.Expect.FinalCheckpoint {
+			t.Errorf("no receipt %s with %+v, or no final checkpoint last (%v)", id, s.Expect.Receipt, last)
+		}
+	case "cancel-stream":
+		cancelled, cancel := context.WithCancel(ctx)
+		defer cancel()
+		var chunks []string
+		var last error
+		for event, err := range client.Stream(cancelled, request) {
+			if err != nil {
+				last = err
+				break
+			}
+			if event.Type == enis.EventText {
+				if chunks = append(chunks, event.Text); len(chunks) == s.CancelAfterChunks {
+					cancel()
+				}
+			}
+		}
+		if !errors.Is(last, context.Canceled) || !slices.Equal(chunks, s.Expect.Chunks) {
+			t.Errorf("got %q then %v, want %q then context.Canceled", chunks, last, s.Expect.Chunks)
 		}
 	case "batch":
 		var submitted enis.BatchRequest

@@ -21,11 +21,12 @@ export interface Scenario {
   name: string;
   proves: string;
   tenant: string;
-  action: 'infer' | 'stream' | 'tamper-resume' | 'batch';
+  action: 'infer' | 'stream' | 'tamper-resume' | 'batch' | 'audit-export' | 'cancel-stream';
   request: Record<string, unknown>;
   /** What the fake OpenAI upstream answers first, before its default answers. */
   upstream?: { status: 429; retry_after: string }[];
   cut_after_chunks?: number;
+  cancel_after_chunks?: number;
   page_size?: number;
   expect: Record<string, unknown>;
   /** Every request of the scenario, in order; absent: not checked (polling varies). */

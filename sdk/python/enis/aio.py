@@ -99,7 +99,8 @@ class AsyncClient:
     ) -> list[dict[str, Any]]:
         """The audit export: receipts between their checkpoints, one dict per NDJSON line."""
         params = shared.audit_params(tenant, since, until)
-        return shared.ndjson(await self._send("GET", shared.AUDIT_EXPORT, None, params=params).text)
+        response = await self._send("GET", shared.AUDIT_EXPORT, None, params=params)
+        return shared.ndjson(response.text)
 
     async def _follow(
         self, response: httpx.Response, cursor: Cursor, request_id: str | None

@@ -40,6 +40,13 @@ def assert_typed(error: EnisError, want: dict[str, Any]) -> None:
     assert error.request_id
 
 
+def check_audit(lines: list[dict[str, Any]], request_id: str, expect: dict[str, Any]) -> None:
+    receipts = [line["receipt"] for line in lines if line.get("type") == "receipt"]
+    receipt = next(r for r in receipts if r.get("request_id") == request_id)
+    assert {"outcome": receipt["outcome"], "model": receipt["model"]} == expect["receipt"]
+    assert lines[-1]["type"] == "checkpoint" and lines[-1]["final"] is expect["final_checkpoint"]
+
+
 def batch_rows(results: list[Any]) -> list[dict[str, Any]]:
     return [
         {
@@ -80,6 +87,18 @@ def run_sync(scenario: dict[str, Any], client: Client) -> None:
         with pytest.raises(EnisError) as raised:
             client.resume(tamper(token))
         assert_typed(raised.value, expect["error"])
+    elif action == "audit-export":
+        request_id = str(uuid.uuid4())
+        client.infer(request, request_id=request_id)
+        check_audit(client.export_audit(), request_id, expect)
+    elif action == "cancel-stream":
+        chunks = []
+        for event in client.stream(request):
+            if isinstance(event, Text):
+                chunks.append(event.text)
+                if len(chunks) == scenario["cancel_after_chunks"]:
+                    break  # closing the iterator closes the connection
+        assert chunks == expect["chunks"]
     elif action == "batch":
         batch = client.submit_batch(request | {"task_id": f"conformance-py-{uuid.uuid4()}"})
         client.wait_for_batch(batch.id, interval_s=0.1)
@@ -120,6 +139,27 @@ async def run_async(scenario: dict[str, Any], client: AsyncClient) -> None:
         with pytest.raises(EnisError) as raised:
             await client.resume(tamper(token))
         assert_typed(raised.value, expect["error"])
+    elif action == "audit-export":
+        request_id = str(uuid.uuid4())
+        await client.infer(request, request_id=request_id)
+        check_audit(await client.export_audit(), request_id, expect)
+    elif action == "cancel-stream":
+        chunks: list[str] = []
+        enough = asyncio.Event()
+
+        async def read() -> None:
+            async for event in await client.stream(request):
+                if isinstance(event, Text):
+                    chunks.append(event.text)
+                    if len(chunks) == scenario["cancel_after_chunks"]:
+                        enough.set()
+
+        task = asyncio.create_task(read())
+        await enough.wait()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert chunks == expect["chunks"]
     elif action == "batch":
         batch = await client.submit_batch(request | {"task_id": f"conformance-py-{uuid.uuid4()}"})
         await client.wait_for_batch(batch.id, interval_s=0.1)

@@ -23,6 +23,12 @@ const control = async (scenario: Scenario, step: string) => {
   return (await response.json()) as Record<string, unknown>;
 };
 
+interface Receipt {
+  request_id?: string;
+  outcome: string;
+  model: string;
+}
+
 interface ExpectedError {
   code: string;
   status: number;
@@ -108,6 +114,37 @@ async function run(scenario: Scenario, client: EnisClient) {
         () => client.resume(tamper(token)).next(),
         expected['error'] as ExpectedError,
       );
+    }
+    case 'audit-export': {
+      const requestId = crypto.randomUUID();
+      await client.infer(request, { requestId });
+      const lines = [];
+      for await (const line of client.exportAudit()) lines.push(line);
+      const receipt = lines.find(
+        (line) =>
+          line['type'] === 'receipt' && (line['receipt'] as Receipt).request_id === requestId,
+      )?.['receipt'] as Receipt | undefined;
+      const want = expected['receipt'] as Receipt;
+      expect({ outcome: receipt?.outcome, model: receipt?.model }).toEqual(want);
+      expect(lines.at(-1)).toMatchObject({
+        type: 'checkpoint',
+        final: expected['final_checkpoint'],
+      });
+      return;
+    }
+    case 'cancel-stream': {
+      const abort = new AbortController();
+      const chunks: string[] = [];
+      const reading = (async () => {
+        for await (const event of client.stream(request, { signal: abort.signal })) {
+          if (event.type !== 'text') continue;
+          chunks.push(event.text);
+          if (chunks.length === scenario.cancel_after_chunks) abort.abort();
+        }
+      })();
+      await expect(reading).rejects.toMatchObject({ name: 'AbortError' });
+      expect(chunks).toEqual(expected['chunks']);
+      return;
     }
     case 'batch': {
       const batch = await client.submitBatch({
