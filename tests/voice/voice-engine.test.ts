@@ -1,0 +1,139 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { audioFrames, speak } from './speech.ts';
+import { startSidecar, type Sidecar } from './stt-sidecar.ts';
+import { startVoiceApp, VoiceClient, type Frame, type VoiceApp } from './support.ts';
+
+let sidecar: Sidecar;
+let voice: VoiceApp;
+
+beforeAll(async () => {
+  sidecar = await startSidecar();
+  voice = await startVoiceApp({
+    routes: [
+      {
+        alias: 'chat',
+        targets: [{ name: 'echo', provider: 'mock', model: 'echo?chunks=120&gapMs=20' }],
+      },
+    ],
+    env: { VOICE_STT_URL: sidecar.url },
+  });
+});
+
+afterAll(async () => {
+  await voice.stop();
+  await sidecar.stop();
+});
+
+async function open(): Promise<VoiceClient> {
+  const client = new VoiceClient(`${voice.ws}/api/v1/voice/ws`, {
+    headers: { authorization: `Bearer ${await voice.token()}` },
+  });
+  await client.opened;
+  return client;
+}
+
+function say(client: VoiceClient, pcm: Buffer, firstSeq = 0): void {
+  for (const frame of audioFrames(pcm, firstSeq)) client.send(frame);
+}
+
+const transcriptOf = (frame: Frame) => frame.type === 'final' && frame.source === 'transcript';
+const answerOf = (turn: unknown) => (frame: Frame) =>
+  frame.type === 'final' && frame.source === 'answer' && frame.turn_id === turn;
+
+describe('speech on the voice socket', () => {
+  it('is transcribed with the spoken words and answered, with its timings', async () => {
+    const client = await open();
+    say(client, await speak('what is the weather in london'));
+    const transcript = await client.next(transcriptOf, 30_000);
+    expect(String(transcript.text).toLowerCase()).toMatch(/weather in london/);
+    const answer = await client.next(answerOf(transcript.turn_id), 30_000);
+    expect(String(answer.text).toLowerCase()).toContain('weather');
+    const metrics = await client.next(
+      (frame) => frame.type === 'metrics' && frame.turn_id === transcript.turn_id,
+    );
+    expect(metrics.stt_ms).toBeGreaterThan(0);
+    expect(metrics.ttft_ms).toBeGreaterThan(0);
+    const text = await (await fetch(`${voice.http}/metrics`)).text();
+    expect(text).toMatch(/^inference_voice_stt_seconds_count [1-9]/m);
+    expect(text).toMatch(/^inference_voice_ttft_seconds_count [1-9]/m);
+    client.close();
+  });
+
+  it('spoken again mid-answer barges in: the answer is cancelled and the new words answered', async () => {
+    const client = await open();
+    say(client, await speak('what is the weather in london'));
+    const first = await client.next(transcriptOf, 30_000);
+    await client.next((frame) => frame.type === 'partial' && frame.turn_id === first.turn_id);
+    say(client, await speak('tell me a joke instead'), 10_000);
+    const bargeIn = await client.next((frame) => frame.type === 'barge_in', 30_000);
+    expect(bargeIn.turn_id).toBe(first.turn_id);
+    expect(bargeIn.latency_ms).toBeGreaterThanOrEqual(0);
+    const second = await client.next(
+      (frame) => transcriptOf(frame) && frame.turn_id !== first.turn_id,
+      30_000,
+    );
+    expect(String(second.text).toLowerCase()).toMatch(/tell me .*instead/);
+    await client.next(answerOf(second.turn_id), 30_000);
+    expect(client.frames.some(answerOf(first.turn_id))).toBe(false);
+    const afterBargeIn = client.frames.slice(client.frames.indexOf(bargeIn));
+    expect(afterBargeIn.some((f) => f.type === 'partial' && f.turn_id === first.turn_id)).toBe(
+      false,
+    );
+    const text = await (await fetch(`${voice.http}/metrics`)).text();
+    expect(text).toMatch(/^inference_voice_barge_in_seconds_count [1-9]/m);
+    client.close();
+  });
+
+  it('dropped mid-answer and resumed on a new socket loses no frame (more than 10 replayed)', async () => {
+    const first = await open();
+    say(first, await speak('what is the weather in paris'));
+    const transcript = await first.next(transcriptOf, 30_000);
+    await first.next((frame) => frame.type === 'partial' && frame.offset === 5);
+    first.socket.terminate();
+    const seen = first.frames.filter((frame) => frame.type === 'partial');
+    const last = Math.max(...seen.map((frame) => frame.offset as number));
+
+    const second = await open();
+    second.send({
+      type: 'control',
+      seq: 1,
+      ts: 0,
+      payload: { action: 'resume', resume_token: transcript.resume_token, after: last },
+    });
+    const final = await second.next((frame) => frame.type === 'final', 30_000);
+    const replayed = second.frames.filter((frame) => frame.type === 'partial');
+    expect(replayed.length).toBeGreaterThan(10);
+    const all = [...seen, ...replayed];
+    expect(all.map((frame) => frame.offset)).toEqual(all.map((_, index) => index + 1));
+    expect(all.map((frame) => frame.text).join('')).toBe(final.text);
+    second.close();
+  });
+});
+
+describe('speech with no speech-to-text configured', () => {
+  let bare: VoiceApp;
+  beforeAll(async () => {
+    bare = await startVoiceApp({
+      routes: [{ alias: 'chat', targets: [{ name: 'echo', provider: 'mock', model: 'echo' }] }],
+      env: { VOICE_STT_URL: '' },
+    });
+  });
+  afterAll(async () => {
+    await bare.stop();
+  });
+
+  it('is refused by name, and typed turns still work', async () => {
+    const client = new VoiceClient(`${bare.ws}/api/v1/voice/ws`, {
+      headers: { authorization: `Bearer ${await bare.token()}` },
+    });
+    await client.opened;
+    client.send(audioFrames(Buffer.alloc(640))[0]);
+    expect(await client.next((frame) => frame.type === 'error')).toMatchObject({
+      code: 'UPSTREAM_UNAVAILABLE',
+      details: { reason: 'stt_not_configured' },
+    });
+    client.text('hello');
+    await client.next((frame) => frame.type === 'final' && frame.source === 'answer');
+    client.close();
+  });
+});
