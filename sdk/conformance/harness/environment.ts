@@ -101,7 +101,7 @@ async function ready(replica: DataplaneProcess): Promise<void> {
       reason = await response.text();
       return response.ok ? true : undefined;
     },
-    10_000,
+    60_000,
   ).catch(() => {
     throw new Error(`The dataplane is not ready: ${reason}`);
   });
