@@ -73,6 +73,8 @@ describe('defaults', () => {
           url: 'http://docs:8080/mcp',
           transport: 'streamable-http',
           allowedTools: [],
+          allowedPrompts: [],
+          allowedResources: [],
           requiredScopes: [],
         },
       ],

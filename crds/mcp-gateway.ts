@@ -53,6 +53,34 @@ export const McpServer = Struct(
         },
       ),
     ),
+    allowedPrompts: Type.Optional(
+      Type.Array(
+        Type.String({ minLength: 1, maxLength: 128, description: 'A prompt name of the server.' }),
+        {
+          maxItems: 256,
+          default: [],
+          'x-kubernetes-list-type': 'set',
+          description:
+            'Prompts of this server that callers may list and get; an empty list allows none.',
+        },
+      ),
+    ),
+    allowedResources: Type.Optional(
+      Type.Array(
+        Type.String({
+          minLength: 1,
+          maxLength: 2048,
+          description: 'A resource URI prefix, such as file:///docs/.',
+        }),
+        {
+          maxItems: 64,
+          default: [],
+          'x-kubernetes-list-type': 'set',
+          description:
+            'Resources of this server that callers may list and read: those whose URI starts with one of these; an empty list allows none.',
+        },
+      ),
+    ),
     requiredScopes: Type.Optional(
       Type.Array(Type.String({ minLength: 1, maxLength: 128, description: 'An OAuth scope.' }), {
         maxItems: 32,

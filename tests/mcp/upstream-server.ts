@@ -1,7 +1,8 @@
 /**
  * A real MCP server (the SDK's `Server` over its Streamable HTTP transport, with sessions kept
- * in memory as the SDK's own examples do) on a free loopback port. It records what a test
- * asks about: the Authorization header of every request, the sessions it initialized and saw
+ * in memory as the SDK's own examples do, or over the legacy HTTP+SSE transport) on a free
+ * loopback port, with tools and, unless told otherwise, resources and prompts. It records
+ * what a test asks about: the Authorization header of every request, the sessions it initialized and saw
  * ended, and the calls of its slow tool that were cancelled.
  */
 import { randomUUID } from 'node:crypto';
@@ -9,9 +10,14 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
 import {
   CallToolRequestSchema,
+  GetPromptRequestSchema,
+  ListPromptsRequestSchema,
+  ListResourcesRequestSchema,
   ListToolsRequestSchema,
+  ReadResourceRequestSchema,
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
 
@@ -66,11 +72,65 @@ const tick = (ms: number, signal: AbortSignal) =>
     });
   });
 
-// The low-level Server: tools declared as plain JSON Schema, no zod.
-// eslint-disable-next-line @typescript-eslint/no-deprecated
-function mcpServer(label: string, cancelled: Upstream['cancelled']): Server {
+export interface UpstreamOptions {
+  /** Offers resources and prompts besides tools. @default true */
+  passthrough?: boolean;
+}
+
+function offerPassthrough(
   // eslint-disable-next-line @typescript-eslint/no-deprecated
-  const server = new Server({ name: label, version: '1.0.0' }, { capabilities: { tools: {} } });
+  server: Server,
+  label: string,
+): void {
+  server.setRequestHandler(ListResourcesRequestSchema, async () => ({
+    resources: [
+      { uri: 'memo://notes/1', name: 'note-1', mimeType: 'text/plain' },
+      { uri: 'memo://secret/1', name: 'secret-1', mimeType: 'text/plain' },
+    ],
+  }));
+  server.setRequestHandler(ReadResourceRequestSchema, async (request) => ({
+    contents: [
+      {
+        uri: request.params.uri,
+        mimeType: 'text/plain',
+        text: `${label} read ${request.params.uri}`,
+      },
+    ],
+  }));
+  server.setRequestHandler(ListPromptsRequestSchema, async () => ({
+    prompts: [
+      {
+        name: 'greet',
+        description: 'Greets someone.',
+        arguments: [{ name: 'who', required: true }],
+      },
+      { name: 'hidden', description: 'A prompt no gateway should expose.' },
+    ],
+  }));
+  server.setRequestHandler(GetPromptRequestSchema, async (request) => ({
+    messages: [
+      {
+        role: 'user',
+        content: { type: 'text', text: `Say hello to ${request.params.arguments?.['who'] ?? ''}` },
+      },
+    ],
+  }));
+}
+
+// The low-level Server: tools declared as plain JSON Schema, no zod.
+function mcpServer(
+  label: string,
+  cancelled: Upstream['cancelled'],
+  options: UpstreamOptions,
+  // eslint-disable-next-line @typescript-eslint/no-deprecated
+): Server {
+  const passthrough = options.passthrough ?? true;
+  // eslint-disable-next-line @typescript-eslint/no-deprecated
+  const server = new Server(
+    { name: label, version: '1.0.0' },
+    { capabilities: passthrough ? { tools: {}, resources: {}, prompts: {} } : { tools: {} } },
+  );
+  if (passthrough) offerPassthrough(server, label);
   server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools }));
   server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
     const args = request.params.arguments ?? {};
@@ -109,7 +169,10 @@ function mcpServer(label: string, cancelled: Upstream['cancelled']): Server {
   return server;
 }
 
-export async function startUpstream(label: string): Promise<Upstream> {
+export async function startUpstream(
+  label: string,
+  options: UpstreamOptions = {},
+): Promise<Upstream> {
   const upstream: Omit<Upstream, 'url' | 'forget' | 'close'> = {
     authorizations: [],
     initialized: [],
@@ -145,7 +208,7 @@ export async function startUpstream(label: string): Promise<Upstream> {
           upstream.ended.push(id);
         },
       });
-      void mcpServer(label, upstream.cancelled)
+      void mcpServer(label, upstream.cancelled, options)
         .connect(transport)
         .then(() => transport.handleRequest(req, res, body));
     });
@@ -167,5 +230,55 @@ export async function startUpstream(label: string): Promise<Upstream> {
         });
       });
     },
+  };
+}
+
+/**
+ * The same server over the legacy HTTP+SSE transport: `GET /sse` opens a session's stream,
+ * `POST /messages?sessionId=` carries its messages.
+ */
+export async function startSseUpstream(label: string): Promise<Upstream> {
+  const upstream: Omit<Upstream, 'url' | 'forget' | 'close'> = {
+    authorizations: [],
+    initialized: [],
+    ended: [],
+    cancelled: [],
+  };
+  // eslint-disable-next-line @typescript-eslint/no-deprecated
+  const transports = new Map<string, SSEServerTransport>();
+  const http: HttpServer = createServer((req, res) => {
+    upstream.authorizations.push(req.headers.authorization);
+    const url = new URL(req.url ?? '/', 'http://upstream');
+    if (req.method === 'GET' && url.pathname === '/sse') {
+      // eslint-disable-next-line @typescript-eslint/no-deprecated
+      const transport = new SSEServerTransport('/messages', res);
+      transports.set(transport.sessionId, transport);
+      upstream.initialized.push(transport.sessionId);
+      res.on('close', () => transports.delete(transport.sessionId));
+      void mcpServer(label, upstream.cancelled, {}).connect(transport);
+      return;
+    }
+    const transport = transports.get(url.searchParams.get('sessionId') ?? '');
+    if (req.method === 'POST' && transport !== undefined) {
+      void transport.handlePostMessage(req, res);
+      return;
+    }
+    res.writeHead(404).end();
+  });
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  const { port } = http.address() as AddressInfo;
+  return {
+    ...upstream,
+    url: `http://127.0.0.1:${port}/sse`,
+    forget: () => {
+      transports.clear();
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        http.closeAllConnections();
+        http.close(() => {
+          resolve();
+        });
+      }),
   };
 }

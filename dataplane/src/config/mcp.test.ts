@@ -49,6 +49,8 @@ describe('mcp.yaml', () => {
       transport: 'streamable-http',
       token: 'token-1',
       allowedTools: new Set(['echo']),
+      allowedPrompts: new Set(),
+      allowedResources: [],
       requiredScopes: [],
       pricePerCall: 0,
     });

@@ -12,6 +12,10 @@ export interface McpUpstream {
   readonly token: string | undefined;
   /** Tool names of this server callers may use; empty allows none. */
   readonly allowedTools: ReadonlySet<string>;
+  /** Prompt names of this server callers may list and get; empty allows none. */
+  readonly allowedPrompts: ReadonlySet<string>;
+  /** URI prefixes of the resources callers may list and read; empty allows none. */
+  readonly allowedResources: readonly string[];
   /** Scopes the caller's token must all carry to see or call this server's tools. */
   readonly requiredScopes: readonly string[];
   /** What one call costs the tenant, nano-USD. @default 0 */
@@ -64,6 +68,8 @@ export function readMcp(files: ReadonlyMap<string, string>): McpConfig {
         transport: server.transport ?? 'streamable-http',
         token,
         allowedTools: new Set(server.allowedTools ?? []),
+        allowedPrompts: new Set(server.allowedPrompts ?? []),
+        allowedResources: server.allowedResources ?? [],
         requiredScopes: server.requiredScopes ?? [],
         pricePerCall: server.pricePerCallUSD === undefined ? 0 : usdToNano(server.pricePerCallUSD),
       };

@@ -1,7 +1,8 @@
 /**
  * The MCP server one gateway presents to one caller: the union of the upstreams' allowed tools,
  * each named `<server>__<tool>` (`names.ts`), and each call forwarded to its server
- * (`call-tool.ts`). Built per request for the caller's scopes; what lasts between requests
+ * (`call-tool.ts`); resources and prompts where upstreams offer them (`passthrough.ts`).
+ * Built per request for the caller's scopes; what lasts between requests
  * (the upstream sessions, the running calls) comes in through the `GatewayRequest`.
  */
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
@@ -14,6 +15,7 @@ import type { McpGatewayConfig, McpUpstream } from '../../config/mcp.ts';
 import type { Principal } from '../../security/principal.ts';
 import { callTool, type CallContext } from './call-tool.ts';
 import { gatewayName } from './names.ts';
+import { passthroughCapabilities, registerPassthrough } from './passthrough.ts';
 import { withUpstream } from './upstream.ts';
 
 /** The upstreams whose required scopes the caller's token all carries. */
@@ -31,9 +33,12 @@ export function buildGatewayServer(context: Omit<CallContext, 'upstreams'>): Ser
   // eslint-disable-next-line @typescript-eslint/no-deprecated
   const server = new Server(
     { name: `inference-service-mcp-gateway/${gateway.name}`, version: '0.1.0' },
-    { capabilities: { tools: {} } },
+    {
+      capabilities: { tools: {}, ...passthroughCapabilities(visibleUpstreams(gateway, principal)) },
+    },
   );
   const upstreams = visibleUpstreams(gateway, principal);
+  registerPassthrough(server, { ...context, upstreams });
 
   server.setRequestHandler(ListToolsRequestSchema, async () => {
     // The whole list, every server's connect and pages, within the gateway's timeout.

@@ -15,7 +15,6 @@ import {
 import type { Tracer } from '@opentelemetry/api';
 import {
   ErrorCode,
-  McpError,
   type CallToolRequest,
   type CallToolResult,
   type RequestId,
@@ -34,7 +33,13 @@ import { gatewayName, splitName } from './names.ts';
 import { checkToolResult } from './result-safety.ts';
 import { reserveToolCall } from './tool-budget.ts';
 import { startToolSpan } from './tool-span.ts';
-import { jsonRpcError, UpstreamUnavailable, withUpstream, type UpstreamLink } from './upstream.ts';
+import {
+  gatewayRefusal,
+  jsonRpcError,
+  UpstreamUnavailable,
+  withUpstream,
+  type UpstreamLink,
+} from './upstream.ts';
 
 /** Where receipts go: one per tool call, names and counts only. */
 export type RecordToolCall = (
@@ -60,17 +65,6 @@ export interface CallContext {
 }
 
 type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
-
-/** A refusal of the gateway's own, as the caller's SDK reads it. */
-function refusal(error: ApiError): McpError {
-  const refused = new McpError(ErrorCode.InvalidRequest, error.message, {
-    code: error.code,
-    ...(error.retryAfterS === undefined ? {} : { retry_after_s: error.retryAfterS }),
-    ...(error.details === undefined ? {} : { details: error.details }),
-  });
-  refused.message = error.message;
-  return refused;
-}
 
 export async function callTool(
   context: CallContext,
@@ -102,7 +96,7 @@ export async function callTool(
       durationMs: elapsed(),
     });
     span.end(error.code);
-    throw refusal(error);
+    throw gatewayRefusal(error);
   };
 
   const upstream = context.upstreams.find((u) => u.name === serverName);

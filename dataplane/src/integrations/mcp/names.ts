@@ -13,3 +13,14 @@ export function splitName(name: string): { server: string; name: string } {
     ? { server: '', name }
     : { server: name.slice(0, cut), name: name.slice(cut + SEPARATOR.length) };
 }
+
+/**
+ * A resource URI through the gateway is `<server>+<uri>`: a DNS label is a valid URI scheme
+ * prefix and holds no `+`, so the first `+` splits it back exactly.
+ */
+export const gatewayUri = (server: string, uri: string) => `${server}+${uri}`;
+
+export function splitUri(uri: string): { server: string; uri: string } {
+  const cut = uri.indexOf('+');
+  return cut < 0 ? { server: '', uri } : { server: uri.slice(0, cut), uri: uri.slice(cut + 1) };
+}

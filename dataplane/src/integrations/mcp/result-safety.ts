@@ -1,7 +1,7 @@
 /**
- * A tool result through the gateway's input safety before it reaches the caller, and with it
- * the model (indirect prompt injection): every text of the result (text items and embedded
- * text resources) is checked as the content of a `tool` message, as chat checks tool turns
+ * What upstreams return (tool results, resource contents, prompt messages) through the
+ * gateway's input safety before it reaches the caller, and with it the model (indirect prompt
+ * injection): every text (text items and embedded text resources) is checked as the content of a `tool` message, as chat checks tool turns
  * (the sanitiser, the injection policy of the tenant with a tool result's indirect weight, the
  * input PII policy); `structuredContent` is checked string by string, as prompt variables
  * are. `flag` passes the result on as it came and reports findings; `sanitize` and PII
@@ -12,7 +12,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { Safety, SafetyScope } from '../../engine/pipeline/prepare.ts';
 import type { Findings } from '../../stages/context.ts';
 
-type Item = CallToolResult['content'][number];
+export type Item = CallToolResult['content'][number];
 
 /** The text an item carries for safety, if any. */
 function textOf(item: Item): string | undefined {
@@ -34,28 +34,53 @@ function sum(a: Findings, b: Findings): Findings {
   return total;
 }
 
+/** Texts an upstream returned, each checked as a `tool` message's content, in order. */
+export function checkTexts(
+  safety: Safety,
+  texts: readonly string[],
+  scope: SafetyScope,
+): { texts: string[]; findings: Findings } {
+  if (texts.length === 0) return { texts: [], findings: {} };
+  const checked = safety.checkInput(
+    texts.map((content) => ({ role: 'tool' as const, content })),
+    scope,
+  );
+  return { texts: checked.messages.map((m) => m.content), findings: checked.findings };
+}
+
+/** Content items with their texts checked (`checkTexts`); other items as they came. */
+export function checkContent<T extends Item>(
+  safety: Safety,
+  items: readonly T[],
+  scope: SafetyScope,
+): { items: T[]; findings: Findings } {
+  const texts = items.map(textOf);
+  const checked = checkTexts(
+    safety,
+    texts.filter((text) => text !== undefined),
+    scope,
+  );
+  let next = 0;
+  const checkedItems = items.map((item, index) => {
+    if (texts[index] === undefined) return item;
+    const text = checked.texts[next++] ?? '';
+    return text === texts[index] ? item : (withText(item, text) as T);
+  });
+  return { items: checkedItems, findings: checked.findings };
+}
+
 export function checkToolResult(
   safety: Safety,
   result: CallToolResult,
   scope: SafetyScope,
 ): { result: CallToolResult; findings: Findings } {
-  const texts = result.content.map(textOf);
-  const checked = safety.checkInput(
-    texts.flatMap((content) => (content === undefined ? [] : [{ role: 'tool' as const, content }])),
-    scope,
-  );
-  let next = 0;
-  const content = result.content.map((item, index) => {
-    if (texts[index] === undefined) return item;
-    const text = checked.messages[next++]?.content ?? '';
-    return text === texts[index] ? item : withText(item, text);
-  });
+  const { items: content, findings } = checkContent(safety, result.content, scope);
   if (result.structuredContent === undefined) {
-    return { result: { ...result, content }, findings: checked.findings };
+    return { result: { ...result, content }, findings };
   }
   const structured = safety.checkVariables(result.structuredContent, scope);
   return {
     result: { ...result, content, structuredContent: structured.variables },
-    findings: sum(checked.findings, structured.findings),
+    findings: sum(findings, structured.findings),
   };
 }

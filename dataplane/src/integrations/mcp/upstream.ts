@@ -2,7 +2,8 @@
  * One use of an upstream MCP server with the gateway's own credential: connect, continuing the
  * gateway session's upstream session when there is one (no new initialize) or initializing
  * and keeping the session the upstream issues, run the request, close the connection (the
- * upstream session stays). Connecting is bounded by the gateway's `timeoutMs`, so an upstream
+ * upstream session stays). Streamable HTTP upstreams, and legacy HTTP+SSE ones (initialized
+ * for each use). Connecting is bounded by the gateway's `timeoutMs`, so an upstream
  * that is down or silent is a clear `McpError` within it, never a hang; the request itself is
  * bounded by the deadline its caller gives.
  */
@@ -11,9 +12,12 @@ import {
   StreamableHTTPClientTransport,
   StreamableHTTPError,
 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import type { McpUpstream } from '../../config/mcp.ts';
 import { waitAtMost } from '../../core/wait.ts';
+import type { ApiError } from '../../errors/api-error.ts';
 import type { UpstreamSession } from './session-store.ts';
 
 export const GATEWAY_CLIENT = { name: 'inference-service-mcp-gateway', version: '0.1.0' };
@@ -26,6 +30,17 @@ export function jsonRpcError(code: ErrorCode, message: string): McpError {
   const error = new McpError(code, message);
   error.message = message;
   return error;
+}
+
+/** A refusal of the gateway's own (budget, safety), as the caller's SDK reads it. */
+export function gatewayRefusal(error: ApiError): McpError {
+  const refused = new McpError(ErrorCode.InvalidRequest, error.message, {
+    code: error.code,
+    ...(error.retryAfterS === undefined ? {} : { retry_after_s: error.retryAfterS }),
+    ...(error.details === undefined ? {} : { details: error.details }),
+  });
+  refused.message = error.message;
+  return refused;
 }
 
 /** Why an upstream could not answer, as the caller sees it (JSON-RPC internal error). */
@@ -47,38 +62,69 @@ export interface UpstreamLink {
 }
 
 /**
- * The SDK's transport, which can wait for the messages it is still sending: a call that is
+ * Makes `transport` able to wait for the messages it is still sending: a call that is
  * cancelled sends `notifications/cancelled` upstream without waiting, and closing the
  * transport at once would abort that POST.
  */
-class UpstreamTransport extends StreamableHTTPClientTransport {
-  readonly #sending = new Set<Promise<void>>();
-
-  override send(...args: Parameters<StreamableHTTPClientTransport['send']>): Promise<void> {
-    const sent = super.send(...args);
-    this.#sending.add(sent);
-    void sent.catch(() => undefined).finally(() => this.#sending.delete(sent));
+function draining<T extends Transport>(transport: T): T & { drain(ms: number): Promise<void> } {
+  const sending = new Set<Promise<void>>();
+  const send = transport.send.bind(transport);
+  transport.send = (message, options) => {
+    const sent = send(message, options);
+    sending.add(sent);
+    void sent.catch(() => undefined).finally(() => sending.delete(sent));
     return sent;
-  }
-
-  /** Waits at most `ms` for the messages still being sent. */
-  async drain(ms: number): Promise<void> {
-    if (this.#sending.size > 0) await waitAtMost(Promise.allSettled(this.#sending), ms);
-  }
+  };
+  return Object.assign(transport, {
+    drain: async (ms: number) => {
+      if (sending.size > 0) await waitAtMost(Promise.allSettled(sending), ms);
+    },
+  });
 }
 
-function transportFor(upstream: McpUpstream, sessionId?: string): UpstreamTransport {
-  const headers: Record<string, string> =
-    upstream.token === undefined ? {} : { authorization: `Bearer ${upstream.token}` };
-  return new UpstreamTransport(new URL(upstream.url), {
-    requestInit: { headers },
-    ...(sessionId === undefined ? {} : { sessionId }),
-    reconnectionOptions: {
-      maxRetries: 0,
-      initialReconnectionDelay: 0,
-      maxReconnectionDelay: 0,
-      reconnectionDelayGrowFactor: 1,
-    },
+const headersOf = (upstream: McpUpstream): Record<string, string> =>
+  upstream.token === undefined ? {} : { authorization: `Bearer ${upstream.token}` };
+
+function streamableTransport(upstream: McpUpstream, sessionId?: string) {
+  return draining(
+    new StreamableHTTPClientTransport(new URL(upstream.url), {
+      requestInit: { headers: headersOf(upstream) },
+      ...(sessionId === undefined ? {} : { sessionId }),
+      reconnectionOptions: {
+        maxRetries: 0,
+        initialReconnectionDelay: 0,
+        maxReconnectionDelay: 0,
+        reconnectionDelayGrowFactor: 1,
+      },
+    }),
+  );
+}
+
+/**
+ * The legacy HTTP+SSE transport (revision 2024-11-05): its session lives as long as its GET
+ * stream, so it is opened and initialized anew for each use and never kept.
+ */
+function sseTransport(upstream: McpUpstream) {
+  return draining(
+    // Deprecated in favour of Streamable HTTP; still the way to reach an SSE-only server.
+    // eslint-disable-next-line @typescript-eslint/no-deprecated
+    new SSEClientTransport(new URL(upstream.url), {
+      requestInit: { headers: headersOf(upstream) },
+    }),
+  );
+}
+
+/** `promise`, or a rejection once `signal` aborts (the SSE transport's start has no timeout). */
+function within<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const abort = () => {
+      reject(signal.reason as Error);
+    };
+    if (signal.aborted) abort();
+    signal.addEventListener('abort', abort, { once: true });
+    promise.then(resolve, reject).finally(() => {
+      signal.removeEventListener('abort', abort);
+    });
   });
 }
 
@@ -88,27 +134,29 @@ export async function withUpstream<T>(
   link: UpstreamLink,
   use: (client: Client) => Promise<T>,
 ): Promise<T> {
-  if (upstream.transport !== 'streamable-http') {
-    throw new UpstreamUnavailable(
-      upstream.name,
-      `its transport ${upstream.transport} is not spoken by this gateway yet.`,
-    );
-  }
   const connecting = AbortSignal.timeout(timeoutMs);
   const attempt = async (resume: UpstreamSession | undefined): Promise<T> => {
-    const transport = transportFor(upstream, resume?.sessionId);
+    const sse = upstream.transport === 'sse';
+    const transport = sse
+      ? sseTransport(upstream)
+      : streamableTransport(upstream, resume?.sessionId);
     const client = new Client(GATEWAY_CLIENT);
     try {
-      if (resume === undefined) {
-        await client
-          .connect(transport, { timeout: timeoutMs, signal: connecting })
-          .catch((error: unknown) => {
-            throw new UpstreamUnavailable(
-              upstream.name,
-              connecting.aborted ? `no answer within ${timeoutMs} ms.` : reasonOf(error),
-            );
-          });
-        if (transport.sessionId !== undefined && transport.protocolVersion !== undefined)
+      if (resume === undefined || sse) {
+        await within(
+          client.connect(transport, { timeout: timeoutMs, signal: connecting }),
+          connecting,
+        ).catch((error: unknown) => {
+          throw new UpstreamUnavailable(
+            upstream.name,
+            connecting.aborted ? `no answer within ${timeoutMs} ms.` : reasonOf(error),
+          );
+        });
+        if (
+          transport instanceof StreamableHTTPClientTransport &&
+          transport.sessionId !== undefined &&
+          transport.protocolVersion !== undefined
+        )
           await link.keep({
             sessionId: transport.sessionId,
             protocolVersion: transport.protocolVersion,
@@ -125,7 +173,7 @@ export async function withUpstream<T>(
   };
   try {
     try {
-      return await attempt(link.session);
+      return await attempt(upstream.transport === 'sse' ? undefined : link.session);
     } catch (error) {
       // The upstream forgot its session (expired, restarted): initialize anew, once.
       if (link.session !== undefined && error instanceof StreamableHTTPError && error.code === 404)
@@ -144,7 +192,7 @@ export async function endUpstreamSession(
   session: UpstreamSession,
   timeoutMs: number,
 ): Promise<void> {
-  const transport = transportFor(upstream, session.sessionId);
+  const transport = streamableTransport(upstream, session.sessionId);
   transport.setProtocolVersion(session.protocolVersion);
   await transport.start();
   await waitAtMost(
