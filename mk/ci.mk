@@ -107,6 +107,7 @@ e2e-install: $(HELM) $(E2E_JWKS) ## helm install the chart with the images that 
 	  --set image.repository=$(IMAGE_PREFIX)-operator \
 	  --set image.tag=$(IMAGE_TAG) \
 	  --set image.pullPolicy=IfNotPresent \
+	  --set operator.gateway.image=$(IMAGE_PREFIX)-dataplane:$(IMAGE_TAG) \
 	  --wait --timeout 5m
 
 .PHONY: e2e-smoke
@@ -120,6 +121,14 @@ e2e-smoke: ## Port-forward to the operator and expect 200 from /readyz
 	  sleep 2; \
 	done; \
 	echo 'e2e-smoke: /readyz did not answer 200 within 60 s' >&2; exit 1
+
+# The samples a bare cluster can make Ready: the prompt and the budget need no Secret, model
+# or upstream (the route, the model and the MCP gateway do; tests/e2e covers them).
+.PHONY: e2e-samples
+e2e-samples: ## Apply the samples and wait until the operator reports the prompt and the budget Ready
+	kubectl --namespace $(E2E_NAMESPACE) apply -f crds/samples/
+	kubectl --namespace $(E2E_NAMESPACE) wait --for=condition=Ready --timeout=120s \
+	  promptmanifest/support-triage tenantbudget/acme
 
 .PHONY: e2e-logs
 e2e-logs: ## What a failed kind run needs: objects, events and the operator's logs

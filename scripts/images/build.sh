@@ -27,8 +27,10 @@ if [ "${NO_CACHE:-}" = 1 ]; then args+=(--no-cache); fi
 
 case "$engine" in
   # --timestamp: every file and the image's created time at SOURCE_DATE_EPOCH, so one commit
-  # builds to one image ID. The docker format keeps the HEALTHCHECK (OCI has no such field).
-  podman) podman build --quiet --format docker --timestamp "$SOURCE_DATE_EPOCH" "${args[@]}" "$context" ;;
+  # builds to one image ID. OCI format: podman's docker format writes the build container's
+  # random ID and hostname into the config (so no two builds match) and is the only one with a
+  # HEALTHCHECK field; Kubernetes and the compose file define their own checks.
+  podman) podman build --quiet --format oci --timestamp "$SOURCE_DATE_EPOCH" "${args[@]}" "$context" ;;
   docker) DOCKER_BUILDKIT=1 docker build "${args[@]}" "$context" ;;
   *) echo "build.sh: CONTAINER_ENGINE must be podman or docker, not $engine" >&2; exit 2 ;;
 esac

@@ -110,7 +110,7 @@ for (const round of [1, 2]) {
   let started = Date.now();
   run(
     'scripts/images/node-base.sh',
-    [baseImage, nodeVersion, npmVersion, join(work, `node-${round}`)],
+    [baseImage, nodeVersion, npmVersion, join(work, 'node')],
     { SOURCE_DATE_EPOCH: sourceDateEpoch },
   );
   seconds['base'] = (Date.now() - started) / 1000;

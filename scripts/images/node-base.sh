@@ -41,5 +41,5 @@ mmdebstrap --quiet --variant=minbase \
   "$suite" "$rootfs"
 
 cp "$here/Containerfile.node" "$work/context/Containerfile"
-podman build --quiet --no-cache --format docker --timestamp "$SOURCE_DATE_EPOCH" \
+podman build --quiet --no-cache --format oci --timestamp "$SOURCE_DATE_EPOCH" \
   --tag "$image" "$work/context"

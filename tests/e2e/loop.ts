@@ -18,20 +18,18 @@ import {
   CustomObjectsApi,
   KubeConfig,
   NetworkingV1Api,
-  RbacAuthorizationV1Api,
 } from '@kubernetes/client-node';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
 import { GROUP, VERSION } from '../../crds/common.ts';
 import { buildApp } from '../../dataplane/src/app.ts';
-import { toK8sRules } from '../../operator/src/chart-files.ts';
 import { simulatedModelPods } from '../support/simulated-model-pods.ts';
 import { startOperator, type OperatorHandle } from '../../operator/src/operator.ts';
 import { createLogger, type LogLevel } from '../../operator/src/runtime/log.ts';
-import { CLUSTER_RULES, LEADER_ELECTION_RULES } from '../../operator/src/runtime/rbac.ts';
 import { loadSettings } from '../../operator/src/settings.ts';
-import { kubectlBinary, mintKubeconfig, serviceAccountIdentity } from '../cluster/harness.ts';
+import { kubectlBinary } from '../cluster/harness.ts';
+import { operatorIdentity } from '../support/operator-identity.ts';
 import { GATEWAY_VOLUMES, projectVolumes, type Projection } from '../support/kubelet-projection.ts';
 import { installCrds } from '../support/crds.ts';
 import { eventually } from '../support/eventually.ts';
@@ -136,76 +134,6 @@ export interface Readyz {
 export { installCrds };
 
 export { eventually };
-
-/**
- * The operator's ServiceAccount in namespace, bound to the generated ClusterRole rules and the
- * leader-election Role; resolves to a kubeconfig that authenticates as it.
- */
-async function operatorIdentity(
-  kc: KubeConfig,
-  clusterDir: string,
-  namespace: string,
-): Promise<{ kubeconfig: string; cleanup: () => Promise<void> }> {
-  const core = kc.makeApiClient(CoreV1Api);
-  const rbac = kc.makeApiClient(RbacAuthorizationV1Api);
-  const name = 'inference-operator';
-  const ignoreExists = (err: unknown): void => {
-    if ((err as { code?: number }).code !== 409) throw err;
-  };
-  await core
-    .createNamespacedServiceAccount({ namespace, body: { metadata: { name } } })
-    .catch(ignoreExists);
-  const roleName = `inference-operator-${namespace}`;
-  await rbac
-    .createClusterRole({ body: { metadata: { name: roleName }, rules: toK8sRules(CLUSTER_RULES) } })
-    .catch(ignoreExists);
-  await rbac
-    .createClusterRoleBinding({
-      body: {
-        metadata: { name: roleName },
-        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: roleName },
-        subjects: [{ kind: 'ServiceAccount', name, namespace }],
-      },
-    })
-    .catch(ignoreExists);
-  await rbac
-    .createNamespacedRole({
-      namespace,
-      body: { metadata: { name: 'leader-election' }, rules: toK8sRules(LEADER_ELECTION_RULES) },
-    })
-    .catch(ignoreExists);
-  await rbac
-    .createNamespacedRoleBinding({
-      namespace,
-      body: {
-        metadata: { name: 'leader-election' },
-        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'leader-election' },
-        subjects: [{ kind: 'ServiceAccount', name, namespace }],
-      },
-    })
-    .catch(ignoreExists);
-  const { user, groups } = serviceAccountIdentity(namespace, name);
-  const path = await mintKubeconfig(
-    clusterDir,
-    user,
-    groups,
-    join(clusterDir, `operator-${namespace}.kubeconfig`),
-  );
-  // The authorizer learns new bindings through its informers: wait until the role applies.
-  const probe = new KubeConfig();
-  probe.loadFromFile(path);
-  const asOperator = probe.makeApiClient(CoreV1Api);
-  await eventually(() => asOperator.listNamespacedSecret({ namespace }).then(() => true), 10_000);
-  return {
-    kubeconfig: path,
-    cleanup: async () => {
-      await Promise.allSettled([
-        rbac.deleteClusterRole({ name: roleName }),
-        rbac.deleteClusterRoleBinding({ name: roleName }),
-      ]);
-    },
-  };
-}
 
 /** Runs a command, resolves to its stdout; rejects with its stderr on a non-zero exit. */
 function run(command: string, args: readonly string[], stdin?: string): Promise<string> {
