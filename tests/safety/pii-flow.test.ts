@@ -123,7 +123,8 @@ describe("the output PII policy on the provider's tool calls", () => {
     },
   ];
 
-  it('redacts their arguments in a whole answer', async () => {
+  it('redacts their arguments in a whole answer, and counts them as output findings', async () => {
+    const before = await findings('output:pii:email');
     fake.script(CHAT, chatCompletion([], { toolCalls }));
     const answer = await client.chat.completions.create({
       model: 'gpt',
@@ -134,6 +135,7 @@ describe("the output PII policy on the provider's tool calls", () => {
     expect(call?.type === 'function' ? call.function.arguments : '').toBe(
       '{"to":"[REDACTED:email]"}',
     );
+    expect(await findings('output:pii:email')).toBe(before + 1);
   });
 
   it('redacts their arguments in a streamed answer', async () => {

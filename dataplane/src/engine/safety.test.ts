@@ -253,6 +253,15 @@ describe('the output filter', () => {
     ]);
   });
 
+  it('counts what it redacted, in the text and in tool calls, as output findings', () => {
+    const filter = createSafety(() => policy).outputFilter();
+    filter?.push('write to jane@exa');
+    filter?.push('mple.com or key AKIAIOSFODNN7EXAMPLE ');
+    filter?.flush();
+    filter?.toolCalls([{ id: 'c1', name: 'send', arguments: '{"to":"bob@example.com"}' }]);
+    expect(filter?.findings()).toEqual({ 'output:pii:email': 2, 'output:pii:api_key': 1 });
+  });
+
   it("finds national phone numbers of the tenant's regions", () => {
     const settings = parseWith(
       GatewaySettings,

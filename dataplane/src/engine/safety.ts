@@ -185,6 +185,7 @@ export function createSafety(settings: () => Policy): Safety {
       if (policy.piiOutput !== 'redact') return undefined;
       const options = piiFor(policy, scope?.tenant).options;
       const redactor = createStreamRedactor(options);
+      const tally = new Tally();
       return {
         push: (text) => redactor.push(text),
         flush: () => redactor.flush(),
@@ -192,8 +193,19 @@ export function createSafety(settings: () => Policy): Safety {
         toolCalls: (calls) =>
           calls.map((call) => ({
             ...call,
-            arguments: checkJsonText(call.arguments, (value) => redactPii(value, options).text),
+            arguments: checkJsonText(call.arguments, (value) => {
+              const redacted = redactPii(value, options);
+              for (const [kind, count] of Object.entries(redacted.counts))
+                tally.add(`output:pii:${kind}`, count);
+              return redacted.text;
+            }),
           })),
+        findings: () => {
+          const found = { ...tally.counts };
+          for (const [kind, count] of Object.entries(redactor.counts))
+            if (count > 0) found[`output:pii:${kind}`] = (found[`output:pii:${kind}`] ?? 0) + count;
+          return found;
+        },
       };
     },
   };

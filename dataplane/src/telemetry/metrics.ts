@@ -149,7 +149,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     }),
     safetyFindings: new Counter({
       name: 'inference_safety_findings_total',
-      help: 'What input safety found in client content (messages, tool-call arguments, tool results, prompt variables, embeddings input, batch items), by kind: prompt-injection kinds (removed under sanitize, passed on under flag, refused under block), pii:<kind> redacted or refused under block (counts only, never content). A refused request is counted with all it found.',
+      help: 'What input safety found in client content (messages, tool-call arguments, tool results, prompt variables, embeddings input, batch items), by kind: prompt-injection kinds (removed under sanitize, passed on under flag, refused under block), pii:<kind> redacted or refused under block (counts only, never content). A refused request is counted with all it found; output:pii:<kind> is what the output filter redacted in answers.',
       labelNames: ['kind'] as const,
       registers,
     }),

@@ -1,15 +1,22 @@
 import { snapshotFor } from '../../config/sandbox.ts';
 import type { ConfigSnapshot } from '../../config/snapshot.ts';
 import type { InferenceInput } from '../../core/inference-input.ts';
-import type { TargetConfig } from '../../core/route.ts';
 import type { Chunk, TokenLogprob } from '../../core/types.ts';
 import { ApiError } from '../../errors/api-error.ts';
 import { toApiError } from '../../errors/to-api-error.ts';
 import type { EmbeddingResult } from '../../providers/provider.ts';
-import type { RouteEvents, Router } from '../routing/router.ts';
+import type { Router } from '../routing/router.ts';
 import type { Semaphore } from '../routing/semaphore.ts';
-import type { Attempt, Exchange, Outcome, Prepared, RequestContext } from '../../stages/context.ts';
-import { prepareChat, routeFor, type PromptSource, type Safety } from './prepare.ts';
+import type { Exchange, Outcome, Prepared, RequestContext } from '../../stages/context.ts';
+import {
+  prepareChat,
+  routeFor,
+  sumFindings,
+  type OutputFilter,
+  type PromptSource,
+  type Safety,
+} from './prepare.ts';
+import { routeEvents } from './route-events.ts';
 import type { AnswerCache, CacheLookup, CachedAnswer } from './answer-cache.ts';
 import { withDeadline } from './deadline.ts';
 import { refusalFindings } from '../safety-refusal.ts';
@@ -291,16 +298,17 @@ export class Pipeline {
         finished = true;
         if (kept !== undefined && lookup !== undefined)
           this.#deps.cache?.keep(lookup, { texts: kept, done: chunk });
+        const toolCalls =
+          chunk.toolCalls === undefined || filter === undefined
+            ? chunk.toolCalls
+            : filter.toolCalls(chunk.toolCalls);
+        outputFound(exchange, filter);
         await this.#finish(exchange, {
           kind: 'done',
           usage: chunk.usage,
           finishReason: chunk.finishReason,
         });
         const { degradedFrom } = exchange;
-        const toolCalls =
-          chunk.toolCalls === undefined || filter === undefined
-            ? chunk.toolCalls
-            : filter.toolCalls(chunk.toolCalls);
         yield {
           ...chunk,
           ...(toolCalls === undefined ? {} : { toolCalls }),
@@ -321,11 +329,15 @@ export class Pipeline {
       }
       if (!finished) {
         finished = true;
+        outputFound(exchange, filter);
         await this.#finish(exchange, failed(error, signal, outputChars));
       }
       throw error;
     } finally {
-      if (!finished) await this.#finish(exchange, { kind: 'cancelled', outputChars });
+      if (!finished) {
+        outputFound(exchange, filter);
+        await this.#finish(exchange, { kind: 'cancelled', outputChars });
+      }
     }
   }
 
@@ -355,6 +367,12 @@ export class Pipeline {
   }
 }
 
+/** What the output filter redacted, added to the exchange's findings before it is settled. */
+function outputFound(exchange: Exchange, filter: OutputFilter | undefined): void {
+  if (filter !== undefined)
+    exchange.findings = sumFindings(exchange.findings ?? {}, filter.findings());
+}
+
 /** A kept answer as a provider's stream: its pieces, then its last chunk, all input cached. */
 async function* replay(answer: CachedAnswer): AsyncIterable<Chunk> {
   for (const text of answer.texts) yield { type: 'text', text };
@@ -364,47 +382,6 @@ async function* replay(answer: CachedAnswer): AsyncIterable<Chunk> {
 
 /** No stage reserved (a refusal in `prepare`). */
 const NONE: ReadonlySet<PipelineStage> = new Set();
-
-/**
- * The router's events, written into the exchange (the served target and every attempt) and
- * told to the stages' `attempt` and `attemptEnd`.
- */
-function routeEvents(exchange: Exchange, stages: readonly PipelineStage[]): RouteEvents {
-  let open: Attempt | undefined;
-  return {
-    onAttempt: (target, index) => {
-      for (const stage of stages) stage.attempt?.(exchange, target, index);
-      // Until it ends, an attempt is one the caller stopped reading.
-      open = {
-        target: target.name,
-        provider: target.provider,
-        model: target.model,
-        outcome: 'cancelled',
-      };
-      exchange.attempts.push(open);
-    },
-    onAttemptEnd: (target, outcome) => {
-      for (const stage of stages) stage.attemptEnd?.(exchange, target, outcome);
-      if (open?.target === target.name) open.outcome = outcome;
-      else
-        exchange.attempts.push({
-          target: target.name,
-          provider: target.provider,
-          model: target.model,
-          outcome,
-        });
-      open = undefined;
-    },
-    onServed: (target) => {
-      served(exchange, target);
-    },
-  };
-}
-
-function served(exchange: Exchange, target: TargetConfig): void {
-  exchange.servedBy = target;
-  exchange.firstChunkAt = performance.now();
-}
 
 /**
  * How a call that threw ended: `cancelled` when the caller's signal was aborted by the caller

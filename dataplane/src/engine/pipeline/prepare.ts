@@ -66,6 +66,8 @@ export interface OutputFilter {
   push(text: string): string;
   flush(): string;
   toolCalls(calls: ToolCall[]): ToolCall[];
+  /** What it redacted so far, by kind (`output:pii:<kind>`): counts, never content. */
+  findings(): Findings;
 }
 
 export interface PrepareDeps {
@@ -156,7 +158,8 @@ export function prepareChat(input: InferenceInput, deps: PrepareDeps): Prepared 
   };
 }
 
-function sumFindings(a: Findings, b: Findings | undefined): Findings {
+/** `a` and `b` counted together (`a` itself when `b` adds nothing). */
+export function sumFindings(a: Findings, b: Findings | undefined): Findings {
   if (b === undefined || Object.keys(b).length === 0) return a;
   const sum: Record<string, number> = { ...a };
   for (const [kind, count] of Object.entries(b)) sum[kind] = (sum[kind] ?? 0) + count;
