@@ -44,7 +44,7 @@ export interface Prepared {
   prompt?: { id: string; version: string; checksum: string };
 }
 
-/** Safety findings by kind (the sanitiser's kinds, and `pii:<kind>` for redacted personal data). */
+/** Safety findings by kind (the sanitiser's kinds, `pii:<kind>` and `output:pii:<kind>`). */
 export type Findings = Readonly<Record<string, number>>;
 
 /** One attempt of the route's chain: the target, and how the attempt ended. */
@@ -88,8 +88,8 @@ export interface Exchange {
   route?: RouteConfig;
   prepared?: Prepared;
   /**
-   * What input safety found (chat and embeddings), a refusal's findings included: counts by
-   * kind, never content.
+   * What safety found (chat and embeddings input, a refusal's findings included, and what the
+   * output filter redacted as `output:pii:<kind>`): counts by kind, never content.
    */
   findings?: Findings;
   /** Whether the tenant is a sandbox tenant, served from its own snapshot (docs/sandbox.md). */
