@@ -26,7 +26,9 @@ export async function startSidecar(): Promise<Sidecar> {
     { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, HF_HUB_OFFLINE: '1' } },
   );
   const port = await new Promise<number>((resolve, reject) => {
-    child.once('exit', (code) => { reject(new Error(`stt sidecar exited with ${code}`)); });
+    child.once('exit', (code) => {
+      reject(new Error(`stt sidecar exited with ${code}`));
+    });
     const lines = createInterface({ input: child.stdout });
     lines.on('line', (line) => {
       const match = /^listening (\d+)$/.exec(line);

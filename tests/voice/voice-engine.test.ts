@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readSse, type SseEvent } from '../support/sse.ts';
 import { audioFrames, speak } from './speech.ts';
 import { startSidecar, type Sidecar } from './stt-sidecar.ts';
 import { startVoiceApp, VoiceClient, type Frame, type VoiceApp } from './support.ts';
@@ -107,6 +108,58 @@ describe('speech on the voice socket', () => {
     expect(all.map((frame) => frame.offset)).toEqual(all.map((_, index) => index + 1));
     expect(all.map((frame) => frame.text).join('')).toBe(final.text);
     second.close();
+  });
+});
+
+describe('POST /api/v1/voice:stream', () => {
+  const post = async (body: object) =>
+    fetch(`${voice.http}/api/v1/voice:stream`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${await voice.token()}`,
+        'content-type': 'application/json',
+        'x-request-id': 'voice-stream-1',
+      },
+      body: JSON.stringify(body),
+    });
+
+  it('transcribes one utterance and streams its answer as resumable SSE', async () => {
+    const pcm = await speak('what is the weather in london', 0.3);
+    const response = await post({ codec: 'pcm16', audio: pcm.toString('base64') });
+    expect(response.status).toBe(200);
+    const events: SseEvent[] = [];
+    for await (const event of readSse(response.body!)) {
+      events.push(event);
+      if (event.event === 'done' || event.event === 'error') break;
+    }
+    expect(events.map((event) => event.event).slice(0, 2)).toEqual(['resume', 'transcript']);
+    const transcript = JSON.parse(events[1]!.data) as { text: string; stt_ms: number };
+    expect(transcript.text.toLowerCase()).toMatch(/weather in london/);
+    expect(transcript.stt_ms).toBeGreaterThan(0);
+    const text = events
+      .filter((event) => event.event === 'data')
+      .map((event) => (JSON.parse(event.data) as { text: string }).text)
+      .join('');
+    expect(text.toLowerCase()).toContain('weather');
+    expect(events.at(-1)?.event).toBe('done');
+  });
+
+  it('refuses codec opus by name with 415', async () => {
+    const response = await post({ codec: 'opus', audio: 'AAAA' });
+    expect(response.status).toBe(415);
+    expect(await response.json()).toMatchObject({
+      error: { code: 'UNSUPPORTED_MEDIA_TYPE', details: { path: 'body.codec' } },
+    });
+  });
+
+  it('refuses audio with half a sample, and audio with no speech, naming body.audio', async () => {
+    const odd = await post({ codec: 'pcm16', audio: Buffer.alloc(3).toString('base64') });
+    expect(odd.status).toBe(400);
+    const silence = await post({ codec: 'pcm16', audio: Buffer.alloc(32000).toString('base64') });
+    expect(silence.status).toBe(400);
+    expect(await silence.json()).toMatchObject({
+      error: { details: { path: 'body.audio', reason: 'no_speech' } },
+    });
   });
 });
 

@@ -8,7 +8,8 @@ import { SseStream } from './sse.ts';
  * Serves a stream from the store after `afterOffset` as SSE (DESIGN §6): `data` events with the
  * offset as id, `resume` with a fresh token at the start, with every heartbeat and when the
  * gateway drains, `heartbeat`, and one terminal `done` or `error`. The connection is a reader:
- * closing it leaves the producer running for the resume window.
+ * closing it leaves the producer running for the resume window. `preface` events (the voice
+ * stream's `transcript`) follow the first `resume`.
  */
 export async function replyWithStream(
   services: Services,
@@ -16,6 +17,7 @@ export async function replyWithStream(
   reply: FastifyReply,
   streamId: string,
   afterOffset: number,
+  preface: readonly { event: string; data: object }[] = [],
 ): Promise<void> {
   const detach = services.sessions.attach(streamId);
   const sse = new SseStream(reply, services.draining);
@@ -39,6 +41,7 @@ export async function replyWithStream(
     }
     sse.open({ 'x-request-id': id, 'x-stream-id': streamId });
     await sse.event('resume', resume());
+    for (const { event, data } of preface) await sse.event(event, { ...data, request_id: id });
     sse.heartbeat(services.snapshot().gateway.streams.heartbeatMs, () => {
       void sse.event('heartbeat', { offset, request_id: id });
       void sse.event('resume', resume());

@@ -11,6 +11,7 @@ import { ApiError } from '../errors/api-error.ts';
 import { principalOf } from './auth.ts';
 import { errorResponses } from './schemas.ts';
 import { serveVoiceSocket } from './voice-socket.ts';
+import { voiceStreamPlugin } from './voice-stream.ts';
 import { wsSettings } from './ws-settings.ts';
 
 /** The subprotocol the voice socket speaks; a browser offers it beside `ticket.<ticket>`. */
@@ -18,7 +19,8 @@ export const VOICE_PROTOCOL = 'inference.voice.v1';
 const TICKET_PREFIX = 'ticket.';
 
 /**
- * The voice surface (docs/voice.md): `POST /api/v1/voice/session` issues a browser's ticket and
+ * The voice surface (docs/voice.md): `POST /api/v1/voice/session` issues a browser's ticket,
+ * `POST /api/v1/voice:stream` answers one recorded utterance as SSE, and
  * `GET /api/v1/voice/ws` is the voice socket, authenticated at the upgrade by an
  * `Authorization` header or a ticket in `Sec-WebSocket-Protocol`, its `Origin` checked against
  * `VOICE_ALLOWED_ORIGINS`.
@@ -64,6 +66,8 @@ export const voicePlugin: FastifyPluginAsyncTypebox<{
       });
     return principal;
   };
+
+  await app.register(voiceStreamPlugin, { services, metrics, stt, model });
 
   app.post(
     '/api/v1/voice/session',

@@ -6,13 +6,12 @@ import { ApiError } from '../../errors/api-error.ts';
 import { toApiError } from '../../errors/to-api-error.ts';
 import type { Principal } from '../../security/principal.ts';
 import type { Services } from '../services.ts';
+import { startVoiceAnswer } from './answer.ts';
 import { errorFrame, type DownlinkFrame } from './frames.ts';
 import type { VoiceMetrics } from './metrics.ts';
 import type { Stt } from './stt.ts';
 import type { Vad, VadEvents } from './vad.ts';
 
-/** The prompt every voice turn is answered with (prompts/voice.yaml). */
-export const VOICE_PROMPT = 'voice';
 /** Earlier messages a turn sends along: the last four exchanges. */
 const HISTORY = 8;
 
@@ -145,8 +144,8 @@ export class VoiceSession {
     this.#current?.controller.abort(new ApiError('BAD_REQUEST', 'A newer turn replaced it.'));
     this.#current = turn;
     try {
-      const messages: ChatMessage[] = [...this.#history, { role: 'user', content: transcript }];
-      const { prepared, chunks } = await services.pipeline.stream(
+      const streamId = await startVoiceAnswer(
+        services,
         {
           requestId: turn.id,
           tenant: principal.tenant,
@@ -155,16 +154,8 @@ export class VoiceSession {
           signal: turn.controller.signal,
           deadlineMs: services.snapshot().gateway.limits.requestTimeoutMs,
         },
-        {
-          ...(this.#deps.model === undefined ? {} : { model: this.#deps.model }),
-          prompt: { id: VOICE_PROMPT },
-          messages,
-        },
-      );
-      const streamId = await services.sessions.start(
-        { tenant: principal.tenant, model: prepared.route.alias },
-        chunks,
         turn.controller,
+        { transcript, history: this.#history, model: this.#deps.model },
       );
       this.#deps.send({
         type: 'final',
