@@ -17,7 +17,7 @@ afterAll(async () => {
   await environment.stop();
 });
 
-it('passes every scenario with the sync and the asyncio client', async () => {
+it('passes every scenario with the sync and the asyncio client, and its unit tests', async () => {
   const run = await runToEnd(
     spawn(
       join(root, '.tmp/venv/bin/python'),
