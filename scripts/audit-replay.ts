@@ -1,7 +1,8 @@
 /**
  * Re-derives the decision an audit receipt records from the decision config its `config`
  * checksum names (docs/audit.md): the route's chain of targets, the prompt's checksum and the
- * price of what was served. Checks each against the receipt.
+ * price of what was served (a sandbox tenant's: the mock target, no price). Checks each
+ * against the receipt.
  *
  *   node scripts/audit-replay.ts RECEIPT.json --config DECISION.json
  *   node scripts/audit-replay.ts RECEIPT.json --redis redis://HOST:PORT [--prefix P]
@@ -16,6 +17,7 @@ import { Redis } from 'ioredis';
 import { parse as parseYaml } from 'yaml';
 import { nanoToUsd } from '../crds/budget-period.ts';
 import { promptChecksum } from '../crds/checksum.ts';
+import { GatewaySettings } from '../crds/gateway-settings.ts';
 import { PricingFile } from '../crds/pricing.ts';
 import { pricingProblem } from '../crds/pricing-check.ts';
 import { parsePromptManifest } from '../crds/prompts/manifest.ts';
@@ -23,6 +25,7 @@ import { RedisAuditStore } from '../dataplane/src/audit/redis-store.ts';
 import { costOf, createPriceTable } from '../dataplane/src/budget/pricing.ts';
 import { CONTRACT_FILES, PROMPTS_PREFIX, RoutesFile } from '../dataplane/src/config/contract.ts';
 import { decisionChecksum, type DecisionDocument } from '../dataplane/src/config/decision.ts';
+import { SANDBOX_TARGET } from '../dataplane/src/config/sandbox.ts';
 import { parseWith } from '../dataplane/src/config/validate.ts';
 
 interface Target {
@@ -49,17 +52,32 @@ export function replay(receipt: Record<string, unknown>, document: DecisionDocum
     return text === undefined ? undefined : parseYaml(text);
   };
 
+  // A sandbox tenant (gateway.yaml `sandbox`, docs/sandbox.md) is served by one mock target on
+  // every alias, at no price; the receipt must say it was one exactly when the config does.
+  const gateway = yaml(CONTRACT_FILES.gateway);
+  const sandbox =
+    gateway === undefined
+      ? undefined
+      : parseWith(GatewaySettings, gateway, CONTRACT_FILES.gateway).sandbox;
+  const sandboxed = sandbox?.tenants.includes(String(receipt['tenant'])) === true;
   const alias = (receipt['route'] ?? receipt['model']) as string | undefined;
   if (alias !== undefined) {
     const routes = parseWith(RoutesFile, yaml(CONTRACT_FILES.routes) ?? {}, CONTRACT_FILES.routes);
     const spec = routes.routes.find((route) => route.alias === alias);
-    const chain: Target[] = (spec?.targets ?? []).map((target) => ({
-      target: target.name,
-      provider: target.provider,
-      model: target.model ?? document.env[target.modelFrom?.env ?? ''] ?? '',
-    }));
+    const chain: Target[] =
+      sandboxed && sandbox !== undefined
+        ? [{ target: SANDBOX_TARGET, provider: 'mock', model: sandbox.model }]
+        : (spec?.targets ?? []).map((target) => ({
+            target: target.name,
+            provider: target.provider,
+            model: target.model ?? document.env[target.modelFrom?.env ?? ''] ?? '',
+          }));
     const attempts = (receipt['attempts'] ?? []) as Target[];
-    result.route = { alias, chain, ok: spec !== undefined && followsChain(attempts, chain) };
+    const ok =
+      spec !== undefined &&
+      followsChain(attempts, chain) &&
+      sandboxed === (receipt['sandbox'] === true);
+    result.route = { alias, chain, ok };
   }
 
   const prompt = receipt['prompt'] as { id: string; version: string; checksum: string } | undefined;
@@ -75,7 +93,7 @@ export function replay(receipt: Record<string, unknown>, document: DecisionDocum
   const served = receipt['served'] as Target | undefined;
   const usage = receipt['usage'] as
     { input_tokens: number; output_tokens: number; cached_tokens: number } | undefined;
-  const pricingFile = yaml(CONTRACT_FILES.pricing);
+  const pricingFile = sandboxed ? undefined : yaml(CONTRACT_FILES.pricing);
   if (receipt['cost_usd'] !== undefined && served !== undefined && usage !== undefined) {
     const parsed =
       pricingFile === undefined

@@ -13,6 +13,7 @@ import { buildApp } from '../../dataplane/src/app.ts';
 import { createAnthropicFake } from '../fakes/anthropic-fake.ts';
 import type { FakeServer } from '../fakes/fake-server.ts';
 import { createOpenAIFake } from '../fakes/openai-fake.ts';
+import { replay } from '../../scripts/audit-replay.ts';
 import { receiptFor } from '../audit/support.ts';
 import { makeConfigDir, type ConfigDir } from '../support/config-dir.ts';
 
@@ -243,7 +244,7 @@ describe('a sandbox tenant', () => {
     noProviderHeard();
   });
 
-  it('is counted in metrics and its receipt names the sandbox and the mock target', async () => {
+  it('is counted in metrics, and its receipt names the sandbox and the mock target and replays', async () => {
     const client = await openai(SANDBOX);
     await client.chat.completions.create(
       { model: 'gpt', messages: [{ role: 'user', content: 'for the record' }] },
@@ -263,6 +264,16 @@ describe('a sandbox tenant', () => {
       served: { target: 'sandbox', provider: 'mock', model: 'echo' },
       cost_usd: '0',
     });
+    const decision = await app.inject({
+      url: `/api/v1/audit/configs/${String(receipt['config'])}`,
+      headers: { authorization: `Bearer ${await config.token({ tenant: 'auditor' })}` },
+    });
+    expect(replay(receipt, decision.json())).toMatchObject({
+      ok: true,
+      route: { chain: [{ target: 'sandbox', provider: 'mock', model: 'echo' }], ok: true },
+      cost: { cost_usd: '0', ok: true },
+    });
+    expect(replay({ ...receipt, tenant: 'acme' }, decision.json()).ok).toBe(false);
     noProviderHeard();
   });
 });
