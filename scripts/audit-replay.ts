@@ -59,14 +59,17 @@ export function replay(receipt: Record<string, unknown>, document: DecisionDocum
     gateway === undefined
       ? undefined
       : parseWith(GatewaySettings, gateway, CONTRACT_FILES.gateway).sandbox;
-  const sandboxed = sandbox?.tenants.includes(String(receipt['tenant'])) === true;
+  const sandboxModel = sandbox?.tenants.includes(String(receipt['tenant']))
+    ? sandbox.model
+    : undefined;
+  const sandboxed = sandboxModel !== undefined;
   const alias = (receipt['route'] ?? receipt['model']) as string | undefined;
   if (alias !== undefined) {
     const routes = parseWith(RoutesFile, yaml(CONTRACT_FILES.routes) ?? {}, CONTRACT_FILES.routes);
     const spec = routes.routes.find((route) => route.alias === alias);
     const chain: Target[] =
-      sandboxed && sandbox !== undefined
-        ? [{ target: SANDBOX_TARGET, provider: 'mock', model: sandbox.model }]
+      sandboxModel !== undefined
+        ? [{ target: SANDBOX_TARGET, provider: 'mock', model: sandboxModel }]
         : (spec?.targets ?? []).map((target) => ({
             target: target.name,
             provider: target.provider,
