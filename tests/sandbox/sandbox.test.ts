@@ -165,6 +165,27 @@ describe('a sandbox tenant', () => {
     noProviderHeard();
   });
 
+  it('gets the mock answer on the Responses API and the native API too', async () => {
+    const client = await openai(SANDBOX);
+    const response = await client.responses.create({ model: 'claude', input: 'hello responses' });
+    expect(response.output_text).toBe('Echo: hello responses');
+    const native = await app.inject({
+      method: 'POST',
+      url: '/api/v1/inference',
+      headers: {
+        authorization: `Bearer ${await config.token({ tenant: SANDBOX })}`,
+        'x-request-id': 'sandbox-native-1',
+      },
+      payload: { model: 'gpt', messages: [{ role: 'user', content: 'hello native' }] },
+    });
+    expect(native.headers['x-sandbox']).toBe('true');
+    expect(native.json()).toMatchObject({
+      model: 'gpt',
+      output: { role: 'assistant', content: 'Echo: hello native' },
+    });
+    noProviderHeard();
+  });
+
   it('gets a tool call where it must call one, and text once the tool has answered', async () => {
     const client = await openai(SANDBOX);
     const tools = [
