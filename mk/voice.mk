@@ -16,3 +16,11 @@ voice-stt: .tmp/venv/.installed ## Serve the local speech-to-text sidecar on 127
 .PHONY: test-voice
 test-voice: deps redis espeak-ng .tmp/venv/.installed ## Run the voice tests only
 	INFERENCE_TEST_CLUSTER=off vitest run tests/voice
+
+# Not part of `make test` or `make bench`. Arguments: BENCH_VOICE_ROUNDS (20), BENCH_VOICE_IDLE (1000).
+BENCH_VOICE_ROUNDS ?= 20
+BENCH_VOICE_IDLE ?= 1000
+
+.PHONY: bench-voice
+bench-voice: deps espeak-ng .tmp/venv/.installed ## Voice TTFT and barge-in p50/p99 (zero-latency mock LLM, local STT), idle sockets' memory, VAD frames/s
+	node bench/voice.ts $(BENCH_VOICE_ROUNDS) $(BENCH_VOICE_IDLE)
