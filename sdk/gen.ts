@@ -2,7 +2,8 @@
  * Writes the SDKs' generated files, or with `--check` fails when one on disk differs from what
  * docs/openapi.yaml and the error vocabulary generate (`make test` runs the check):
  * - sdk/ts/src/generated/types.gen.ts: the API's types, by @hey-api/openapi-ts;
- * - the closed error vocabulary (dataplane/src/core/error-codes.ts) for each SDK.
+ * - the closed error vocabulary (dataplane/src/core/error-codes.ts) for each SDK;
+ * - the Postman collection of the API and its environment for `make run` (sdk/postman.ts).
  * Python's and Go's models come from their own generators (mk/sdk.mk).
  */
 import { execFileSync } from 'node:child_process';
@@ -12,6 +13,7 @@ import { dirname, join } from 'node:path';
 import { createClient } from '@hey-api/openapi-ts';
 import { format } from 'prettier';
 import { ERROR_CODES } from '../dataplane/src/core/error-codes.ts';
+import { postmanCollection, postmanEnvironment } from './postman.ts';
 
 const root = join(import.meta.dirname, '..');
 const HEADER =
@@ -97,6 +99,8 @@ const files: Record<string, () => Promise<string> | string> = {
   'sdk/ts/src/generated/error-codes.ts': typescriptCodes,
   'sdk/python/enis/error_codes.py': pythonCodes,
   'sdk/go/errorcodes.go': goCodes,
+  'sdk/postman/inference-service.postman_collection.json': postmanCollection,
+  'sdk/postman/make-run.postman_environment.json': postmanEnvironment,
 };
 
 const check = process.argv.includes('--check');
