@@ -186,6 +186,26 @@ describe('a sandbox tenant', () => {
     noProviderHeard();
   });
 
+  it('gets JSON valid against the schema it asks for', async () => {
+    const client = await openai(SANDBOX);
+    const schema = {
+      type: 'object',
+      properties: { verdict: { enum: ['yes', 'no'] }, reason: { type: 'string' } },
+      required: ['verdict', 'reason'],
+      additionalProperties: false,
+    };
+    const answer = await client.chat.completions.create({
+      model: 'gpt',
+      response_format: { type: 'json_schema', json_schema: { name: 'verdict', schema } },
+      messages: [{ role: 'user', content: 'is it sunny' }],
+    });
+    expect(JSON.parse(answer.choices[0]?.message.content ?? '')).toEqual({
+      verdict: 'yes',
+      reason: 'Echo: is it sunny',
+    });
+    noProviderHeard();
+  });
+
   it('gets a tool call where it must call one, and text once the tool has answered', async () => {
     const client = await openai(SANDBOX);
     const tools = [

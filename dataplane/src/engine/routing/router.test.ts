@@ -81,15 +81,17 @@ describe('the router', () => {
   it('skips a target that cannot honour a parameter, whatever fallbackOn, and counts no failure', async () => {
     const attempts: string[] = [];
     const router = new Router({ provider: () => mock });
-    const json = { ...request, responseFormat: { type: 'json_object' as const } };
+    // A schema whose example the mock cannot write (a pattern): it refuses response_format.
+    const schema = { type: 'string', pattern: '^never$' };
+    const json = { ...request, responseFormat: { type: 'json_schema' as const, schema } };
     const config = route(['echo', 'echo'], {
       circuitBreaker: { failureThreshold: 1, openMs: 60_000 },
     });
     const events = {
       onAttempt: (target: TargetConfig) => attempts.push(target.name),
     };
-    // The mock provider cannot be held to a JSON format; neither target can, so the refusal
-    // of the last comes back naming the parameter.
+    // Neither target can hold that format, so the refusal of the last comes back naming the
+    // parameter.
     await expect(
       collect(router.stream(config, json, new AbortController().signal, events)),
     ).rejects.toMatchObject({

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Chunk } from '../../core/types.ts';
 import type { ProviderRequest } from '../provider.ts';
 import { createMockProvider } from './mock.ts';
-import { exampleOf } from './tool-call.ts';
+import { exampleOf } from './schema-example.ts';
 
 const mock = createMockProvider();
 const weather = {
@@ -56,6 +56,62 @@ describe('the mock provider with tools', () => {
       ]);
       expect(all.at(-1)).toMatchObject({ type: 'done', finishReason: 'stop' });
     }
+  });
+});
+
+describe('the mock provider under a JSON response_format', () => {
+  const texts = async (request: Partial<ProviderRequest>) =>
+    (await chunks(request)).flatMap((chunk) => (chunk.type === 'text' ? [chunk.text] : []));
+
+  it('answers json_object with its answer in an object, in one chunk', async () => {
+    expect(await texts({ responseFormat: { type: 'json_object' } })).toEqual([
+      '{"answer":"Echo: Paris"}',
+    ]);
+  });
+
+  it('answers json_schema with an example valid against the schema', async () => {
+    const schema = {
+      type: 'object',
+      properties: {
+        city: { type: 'string', minLength: 12 },
+        when: { type: 'string', format: 'date-time' },
+        tags: { type: 'array', items: { type: 'string', maxLength: 4 }, minItems: 2 },
+        kind: { anyOf: [{ type: 'integer', minimum: 3 }, { type: 'string' }] },
+      },
+      required: ['city', 'when', 'tags', 'kind'],
+      additionalProperties: false,
+    };
+    const [answer] = await texts({ responseFormat: { type: 'json_schema', schema } });
+    expect(JSON.parse(answer ?? '')).toEqual({
+      city: 'Echo: Paris.',
+      when: '1970-01-01T00:00:00Z',
+      tags: ['Echo', 'Echo'],
+      kind: 3,
+    });
+  });
+
+  it('refuses by name a schema its example does not satisfy, saying where', async () => {
+    const schema = {
+      type: 'object',
+      properties: { code: { type: 'string', pattern: '^[A-Z]{3}$' } },
+    };
+    await expect(chunks({ responseFormat: { type: 'json_schema', schema } })).rejects.toMatchObject(
+      {
+        code: 'UPSTREAM_BAD_REQUEST',
+        details: { provider: 'mock', parameter: 'response_format' },
+        message: expect.stringContaining('/code must match pattern') as unknown,
+      },
+    );
+  });
+
+  it('refuses by name a schema that is not valid', async () => {
+    const schema = { type: 'object', required: 'city' };
+    await expect(chunks({ responseFormat: { type: 'json_schema', schema } })).rejects.toMatchObject(
+      {
+        details: { parameter: 'response_format' },
+        message: expect.stringContaining('the schema is not valid') as unknown,
+      },
+    );
   });
 });
 

@@ -4,7 +4,7 @@ import { ApiError } from '../../errors/api-error.ts';
 import { ERROR_CODES, type ErrorCode } from '../../core/error-codes.ts';
 import type { Chunk, TokenLogprob } from '../../core/types.ts';
 import type { EmbeddingRequest, EmbeddingResult, Provider, ProviderRequest } from '../provider.ts';
-import { UnsupportedParameter } from '../unsupported.ts';
+import { jsonAnswer } from './json-answer.ts';
 import { mockToolCall } from './tool-call.ts';
 
 /**
@@ -17,7 +17,8 @@ import { mockToolCall } from './tool-call.ts';
  * chunks), `chunks` (repeat the answer's words up to this many chunks). A request's `prefix`
  * (mid-stream Continue) skips the words it already holds. Where it must call a tool
  * (`tool_choice` required or named) it calls one, with an example of its schema as arguments
- * (tool-call.ts), and answers nothing else. Its answer is certain, so with
+ * (tool-call.ts), and answers nothing else. Under a JSON `response_format` its answer is JSON,
+ * in one chunk (json-answer.ts). Its answer is certain, so with
  * `logprobs` each word is a token of log-probability 0, the only one of its distribution (the
  * one alternative `top_logprobs` can list). Embeddings are hash-derived unit vectors
  * (`fail?code=...` fails them too).
@@ -27,14 +28,12 @@ export function createMockProvider(): Provider {
     name: 'mock',
     async *stream(request: ProviderRequest, signal: AbortSignal): AsyncIterable<Chunk> {
       const { behaviour, options } = parseMockModel(request.model);
-      // Its answers are fixed by its model id, so a seed holds trivially; a format does not.
-      if (request.responseFormat !== undefined && request.responseFormat.type !== 'text') {
-        throw new UnsupportedParameter(
-          'mock',
-          'response_format',
-          `The mock provider cannot be held to response_format ${request.responseFormat.type}.`,
-        );
-      }
+      // Its answers are fixed by its model id, so a seed holds trivially; a JSON format gets
+      // its text answer as JSON, or is refused by name (json-answer.ts).
+      const json = jsonAnswer(
+        request.responseFormat,
+        answerWords(behaviour, options, request).join(' '),
+      );
       const firstMs = numberOption(options, 'firstMs');
       if (firstMs > 0) await sleep(firstMs, undefined, { signal });
       if (behaviour === 'stall') {
@@ -51,7 +50,7 @@ export function createMockProvider(): Provider {
         };
         return;
       }
-      const words = answerWords(behaviour, options, request);
+      const words = json === undefined ? answerWords(behaviour, options, request) : [json];
       const limit = Math.min(words.length, request.maxTokens ?? Number.POSITIVE_INFINITY);
       const failAfter = options.has('failAfter') ? numberOption(options, 'failAfter') : -1;
       const gapMs = numberOption(options, 'gapMs');

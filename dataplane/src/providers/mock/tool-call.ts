@@ -1,9 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { ToolCall, ToolDefinition } from '../../core/types.ts';
 import type { ProviderRequest } from '../provider.ts';
-
-/** How deep an example follows nested schemas before it writes `null`. */
-const MAX_DEPTH = 8;
+import { exampleOf } from './schema-example.ts';
 
 /**
  * The tool call the mock makes, or none: it calls a tool only when it must (`tool_choice`
@@ -28,40 +26,4 @@ export function mockToolCall(request: ProviderRequest): ToolCall | undefined {
     name: tool.name,
     arguments: JSON.stringify(exampleOf(tool.parameters, lastUser, 0)),
   };
-}
-
-/**
- * A value of `schema`, the same every time: an object with its required properties (all of
- * them when none is required), a string's first `enum` or `const` value or else `text` (the
- * last user message), a number's `minimum` or 0, `false`, an empty array, `null` for anything
- * else (or past {@link MAX_DEPTH}).
- */
-export function exampleOf(schema: unknown, text: string, depth: number): unknown {
-  if (depth > MAX_DEPTH || schema === null || typeof schema !== 'object') return null;
-  const node = schema as Record<string, unknown>;
-  if ('const' in node) return node['const'];
-  if (Array.isArray(node['enum']) && node['enum'].length > 0) return node['enum'][0];
-  const type = Array.isArray(node['type']) ? (node['type'][0] as unknown) : node['type'];
-  switch (type) {
-    case 'object': {
-      const properties = (node['properties'] ?? {}) as Record<string, unknown>;
-      const required = Array.isArray(node['required'])
-        ? (node['required'] as unknown[]).filter((name): name is string => typeof name === 'string')
-        : Object.keys(properties);
-      return Object.fromEntries(
-        required.map((name) => [name, exampleOf(properties[name], text, depth + 1)]),
-      );
-    }
-    case 'string':
-      return text;
-    case 'integer':
-    case 'number':
-      return typeof node['minimum'] === 'number' ? node['minimum'] : 0;
-    case 'boolean':
-      return false;
-    case 'array':
-      return [];
-    default:
-      return null;
-  }
 }
