@@ -27,6 +27,8 @@ export interface McpGatewayConfig {
   readonly upstreams: readonly McpUpstream[];
   /** How long an upstream may take to connect or answer. @default 300 */
   readonly timeoutMs: number;
+  /** The ProviderRoute alias that answers a tool call natively when its upstream is down. */
+  readonly fallbackRoute: string | undefined;
 }
 
 /** The MCP gateways that serve: only those enabled, and none unless the file's `enabled`. */
@@ -74,7 +76,12 @@ export function readMcp(files: ReadonlyMap<string, string>): McpConfig {
         pricePerCall: server.pricePerCallUSD === undefined ? 0 : usdToNano(server.pricePerCallUSD),
       };
     });
-    gateways.set(name, { name, upstreams, timeoutMs: spec.fallback?.timeoutMs ?? 300 });
+    gateways.set(name, {
+      name,
+      upstreams,
+      timeoutMs: spec.fallback?.timeoutMs ?? 300,
+      fallbackRoute: spec.fallback?.route,
+    });
   }
   return { gateways };
 }

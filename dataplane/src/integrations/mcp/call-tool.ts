@@ -5,7 +5,8 @@
  * name, the upstream's progress passed back under the caller's `progressToken`, cancelled
  * upstream when the caller cancels or leaves; its result through input safety
  * (`result-safety.ts`); settled; one span (`tool-span.ts`) and one audit receipt whatever
- * happens. A refusal of the gateway's own (allowlist, budget, safety) is a JSON-RPC error
+ * happens. A call whose upstream is unavailable is answered by the gateway's native fallback
+ * route when it names one (`fallback.ts`). A refusal of the gateway's own (allowlist, budget, safety) is a JSON-RPC error
  * whose `data.code` is the error vocabulary's code.
  */
 import {
@@ -30,6 +31,7 @@ import { SafetyRefusal } from '../../engine/safety-refusal.ts';
 import { ApiError } from '../../errors/api-error.ts';
 import type { Principal } from '../../security/principal.ts';
 import { gatewayName, splitName } from './names.ts';
+import type { FallbackCall } from './fallback.ts';
 import { checkToolResult } from './result-safety.ts';
 import { reserveToolCall } from './tool-budget.ts';
 import { startToolSpan } from './tool-span.ts';
@@ -62,6 +64,10 @@ export interface CallContext {
   readonly snapshot: () => ConfigSnapshot;
   readonly safety: Safety;
   readonly tracer: Tracer | undefined;
+  /** Runs the gateway's native fallback (`fallback.ts`) for a call whose upstream is down. */
+  readonly fallback: (
+    call: Omit<FallbackCall, 'route'> & { route: string },
+  ) => Promise<CallToolResult>;
 }
 
 type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
@@ -128,9 +134,9 @@ export async function callTool(
       upstream,
       gateway.timeoutMs,
       context.links(upstream.name),
-      (client) =>
+      (client, lost) =>
         client.callTool({ name: tool, arguments: args }, undefined, {
-          signal,
+          signal: AbortSignal.any([signal, lost]),
           timeout: DEFAULT_REQUEST_TIMEOUT_MSEC,
           ...(progressToken === undefined
             ? {}
@@ -156,8 +162,29 @@ export async function callTool(
     }
     const code =
       error instanceof UpstreamUnavailable ? 'UPSTREAM_UNAVAILABLE' : 'UPSTREAM_BAD_REQUEST';
+    // The tool was not served: its receipt and span say so whether a fallback answers or not
+    // (the fallback's answer has its own receipt, of the request it made).
     await record({ ...facts, outcome: 'failed', error: code, durationMs: elapsed() });
     span.end(code);
+    if (error instanceof UpstreamUnavailable && gateway.fallbackRoute !== undefined) {
+      const route = gateway.fallbackRoute;
+      return await context
+        .fallback({
+          route,
+          tenant: principal.tenant,
+          principal: principal.subject,
+          requestId: `mcp-fallback:${context.session}:${String(extra.requestId)}`,
+          tool: name,
+          arguments: args,
+          signal,
+        })
+        .catch((failure: unknown) => {
+          throw jsonRpcError(
+            ErrorCode.InternalError,
+            `${error.message} Its fallback route ${route} failed too: ${failure instanceof ApiError ? failure.code : 'INTERNAL'}.`,
+          );
+        });
+    }
     throw error;
   } finally {
     running.release();

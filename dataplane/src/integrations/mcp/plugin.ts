@@ -22,6 +22,7 @@ import type { Services } from '../../engine/services.ts';
 import { ApiError } from '../../errors/api-error.ts';
 import { buildGatewayServer } from './aggregate.ts';
 import { Cancellations } from './cancellations.ts';
+import { nativeFallback } from './fallback.ts';
 import { RedisMcpSessionStore } from './redis-session-store.ts';
 import { MemoryMcpSessionStore, type McpSession, type McpSessionStore } from './session-store.ts';
 import { resumeSession, startSession, type SessionRequest } from './sessions.ts';
@@ -157,6 +158,7 @@ export const mcpPlugin: FastifyPluginAsyncTypebox<{ services: Services }> = asyn
         snapshot: () => services.snapshot(),
         safety,
         tracer: services.tracing?.tracer,
+        fallback: (call) => nativeFallback(services.pipeline, services.snapshot(), call),
         track: (requestId) => cancellations.track(id, requestId, gateway.timeoutMs),
       });
       // The session lives in the store, so each request gets a transport of its own; the

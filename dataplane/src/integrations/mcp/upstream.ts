@@ -132,7 +132,8 @@ export async function withUpstream<T>(
   upstream: McpUpstream,
   timeoutMs: number,
   link: UpstreamLink,
-  use: (client: Client) => Promise<T>,
+  /** `lost` aborts when the transport fails mid-request (the upstream went away). */
+  use: (client: Client, lost: AbortSignal) => Promise<T>,
 ): Promise<T> {
   const connecting = AbortSignal.timeout(timeoutMs);
   const attempt = async (resume: UpstreamSession | undefined): Promise<T> => {
@@ -141,6 +142,7 @@ export async function withUpstream<T>(
       ? sseTransport(upstream)
       : streamableTransport(upstream, resume?.sessionId);
     const client = new Client(GATEWAY_CLIENT);
+    const lost = new AbortController();
     try {
       if (resume === undefined || sse) {
         await within(
@@ -165,7 +167,21 @@ export async function withUpstream<T>(
         transport.setProtocolVersion(resume.protocolVersion);
         await client.connect(transport);
       }
-      return await use(client);
+      // A stream that breaks mid-request rejects nothing by itself: the SDK tells onerror.
+      // An HTTP error answer to a POST rejects its own request, and is told there too.
+      client.onerror = (error) => {
+        if (!(error instanceof StreamableHTTPError)) lost.abort(error);
+      };
+      try {
+        return await use(client, lost.signal);
+      } catch (error) {
+        if (lost.signal.aborted)
+          throw new UpstreamUnavailable(
+            upstream.name,
+            `the connection was lost: ${reasonOf(lost.signal.reason)}`,
+          );
+        throw error;
+      }
     } finally {
       await transport.drain(timeoutMs);
       await client.close().catch(() => undefined);
@@ -220,5 +236,5 @@ function reasonOf(error: unknown): string {
     if (cause instanceof Error) message = cause.message.split('\n')[0] ?? message;
     cause = (cause as { cause?: unknown }).cause;
   }
-  return `${message}.`;
+  return `${message.replace(/\.+$/, '')}.`;
 }
