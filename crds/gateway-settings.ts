@@ -2,7 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EgressSettings } from './egress-settings.ts';
-import { PhoneRegions, PiiSetting } from './pii-settings.ts';
+import { GatewayPhoneRegions, PiiSetting } from './pii-settings.ts';
 import { SandboxSettings } from './sandbox-settings.ts';
 
 /** Per-tenant batch limits; a field left out takes the section's default. */
@@ -232,10 +232,7 @@ export const GatewaySettings = Type.Object(
         }),
         injection: InjectionSettings,
         pii: PiiSetting,
-        phoneRegions: Type.Array(PhoneRegions.items, {
-          ...PhoneRegions,
-          default: ['ES'],
-        }),
+        phoneRegions: GatewayPhoneRegions,
         piiOutput: Type.Union([Type.Literal('off'), Type.Literal('redact')], {
           default: 'redact',
           description: 'PII policy for output, streamed output included.',

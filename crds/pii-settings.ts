@@ -49,12 +49,16 @@ export type PiiPolicy = Static<typeof PiiPolicy>;
 const Region = Type.String({ pattern: '^[A-Z]{2}$' });
 
 /** National-format phone numbers count for these regions; `+` or `00` numbers for their own. */
-export const PhoneRegions = Type.Array(Region, {
+const PHONE_REGIONS = {
   minItems: 1,
   maxItems: 32,
   description:
     'Regions whose national phone formats are detected (a number with + or an international prefix is validated for its own country whatever this says).',
-});
+};
+const PhoneRegions = Type.Array(Region, PHONE_REGIONS);
+
+/** `safety.phoneRegions`: the gateway's regions. */
+export const GatewayPhoneRegions = Type.Array(Region, { ...PHONE_REGIONS, default: ['ES'] });
 
 const KINDS =
   'Policy per PII kind (docs/safety.md lists the kinds); a kind not named takes default.';
