@@ -30,7 +30,11 @@ case "$engine" in
   # builds to one image ID. OCI format: podman's docker format writes the build container's
   # random ID and hostname into the config (so no two builds match) and is the only one with a
   # HEALTHCHECK field; Kubernetes and the compose file define their own checks.
-  podman) podman build --quiet --format oci --timestamp "$SOURCE_DATE_EPOCH" "${args[@]}" "$context" ;;
+  # (podman warns, once per stage, that an OCI image drops the HEALTHCHECK: said here once.)
+  podman)
+    podman build --quiet --format oci --timestamp "$SOURCE_DATE_EPOCH" "${args[@]}" "$context" \
+      2> >(grep -v 'HEALTHCHECK is not supported for OCI image format' >&2)
+    ;;
   docker) DOCKER_BUILDKIT=1 docker build "${args[@]}" "$context" ;;
   *) echo "build.sh: CONTAINER_ENGINE must be podman or docker, not $engine" >&2; exit 2 ;;
 esac

@@ -108,11 +108,9 @@ for (const round of [1, 2]) {
   removeImages();
   const seconds: Record<string, number> = {};
   let started = Date.now();
-  run(
-    'scripts/images/node-base.sh',
-    [baseImage, nodeVersion, npmVersion, join(work, 'node')],
-    { SOURCE_DATE_EPOCH: sourceDateEpoch },
-  );
+  run('scripts/images/node-base.sh', [baseImage, nodeVersion, npmVersion, join(work, 'node')], {
+    SOURCE_DATE_EPOCH: sourceDateEpoch,
+  });
   seconds['base'] = (Date.now() - started) / 1000;
   const base = inspect(baseImage, '{{.Id}}');
   const images: Record<string, string> = {};
@@ -173,10 +171,14 @@ function audit(): { audited: boolean; vulnerabilities?: Record<string, number>; 
     return { audited: true, vulnerabilities: vulnerabilities(out) ?? {} };
   } catch (error) {
     // npm audit exits 1 when it finds vulnerabilities, and also when it cannot ask.
-    const out = (error as { stdout?: string }).stdout ?? '';
-    const parsed = vulnerabilities(out);
+    const { stdout = '', stderr = '' } = error as { stdout?: string; stderr?: string };
+    const parsed = vulnerabilities(stdout);
     if (parsed !== undefined) return { audited: true, vulnerabilities: parsed };
-    const detail = /"summary":\s*"([^"]*)"/.exec(out)?.[1] ?? 'no answer';
+    // npm names the refusal on stderr ("npm warn audit 405 Method Not Allowed - POST ...").
+    const detail =
+      /audit (\d{3} [^-\n]*)/.exec(stderr)?.[1]?.trim() ??
+      /"summary":\s*"([^"]+)"/.exec(stdout)?.[1] ??
+      'no answer';
     return { audited: false, reason: `the registry's audit endpoint did not answer: ${detail}` };
   }
 }
