@@ -125,6 +125,29 @@ describe('prepare in its span, with prompt and safety as children', () => {
     expect([prompt?.status.code, prepare?.status.code]).toEqual([0, 0]);
   });
 
+  it("hands an A/B experiment's assignee to the prompt source, and puts it on no span", async () => {
+    const assignees: (string | undefined)[] = [];
+    const recording: PromptSource = {
+      render: (id, version, variables, assignee) => {
+        assignees.push(assignee);
+        return prompts.render(id, version, variables, assignee);
+      },
+    };
+    exporter = new InMemorySpanExporter();
+    tracing = startTracing({
+      serviceName: 'unit',
+      settings: () => ({ ratio: 1, denylist: [] }),
+      env: {},
+      exporter,
+    })!;
+    tracedPromptSource(tracing.tracer, recording).render('support', undefined, {}, 'acme\u0000u-7');
+    await tracing.forceFlush();
+    expect(assignees).toEqual(['acme\u0000u-7']);
+    expect(
+      JSON.stringify(exporter.getFinishedSpans().map((span) => span.attributes)),
+    ).not.toContain('u-7');
+  });
+
   it('counts what a refusal found on the safety span, never the text', async () => {
     const blocking: Safety = {
       ...safety,

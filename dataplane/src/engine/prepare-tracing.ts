@@ -12,11 +12,12 @@ import { refusalFindings } from './safety-refusal.ts';
  */
 export function tracedPromptSource(tracer: Tracer, source: PromptSource): PromptSource {
   return {
-    render(id, version, variables) {
+    render(id, version, variables, assignee) {
       return inSpan(tracer, 'gateway.prompt', (span) => {
         span.setAttribute('prompt_id', id);
         if (version !== undefined) span.setAttribute('prompt.version', version);
-        const rendered = source.render(id, version, variables);
+        // The assignee is whom an A/B experiment assigns: never an attribute (it names a user).
+        const rendered = source.render(id, version, variables, assignee);
         span.setAttributes({
           'prompt.version': rendered.prompt.version,
           content_sha: rendered.prompt.checksum,
