@@ -4,7 +4,7 @@ export type UplinkFrame =
   | {
       type: 'audio';
       /**
-       * `pcm16`: 16-bit little-endian samples, 16 kHz, mono.
+       * `pcm16`: 16-bit little-endian samples, 16 kHz, mono; `opus`: one Opus packet, mono.
        */
       codec: 'pcm16' | 'opus';
       /**

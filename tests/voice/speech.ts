@@ -1,4 +1,5 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -46,4 +47,25 @@ export function audioFrames(pcm: Buffer, firstSeq = 0): object[] {
     });
   }
   return frames;
+}
+
+/** pcm16 as Opus audio frames, one 20 ms packet each (libopus through PyAV, tests/voice/opus_packets.py). */
+export async function opusFrames(pcm: Buffer): Promise<object[]> {
+  const root = join(import.meta.dirname, '../..');
+  const child = spawn(
+    join(root, '.tmp/venv/bin/python'),
+    [join(root, 'tests/voice/opus_packets.py')],
+    {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    },
+  );
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.stdin.end(pcm);
+  if ((await exited) !== 0) throw new Error('opus_packets.py failed');
+  return output
+    .trim()
+    .split('\n')
+    .map((payload, seq) => ({ type: 'audio', codec: 'opus', seq, ts: Date.now(), payload }));
 }

@@ -155,10 +155,11 @@ describe('frames that break the contract', () => {
     });
     client.send({ type: 'audio', codec: 'pcm16', seq: 3, payload: 'AAAA', ts: 0, extra: 1 });
     expect(await client.next((frame) => frame.seq === 3)).toMatchObject({ code: 'BAD_REQUEST' });
-    client.send({ type: 'audio', codec: 'opus', seq: 4, payload: 'AAAA', ts: 0 });
+    client.send({ type: 'audio', codec: 'pcm16', seq: 4, payload: 'AAAA', ts: 0 });
     expect(await client.next((frame) => frame.seq === 4)).toMatchObject({
-      code: 'UNSUPPORTED_MEDIA_TYPE',
-      field: '/codec',
+      code: 'BAD_REQUEST',
+      field: '/payload',
+      message: 'The payload is not pcm16 audio.',
     });
     client.socket.send(Buffer.from([1, 2, 3]));
     expect(

@@ -6,6 +6,7 @@ import { errorFrame, parseUplink, type UplinkFrame } from '../engine/voice/frame
 import type { VoiceMetrics } from '../engine/voice/metrics.ts';
 import { VoiceSession } from '../engine/voice/session.ts';
 import type { Stt } from '../engine/voice/stt.ts';
+import { createOpusStream, type OpusStream } from '../engine/voice/opus.ts';
 import { createVad } from '../engine/voice/vad.ts';
 import { pcm16ToFloat } from '../engine/voice/wav.ts';
 import type { ErrorCode } from '../core/error-codes.ts';
@@ -75,31 +76,37 @@ export function serveVoiceSocket(socket: WebSocket, options: VoiceSocketOptions)
     }
     dispatch(frame, arrivedAt);
   });
+  // Audio is decoded in arrival order; the Opus decoder is made on the first Opus frame.
+  let decoding: Promise<void> = Promise.resolve();
+  let opus: Promise<OpusStream> | undefined;
   options.metrics.sockets.inc();
   channel.closed.addEventListener('abort', () => {
     options.metrics.sockets.dec();
     void session.close();
+    void decoding.then(async () => (await opus)?.free());
   });
+
+  function pcm16(bytes: Buffer): Float32Array | undefined {
+    return bytes.length % 2 === 0 ? pcm16ToFloat(bytes) : undefined;
+  }
 
   function dispatch(frame: UplinkFrame, arrivedAt: number): void {
     const seq = frame.seq;
     if (frame.type === 'audio') {
-      if (frame.codec === 'opus') {
-        refuse('UNSUPPORTED_MEDIA_TYPE', 'codec opus is not decoded here; send pcm16.', {
-          field: '/codec',
-          seq,
+      const bytes = Buffer.from(frame.payload, 'base64');
+      const codec = frame.codec;
+      decoding = decoding
+        .then(async () => {
+          const samples =
+            codec === 'pcm16' ? pcm16(bytes) : (await (opus ??= createOpusStream())).decode(bytes);
+          if (samples === undefined)
+            refuse('BAD_REQUEST', `The payload is not ${codec} audio.`, { field: '/payload', seq });
+          else session.audio(samples, arrivedAt);
+        })
+        .catch((error: unknown) => {
+          const { code, message } = toApiError(error).toBody().error;
+          refuse(code, message, { field: '/payload', seq });
         });
-        return;
-      }
-      const pcm = Buffer.from(frame.payload, 'base64');
-      if (pcm.length % 2 !== 0) {
-        refuse('BAD_REQUEST', 'pcm16 audio holds whole 16-bit samples.', {
-          field: '/payload',
-          seq,
-        });
-        return;
-      }
-      session.audio(pcm16ToFloat(pcm), arrivedAt);
       return;
     }
     const payload = frame.payload;

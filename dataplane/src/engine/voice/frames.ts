@@ -22,7 +22,8 @@ export const AudioFrame = Type.Object(
   {
     type: Type.Literal('audio'),
     codec: Type.Union([Type.Literal('pcm16'), Type.Literal('opus')], {
-      description: '`pcm16`: 16-bit little-endian samples, 16 kHz, mono.',
+      description:
+        '`pcm16`: 16-bit little-endian samples, 16 kHz, mono; `opus`: one Opus packet, mono.',
     }),
     seq: Seq,
     payload: Type.String({

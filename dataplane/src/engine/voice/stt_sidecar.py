@@ -107,7 +107,11 @@ def serve(model: WhisperModel, port: int) -> None:
             segments, _ = model.transcribe(
                 io.BytesIO(audio), beam_size=1, language="en", vad_filter=False
             )
-            self.answer(200, {"text": "".join(segment.text for segment in segments).strip()})
+            text = "".join(segment.text for segment in segments).strip()
+            try:
+                self.answer(200, {"text": text})
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the gateway gave up on this utterance (its socket closed)
 
     server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
     print(f"listening {server.server_address[1]}", flush=True)
