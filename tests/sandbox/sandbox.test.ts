@@ -15,6 +15,7 @@ import type { FakeServer } from '../fakes/fake-server.ts';
 import { createOpenAIFake } from '../fakes/openai-fake.ts';
 import { replay } from '../../scripts/audit-replay.ts';
 import { receiptFor } from '../audit/support.ts';
+import { parseSse } from '../batch/support.ts';
 import { makeConfigDir, type ConfigDir } from '../support/config-dir.ts';
 
 const SANDBOX = 'playground';
@@ -183,6 +184,23 @@ describe('a sandbox tenant', () => {
       model: 'gpt',
       output: { role: 'assistant', content: 'Echo: hello native' },
     });
+    const streamed = await app.inject({
+      method: 'POST',
+      url: '/api/v1/inference:stream',
+      headers: {
+        authorization: `Bearer ${await config.token({ tenant: SANDBOX })}`,
+        'x-request-id': 'sandbox-native-2',
+      },
+      payload: { model: 'claude', messages: [{ role: 'user', content: 'stream native' }] },
+    });
+    expect(streamed.headers['x-sandbox']).toBe('true');
+    const events = await parseSse(streamed.body);
+    const text = events
+      .filter((event) => event.event === 'data')
+      .map((event) => (JSON.parse(event.data) as { text: string }).text)
+      .join('');
+    expect(text).toBe('Echo: stream native');
+    expect(events.at(-1)?.event).toBe('done');
     noProviderHeard();
   });
 
