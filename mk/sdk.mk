@@ -1,8 +1,13 @@
 # The SDKs (sdk/ts, sdk/python, sdk/go) and their conformance scenarios (docs/sdks.md). The root
 # Makefile includes this file; these lines add prerequisites to its targets.
 
-.PHONY: sdk-gen sdk-gen-check sdk-typecheck
-sdk-gen: deps ## Regenerate the SDKs' generated files (types, error vocabulary)
+.PHONY: sdk-openapi sdk-gen sdk-gen-check sdk-typecheck
+# docs/openapi.yaml is generated too (scripts/gen.ts, from the route schemas): `make gen` writes
+# it before the SDK files are generated from it.
+sdk-openapi: deps
+	node scripts/gen.ts
+
+sdk-gen: sdk-openapi ## Regenerate the SDKs' generated files (types, error vocabulary, Python models, Postman)
 	node sdk/gen.ts
 
 sdk-gen-check: deps
@@ -25,7 +30,7 @@ DATAMODEL_CODEGEN := PYTHONWARNINGS=ignore .tmp/venv/bin/datamodel-codegen --inp
 	--target-python-version 3.11 --strict-nullable --disable-timestamp --formatters black isort
 
 .PHONY: sdk-python-models sdk-python-models-check
-sdk-python-models: .tmp/venv/.installed
+sdk-python-models: sdk-openapi .tmp/venv/.installed
 	$(DATAMODEL_CODEGEN) --output $(PY_MODELS)
 
 sdk-python-models-check: .tmp/venv/.installed
