@@ -10,7 +10,7 @@ espeak-ng: ## Install Debian's espeak-ng (the voice tests' speech) when it is mi
 test: espeak-ng
 
 .PHONY: voice-stt
-voice-stt: .tmp/venv/.installed ## Serve the local speech-to-text sidecar on 127.0.0.1:8090 (VOICE_STT_URL=http://127.0.0.1:8090)
+voice-stt: .tmp/venv/.installed ## Serve the local speech-to-text sidecar on 127.0.0.1:8090 (VOICE_STT_URL=http://127.0.0.1:8090/v1)
 	HF_HUB_OFFLINE=1 .tmp/venv/bin/python dataplane/src/engine/voice/stt_sidecar.py --port 8090 --model-dir $(VOICE_MODEL_DIR)
 
 .PHONY: test-voice

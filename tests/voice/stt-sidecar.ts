@@ -5,6 +5,7 @@ import { createInterface } from 'node:readline';
 const ROOT = join(import.meta.dirname, '../..');
 
 export interface Sidecar {
+  /** The OpenAI-style base URL (VOICE_STT_URL). */
   url: string;
   stop(): Promise<void>;
 }
@@ -36,7 +37,7 @@ export async function startSidecar(): Promise<Sidecar> {
     });
   });
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://127.0.0.1:${port}/v1`,
     stop: async () => {
       if (child.exitCode !== null) return;
       const exited = new Promise((resolve) => child.once('exit', resolve));

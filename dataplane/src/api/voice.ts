@@ -5,7 +5,7 @@ import type { FastifyRequest } from 'fastify';
 import type { IncomingMessage } from 'node:http';
 import type { Services } from '../engine/services.ts';
 import { createVoiceMetrics } from '../engine/voice/metrics.ts';
-import { sttFromEnv } from '../engine/voice/stt.ts';
+import { sttFromEnv } from '../engine/voice/stt-config.ts';
 import { createVoiceTickets } from '../engine/voice/tickets.ts';
 import { ApiError } from '../errors/api-error.ts';
 import { principalOf } from './auth.ts';
@@ -35,7 +35,7 @@ export const voicePlugin: FastifyPluginAsyncTypebox<{
     () => services.config.current?.gateway.budgets.keyPrefix ?? '',
   );
   const metrics = createVoiceMetrics(services.metrics.registry);
-  const stt = sttFromEnv(env);
+  const stt = sttFromEnv(env, () => services.snapshot());
   const model = env['VOICE_MODEL'] === '' ? undefined : env['VOICE_MODEL'];
   const requestIds = new WeakMap<IncomingMessage, string>();
 

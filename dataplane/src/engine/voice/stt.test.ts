@@ -1,7 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { httpStt, sttFromEnv } from './stt.ts';
+import { sttFromEnv } from './stt-config.ts';
+import { httpStt } from './stt.ts';
 
 let server: Server | undefined;
 
@@ -33,7 +34,7 @@ const signal = new AbortController().signal;
 describe('httpStt', () => {
   it('posts a WAV to /v1/audio/transcriptions with the key, and returns the text trimmed', async () => {
     const { url, seen } = await fake(200, { text: ' hello ' });
-    const stt = httpStt({ url: `${url}/`, model: 'whisper-base', apiKey: 'k' });
+    const stt = httpStt({ url: `${url}/v1/`, model: 'whisper-base', apiKey: 'k' });
     expect(await stt.transcribe(samples, signal)).toBe('hello');
     expect(seen).toEqual(['POST /v1/audio/transcriptions Bearer k']);
   });
@@ -56,7 +57,10 @@ describe('httpStt', () => {
   });
 
   it('is configured by VOICE_STT_URL, and absent without it', () => {
-    expect(sttFromEnv({})).toBeUndefined();
-    expect(sttFromEnv({ VOICE_STT_URL: 'http://127.0.0.1:9' })).toBeDefined();
+    const snapshot = () => {
+      throw new Error('not read');
+    };
+    expect(sttFromEnv({}, snapshot)).toBeUndefined();
+    expect(sttFromEnv({ VOICE_STT_URL: 'http://127.0.0.1:9/v1' }, snapshot)).toBeDefined();
   });
 });

@@ -7,13 +7,12 @@ export interface Stt {
 }
 
 /**
- * The OpenAI transcription wire format (`POST {url}/v1/audio/transcriptions`, multipart, a WAV
- * file), which the local faster-whisper sidecar (stt_sidecar.py) and OpenAI-compatible APIs
- * serve. Configured by `VOICE_STT_URL`, `VOICE_STT_MODEL` (whisper-base) and, for a hosted
- * API, `VOICE_STT_API_KEY`.
+ * The OpenAI transcription wire format (`POST {url}/audio/transcriptions`, `url` an
+ * OpenAI-style base ending in `/v1`, multipart, a WAV file), which the local faster-whisper
+ * sidecar (stt_sidecar.py) and OpenAI-compatible APIs serve.
  */
 export function httpStt(options: { url: string; model: string; apiKey?: string }): Stt {
-  const endpoint = `${options.url.replace(/\/+$/, '')}/v1/audio/transcriptions`;
+  const endpoint = `${options.url.replace(/\/+$/, '')}/audio/transcriptions`;
   return {
     async transcribe(samples, signal) {
       const form = new FormData();
@@ -48,16 +47,4 @@ export function httpStt(options: { url: string; model: string; apiKey?: string }
       return typeof body.text === 'string' ? body.text.trim() : '';
     },
   };
-}
-
-/** The configured speech-to-text, or undefined when `VOICE_STT_URL` names none. */
-export function sttFromEnv(env: NodeJS.ProcessEnv): Stt | undefined {
-  const url = env['VOICE_STT_URL'];
-  if (url === undefined || url === '') return undefined;
-  const apiKey = env['VOICE_STT_API_KEY'];
-  return httpStt({
-    url,
-    model: env['VOICE_STT_MODEL'] ?? 'whisper-base',
-    ...(apiKey === undefined || apiKey === '' ? {} : { apiKey }),
-  });
 }

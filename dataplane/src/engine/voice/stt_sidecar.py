@@ -93,7 +93,7 @@ def serve(model: WhisperModel, port: int) -> None:
                 self.answer(404, {"error": {"message": "not found"}})
 
         def do_POST(self) -> None:
-            if self.path != "/v1/audio/transcriptions":
+            if self.path != "/v1/audio/transcriptions":  # VOICE_STT_URL=http://127.0.0.1:<port>/v1
                 self.answer(404, {"error": {"message": "not found"}})
                 return
             length = int(self.headers.get("content-length") or 0)
