@@ -92,11 +92,20 @@ export const inferencePlugin: FastifyPluginAsyncTypebox<{ services: Services }> 
       },
     },
     async (request, reply) => {
-      const position = services.resumeTokens.verify(request.body.resume_token);
+      const resumes = services.metrics.streamResumes;
+      let position: ReturnType<typeof services.resumeTokens.verify>;
+      try {
+        position = services.resumeTokens.verify(request.body.resume_token);
+      } catch (error) {
+        resumes.inc({ result: 'invalid' });
+        throw error;
+      }
       const meta = await services.streams.meta(position.streamId);
       if (meta?.tenant !== principalOf(request).tenant) {
+        resumes.inc({ result: 'expired' });
         throw new ApiError('INVALID_RESUME_TOKEN', 'Resume token names a stream that has expired.');
       }
+      resumes.inc({ result: 'served' });
       const lastEventId = request.headers['last-event-id'];
       const afterOffset = lastEventId === undefined ? position.offset : Number(lastEventId);
       await replyWithStream(services, request, reply, position.streamId, afterOffset);

@@ -200,3 +200,58 @@ describe('resuming a stream', () => {
     expect(response.status).toBe(401);
   });
 });
+
+describe('the stream SLIs in /metrics', () => {
+  /** The value of one series of /metrics, 0 when absent. */
+  async function sample(series: string): Promise<number> {
+    const text = (await app.inject({ url: '/metrics' })).body;
+    const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+    return line === undefined ? 0 : Number(line.slice(series.length + 1));
+  }
+  const completed = 'inference_streams_total{outcome="completed",code=""}';
+  const failed = 'inference_streams_total{outcome="failed",code="UPSTREAM_UNAVAILABLE"}';
+  const resumes = (result: string) => `inference_stream_resumes_total{result="${result}"}`;
+
+  it('count a stream that ends with done as completed', async () => {
+    const before = await sample(completed);
+    await events(
+      await post('/api/v1/inference:stream', { messages: [{ role: 'user', content: 'a' }] }),
+    );
+    await expect.poll(() => sample(completed)).toBe(before + 1);
+  });
+
+  it('count a stream that ends with an error as failed, with its code', async () => {
+    const before = await sample(failed);
+    await events(
+      await post('/api/v1/inference:stream', {
+        model: 'midway',
+        messages: [{ role: 'user', content: 'a b c d' }],
+      }),
+    );
+    await expect.poll(() => sample(failed)).toBe(before + 1);
+  });
+
+  it('count resumes served, and refused ones as invalid or expired', async () => {
+    const response = await post('/api/v1/inference:stream', {
+      model: 'slow',
+      messages: [{ role: 'user', content: 'x' }],
+    });
+    const first = await events(response, (event) => event.event === 'resume');
+    const resumeToken = (JSON.parse(first[0]!.data) as { resume_token: string }).resume_token;
+    const before = {
+      served: await sample(resumes('served')),
+      invalid: await sample(resumes('invalid')),
+      expired: await sample(resumes('expired')),
+    };
+    await events(await post('/api/v1/inference:resume', { resume_token: resumeToken }));
+    await post('/api/v1/inference:resume', { resume_token: `${resumeToken.slice(0, -2)}AA` });
+    await post(
+      '/api/v1/inference:resume',
+      { resume_token: resumeToken },
+      { authorization: `Bearer ${await config.token({ tenant: 'globex' })}` },
+    );
+    expect(await sample(resumes('served'))).toBe(before.served + 1);
+    expect(await sample(resumes('invalid'))).toBe(before.invalid + 1);
+    expect(await sample(resumes('expired'))).toBe(before.expired + 1);
+  });
+});

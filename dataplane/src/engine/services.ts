@@ -206,7 +206,12 @@ export async function createServices(options: ServicesOptions): Promise<Services
     options.redis === undefined
       ? new MemoryStreamStore({ ttlMs: resumeTtlMs() })
       : new RedisStreamStore(options.redis, { ttlMs: resumeTtlMs() });
-  const sessions = new StreamSessions(streams, { resumeWindowMs: resumeTtlMs });
+  const sessions = new StreamSessions(streams, {
+    resumeWindowMs: resumeTtlMs,
+    onEnd: (end) => {
+      metrics.streamOutcomes.inc({ outcome: end.outcome, code: 'code' in end ? end.code : '' });
+    },
+  });
   const resumeTokens = createResumeTokens({
     keyring: () => snapshot().resumeKeys,
     ttlS: resumeTtlMs() / 1000,

@@ -129,6 +129,18 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
       help: 'SSE streams with a connected client.',
       registers,
     }),
+    streamOutcomes: new Counter({
+      name: 'inference_streams_total',
+      help: 'Resumable streams that ended, by outcome: completed (the answer ended with done) or failed, with the error code of the terminal error event (empty when completed). A client that leaves does not end a stream: it runs on for the resume window.',
+      labelNames: ['outcome', 'code'] as const,
+      registers,
+    }),
+    streamResumes: new Counter({
+      name: 'inference_stream_resumes_total',
+      help: "POST /api/v1/inference:resume by result: served (the stream went on after the offset), expired (a valid token whose stream the store no longer holds, or another tenant's), invalid (the token failed its signature or its own expiry).",
+      labelNames: ['result'] as const,
+      registers,
+    }),
     circuitOpen: new Gauge({
       name: 'inference_circuit_state',
       help: 'Circuit state per route target: 0 closed, 1 half-open, 2 open.',
@@ -168,6 +180,8 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
   // Zero from the start, so that increase() sees the first refusal.
   for (const result of ['swapped', 'refused']) metrics.configReloads.inc({ result }, 0);
   for (const op of ['get', 'set']) metrics.answerCacheErrors.inc({ op }, 0);
+  metrics.streamOutcomes.inc({ outcome: 'completed', code: '' }, 0);
+  for (const result of ['served', 'expired', 'invalid']) metrics.streamResumes.inc({ result }, 0);
   return metrics;
 }
 

@@ -4,6 +4,9 @@ import { toApiError } from '../../errors/to-api-error.ts';
 import type { Chunk } from '../../core/types.ts';
 import type { StreamMeta, StreamStore } from './store.ts';
 
+/** How a stream's producer ended (inference_streams_total). */
+export type StreamOutcome = { outcome: 'completed' } | { outcome: 'failed'; code: string };
+
 interface Session {
   controller: AbortController;
   readers: number;
@@ -21,10 +24,15 @@ export class StreamSessions {
   readonly #sessions = new Map<string, Session>();
   readonly #store: StreamStore;
   readonly #resumeWindowMs: () => number;
+  readonly #onEnd: (outcome: StreamOutcome) => void;
 
-  constructor(store: StreamStore, options: { resumeWindowMs: () => number }) {
+  constructor(
+    store: StreamStore,
+    options: { resumeWindowMs: () => number; onEnd?: (outcome: StreamOutcome) => void },
+  ) {
     this.#store = store;
     this.#resumeWindowMs = options.resumeWindowMs;
+    this.#onEnd = options.onEnd ?? (() => undefined);
   }
 
   get active(): number {
@@ -101,15 +109,21 @@ export class StreamSessions {
     record = true,
   ): Promise<void> {
     try {
+      let completed = false;
       for await (const chunk of chunks) {
         if (!record) continue;
         if (chunk.type === 'text')
           await this.#store.append(streamId, { type: 'data', text: chunk.text });
-        else await this.#store.append(streamId, { type: 'done', done: chunk });
+        else {
+          await this.#store.append(streamId, { type: 'done', done: chunk });
+          completed = true;
+        }
       }
+      if (record && completed) this.#onEnd({ outcome: 'completed' });
     } catch (error) {
       if (!record) return;
       const apiError = toApiError(signal.aborted ? signal.reason : error);
+      this.#onEnd({ outcome: 'failed', code: apiError.code });
       await this.#store
         .append(streamId, { type: 'error', error: apiError.toBody().error })
         .catch(() => undefined);
