@@ -18,8 +18,9 @@ import { startFront, type Front } from './front.ts';
 import { loadScenarios, type Scenario } from './scenarios.ts';
 import { checkWire } from './wire.ts';
 
-/** c01 … c30, one chunk each, 40 ms apart: long enough to be cut after the fifth. */
-const NUMBERED = `fixed?text=${Array.from({ length: 30 }, (_, i) => `c${String(i + 1).padStart(2, '0')}`).join('+')}&gapMs=40`;
+/** c01 … c30, one chunk each, 100 ms apart: still streaming when a slow runner cuts it after the fifth. */
+const WORDS = Array.from({ length: 30 }, (_, i) => `c${String(i + 1).padStart(2, '0')}`);
+const NUMBERED = `fixed?text=${WORDS.join('+')}&gapMs=100`;
 
 const routes = (upstreamUrl: string) => ({
   routes: [
