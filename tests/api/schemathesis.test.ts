@@ -57,6 +57,10 @@ describe('the dataplane under schemathesis', () => {
         '1',
         '--phases',
         'examples,coverage,fuzzing',
+        // The voice routes need a speech-to-text sidecar this test does not start (their answer
+        // without one is a 503 that says so); tests/voice runs them against a real one.
+        '--exclude-path-regex',
+        '^/api/v1/voice',
         '--suppress-health-check',
         'all',
         '--no-color',

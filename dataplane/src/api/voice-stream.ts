@@ -68,8 +68,8 @@ export const voiceStreamPlugin: FastifyPluginAsyncTypebox<{
           },
         );
       const pcm = Buffer.from(request.body.audio, 'base64');
-      if (pcm.length % 2 !== 0)
-        throw new ApiError('BAD_REQUEST', 'pcm16 audio holds whole 16-bit samples.', {
+      if (pcm.length === 0 || pcm.length % 2 !== 0)
+        throw new ApiError('BAD_REQUEST', 'pcm16 audio holds one or more whole 16-bit samples.', {
           details: { path: 'body.audio' },
         });
       // The producer outlives the connection (resumable): the client leaving does not cancel it.
