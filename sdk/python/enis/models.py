@@ -2998,6 +2998,100 @@ class McpGatewayGetResponse11(BaseModel):
     error: Error159
 
 
+class Codec(StrEnum):
+    pcm16 = 'pcm16'
+
+
+class Codec1(StrEnum):
+    opus = 'opus'
+
+
+class ApiV1VoiceStreamPostRequest(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    codec: Codec | Codec1 = Field(
+        ..., description='`pcm16`: 16-bit little-endian samples, 16 kHz, mono.'
+    )
+    audio: constr(pattern=r'^[A-Za-z0-9+/]*={0,2}$', min_length=1) = Field(
+        ..., description='One utterance, base64.'
+    )
+
+
+class Event14(StrEnum):
+    resume = 'resume'
+
+
+class Event15(StrEnum):
+    data = 'data'
+
+
+class Event16(StrEnum):
+    heartbeat = 'heartbeat'
+
+
+class Event17(StrEnum):
+    done = 'done'
+
+
+class Event18(StrEnum):
+    error = 'error'
+
+
+class ApiV1VoiceStreamPostResponse(BaseModel):
+    event: Event14 | Event15 | Event16 | Event17 | Event18
+    id: constr(pattern=r'^[0-9]+$') | None = None
+    data: str = Field(..., description='A JSON object.')
+
+
+class ApiV1VoiceStreamPostResponse1(BaseModel):
+    error: Error159
+
+
+class ApiV1VoiceStreamPostResponse2(BaseModel):
+    error: Error159
+
+
+class ApiV1VoiceStreamPostResponse3(BaseModel):
+    error: Error159
+
+
+class ApiV1VoiceStreamPostResponse4(BaseModel):
+    error: Error159
+
+
+class ApiV1VoiceStreamPostResponse5(BaseModel):
+    error: Error159
+
+
+class ApiV1VoiceStreamPostResponse6(BaseModel):
+    error: Error159
+
+
+class ApiV1VoiceStreamPostResponse7(BaseModel):
+    error: Error159
+
+
+class ApiV1VoiceStreamPostResponse8(BaseModel):
+    error: Error159
+
+
+class ApiV1VoiceStreamPostResponse9(BaseModel):
+    error: Error159
+
+
+class ApiV1VoiceStreamPostResponse10(BaseModel):
+    error: Error159
+
+
+class ApiV1VoiceStreamPostResponse11(BaseModel):
+    error: Error159
+
+
+class ApiV1VoiceStreamPostResponse12(BaseModel):
+    error: Error159
+
+
 class ApiV1VoiceSessionPostResponse(BaseModel):
     ticket: str
     expires_at: AwareDatetime

@@ -7262,6 +7262,16 @@ export type GetApiV1AuditConfigsByChecksumResponse =
 
 export type DeleteMcpByGatewayData = {
   body?: never;
+  headers?: {
+    /**
+     * The session initialize issued; required on every other request.
+     */
+    'mcp-session-id'?: string;
+    /**
+     * The revision negotiated at initialize.
+     */
+    'mcp-protocol-version'?: string;
+  };
   path: {
     /**
      * The MCPGateway name.
@@ -7552,6 +7562,16 @@ export type DeleteMcpByGatewayErrors = {
 };
 
 export type DeleteMcpByGatewayError = DeleteMcpByGatewayErrors[keyof DeleteMcpByGatewayErrors];
+
+export type DeleteMcpByGatewayResponses = {
+  /**
+   * The session ended.
+   */
+  204: void;
+};
+
+export type DeleteMcpByGatewayResponse =
+  DeleteMcpByGatewayResponses[keyof DeleteMcpByGatewayResponses];
 
 export type GetMcpByGatewayData = {
   body?: never;
@@ -7856,6 +7876,16 @@ export type PostMcpByGatewayData = {
         jsonrpc: '2.0';
         [key: string]: unknown;
       }>;
+  headers?: {
+    /**
+     * The session initialize issued; required on every other request.
+     */
+    'mcp-session-id'?: string;
+    /**
+     * The revision negotiated at initialize.
+     */
+    'mcp-protocol-version'?: string;
+  };
   path: {
     /**
      * The MCPGateway name.
@@ -8146,3 +8176,625 @@ export type PostMcpByGatewayErrors = {
 };
 
 export type PostMcpByGatewayError = PostMcpByGatewayErrors[keyof PostMcpByGatewayErrors];
+
+export type PostApiV1VoiceStreamData = {
+  body: {
+    /**
+     * `pcm16`: 16-bit little-endian samples, 16 kHz, mono.
+     */
+    codec: 'pcm16' | 'opus';
+    /**
+     * One utterance, base64.
+     */
+    audio: string;
+  };
+  headers: {
+    'x-request-id': string;
+  };
+  path?: never;
+  query?: never;
+  url: '/api/v1/voice:stream';
+};
+
+export type PostApiV1VoiceStreamErrors = {
+  /**
+   * Default Response
+   */
+  400: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  401: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  403: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  404: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  413: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  415: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  422: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  429: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  500: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  502: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  503: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  504: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+};
+
+export type PostApiV1VoiceStreamError =
+  PostApiV1VoiceStreamErrors[keyof PostApiV1VoiceStreamErrors];
+
+export type PostApiV1VoiceStreamResponses = {
+  /**
+   * Server-Sent Events: resume, data, heartbeat, done, error.
+   */
+  200: {
+    event: 'resume' | 'data' | 'heartbeat' | 'done' | 'error';
+    id?: string;
+    /**
+     * A JSON object.
+     */
+    data: string;
+  };
+};
+
+export type PostApiV1VoiceStreamResponse =
+  PostApiV1VoiceStreamResponses[keyof PostApiV1VoiceStreamResponses];
+
+export type PostApiV1VoiceSessionData = {
+  body?: never;
+  path?: never;
+  query?: never;
+  url: '/api/v1/voice/session';
+};
+
+export type PostApiV1VoiceSessionErrors = {
+  /**
+   * Default Response
+   */
+  400: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  401: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  403: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  404: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  413: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  415: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  422: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  429: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  500: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  502: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  503: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  504: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+};
+
+export type PostApiV1VoiceSessionError =
+  PostApiV1VoiceSessionErrors[keyof PostApiV1VoiceSessionErrors];
+
+export type PostApiV1VoiceSessionResponses = {
+  /**
+   * Default Response
+   */
+  200: {
+    ticket: string;
+    expires_at: string;
+    protocol: string;
+    url: string;
+  };
+};
+
+export type PostApiV1VoiceSessionResponse =
+  PostApiV1VoiceSessionResponses[keyof PostApiV1VoiceSessionResponses];
