@@ -51,6 +51,12 @@ export const BudgetsFile = Type.Object(
 export const McpFile = Type.Object(
   {
     enabled: Type.Boolean({ default: false }),
+    /**
+     * How often the dataplane asks each enabled gateway's servers whether they answer and how
+     * many allowed tools they list, for the operator's MCPGateway status (crds/mcp-status.ts);
+     * unset: it never asks (a contract written by hand, the tests that count upstream calls).
+     */
+    statusIntervalS: Type.Optional(Type.Integer({ minimum: 5, maximum: 3600 })),
     gateways: Type.Array(
       Type.Object(
         {

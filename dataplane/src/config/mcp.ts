@@ -34,9 +34,11 @@ export interface McpGatewayConfig {
 /** The MCP gateways that serve: only those enabled, and none unless the file's `enabled`. */
 export interface McpConfig {
   readonly gateways: ReadonlyMap<string, McpGatewayConfig>;
+  /** How often the servers' reachability is reported (crds/mcp-status.ts); undefined: never. */
+  readonly statusIntervalMs: number | undefined;
 }
 
-export const MCP_OFF: McpConfig = { gateways: new Map() };
+export const MCP_OFF: McpConfig = { gateways: new Map(), statusIntervalMs: undefined };
 
 /** `mcp.yaml` validated; absent or switched off, no gateway serves. */
 export function readMcp(files: ReadonlyMap<string, string>): McpConfig {
@@ -83,5 +85,8 @@ export function readMcp(files: ReadonlyMap<string, string>): McpConfig {
       fallbackRoute: spec.fallback?.route,
     });
   }
-  return { gateways };
+  return {
+    gateways,
+    statusIntervalMs: file.statusIntervalS === undefined ? undefined : file.statusIntervalS * 1000,
+  };
 }
