@@ -26,6 +26,7 @@ import { nativeFallback } from './fallback.ts';
 import { RedisMcpSessionStore } from './redis-session-store.ts';
 import { MemoryMcpSessionStore, type McpSession, type McpSessionStore } from './session-store.ts';
 import { resumeSession, startSession, type SessionRequest } from './sessions.ts';
+import { McpStatusReporter } from './status-report.ts';
 import { endUpstreamSession, type UpstreamLink } from './upstream.ts';
 
 const Params = Type.Object({
@@ -86,6 +87,11 @@ export const mcpPlugin: FastifyPluginAsyncTypebox<{ services: Services }> = asyn
     services.config.current?.gateway.budgets.keyPrefix ?? '',
   );
   app.addHook('onClose', () => cancellations.close());
+  if (services.redis !== undefined) {
+    const reporter = new McpStatusReporter(services.redis, () => services.config.current);
+    reporter.start();
+    app.addHook('onClose', () => reporter.close());
+  }
   const safety = createSafety(() => services.snapshot().gateway.safety);
 
   const enabledGateway = (name: string): McpGatewayConfig => {
