@@ -18,6 +18,9 @@ export const ERROR_CODES = [
   'UNSUPPORTED_MEDIA_TYPE',
   'INVALID_RESUME_TOKEN',
   'CONTENT_BLOCKED',
+  'AGENT_FORBIDDEN',
+  'AGENT_LIMIT_EXCEEDED',
+  'AGENT_EGRESS_REFUSED',
   'BUDGET_EXCEEDED',
   'RATE_LIMITED',
   'OVERLOADED',
@@ -123,6 +126,27 @@ export const ERRORS: Readonly<Record<ErrorCode, ErrorSpec>> = {
     retryable: false,
     fallback: false,
     description: 'The safety policy blocked the input (for example PII under a block policy).',
+  },
+  AGENT_FORBIDDEN: {
+    status: 403,
+    retryable: false,
+    fallback: false,
+    description:
+      "The agent's profile does not allow this (`details.reason`: `model_not_allowed`, `unknown_agent_type`, `agent_type_conflict`); docs/agents.md.",
+  },
+  AGENT_LIMIT_EXCEEDED: {
+    status: 400,
+    retryable: false,
+    fallback: false,
+    description:
+      "The request is larger than the agent's profile allows (`details.limit`: `maxContextTokens` or `maxOutputTokens`); docs/agents.md.",
+  },
+  AGENT_EGRESS_REFUSED: {
+    status: 403,
+    retryable: false,
+    fallback: false,
+    description:
+      "No target of the route is a provider or host the agent's profile may reach (`details.refused` names them); no provider was called; docs/agents.md.",
   },
   BUDGET_EXCEEDED: {
     status: 402,
