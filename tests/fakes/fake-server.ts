@@ -16,6 +16,8 @@ export interface RecordedRequest {
   path: string;
   headers: IncomingMessage['headers'];
   body: unknown;
+  /** The body's bytes as they came (UTF-8): what the gateway sent, exactly. */
+  raw: string;
   /** Over HTTPS: the serial (upper-case hex) of the client certificate the caller presented. */
   clientCertificateSerial?: string;
 }
@@ -122,6 +124,7 @@ export class FakeServer {
       path: (request.url ?? '/').split('?')[0] ?? '/',
       headers: request.headers,
       body: text === '' ? undefined : (JSON.parse(text) as unknown),
+      raw: text,
       ...(serial === undefined ? {} : { clientCertificateSerial: serial.toUpperCase() }),
     };
     this.requests.push(recorded);
