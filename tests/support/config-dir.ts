@@ -29,6 +29,8 @@ export interface ConfigDir {
     scopes?: string[];
     ttlS?: number;
     sub?: string;
+    /** Further claims (an agent type's, docs/agents.md). */
+    extra?: Record<string, unknown>;
   }): Promise<string>;
   /** Writes (or replaces) a file of the contract, as an operator's render would. */
   write(path: string, content: string | object): Promise<void>;
@@ -105,9 +107,16 @@ export async function makeConfigDir(
 
 function sign(
   key: CryptoKey,
-  claims: { tenant?: string; scopes?: string[]; ttlS?: number; sub?: string },
+  claims: {
+    tenant?: string;
+    scopes?: string[];
+    ttlS?: number;
+    sub?: string;
+    extra?: Record<string, unknown>;
+  },
 ): Promise<string> {
   return new SignJWT({
+    ...claims.extra,
     tenant: claims.tenant ?? 'acme',
     scope: (claims.scopes ?? ALL_SCOPES).join(' '),
   })
