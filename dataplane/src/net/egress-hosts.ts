@@ -29,12 +29,17 @@ export function hostOf(url: string | undefined): string | undefined {
   }
 }
 
+/** The host a target calls: its `baseURL`'s, or its provider's public endpoint's; none in process. */
+export function targetHost(target: TargetConfig): string | undefined {
+  return hostOf(target.baseURL ?? PUBLIC_ENDPOINTS[target.provider]);
+}
+
 /** Hosts a snapshot's route targets call; a `local` target without baseURL runs in process. */
 export function targetHosts(snapshot: ConfigSnapshot): string[] {
   const hosts: string[] = [];
   for (const route of snapshot.routes.values()) {
     for (const target of route.targets) {
-      const host = hostOf(target.baseURL ?? PUBLIC_ENDPOINTS[target.provider]);
+      const host = targetHost(target);
       if (host !== undefined) hosts.push(host);
     }
   }
