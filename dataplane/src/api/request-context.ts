@@ -37,12 +37,18 @@ export function requestContext(
   }
   const session = request.headers['x-session-id'];
   const cacheControl = request.headers['cache-control'];
+  // What names the caller as an agent (docs/agents.md): only verified credentials.
+  const agent = {
+    ...(principal.agent === undefined ? {} : { claim: principal.agent }),
+    ...(principal.client === undefined ? {} : { certificate: principal.client }),
+  };
   const context: RequestContext = {
     requestId: request.id,
     ...(typeof session === 'string' && session !== '' ? { session: session.slice(0, 256) } : {}),
     ...(cacheControl === undefined ? {} : { cacheControl }),
     tenant: principal.tenant,
     principal: principal.subject,
+    ...(Object.keys(agent).length === 0 ? {} : { agent }),
     surface,
     signal: controller.signal,
     deadlineMs: requestTimeoutMs,

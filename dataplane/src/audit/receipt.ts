@@ -44,6 +44,8 @@ export interface Receipt {
   pii?: { input: PiiPolicies; output: string } | undefined;
   /** The tenant is a sandbox tenant: the mock provider answered (docs/sandbox.md). */
   sandbox?: true | undefined;
+  /** The agent profile that shaped the request: field names dropped, targets kept out. */
+  agent?: { type: string; dropped: readonly string[]; refused: readonly string[] } | undefined;
   content_sha?: { input?: string | undefined; output?: string | undefined } | undefined;
   streamed?: boolean | undefined;
   duration_ms?: number | undefined;
@@ -66,6 +68,9 @@ const REFUSED_BY: Partial<Record<ErrorCode, string>> = {
   RATE_LIMITED: 'rate',
   CONFLICT: 'idempotency',
   CONTENT_BLOCKED: 'safety',
+  AGENT_FORBIDDEN: 'agent',
+  AGENT_LIMIT_EXCEEDED: 'agent',
+  AGENT_EGRESS_REFUSED: 'agent',
   OVERLOADED: 'overload',
   NOT_READY: 'overload',
   SHUTTING_DOWN: 'overload',
@@ -140,6 +145,7 @@ export function requestReceipt(exchange: Exchange, outcome: Outcome, facts: Seal
             output: facts.snapshot.gateway.safety.piiOutput,
           },
     sandbox: exchange.sandbox === true ? true : undefined,
+    agent: exchange.agent,
     content_sha: facts.contentSha,
     streamed: exchange.streamed ?? false,
     duration_ms: Math.round(performance.now() - exchange.startedAt),

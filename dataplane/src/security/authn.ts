@@ -5,6 +5,7 @@ import {
   type JWTPayload,
   type JWTVerifyOptions,
 } from 'jose';
+import { AGENT_TYPE_PATTERN } from '../../../crds/agent-settings.ts';
 import { authnError, fromJoseError } from './authn-errors.ts';
 import { ExpiringLru } from './expiring-lru.ts';
 import { isValidTenant, type Principal } from './principal.ts';
@@ -44,6 +45,9 @@ const BEARER = /^Bearer +([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+) *$/i;
 
 const SCOPE_SEPARATOR = / +/;
 
+/** An agent type (crds/agent-settings.ts `AGENT_TYPE_PATTERN`): safe in a label and a header. */
+const AGENT_TYPE = new RegExp(AGENT_TYPE_PATTERN);
+
 export interface AuthenticatorOptions {
   /** The public keys, from the config contract; several keys with distinct `kid`s rotate. */
   jwks: { keys: JWK[] };
@@ -57,6 +61,8 @@ export interface AuthenticatorOptions {
   clockToleranceS?: number;
   /** The claim that names the tenant. @default 'tenant' */
   tenantClaim?: string;
+  /** The claim that names the agent type (docs/agents.md). @default 'agent_type' */
+  agentClaim?: string;
   /** Verified tokens remembered at once. 0 turns the cache off. @default 4096 */
   cacheMaxEntries?: number;
   /** How long a verified token is remembered, never past its `exp`. @default 60 */
@@ -91,6 +97,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
   const algorithms = [...(options.algorithms ?? DEFAULT_ALGORITHMS)];
   const clockToleranceS = options.clockToleranceS ?? 30;
   const tenantClaim = options.tenantClaim ?? 'tenant';
+  const agentClaim = options.agentClaim ?? 'agent_type';
   const cacheTtlMs = (options.cacheTtlS ?? 60) * 1000;
   const now = options.now ?? Date.now;
   validateOptions(options, algorithms, clockToleranceS, cacheTtlMs);
@@ -128,7 +135,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     }
     // exp is present and a number: jose checked both (requiredClaims, NumericDate).
     return {
-      principal: principalFromClaims(payload, tenantClaim),
+      principal: principalFromClaims(payload, tenantClaim, agentClaim),
       expMs: (payload.exp ?? 0) * 1000,
     };
   }
@@ -149,7 +156,11 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
   };
 }
 
-function principalFromClaims(payload: JWTPayload, tenantClaim: string): Principal {
+function principalFromClaims(
+  payload: JWTPayload,
+  tenantClaim: string,
+  agentClaim: string,
+): Principal {
   const { sub } = payload;
   if (typeof sub !== 'string' || sub === '') {
     throw authnError('invalid_claim', 'Token sub claim is invalid.');
@@ -161,7 +172,16 @@ function principalFromClaims(payload: JWTPayload, tenantClaim: string): Principa
   if (!isValidTenant(tenant)) {
     throw authnError('invalid_tenant', `Token ${tenantClaim} claim is not a valid tenant id.`);
   }
-  return Object.freeze({ subject: sub, tenant, scopes: scopesFromClaims(payload) });
+  const agent = payload[agentClaim];
+  if (agent !== undefined && !(typeof agent === 'string' && AGENT_TYPE.test(agent))) {
+    throw authnError('invalid_claim', `Token ${agentClaim} claim is not a valid agent type.`);
+  }
+  return Object.freeze({
+    subject: sub,
+    tenant,
+    scopes: scopesFromClaims(payload),
+    ...(agent === undefined ? {} : { agent }),
+  });
 }
 
 /**

@@ -10,6 +10,11 @@ export interface Principal {
   /** Every budget, rate limit, metric label and audit record is keyed by this. */
   readonly tenant: string;
   readonly scopes: ReadonlySet<string>;
+  /**
+   * The agent type the token's agent claim names (gateway.yaml `agents.claim`,
+   * docs/agents.md); absent when the token has none. Never from a header.
+   */
+  readonly agent?: string;
 }
 
 /**

@@ -26,6 +26,11 @@ export interface RequestContext {
   readonly signal: AbortSignal;
   /** The request's `Cache-Control` header (the answer cache's no-cache and no-store). */
   readonly cacheControl?: string;
+  /**
+   * Who the caller is as an agent (docs/agents.md): the agent type its verified token's claim
+   * names, and its verified client certificate's identity; absent for a caller with neither.
+   */
+  readonly agent?: { readonly claim?: string; readonly certificate?: string };
   /** The client's session key (`x-session-id`), which a route's Sticky balance follows. */
   readonly session?: string;
   /** The request deadline from admission (`limits.requestTimeoutMs`). */
@@ -42,6 +47,16 @@ export interface Prepared {
   findings: Findings;
   /** The prompt that was rendered, when the request named one. */
   prompt?: { id: string; version: string; checksum: string };
+}
+
+/**
+ * What an agent profile did to a request: names and counts, never values. `dropped` lists
+ * the request fields removed before the provider, `refused` the targets its egress kept out.
+ */
+export interface AgentFacts {
+  type: string;
+  dropped: readonly string[];
+  refused: readonly string[];
 }
 
 /** Safety findings by kind (the sanitiser's kinds, `pii:<kind>` and `output:pii:<kind>`). */
@@ -92,6 +107,8 @@ export interface Exchange {
    * output filter redacted as `output:pii:<kind>`): counts by kind, never content.
    */
   findings?: Findings;
+  /** The agent profile that shaped the request (integrations/nops, docs/agents.md). */
+  agent?: AgentFacts;
   /** Whether the tenant is a sandbox tenant, served from its own snapshot (docs/sandbox.md). */
   sandbox?: boolean;
   /** An embeddings request's input texts, after the input PII policy. */
