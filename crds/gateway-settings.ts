@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { AgentSettings } from './agent-settings.ts';
 import { EgressSettings } from './egress-settings.ts';
 import { GatewayPhoneRegions, PiiSetting } from './pii-settings.ts';
 import { SandboxSettings } from './sandbox-settings.ts';
@@ -91,7 +92,7 @@ export type BatchSettings = Static<typeof BatchSettings>;
 const INJECTION_ACTION =
   'What a message whose injection score reaches the threshold gets: flag (findings only, content as sent), sanitize (matched stretches replaced), block (CONTENT_BLOCKED).';
 const INJECTION_CLASSIFIER =
-  'The in-process classifier whose share joins the rules score: off, llm_guardrail (npm llm_guardrail) or prompt_guardrail (PyPI prompt-guardrail, exported by make models); both TF-IDF + logistic regression.';
+  "The in-process classifier whose share joins the rules score: off, llm_guardrail (npm llm_guardrail) or prompt_guardrail (PyPI prompt-guardrail, exported by make models), both TF-IDF + logistic regression; or jailguard (the crate jailguard's MLP head over the MiniLM embedding of make models-fetch).";
 const InjectionAction = Type.Union(
   [Type.Literal('flag'), Type.Literal('sanitize'), Type.Literal('block')],
   { description: INJECTION_ACTION },
@@ -102,7 +103,12 @@ const InjectionThreshold = Type.Number({
   description: 'Injection score at which a message is acted on (docs/safety.md).',
 });
 const InjectionClassifier = Type.Union(
-  [Type.Literal('off'), Type.Literal('llm_guardrail'), Type.Literal('prompt_guardrail')],
+  [
+    Type.Literal('off'),
+    Type.Literal('llm_guardrail'),
+    Type.Literal('prompt_guardrail'),
+    Type.Literal('jailguard'),
+  ],
   { description: INJECTION_CLASSIFIER },
 );
 
@@ -122,6 +128,15 @@ export const INJECTION_CLASSIFIER_FILES = {
     ],
   },
   prompt_guardrail: { from: 'model-cache', files: ['prompt-guardrail/model.json'] },
+  // Its head is vendored (models/jailguard/); the embedding model is fetched into the cache.
+  jailguard: {
+    from: 'model-cache',
+    files: [
+      'all-minilm-l6-v2/onnx/model_int8.onnx',
+      'all-minilm-l6-v2/tokenizer.json',
+      'all-minilm-l6-v2/config.json',
+    ],
+  },
 } as const satisfies Record<string, { from: 'package' | 'model-cache'; files: readonly string[] }>;
 export type InjectionClassifierName = keyof typeof INJECTION_CLASSIFIER_FILES;
 
@@ -165,7 +180,12 @@ export const InjectionSettings = Type.Object(
     }),
     threshold: Type.Number({ ...InjectionThreshold, default: 1 }),
     classifier: Type.Union(
-      [Type.Literal('off'), Type.Literal('llm_guardrail'), Type.Literal('prompt_guardrail')],
+      [
+        Type.Literal('off'),
+        Type.Literal('llm_guardrail'),
+        Type.Literal('prompt_guardrail'),
+        Type.Literal('jailguard'),
+      ],
       { default: 'off', description: INJECTION_CLASSIFIER },
     ),
     classifierWeight: Type.Number({
@@ -243,6 +263,7 @@ export const GatewaySettings = Type.Object(
     batch: BatchSettings,
     egress: EgressSettings,
     sandbox: SandboxSettings,
+    agents: AgentSettings,
     budgets: Type.Object(
       {
         estimatedOutputTokens: Type.Integer({
