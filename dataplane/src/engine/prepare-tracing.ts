@@ -48,7 +48,9 @@ export function tracedSafety(tracer: Tracer, safety: Safety): Safety {
         throw error;
       }
     });
+  const score = safety.scoreInjection?.bind(safety);
   return {
+    ...(score && { scoreInjection: score }),
     checkVariables: (variables, scope) =>
       traced('variables', () => safety.checkVariables(variables, scope)),
     checkInput: (messages, scope) => traced('messages', () => safety.checkInput(messages, scope)),

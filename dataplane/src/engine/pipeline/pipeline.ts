@@ -91,6 +91,11 @@ export class Pipeline {
     let prepared: Prepared;
     try {
       const snapshot = this.#snapshot(exchange);
+      // An embedding classifier is asynchronous and prepare is not: it scores the texts first.
+      const injectionScores = await this.#deps.safety.scoreInjection?.(
+        input,
+        exchange.context.tenant,
+      );
       const prepare = () =>
         prepareChat(input, {
           snapshot,
@@ -98,6 +103,7 @@ export class Pipeline {
           safety: this.#deps.safety,
           tenant: exchange.context.tenant,
           principal: exchange.context.principal,
+          injectionScores,
         });
       const around = this.#deps.aroundPrepare;
       prepared = around === undefined ? prepare() : around(exchange, prepare);

@@ -4,6 +4,7 @@ import type { RouteConfig } from '../../core/route.ts';
 import type { ChatMessage, ToolCall } from '../../core/types.ts';
 import { ApiError } from '../../errors/api-error.ts';
 import type { Findings, Prepared } from '../../stages/context.ts';
+import type { InjectionScores } from '../../security/injection-jailguard.ts';
 import { refuseLogprobsUnderOutputFilter } from './logprobs-policy.ts';
 
 /** Prompt resolution as the pipeline needs it: trusted messages plus the prompt's defaults. */
@@ -30,10 +31,21 @@ export interface SafetyScope {
   tenant?: string | undefined;
   /** The model alias asked for. */
   route?: string | undefined;
+  /** The classifier probabilities `scoreInjection` computed for the request's texts. */
+  injectionScores?: InjectionScores | undefined;
 }
 
 /** Input and output safety as the pipeline needs it; findings are metadata, never content. */
 export interface Safety {
+  /**
+   * The probabilities of an injection classifier that cannot score synchronously (jailguard
+   * reads an embedding) for the request's client texts, computed before `prepare`, which hands
+   * them to the checks below in their scope; undefined when no policy names such a classifier.
+   */
+  scoreInjection?(
+    input: InferenceInput,
+    tenant: string | undefined,
+  ): Promise<InjectionScores | undefined>;
   /** Sanitises client-supplied messages and applies the input PII policy. */
   checkInput(
     messages: ChatMessage[],
@@ -78,6 +90,8 @@ export interface PrepareDeps {
   tenant?: string | undefined;
   /** Who asked within the tenant (the token's subject): an A/B prompt's user without `user`. */
   principal?: string | undefined;
+  /** What `Safety.scoreInjection` computed for this request. */
+  injectionScores?: InjectionScores | undefined;
 }
 
 /**
@@ -100,6 +114,7 @@ export function prepareChat(input: InferenceInput, deps: PrepareDeps): Prepared 
       : deps.safety.checkVariables(input.prompt.variables ?? {}, {
           tenant: deps.tenant,
           route: input.model,
+          injectionScores: deps.injectionScores,
         });
   const rendered =
     input.prompt === undefined || variables === undefined
@@ -114,6 +129,7 @@ export function prepareChat(input: InferenceInput, deps: PrepareDeps): Prepared 
   const client = deps.safety.checkInput(input.messages ?? [], {
     tenant: deps.tenant,
     route: alias,
+    injectionScores: deps.injectionScores,
   });
   if (alias === undefined) {
     throw new ApiError(
