@@ -2,6 +2,7 @@ import type { GatewaySettings, InjectionSettings } from '../../../crds/gateway-s
 import type { ChatMessage, ToolCall } from '../core/types.ts';
 import { ApiError } from '../errors/api-error.ts';
 import { injectionClassifier } from '../security/injection-classifier.ts';
+import { scoredClassifier } from '../security/injection-jailguard.ts';
 import {
   checkPii,
   createStreamRedactor,
@@ -20,6 +21,7 @@ import {
 import type { Findings } from '../stages/context.ts';
 import type { Safety, SafetyScope } from './pipeline/prepare.ts';
 import { SafetyRefusal } from './safety-refusal.ts';
+import { jailguardScorer, untrustedTexts, type InjectionScorer } from './injection-scores.ts';
 
 type Policy = GatewaySettings['safety'];
 
@@ -45,9 +47,26 @@ export function injectionPolicy(
   return {
     action,
     threshold,
-    classifier: classifier === 'off' ? undefined : injectionClassifier(classifier),
+    classifier:
+      classifier === 'off'
+        ? undefined
+        : classifier === 'jailguard'
+          ? scoredClassifier(scope.injectionScores)
+          : injectionClassifier(classifier),
     classifierWeight: settings.classifierWeight,
   };
+}
+
+/**
+ * Whether a request of `tenant` may be scored by jailguard: the default, the tenant's entry or
+ * any route's names it (the route is known only once prepare has resolved the prompt).
+ */
+export function namesJailguard(settings: InjectionSettings, tenant: string | undefined): boolean {
+  const tenantEntry = tenant === undefined ? undefined : settings.tenants[tenant];
+  return (
+    (tenantEntry?.classifier ?? settings.classifier) === 'jailguard' ||
+    Object.values(settings.routes).some((route) => route.classifier === 'jailguard')
+  );
 }
 
 /**
@@ -112,7 +131,11 @@ function argumentsChecked(calls: ToolCall[], pii: TenantPii, tally: Tally): Tool
 }
 
 /** The gateway's safety policy (`gateway.yaml` → safety) as the pipeline uses it. */
-export function createSafety(settings: () => Policy): Safety {
+export function createSafety(
+  settings: () => Policy,
+  /** jailguard's embedding and head, loaded on the first request whose policy names it. */
+  scorer: InjectionScorer = jailguardScorer(),
+): Safety {
   /** One untrusted text through the sanitiser and the input PII policy. */
   const checkText = (
     text: string,
@@ -129,6 +152,12 @@ export function createSafety(settings: () => Policy): Safety {
   };
 
   return {
+    async scoreInjection(input, tenant) {
+      const policy = settings();
+      if (!policy.sanitize || !namesJailguard(policy.injection, tenant)) return undefined;
+      return scorer.score(untrustedTexts(input));
+    },
+
     checkInput(messages, scope) {
       const policy = settings();
       const pii = piiFor(policy, scope?.tenant);

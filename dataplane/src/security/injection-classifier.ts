@@ -17,6 +17,8 @@ import {
 } from '../../../crds/gateway-settings.ts';
 
 export type { InjectionClassifierName };
+/** The classifiers scored here from the text alone (jailguard reads an embedding). */
+export type TfidfClassifierName = Exclude<InjectionClassifierName, 'jailguard'>;
 
 interface Weighting {
   /** Word tokens of (lowercased) text. */
@@ -96,7 +98,7 @@ interface PromptGuardrailJson {
 
 const readJson = (path: string): unknown => JSON.parse(readFileSync(path, 'utf8'));
 
-function models(name: InjectionClassifierName): TfidfLogistic[] {
+function models(name: TfidfClassifierName): TfidfLogistic[] {
   const paths = injectionClassifierPaths(name);
   if (name === 'llm_guardrail') {
     return paths.map((path) => {
@@ -133,7 +135,7 @@ function models(name: InjectionClassifierName): TfidfLogistic[] {
   });
 }
 
-const loaded = new Map<InjectionClassifierName, InjectionClassifier>();
+const loaded = new Map<TfidfClassifierName, InjectionClassifier>();
 
 /**
  * The classifier `name`, its models read on first use (a few MB of JSON, some 100 ms) and kept
@@ -141,7 +143,7 @@ const loaded = new Map<InjectionClassifierName, InjectionClassifier>();
  * @throws Error naming the file when one is missing or unreadable (the config loader refuses
  *   such a config first: config/safety-check.ts).
  */
-export function injectionClassifier(name: InjectionClassifierName): InjectionClassifier {
+export function injectionClassifier(name: TfidfClassifierName): InjectionClassifier {
   const known = loaded.get(name);
   if (known !== undefined) return known;
   const scorers = models(name);

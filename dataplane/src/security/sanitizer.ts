@@ -129,6 +129,22 @@ export function sanitizeText(
   };
 }
 
+/**
+ * The form of an untrusted text that the injection score reads (and a classifier is given):
+ * NFKC-normalised, invisible characters dropped (`invisible` says how many).
+ */
+export function normalizeUntrusted(text: string): { normalized: string; invisible: number } {
+  // ASCII text has no invisible characters and is its own NFKC form and confusable fold.
+  if (!NON_ASCII.test(text)) return { normalized: text, invisible: 0 };
+  let invisible = 0;
+  const visible = text.replace(INVISIBLE_PATTERN, (match, joined, flag) => {
+    if (joined !== undefined || flag !== undefined) return match;
+    invisible += 1;
+    return '';
+  });
+  return { normalized: visible.normalize('NFKC'), invisible };
+}
+
 /** A stretch of the normalised text to replace. */
 interface Span {
   start: number;
@@ -144,19 +160,8 @@ function sanitizeContent(
   findings: Finding[],
   injection: (InjectionOptions & { indirect?: boolean }) | undefined,
 ): string {
-  // ASCII text has no invisible characters and is its own NFKC form and confusable fold.
-  let normalized = text;
-  let folded = text;
-  let invisible = 0;
-  if (NON_ASCII.test(text)) {
-    const visible = text.replace(INVISIBLE_PATTERN, (match, joined, flag) => {
-      if (joined !== undefined || flag !== undefined) return match;
-      invisible += 1;
-      return '';
-    });
-    normalized = visible.normalize('NFKC');
-    folded = foldConfusables(normalized);
-  }
+  const { normalized, invisible } = normalizeUntrusted(text);
+  const folded = NON_ASCII.test(text) ? foldConfusables(normalized) : text;
   if (invisible > 0) findings.push({ kind: 'invisible_unicode', messageIndex, count: invisible });
 
   let spans = findSpans(folded);
