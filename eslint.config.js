@@ -60,6 +60,8 @@ export default tseslint.config(
       '.tmp/',
       '.dev/',
       'tests/cluster/bin/',
+      // The portal's VitePress config and theme: built by its own install (make portal).
+      'portal/',
       // Generated from dataplane/src/engine/voice/frames.ts (make gen).
       'docs/*.d.ts',
       '**/*.js',

@@ -131,7 +131,7 @@ export const InferenceModelSpec = Struct(
         {},
         {
           description:
-            "Serve mTLS (runtime onnx only). The operator issues the model server's serving certificate (for model-<name>, model-<name>-blue and model-<name>-green in the namespace) from the gateway's CA, which it keeps when INFERENCE_TLS=operator, into the Secret model-<name>-tls with ca.crt = the gateway's CA bundle, and renews it at two thirds of its lifetime. Every request but the probes and /metrics then needs a client certificate from that CA: a ProviderRoute's local target for this model sets tls: {ca: {gateway: true}, clientCertificate: {gateway: true}}. Until the certificate is issued the pods wait for the Secret; TLSReady says why.",
+            "Serve mTLS (runtime onnx only). The operator issues the model server's serving certificate (for `model-<name>`, `model-<name>-blue` and `model-<name>-green` in the namespace) from the gateway's CA, which it keeps when INFERENCE_TLS=operator, into the Secret `model-<name>-tls` with ca.crt = the gateway's CA bundle, and renews it at two thirds of its lifetime. Every request but the probes and /metrics then needs a client certificate from that CA: a ProviderRoute's local target for this model sets tls: {ca: {gateway: true}, clientCertificate: {gateway: true}}. Until the certificate is issued the pods wait for the Secret; TLSReady says why.",
         },
       ),
     ),

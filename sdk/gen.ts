@@ -3,7 +3,8 @@
  * docs/openapi.yaml and the error vocabulary generate (`make test` runs the check):
  * - sdk/ts/src/generated/types.gen.ts: the API's types, by @hey-api/openapi-ts;
  * - the closed error vocabulary (dataplane/src/core/error-codes.ts) for each SDK;
- * - the Postman collection of the API and its environment for `make run` (sdk/postman.ts).
+ * - the Postman collection of the API and its environment for `make run` (sdk/postman.ts);
+ * - the Insomnia export of the API, its environment set for `make run` (sdk/insomnia.ts).
  * Python's and Go's models come from their own generators (mk/sdk.mk).
  */
 import { execFileSync } from 'node:child_process';
@@ -13,6 +14,7 @@ import { dirname, join } from 'node:path';
 import { createClient } from '@hey-api/openapi-ts';
 import { format } from 'prettier';
 import { ERROR_CODES } from '../dataplane/src/core/error-codes.ts';
+import { insomniaExport } from './insomnia.ts';
 import { postmanCollection, postmanEnvironment } from './postman.ts';
 
 const root = join(import.meta.dirname, '..');
@@ -101,6 +103,7 @@ const files: Record<string, () => Promise<string> | string> = {
   'sdk/go/errorcodes.go': goCodes,
   'sdk/postman/inference-service.postman_collection.json': postmanCollection,
   'sdk/postman/make-run.postman_environment.json': postmanEnvironment,
+  'sdk/insomnia/inference-service.insomnia.json': insomniaExport,
 };
 
 const check = process.argv.includes('--check');
