@@ -62,18 +62,21 @@ export const AgentProfile = Type.Object(
       description:
         'Model aliases the agent may ask for (the alias the request names); any other is AGENT_FORBIDDEN.',
     }),
-    mcpTools: Type.Array(Type.String({ minLength: 1, maxLength: 256 }), {
-      maxItems: 1024,
-      default: [],
-      description:
-        'MCP tools the agent may call, as the gateway names them (`<server>__<tool>`, exact, or a prefix ending in `*`); none by default.',
-    }),
-    fields: Type.Array(StringEnum(AGENT_FIELDS), {
-      maxItems: AGENT_FIELDS.length,
-      default: [],
-      description:
-        'Request fields that reach the provider besides messages (role, content) and the prompt; every other field is dropped and counted by name.',
-    }),
+    // No `default` inside a record's values: TypeBox does not fill them in, so absent is read as it.
+    mcpTools: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, maxLength: 256 }), {
+        maxItems: 1024,
+        description:
+          'MCP tools the agent may call, as the gateway names them (`<server>__<tool>`, exact, or a prefix ending in `*`); absent: none.',
+      }),
+    ),
+    fields: Type.Optional(
+      Type.Array(StringEnum(AGENT_FIELDS), {
+        maxItems: AGENT_FIELDS.length,
+        description:
+          'Request fields that reach the provider besides messages (role, content) and the prompt; every other field is dropped and counted by name. Absent: none.',
+      }),
+    ),
     pii: Type.Optional(AgentPii),
     maxContextTokens: Type.Optional(
       Type.Integer({
@@ -91,23 +94,25 @@ export const AgentProfile = Type.Object(
           'Largest max_tokens the agent may ask for (more is AGENT_LIMIT_EXCEEDED); a request without one is sent this.',
       }),
     ),
-    egress: Type.Object(
-      {
-        providers: Type.Optional(
-          Type.Array(StringEnum(PROVIDERS), {
-            maxItems: PROVIDERS.length,
-            description: 'Providers whose targets may serve the agent; absent: any.',
-          }),
-        ),
-        hosts: Type.Optional(
-          Type.Array(Type.String({ pattern: HOST_PATTERN }), {
-            maxItems: 256,
-            description:
-              'Hosts its targets may call (`*.example.com` for any name below it); absent: any the gateway may reach. In-process targets (mock, local without baseURL) call none. Air-gapped: in-cluster hosts only, whatever this says.',
-          }),
-        ),
-      },
-      { additionalProperties: false, default: {} },
+    egress: Type.Optional(
+      Type.Object(
+        {
+          providers: Type.Optional(
+            Type.Array(StringEnum(PROVIDERS), {
+              maxItems: PROVIDERS.length,
+              description: 'Providers whose targets may serve the agent; absent: any.',
+            }),
+          ),
+          hosts: Type.Optional(
+            Type.Array(Type.String({ pattern: HOST_PATTERN }), {
+              maxItems: 256,
+              description:
+                'Hosts its targets may call (`*.example.com` for any name below it); absent: any the gateway may reach. In-process targets (mock, local without baseURL) call none. Air-gapped: in-cluster hosts only, whatever this says.',
+            }),
+          ),
+        },
+        { additionalProperties: false, description: 'Absent: any target the gateway may reach.' },
+      ),
     ),
   },
   { additionalProperties: false },
