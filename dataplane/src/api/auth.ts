@@ -45,6 +45,7 @@ export function installAuth(app: FastifyInstance, config: () => ConfigSnapshot |
           issuer: snapshot.gateway.auth.issuer,
           audience: snapshot.gateway.auth.audience,
           tenantClaim: snapshot.gateway.auth.tenantClaim,
+          agentClaim: snapshot.gateway.agents.claim,
         }),
       };
     }

@@ -29,6 +29,7 @@ import { providerFor } from '../providers/registry.ts';
 import { createMetrics, type Metrics } from '../telemetry/metrics.ts';
 import { startTracing, type Tracing } from '../telemetry/tracing.ts';
 import { tracedStages, tracingStage } from '../stages/tracing.ts';
+import { agentProfileStage } from '../integrations/nops/stage.ts';
 
 export interface ServicesOptions {
   /** Config contract directories, later ones overriding earlier ones file by file. */
@@ -162,6 +163,8 @@ export async function createServices(options: ServicesOptions): Promise<Services
     settings: () => config.current?.gateway.tracing,
   });
   const stages: PipelineStage[] = [
+    // First: the stages after it reserve, audit and count the request as the profile shaped it.
+    agentProfileStage({ snapshot, registry: metrics.registry }),
     // Their reserves overlap (one round trip); with Redis down, a metered tenant is told
     // BUDGET_UNAVAILABLE (its budget's own policy), any other AUDIT_UNAVAILABLE.
     budgetGuard({
