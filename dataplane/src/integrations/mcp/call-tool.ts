@@ -30,6 +30,7 @@ import type { Safety } from '../../engine/pipeline/prepare.ts';
 import { SafetyRefusal } from '../../engine/safety-refusal.ts';
 import { ApiError } from '../../errors/api-error.ts';
 import type { Principal } from '../../security/principal.ts';
+import { agentToolRefusal } from '../nops/tool-allowlist.ts';
 import { gatewayName, splitName } from './names.ts';
 import type { FallbackCall } from './fallback.ts';
 import { checkToolResult } from './result-safety.ts';
@@ -111,6 +112,9 @@ export async function callTool(
     span.end('FORBIDDEN');
     throw jsonRpcError(ErrorCode.InvalidParams, `Tool ${name} is not offered by this gateway.`);
   }
+  // The agent's profile (integrations/nops) narrows the gateway's allowlist, never widens it.
+  const agentRefusal = agentToolRefusal(context.snapshot(), principal, name);
+  if (agentRefusal !== undefined) return refuse(agentRefusal);
   span.allowed(gatewayName(upstream.name, tool), upstream.url);
   const reservation = await reserveToolCall(context.budgets, context.snapshot(), {
     tenant: principal.tenant,
