@@ -29,7 +29,7 @@ export const profiles = {
   },
   coding: {
     models: ['coding'],
-    mcpTools: ['repo__search_code'],
+    mcpTools: ['repo__echo'],
     fields: ['temperature', 'max_tokens', 'tools', 'tool_choice'],
     pii: { kinds: { api_key: 'redact', private_key: 'block', secret: 'redact' } },
     maxOutputTokens: 4096,
@@ -74,7 +74,14 @@ export interface Harness {
   stop(): Promise<void>;
 }
 
-export async function startHarness(gateway: object = {}): Promise<Harness> {
+/**
+ * Starts the harness; `gateway` is merged into gateway.yaml, `files` are further contract files
+ * (an `mcp.yaml`) written before the app starts.
+ */
+export async function startHarness(
+  gateway: object = {},
+  files: Record<string, object> = {},
+): Promise<Harness> {
   const [openai, anthropic, redisServer] = await Promise.all([
     createOpenAIFake(),
     createAnthropicFake(),
@@ -92,6 +99,7 @@ export async function startHarness(gateway: object = {}): Promise<Harness> {
     routes: routesFor(openai, anthropic),
   });
   await config.write('credentials/provider__api-key', 'sk-test');
+  for (const [path, content] of Object.entries(files)) await config.write(path, content);
   const app = await buildApp({
     configDirs: [config.dir],
     watch: false,
