@@ -13,7 +13,9 @@ import { openaiPlugin } from './api/openai.ts';
 import { responsesPlugin } from './api/responses.ts';
 import { readiness } from './api/readiness.ts';
 import { usagePlugin } from './api/usage.ts';
-import { voicePlugin } from './api/voice.ts';
+import { VOICE_PROTOCOL, voicePlugin } from './api/voice.ts';
+import { wsSettings } from './api/ws-settings.ts';
+import { installWebSockets } from './api/ws-upgrade.ts';
 import { installErrorHandling } from './api/error-handler.ts';
 import { installTracing } from './api/tracing.ts';
 import { installClientCertificates } from './api/client-certificates.ts';
@@ -106,6 +108,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(usagePlugin, { services });
   await app.register(auditPlugin, { services });
   await app.register(mcpPlugin, { services });
-  await app.register(voicePlugin, { services, env: options.env ?? process.env });
+  const env = options.env ?? process.env;
+  await installWebSockets(app, wsSettings(env), [VOICE_PROTOCOL]);
+  await app.register(voicePlugin, { services, env });
   return app;
 }

@@ -1,18 +1,15 @@
-import websocket from '@fastify/websocket';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import type { FastifyRequest } from 'fastify';
-import type { IncomingMessage } from 'node:http';
 import type { Services } from '../engine/services.ts';
 import { createVoiceMetrics } from '../engine/voice/metrics.ts';
 import { sttFromEnv } from '../engine/voice/stt-config.ts';
 import { createVoiceTickets } from '../engine/voice/tickets.ts';
-import { ApiError } from '../errors/api-error.ts';
 import { principalOf } from './auth.ts';
 import { errorResponses } from './schemas.ts';
 import { serveVoiceSocket } from './voice-socket.ts';
 import { voiceStreamPlugin } from './voice-stream.ts';
 import { wsSettings } from './ws-settings.ts';
+import { socketRouteOptions } from './ws-upgrade.ts';
 
 /** The subprotocol the voice socket speaks; a browser offers it beside `ticket.<ticket>`. */
 export const VOICE_PROTOCOL = 'inference.voice.v1';
@@ -23,7 +20,7 @@ const TICKET_PREFIX = 'ticket.';
  * `POST /api/v1/voice:stream` answers one recorded utterance as SSE, and
  * `GET /api/v1/voice/ws` is the voice socket, authenticated at the upgrade by an
  * `Authorization` header or a ticket in `Sec-WebSocket-Protocol`, its `Origin` checked against
- * `VOICE_ALLOWED_ORIGINS`.
+ * `VOICE_ALLOWED_ORIGINS` (ws-upgrade.ts, which app.ts installs once for every socket).
  */
 export const voicePlugin: FastifyPluginAsyncTypebox<{
   services: Services;
@@ -37,36 +34,6 @@ export const voicePlugin: FastifyPluginAsyncTypebox<{
   const metrics = createVoiceMetrics(services.metrics.registry);
   const stt = sttFromEnv(env, () => services.snapshot());
   const model = env['VOICE_MODEL'] === '' ? undefined : env['VOICE_MODEL'];
-  const requestIds = new WeakMap<IncomingMessage, string>();
-
-  await app.register(websocket, {
-    options: {
-      // Frames up to 4 × the limit get an error frame and the session goes on; larger, 1009.
-      maxPayload: settings.maxFrameBytes * 4,
-      handleProtocols: (protocols) => (protocols.has(VOICE_PROTOCOL) ? VOICE_PROTOCOL : false),
-    },
-  });
-  app.websocketServer.on('headers', (headers, request) => {
-    const id = requestIds.get(request);
-    if (id !== undefined) headers.push(`x-request-id: ${id}`);
-  });
-
-  const ticketCredential = async (request: FastifyRequest) => {
-    const offered = request.headers['sec-websocket-protocol'];
-    const ticket = offered
-      ?.split(',')
-      .map((protocol) => protocol.trim())
-      .find((protocol) => protocol.startsWith(TICKET_PREFIX))
-      ?.slice(TICKET_PREFIX.length);
-    if (ticket === undefined) return undefined;
-    const principal = await tickets.redeem(ticket);
-    if (principal === undefined)
-      throw new ApiError('UNAUTHENTICATED', 'The voice ticket is unknown, used or expired.', {
-        details: { reason: 'invalid_ticket' },
-      });
-    return principal;
-  };
-
   await app.register(voiceStreamPlugin, { services, metrics, stt, model });
 
   app.post(
@@ -99,34 +66,15 @@ export const voicePlugin: FastifyPluginAsyncTypebox<{
     },
   );
 
-  app.get(
-    '/api/v1/voice/ws',
-    {
-      websocket: true,
-      config: { scope: 'inference:stream', credential: ticketCredential },
-      onRequest: async (request) => {
-        const origin = request.headers.origin;
-        if (origin !== undefined && !settings.allowedOrigins.has(origin))
-          throw new ApiError('FORBIDDEN', 'This origin may not open the voice socket.', {
-            details: { reason: 'origin_not_allowed' },
-          });
-        requestIds.set(request.raw, request.id);
-      },
-      // A refused upgrade was answered in HTTP on the raw socket, which nothing else ends.
-      onResponse: async (request) => {
-        if (request.headers.upgrade !== undefined) request.raw.socket.destroy();
-      },
-    },
-    (socket, request) => {
-      serveVoiceSocket(socket, {
-        services,
-        settings,
-        metrics,
-        stt,
-        model,
-        principal: principalOf(request),
-        sessionId: request.id,
-      });
-    },
-  );
+  app.get('/api/v1/voice/ws', socketRouteOptions(settings, tickets, 'voice'), (socket, request) => {
+    serveVoiceSocket(socket, {
+      services,
+      settings,
+      metrics,
+      stt,
+      model,
+      principal: principalOf(request),
+      sessionId: request.id,
+    });
+  });
 };

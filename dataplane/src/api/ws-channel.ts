@@ -13,13 +13,13 @@ export const CLOSE = {
 } as const;
 
 /**
- * The one writer that knows a voice socket's framing and life, as SseStream does for SSE: JSON
+ * The one writer that knows a socket's framing and life (the voice socket's, the XR socket's), as SseStream does for SSE: JSON
  * frames out, a ping every `pingMs` and termination of a peer that missed one (dead peer), a
  * bounded send buffer (a client that stops reading is told with an `error` frame and closed with
  * 1013 once `maxBufferedBytes` are queued), and `closed`, aborted when the socket goes away or
  * the gateway drains.
  */
-export class WsChannel {
+export class WsChannel<Frame extends object = DownlinkFrame> {
   readonly #socket: WebSocket;
   readonly #settings: WsSettings;
   readonly #closed = new AbortController();
@@ -61,7 +61,7 @@ export class WsChannel {
   }
 
   /** Sends a frame; a client too far behind gets an error frame and a 1013 close instead. */
-  send(frame: DownlinkFrame): void {
+  send(frame: Frame): void {
     if (this.#closed.signal.aborted || this.#socket.readyState !== this.#socket.OPEN) return;
     if (this.#socket.bufferedAmount > this.#settings.maxBufferedBytes) {
       this.#socket.send(

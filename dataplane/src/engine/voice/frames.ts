@@ -182,7 +182,7 @@ export function errorFrame(
   code: ErrorCode,
   message: string,
   extra: { field?: string; seq?: number; turnId?: string; details?: Record<string, unknown> } = {},
-): DownlinkFrame {
+): ErrorFrame {
   return {
     type: 'error',
     session_id: sessionId,

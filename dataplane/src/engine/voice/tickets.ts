@@ -23,12 +23,14 @@ interface Stored {
   client?: string;
 }
 
+/** `kind` names the socket a ticket opens (`voice`, `xr`): one kind's ticket opens no other. */
 export function createVoiceTickets(
   redis: Redis | undefined,
   keyPrefix: () => string,
+  kind = 'voice',
 ): VoiceTickets {
   const memory = new Map<string, { stored: string; expiresAt: number }>();
-  const key = (ticket: string) => `${keyPrefix()}voice:ticket:${ticket}`;
+  const key = (ticket: string) => `${keyPrefix()}${kind}:ticket:${ticket}`;
   const save = async (ticket: string, stored: string) => {
     if (redis !== undefined) await redis.set(key(ticket), stored, 'PX', TICKET_TTL_MS);
     else {
