@@ -16,6 +16,7 @@ import { usagePlugin } from './api/usage.ts';
 import { VOICE_PROTOCOL, voicePlugin } from './api/voice.ts';
 import { wsSettings } from './api/ws-settings.ts';
 import { installWebSockets } from './api/ws-upgrade.ts';
+import { XR_PROTOCOL, xrPlugin } from './api/xr.ts';
 import { installErrorHandling } from './api/error-handler.ts';
 import { installTracing } from './api/tracing.ts';
 import { installClientCertificates } from './api/client-certificates.ts';
@@ -109,7 +110,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(auditPlugin, { services });
   await app.register(mcpPlugin, { services });
   const env = options.env ?? process.env;
-  await installWebSockets(app, wsSettings(env), [VOICE_PROTOCOL]);
+  await installWebSockets(app, wsSettings(env), [VOICE_PROTOCOL, XR_PROTOCOL]);
   await app.register(voicePlugin, { services, env });
+  await app.register(xrPlugin, { services, env });
   return app;
 }
