@@ -6,6 +6,7 @@
 import type { AgentProfile, AgentSettings } from '../../../../crds/agent-settings.ts';
 import { ApiError } from '../../errors/api-error.ts';
 import { identityAllowed } from '../../security/client-identity.ts';
+import type { Principal } from '../../security/principal.ts';
 import type { RequestContext } from '../../stages/context.ts';
 
 export interface Agent {
@@ -42,6 +43,14 @@ export function agentOf(
     });
   }
   return { type, profile };
+}
+
+/** What names an authenticated caller as an agent: its token's claim, its certificate. */
+export function identityOf(principal: Principal): RequestContext['agent'] {
+  return {
+    ...(principal.agent === undefined ? {} : { claim: principal.agent }),
+    ...(principal.client === undefined ? {} : { certificate: principal.client }),
+  };
 }
 
 /** The agent type of a certificate identity: the first entry of `identities` it matches. */

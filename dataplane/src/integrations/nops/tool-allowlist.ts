@@ -7,7 +7,7 @@ import type { ConfigSnapshot } from '../../config/snapshot.ts';
 import { ApiError } from '../../errors/api-error.ts';
 import { identityAllowed } from '../../security/client-identity.ts';
 import type { Principal } from '../../security/principal.ts';
-import { agentOf } from './agent-type.ts';
+import { agentOf, identityOf } from './agent-type.ts';
 
 /**
  * The refusal of tool `name` (as the gateway names it, `<server>__<tool>`) for `principal`,
@@ -21,10 +21,7 @@ export function agentToolRefusal(
 ): ApiError | undefined {
   let agent;
   try {
-    agent = agentOf(snapshot.gateway.agents, {
-      ...(principal.agent === undefined ? {} : { claim: principal.agent }),
-      ...(principal.client === undefined ? {} : { certificate: principal.client }),
-    });
+    agent = agentOf(snapshot.gateway.agents, identityOf(principal));
   } catch (error) {
     if (error instanceof ApiError) return error;
     throw error;
