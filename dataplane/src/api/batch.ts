@@ -11,6 +11,7 @@ import { parseRef } from '../engine/batch/types.ts';
 import { ApiError, isApiError } from '../errors/api-error.ts';
 import { toApiError } from '../errors/to-api-error.ts';
 import type { Services } from '../engine/services.ts';
+import { refuseAgentBatch } from '../integrations/nops/batch-refusal.ts';
 import { principalOf } from './auth.ts';
 import {
   Batch,
@@ -70,7 +71,9 @@ export const batchPlugin: FastifyPluginAsyncTypebox<{ services: Services }> = as
     },
     async (request, reply) => {
       const body = request.body;
-      const { tenant } = principalOf(request);
+      const principal = principalOf(request);
+      refuseAgentBatch(services.snapshot(), principal);
+      const { tenant } = principal;
       const submitted = await redisCall(() =>
         batch().submit(tenant, body.task_id, {
           model: body.model,
