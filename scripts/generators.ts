@@ -13,3 +13,13 @@ generators.push(async () => (await import('./dashboards.ts')).dashboardFiles());
 generators.push(async () => (await import('./gen-security-doc.ts')).securityMarkdown());
 generators.push(async () => (await import('./gen-chart-docs.ts')).chartDocFiles());
 generators.push(async () => (await import('./gen-voice-frames.ts')).voiceFrameFiles());
+generators.push(async () => {
+  const { frameFiles } = await import('./gen-voice-frames.ts');
+  const { XrDownlinkFrame, XrUplinkFrame } = await import('../dataplane/src/engine/xr/frames.ts');
+  return frameFiles({
+    name: 'xr',
+    title: 'XR socket frames',
+    source: 'dataplane/src/engine/xr/frames.ts',
+    definitions: { XrUplinkFrame, XrDownlinkFrame },
+  });
+});
