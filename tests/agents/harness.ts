@@ -43,7 +43,7 @@ export const profiles = {
     egress: { providers: ['openai'], hosts: ['127.0.0.1', 'localhost'] },
   },
   voice: {
-    models: ['voice'],
+    models: ['voice', 'voice-hosted'],
     fields: ['max_tokens'],
     pii: { kinds: { credit_card: 'block', iban: 'block' } },
     maxOutputTokens: 128,
@@ -213,6 +213,18 @@ function routesFor(openai: FakeServer, anthropic: FakeServer) {
           { name: 'in-cluster', provider: 'mock', model: 'echo' },
         ],
         retry: { maxAttempts: 1 },
+      },
+      {
+        alias: 'voice-hosted',
+        targets: [
+          {
+            name: 'hosted',
+            provider: 'openai',
+            model: 'gpt-voice',
+            baseURL: 'https://api.openai.com/v1',
+            credentials,
+          },
+        ],
       },
       // A route no profile lists: every agent is refused it.
       { alias: 'general', targets: [fakeOpenAI('gpt-general', 'gpt-general')] },
