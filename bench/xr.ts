@@ -1,0 +1,228 @@
+/**
+ * The XR benchmark (docs/benchmarks.md, "XR"): `node bench/xr.ts [hz=30] [seconds=300] [sessions=100]`.
+ *
+ * The dataplane as its own process (one process, memory stores, a mock LLM); this process
+ * plays `sessions` XR clients, each streaming a head-and-hand pose frame and a gaze frame at
+ * `hz` (staggered over the period, stamped with the send time), an utterance every 15 s, and
+ * keeps 5 `xr:stream` SSE answers open whose chunks are 2.5 s apart. It prints:
+ * - the server's frame jitter p99 (|D| of RFC 3550: the change in transit time between a
+ *   stream's consecutive frames, measured at arrival; from inference_xr_frame_jitter_seconds,
+ *   interpolated within its buckets as histogram_quantile does) and its processing time p99
+ *   (message event to frame taken);
+ * - frames dropped out of order and stale (inference_xr_frames_dropped_total);
+ * - the longest silence of any socket's downlink and of any SSE stream;
+ * - the server's RSS after the sessions opened and a 10 s warm-up, every minute, and at the end.
+ */
+import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { makeConfigDir } from '../tests/support/config-dir.ts';
+import { readSse } from '../tests/support/sse.ts';
+import { ANCHORS, HEAD, lookAlong, toward, XrClient } from '../tests/xr/support.ts';
+import type { Vec3 } from '../dataplane/src/engine/xr/geometry.ts';
+import { machineLine } from './stats.ts';
+
+const hz = Number(process.argv[2] ?? 30);
+const seconds = Number(process.argv[3] ?? 300);
+const sessions = Number(process.argv[4] ?? 100);
+const SSE_STREAMS = 5;
+const ROOT = join(import.meta.dirname, '..');
+const now = () => performance.timeOrigin + performance.now();
+
+console.log(await machineLine());
+console.log(
+  `xr: ${sessions} sessions at ${hz} Hz (2 frames a tick) for ${seconds} s, ${SSE_STREAMS} SSE streams`,
+);
+const config = await makeConfigDir({
+  routes: {
+    routes: [
+      {
+        alias: 'chat',
+        targets: [{ name: 'slow', provider: 'mock', model: 'echo?chunks=1000&gapMs=2500' }],
+      },
+    ],
+  },
+});
+const token = await config.token();
+
+const env: NodeJS.ProcessEnv = {
+  ...process.env,
+  CONFIG_DIR: config.dir,
+  PORT: '0',
+  LOG_LEVEL: 'info',
+};
+delete env['REDIS_URL'];
+const child = spawn(process.execPath, ['dataplane/src/main.ts'], {
+  cwd: ROOT,
+  env,
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
+const http = await new Promise<string>((resolve, reject) => {
+  let output = '';
+  child.once('exit', (code) => {
+    reject(new Error(`dataplane exited ${code}: ${output}`));
+  });
+  child.stdout.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+    const match = /listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
+    if (match?.[1] !== undefined) resolve(match[1]);
+  });
+});
+const rssMiB = async () => {
+  const status = await readFile(`/proc/${child.pid}/status`, 'utf8');
+  return Number(/^VmRSS:\s+(\d+) kB$/m.exec(status)?.[1]) / 1024;
+};
+
+/** histogram_quantile over one histogram's buckets, summed across its label sets. */
+async function quantile(name: string, q: number): Promise<{ value: number; count: number }> {
+  const text = await (await fetch(`${http}/metrics`)).text();
+  const buckets = new Map<number, number>();
+  for (const match of text.matchAll(new RegExp(`^${name}_bucket\\{([^}]*)\\} (\\d+)$`, 'gm'))) {
+    const le = /le="([^"]+)"/.exec(match[1] ?? '')?.[1] ?? '+Inf';
+    const bound = le === '+Inf' ? Number.POSITIVE_INFINITY : Number(le);
+    buckets.set(bound, (buckets.get(bound) ?? 0) + Number(match[2]));
+  }
+  const sorted = [...buckets].sort((a, b) => a[0] - b[0]);
+  const count = sorted.at(-1)?.[1] ?? 0;
+  const rank = q * count;
+  let [lower, below] = [0, 0];
+  for (const [bound, cumulative] of sorted) {
+    if (cumulative >= rank) {
+      if (!Number.isFinite(bound)) return { value: lower, count };
+      const inBucket = cumulative - below;
+      return {
+        value: lower + (bound - lower) * (inBucket === 0 ? 0 : (rank - below) / inBucket),
+        count,
+      };
+    }
+    [lower, below] = [bound, cumulative];
+  }
+  return { value: Number.NaN, count };
+}
+
+async function counter(name: string, label: string): Promise<number> {
+  const text = await (await fetch(`${http}/metrics`)).text();
+  const match = new RegExp(`^${name}\\{reason="${label}"\\} (\\d+)$`, 'm').exec(text);
+  return Number(match?.[1] ?? 0);
+}
+
+const clients: XrClient[] = [];
+const silence = { ws: 0, sse: 0 };
+for (let i = 0; i < sessions; i++) {
+  const client = new XrClient(`${http.replace(/^http/, 'ws')}/api/v1/xr/ws`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
+  await client.opened;
+  let last = performance.now();
+  client.socket.on('message', () => {
+    const at = performance.now();
+    silence.ws = Math.max(silence.ws, at - last);
+    last = at;
+  });
+  client.frame('anchors', { upsert: ANCHORS }, now());
+  clients.push(client);
+}
+
+let running = true;
+const periodMs = 1000 / hz;
+const hand = {
+  position: [0.2, 0.9, -0.3] as Vec3,
+  orientation: lookAlong(toward([0.5, 1, -2], [0.2, 0.9, -0.3])),
+};
+let sent = 0;
+function stream(client: XrClient, index: number): void {
+  const start = performance.now() + (index / sessions) * periodMs;
+  let tick = 0;
+  const next = () => {
+    if (!running) return;
+    const ts = now();
+    const x = Math.sin(ts / 1000) * 0.5;
+    client.frame('pose', { head: HEAD, right_hand: hand }, ts);
+    client.frame('gaze', { origin: HEAD.position, direction: toward([x, 1, -2]) }, ts);
+    sent += 2;
+    if (tick % Math.round(hz * 15) === Math.round((index / sessions) * hz * 15)) {
+      client.frame('voice_vad', { state: 'start' }, ts + 0.1);
+      client.frame('voice_vad', { state: 'end', text: 'what is this' }, ts + 0.2);
+    }
+    tick++;
+    setTimeout(next, Math.max(0, start + tick * periodMs - performance.now()));
+  };
+  setTimeout(next, Math.max(0, start - performance.now()));
+}
+clients.forEach(stream);
+
+const sse = new AbortController();
+async function sseLoop(): Promise<void> {
+  while (running) {
+    const response = await fetch(`${http}/api/v1/xr:stream`, {
+      method: 'POST',
+      signal: sse.signal,
+      headers: {
+        authorization: `Bearer ${token}`,
+        'content-type': 'application/json',
+        'x-request-id': crypto.randomUUID(),
+      },
+      body: JSON.stringify({
+        anchors: ANCHORS,
+        frames: [
+          { type: 'gaze', data: { origin: HEAD.position, direction: toward([0, 1, -2]) }, ts: 0 },
+        ],
+        utterance: { text: 'tell me about this vase', start_ts: 0 },
+      }),
+    }).catch(() => undefined);
+    if (response?.body == null) return;
+    let last = performance.now();
+    try {
+      for await (const event of readSse(response.body)) {
+        if (event.event === '') continue;
+        const at = performance.now();
+        silence.sse = Math.max(silence.sse, at - last);
+        last = at;
+      }
+    } catch {
+      return;
+    }
+  }
+}
+const sseDone = Promise.all(Array.from({ length: SSE_STREAMS }, () => sseLoop()));
+
+await new Promise((resolve) => setTimeout(resolve, 10_000));
+silence.ws = 0;
+silence.sse = 0;
+const rssStart = await rssMiB();
+const rss = [rssStart];
+const started = performance.now();
+const sentAtStart = sent;
+while (performance.now() - started < seconds * 1000) {
+  await new Promise((resolve) =>
+    setTimeout(resolve, Math.min(60_000, seconds * 1000 - (performance.now() - started))),
+  );
+  rss.push(await rssMiB());
+}
+const rate = (sent - sentAtStart) / ((performance.now() - started) / 1000);
+running = false;
+const jitter = await quantile('inference_xr_frame_jitter_seconds', 0.99);
+const processing = await quantile('inference_xr_frame_processing_seconds', 0.99);
+const outOfOrder = await counter('inference_xr_frames_dropped_total', 'out_of_order');
+const stale = await counter('inference_xr_frames_dropped_total', 'stale');
+const rssEnd = await rssMiB();
+sse.abort();
+for (const client of clients) client.close();
+await sseDone;
+child.kill('SIGTERM');
+await config.cleanup();
+
+const ms = (s: number) => `${(s * 1000).toFixed(2)} ms`;
+console.log(
+  `frames sent: ${rate.toFixed(0)}/s (asked ${sessions * hz * 2}/s); counted by the server: ${jitter.count} (whole run, warm-up included)`,
+);
+console.log(`server jitter |D| p99: ${ms(jitter.value)}; processing p99: ${ms(processing.value)}`);
+console.log(`dropped: out of order ${outOfOrder}, stale ${stale}`);
+console.log(
+  `longest silence: sockets ${silence.ws.toFixed(0)} ms, SSE ${silence.sse.toFixed(0)} ms`,
+);
+console.log(
+  `server RSS: start ${rssStart.toFixed(0)} MiB, end ${rssEnd.toFixed(0)} MiB; per minute ${rss.map((r) => r.toFixed(0)).join(', ')}`,
+);
+process.exit(0);
