@@ -1,12 +1,16 @@
 /**
  * Prompt-injection detection and false-positive rates on public corpora (docs/safety.md,
  * "Measured rates"): the rule packs alone, then with each classifier (llm_guardrail,
- * prompt_guardrail: `make models` exports it), at the default threshold. The corpora are fetched by scripts/fetch-injection-corpus.py into
+ * prompt_guardrail: `make models` exports it; jailguard over the MiniLM of `make
+ * models-fetch`), at the default threshold, and the cost per request (p50, p99). The corpora are fetched by scripts/fetch-injection-corpus.py into
  * .tmp/injection-corpus; nothing is tuned on them.
  *
  *   make bench-injection    or   node bench/injection.ts
  */
+import { jailguardScorer } from '../dataplane/src/engine/injection-scores.ts';
 import { injectionClassifier } from '../dataplane/src/security/injection-classifier.ts';
+import { scoredClassifier } from '../dataplane/src/security/injection-jailguard.ts';
+import type { InjectionOptions } from '../dataplane/src/security/sanitizer.ts';
 import {
   fetchCorpus,
   flagged,
@@ -40,21 +44,54 @@ function report(title: string, rates: Rates, ms: number): void {
   console.log(`false positives: ${rates.falsePositives.join(', ') || 'none'}`);
 }
 
-for (const [title, options] of [
-  ['rules only (classifier: off)', { threshold: 1 }],
+/** The p-th percentile of `values`, in ms. */
+const percentile = (values: number[], p: number) =>
+  [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * p))] ??
+  0;
+
+/**
+ * One request's cost per corpus text: the rules (and a TF-IDF classifier) in the sanitiser, and
+ * for jailguard the embedding of that text alone first, as a request of one message gets it.
+ */
+async function perRequest(options: Omit<InjectionOptions, 'action'>, embed: boolean) {
+  const times: number[] = [];
+  for (const item of cases) {
+    const start = performance.now();
+    const scores = embed ? await scorer.score([item.text]) : undefined;
+    flagged(item, embed ? { ...options, classifier: scoredClassifier(scores) } : options);
+    times.push(performance.now() - start);
+  }
+  return `per request: p50 ${percentile(times, 0.5).toFixed(2)} ms, p99 ${percentile(times, 0.99).toFixed(2)} ms`;
+}
+
+const scorer = jailguardScorer();
+await scorer.score(['warm-up: the encoder loads']);
+const jailguard = scoredClassifier(await scorer.score(cases.map((item) => item.text)));
+const llmGuardrail = injectionClassifier('llm_guardrail');
+
+for (const [title, options, embed] of [
+  ['rules only (classifier: off)', { threshold: 1 }, false],
   [
     'rules + llm_guardrail (classifier: llm_guardrail, weight 1)',
-    { threshold: 1, classifier: injectionClassifier('llm_guardrail'), classifierWeight: 1 },
+    { threshold: 1, classifier: llmGuardrail, classifierWeight: 1 },
+    false,
   ],
   [
     'rules + prompt_guardrail (classifier: prompt_guardrail, weight 1)',
     { threshold: 1, classifier: injectionClassifier('prompt_guardrail'), classifierWeight: 1 },
+    false,
+  ],
+  [
+    'rules + jailguard (classifier: jailguard, weight 1)',
+    { threshold: 1, classifier: jailguard, classifierWeight: 1 },
+    true,
   ],
 ] as const) {
   measure(cases, options); // warm-up: compiled patterns, loaded models
   const start = performance.now();
   const rates = measure(cases, options);
   report(title, rates, performance.now() - start);
+  console.log(await perRequest(options, embed));
 }
 
 /** Scan cost per KB on long texts of four kinds (a tool result or a retrieved document). */

