@@ -107,7 +107,7 @@ describe('the breaking-change detector on the contract', () => {
       (contract.response['properties'] as Record<string, Schema>)['errors']!;
     const removed = edit((contract) => {
       delete errors(contract).properties['AGENT_FORBIDDEN'];
-      errors(contract).required = errors(contract).required?.filter(
+      errors(contract).required = (errors(contract).required ?? []).filter(
         (code) => code !== 'AGENT_FORBIDDEN',
       );
     });
