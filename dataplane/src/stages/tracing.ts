@@ -35,7 +35,7 @@ export interface TracingStage extends PipelineStage {
  * engine/pipeline/prepare-tracing.ts), and one CLIENT span per routing attempt named
  * `{gen_ai.operation.name} {gen_ai.request.model}` with the GenAI semantic conventions. The
  * attempt that served stays open until settle so that it carries the usage, the finish reason,
- * `ttft_ms` and the cost. Only ids, names, counts and numbers are recorded: never a message, a
+ * `ttft_ms`, the cost and what the output filter redacted (`safety.findings.output:pii:<kind>`). Only ids, names, counts and numbers are recorded: never a message, a
  * prompt's text or an answer.
  */
 export function tracingStage(tracer: Tracer): TracingStage {
@@ -178,6 +178,9 @@ function served(span: Span, exchange: Exchange, outcome: Outcome): void {
   if (exchange.firstChunkAt !== undefined)
     span.setAttribute('ttft_ms', Math.round(exchange.firstChunkAt - exchange.startedAt));
   if (exchange.charge !== undefined) span.setAttribute('cost_nano_usd', exchange.charge.cost);
+  // What the output filter redacted in this attempt's answer: counts by kind, never the values.
+  for (const [kind, count] of Object.entries(exchange.findings ?? {}))
+    if (kind.startsWith('output:')) span.setAttribute(`safety.findings.${kind}`, count);
   if (outcome.kind !== 'done') return;
   span.setAttributes({
     'gen_ai.usage.input_tokens': outcome.usage.inputTokens,
