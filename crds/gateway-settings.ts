@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AgentSettings } from './agent-settings.ts';
 import { EgressSettings } from './egress-settings.ts';
-import { GatewayPhoneRegions, PiiSetting } from './pii-settings.ts';
+import { GatewayPhoneRegions, PiiOutputSetting, PiiSetting } from './pii-settings.ts';
 import { SandboxSettings } from './sandbox-settings.ts';
 
 /** Per-tenant batch limits; a field left out takes the section's default. */
@@ -253,10 +253,7 @@ export const GatewaySettings = Type.Object(
         injection: InjectionSettings,
         pii: PiiSetting,
         phoneRegions: GatewayPhoneRegions,
-        piiOutput: Type.Union([Type.Literal('off'), Type.Literal('redact')], {
-          default: 'redact',
-          description: 'PII policy for output, streamed output included.',
-        }),
+        piiOutput: PiiOutputSetting,
       },
       { additionalProperties: false, default: {} },
     ),

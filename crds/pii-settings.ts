@@ -105,3 +105,39 @@ export const PiiSetting = Type.Union([PiiPolicy, PiiPolicies], {
   description: `Input PII policy: one of ${POLICY} for every kind, or {default, kinds, tenants}.`,
 });
 export type PiiSetting = Static<typeof PiiSetting>;
+
+const OUTPUT_POLICY =
+  'off (left as the provider wrote it), redact (replaced by [REDACTED:<kind>], streamed answers too) or block (the answer ends with CONTENT_BLOCKED naming the kinds where one appears; nothing of it is sent).';
+
+/** A tenant's departures from the gateway's output policy (its phone regions are the input's). */
+const PiiOutputTenant = Type.Object(
+  { default: Type.Optional(PiiPolicy), kinds: Type.Optional(Kinds) },
+  { additionalProperties: false },
+);
+
+/** The object form of `safety.piiOutput`: resolved per kind and tenant as `safety.pii` is. */
+export const PiiOutputPolicies = Type.Object(
+  {
+    default: Type.Union([Type.Literal('off'), Type.Literal('redact'), Type.Literal('block')], {
+      default: 'redact',
+      description: `What a kind not named in kinds gets: ${OUTPUT_POLICY}`,
+    }),
+    kinds: Type.Partial(
+      Type.Record(Type.Union(PII_KINDS.map((kind) => Type.Literal(kind))), PiiPolicy),
+      { additionalProperties: false, default: {}, description: KINDS },
+    ),
+    tenants: Type.Record(Type.String(), PiiOutputTenant, {
+      default: {},
+      description:
+        "Per-tenant output policy: for a kind, the tenant's kinds entry, else its default, else the gateway's kinds entry, else its default.",
+    }),
+  },
+  { additionalProperties: false },
+);
+
+/** `safety.piiOutput`: one policy for every kind (the original form), or per kind and tenant. */
+export const PiiOutputSetting = Type.Union([PiiPolicy, PiiOutputPolicies], {
+  default: 'redact',
+  description: `Output PII policy (the answer, streamed or whole, and its tool calls): one of ${OUTPUT_POLICY} for every kind, or {default, kinds, tenants}.`,
+});
+export type PiiOutputSetting = Static<typeof PiiOutputSetting>;
