@@ -2,7 +2,7 @@ import { nanoToUsd } from '../../../crds/budget-period.ts';
 import type { ConfigSnapshot } from '../config/snapshot.ts';
 import type { ErrorCode } from '../core/error-codes.ts';
 import type { ApiError } from '../errors/api-error.ts';
-import { piiFor } from '../security/pii-settings.ts';
+import { piiFor, piiOutputFor } from '../security/pii-settings.ts';
 import type { PiiPolicies } from '../security/pii.ts';
 import type { Attempt, Exchange, Findings, Outcome, Surface } from '../stages/context.ts';
 
@@ -41,7 +41,7 @@ export interface Receipt {
   cost_usd?: string | undefined;
   findings?: Findings | undefined;
   /** The input PII policy of the tenant (one for every kind, or per kind) and the output one. */
-  pii?: { input: PiiPolicies; output: string } | undefined;
+  pii?: { input: PiiPolicies; output: PiiPolicies } | undefined;
   /** The tenant is a sandbox tenant: the mock provider answered (docs/sandbox.md). */
   sandbox?: true | undefined;
   /** The agent profile that shaped the request: field names dropped, targets kept out. */
@@ -142,7 +142,7 @@ export function requestReceipt(exchange: Exchange, outcome: Outcome, facts: Seal
         ? undefined
         : {
             input: piiFor(facts.snapshot.gateway.safety, context.tenant).policies,
-            output: facts.snapshot.gateway.safety.piiOutput,
+            output: piiOutputFor(facts.snapshot.gateway.safety, context.tenant).policies,
           },
     sandbox: exchange.sandbox === true ? true : undefined,
     agent: exchange.agent,
