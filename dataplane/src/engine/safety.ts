@@ -7,11 +7,11 @@ import {
   checkPii,
   createStreamRedactor,
   piiBlocked,
-  redactPii,
+  policyFor,
   type PiiKind,
 } from '../security/pii.ts';
 import { checkJsonText } from '../security/pii-json.ts';
-import { piiFor, type TenantPii } from '../security/pii-settings.ts';
+import { piiFor, piiOutputFor, type TenantPii } from '../security/pii-settings.ts';
 import {
   sanitizeMessages,
   sanitizeText,
@@ -210,25 +210,41 @@ export function createSafety(
     },
 
     outputFilter(scope) {
-      const policy = settings();
-      if (policy.piiOutput !== 'redact') return undefined;
-      const options = piiFor(policy, scope?.tenant).options;
-      const redactor = createStreamRedactor(options);
+      const output = piiOutputFor(settings(), scope?.tenant);
+      const { policies, options } = output;
+      if (policies === 'off') return undefined;
+      const policy = (kind: PiiKind) => policyFor(policies, kind);
+      const redactor = createStreamRedactor(options, policy);
       const tally = new Tally();
+      /**
+       * Text out, or the refusal once a `block` kind was found (nothing of it is sent); thrown
+       * once: what the pipeline flushes after the refusal is empty.
+       */
+      let refused = false;
+      const passed = (text: string): string => {
+        if (redactor.blocked.length === 0 || refused) return text;
+        refused = true;
+        throw piiBlocked(redactor.blocked);
+      };
       return {
-        push: (text) => redactor.push(text),
-        flush: () => redactor.flush(),
-        // A provider's tool calls come whole, in the last chunk: redacted value by value.
-        toolCalls: (calls) =>
-          calls.map((call) => ({
+        push: (text) => passed(redactor.push(text)),
+        flush: () => passed(redactor.flush()),
+        // A provider's tool calls come whole, in the last chunk: checked value by value.
+        toolCalls: (calls) => {
+          const blocked = new Set<PiiKind>();
+          const checked = calls.map((call) => ({
             ...call,
             arguments: checkJsonText(call.arguments, (value) => {
-              const redacted = redactPii(value, options);
-              for (const [kind, count] of Object.entries(redacted.counts))
+              const result = checkPii(value, policies, options);
+              for (const [kind, count] of Object.entries(result.counts))
                 tally.add(`output:pii:${kind}`, count);
-              return redacted.text;
+              for (const kind of result.blocked) blocked.add(kind);
+              return result.text;
             }),
-          })),
+          }));
+          if (blocked.size > 0) throw piiBlocked([...blocked]);
+          return checked;
+        },
         findings: () => {
           const found = { ...tally.counts };
           for (const [kind, count] of Object.entries(redactor.counts))

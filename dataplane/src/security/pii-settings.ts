@@ -13,6 +13,31 @@ export interface TenantPii {
 type Safety = Pick<GatewaySettings['safety'], 'pii' | 'phoneRegions'>;
 
 const resolved = new WeakMap<Safety, Map<string, TenantPii>>();
+const resolvedOutput = new WeakMap<OutputSafety, Map<string, TenantPii>>();
+
+type OutputSafety = Pick<GatewaySettings['safety'], 'pii' | 'piiOutput' | 'phoneRegions'>;
+
+/**
+ * `safety.piiOutput` for `tenant`, resolved per kind as {@link piiFor} resolves `safety.pii`;
+ * the phone regions are the tenant's input ones.
+ */
+export function piiOutputFor(safety: OutputSafety, tenant = ''): TenantPii {
+  let byTenant = resolvedOutput.get(safety);
+  if (byTenant === undefined) {
+    byTenant = new Map();
+    resolvedOutput.set(safety, byTenant);
+  }
+  let pii = byTenant.get(tenant);
+  if (pii === undefined) {
+    const { policies } = resolve(
+      { pii: safety.piiOutput, phoneRegions: safety.phoneRegions },
+      tenant,
+    );
+    pii = { policies, options: piiFor(safety, tenant).options };
+    byTenant.set(tenant, pii);
+  }
+  return pii;
+}
 
 /**
  * `safety.pii` and `safety.phoneRegions` for `tenant`: for a kind, the tenant's `kinds` entry,
@@ -35,7 +60,13 @@ export function piiFor(safety: Safety, tenant = ''): TenantPii {
   return pii;
 }
 
-function resolve({ pii, phoneRegions }: Safety, tenant: string): TenantPii {
+function resolve(
+  {
+    pii,
+    phoneRegions,
+  }: { pii: Safety['pii'] | OutputSafety['piiOutput']; phoneRegions: Safety['phoneRegions'] },
+  tenant: string,
+): TenantPii {
   if (typeof pii === 'string') {
     return { policies: pii, options: { phoneRegions: phoneRegions as CountryCode[] } };
   }
@@ -48,6 +79,9 @@ function resolve({ pii, phoneRegions }: Safety, tenant: string): TenantPii {
   return {
     policies:
       apart.length === 0 ? fallback : { default: fallback, kinds: Object.fromEntries(apart) },
-    options: { phoneRegions: (own?.phoneRegions ?? phoneRegions) as CountryCode[] },
+    options: {
+      phoneRegions: ((own !== undefined && 'phoneRegions' in own ? own.phoneRegions : undefined) ??
+        phoneRegions) as CountryCode[],
+    },
   };
 }

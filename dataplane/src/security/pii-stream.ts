@@ -9,15 +9,24 @@ import {
 } from './pii-detectors.ts';
 import { pemBlockEnd, pemStillOpen } from './pii-rules-secrets.ts';
 import { redact, zeroCounts, type PiiCounts } from './pii-redact.ts';
+import type { PiiKind } from './pii-kinds.ts';
 
 export interface StreamRedactor {
   /** Redacted text that is final now; may be empty while a possible match is still open. */
   push(chunk: string): string;
   /** Everything still held back, redacted; the redactor is then ready for a new stream. */
   flush(): string;
-  /** How many matches of each kind were redacted so far. */
+  /** How many matches of each kind were redacted (or found under `block`) so far. */
   readonly counts: Readonly<PiiCounts>;
+  /**
+   * The `block` kinds found, empty until one is: from then on nothing more is emitted (not the
+   * text that held it, nor what follows), and the caller ends the stream with a refusal.
+   */
+  readonly blocked: readonly PiiKind[];
 }
+
+/** What the redactor does with a kind: `off` leaves it, `block` stops the stream. */
+export type StreamPolicy = (kind: PiiKind) => 'off' | 'redact' | 'block';
 
 /** Emitted text kept for look-behinds (40 at most) and the digit window of the next chunk. */
 const CONTEXT = SPACE_DIGIT_WINDOW + 8;
@@ -34,19 +43,38 @@ const CONTEXT = SPACE_DIGIT_WINDOW + 8;
  * characters from the end, where every match that could start before the cut is already decided.
  * A PEM private-key block spans lines, so a cut never falls inside one that is open or complete.
  */
-export function createStreamRedactor(options: PiiOptions = {}): StreamRedactor {
+export function createStreamRedactor(
+  options: PiiOptions = {},
+  /** Per kind; every kind is redacted without it. The matches are the same either way. */
+  policy?: StreamPolicy,
+): StreamRedactor {
   let context = '';
   let pending = '';
   const counts = zeroCounts();
+  const blocked: PiiKind[] = [];
 
   function emit(cutInPending: number): string {
+    if (blocked.length > 0) return '';
     const buffer = context + pending;
     const offset = context.length;
     const cut = offset + cutInPending;
     const candidates = scanPii(buffer, offset, options).filter(
       (candidate) => candidate.start < cut,
     );
-    const matches = resolvePii(candidates);
+    let matches = resolvePii(candidates);
+    if (policy !== undefined) {
+      matches = matches.filter((match) => policy(match.kind) !== 'off');
+      const blocking = matches.filter((match) => policy(match.kind) === 'block');
+      if (blocking.length > 0) {
+        for (const match of blocking) {
+          counts[match.kind] += 1;
+          if (!blocked.includes(match.kind)) blocked.push(match.kind);
+        }
+        context = '';
+        pending = '';
+        return '';
+      }
+    }
     const output = redact(buffer.slice(0, cut), matches, counts).slice(offset);
     context = buffer.slice(Math.max(0, cut - CONTEXT), cut);
     pending = pending.slice(cutInPending);
@@ -55,8 +83,9 @@ export function createStreamRedactor(options: PiiOptions = {}): StreamRedactor {
 
   return {
     counts,
+    blocked,
     push(chunk) {
-      if (chunk === '') return '';
+      if (chunk === '' || blocked.length > 0) return '';
       pending += chunk;
       const buffer = context + pending;
       const offset = context.length;
