@@ -115,6 +115,25 @@ describe('the output PII policy per kind', () => {
     expect(text).not.toContain('more');
   });
 
+  it("refuses the provider's tool call whose arguments hold a block kind", async () => {
+    const toolCalls = [{ id: 'call_1', name: 'pay', arguments: [`{"to":"${IBAN}"}`] }];
+    fake.script(CHAT, chatCompletion([], { toolCalls }));
+    const refusal = await (
+      await clientFor('acme')
+    ).chat.completions
+      .create({
+        model: 'gpt',
+        tools: [{ type: 'function', function: { name: 'pay', parameters: { type: 'object' } } }],
+        messages: [{ role: 'user', content: 'pay' }],
+      })
+      .then(
+        () => undefined,
+        (error: unknown) => error as InstanceType<typeof OpenAI.APIError>,
+      );
+    expect(refusal?.status).toBe(422);
+    expect(refusal?.error).toMatchObject({ details: { reason: 'pii', kinds: ['iban'] } });
+  });
+
   it("applies a tenant's own policy: off for every kind", async () => {
     fake.script(CHAT, chatCompletion(['Pay to ', IBAN, ' or jane@example.com.']));
     const answer = await ask('lab');
