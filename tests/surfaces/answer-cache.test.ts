@@ -32,7 +32,12 @@ beforeAll(async () => {
   [fake, server] = await Promise.all([createOpenAIFake(), startRedis()]);
   redis = new Redis(server.url);
   config = await makeConfigDir({
-    gateway: { defaultModel: 'cached', safety: { sanitize: false, pii: 'off', piiOutput: 'off' } },
+    gateway: {
+      defaultModel: 'cached',
+      safety: { sanitize: false, pii: 'off', piiOutput: 'off' },
+      // An agent whose profile bounds max_tokens: what reaches the provider is not what was sent.
+      agents: { profiles: { support: { models: ['cached'], maxOutputTokens: 16 } } },
+    },
     routes: {
       routes: [
         { alias: 'cached', targets: [target()], cache: { ttlS: 60 }, retry: { maxAttempts: 1 } },
@@ -58,6 +63,7 @@ describe.each([
   ['in Redis', () => ({ redis })],
 ] as const)('the answer cache %s', (_where, store) => {
   let app: FastifyInstance;
+  let tenant: string;
   let token: string;
 
   beforeAll(async () => {
@@ -67,7 +73,8 @@ describe.each([
       defaultMetrics: false,
       ...store(),
     });
-    token = await config.token({ tenant: `t-${Math.random()}` });
+    tenant = `t-${Math.random()}`;
+    token = await config.token({ tenant });
   });
 
   afterAll(() => app.close());
@@ -125,6 +132,23 @@ describe.each([
       ?.get();
     const total = spent?.values.reduce((sum, { value }) => sum + value, 0);
     expect(total).toBe(miss.usage.prompt_tokens + miss.usage.completion_tokens);
+  });
+
+  it("keeps an agent's answer apart from a plain caller's, since its profile shapes the request", async () => {
+    const agent = await config.token({ tenant, extra: { agent_type: 'support' } });
+    const question = { max_tokens: 200, messages: [{ role: 'user', content: 'shaped question' }] };
+    const plain = await ask(question);
+    const asAgent = await ask(question, {}, agent);
+    const agentAgain = await ask(question, {}, agent);
+    expect([plain, asAgent, agentAgain].map((r) => r.headers['x-cache'])).toEqual([
+      'MISS',
+      'MISS',
+      'HIT',
+    ]);
+    const sent = fake.seen(CHAT).map((request) => request.body as Record<string, unknown>);
+    expect(sent.map((body) => body['max_completion_tokens'] ?? body['max_tokens'])).toEqual([
+      200, 16,
+    ]);
   });
 
   it('keeps the answer of a streamed miss for a whole request', async () => {

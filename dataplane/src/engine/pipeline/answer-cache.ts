@@ -53,7 +53,7 @@ export class AnswerCache {
     const sampled = prepared.request.temperature !== 0 && !cache.sampled;
     const logprobs = prepared.request.logprobs !== undefined;
     if (noStore || sampled || logprobs) return { result: 'BYPASS', ttlS: cache.ttlS };
-    const key = keyOf(exchange.context.tenant, prepared);
+    const key = keyOf(exchange, prepared);
     if (/\bno-cache\b/.test(control)) return { result: 'BYPASS', key, ttlS: cache.ttlS };
     const answer = await this.#store.get(key).catch((error: unknown) => {
       this.#onError('get', error);
@@ -74,9 +74,15 @@ export class AnswerCache {
   }
 }
 
-function keyOf(tenant: string, prepared: Prepared): string {
+/**
+ * The agent identity is part of the key: the lookup comes before the stages, and an agent
+ * profile (integrations/nops) then shapes the request (fields dropped, max_tokens bounded), so
+ * one agent's answer is never another caller's, nor a plain caller's an agent's.
+ */
+function keyOf(exchange: Exchange, prepared: Prepared): string {
+  const { tenant, agent } = exchange.context;
   const digest = createHash('sha256')
-    .update(canonicalJson({ alias: prepared.route.alias, request: prepared.request }))
+    .update(canonicalJson({ alias: prepared.route.alias, agent, request: prepared.request }))
     .digest('base64url');
   return `{${tenant}}:${digest}`;
 }
