@@ -47,6 +47,14 @@ export interface BudgetSpendSettings {
   refreshMs: number;
 }
 
+/** The chart's `mcp` values. */
+export interface McpSettings {
+  /** Whether MCPGateways are rendered at all (mcp.yaml `enabled`). @default false */
+  enabled: boolean;
+  /** How often the gateways report their servers and status reads it again. @default 30 */
+  statusIntervalS: number;
+}
+
 export interface Settings {
   /** Namespaces to watch; empty: all. */
   watchNamespaces: string[];
@@ -68,6 +76,8 @@ export interface Settings {
    */
   pricing: string | undefined;
   budgetSpend: BudgetSpendSettings;
+  /** The MCP gateway (controllers/mcp-gateway.ts). */
+  mcp: McpSettings;
   /** No egress beyond DNS and in-cluster targets. */
   airGapped: boolean;
   /** Rotation of the resume-token HMAC keyring (`keys/resume.json`). */
@@ -182,6 +192,18 @@ export const SETTINGS: readonly SettingSpec[] = [
     env: 'INFERENCE_BUDGET_REFRESH_S',
     default: '30',
     description: "How often, in seconds, a TenantBudget's spend is read again.",
+  },
+  {
+    env: 'INFERENCE_MCP_ENABLED',
+    default: 'false',
+    description:
+      "The chart's mcp.enabled: whether MCPGateways are rendered (mcp.yaml of the config contract) and served; false: none is, whatever its spec.enabled.",
+  },
+  {
+    env: 'INFERENCE_MCP_STATUS_INTERVAL_S',
+    default: '30',
+    description:
+      "How often, in seconds, the gateways report their MCP servers' reachability and tool count (mcp.yaml statusIntervalS) into the Redis the operator reads (INFERENCE_BUDGET_REDIS_URL), and the operator reads it again for MCPGateway status.",
   },
   {
     env: 'INFERENCE_MODEL_SERVER_IMAGE',
@@ -371,12 +393,14 @@ export function loadSettings(
     if (spec === undefined) throw new Error(`No setting ${name}`);
     return values[name] ?? spec.default;
   };
-  const int = (name: string, min = 0): number => {
+  const int = (name: string, min = 0, max = Number.MAX_SAFE_INTEGER): number => {
     const text = get(name);
     const value = Number(text);
     if (!Number.isInteger(value) || value < min) {
       throw new SettingsError(`${name} must be an integer of at least ${min}; got "${text}".`);
     }
+    if (value > max)
+      throw new SettingsError(`${name} must be an integer of at most ${max}; got "${text}".`);
     return value;
   };
   const bool = (name: string): boolean => {
@@ -468,6 +492,10 @@ export function loadSettings(
       redisUrl: budgetRedisUrl === '' ? undefined : budgetRedisUrl,
       keyPrefix: gatewayConfig.budgets.keyPrefix,
       refreshMs: int('INFERENCE_BUDGET_REFRESH_S', 1) * 1000,
+    },
+    mcp: {
+      enabled: bool('INFERENCE_MCP_ENABLED'),
+      statusIntervalS: int('INFERENCE_MCP_STATUS_INTERVAL_S', 5, 3600),
     },
     airGapped: bool('INFERENCE_AIR_GAPPED'),
     ...readKeyRotation(int),
