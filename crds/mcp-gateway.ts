@@ -155,10 +155,39 @@ export const MCPGatewaySpec = Struct(
 );
 export type MCPGatewaySpec = Static<typeof MCPGatewaySpec>;
 
+export const McpServerStatus = Struct(
+  {
+    name: Type.String({ maxLength: 63, description: 'The server, as spec.servers names it.' }),
+    reachable: Type.Boolean({
+      description: 'The gateway reached it (initialize and tools/list) when it last asked.',
+    }),
+    tools: Type.Integer({
+      minimum: 0,
+      description: 'Tools it listed that allowedTools lets callers use, when last asked.',
+    }),
+    message: Type.Optional(Type.String({ maxLength: 512, description: 'Why it was not reached.' })),
+  },
+  { description: "What the dataplane last saw of one server (never the operator's guess)." },
+);
+export type McpServerStatus = Static<typeof McpServerStatus>;
+
 export const MCPGatewayStatus = Struct(
   {
     conditions: Type.Optional(Conditions(MCP_GATEWAY_CONDITIONS)),
     observedGeneration: Type.Optional(ObservedGeneration),
+    servers: Type.Optional(
+      Type.Array(McpServerStatus, {
+        maxItems: MAX_MCP_SERVERS,
+        description:
+          "Each server's reachability and allowed tool count, as the gateway's dataplane reported them; absent while no report is known.",
+      }),
+    ),
+    tools: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        description: "Tools the gateway serves: the sum of the reachable servers' tool counts.",
+      }),
+    ),
   },
   { description: 'Observed state of the MCPGateway, written by the operator.' },
 );
@@ -176,6 +205,12 @@ export const mcpGatewayKind: KindDescriptor<typeof MCPGatewaySpec, typeof MCPGat
   conditionTypes: MCP_GATEWAY_CONDITIONS,
   printerColumns: [
     { name: 'Enabled', type: 'boolean', jsonPath: '.spec.enabled', description: 'Gateway on.' },
+    {
+      name: 'Tools',
+      type: 'integer',
+      jsonPath: '.status.tools',
+      description: 'Tools the reachable servers offer.',
+    },
     {
       name: 'Fallback',
       type: 'string',
