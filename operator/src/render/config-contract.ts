@@ -1,7 +1,7 @@
 /**
  * The config contract (DESIGN §4, dataplane/src/config/contract.ts) as Kubernetes objects:
- * ConfigMap `inference-config` (gateway.yaml, routes.yaml, budgets.yaml, and pricing.yaml
- * when the operator has a pricing file), ConfigMap
+ * ConfigMap `inference-config` (gateway.yaml, routes.yaml, budgets.yaml, mcp.yaml when the
+ * chart's mcp.enabled, and pricing.yaml when the operator has a pricing file), ConfigMap
  * `inference-prompts` (one `<name>.yaml` per accepted PromptManifest), Secret `inference-keys`
  * (keys/jwks.json, keys/resume.json, keys/audit.json) and Secret `inference-credentials` (one
  * `<secret>__<key>` per referenced credential) and Secret `inference-upstream-tls` (the routes'
@@ -24,6 +24,8 @@ export interface ContractInputs {
   gateway: GatewaySettings;
   routes: readonly ProviderRouteSpec[];
   budgets: readonly TenantBudgetSpec[];
+  /** mcp.yaml (dataplane/src/config/contract.ts `McpFile`); unset: none, MCP is off. */
+  mcp?: unknown;
   /** pricing.yaml as the operator's pricing file holds it (verified at start); unset: none. */
   pricing?: string | undefined;
   /** Manifest name → the file's YAML. */
@@ -61,6 +63,7 @@ export function contractFiles(inputs: ContractInputs): Map<string, string> {
     'budgets.yaml',
     yaml({ budgets: [...inputs.budgets].sort((a, b) => compare(a.tenant, b.tenant)) }),
   );
+  if (inputs.mcp !== undefined) files.set('mcp.yaml', yaml(inputs.mcp));
   if (inputs.pricing !== undefined) files.set('pricing.yaml', inputs.pricing);
   for (const [name, text] of inputs.prompts) files.set(`prompts/${name}.yaml`, text);
   files.set('keys/jwks.json', inputs.jwks);
