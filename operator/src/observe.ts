@@ -1,8 +1,8 @@
 /**
  * What every controller's observation shares, read from the informer caches (never from the
  * API): the Secrets and ConfigMaps a resource references, the rendered config contract, and
- * the clock; and, the one read that leaves the process, a tenant's spend in the Redis the
- * gateways charge in (read-only, bounded by a timeout). Each registration's `observe`
+ * the clock; and, the reads that leave the process, a tenant's spend and an MCPGateway's
+ * server reports in the Redis the gateways share (read-only, bounded by a timeout). Each registration's `observe`
  * (controllers/<kind>.registration.ts) reads its own resource and peers through `caches`.
  * Cache reads are synchronous and cheap; the pure controllers decide.
  */
@@ -10,13 +10,16 @@ import { parse } from 'yaml';
 import { spendKey, type PeriodWindow } from '../../crds/budget-period.ts';
 import type { InferenceModel } from '../../crds/inference-model.ts';
 import type { MCPGateway } from '../../crds/mcp-gateway.ts';
+import { mcpStatusKey } from '../../crds/mcp-status.ts';
 import type { ProviderRoute } from '../../crds/provider-route.ts';
+import type { McpReports } from './controllers/mcp-gateway-status.ts';
 import type { SpendReading } from './controllers/tenant-budget.ts';
 import type { NamespaceRefs } from './controllers/types.ts';
 import type { Caches } from './registration.ts';
 import { CONFIG_CHECKSUM_ANNOTATION, GATEWAY_NAMES } from './render/labels.ts';
 import { splitKey, type KubeObject } from './runtime/objects.ts';
 import { ConfigMaps, InferenceModels, Secrets } from './runtime/resources.ts';
+import type { McpStatusReader } from './runtime/mcp-status-reader.ts';
 import type { ModelProber } from './runtime/model-probe.ts';
 import type { SpendReader } from './runtime/spend-reader.ts';
 import type { Settings } from './settings.ts';
@@ -65,6 +68,8 @@ export class Observer {
   readonly settings: Settings;
   readonly #now: () => Date;
   readonly #spend: SpendReader | undefined;
+  /** Reads the gateways' MCP server reports; the operator sets it when it has a Redis. */
+  mcpStatusReader: McpStatusReader | undefined = undefined;
   /** The JWKS the operator fetched from INFERENCE_AUTH_JWKS_URL, if it fetches one. */
   jwksFetched: () => string | undefined = () => undefined;
   /** Asks a colour's model-server pods (runtime/model-probe.ts); the operator sets it. */
@@ -109,6 +114,27 @@ export class Observer {
       return {
         known: false,
         message: `Spend could not be read from Redis (${key}): ${(err as Error).message}`,
+      };
+    }
+  }
+
+  /** What the gateways last reported of gateway's MCP servers, or why it is unknown. */
+  async mcpReports(gateway: string): Promise<McpReports> {
+    const reader = this.mcpStatusReader;
+    if (reader === undefined) {
+      return {
+        known: false,
+        message:
+          "The operator reads no MCP reports: INFERENCE_BUDGET_REDIS_URL (the gateways' Redis) is unset, so reachability is not shown.",
+      };
+    }
+    const key = mcpStatusKey(this.settings.budgetSpend.keyPrefix, gateway);
+    try {
+      return { known: true, servers: await reader.read(key) };
+    } catch (err) {
+      return {
+        known: false,
+        message: `The MCP reports could not be read from Redis (${key}): ${(err as Error).message}`,
       };
     }
   }

@@ -25,6 +25,7 @@ import { LeaderElector } from './runtime/leader-election.ts';
 import { createLogger, type Logger } from './runtime/log.ts';
 import { createMetrics, type OperatorMetrics } from './runtime/metrics.ts';
 import { endpointsFromSlices, modelProber } from './runtime/model-probe.ts';
+import { RedisMcpStatusReader } from './runtime/mcp-status-reader.ts';
 import { RedisSpendReader } from './runtime/spend-reader.ts';
 import type { Settings } from './settings.ts';
 
@@ -75,6 +76,11 @@ export async function startOperator(options: OperatorOptions): Promise<OperatorH
       ? undefined
       : new RedisSpendReader({ url: settings.budgetSpend.redisUrl, logger });
   const observer = new Observer(caches, settings, undefined, spendReader);
+  const mcpStatusReader =
+    settings.budgetSpend.redisUrl === undefined || !settings.mcp.enabled
+      ? undefined
+      : new RedisMcpStatusReader(settings.budgetSpend.redisUrl);
+  observer.mcpStatusReader = mcpStatusReader;
   const jwks =
     settings.jwksUrl === undefined
       ? undefined
@@ -108,6 +114,7 @@ export async function startOperator(options: OperatorOptions): Promise<OperatorH
   await syncCaches(caches, logger, settings.watchNamespaces, async () => {
     await health.close();
     await spendReader?.close();
+    await mcpStatusReader?.close();
     client.close();
   });
   const elector = runWhileLeading(settings, client, group, logger, metrics);
@@ -131,6 +138,7 @@ export async function startOperator(options: OperatorOptions): Promise<OperatorH
       await Promise.all(caches.all.map((s) => s.stop()));
       await health.close();
       await spendReader?.close();
+      await mcpStatusReader?.close();
       client.close();
       await tracing?.shutdown();
       logger.info('Stopped');
