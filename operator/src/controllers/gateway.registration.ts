@@ -196,6 +196,7 @@ export const registration: Registration<GatewayObserved, never> = {
         resumeKeys: settings.resumeKeys,
         auditKeys: settings.auditKeys,
         tls: settings.tls,
+        mcp: settings.mcp,
       },
     };
   },

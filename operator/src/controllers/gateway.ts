@@ -16,7 +16,7 @@ import { destinationOf, type Destination } from '../render/egress.ts';
 import { renderGateway } from '../render/gateway.ts';
 import { renderEgressPolicy } from '../render/network-policy.ts';
 import type { KeyRotation } from '../key-rotation-settings.ts';
-import type { GatewayWorkloadSettings } from '../settings.ts';
+import type { GatewayWorkloadSettings, McpSettings } from '../settings.ts';
 import type { TlsSource } from '../tls-settings.ts';
 import {
   parseAuditKeys,
@@ -28,6 +28,7 @@ import type { FreshCertificateKeys } from './certificates.ts';
 import { gatewayTlsPolicy, withTls, type GatewayTlsObserved } from './gateway-tls.ts';
 import { DEFAULT_JWKS_RETENTION_MS, publishJwks } from './jwks.ts';
 import { rotateKeyring, type Keyring, type KeyringDecision, type RingKey } from './key-rotation.ts';
+import { mcpContract } from './mcp-gateway-render.ts';
 import { resolvePrompts } from './prompt-manifest.ts';
 import { parseKeyring, type ResumeKey } from './resume-keys.ts';
 import { resolveRoutes } from './provider-route.ts';
@@ -48,6 +49,8 @@ export interface GatewayRenderSettings {
   auditKeys: KeyRotation;
   /** Where the gateway's certificates come from; absent: plain HTTP. */
   tls?: TlsSource;
+  /** The chart's `mcp` values; absent: MCP off, no mcp.yaml. */
+  mcp?: McpSettings;
 }
 
 export interface GatewayObserved {
@@ -180,6 +183,9 @@ export function reconcileGateway(o: GatewayObserved): ReconcileResult<never> {
     }
   }
 
+  const mcp = mcpContract(o.mcpGateways, o.refs, aliases, settings.airGapped, settings.mcp);
+  for (const [file, value] of mcp.credentials) credentials.set(file, value);
+
   const keyring = resumeKeyringPolicy(o);
   const audit = auditKeysPolicy(o);
   const jwks = publishJwks({
@@ -196,6 +202,7 @@ export function reconcileGateway(o: GatewayObserved): ReconcileResult<never> {
     gateway: withTls(gatewayConfigPolicy(settings.gatewayConfig, aliases, settings.airGapped), tls),
     routes,
     budgets,
+    mcp: mcp.file,
     pricing: settings.pricing,
     prompts: new Map([...promptFiles].sort(([a], [b]) => (a < b ? -1 : 1))),
     jwks: jwks.jwks,
@@ -211,11 +218,15 @@ export function reconcileGateway(o: GatewayObserved): ReconcileResult<never> {
       ...contract.objects,
       ...tls.objects,
       ...renderGateway(o.namespace, settings.workload, tls.secretName),
-      ...renderEgressPolicy(o.namespace, egressDestinations(routes, o.routes, settings.airGapped), {
-        redisUrl: settings.workload.redisUrl,
-        redisCidr: settings.workload.redisCidr,
-        airGapped: settings.airGapped,
-      }),
+      ...renderEgressPolicy(
+        o.namespace,
+        [...egressDestinations(routes, o.routes, settings.airGapped), ...mcp.destinations],
+        {
+          redisUrl: settings.workload.redisUrl,
+          redisCidr: settings.workload.redisCidr,
+          airGapped: settings.airGapped,
+        },
+      ),
     ],
     ...requeueAt(keyring.nextChangeMs, audit.nextChangeMs, tls.nextChangeMs, jwks.nextChangeMs),
     childEvents: tls.events,
