@@ -101,8 +101,11 @@ export async function createServices(options: ServicesOptions): Promise<Services
     );
   };
   if (config.current !== undefined) observe(config.current);
+  // Attached after the first load: 'swapped' is then a hot reload, what propagation measures.
   config.on('swapped', (current) => {
     metrics.configReloads.inc({ result: 'swapped' });
+    metrics.configLoaded.reset();
+    metrics.configLoaded.set({ checksum: current.checksum }, Date.now() / 1000);
     prompts.invalidate();
     observe(current);
   });

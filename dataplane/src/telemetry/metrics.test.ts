@@ -176,10 +176,14 @@ describe('a streamed answer', () => {
 });
 
 describe('a config reload', () => {
-  it('counts a swap and a refusal, and shows the served checksum and prompts', async () => {
+  it('counts a swap and a refusal, and shows the served checksum, its hot-reload time and prompts', async () => {
     const served = app.services.snapshot().checksum;
     expect(await sample(app, `inference_config_info{checksum="${served}"}`)).toBe(1);
     expect(await sample(app, 'inference_prompts_loaded')).toBeGreaterThan(0);
+    // The config it started with was not propagated to it: no load time until a hot reload.
+    expect(
+      await sample(app, `inference_config_loaded_timestamp_seconds{checksum="${served}"}`),
+    ).toBeUndefined();
     await config.write('gateway.yaml', 'auth: [not, a, mapping]');
     await app.services.config.reload();
     expect(await sample(app, 'inference_config_reloads_total{result="refused"}')).toBe(1);
@@ -187,8 +191,19 @@ describe('a config reload', () => {
       auth: { issuer: 'https://issuer.test', audience: 'inference-service' },
       defaultModel: 'chat',
     });
+    const before = Date.now() / 1000;
     await app.services.config.reload();
     expect(await sample(app, 'inference_config_reloads_total{result="swapped"}')).toBe(1);
+    const swapped = app.services.snapshot().checksum;
+    const loaded = await sample(
+      app,
+      `inference_config_loaded_timestamp_seconds{checksum="${swapped}"}`,
+    );
+    expect(loaded).toBeGreaterThanOrEqual(before);
+    expect(loaded).toBeLessThanOrEqual(Date.now() / 1000);
+    expect(
+      await sample(app, `inference_config_loaded_timestamp_seconds{checksum="${served}"}`),
+    ).toBeUndefined();
   });
 });
 

@@ -159,6 +159,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
       labelNames: ['checksum'] as const,
       registers,
     }),
+    configLoaded: new Gauge({
+      name: 'inference_config_loaded_timestamp_seconds',
+      help: "When this replica swapped to the config checksum it serves by a hot reload (Unix seconds); absent until its first swap (the config it started with was not propagated to it). Joined on checksum with the operator's inference_config_rendered_timestamp_seconds, it gives the config propagation delay (docs/slos.md).",
+      labelNames: ['checksum'] as const,
+      registers,
+    }),
     safetyFindings: new Counter({
       name: 'inference_safety_findings_total',
       help: 'What input safety found in client content (messages, tool-call arguments, tool results, prompt variables, embeddings input, batch items), by kind: prompt-injection kinds (removed under sanitize, passed on under flag, refused under block), pii:<kind> redacted or refused under block (counts only, never content). A refused request is counted with all it found; output:pii:<kind> is what the output filter redacted in answers.',
