@@ -1,9 +1,11 @@
 /**
- * The XR benchmark (docs/benchmarks.md, "XR"): `node bench/xr.ts [hz=30] [seconds=300] [sessions=100]`.
+ * The XR benchmark (docs/benchmarks.md, "XR"):
+ * `node bench/xr.ts [hz=30] [seconds=300] [sessions=100] [utterEvery=15]` (seconds; 0: none).
  *
  * The dataplane as its own process (one process, memory stores, a mock LLM); this process
  * plays `sessions` XR clients, each streaming a head-and-hand pose frame and a gaze frame at
- * `hz` (staggered over the period, stamped with the send time), an utterance every 15 s, and
+ * `hz` (staggered over the period, stamped with the send time), an utterance every
+ * `utterEvery` s (each a new answer the resume buffer keeps for 300 s), and
  * keeps 5 `xr:stream` SSE answers open whose chunks are 2.5 s apart. It prints:
  * - the server's frame jitter p99 (|D| of RFC 3550: the change in transit time between a
  *   stream's consecutive frames, measured at arrival; from inference_xr_frame_jitter_seconds,
@@ -26,13 +28,14 @@ import { machineLine } from './stats.ts';
 const hz = Number(process.argv[2] ?? 30);
 const seconds = Number(process.argv[3] ?? 300);
 const sessions = Number(process.argv[4] ?? 100);
+const utterEvery = Number(process.argv[5] ?? 15);
 const SSE_STREAMS = 5;
 const ROOT = join(import.meta.dirname, '..');
 const now = () => performance.timeOrigin + performance.now();
 
 console.log(await machineLine());
 console.log(
-  `xr: ${sessions} sessions at ${hz} Hz (2 frames a tick) for ${seconds} s, ${SSE_STREAMS} SSE streams`,
+  `xr: ${sessions} sessions at ${hz} Hz (2 frames a tick) for ${seconds} s, an utterance every ${utterEvery > 0 ? `${utterEvery} s` : 'never'}, ${SSE_STREAMS} SSE streams`,
 );
 const config = await makeConfigDir({
   routes: {
@@ -141,7 +144,8 @@ function stream(client: XrClient, index: number): void {
     client.frame('pose', { head: HEAD, right_hand: hand }, ts);
     client.frame('gaze', { origin: HEAD.position, direction: toward([x, 1, -2]) }, ts);
     sent += 2;
-    if (tick % Math.round(hz * 15) === Math.round((index / sessions) * hz * 15)) {
+    const every = Math.round(hz * utterEvery);
+    if (every > 0 && tick % every === Math.round((index / sessions) * every) % every) {
       client.frame('voice_vad', { state: 'start' }, ts + 0.1);
       client.frame('voice_vad', { state: 'end', text: 'what is this' }, ts + 0.2);
     }

@@ -13,7 +13,7 @@ import { normalPose, Scene } from '../engine/xr/scene.ts';
 import { XR_PROMPT } from '../engine/xr/session.ts';
 import { ApiError } from '../errors/api-error.ts';
 import { requestContext } from './request-context.ts';
-import { errorResponses, EventStream, RequestIdHeader } from './schemas.ts';
+import { errorResponses, RequestIdHeader } from './schemas.ts';
 import { SseStream } from './sse.ts';
 import type { XrSettings } from './xr-settings.ts';
 
@@ -25,6 +25,24 @@ const inline = <T extends TSchema>(schema: T): T =>
   JSON.parse(JSON.stringify(schema), (key, value: unknown) =>
     key === '$id' ? undefined : value,
   ) as T;
+
+/** The 200: an SSE stream of `:stream`'s events with `referent` and `action` besides. */
+const XrEventStream = {
+  description: 'Server-Sent Events: resume, referent, data, action, heartbeat, done, error.',
+  content: {
+    'text/event-stream': {
+      schema: Type.Object({
+        event: Type.Union(
+          ['resume', 'referent', 'data', 'action', 'heartbeat', 'done', 'error'].map((name) =>
+            Type.Literal(name),
+          ),
+        ),
+        id: Type.Optional(Type.String({ pattern: '^[0-9]+$' })),
+        data: Type.String({ description: 'A JSON object.' }),
+      }),
+    },
+  },
+};
 
 const XrStreamRequest = Type.Object(
   {
@@ -67,7 +85,7 @@ export const xrStreamPlugin: FastifyPluginAsyncTypebox<{
         tags: ['xr'],
         headers: RequestIdHeader,
         body: XrStreamRequest,
-        response: { 200: EventStream, ...errorResponses },
+        response: { 200: XrEventStream, ...errorResponses },
       },
     },
     async (request, reply) => {
