@@ -16,7 +16,7 @@ export interface RecordedRequest {
   path: string;
   headers: IncomingMessage['headers'];
   body: unknown;
-  /** The body's bytes as they came (UTF-8): what the gateway sent, exactly. */
+  /** The body's bytes as they came (UTF-8): what the gateway sent, exactly (multipart too). */
   raw: string;
   /** Over HTTPS: the serial (upper-case hex) of the client certificate the caller presented. */
   clientCertificateSerial?: string;
@@ -123,7 +123,7 @@ export class FakeServer {
       method: request.method ?? 'GET',
       path: (request.url ?? '/').split('?')[0] ?? '/',
       headers: request.headers,
-      body: text === '' ? undefined : (JSON.parse(text) as unknown),
+      body: parseJson(text),
       raw: text,
       ...(serial === undefined ? {} : { clientCertificateSerial: serial.toUpperCase() }),
     };
@@ -174,6 +174,16 @@ async function write(reply: Reply, response: ServerResponse): Promise<void> {
       response.end();
       return;
     }
+  }
+}
+
+/** A JSON body, parsed; undefined for an empty or non-JSON one (multipart uploads). */
+function parseJson(text: string): unknown {
+  if (text === '') return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
   }
 }
 
