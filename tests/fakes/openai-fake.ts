@@ -22,6 +22,8 @@ export interface OpenAIFakeOptions {
   groq?: boolean;
   /** Serve HTTPS (and require client certificates) as FakeServerOptions says. */
   tls?: FakeServerOptions['tls'];
+  /** What `/audio/transcriptions` hears in any audio. @default '<name> heard you' */
+  transcript?: string;
 }
 
 export interface ChunkOptions {
@@ -199,6 +201,20 @@ export function chatCompletion(words: readonly string[], options: ChunkOptions =
   };
 }
 
+/**
+ * A transcription (`POST /v1/audio/transcriptions`, multipart: `file`, `model`,
+ * `response_format`) as OpenAI and Groq answer `response_format: json`: `{"text": ...}`.
+ */
+export function transcription(text: string): Reply {
+  return { kind: 'json', status: 200, headers: HEADERS, body: { text } };
+}
+
+/** A multipart form field's value as the fake received it (`raw`), or undefined. */
+export function formField(raw: string, name: string): string | undefined {
+  const match = new RegExp(`name="${name}"\r\n(?:[^\r\n]+\r\n)*\r\n([^\r]*)\r\n`).exec(raw);
+  return match?.[1];
+}
+
 /** An error answer as OpenAI writes it: `{"error": {message, type, param, code}}`. */
 export function openAIError(
   status: number,
@@ -319,6 +335,8 @@ export function createOpenAIFake(options: OpenAIFakeOptions = {}): Promise<FakeS
         },
       };
     }
+    if (request.path === `${prefix}/audio/transcriptions`)
+      return transcription(options.transcript ?? `${name} heard you`);
     return openAIError(404, {
       message: `Invalid URL (POST ${request.path})`,
       type: 'invalid_request_error',

@@ -19,15 +19,20 @@ export interface VoiceApp {
   stop(): Promise<void>;
 }
 
-/** A listening dataplane with a Redis stream buffer and the given voice environment. */
+/**
+ * A listening dataplane with a Redis stream buffer and the given voice environment; `files`
+ * are written into the contract first (`credentials/<name>__<key>`).
+ */
 export async function startVoiceApp(options: {
   env?: Record<string, string>;
   routes: object[];
+  files?: Record<string, string>;
 }): Promise<VoiceApp> {
   const config = await makeConfigDir({
     routes: { routes: options.routes },
     gateway: { defaultModel: 'chat', streams: { heartbeatMs: 60_000 } },
   });
+  for (const [path, text] of Object.entries(options.files ?? {})) await config.write(path, text);
   const redis = new Redis(inject('redisUrl'));
   const app = await buildApp({
     configDirs: [config.dir],

@@ -32,7 +32,7 @@ export const voicePlugin: FastifyPluginAsyncTypebox<{
     () => services.config.current?.gateway.budgets.keyPrefix ?? '',
   );
   const metrics = createVoiceMetrics(services.metrics.registry);
-  const stt = sttFromEnv(env, () => services.snapshot());
+  const stt = sttFromEnv(env, () => services.snapshot(), services.router);
   const model = env['VOICE_MODEL'] === '' ? undefined : env['VOICE_MODEL'];
   await app.register(voiceStreamPlugin, { services, metrics, stt, model });
 

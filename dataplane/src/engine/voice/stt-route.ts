@@ -3,16 +3,22 @@ import type { TargetConfig } from '../../core/route.ts';
 import { ApiError } from '../../errors/api-error.ts';
 import { GROQ_BASE_URL } from '../../providers/groq/groq.ts';
 import { OPENAI_BASE_URL } from '../../providers/openai/openai.ts';
+import { UnsupportedParameter } from '../../providers/unsupported.ts';
+import type { Router } from '../routing/router.ts';
 import { httpStt, type Stt } from './stt.ts';
 
 /**
- * Speech-to-text through a route of the config contract (`VOICE_STT_ROUTE`): its first target
- * by priority, read from the served snapshot at every utterance (a reload or a rotated key
- * applies at once), with that target's provider endpoint, model id (`whisper-1`,
- * `whisper-large-v3-turbo`, the sidecar's `whisper-base`) and credential from the contract's
- * secrets. OpenAI, Groq and OpenAI-compatible targets serve transcriptions; others do not.
+ * Speech-to-text through a route of the config contract (`VOICE_STT_ROUTE`), read from the
+ * served snapshot at every utterance (a reload or a rotated key applies at once), through the
+ * chat routing's own chain (routing/router.ts `call`): its targets in the route's order, each
+ * behind its circuit breaker and rate-limit cooldown, retried with backoff and fallen back from
+ * on the route's `fallbackOn` codes, each attempt bounded by the target's timeout. A target
+ * posts to its provider's transcription endpoint with its model id (`whisper-1`,
+ * `whisper-large-v3-turbo`, the sidecar's `whisper-base`) and credential. OpenAI, Groq and
+ * OpenAI-compatible targets serve transcriptions; another provider's target is skipped as one
+ * that cannot honour the request (UPSTREAM_BAD_REQUEST naming `audio`), never called.
  */
-export function routeStt(alias: string, snapshot: () => ConfigSnapshot): Stt {
+export function routeStt(alias: string, snapshot: () => ConfigSnapshot, router: Router): Stt {
   return {
     transcribe(samples, signal) {
       const route = snapshot().routes.get(alias);
@@ -20,17 +26,24 @@ export function routeStt(alias: string, snapshot: () => ConfigSnapshot): Stt {
         throw new ApiError('MODEL_NOT_FOUND', `VOICE_STT_ROUTE names no route: ${alias}.`, {
           details: { reason: 'stt_route_missing' },
         });
-      const target = [...route.targets].sort((a, b) => a.priority - b.priority)[0];
-      const url = target === undefined ? undefined : transcriptionBase(target);
-      if (target === undefined || url === undefined)
-        throw new ApiError(
-          'UPSTREAM_BAD_REQUEST',
-          `Route ${alias}'s first target has no transcription API (OpenAI, Groq or OpenAI-compatible).`,
-          { details: { reason: 'stt_route_unusable' } },
-        );
-      const { model, apiKey } = target;
-      return httpStt({ url, model, ...(apiKey === undefined ? {} : { apiKey }) }).transcribe(
-        samples,
+      return router.call(
+        route,
+        (_provider, target, attemptSignal) => {
+          const url = transcriptionBase(target);
+          if (url === undefined)
+            throw new UnsupportedParameter(
+              target.provider,
+              'audio',
+              `Target ${target.name} (${target.provider}) has no transcription API.`,
+            );
+          const { model, apiKey, provider } = target;
+          return httpStt({
+            url,
+            model,
+            provider,
+            ...(apiKey === undefined ? {} : { apiKey }),
+          }).transcribe(samples, attemptSignal);
+        },
         signal,
       );
     },

@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { Router } from '../routing/router.ts';
 import { sttFromEnv } from './stt-config.ts';
 import { httpStt } from './stt.ts';
 
@@ -60,7 +61,12 @@ describe('httpStt', () => {
     const snapshot = () => {
       throw new Error('not read');
     };
-    expect(sttFromEnv({}, snapshot)).toBeUndefined();
-    expect(sttFromEnv({ VOICE_STT_URL: 'http://127.0.0.1:9/v1' }, snapshot)).toBeDefined();
+    const router = new Router({
+      provider: () => {
+        throw new Error('not called');
+      },
+    });
+    expect(sttFromEnv({}, snapshot, router)).toBeUndefined();
+    expect(sttFromEnv({ VOICE_STT_URL: 'http://127.0.0.1:9/v1' }, snapshot, router)).toBeDefined();
   });
 });

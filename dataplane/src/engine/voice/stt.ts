@@ -1,4 +1,5 @@
 import { ApiError } from '../../errors/api-error.ts';
+import { fromUpstreamFailure } from '../../providers/upstream-error.ts';
 import { floatToWav } from './wav.ts';
 
 /** Speech to text for one utterance. */
@@ -9,9 +10,17 @@ export interface Stt {
 /**
  * The OpenAI transcription wire format (`POST {url}/audio/transcriptions`, `url` an
  * OpenAI-style base ending in `/v1`, multipart, a WAV file), which the local faster-whisper
- * sidecar (stt_sidecar.py) and OpenAI-compatible APIs serve.
+ * sidecar (stt_sidecar.py), OpenAI, Groq (under `/openai/v1`) and OpenAI-compatible APIs
+ * serve. An error answer goes through the providers' one mapping into the closed vocabulary
+ * (upstream-error.ts: status, then the body's type and code, and Retry-After), which the router's
+ * retries and fallback read; `provider` names the service in it.
  */
-export function httpStt(options: { url: string; model: string; apiKey?: string }): Stt {
+export function httpStt(options: {
+  url: string;
+  model: string;
+  apiKey?: string;
+  provider?: string;
+}): Stt {
   const endpoint = `${options.url.replace(/\/+$/, '')}/audio/transcriptions`;
   return {
     async transcribe(samples, signal) {
@@ -35,16 +44,35 @@ export function httpStt(options: { url: string; model: string; apiKey?: string }
         });
       }
       if (!response.ok) {
-        throw new ApiError(
-          response.status === 401 || response.status === 403
-            ? 'UPSTREAM_AUTH'
-            : 'UPSTREAM_UNAVAILABLE',
-          `The speech-to-text service answered ${response.status}.`,
-          { details: { reason: 'stt_failed', status: response.status } },
-        );
+        const said = await errorBody(response);
+        throw fromUpstreamFailure({
+          provider: options.provider ?? 'stt',
+          status: response.status,
+          headers: response.headers,
+          ...said,
+        });
       }
       const body = (await response.json()) as { text?: unknown };
       return typeof body.text === 'string' ? body.text.trim() : '';
     },
   };
+}
+
+/** What an OpenAI-format error body says (`{error: {message, type, code}}`), if it says it. */
+async function errorBody(
+  response: Response,
+): Promise<{ message?: string; type?: string | null; code?: string | null }> {
+  try {
+    const body = (await response.json()) as {
+      error?: { message?: unknown; type?: unknown; code?: unknown };
+    };
+    const { message, type, code } = body.error ?? {};
+    return {
+      ...(typeof message === 'string' ? { message } : {}),
+      type: typeof type === 'string' ? type : null,
+      code: typeof code === 'string' ? code : null,
+    };
+  } catch {
+    return {};
+  }
 }
