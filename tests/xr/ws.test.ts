@@ -207,6 +207,42 @@ describe('the XR socket', () => {
     client.close();
   });
 
+  it('relays an answer again on a new socket from its resume token, with the same actions', async () => {
+    const first = await open();
+    const { session_key: key } = await first.session();
+    first.frame('anchors', { upsert: ANCHORS }, 1);
+    first.frame('voice_vad', { state: 'end', text: 'light it up', start_ts: 1 }, 2);
+    const transcript = await first.next(
+      (frame) => frame.type === 'final' && frame.source === 'transcript',
+    );
+    await first.next((frame) => frame.type === 'final' && frame.source === 'answer');
+    first.close();
+    await first.closed;
+    const second = await open();
+    await second.session();
+    second.frame(
+      'resume',
+      { session_key: key, resume_token: transcript.resume_token, after: 0 },
+      3,
+    );
+    const answer = await second.next(
+      (frame) => frame.type === 'final' && frame.source === 'answer',
+    );
+    expect(answer).toMatchObject({
+      stream_id: transcript.stream_id,
+      text: 'The lamp is there.   Done.',
+    });
+    expect(second.frames.filter(is('action')).map((frame) => frame.action)).toEqual([
+      { type: 'highlight', anchor_id: 'lamp-1' },
+    ]);
+    second.frame('resume', { resume_token: 'not-a-token' }, 4);
+    expect(await second.next(is('error'))).toMatchObject({
+      code: 'INVALID_RESUME_TOKEN',
+      field: '/data/resume_token',
+    });
+    second.close();
+  });
+
   it('resumes its scene on a new socket mid-gesture: the held point still decides', async () => {
     const first = await open();
     const { session_key: key } = await first.session();
