@@ -11,7 +11,10 @@
  *
  * The text is a realistic answer with multibyte characters (accents, CJK, emoji) and no PII.
  *
- *   node bench/mock-upstream.ts [--port=0]    prints `READY <port>` when it listens on 127.0.0.1
+ *   node bench/mock-upstream.ts [--port=0] [--latency-ms=0] [--jitter-ms=0]
+ *     prints `READY <port>` when it listens on 127.0.0.1; `--latency-ms` adds a fixed wait
+ *     before every answer's first byte and `--jitter-ms` up to that much more, uniformly drawn
+ *     (an upstream's own time to first token, on top of the model's `firstMs`).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 
@@ -128,7 +131,17 @@ function prepare(model: string, includeUsage: boolean): Prepared {
 
 const wait = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-async function answer(request: IncomingMessage, response: ServerResponse): Promise<void> {
+/** Upstream latency added to every answer before its first byte (bench/ga-load.ts). */
+export interface MockLatency {
+  latencyMs: number;
+  jitterMs: number;
+}
+
+async function answer(
+  request: IncomingMessage,
+  response: ServerResponse,
+  latency: MockLatency,
+): Promise<void> {
   const parts: Buffer[] = [];
   for await (const part of request) parts.push(part as Buffer);
   if (request.method !== 'POST' || !request.url?.endsWith('/chat/completions')) {
@@ -149,7 +162,9 @@ async function answer(request: IncomingMessage, response: ServerResponse): Promi
     model,
     body.stream_options?.include_usage === true,
   );
-  if (behaviour.firstMs > 0) await wait(behaviour.firstMs);
+  // Math.random is fine here: a load shape, nothing security-relevant.
+  const firstMs = behaviour.firstMs + latency.latencyMs + Math.random() * latency.jitterMs;
+  if (firstMs > 0) await wait(firstMs);
   if (body.stream !== true) {
     response.writeHead(200, { 'content-type': 'application/json', 'content-length': json.length });
     response.end(json);
@@ -170,9 +185,10 @@ async function answer(request: IncomingMessage, response: ServerResponse): Promi
 /** Starts the mock on 127.0.0.1; resolves with its port. */
 export async function startMockUpstream(
   port = 0,
+  latency: MockLatency = { latencyMs: 0, jitterMs: 0 },
 ): Promise<{ port: number; close(): Promise<void> }> {
   const server = createServer({ keepAliveTimeout: 60_000 }, (request, response) => {
-    answer(request, response).catch(() => response.destroy());
+    answer(request, response, latency).catch(() => response.destroy());
   });
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   const address = server.address();
@@ -190,7 +206,11 @@ export async function startMockUpstream(
 }
 
 if (import.meta.main) {
-  const flag = process.argv.find((arg) => arg.startsWith('--port='));
-  const { port } = await startMockUpstream(Number(flag?.slice('--port='.length) ?? 0));
+  const flag = (name: string) =>
+    Number(process.argv.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3) ?? 0);
+  const { port } = await startMockUpstream(flag('port'), {
+    latencyMs: flag('latency-ms'),
+    jitterMs: flag('jitter-ms'),
+  });
   console.log(`READY ${port}`);
 }
