@@ -57,6 +57,17 @@ export const McpFile = Type.Object(
      * unset: it never asks (a contract written by hand, the tests that count upstream calls).
      */
     statusIntervalS: Type.Optional(Type.Integer({ minimum: 5, maximum: 3600 })),
+    /**
+     * Origins (`https://app.example.com`) whose browser pages may call the MCP endpoints,
+     * besides the gateway's own; a request from any other Origin is a 403 (DNS rebinding).
+     */
+    allowedOrigins: Type.Array(
+      Type.String({ minLength: 1, maxLength: 2048, pattern: '^https?://[^/]+$' }),
+      {
+        default: [],
+        maxItems: 64,
+      },
+    ),
     gateways: Type.Array(
       Type.Object(
         {

@@ -36,9 +36,15 @@ export interface McpConfig {
   readonly gateways: ReadonlyMap<string, McpGatewayConfig>;
   /** How often the servers' reachability is reported (crds/mcp-status.ts); undefined: never. */
   readonly statusIntervalMs: number | undefined;
+  /** Browser origins allowed besides the gateway's own (origin.ts). */
+  readonly allowedOrigins: readonly string[];
 }
 
-export const MCP_OFF: McpConfig = { gateways: new Map(), statusIntervalMs: undefined };
+export const MCP_OFF: McpConfig = {
+  gateways: new Map(),
+  statusIntervalMs: undefined,
+  allowedOrigins: [],
+};
 
 /** `mcp.yaml` validated; absent or switched off, no gateway serves. */
 export function readMcp(files: ReadonlyMap<string, string>): McpConfig {
@@ -88,5 +94,6 @@ export function readMcp(files: ReadonlyMap<string, string>): McpConfig {
   return {
     gateways,
     statusIntervalMs: file.statusIntervalS === undefined ? undefined : file.statusIntervalS * 1000,
+    allowedOrigins: file.allowedOrigins,
   };
 }
