@@ -14,6 +14,7 @@ import {
   type CancelledNotification,
 } from '@modelcontextprotocol/sdk/types.js';
 import { Type } from '@sinclair/typebox';
+import type { FastifyRequest } from 'fastify';
 import { principalOf } from '../../api/auth.ts';
 import { errorResponses } from '../../api/schemas.ts';
 import type { McpGatewayConfig } from '../../config/mcp.ts';
@@ -23,6 +24,8 @@ import { ApiError } from '../../errors/api-error.ts';
 import { buildGatewayServer } from './aggregate.ts';
 import { Cancellations } from './cancellations.ts';
 import { nativeFallback } from './fallback.ts';
+import { requireOrigin } from './origin.ts';
+import { challengeOf, registerProtectedResource } from './protected-resource.ts';
 import { RedisMcpSessionStore } from './redis-session-store.ts';
 import { MemoryMcpSessionStore, type McpSession, type McpSessionStore } from './session-store.ts';
 import { resumeSession, startSession, type SessionRequest } from './sessions.ts';
@@ -94,6 +97,37 @@ export const mcpPlugin: FastifyPluginAsyncTypebox<{ services: Services }> = asyn
   }
   const safety = createSafety(() => services.snapshot().gateway.safety);
 
+  // RFC 9728 metadata, and the challenge on a refused credential (protected-resource.ts).
+  registerProtectedResource(app, () => services.snapshot());
+  const originRefused = new WeakSet<FastifyRequest>();
+  app.addHook('onSend', async (request, reply, payload) => {
+    const gateway = (request.params as { gateway?: unknown } | undefined)?.gateway;
+    if (typeof gateway !== 'string' || !request.url.startsWith('/mcp/')) return payload;
+    // An Origin refusal is no matter of credentials: no challenge.
+    if (originRefused.has(request)) {
+      reply.removeHeader('www-authenticate');
+      return payload;
+    }
+    const written = reply.getHeader('www-authenticate');
+    const challenge = challengeOf(
+      reply.statusCode,
+      typeof written === 'string' ? written : undefined,
+      request,
+      gateway,
+    );
+    if (challenge !== undefined) void reply.header('www-authenticate', challenge);
+    return payload;
+  });
+  /** The DNS-rebinding guard (origin.ts), before anything else of the request. */
+  const checkOrigin = (request: FastifyRequest): void => {
+    try {
+      requireOrigin(request, services.snapshot().mcp.allowedOrigins);
+    } catch (error) {
+      originRefused.add(request);
+      throw error;
+    }
+  };
+
   const enabledGateway = (name: string): McpGatewayConfig => {
     const gateway = services.snapshot().mcp.gateways.get(name);
     if (gateway === undefined)
@@ -125,6 +159,7 @@ export const mcpPlugin: FastifyPluginAsyncTypebox<{ services: Services }> = asyn
       },
     },
     async (request, reply) => {
+      checkOrigin(request);
       const gateway = enabledGateway(request.params.gateway);
       const principal = principalOf(request);
       const at: SessionRequest = {
@@ -197,6 +232,7 @@ export const mcpPlugin: FastifyPluginAsyncTypebox<{ services: Services }> = asyn
       },
     },
     async (request, reply) => {
+      checkOrigin(request);
       const gateway = enabledGateway(request.params.gateway);
       const { id, session } = await resumeSession(sessions, {
         gateway: gateway.name,
@@ -227,6 +263,7 @@ export const mcpPlugin: FastifyPluginAsyncTypebox<{ services: Services }> = asyn
       },
     },
     async (request, reply) => {
+      checkOrigin(request);
       enabledGateway(request.params.gateway);
       reply.header('allow', 'POST, DELETE');
       throw new ApiError(
