@@ -5,22 +5,38 @@ import type { Services } from '../engine/services.ts';
 import { startVoiceAnswer } from '../engine/voice/answer.ts';
 import type { VoiceMetrics } from '../engine/voice/metrics.ts';
 import type { Stt } from '../engine/voice/stt.ts';
-import { pcm16ToFloat } from '../engine/voice/wav.ts';
+import { utteranceSamples } from '../engine/voice/utterance.ts';
 import { ApiError } from '../errors/api-error.ts';
 import { requestContext } from './request-context.ts';
 import { errorResponses, EventStream, RequestIdHeader } from './schemas.ts';
 import { replyWithStream } from './stream-reply.ts';
 
+const BASE64 = '^[A-Za-z0-9+/]*={0,2}$';
+
 const VoiceStreamRequest = Type.Object(
   {
     codec: Type.Union([Type.Literal('pcm16'), Type.Literal('opus')], {
-      description: '`pcm16`: 16-bit little-endian samples, 16 kHz, mono.',
+      description:
+        '`pcm16`: 16-bit little-endian samples, 16 kHz, mono; `opus`: Opus packets, mono, any rate.',
     }),
-    audio: Type.String({
-      minLength: 1,
-      pattern: '^[A-Za-z0-9+/]*={0,2}$',
-      description: 'One utterance, base64.',
-    }),
+    audio: Type.Union(
+      [
+        Type.String({
+          minLength: 1,
+          pattern: BASE64,
+          description: 'pcm16: the utterance, base64.',
+        }),
+        Type.Array(Type.String({ minLength: 1, pattern: BASE64 }), {
+          minItems: 1,
+          description:
+            "opus: the utterance's packets in order, one raw Opus packet each (no Ogg container), base64.",
+        }),
+      ],
+      {
+        description:
+          'One utterance: a base64 string for `pcm16`, an array of base64 packets for `opus`.',
+      },
+    ),
   },
   { additionalProperties: false },
 );
@@ -51,14 +67,6 @@ export const voiceStreamPlugin: FastifyPluginAsyncTypebox<{
       },
     },
     async (request, reply) => {
-      if (request.body.codec === 'opus')
-        throw new ApiError(
-          'UNSUPPORTED_MEDIA_TYPE',
-          'codec opus is not decoded here; send pcm16.',
-          {
-            details: { path: 'body.codec' },
-          },
-        );
       if (stt === undefined)
         throw new ApiError(
           'UPSTREAM_UNAVAILABLE',
@@ -67,16 +75,12 @@ export const voiceStreamPlugin: FastifyPluginAsyncTypebox<{
             details: { reason: 'stt_not_configured' },
           },
         );
-      const pcm = Buffer.from(request.body.audio, 'base64');
-      if (pcm.length === 0 || pcm.length % 2 !== 0)
-        throw new ApiError('BAD_REQUEST', 'pcm16 audio holds one or more whole 16-bit samples.', {
-          details: { path: 'body.audio' },
-        });
+      const samples = await utteranceSamples(request.body);
       // The producer outlives the connection (resumable): the client leaving does not cancel it.
       const cancel = new AbortController();
       const context = requestContext(services, request, reply, 'voice', cancel);
       const started = performance.now();
-      const transcript = await stt.transcribe(pcm16ToFloat(pcm), cancel.signal);
+      const transcript = await stt.transcribe(samples, cancel.signal);
       const sttMs = performance.now() - started;
       metrics.stt.observe(sttMs / 1000);
       if (transcript === '')
