@@ -1,0 +1,212 @@
+import type { DownlinkFrame, UplinkFrame } from '../../../docs/voice-frames.d.ts';
+import { EnisError } from './errors.ts';
+import { backoffMs, DEFAULT_RETRY, type RetryPolicy } from './retry.ts';
+
+export type { DownlinkFrame, UplinkFrame };
+
+/**
+ * Where the bearer token comes from: a fixed token, or a callback asked once at start
+ * (`'initial'`) and again whenever the gateway answered 401 `UNAUTHENTICATED` (`'expired'`),
+ * after which the call is sent once more with the new token.
+ */
+export type TokenSource = string | ((why: 'initial' | 'expired') => string | Promise<string>);
+
+export interface VoiceOptions {
+  /** The gateway, e.g. `http://127.0.0.1:8080`; `ws:` or `wss:` follows from it. */
+  baseUrl: string;
+  token: TokenSource;
+  /** Backoff of the reconnects; `maxRetries` is the reconnects in a row before giving up. */
+  reconnect?: Partial<RetryPolicy>;
+  onEvent: (event: VoiceEvent) => void;
+  /** @default globalThis.fetch */
+  fetch?: typeof fetch;
+}
+
+/** What the socket reports: every downlink frame (each answer chunk once), and its life. */
+export type VoiceEvent =
+  | { type: 'open'; reconnect: boolean }
+  | { type: 'frame'; frame: DownlinkFrame }
+  | { type: 'reconnecting'; attempt: number; delayMs: number; code: number }
+  | { type: 'closed'; code: number; reason: string }
+  | { type: 'error'; error: EnisError };
+
+/** The answer being streamed, as a resume names it. */
+interface Answer {
+  streamId: string;
+  resumeToken: string;
+  /** The last chunk's offset the application got. */
+  offset: number;
+}
+
+const PROTOCOL = 'inference.voice.v1';
+
+/**
+ * The voice socket of a browser (docs/voice.md): a ticket from `POST /api/v1/voice/session`,
+ * the socket opened with it as a subprotocol, and on an unexpected close a new ticket and
+ * socket after a backoff that resumes the answer being streamed after its last chunk
+ * received. Chunks are delivered exactly once: a replayed `partial` (same stream, an offset
+ * already delivered) is dropped. Audio sent while the socket is down is dropped, not queued.
+ */
+export class VoiceSocket {
+  readonly #options: VoiceOptions;
+  readonly #policy: RetryPolicy;
+  readonly #fetch: typeof fetch;
+  #token: string | undefined;
+  #socket: WebSocket | undefined;
+  #answer: Answer | undefined;
+  #seq = 0;
+  #failures = 0;
+  #stopped = false;
+
+  constructor(options: VoiceOptions) {
+    this.#options = options;
+    this.#policy = { ...DEFAULT_RETRY, maxRetries: 8, ...options.reconnect };
+    this.#fetch = options.fetch ?? globalThis.fetch.bind(globalThis);
+  }
+
+  /** Opens the socket; rejects with the typed error when the gateway refuses it. */
+  async open(): Promise<void> {
+    this.#stopped = false;
+    await this.#connect(false);
+  }
+
+  get connected(): boolean {
+    return this.#socket?.readyState === WebSocket.OPEN;
+  }
+
+  /** One frame of pcm16 (16 kHz mono little-endian), usually 20 ms (640 bytes). */
+  sendAudio(pcm16: Uint8Array): void {
+    let binary = '';
+    for (const byte of pcm16) binary += String.fromCharCode(byte);
+    this.#send({
+      type: 'audio',
+      codec: 'pcm16',
+      seq: this.#next(),
+      ts: Date.now(),
+      payload: btoa(binary),
+    });
+  }
+
+  /** A typed turn, answered as a transcript would be. */
+  sendText(text: string): void {
+    this.#send({
+      type: 'control',
+      seq: this.#next(),
+      ts: Date.now(),
+      payload: { action: 'text', text },
+    });
+  }
+
+  close(): void {
+    this.#stopped = true;
+    this.#socket?.close(1000);
+  }
+
+  #next(): number {
+    return this.#seq++;
+  }
+
+  #send(frame: UplinkFrame): void {
+    if (this.connected) this.#socket?.send(JSON.stringify(frame));
+  }
+
+  async #connect(reconnect: boolean): Promise<void> {
+    const { ticket, url } = await this.#ticket();
+    const base = new URL(url, this.#options.baseUrl);
+    base.protocol = base.protocol === 'https:' ? 'wss:' : 'ws:';
+    const socket = new WebSocket(base, [PROTOCOL, `ticket.${ticket}`]);
+    this.#socket = socket;
+    await new Promise<void>((resolve, reject) => {
+      socket.onopen = () => {
+        resolve();
+      };
+      socket.onclose = (event) => {
+        reject(new Error(`the voice socket closed before it opened (${event.code})`));
+      };
+    });
+    this.#failures = 0;
+    socket.onmessage = (message) => {
+      this.#receive(JSON.parse(String(message.data)) as DownlinkFrame);
+    };
+    socket.onclose = (event) => {
+      this.#closed(event.code, event.reason);
+    };
+    this.#options.onEvent({ type: 'open', reconnect });
+    const answer = this.#answer;
+    if (reconnect && answer !== undefined)
+      this.#send({
+        type: 'control',
+        seq: this.#next(),
+        ts: Date.now(),
+        payload: { action: 'resume', resume_token: answer.resumeToken, after: answer.offset },
+      });
+  }
+
+  #receive(frame: DownlinkFrame): void {
+    const answer = this.#answer;
+    if (frame.type === 'final' && frame.source === 'transcript') {
+      if (frame.stream_id !== undefined && frame.resume_token !== undefined)
+        this.#answer = { streamId: frame.stream_id, resumeToken: frame.resume_token, offset: 0 };
+    } else if (frame.type === 'partial') {
+      if (answer?.streamId === frame.stream_id) {
+        if (frame.offset <= answer.offset) return;
+        answer.offset = frame.offset;
+      }
+    } else if (frame.type === 'final' || frame.type === 'barge_in') {
+      // The answer is whole (or cancelled): nothing of it is left to resume.
+      if (frame.type === 'barge_in' || frame.stream_id === answer?.streamId)
+        this.#answer = undefined;
+    }
+    this.#options.onEvent({ type: 'frame', frame });
+  }
+
+  #closed(code: number, reason: string): void {
+    if (this.#stopped || code === 1000) {
+      this.#options.onEvent({ type: 'closed', code, reason });
+      return;
+    }
+    const attempt = this.#failures++;
+    if (attempt >= this.#policy.maxRetries) {
+      this.#options.onEvent({ type: 'closed', code, reason });
+      return;
+    }
+    const delayMs = backoffMs(this.#policy, attempt);
+    this.#options.onEvent({ type: 'reconnecting', attempt: attempt + 1, delayMs, code });
+    setTimeout(() => {
+      if (this.#stopped) return;
+      this.#connect(true).catch((error: unknown) => {
+        if (error instanceof EnisError && !error.retryable) {
+          this.#options.onEvent({ type: 'error', error });
+          this.#options.onEvent({ type: 'closed', code, reason });
+        } else this.#closed(code, reason);
+      });
+    }, delayMs);
+  }
+
+  /** A single-use ticket, asked with a refreshed token once when the token was refused. */
+  async #ticket(): Promise<{ ticket: string; url: string }> {
+    const requestId = crypto.randomUUID();
+    for (let refreshed = false; ; refreshed = true) {
+      const token = await this.#bearer(refreshed);
+      const response = await this.#fetch(
+        `${this.#options.baseUrl.replace(/\/+$/, '')}/api/v1/voice/session`,
+        {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'x-request-id': requestId },
+        },
+      );
+      if (response.ok) return (await response.json()) as { ticket: string; url: string };
+      const error = await EnisError.from(response);
+      if (error.code !== 'UNAUTHENTICATED' || refreshed || typeof this.#options.token === 'string')
+        throw error;
+    }
+  }
+
+  async #bearer(expired: boolean): Promise<string> {
+    const source = this.#options.token;
+    if (typeof source === 'string') return source;
+    if (this.#token === undefined || expired)
+      this.#token = await source(expired ? 'expired' : 'initial');
+    return this.#token;
+  }
+}
