@@ -13,4 +13,12 @@ export { EnisError, type ErrorBody } from './errors.ts';
 export { ERROR_CODES, type ErrorCode } from './generated/error-codes.ts';
 export type { RetryPolicy } from './retry.ts';
 export type { ResumeOptions, StreamEvent, Usage } from './stream.ts';
+export {
+  VoiceSocket,
+  type DownlinkFrame,
+  type TokenSource,
+  type UplinkFrame,
+  type VoiceEvent,
+  type VoiceOptions,
+} from './voice.ts';
 export type * from './generated/types.gen.ts';
