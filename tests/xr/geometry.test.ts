@@ -12,10 +12,11 @@ import { Track } from '../../dataplane/src/engine/xr/track.ts';
 const IDENTITY: Quat = [0, 0, 0, 1];
 /** A quarter turn to the left about +y: forward (-z) becomes -x. */
 const LEFT: Quat = [0, Math.SQRT1_2, 0, Math.SQRT1_2];
-const close = (a: readonly number[], b: readonly number[]) =>
+function close(a: readonly number[], b: readonly number[]): void {
   a.forEach((v, i) => {
-    expect(v).toBeCloseTo(b[i]!, 6);
+    expect(v).toBeCloseTo(b[i] ?? Number.NaN, 6);
   });
+}
 
 describe('the scene algebra', () => {
   it('turns forward with a pose, and slerps halfway to an eighth turn', () => {
