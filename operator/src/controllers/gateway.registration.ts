@@ -16,7 +16,13 @@ import type { TenantBudget } from '../../../crds/tenant-budget.ts';
 import { ownedByLabel, watch } from '../handlers.ts';
 import { CONFIGMAP_INDEX, SECRET_INDEX } from '../observe.ts';
 import type { Caches, Registration } from '../registration.ts';
-import { GATEWAY_NAMES, GATEWAY_OWNER } from '../render/labels.ts';
+import type { RenderStamp } from '../render/config-contract.ts';
+import {
+  CONFIG_CHECKSUM_ANNOTATION,
+  CONFIG_RENDERED_AT_ANNOTATION,
+  GATEWAY_NAMES,
+  GATEWAY_OWNER,
+} from '../render/labels.ts';
 import { ownerIndex } from '../runtime/applier.ts';
 import { objectKey, splitKey, type KubeObject } from '../runtime/objects.ts';
 import {
@@ -146,6 +152,16 @@ function existingTls(
   return existing;
 }
 
+/** The checksum and render time the `inference-config` ConfigMap carries; undefined: none yet. */
+function renderStamp(configMap: KubeObject | undefined): RenderStamp | undefined {
+  const annotations = configMap?.metadata.annotations;
+  if (annotations === undefined) return undefined;
+  return {
+    checksum: annotations[CONFIG_CHECKSUM_ANNOTATION],
+    renderedAt: annotations[CONFIG_RENDERED_AT_ANNOTATION],
+  };
+}
+
 export const registration: Registration<GatewayObserved, never> = {
   name: 'gateway',
   owns: ownedByLabel(GATEWAY_OWNER, CHILD_RESOURCES, gatewayKey),
@@ -172,6 +188,7 @@ export const registration: Registration<GatewayObserved, never> = {
       budgets: caches.of<TenantBudget & KubeObject>(TenantBudgets).list(namespace),
       mcpGateways,
       refs: observer.refsOf(namespace, routes, mcpGateways),
+      existingConfig: renderStamp(caches.of(ConfigMaps).get(namespace, GATEWAY_NAMES.config)),
       existingKeys: caches
         .of<KubeObject & { data?: Record<string, string> }>(Secrets)
         .get(namespace, GATEWAY_NAMES.keys)?.data,

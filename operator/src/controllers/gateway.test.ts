@@ -44,6 +44,26 @@ describe('reconcileGateway', () => {
     ).toBe(configChecksum(mountedFiles(desired)));
   });
 
+  it('stamps the config with the time it first rendered its checksum, and reports it as a gauge', () => {
+    const annotations = (o: GatewayObserved) =>
+      find(reconcileGateway(o).desired, 'ConfigMap', 'inference-config').metadata.annotations;
+    const first = observed();
+    const checksum = annotations(first)?.['inference.enis.io/config-checksum'] ?? '';
+    const now = first.now.toISOString();
+    expect(annotations(first)?.['inference.enis.io/config-rendered-at']).toBe(now);
+    expect(reconcileGateway(first).gauges).toContainEqual({
+      gauge: 'configRendered',
+      labels: { namespace: first.namespace, checksum },
+      value: first.now.getTime() / 1000,
+    });
+    // A later pass of the same contract keeps the first time; a changed contract is stamped anew.
+    const earlier = '2026-01-01T00:00:00.000Z';
+    const same = { ...first, existingConfig: { checksum, renderedAt: earlier } };
+    expect(annotations(same)?.['inference.enis.io/config-rendered-at']).toBe(earlier);
+    const changed = { ...first, existingConfig: { checksum: 'sha256:old', renderedAt: earlier } };
+    expect(annotations(changed)?.['inference.enis.io/config-rendered-at']).toBe(now);
+  });
+
   it("renders the operator's pricing file as pricing.yaml, as it is, and none without one", () => {
     const pricing = '# prices\nchecksum: sha256:x\nprices: []\n';
     const withPricing = mountedFiles(reconcileGateway(observed({}, { pricing })).desired);
@@ -321,7 +341,9 @@ describe('resumeKeyringPolicy', () => {
       labels: { namespace: expect.any(String), keyring: 'resume', kid: 'old' },
       value: Date.parse(old.createdAt) / 1000,
     });
-    expect(gauges?.map((g) => g.labels['keyring'])).toEqual(['resume', 'audit']);
+    expect(
+      gauges?.filter((g) => g.gauge === 'signingKeyCreated').map((g) => g.labels['keyring']),
+    ).toEqual(['resume', 'audit']);
   });
 });
 

@@ -11,7 +11,7 @@ import type { PromptManifest } from '../../../crds/prompt-manifest.ts';
 import type { ProviderRoute, ProviderRouteSpec } from '../../../crds/provider-route.ts';
 import type { TenantBudget } from '../../../crds/tenant-budget.ts';
 import type { GatewaySettings } from '../../../crds/gateway-settings.ts';
-import { renderContract } from '../render/config-contract.ts';
+import { renderContract, type RenderStamp } from '../render/config-contract.ts';
 import { destinationOf, type Destination } from '../render/egress.ts';
 import { renderGateway } from '../render/gateway.ts';
 import { renderEgressPolicy } from '../render/network-policy.ts';
@@ -61,6 +61,8 @@ export interface GatewayObserved {
   budgets: readonly TenantBudget[];
   mcpGateways: readonly MCPGateway[];
   refs: NamespaceRefs;
+  /** The `inference-config` ConfigMap's checksum and render time as they are; undefined: none. */
+  existingConfig?: RenderStamp | undefined;
   /** Data of the `inference-keys` Secret as it is (base64 values), to keep its keyrings. */
   existingKeys: Readonly<Record<string, string>> | undefined;
   /** A fresh key (created now), used when there is no keyring yet or a rotation is due. */
@@ -198,21 +200,28 @@ export function reconcileGateway(o: GatewayObserved): ReconcileResult<never> {
     retentionMs: settings.jwksRetentionMs ?? DEFAULT_JWKS_RETENTION_MS,
     propagationMs: settings.resumeKeys.propagationMs,
   });
-  const contract = renderContract(o.namespace, {
-    gateway: withTls(gatewayConfigPolicy(settings.gatewayConfig, aliases, settings.airGapped), tls),
-    routes,
-    budgets,
-    mcp: mcp.file,
-    pricing: settings.pricing,
-    prompts: new Map([...promptFiles].sort(([a], [b]) => (a < b ? -1 : 1))),
-    jwks: jwks.jwks,
-    jwksRemoved: jwks.removed,
-    resumeKeys: JSON.stringify(keyring.keyring),
-    auditKeys: JSON.stringify(audit.auditKeys),
-    credentials: new Map([...credentials].sort(([a], [b]) => (a < b ? -1 : 1))),
-    tls: tls.files,
-    upstreamTls: upstreamTlsFiles(routes, o.refs, upstream),
-  });
+  const contract = renderContract(
+    o.namespace,
+    {
+      gateway: withTls(
+        gatewayConfigPolicy(settings.gatewayConfig, aliases, settings.airGapped),
+        tls,
+      ),
+      routes,
+      budgets,
+      mcp: mcp.file,
+      pricing: settings.pricing,
+      prompts: new Map([...promptFiles].sort(([a], [b]) => (a < b ? -1 : 1))),
+      jwks: jwks.jwks,
+      jwksRemoved: jwks.removed,
+      resumeKeys: JSON.stringify(keyring.keyring),
+      auditKeys: JSON.stringify(audit.auditKeys),
+      credentials: new Map([...credentials].sort(([a], [b]) => (a < b ? -1 : 1))),
+      tls: tls.files,
+      upstreamTls: upstreamTlsFiles(routes, o.refs, upstream),
+    },
+    { existing: o.existingConfig, now: o.now },
+  );
   return {
     desired: [
       ...contract.objects,
@@ -234,6 +243,11 @@ export function reconcileGateway(o: GatewayObserved): ReconcileResult<never> {
       ...tls.gauges,
       signingKeyGauge(o.namespace, 'resume', keyring.keyring),
       signingKeyGauge(o.namespace, 'audit', audit.auditKeys),
+      {
+        gauge: 'configRendered',
+        labels: { namespace: o.namespace, checksum: contract.checksum },
+        value: Date.parse(contract.renderedAt) / 1000,
+      },
     ],
   };
 }

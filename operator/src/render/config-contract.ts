@@ -17,7 +17,13 @@ import type { TenantBudgetSpec } from '../../../crds/tenant-budget.ts';
 import type { GatewaySettings } from '../../../crds/gateway-settings.ts';
 import { UPSTREAM_TLS_PREFIX } from '../../../crds/upstream-tls.ts';
 import type { KubeObject } from '../runtime/objects.ts';
-import { CONFIG_CHECKSUM_ANNOTATION, childLabels, GATEWAY_NAMES, GATEWAY_OWNER } from './labels.ts';
+import {
+  CONFIG_CHECKSUM_ANNOTATION,
+  CONFIG_RENDERED_AT_ANNOTATION,
+  childLabels,
+  GATEWAY_NAMES,
+  GATEWAY_OWNER,
+} from './labels.ts';
 import { lower } from './lower.ts';
 
 export interface ContractInputs {
@@ -89,13 +95,35 @@ export function configChecksum(files: ReadonlyMap<string, string>): string {
 
 const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
-/** The two ConfigMaps and three Secrets, and the checksum they add up to. */
+/** What the `inference-config` ConfigMap says now: its checksum and when it was rendered. */
+export interface RenderStamp {
+  checksum?: string | undefined;
+  renderedAt?: string | undefined;
+}
+
+/**
+ * When a contract with this checksum was first rendered: the existing stamp's time while the
+ * checksum is unchanged, else now.
+ */
+export function renderedAt(checksum: string, existing: RenderStamp | undefined, now: Date): string {
+  return existing?.checksum === checksum && existing.renderedAt !== undefined
+    ? existing.renderedAt
+    : now.toISOString();
+}
+
+/**
+ * The two ConfigMaps and three Secrets, and the checksum they add up to. `inference-config`
+ * carries the checksum and its render time (`renderedAt`), which the files, and so the
+ * checksum, leave out.
+ */
 export function renderContract(
   namespace: string,
   inputs: ContractInputs,
-): { objects: KubeObject[]; checksum: string; files: Map<string, string> } {
+  stamp: { existing?: RenderStamp | undefined; now: Date },
+): { objects: KubeObject[]; checksum: string; renderedAt: string; files: Map<string, string> } {
   const files = contractFiles(inputs);
   const checksum = configChecksum(files);
+  const rendered = renderedAt(checksum, stamp.existing, stamp.now);
   const labels = childLabels(GATEWAY_OWNER);
   const data = (prefix: string): Record<string, string> => {
     const out: Record<string, string> = {};
@@ -115,7 +143,10 @@ export function renderContract(
         name: GATEWAY_NAMES.config,
         namespace,
         labels,
-        annotations: { [CONFIG_CHECKSUM_ANNOTATION]: checksum },
+        annotations: {
+          [CONFIG_CHECKSUM_ANNOTATION]: checksum,
+          [CONFIG_RENDERED_AT_ANNOTATION]: rendered,
+        },
       },
       data: data(''),
     });
@@ -140,5 +171,5 @@ export function renderContract(
       data: base64(data(UPSTREAM_TLS_PREFIX)),
     });
   });
-  return { objects, checksum, files };
+  return { objects, checksum, renderedAt: rendered, files };
 }

@@ -14,6 +14,11 @@ export const VERSION_LABEL = 'inference.enis.io/model-version';
 
 /** Checksum of the rendered config contract, on the `inference-config` ConfigMap only. */
 export const CONFIG_CHECKSUM_ANNOTATION = 'inference.enis.io/config-checksum';
+/**
+ * When the operator first rendered that checksum (ISO 8601), beside it: kept while the checksum
+ * stays, so it survives resyncs and restarts. The start of the config propagation SLI.
+ */
+export const CONFIG_RENDERED_AT_ANNOTATION = 'inference.enis.io/config-rendered-at';
 /** Hash of what the operator last applied to a child: a changed desired state re-applies. */
 export const APPLIED_HASH_ANNOTATION = 'inference.enis.io/applied-hash';
 /** Provider hosts the gateway may reach (NetworkPolicy cannot name hosts). */

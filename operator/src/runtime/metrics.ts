@@ -15,6 +15,8 @@ export interface KeyedGauges {
   readonly tlsSecretExpiry: Gauge;
   /** When the signing key of a keyring of `inference-keys` was published (Unix seconds). */
   readonly signingKeyCreated: Gauge;
+  /** When the operator first rendered a namespace's config checksum (Unix seconds). */
+  readonly configRendered: Gauge;
 }
 
 export interface OperatorMetrics {
@@ -140,6 +142,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Opera
         name: 'inference_signing_key_created_timestamp_seconds',
         help: 'When the active (signing) key of a keyring of the inference-keys Secret was published, by namespace, keyring (resume, audit) and kid.',
         labelNames: ['namespace', 'keyring', 'kid'],
+        registers,
+      }),
+      configRendered: new Gauge({
+        name: 'inference_config_rendered_timestamp_seconds',
+        help: "When the operator first rendered the config contract checksum of a namespace's gateway (the inference-config annotation inference.enis.io/config-rendered-at), by namespace and checksum. Joined on checksum with the dataplane's inference_config_loaded_timestamp_seconds, it gives the config propagation delay (docs/slos.md).",
+        labelNames: ['namespace', 'checksum'],
         registers,
       }),
     },
