@@ -1,0 +1,127 @@
+/**
+ * The cookbook (docs/cookbook/) proven: every recipe's `sh cookbook` blocks run with bash
+ * against a real dataplane started here (`make run`'s, or a gateway on the page's own contract
+ * files), with `$BASE` and `$TOKEN` set, and what the page says the reader sees is asserted.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { startRedis, type Redis as RedisServer } from '../cluster/harness.ts';
+import { parseSse } from '../batch/support.ts';
+import { startGateway, startMakeRun, type RunningDataplane } from './cookbook-dataplane.ts';
+import { readPage, renderResources, runCommands, type CookbookPage } from './cookbook-page.ts';
+
+const root = join(import.meta.dirname, '../..');
+const MINUTE = 60_000;
+
+/** Runs a page's commands against `dataplane`; fails with what bash said when one fails. */
+async function run(page: CookbookPage, dataplane: RunningDataplane) {
+  const result = await runCommands(page.commands, { BASE: dataplane.url, TOKEN: dataplane.token });
+  expect(result.code, `${result.stderr}\n${result.outputs.join('\n')}`).toBe(0);
+  return result.outputs;
+}
+
+/** The contract files a page shows: its `file=` blocks and its rendered resources. */
+const contractOf = (page: CookbookPage) => new Map([...page.files, ...renderResources(page)]);
+
+describe('the recipes on make run', () => {
+  let makeRun: RunningDataplane;
+  beforeAll(async () => {
+    makeRun = await startMakeRun();
+  }, MINUTE);
+  afterAll(async () => {
+    await makeRun.stop();
+  });
+
+  it('streams an answer, resumes it after the drop from Last-Event-ID, and refuses a tampered token', async () => {
+    const [first, resumed, tampered] = await run(await readPage('streaming-resume.md'), makeRun);
+    const before = await parseSse(`${first!}\n`);
+    expect(before[0]).toMatchObject({ event: 'resume' });
+    expect(before.slice(1).map((event) => event.id)).toEqual(['1', '2', '3']);
+    const after = await parseSse(resumed!);
+    expect(after[0]).toMatchObject({ event: 'resume' });
+    expect(JSON.parse(after[0]!.data)).toMatchObject({ offset: 3 });
+    expect(after.slice(1).map((event) => event.id)).toEqual(['4', '5', '6', '7', '8']);
+    expect(after.at(-1)?.event).toBe('done');
+    const text = [...before, ...after]
+      .filter((event) => event.event === 'data')
+      .map((event) => (JSON.parse(event.data) as { text: string }).text)
+      .join('');
+    expect(text).toBe('Echo: Resume me from the middle please');
+    const [body, status] = tampered!.trim().split('\n');
+    expect(status).toBe('401');
+    expect(JSON.parse(body!)).toMatchObject({ error: { code: 'INVALID_RESUME_TOKEN' } });
+  });
+
+  it('answers from the second target of a fallback chain, and counts the first one failing', async () => {
+    const page = await readPage('fallback.md');
+    const shown = parse(page.files.get('routes.yaml')!) as { routes: { alias: string }[] };
+    const embedded = parse(await readFile(join(root, 'config/routes.yaml'), 'utf8')) as {
+      routes: { alias: string }[];
+    };
+    for (const route of shown.routes)
+      expect(embedded.routes.find((candidate) => candidate.alias === route.alias)).toEqual(route);
+    const [answer, metrics] = await run(page, makeRun);
+    const [body, status] = answer!.trim().split('\n');
+    expect(status).toBe('200');
+    expect(JSON.parse(body!)).toMatchObject({
+      model: 'chat-with-fallback',
+      output: {
+        content: 'Hello! I am a tiny local model, running on ONNX Runtime inside the gateway.',
+      },
+      finish_reason: 'stop',
+    });
+    const failures =
+      /inference_upstream_errors_total\{target="chat-with-fallback\/flaky",code="UPSTREAM_UNAVAILABLE"\} (\d+)/.exec(
+        metrics!,
+      );
+    expect(Number(failures?.[1])).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe('the recipes on a gateway of their own', () => {
+  let redis: RedisServer;
+  beforeAll(async () => {
+    redis = await startRedis();
+  });
+  afterAll(async () => {
+    await redis.stop();
+  });
+
+  it('meters a tenant: cost and rate-limit headers, the usage endpoint, then BUDGET_EXCEEDED', async () => {
+    const page = await readPage('budgets.md');
+    const gateway = await startGateway({
+      files: contractOf(page),
+      tenant: 'acme',
+      redisUrl: redis.url,
+    });
+    try {
+      const [headers, usage, refusal] = await run(page, gateway);
+      expect(headers).toMatch(/^HTTP\/1\.1 200 OK$/m);
+      expect(headers).toMatch(/^x-inference-cost-usd: 0\.0000\d\d$/m);
+      expect(headers).toContain(
+        'ratelimit-policy: "requests";q=10;w=60, "tokens";q=60;w=86400, "cost";q=10000;w=86400',
+      );
+      expect(headers).toMatch(/^x-ratelimit-remaining-requests: 9$/m);
+      const report = JSON.parse(usage!) as {
+        limits: object;
+        spent: { tokens: number };
+        reserved: object;
+        remaining: { tokens: number };
+      };
+      expect(report.limits).toEqual({ cost_usd: '0.01', tokens: 60, requests_per_minute: 10 });
+      expect(report.spent.tokens).toBeGreaterThan(0);
+      expect(report.reserved).toEqual({ cost_usd: '0', tokens: 0 });
+      expect(report.remaining.tokens).toBe(60 - report.spent.tokens);
+      expect(refusal).toMatch(/^HTTP\/1\.1 402 Payment Required$/m);
+      expect(Number(/^retry-after: (\d+)$/m.exec(refusal!)?.[1])).toBeGreaterThan(0);
+      const body = refusal!.split('\n').find((line) => line.startsWith('{'));
+      expect(JSON.parse(body!)).toMatchObject({
+        error: { code: 'BUDGET_EXCEEDED', details: { limit: 'tokens' } },
+      });
+    } finally {
+      await gateway.stop();
+    }
+  });
+});
