@@ -99,6 +99,7 @@ export const mcpPlugin: FastifyPluginAsyncTypebox<{ services: Services }> = asyn
 
   // RFC 9728 metadata, and the challenge on a refused credential (protected-resource.ts).
   registerProtectedResource(app, () => services.snapshot());
+  /** Refusals that are no matter of credentials (Origin, sandbox): they carry no challenge. */
   const originRefused = new WeakSet<FastifyRequest>();
   app.addHook('onSend', async (request, reply, payload) => {
     const gateway = (request.params as { gateway?: unknown } | undefined)?.gateway;
@@ -126,6 +127,23 @@ export const mcpPlugin: FastifyPluginAsyncTypebox<{ services: Services }> = asyn
       originRefused.add(request);
       throw error;
     }
+  };
+
+  /**
+   * A sandbox tenant (docs/sandbox.md) is refused outright: its requests must never reach a
+   * real upstream, and a mock cannot stand in for tools it does not know (their results follow
+   * no schema it could invent), so nothing of the gateway serves it.
+   */
+  const refuseSandbox = (request: FastifyRequest): void => {
+    const tenant = request.principal?.tenant;
+    if (tenant === undefined || !services.snapshot().gateway.sandbox.tenants.includes(tenant))
+      return;
+    originRefused.add(request);
+    throw new ApiError(
+      'FORBIDDEN',
+      `Tenant ${tenant} is a sandbox tenant: the MCP gateway serves no sandbox tenant, so that no call reaches a real MCP server.`,
+      { details: { reason: 'sandbox_tenant' } },
+    );
   };
 
   const enabledGateway = (name: string): McpGatewayConfig => {
@@ -160,6 +178,7 @@ export const mcpPlugin: FastifyPluginAsyncTypebox<{ services: Services }> = asyn
     },
     async (request, reply) => {
       checkOrigin(request);
+      refuseSandbox(request);
       const gateway = enabledGateway(request.params.gateway);
       const principal = principalOf(request);
       const at: SessionRequest = {
@@ -233,6 +252,7 @@ export const mcpPlugin: FastifyPluginAsyncTypebox<{ services: Services }> = asyn
     },
     async (request, reply) => {
       checkOrigin(request);
+      refuseSandbox(request);
       const gateway = enabledGateway(request.params.gateway);
       const { id, session } = await resumeSession(sessions, {
         gateway: gateway.name,
@@ -264,6 +284,7 @@ export const mcpPlugin: FastifyPluginAsyncTypebox<{ services: Services }> = asyn
     },
     async (request, reply) => {
       checkOrigin(request);
+      refuseSandbox(request);
       enabledGateway(request.params.gateway);
       reply.header('allow', 'POST, DELETE');
       throw new ApiError(
