@@ -5,7 +5,8 @@
  * the server's `pricePerCallUSD`) for the current period; after it, `settle` charges the price
  * when the call was served and nothing otherwise, once. The reserve is keyed by the session
  * and the JSON-RPC id, which MCP makes unique in a session, so a repeated request is decided
- * once. A tenant without a TenantBudget is not metered. A tool call uses no tokens and holds
+ * once; a settlement the store refuses is retried twice (`settleWithRetry`). A tenant
+ * without a TenantBudget is not metered. A tool call uses no tokens and holds
  * no stream, so the `tokens` and `concurrentStreams` limits do not apply to it.
  */
 import { periodAt, usdToNano } from '../../../../crds/budget-period.ts';
@@ -77,10 +78,32 @@ export async function reserveToolCall(
   }
   if (decision.repeat) return UNMETERED;
   return {
-    settle: async (wasServed) => {
-      await store
-        .settle({ tenant, requestId, window, cost: wasServed ? price : 0, tokens: 0 })
-        .catch(() => undefined);
-    },
+    settle: (wasServed) =>
+      settleWithRetry(store, { tenant, requestId, window, cost: wasServed ? price : 0, tokens: 0 }),
   };
+}
+
+/** The pauses before each retry of a settlement the store refused. */
+export const SETTLE_RETRY_MS = [100, 400] as const;
+
+/**
+ * Settles, retrying twice (100 ms, then 400 ms later) when the store cannot be reached: a
+ * settle is applied exactly once per request id, so a retry of one that did land charges
+ * nothing more. After the last, the settlement is dropped and the hold ends with its lease,
+ * uncharged. Never throws.
+ */
+export async function settleWithRetry(
+  store: BudgetStore,
+  settlement: Parameters<BudgetStore['settle']>[0],
+): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await store.settle(settlement);
+      return;
+    } catch {
+      const pause = SETTLE_RETRY_MS[attempt];
+      if (pause === undefined) return;
+      await new Promise((resolve) => setTimeout(resolve, pause));
+    }
+  }
 }
