@@ -120,6 +120,14 @@ export const MCPGatewaySpec = Struct(
         }),
       }),
     ),
+    toolCallsPerMinute: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 1000000,
+        description:
+          "Tool calls one tenant may make through this gateway per UTC minute, over and above its TenantBudget's requestsPerMinute; unset: no limit of the gateway's own.",
+      }),
+    ),
     fallback: Type.Optional(
       Struct(
         {
