@@ -29,6 +29,8 @@ export interface McpGatewayConfig {
   readonly timeoutMs: number;
   /** The ProviderRoute alias that answers a tool call natively when its upstream is down. */
   readonly fallbackRoute: string | undefined;
+  /** Tool calls per tenant per UTC minute through this gateway; undefined: no limit. */
+  readonly toolCallsPerMinute: number | undefined;
 }
 
 /** The MCP gateways that serve: only those enabled, and none unless the file's `enabled`. */
@@ -89,6 +91,7 @@ export function readMcp(files: ReadonlyMap<string, string>): McpConfig {
       upstreams,
       timeoutMs: spec.fallback?.timeoutMs ?? 300,
       fallbackRoute: spec.fallback?.route,
+      toolCallsPerMinute: spec.toolCallsPerMinute,
     });
   }
   return {
