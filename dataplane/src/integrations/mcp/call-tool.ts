@@ -34,6 +34,7 @@ import { agentToolRefusal } from '../nops/tool-allowlist.ts';
 import { gatewayName, splitName } from './names.ts';
 import type { FallbackCall } from './fallback.ts';
 import { checkToolResult } from './result-safety.ts';
+import type { ToolCallLimiter } from './tool-call-limit.ts';
 import { reserveToolCall } from './tool-budget.ts';
 import { startToolSpan } from './tool-span.ts';
 import {
@@ -62,6 +63,8 @@ export interface CallContext {
   /** Registers a running call, so that the caller's `notifications/cancelled` reaches it. */
   readonly track: (requestId: RequestId) => Promise<{ signal: AbortSignal; release(): void }>;
   readonly budgets: BudgetStore;
+  /** The gateway's own per-tenant tool-call limit (`tool-call-limit.ts`). */
+  readonly limiter: ToolCallLimiter;
   readonly snapshot: () => ConfigSnapshot;
   readonly safety: Safety;
   readonly tracer: Tracer | undefined;
@@ -116,6 +119,31 @@ export async function callTool(
   const agentRefusal = agentToolRefusal(context.snapshot(), principal, name);
   if (agentRefusal !== undefined) return refuse(agentRefusal);
   span.allowed(gatewayName(upstream.name, tool), upstream.url);
+  const limit = gateway.toolCallsPerMinute;
+  if (limit !== undefined) {
+    const decision = await context.limiter
+      .admit(principal.tenant, gateway.name, limit, Date.now())
+      .catch((error: unknown) =>
+        refuse(
+          new ApiError('BUDGET_UNAVAILABLE', 'The tool-call limit cannot be checked.', {
+            retryAfterS: 1,
+            cause: error,
+          }),
+        ),
+      );
+    if (!decision.admitted) {
+      return refuse(
+        new ApiError(
+          'RATE_LIMITED',
+          `Tenant ${principal.tenant} has made its ${String(limit)} tool calls of this minute through MCP gateway ${gateway.name}.`,
+          {
+            details: { limit: 'toolCallsPerMinute', value: limit },
+            retryAfterS: decision.retryAfterS,
+          },
+        ),
+      );
+    }
+  }
   const reservation = await reserveToolCall(context.budgets, context.snapshot(), {
     tenant: principal.tenant,
     requestId: `mcp:${context.session}:${String(extra.requestId)}`,

@@ -30,6 +30,11 @@ import { RedisMcpSessionStore } from './redis-session-store.ts';
 import { MemoryMcpSessionStore, type McpSession, type McpSessionStore } from './session-store.ts';
 import { resumeSession, startSession, type SessionRequest } from './sessions.ts';
 import { McpStatusReporter } from './status-report.ts';
+import {
+  MemoryToolCallLimiter,
+  RedisToolCallLimiter,
+  type ToolCallLimiter,
+} from './tool-call-limit.ts';
 import { endUpstreamSession, type UpstreamLink } from './upstream.ts';
 
 const Params = Type.Object({
@@ -96,6 +101,13 @@ export const mcpPlugin: FastifyPluginAsyncTypebox<{ services: Services }> = asyn
     app.addHook('onClose', () => reporter.close());
   }
   const safety = createSafety(() => services.snapshot().gateway.safety);
+  const limiter: ToolCallLimiter =
+    services.redis === undefined
+      ? new MemoryToolCallLimiter()
+      : new RedisToolCallLimiter(
+          services.redis,
+          () => services.snapshot().gateway.budgets.keyPrefix,
+        );
 
   // RFC 9728 metadata, and the challenge on a refused credential (protected-resource.ts).
   registerProtectedResource(app, () => services.snapshot());
@@ -215,6 +227,7 @@ export const mcpPlugin: FastifyPluginAsyncTypebox<{ services: Services }> = asyn
         protocolVersion: session?.protocolVersion,
         links: links(id, session),
         budgets: services.budgets,
+        limiter,
         snapshot: () => services.snapshot(),
         safety,
         tracer: services.tracing?.tracer,
