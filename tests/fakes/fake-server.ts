@@ -42,6 +42,8 @@ export type Reply =
       /** After this many frames: `stall` sends nothing more, `drop` destroys the connection. */
       after?: { frames: number; then: 'stall' | 'drop' };
     }
+  /** Raw bytes (an audio file), as a speech API answers. */
+  | { kind: 'bytes'; status: number; contentType: string; body: Buffer }
   /** Accept the request and never answer. */
   | { kind: 'stall' }
   /** Destroy the connection before any byte of the answer. */
@@ -147,6 +149,13 @@ async function write(reply: Reply, response: ServerResponse): Promise<void> {
       response.end(body);
       return;
     }
+    case 'bytes':
+      response.writeHead(reply.status, {
+        'content-type': reply.contentType,
+        'content-length': reply.body.length,
+      });
+      response.end(reply.body);
+      return;
     case 'stall':
       return;
     case 'drop':
