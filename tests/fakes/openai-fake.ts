@@ -209,6 +209,30 @@ export function transcription(text: string): Reply {
   return { kind: 'json', status: 200, headers: HEADERS, body: { text } };
 }
 
+/**
+ * Speech (`POST /v1/audio/speech`, JSON `{model, input, voice, response_format}`) as the fake
+ * answers it: not audio but the bytes `FAKE-<FORMAT>:<voice>:<input>`, so a test can read what
+ * was asked to be said, in what voice, from what the gateway sent on.
+ */
+export function speech(body: unknown): Reply {
+  const {
+    input,
+    voice,
+    response_format: format,
+  } = body as {
+    input?: string;
+    voice?: string;
+    response_format?: string;
+  };
+  const label = (format ?? 'mp3').toUpperCase();
+  return {
+    kind: 'bytes',
+    status: 200,
+    contentType: format === 'mp3' || format === undefined ? 'audio/mpeg' : `audio/${format}`,
+    body: Buffer.from(`FAKE-${label}:${voice ?? ''}:${input ?? ''}`, 'utf8'),
+  };
+}
+
 /** A multipart form field's value as the fake received it (`raw`), or undefined. */
 export function formField(raw: string, name: string): string | undefined {
   const match = new RegExp(`name="${name}"\r\n(?:[^\r\n]+\r\n)*\r\n([^\r]*)\r\n`).exec(raw);
@@ -335,6 +359,7 @@ export function createOpenAIFake(options: OpenAIFakeOptions = {}): Promise<FakeS
         },
       };
     }
+    if (request.path === `${prefix}/audio/speech`) return speech(request.body);
     if (request.path === `${prefix}/audio/transcriptions`)
       return transcription(options.transcript ?? `${name} heard you`);
     return openAIError(404, {

@@ -6,6 +6,7 @@ import { errorFrame, parseUplink, type UplinkFrame } from '../engine/voice/frame
 import type { VoiceMetrics } from '../engine/voice/metrics.ts';
 import { VoiceSession } from '../engine/voice/session.ts';
 import type { Stt } from '../engine/voice/stt.ts';
+import type { Tts } from '../engine/voice/tts.ts';
 import { createOpusStream, type OpusStream } from '../engine/voice/opus.ts';
 import { createVad } from '../engine/voice/vad.ts';
 import { pcm16ToFloat } from '../engine/voice/wav.ts';
@@ -20,6 +21,7 @@ export interface VoiceSocketOptions {
   settings: WsSettings;
   metrics: VoiceMetrics;
   stt: Stt | undefined;
+  tts: Tts | undefined;
   model: string | undefined;
   principal: Principal;
   sessionId: string;
@@ -43,6 +45,7 @@ export function serveVoiceSocket(socket: WebSocket, options: VoiceSocketOptions)
     },
     closed: channel.closed,
     stt: options.stt,
+    tts: options.tts,
     model: options.model,
     vad: createVad,
   });
@@ -113,7 +116,11 @@ export function serveVoiceSocket(socket: WebSocket, options: VoiceSocketOptions)
     const work =
       payload.action === 'text'
         ? session.text(payload.text)
-        : session.resume(payload.resume_token, payload.after);
+        : payload.action === 'tts'
+          ? Promise.resolve().then(() => {
+              session.speak(payload.voice);
+            })
+          : session.resume(payload.resume_token, payload.after);
     work.catch((error: unknown) => {
       const { code, message, details } = toApiError(error).toBody().error;
       refuse(code, message, {

@@ -4,6 +4,7 @@ import type { Services } from '../engine/services.ts';
 import { createVoiceMetrics } from '../engine/voice/metrics.ts';
 import { sttFromEnv } from '../engine/voice/stt-config.ts';
 import { createVoiceTickets } from '../engine/voice/tickets.ts';
+import { ttsFromEnv } from '../engine/voice/tts.ts';
 import { principalOf } from './auth.ts';
 import { errorResponses } from './schemas.ts';
 import { serveVoiceSocket } from './voice-socket.ts';
@@ -33,6 +34,7 @@ export const voicePlugin: FastifyPluginAsyncTypebox<{
   );
   const metrics = createVoiceMetrics(services.metrics.registry);
   const stt = sttFromEnv(env, () => services.snapshot(), services.router);
+  const tts = ttsFromEnv(env, () => services.snapshot(), services.router);
   const model = env['VOICE_MODEL'] === '' ? undefined : env['VOICE_MODEL'];
   await app.register(voiceStreamPlugin, { services, metrics, stt, model });
 
@@ -72,6 +74,7 @@ export const voicePlugin: FastifyPluginAsyncTypebox<{
       settings,
       metrics,
       stt,
+      tts,
       model,
       principal: principalOf(request),
       sessionId: request.id,

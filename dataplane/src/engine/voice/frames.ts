@@ -53,6 +53,23 @@ export const ControlPayload = Type.Union([
     },
     { additionalProperties: false },
   ),
+  Type.Object(
+    {
+      action: Type.Literal('tts'),
+      voice: Type.Optional(
+        Type.String({
+          minLength: 1,
+          maxLength: 64,
+          description: "The speech API's voice (`alloy` if absent).",
+        }),
+      ),
+    },
+    {
+      additionalProperties: false,
+      description:
+        'Asks for server speech: later answers also come as `audio` frames, a sentence each. Refused (BAD_REQUEST, `details.parameter: "tts"`) where the gateway has no VOICE_TTS_ROUTE.',
+    },
+  ),
 ]);
 
 export const ControlFrame = Type.Object(
@@ -122,6 +139,24 @@ export const MetricsFrame = Type.Object(
   { additionalProperties: false, $id: 'MetricsFrame' },
 );
 
+export const SpeechFrame = Type.Object(
+  {
+    type: Type.Literal('audio'),
+    ...Turn,
+    stream_id: Type.String({ description: "The answer's stream." }),
+    index: Type.Integer({ minimum: 0, description: "The sentence's index in the answer." }),
+    codec: Type.Literal('mp3'),
+    text: Type.String({ description: 'The sentence spoken.' }),
+    payload: Type.String({ description: 'The audio, base64.' }),
+  },
+  {
+    additionalProperties: false,
+    $id: 'SpeechFrame',
+    description:
+      'Server speech (after a `tts` control frame), one sentence of the answer; none after a `barge_in`.',
+  },
+);
+
 export const ErrorFrame = Type.Object(
   {
     type: Type.Literal('error'),
@@ -140,7 +175,7 @@ export const ErrorFrame = Type.Object(
 );
 
 export const DownlinkFrame = Type.Union(
-  [PartialFrame, FinalFrame, BargeInFrame, MetricsFrame, ErrorFrame],
+  [PartialFrame, FinalFrame, BargeInFrame, MetricsFrame, SpeechFrame, ErrorFrame],
   { $id: 'DownlinkFrame' },
 );
 export type DownlinkFrame = Static<typeof DownlinkFrame>;

@@ -9,7 +9,9 @@ import type { Services } from '../services.ts';
 import { startVoiceAnswer } from './answer.ts';
 import { errorFrame, type DownlinkFrame } from './frames.ts';
 import type { VoiceMetrics } from './metrics.ts';
+import { Speaker } from './speaker.ts';
 import type { Stt } from './stt.ts';
+import { DEFAULT_TTS_VOICE, TTS_CODEC, type Tts } from './tts.ts';
 import type { Vad, VadEvents } from './vad.ts';
 
 /** Earlier messages a turn sends along: the last four exchanges. */
@@ -25,6 +27,8 @@ export interface VoiceSessionDeps {
   /** Aborted when the transport goes away: readers stop, answers stay resumable. */
   closed: AbortSignal;
   stt: Stt | undefined;
+  /** Server speech (`VOICE_TTS_ROUTE`); undefined: off, and a session asking for it is refused. */
+  tts: Tts | undefined;
   /** The model alias turns ask for (`VOICE_MODEL`); the prompt's or gateway's default if unset. */
   model: string | undefined;
   vad(events: VadEvents): Promise<Vad>;
@@ -50,6 +54,8 @@ export class VoiceSession {
   #chain: Promise<void> = Promise.resolve();
   /** When the audio frame the VAD is reading arrived (performance.now()). */
   #frameArrivedAt = 0;
+  /** The voice answers are spoken in, once the session asked for server speech. */
+  #voice: string | undefined;
 
   constructor(deps: VoiceSessionDeps) {
     this.#deps = deps;
@@ -78,6 +84,20 @@ export class VoiceSession {
   /** A typed turn: answered as an utterance's transcript would be. */
   text(text: string): Promise<void> {
     return this.#answer(text, performance.now(), undefined);
+  }
+
+  /**
+   * Server speech for this session's later answers, in `voice`: refused by name where the
+   * gateway has no speech route (text only, speech stays client-side).
+   */
+  speak(voice: string | undefined): void {
+    if (this.#deps.tts === undefined)
+      throw new ApiError(
+        'BAD_REQUEST',
+        'Server speech is off here (no VOICE_TTS_ROUTE); synthesise the answers on the client.',
+        { details: { parameter: 'tts', reason: 'tts_disabled' } },
+      );
+    this.#voice = voice ?? DEFAULT_TTS_VOICE;
   }
 
   /** Relays an earlier answer after `after` (default: the token's offset) to this transport. */
@@ -206,6 +226,7 @@ export class VoiceSession {
     const stop = live === undefined ? [] : [live.turn.controller.signal];
     const signal = AbortSignal.any([this.#deps.closed, ...stop]);
     const ids = { turn_id: turnId, session_id: sessionId, stream_id: streamId };
+    const speaker = live === undefined ? undefined : this.#speaker(signal, ids);
     let text = '';
     let firstAt: number | undefined;
     try {
@@ -216,6 +237,7 @@ export class VoiceSession {
           if (event.offset <= after) continue;
           firstAt ??= performance.now();
           send({ type: 'partial', ...ids, offset: event.offset, text: event.text });
+          speaker?.push(event.text);
         } else if (event.type === 'done') {
           const { usage } = event.done;
           send({
@@ -231,6 +253,7 @@ export class VoiceSession {
               cached_tokens: usage.cachedTokens,
             },
           });
+          await speaker?.end();
         } else {
           const { code, message, details } = event.error;
           send(
@@ -245,6 +268,34 @@ export class VoiceSession {
       detach();
     }
     return { text, ...(firstAt === undefined ? {} : { firstAt }) };
+  }
+
+  /** The turn's speaker where the session asked for server speech; stopped by `signal`. */
+  #speaker(
+    signal: AbortSignal,
+    ids: { turn_id: string; session_id: string; stream_id: string },
+  ): Speaker | undefined {
+    const tts = this.#deps.tts;
+    const voice = this.#voice;
+    if (tts === undefined || voice === undefined) return undefined;
+    return new Speaker({
+      tts,
+      voice,
+      signal,
+      deliver: (audio, text, index) => {
+        this.#deps.send({
+          type: 'audio',
+          ...ids,
+          index,
+          codec: TTS_CODEC,
+          text,
+          payload: audio.toString('base64'),
+        });
+      },
+      failed: (error) => {
+        this.#failure(error, ids.turn_id);
+      },
+    });
   }
 
   #error(code: ErrorCode, message: string, details: Record<string, unknown>): void {

@@ -20,38 +20,53 @@ import { httpStt, type Stt } from './stt.ts';
  */
 export function routeStt(alias: string, snapshot: () => ConfigSnapshot, router: Router): Stt {
   return {
-    transcribe(samples, signal) {
-      const route = snapshot().routes.get(alias);
-      if (route === undefined)
-        throw new ApiError('MODEL_NOT_FOUND', `VOICE_STT_ROUTE names no route: ${alias}.`, {
-          details: { reason: 'stt_route_missing' },
-        });
-      return router.call(
-        route,
-        (_provider, target, attemptSignal) => {
-          const url = transcriptionBase(target);
-          if (url === undefined)
-            throw new UnsupportedParameter(
-              target.provider,
-              'audio',
-              `Target ${target.name} (${target.provider}) has no transcription API.`,
-            );
-          const { model, apiKey, provider } = target;
-          return httpStt({
-            url,
-            model,
-            provider,
-            ...(apiKey === undefined ? {} : { apiKey }),
-          }).transcribe(samples, attemptSignal);
-        },
-        signal,
-      );
-    },
+    transcribe: (samples, signal) =>
+      throughRoute(alias, snapshot, router, signal, (url, target, attemptSignal) =>
+        httpStt({
+          url,
+          model: target.model,
+          provider: target.provider,
+          ...(target.apiKey === undefined ? {} : { apiKey: target.apiKey }),
+        }).transcribe(samples, attemptSignal),
+      ),
   };
 }
 
-/** The OpenAI-format base URL (`…/v1`) a target's transcriptions are posted under. */
-function transcriptionBase(target: TargetConfig): string | undefined {
+/**
+ * One call of an OpenAI-format audio API (transcriptions, speech) through route `alias`'s
+ * chain, as routeStt says: `call` gets the target's `…/v1` base URL; a target whose provider has
+ * none is skipped (UPSTREAM_BAD_REQUEST naming `audio`), never called.
+ */
+export function throughRoute<T>(
+  alias: string,
+  snapshot: () => ConfigSnapshot,
+  router: Router,
+  signal: AbortSignal,
+  call: (url: string, target: TargetConfig, signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const route = snapshot().routes.get(alias);
+  if (route === undefined)
+    throw new ApiError('MODEL_NOT_FOUND', `The voice settings name no route: ${alias}.`, {
+      details: { reason: 'voice_route_missing', route: alias },
+    });
+  return router.call(
+    route,
+    (_provider, target, attemptSignal) => {
+      const url = openAIFormatBase(target);
+      if (url === undefined)
+        throw new UnsupportedParameter(
+          target.provider,
+          'audio',
+          `Target ${target.name} (${target.provider}) has no OpenAI-format audio API.`,
+        );
+      return call(url, target, attemptSignal);
+    },
+    signal,
+  );
+}
+
+/** The OpenAI-format base URL (`…/v1`) a target's audio calls are posted under. */
+function openAIFormatBase(target: TargetConfig): string | undefined {
   switch (target.provider) {
     case 'openai':
       return target.baseURL ?? OPENAI_BASE_URL;
