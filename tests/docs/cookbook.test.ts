@@ -124,4 +124,89 @@ describe('the recipes on a gateway of their own', () => {
       await gateway.stop();
     }
   });
+  it('serves a pinned prompt version, checks its variables, and splits users between the control and the experiment', async () => {
+    const page = await readPage('prompts.md');
+    const gateway = await startGateway({ files: contractOf(page), tenant: 'acme' });
+    try {
+      const [pinned, invalid, sticky] = await run(page, gateway);
+      expect(pinned).toMatch(/^HTTP\/1\.1 200 OK$/m);
+      expect(pinned).toMatch(/^x-prompt-version: greet@1\.0\.0$/m);
+      const body = pinned!.split('\n').find((line) => line.startsWith('{'));
+      expect(JSON.parse(body!)).toMatchObject({
+        output: { content: 'Echo: Greet Ada from Paris.' },
+      });
+      const [error, status] = invalid!.trim().split('\n');
+      expect(status).toBe('400');
+      expect(JSON.parse(error!)).toMatchObject({ error: { code: 'BAD_REQUEST' } });
+      const versions = sticky!
+        .trim()
+        .split('\n')
+        .map((line) => line.trim());
+      expect(versions).toHaveLength(3);
+      expect(new Set(versions).size, sticky).toBe(1);
+      const seen = new Set<string>();
+      for (let user = 0; user < 20; user++) {
+        const token = await gateway.config.token({ tenant: 'acme', sub: `user-${String(user)}` });
+        const result = await runCommands([page.commands[2]!], { BASE: gateway.url, TOKEN: token });
+        expect(result.code, result.stderr).toBe(0);
+        for (const line of result.outputs[0]!.trim().split('\n')) seen.add(line.trim());
+      }
+      expect([...seen].sort()).toEqual([
+        'x-prompt-version: greet@1.0.0',
+        'x-prompt-version: greet@1.1.0',
+      ]);
+    } finally {
+      await gateway.stop();
+    }
+  });
+
+  it('runs a batch to completion, pages its results in order, and cancels a running one', async () => {
+    const page = await readPage('batch.md');
+    const gateway = await startGateway({
+      files: contractOf(page),
+      tenant: 'acme',
+      redisUrl: redis.url,
+    });
+    try {
+      const [submitted, finished, results, cancelled] = await run(page, gateway);
+      expect(submitted!.trim()).toMatch(/^\S+$/);
+      expect(JSON.parse(finished!)).toEqual({
+        status: 'completed',
+        request_counts: { total: 3, succeeded: 3, failed: 0, cancelled: 0, pending: 0 },
+      });
+      expect(
+        results!
+          .trim()
+          .split('\n')
+          .map((line) => JSON.parse(line) as object),
+      ).toEqual([
+        { index: 0, custom_id: 'a', status: 'succeeded', content: 'Echo: first' },
+        { index: 1, custom_id: 'b', status: 'succeeded', content: 'Echo: second' },
+        { index: 2, custom_id: 'c', status: 'succeeded', content: 'Echo: third' },
+      ]);
+      const [whenCancelled, end] = cancelled!
+        .trim()
+        .split('\n')
+        .map(
+          (line) =>
+            JSON.parse(line) as {
+              status: string;
+              request_counts: {
+                total: number;
+                succeeded: number;
+                cancelled: number;
+                pending: number;
+              };
+            },
+        );
+      expect(['cancelling', 'cancelled']).toContain(whenCancelled!.status);
+      expect(end!.status).toBe('cancelled');
+      expect(end!.request_counts.total).toBe(10);
+      expect(end!.request_counts.cancelled).toBeGreaterThan(0);
+      expect(end!.request_counts.succeeded + end!.request_counts.cancelled).toBe(10);
+      expect(end!.request_counts.pending).toBe(0);
+    } finally {
+      await gateway.stop();
+    }
+  });
 });
