@@ -76,11 +76,13 @@ export interface Gateway extends RunningDataplane {
 /**
  * A gateway on a fresh contract directory (tests/support/config-dir.ts: its own signing key,
  * routes chat → mock echo unless `routes`) holding `files`, on `redisUrl` when given; `token`
- * is one of tenant `tenant` with every scope.
+ * is one of tenant `tenant` with `scopes`.
  */
 export async function startGateway(options: {
   files: ReadonlyMap<string, string>;
   tenant: string;
+  /** Scopes of `token`; default every scope of tests/support/config-dir.ts. */
+  scopes?: string[];
   redisUrl?: string;
   gateway?: object;
   routes?: object;
@@ -106,7 +108,10 @@ export async function startGateway(options: {
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   return {
     url,
-    token: await config.token({ tenant: options.tenant }),
+    token: await config.token({
+      tenant: options.tenant,
+      ...(options.scopes === undefined ? {} : { scopes: options.scopes }),
+    }),
     config,
     stop: async () => {
       await app.close();

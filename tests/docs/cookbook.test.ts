@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { startRedis, type Redis as RedisServer } from '../cluster/harness.ts';
 import { parseSse } from '../batch/support.ts';
+import { startUpstream } from '../mcp/upstream-server.ts';
 import { startGateway, startMakeRun, type RunningDataplane } from './cookbook-dataplane.ts';
 import { readPage, renderResources, runCommands, type CookbookPage } from './cookbook-page.ts';
 
@@ -207,6 +208,30 @@ describe('the recipes on a gateway of their own', () => {
       expect(end!.request_counts.pending).toBe(0);
     } finally {
       await gateway.stop();
+    }
+  });
+  it('calls an allowed MCP tool through the gateway and refuses one outside the allowlist', async () => {
+    const page = await readPage('mcp.md');
+    const upstream = await startUpstream('search');
+    const files = contractOf(page);
+    files.set(
+      'mcp.yaml',
+      files.get('mcp.yaml')!.replace('http://127.0.0.1:8931/mcp', upstream.url),
+    );
+    const gateway = await startGateway({ files, tenant: 'acme', scopes: ['mcp:invoke'] });
+    try {
+      const [initialized, listed, called] = await run(page, gateway);
+      expect(initialized!.trim()).toBe('202');
+      expect(JSON.parse(listed!)).toEqual(['search__echo', 'search__add']);
+      const [result, refusal] = called!
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as object);
+      expect(result).toMatchObject({ content: [{ type: 'text', text: '5' }] });
+      expect(refusal).toMatchObject({ code: -32602 });
+    } finally {
+      await gateway.stop();
+      await upstream.close();
     }
   });
 });
