@@ -5,6 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { SETTINGS } from '../../operator/src/settings.ts';
+import { GATEWAY_SELECTOR } from '../../operator/src/render/labels.ts';
 import {
   CHART,
   CI_VALUES,
@@ -115,6 +116,41 @@ describe.skipIf(helmBinary === undefined)(
         (monitor['spec'] as { selector: { matchLabels: object } }).selector.matchLabels,
       );
       expect(find(monitored, 'PrometheusRule').metadata.name).toBe('inference-service');
+    });
+
+    it('scrape the gateways the operator renders in every namespace, and keep the operator series namespaces', async () => {
+      const monitored = await template([
+        '--api-versions',
+        'monitoring.coreos.com/v1/ServiceMonitor',
+        '--api-versions',
+        'monitoring.coreos.com/v1/PodMonitor',
+      ]);
+      const pods = find(monitored, 'PodMonitor')['spec'] as {
+        selector: { matchLabels: object };
+        namespaceSelector: object;
+        podMetricsEndpoints: { port: string; path: string; scheme: string }[];
+      };
+      expect(pods.selector.matchLabels).toEqual(GATEWAY_SELECTOR);
+      expect(pods.namespaceSelector).toEqual({ any: true });
+      expect(pods.podMetricsEndpoints).toMatchObject([
+        { port: 'http', path: '/metrics', scheme: 'http' },
+      ]);
+      const operator = find(monitored, 'ServiceMonitor')['spec'] as {
+        endpoints: { honorLabels: boolean }[];
+      };
+      expect(operator.endpoints[0]?.honorLabels).toBe(true);
+      const https = await template([
+        '--api-versions',
+        'monitoring.coreos.com/v1/PodMonitor',
+        '--set',
+        'metrics.gatewayPodMonitor.scheme=https,metrics.gatewayPodMonitor.tlsConfig.serverName=inference-gateway',
+      ]);
+      expect(
+        (find(https, 'PodMonitor')['spec'] as typeof pods).podMetricsEndpoints[0],
+      ).toMatchObject({
+        scheme: 'https',
+        tlsConfig: { serverName: 'inference-gateway' },
+      });
     });
 
     it('render one dashboard ConfigMap per dashboards/*.json, a PDB, a spread and a NetworkPolicy', async () => {
