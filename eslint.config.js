@@ -60,6 +60,8 @@ export default tseslint.config(
       '.tmp/',
       '.dev/',
       'tests/cluster/bin/',
+      // semgrep's rule fixtures (make ga-gate): code that breaks the rules on purpose.
+      '.semgrep/',
       // The portal's VitePress config and theme: built by its own install (make portal).
       'portal/',
       // Generated from dataplane/src/engine/voice/frames.ts (make gen).
