@@ -1,0 +1,166 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { Redis } from 'ioredis';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import { buildApp } from '../../dataplane/src/app.ts';
+import { makeConfigDir, type ConfigDir } from '../support/config-dir.ts';
+import { startSidecar, type Sidecar } from '../voice/stt-sidecar.ts';
+import { buildExample, launch, spokenWav } from './browser.ts';
+import { startHost, type Host } from './host.ts';
+
+const SCREENSHOTS = join(import.meta.dirname, '../../docs/frontend');
+/** The sandbox tenant (docs/sandbox.md): the mock answers, 200 words 50 ms apart (10 s). */
+const TENANT = 'web-ci';
+
+let work: string;
+let sidecar: Sidecar;
+let config: ConfigDir;
+let redis: Redis;
+let app: FastifyInstance;
+let gateway = '';
+let host: Host;
+let browser: Browser;
+let expireFirstToken = false;
+
+interface Seen {
+  chunks: { stream: string; offset: number }[];
+  finals: string[];
+}
+
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), 'frontend-'));
+  const site = join(work, 'voice-console');
+  const wav = join(work, 'speech.wav');
+  [sidecar] = await Promise.all([
+    startSidecar(),
+    buildExample('voice-console', site),
+    // Whisper hears espeak-ng's words through the browser's resampling a little differently
+    // run to run ('whatever in London', 'joking, sir'): the tests match the steady words.
+    // The first question, then, 10 s later while its 10 s answer streams, the caller speaks over
+    // it (the gap leaves room for whisper-base taking seconds on a loaded machine).
+    spokenWav(wav, ['what is the weather in london', 'tell me a joke instead'], 10),
+  ]);
+  config = await makeConfigDir({
+    gateway: {
+      defaultModel: 'chat',
+      streams: { heartbeatMs: 15_000 },
+      sandbox: { tenants: [TENANT], model: 'echo?chunks=200&gapMs=50' },
+    },
+  });
+  const token = (ttlS: number) => config.token({ tenant: TENANT, ttlS });
+  host = await startHost({
+    root: site,
+    upstream: () => gateway,
+    token: (why) => token(why === 'initial' && expireFirstToken ? -60 : 600),
+  });
+  redis = new Redis(inject('redisUrl'));
+  app = await buildApp({
+    configDirs: [config.dir],
+    watch: false,
+    defaultMetrics: false,
+    redis,
+    env: { ...process.env, VOICE_STT_URL: sidecar.url, VOICE_ALLOWED_ORIGINS: host.origin },
+  });
+  gateway = await app.listen({ host: '127.0.0.1', port: 0 });
+  browser = await launch(wav);
+}, 120_000);
+
+afterAll(async () => {
+  await browser.close();
+  await host.stop();
+  await app.close();
+  redis.disconnect();
+  await config.cleanup();
+  await sidecar.stop();
+  await rm(work, { recursive: true, force: true });
+});
+
+async function openConsole(origin = host.origin): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 960, height: 720 } });
+  await page.goto(`${origin}/`);
+  return page;
+}
+
+/** Runs the steps; a failure says what the page showed (transcript, answer, event log). */
+async function showingPage(page: Page, steps: () => Promise<void>): Promise<void> {
+  try {
+    await steps();
+  } catch (error) {
+    const shown = await page.locator('main').innerText();
+    throw new Error(`${String(error)}\nThe page showed:\n${shown}`, { cause: error });
+  }
+}
+
+const seen = (page: Page) =>
+  page.evaluate(() => (globalThis as unknown as { voiceConsole: Seen }).voiceConsole);
+const status = (page: Page) => page.locator('#status');
+
+describe('the Voice Console in Chromium', () => {
+  it('hears the microphone: the transcript, the streamed answer, then a barge-in and the new question answered', async () => {
+    const page = await openConsole();
+    await expect.poll(() => status(page).textContent()).toBe('connected');
+    await page.click('#mic');
+    const transcript = page.locator('#transcript li');
+    await showingPage(page, async () => {
+      await expect
+        .poll(() => transcript.first().textContent(), { timeout: 30_000 })
+        .toMatch(/london/i);
+      await expect
+        .poll(() => page.locator('#answer').textContent(), { timeout: 15_000 })
+        .toMatch(/^Echo: /);
+      await expect
+        .poll(() => page.locator('#events li.barge-in').count(), { timeout: 30_000 })
+        .toBe(1);
+      await expect
+        .poll(() => transcript.nth(1).textContent(), { timeout: 30_000 })
+        .toMatch(/tell me/i);
+      await expect
+        .poll(() => page.locator('#answer').textContent(), { timeout: 15_000 })
+        .toMatch(/tell me/i);
+    });
+    await page.screenshot({ path: join(SCREENSHOTS, 'voice-console.png') });
+    await page.close();
+  }, 90_000);
+
+  it('loses no chunk and repeats none when the network is cut and restored mid-answer', async () => {
+    const page = await openConsole();
+    await expect.poll(() => status(page).textContent()).toBe('connected');
+    await page.fill('#text', 'a question across a network cut');
+    await page.click('#typed button');
+    await expect.poll(async () => (await seen(page)).chunks.length).toBeGreaterThanOrEqual(10);
+    host.cut();
+    await expect.poll(() => status(page).textContent()).toMatch(/^reconnecting/);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    host.restore();
+    await expect
+      .poll(() => page.locator('#answer').getAttribute('data-final'), { timeout: 20_000 })
+      .toBe('true');
+    const { chunks, finals } = await seen(page);
+    expect(chunks.map((chunk) => chunk.offset)).toEqual(chunks.map((_, i) => i + 1));
+    expect(chunks.length).toBe(200);
+    expect(await page.locator('#answer').textContent()).toBe(finals[0]);
+    expect(await status(page).textContent()).toBe('reconnected');
+    await page.close();
+  }, 60_000);
+
+  it('refreshes an expired token through its callback and connects', async () => {
+    expireFirstToken = true;
+    const asked = host.tokensAsked.length;
+    const page = await openConsole();
+    await expect.poll(() => status(page).textContent()).toBe('connected');
+    expect(host.tokensAsked.slice(asked)).toEqual(['initial', 'expired']);
+    expireFirstToken = false;
+    await page.close();
+  });
+
+  it('is refused on an origin the environment does not allow', async () => {
+    // The same host under another name: origin http://localhost:<port>, not in the allowlist.
+    const page = await openConsole(host.origin.replace('127.0.0.1', 'localhost'));
+    await expect.poll(() => status(page).textContent()).toBe('refused');
+    await page.close();
+  });
+});
