@@ -88,9 +88,11 @@ export async function startGateway(options: {
   routes?: object;
   batchWorkers?: number;
   env?: NodeJS.ProcessEnv;
+  /** Copy the repository's prompts/ into the contract (the voice prompt). @default false */
+  prompts?: boolean;
 }): Promise<Gateway> {
   const config = await makeConfigDir({
-    prompts: false,
+    prompts: options.prompts ?? false,
     ...(options.gateway === undefined ? {} : { gateway: options.gateway }),
     ...(options.routes === undefined ? {} : { routes: options.routes }),
   });

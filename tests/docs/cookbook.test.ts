@@ -234,4 +234,26 @@ describe('the recipes on a gateway of their own', () => {
       await upstream.close();
     }
   });
+  it('opens the voice socket with a single-use ticket, answers a typed turn, and refuses the ticket again', async () => {
+    const page = await readPage('voice.md');
+    const gateway = await startGateway({ files: contractOf(page), tenant: 'acme', prompts: true });
+    try {
+      const [session, socket, again] = await run(page, gateway);
+      expect(JSON.parse(session!)).toMatchObject({
+        protocol: 'inference.voice.v1',
+        url: '/api/v1/voice/ws',
+        ticket: true,
+      });
+      const [protocol, ...frames] = socket!.trim().split('\n');
+      expect(protocol).toBe('protocol: inference.voice.v1');
+      expect(frames.map((line) => JSON.parse(line) as object)).toContainEqual({
+        type: 'final',
+        source: 'answer',
+        text: 'Echo: What time is it?',
+      });
+      expect(again!.trim()).toBe('refused');
+    } finally {
+      await gateway.stop();
+    }
+  });
 });
