@@ -27,6 +27,7 @@ from importlib import resources
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+import numpy  # noqa: E402  (a dependency of faster-whisper)
 from faster_whisper import WhisperModel  # noqa: E402
 
 MODEL_SHA256 = "d01c3014"  # first and last hex digits of the joined model.bin (COMPONENTS.md §3)
@@ -118,6 +119,16 @@ def serve(model: WhisperModel, port: int) -> None:
     server.serve_forever()
 
 
+def warm_up(model: WhisperModel) -> None:
+    """Transcribes one second of silence before serving, so the first caller's utterance does
+    not pay the model's lazy set-up (about 0.3 s of the first request; docs/benchmarks.md)."""
+    segments, _ = model.transcribe(
+        numpy.zeros(16000, dtype=numpy.float32), beam_size=1, language="en", vad_filter=False
+    )
+    for _ in segments:
+        pass
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--port", type=int, default=8090)
@@ -132,6 +143,7 @@ def main() -> None:
         cpu_threads=args.threads,
         local_files_only=True,
     )
+    warm_up(model)
     serve(model, args.port)
 
 
