@@ -1,15 +1,11 @@
 import type { DownlinkFrame, UplinkFrame } from '../../../docs/voice-frames.d.ts';
 import { EnisError } from './errors.ts';
 import { backoffMs, DEFAULT_RETRY, type RetryPolicy } from './retry.ts';
+import { Bearer, type TokenSource } from './token.ts';
 
 export type { DownlinkFrame, UplinkFrame };
 
-/**
- * Where the bearer token comes from: a fixed token, or a callback asked once at start
- * (`'initial'`) and again whenever the gateway answered 401 `UNAUTHENTICATED` (`'expired'`),
- * after which the call is sent once more with the new token.
- */
-export type TokenSource = string | ((why: 'initial' | 'expired') => string | Promise<string>);
+export type { TokenSource };
 
 export interface VoiceOptions {
   /** The gateway, e.g. `http://127.0.0.1:8080`; `ws:` or `wss:` follows from it. */
@@ -51,7 +47,7 @@ export class VoiceSocket {
   readonly #options: VoiceOptions;
   readonly #policy: RetryPolicy;
   readonly #fetch: typeof fetch;
-  #token: string | undefined;
+  readonly #bearer: Bearer;
   #socket: WebSocket | undefined;
   #answer: Answer | undefined;
   #seq = 0;
@@ -62,6 +58,7 @@ export class VoiceSocket {
     this.#options = options;
     this.#policy = { ...DEFAULT_RETRY, maxRetries: 8, ...options.reconnect };
     this.#fetch = options.fetch ?? globalThis.fetch.bind(globalThis);
+    this.#bearer = new Bearer(options.token);
   }
 
   /** Opens the socket; rejects with the typed error when the gateway refuses it. */
@@ -184,29 +181,16 @@ export class VoiceSocket {
   }
 
   /** A single-use ticket, asked with a refreshed token once when the token was refused. */
-  async #ticket(): Promise<{ ticket: string; url: string }> {
+  #ticket(): Promise<{ ticket: string; url: string }> {
     const requestId = crypto.randomUUID();
-    for (let refreshed = false; ; refreshed = true) {
-      const token = await this.#bearer(refreshed);
-      const response = await this.#fetch(
-        `${this.#options.baseUrl.replace(/\/+$/, '')}/api/v1/voice/session`,
-        {
-          method: 'POST',
-          headers: { authorization: `Bearer ${token}`, 'x-request-id': requestId },
-        },
-      );
-      if (response.ok) return (await response.json()) as { ticket: string; url: string };
-      const error = await EnisError.from(response);
-      if (error.code !== 'UNAUTHENTICATED' || refreshed || typeof this.#options.token === 'string')
-        throw error;
-    }
-  }
-
-  async #bearer(expired: boolean): Promise<string> {
-    const source = this.#options.token;
-    if (typeof source === 'string') return source;
-    if (this.#token === undefined || expired)
-      this.#token = await source(expired ? 'expired' : 'initial');
-    return this.#token;
+    const url = `${this.#options.baseUrl.replace(/\/+$/, '')}/api/v1/voice/session`;
+    return this.#bearer.refreshing(async (token) => {
+      const response = await this.#fetch(url, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'x-request-id': requestId },
+      });
+      if (!response.ok) throw await EnisError.from(response);
+      return (await response.json()) as { ticket: string; url: string };
+    });
   }
 }
