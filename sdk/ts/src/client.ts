@@ -8,6 +8,7 @@ import type {
 } from './generated/types.gen.ts';
 import { DEFAULT_RETRY, send, sleep, type RetryPolicy } from './retry.ts';
 import { resumingStream, type ResumeOptions, type StreamEvent } from './stream.ts';
+import { Bearer, type TokenSource } from './token.ts';
 
 export type InferenceRequest = PostApiV1InferenceData['body'];
 export type InferenceResponse = PostApiV1InferenceResponse;
@@ -19,8 +20,11 @@ export type AuditExportQuery = NonNullable<GetApiV1AuditExportData['query']>;
 export interface ClientOptions {
   /** The gateway, e.g. `http://127.0.0.1:8080`. */
   baseUrl: string;
-  /** The bearer token (a JWT of the tenant). */
-  token: string;
+  /**
+   * The bearer token (a JWT of the tenant), or a callback asked again when the gateway answers
+   * 401 `UNAUTHENTICATED` (the call is then sent once more with the new token).
+   */
+  token: TokenSource;
   retry?: Partial<RetryPolicy> & ResumeOptions;
   /** @default globalThis.fetch */
   fetch?: typeof fetch;
@@ -35,13 +39,13 @@ export interface CallOptions {
 /** A client of the gateway's native API: inference, streams, batches and the audit export. */
 export class EnisClient {
   readonly #base: string;
-  readonly #token: string;
+  readonly #bearer: Bearer;
   readonly #policy: RetryPolicy & ResumeOptions;
   readonly #fetch: typeof fetch;
 
   constructor(options: ClientOptions) {
     this.#base = options.baseUrl.replace(/\/+$/, '');
-    this.#token = options.token;
+    this.#bearer = new Bearer(options.token);
     this.#policy = { ...DEFAULT_RETRY, ...options.retry };
     this.#fetch = options.fetch ?? globalThis.fetch.bind(globalThis);
   }
@@ -155,17 +159,19 @@ export class EnisClient {
     headers: Record<string, string> = {},
   ): Promise<Response> {
     const requestId = options.requestId ?? crypto.randomUUID();
-    const init: RequestInit = {
-      method,
-      headers: {
-        authorization: `Bearer ${this.#token}`,
-        'x-request-id': requestId,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        ...headers,
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      ...(options.signal === undefined ? {} : { signal: options.signal }),
-    };
-    return send(() => this.#fetch(`${this.#base}${path}`, init), this.#policy, options.signal);
+    return this.#bearer.refreshing((token) => {
+      const init: RequestInit = {
+        method,
+        headers: {
+          authorization: `Bearer ${token}`,
+          'x-request-id': requestId,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...headers,
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        ...(options.signal === undefined ? {} : { signal: options.signal }),
+      };
+      return send(() => this.#fetch(`${this.#base}${path}`, init), this.#policy, options.signal);
+    });
   }
 }
