@@ -140,7 +140,7 @@ export async function dependencyAudit(): Promise<CheckResult> {
     return {
       name,
       verdict: 'NOT RUN',
-      figure: `the registry has no advisory endpoint here: ${why.split('\n')[0]}`,
+      figure: `the registry has no advisory endpoint here: ${why.trim().split('\n')[0]}`,
       command,
     };
   }
