@@ -41,6 +41,13 @@ export type UplinkFrame =
              * The last answer offset received.
              */
             after?: number;
+          }
+        | {
+            action: 'tts';
+            /**
+             * The speech API's voice (`alloy` if absent).
+             */
+            voice?: string;
           };
       /**
        * The client's clock when it sent the frame, ms.
@@ -134,6 +141,34 @@ export type DownlinkFrame =
        */
       stt_ms?: number;
       barge_in_ms?: number;
+    }
+  | {
+      type: 'audio';
+      /**
+       * The turn's request id (its x-request-id).
+       */
+      turn_id: string;
+      /**
+       * The session's request id (the upgrade's x-request-id).
+       */
+      session_id: string;
+      /**
+       * The answer's stream.
+       */
+      stream_id: string;
+      /**
+       * The sentence's index in the answer.
+       */
+      index: number;
+      codec: 'mp3';
+      /**
+       * The sentence spoken.
+       */
+      text: string;
+      /**
+       * The audio, base64.
+       */
+      payload: string;
     }
   | {
       type: 'error';

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { adminPlugin } from './api/admin.ts';
 import { auditPlugin } from './api/audit.ts';
 import { auditRefusal } from './api/audit-refusal.ts';
+import { openapi30 } from './api/openapi-schema.ts';
 import { batchPlugin } from './api/batch.ts';
 import { installAuth } from './api/auth.ts';
 import { healthPlugin } from './api/health.ts';
@@ -96,6 +97,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       },
       security: [{ bearer: [] }],
     },
+    transform: ({ schema, url }) => ({ schema: openapi30(schema) as typeof schema, url }),
   });
   await app.register(healthPlugin, {
     readiness: async () => withTlsReadiness(await readiness(services), tls),

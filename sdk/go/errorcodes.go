@@ -19,6 +19,9 @@ const (
 	CodeUnsupportedMediaType  ErrorCode = "UNSUPPORTED_MEDIA_TYPE"
 	CodeInvalidResumeToken    ErrorCode = "INVALID_RESUME_TOKEN"
 	CodeContentBlocked        ErrorCode = "CONTENT_BLOCKED"
+	CodeAgentForbidden        ErrorCode = "AGENT_FORBIDDEN"
+	CodeAgentLimitExceeded    ErrorCode = "AGENT_LIMIT_EXCEEDED"
+	CodeAgentEgressRefused    ErrorCode = "AGENT_EGRESS_REFUSED"
 	CodeBudgetExceeded        ErrorCode = "BUDGET_EXCEEDED"
 	CodeRateLimited           ErrorCode = "RATE_LIMITED"
 	CodeOverloaded            ErrorCode = "OVERLOADED"
@@ -52,6 +55,9 @@ var ErrorCodes = []ErrorCode{
 	CodeUnsupportedMediaType,
 	CodeInvalidResumeToken,
 	CodeContentBlocked,
+	CodeAgentForbidden,
+	CodeAgentLimitExceeded,
+	CodeAgentEgressRefused,
 	CodeBudgetExceeded,
 	CodeRateLimited,
 	CodeOverloaded,

@@ -2830,6 +2830,67 @@ class ApiV1AuditConfigsChecksumGetResponse12(BaseModel):
     error: Error159
 
 
+class FieldWellKnownOauthProtectedResourceMcpGatewayGetResponse(BaseModel):
+    resource: str = Field(..., description='The MCP endpoint this metadata is about.')
+    authorization_servers: list[str] = Field(
+        ...,
+        description="The issuer of the tokens the gateway accepts (gateway.yaml's auth.issuer).",
+    )
+    scopes_supported: list[str] = Field(
+        ..., description="mcp:invoke, and the servers' requiredScopes."
+    )
+    bearer_methods_supported: list[str]
+    resource_name: str
+
+
+class FieldWellKnownOauthProtectedResourceMcpGatewayGetResponse1(BaseModel):
+    error: Error159
+
+
+class FieldWellKnownOauthProtectedResourceMcpGatewayGetResponse2(BaseModel):
+    error: Error159
+
+
+class FieldWellKnownOauthProtectedResourceMcpGatewayGetResponse3(BaseModel):
+    error: Error159
+
+
+class FieldWellKnownOauthProtectedResourceMcpGatewayGetResponse4(BaseModel):
+    error: Error159
+
+
+class FieldWellKnownOauthProtectedResourceMcpGatewayGetResponse5(BaseModel):
+    error: Error159
+
+
+class FieldWellKnownOauthProtectedResourceMcpGatewayGetResponse6(BaseModel):
+    error: Error159
+
+
+class FieldWellKnownOauthProtectedResourceMcpGatewayGetResponse7(BaseModel):
+    error: Error159
+
+
+class FieldWellKnownOauthProtectedResourceMcpGatewayGetResponse8(BaseModel):
+    error: Error159
+
+
+class FieldWellKnownOauthProtectedResourceMcpGatewayGetResponse9(BaseModel):
+    error: Error159
+
+
+class FieldWellKnownOauthProtectedResourceMcpGatewayGetResponse10(BaseModel):
+    error: Error159
+
+
+class FieldWellKnownOauthProtectedResourceMcpGatewayGetResponse11(BaseModel):
+    error: Error159
+
+
+class FieldWellKnownOauthProtectedResourceMcpGatewayGetResponse12(BaseModel):
+    error: Error159
+
+
 class Jsonrpc(StrEnum):
     field_2_0 = '2.0'
 
@@ -3006,15 +3067,23 @@ class Codec1(StrEnum):
     opus = 'opus'
 
 
+class AudioItem(RootModel[constr(pattern=r'^[A-Za-z0-9+/]*={0,2}$', min_length=1)]):
+    root: constr(pattern=r'^[A-Za-z0-9+/]*={0,2}$', min_length=1)
+
+
 class ApiV1VoiceStreamPostRequest(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
     )
     codec: Codec | Codec1 = Field(
-        ..., description='`pcm16`: 16-bit little-endian samples, 16 kHz, mono.'
+        ...,
+        description='`pcm16`: 16-bit little-endian samples, 16 kHz, mono; `opus`: Opus packets, mono, any rate.',
     )
-    audio: constr(pattern=r'^[A-Za-z0-9+/]*={0,2}$', min_length=1) = Field(
-        ..., description='One utterance, base64.'
+    audio: constr(pattern=r'^[A-Za-z0-9+/]*={0,2}$', min_length=1) | list[AudioItem] = (
+        Field(
+            ...,
+            description='One utterance: a base64 string for `pcm16`, an array of base64 packets for `opus`.',
+        )
     )
 
 
@@ -3144,4 +3213,369 @@ class ApiV1VoiceSessionPostResponse11(BaseModel):
 
 
 class ApiV1VoiceSessionPostResponse12(BaseModel):
+    error: Error159
+
+
+class PositionItem(RootModel[confloat(ge=-10000.0, le=10000.0)]):
+    root: confloat(ge=-10000.0, le=10000.0)
+
+
+class OrientationItem(RootModel[confloat(ge=-1.0, le=1.0)]):
+    root: confloat(ge=-1.0, le=1.0)
+
+
+class Pose(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    position: list[PositionItem] = Field(
+        ..., description='[x, y, z], m.', max_length=3, min_length=3
+    )
+    orientation: list[OrientationItem] = Field(
+        ...,
+        description='A rotation as a quaternion [x, y, z, w]; normalised on arrival.',
+        max_length=4,
+        min_length=4,
+    )
+
+
+class ExtentItem(RootModel[confloat(ge=0.0, le=1000.0)]):
+    root: confloat(ge=0.0, le=1000.0)
+
+
+class Anchor(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    id: constr(pattern=r'^[A-Za-z0-9_.:-]+$', min_length=1, max_length=128)
+    label: constr(min_length=1, max_length=200)
+    pose: Pose
+    extent: list[ExtentItem] = Field(
+        ...,
+        description="The box's full size along its local x, y, z, m.",
+        max_length=3,
+        min_length=3,
+    )
+
+
+class Type44(StrEnum):
+    pose = 'pose'
+
+
+class Head(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    position: list[PositionItem] = Field(
+        ..., description='[x, y, z], m.', max_length=3, min_length=3
+    )
+    orientation: list[OrientationItem] = Field(
+        ...,
+        description='A rotation as a quaternion [x, y, z, w]; normalised on arrival.',
+        max_length=4,
+        min_length=4,
+    )
+
+
+class LeftHand(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    position: list[PositionItem] = Field(
+        ..., description='[x, y, z], m.', max_length=3, min_length=3
+    )
+    orientation: list[OrientationItem] = Field(
+        ...,
+        description='A rotation as a quaternion [x, y, z, w]; normalised on arrival.',
+        max_length=4,
+        min_length=4,
+    )
+
+
+class RightHand(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    position: list[PositionItem] = Field(
+        ..., description='[x, y, z], m.', max_length=3, min_length=3
+    )
+    orientation: list[OrientationItem] = Field(
+        ...,
+        description='A rotation as a quaternion [x, y, z, w]; normalised on arrival.',
+        max_length=4,
+        min_length=4,
+    )
+
+
+class Data3(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    head: Head | None = None
+    left_hand: LeftHand | None = None
+    right_hand: RightHand | None = None
+
+
+class Frames(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    type: Type44
+    data: Data3 = Field(
+        ...,
+        description="Head and hands; a hand's pose is its target ray (WebXR targetRaySpace).",
+    )
+    ts: confloat(ge=0.0) = Field(
+        ...,
+        description="The client's clock when the frame was sampled, ms (any origin, monotonic).",
+    )
+
+
+class Type45(StrEnum):
+    gaze = 'gaze'
+
+
+class OriginItem(RootModel[confloat(ge=-10000.0, le=10000.0)]):
+    root: confloat(ge=-10000.0, le=10000.0)
+
+
+class DirectionItem(RootModel[confloat(ge=-1.0, le=1.0)]):
+    root: confloat(ge=-1.0, le=1.0)
+
+
+class Data4(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    origin: list[OriginItem] = Field(
+        ..., description='[x, y, z], m.', max_length=3, min_length=3
+    )
+    direction: list[DirectionItem] = Field(
+        ..., description='Normalised on arrival.', max_length=3, min_length=3
+    )
+
+
+class Frames1(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    type: Type45
+    data: Data4
+    ts: confloat(ge=0.0) = Field(
+        ...,
+        description="The client's clock when the frame was sampled, ms (any origin, monotonic).",
+    )
+
+
+class Type46(StrEnum):
+    gesture = 'gesture'
+
+
+class Kind(StrEnum):
+    point = 'point'
+
+
+class Kind1(StrEnum):
+    pinch = 'pinch'
+
+
+class Kind2(StrEnum):
+    grab = 'grab'
+
+
+class Hand(StrEnum):
+    left = 'left'
+
+
+class Hand1(StrEnum):
+    right = 'right'
+
+
+class Phase(StrEnum):
+    start = 'start'
+
+
+class Phase1(StrEnum):
+    end = 'end'
+
+
+class Data5(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    kind: Kind | Kind1 | Kind2
+    hand: Hand | Hand1
+    phase: Phase | Phase1
+
+
+class Frames2(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    type: Type46
+    data: Data5
+    ts: confloat(ge=0.0) = Field(
+        ...,
+        description="The client's clock when the frame was sampled, ms (any origin, monotonic).",
+    )
+
+
+class Utterance(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    text: constr(min_length=1, max_length=8000)
+    start_ts: confloat(ge=0.0) = Field(
+        ..., description='Its onset, in the frames’ clock.'
+    )
+    end_ts: confloat(ge=0.0) | None = None
+
+
+class ApiV1XrStreamPostRequest(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    anchors: list[Anchor] = Field(..., max_length=256)
+    frames: list[Frames | Frames1 | Frames2] = Field(
+        ...,
+        description='Pose, gaze and gesture frames of the XR socket, in any order.',
+        max_length=4000,
+    )
+    utterance: Utterance
+
+
+class Event19(StrEnum):
+    resume = 'resume'
+
+
+class Event20(StrEnum):
+    referent = 'referent'
+
+
+class Event21(StrEnum):
+    data = 'data'
+
+
+class Event22(StrEnum):
+    action = 'action'
+
+
+class Event23(StrEnum):
+    heartbeat = 'heartbeat'
+
+
+class Event24(StrEnum):
+    done = 'done'
+
+
+class Event25(StrEnum):
+    error = 'error'
+
+
+class ApiV1XrStreamPostResponse(BaseModel):
+    event: Event19 | Event20 | Event21 | Event22 | Event23 | Event24 | Event25
+    id: constr(pattern=r'^[0-9]+$') | None = None
+    data: str = Field(..., description='A JSON object.')
+
+
+class ApiV1XrStreamPostResponse1(BaseModel):
+    error: Error159
+
+
+class ApiV1XrStreamPostResponse2(BaseModel):
+    error: Error159
+
+
+class ApiV1XrStreamPostResponse3(BaseModel):
+    error: Error159
+
+
+class ApiV1XrStreamPostResponse4(BaseModel):
+    error: Error159
+
+
+class ApiV1XrStreamPostResponse5(BaseModel):
+    error: Error159
+
+
+class ApiV1XrStreamPostResponse6(BaseModel):
+    error: Error159
+
+
+class ApiV1XrStreamPostResponse7(BaseModel):
+    error: Error159
+
+
+class ApiV1XrStreamPostResponse8(BaseModel):
+    error: Error159
+
+
+class ApiV1XrStreamPostResponse9(BaseModel):
+    error: Error159
+
+
+class ApiV1XrStreamPostResponse10(BaseModel):
+    error: Error159
+
+
+class ApiV1XrStreamPostResponse11(BaseModel):
+    error: Error159
+
+
+class ApiV1XrStreamPostResponse12(BaseModel):
+    error: Error159
+
+
+class ApiV1XrSessionPostResponse(BaseModel):
+    ticket: str
+    expires_at: AwareDatetime
+    protocol: str
+    url: str
+
+
+class ApiV1XrSessionPostResponse1(BaseModel):
+    error: Error159
+
+
+class ApiV1XrSessionPostResponse2(BaseModel):
+    error: Error159
+
+
+class ApiV1XrSessionPostResponse3(BaseModel):
+    error: Error159
+
+
+class ApiV1XrSessionPostResponse4(BaseModel):
+    error: Error159
+
+
+class ApiV1XrSessionPostResponse5(BaseModel):
+    error: Error159
+
+
+class ApiV1XrSessionPostResponse6(BaseModel):
+    error: Error159
+
+
+class ApiV1XrSessionPostResponse7(BaseModel):
+    error: Error159
+
+
+class ApiV1XrSessionPostResponse8(BaseModel):
+    error: Error159
+
+
+class ApiV1XrSessionPostResponse9(BaseModel):
+    error: Error159
+
+
+class ApiV1XrSessionPostResponse10(BaseModel):
+    error: Error159
+
+
+class ApiV1XrSessionPostResponse11(BaseModel):
+    error: Error159
+
+
+class ApiV1XrSessionPostResponse12(BaseModel):
     error: Error159

@@ -7260,6 +7260,322 @@ export type GetApiV1AuditConfigsByChecksumResponses = {
 export type GetApiV1AuditConfigsByChecksumResponse =
   GetApiV1AuditConfigsByChecksumResponses[keyof GetApiV1AuditConfigsByChecksumResponses];
 
+export type GetWellKnownOauthProtectedResourceMcpByGatewayData = {
+  body?: never;
+  path: {
+    gateway: string;
+  };
+  query?: never;
+  url: '/.well-known/oauth-protected-resource/mcp/{gateway}';
+};
+
+export type GetWellKnownOauthProtectedResourceMcpByGatewayErrors = {
+  /**
+   * Default Response
+   */
+  400: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  401: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  403: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  404: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  413: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  415: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  422: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  429: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  500: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  502: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  503: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  504: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+};
+
+export type GetWellKnownOauthProtectedResourceMcpByGatewayError =
+  GetWellKnownOauthProtectedResourceMcpByGatewayErrors[keyof GetWellKnownOauthProtectedResourceMcpByGatewayErrors];
+
+export type GetWellKnownOauthProtectedResourceMcpByGatewayResponses = {
+  /**
+   * OAuth 2.0 Protected Resource Metadata (RFC 9728).
+   */
+  200: {
+    /**
+     * The MCP endpoint this metadata is about.
+     */
+    resource: string;
+    /**
+     * The issuer of the tokens the gateway accepts (gateway.yaml's auth.issuer).
+     */
+    authorization_servers: Array<string>;
+    /**
+     * mcp:invoke, and the servers' requiredScopes.
+     */
+    scopes_supported: Array<string>;
+    bearer_methods_supported: Array<string>;
+    resource_name: string;
+  };
+};
+
+export type GetWellKnownOauthProtectedResourceMcpByGatewayResponse =
+  GetWellKnownOauthProtectedResourceMcpByGatewayResponses[keyof GetWellKnownOauthProtectedResourceMcpByGatewayResponses];
+
 export type DeleteMcpByGatewayData = {
   body?: never;
   headers?: {
@@ -8180,13 +8496,13 @@ export type PostMcpByGatewayError = PostMcpByGatewayErrors[keyof PostMcpByGatewa
 export type PostApiV1VoiceStreamData = {
   body: {
     /**
-     * `pcm16`: 16-bit little-endian samples, 16 kHz, mono.
+     * `pcm16`: 16-bit little-endian samples, 16 kHz, mono; `opus`: Opus packets, mono, any rate.
      */
     codec: 'pcm16' | 'opus';
     /**
-     * One utterance, base64.
+     * One utterance: a base64 string for `pcm16`, an array of base64 packets for `opus`.
      */
-    audio: string;
+    audio: string | Array<string>;
   };
   headers: {
     'x-request-id': string;
@@ -8798,3 +9114,717 @@ export type PostApiV1VoiceSessionResponses = {
 
 export type PostApiV1VoiceSessionResponse =
   PostApiV1VoiceSessionResponses[keyof PostApiV1VoiceSessionResponses];
+
+export type PostApiV1XrStreamData = {
+  body: {
+    anchors: Array<{
+      id: string;
+      label: string;
+      pose: {
+        /**
+         * [x, y, z], m.
+         */
+        position: [number, number, number];
+        /**
+         * A rotation as a quaternion [x, y, z, w]; normalised on arrival.
+         */
+        orientation: [number, number, number, number];
+      };
+      /**
+       * The box's full size along its local x, y, z, m.
+       */
+      extent: [number, number, number];
+    }>;
+    /**
+     * Pose, gaze and gesture frames of the XR socket, in any order.
+     */
+    frames: Array<
+      | {
+          type: 'pose';
+          /**
+           * Head and hands; a hand's pose is its target ray (WebXR targetRaySpace).
+           */
+          data: {
+            head?: {
+              /**
+               * [x, y, z], m.
+               */
+              position: [number, number, number];
+              /**
+               * A rotation as a quaternion [x, y, z, w]; normalised on arrival.
+               */
+              orientation: [number, number, number, number];
+            };
+            left_hand?: {
+              /**
+               * [x, y, z], m.
+               */
+              position: [number, number, number];
+              /**
+               * A rotation as a quaternion [x, y, z, w]; normalised on arrival.
+               */
+              orientation: [number, number, number, number];
+            };
+            right_hand?: {
+              /**
+               * [x, y, z], m.
+               */
+              position: [number, number, number];
+              /**
+               * A rotation as a quaternion [x, y, z, w]; normalised on arrival.
+               */
+              orientation: [number, number, number, number];
+            };
+          };
+          /**
+           * The client's clock when the frame was sampled, ms (any origin, monotonic).
+           */
+          ts: number;
+        }
+      | {
+          type: 'gaze';
+          data: {
+            /**
+             * [x, y, z], m.
+             */
+            origin: [number, number, number];
+            /**
+             * Normalised on arrival.
+             */
+            direction: [number, number, number];
+          };
+          /**
+           * The client's clock when the frame was sampled, ms (any origin, monotonic).
+           */
+          ts: number;
+        }
+      | {
+          type: 'gesture';
+          data: {
+            kind: 'point' | 'pinch' | 'grab';
+            hand: 'left' | 'right';
+            phase: 'start' | 'end';
+          };
+          /**
+           * The client's clock when the frame was sampled, ms (any origin, monotonic).
+           */
+          ts: number;
+        }
+    >;
+    utterance: {
+      text: string;
+      /**
+       * Its onset, in the frames’ clock.
+       */
+      start_ts: number;
+      end_ts?: number;
+    };
+  };
+  headers: {
+    'x-request-id': string;
+  };
+  path?: never;
+  query?: never;
+  url: '/api/v1/xr:stream';
+};
+
+export type PostApiV1XrStreamErrors = {
+  /**
+   * Default Response
+   */
+  400: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  401: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  403: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  404: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  413: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  415: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  422: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  429: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  500: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  502: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  503: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  504: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+};
+
+export type PostApiV1XrStreamError = PostApiV1XrStreamErrors[keyof PostApiV1XrStreamErrors];
+
+export type PostApiV1XrStreamResponses = {
+  /**
+   * Server-Sent Events: resume, referent, data, action, heartbeat, done, error.
+   */
+  200: {
+    event: 'resume' | 'referent' | 'data' | 'action' | 'heartbeat' | 'done' | 'error';
+    id?: string;
+    /**
+     * A JSON object.
+     */
+    data: string;
+  };
+};
+
+export type PostApiV1XrStreamResponse =
+  PostApiV1XrStreamResponses[keyof PostApiV1XrStreamResponses];
+
+export type PostApiV1XrSessionData = {
+  body?: never;
+  path?: never;
+  query?: never;
+  url: '/api/v1/xr/session';
+};
+
+export type PostApiV1XrSessionErrors = {
+  /**
+   * Default Response
+   */
+  400: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  401: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  403: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  404: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  413: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  415: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  422: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  429: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  500: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  502: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  503: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  504: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+};
+
+export type PostApiV1XrSessionError = PostApiV1XrSessionErrors[keyof PostApiV1XrSessionErrors];
+
+export type PostApiV1XrSessionResponses = {
+  /**
+   * Default Response
+   */
+  200: {
+    ticket: string;
+    expires_at: string;
+    protocol: string;
+    url: string;
+  };
+};
+
+export type PostApiV1XrSessionResponse =
+  PostApiV1XrSessionResponses[keyof PostApiV1XrSessionResponses];
