@@ -96,15 +96,17 @@ async function resourceVersions(ns: string): Promise<Map<string, string>> {
 }
 
 describe('the samples', () => {
-  it('each become Ready, observing their generation', async () => {
+  it('each become Ready, observing their generation (the MCPGateway says MCP is off)', async () => {
     for (const [kind, object] of created) {
+      // The operator runs with mcp.enabled off (its default): nothing serves the MCPGateway.
+      const off = kind === 'MCPGateway';
       const ready = await waitForCondition(
         namespace,
         kind,
         object.metadata.name,
         'Ready',
-        'True',
-        undefined,
+        off ? 'False' : 'True',
+        off ? 'McpDisabled' : undefined,
         60_000,
       );
       expect(condition(ready, 'Ready')?.observedGeneration).toBe(ready.metadata.generation);

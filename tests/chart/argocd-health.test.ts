@@ -181,8 +181,10 @@ describe('the Argo CD health check', () => {
     });
   });
 
-  it('calls a disabled MCPGateway Suspended', async () => {
+  it('calls a disabled MCPGateway Suspended, and one on a deployment with MCP off', async () => {
     const disabled = sample('MCPGateway', [ready('False', 'Disabled')]);
     expect((await health('MCPGateway', disabled)).status).toBe('Suspended');
+    const off = sample('MCPGateway', [ready('False', 'McpDisabled')]);
+    expect((await health('MCPGateway', off)).status).toBe('Suspended');
   });
 });

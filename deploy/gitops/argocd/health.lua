@@ -45,7 +45,7 @@ if ready.status == "Unknown" or pending[ready.reason] then
   hs.message = describe(ready)
   return hs
 end
-if ready.reason == "Disabled" then
+if ready.reason == "Disabled" or ready.reason == "McpDisabled" then
   hs.status = "Suspended"
   hs.message = describe(ready)
   return hs
