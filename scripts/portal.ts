@@ -85,9 +85,13 @@ async function assemble(site: Site): Promise<void> {
     await mkdir(dirname(join(src, at)), { recursive: true });
     await cp(join(root, path), join(src, at));
   }
+  // Beside its page for an image, which VitePress bundles from there; under public/ for a
+  // link, which the site serves at that path as it is.
   for (const file of site.files) {
-    await mkdir(dirname(join(src, 'public', file)), { recursive: true });
-    await cp(join(root, file), join(src, 'public', file));
+    for (const at of [join(src, file), join(src, 'public', file)]) {
+      await mkdir(dirname(at), { recursive: true });
+      await cp(join(root, file), at);
+    }
   }
   const document: unknown = parse(await readFile(join(root, 'docs/openapi.yaml'), 'utf8'));
   await writeFile(join(src, 'openapi.json'), JSON.stringify(document));
