@@ -41,16 +41,19 @@ beforeAll(async () => {
   });
   const created = [];
   for (const kind of kinds) created.push(await createResource(namespace, readSample(kind)));
-  for (const { kind, metadata } of created)
+  // The operator runs with mcp.enabled off (its default): the MCPGateway says McpDisabled.
+  for (const { kind, metadata } of created) {
+    const off = kind === 'MCPGateway';
     await waitForCondition(
       namespace,
       kind as Kind,
       metadata.name,
       'Ready',
-      'True',
-      undefined,
+      off ? 'False' : 'True',
+      off ? 'McpDisabled' : undefined,
       60_000,
     );
+  }
   await operator.idle();
 }, 120_000);
 
