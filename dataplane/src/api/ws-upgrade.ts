@@ -5,7 +5,7 @@ import type { VoiceTickets } from '../engine/voice/tickets.ts';
 import { ApiError } from '../errors/api-error.ts';
 import type { WsSettings } from './ws-settings.ts';
 
-const TICKET_PREFIX = 'ticket.';
+export const TICKET_PREFIX = 'ticket.';
 const requestIds = new WeakMap<IncomingMessage, string>();
 
 /**

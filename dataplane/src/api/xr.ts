@@ -1,12 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type } from '@sinclair/typebox';
 import type { Services } from '../engine/services.ts';
 import { createVoiceTickets } from '../engine/voice/tickets.ts';
 import { createXrMetrics } from '../engine/xr/metrics.ts';
 import { XrSessions } from '../engine/xr/sessions.ts';
 import { principalOf } from './auth.ts';
-import { errorResponses } from './schemas.ts';
 import { wsSettings } from './ws-settings.ts';
+import { socketTicketRoute } from './socket-ticket.ts';
 import { socketRouteOptions } from './ws-upgrade.ts';
 import { serveXrSocket } from './xr-socket.ts';
 import { xrSettings } from './xr-settings.ts';
@@ -39,35 +38,13 @@ export const xrPlugin: FastifyPluginAsyncTypebox<{
 
   await app.register(xrStreamPlugin, { services, metrics, settings });
 
-  app.post(
-    '/api/v1/xr/session',
-    {
-      config: { scope: 'inference:stream' },
-      schema: {
-        summary: 'Issue a single-use 30 s ticket that opens one XR socket (for browsers).',
-        description: `Offer it as the subprotocol \`ticket.<ticket>\` beside \`${XR_PROTOCOL}\` when opening \`GET /api/v1/xr/ws\`.`,
-        tags: ['xr'],
-        response: {
-          200: Type.Object({
-            ticket: Type.String(),
-            expires_at: Type.String({ format: 'date-time' }),
-            protocol: Type.String(),
-            url: Type.String(),
-          }),
-          ...errorResponses,
-        },
-      },
-    },
-    async (request) => {
-      const { ticket, expiresAt } = await tickets.issue(principalOf(request));
-      return {
-        ticket,
-        expires_at: new Date(expiresAt).toISOString(),
-        protocol: XR_PROTOCOL,
-        url: '/api/v1/xr/ws',
-      };
-    },
-  );
+  socketTicketRoute(app, {
+    name: 'XR',
+    base: '/api/v1/xr',
+    tag: 'xr',
+    protocol: XR_PROTOCOL,
+    tickets,
+  });
 
   app.get('/api/v1/xr/ws', socketRouteOptions(transport, tickets, 'XR'), (socket, request) => {
     serveXrSocket(socket, {
