@@ -2,6 +2,8 @@
  * Writes the SDKs' generated files, or with `--check` fails when one on disk differs from what
  * docs/openapi.yaml and the error vocabulary generate (`make test` runs the check):
  * - sdk/ts/src/generated/types.gen.ts: the API's types, by @hey-api/openapi-ts;
+ * - sdk/ts/src/generated/{voice,xr}-frames.ts: the sockets' frame types, copied from the
+ *   docs/*-frames.d.ts that scripts/gen.ts writes (a .ts, so that the build's dist/ has them);
  * - the closed error vocabulary (dataplane/src/core/error-codes.ts) for each SDK;
  * - the Postman collection of the API and its environment for `make run` (sdk/postman.ts);
  * - the Insomnia export of the API, its environment set for `make run` (sdk/insomnia.ts).
@@ -52,6 +54,13 @@ export type ErrorCode = (typeof ERROR_CODES)[number];
     { parser: 'typescript', printWidth: 100, singleQuote: true, trailingComma: 'all' },
   );
 
+/** A socket's frame types as docs/<name>-frames.d.ts has them, under the SDK's own header. */
+async function frameTypes(name: 'voice' | 'xr'): Promise<string> {
+  const source = await readFile(join(root, `docs/${name}-frames.d.ts`), 'utf8');
+  const body = source.replace(/^\/\*.*\*\/\n/, '');
+  return `/* Copied by \`node sdk/gen.ts\` from docs/${name}-frames.d.ts (\`make gen\`). Do not edit. */\n${body}`;
+}
+
 const pythonCodes = () => `# ${HEADER}
 """The closed error vocabulary: every error the gateway answers has one of these codes."""
 
@@ -99,6 +108,8 @@ const gofmt = (source: string) => execFileSync('gofmt', { input: source, encodin
 const files: Record<string, () => Promise<string> | string> = {
   'sdk/ts/src/generated/types.gen.ts': typescriptTypes,
   'sdk/ts/src/generated/error-codes.ts': typescriptCodes,
+  'sdk/ts/src/generated/voice-frames.ts': () => frameTypes('voice'),
+  'sdk/ts/src/generated/xr-frames.ts': () => frameTypes('xr'),
   'sdk/python/enis/error_codes.py': pythonCodes,
   'sdk/go/errorcodes.go': goCodes,
   'sdk/postman/inference-service.postman_collection.json': postmanCollection,

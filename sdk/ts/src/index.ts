@@ -21,4 +21,5 @@ export {
   type VoiceEvent,
   type VoiceOptions,
 } from './voice.ts';
+export type { XrDownlinkFrame, XrUplinkFrame } from './generated/xr-frames.ts';
 export type * from './generated/types.gen.ts';

@@ -1,4 +1,4 @@
-import type { DownlinkFrame, UplinkFrame } from '../../../docs/voice-frames.d.ts';
+import type { DownlinkFrame, UplinkFrame } from './generated/voice-frames.ts';
 import { EnisError } from './errors.ts';
 import { backoffMs, DEFAULT_RETRY, type RetryPolicy } from './retry.ts';
 import { Bearer, type TokenSource } from './token.ts';
