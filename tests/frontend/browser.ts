@@ -10,6 +10,16 @@ export const CHROMIUM = '/usr/lib/chromium/chromium-headless-shell';
 
 const ROOT = join(import.meta.dirname, '../..');
 
+/**
+ * Where a test's screenshot goes: `.tmp/screenshots/<name>` by default, so a run leaves the tree
+ * clean, and `docs/frontend/<name>` (the ones docs/frontend.md shows) with UPDATE_SCREENSHOTS=1.
+ * Playwright creates the folder.
+ */
+export function screenshotPath(name: string): string {
+  const folder = process.env['UPDATE_SCREENSHOTS'] === '1' ? 'docs/frontend' : '.tmp/screenshots';
+  return join(ROOT, folder, name);
+}
+
 /** Builds an example (examples/<name>, Vite) into `outDir`. */
 export async function buildExample(name: string, outDir: string): Promise<void> {
   await build({

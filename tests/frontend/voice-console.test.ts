@@ -9,10 +9,9 @@ import { inject } from 'vitest';
 import { buildApp } from '../../dataplane/src/app.ts';
 import { makeConfigDir, type ConfigDir } from '../support/config-dir.ts';
 import { startSidecar, type Sidecar } from '../voice/stt-sidecar.ts';
-import { buildExample, launch, spokenWav } from './browser.ts';
+import { buildExample, launch, screenshotPath, spokenWav } from './browser.ts';
 import { startHost, type Host } from './host.ts';
 
-const SCREENSHOTS = join(import.meta.dirname, '../../docs/frontend');
 /** The sandbox tenant (docs/sandbox.md): the mock answers, 200 words 50 ms apart (10 s). */
 const TENANT = 'web-ci';
 
@@ -122,7 +121,7 @@ describe('the Voice Console in Chromium', () => {
         .poll(() => page.locator('#answer').textContent(), { timeout: 15_000 })
         .toMatch(/tell me/i);
     });
-    await page.screenshot({ path: join(SCREENSHOTS, 'voice-console.png') });
+    await page.screenshot({ path: screenshotPath('voice-console.png') });
     await page.close();
   }, 90_000);
 
