@@ -1,24 +1,20 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type TSchema } from '@sinclair/typebox';
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Services } from '../engine/services.ts';
 import { startVoiceAnswer } from '../engine/voice/answer.ts';
-import { ActionExtractor, type Extracted } from '../engine/xr/actions.ts';
 import { applyFrame } from '../engine/xr/apply.ts';
 import { Anchor, GazeFrame, GestureFrame, PoseFrame } from '../engine/xr/frames.ts';
 import { groundingVariables } from '../engine/xr/grounding.ts';
 import type { XrMetrics } from '../engine/xr/metrics.ts';
-import { resolveUtterance, type Resolution } from '../engine/xr/resolve.ts';
+import { resolveUtterance } from '../engine/xr/resolve.ts';
 import { normalPose, Scene } from '../engine/xr/scene.ts';
 import { XR_PROMPT } from '../engine/xr/session.ts';
 import { ApiError } from '../errors/api-error.ts';
+import { principalOf } from './auth.ts';
 import { requestContext } from './request-context.ts';
 import { errorResponses, RequestIdHeader } from './schemas.ts';
-import { SseStream } from './sse.ts';
+import { relayXrAnswer } from './xr-relay.ts';
 import type { XrSettings } from './xr-settings.ts';
-
-/** The stream's heartbeat at most this far apart, whatever `streams.heartbeatMs` says. */
-export const XR_HEARTBEAT_MS = 1000;
 
 /** A frame schema as plain JSON Schema (its `$id` dropped: the route holds it inline). */
 const inline = <T extends TSchema>(schema: T): T =>
@@ -63,11 +59,24 @@ const XrStreamRequest = Type.Object(
   { additionalProperties: false },
 );
 
+const XrResumeRequest = Type.Object(
+  {
+    resume_token: Type.String({ minLength: 1, maxLength: 1024 }),
+    anchor_ids: Type.Array(Type.String({ minLength: 1, maxLength: 128 }), {
+      maxItems: 256,
+      description:
+        'The scene’s anchor ids, as the stream was asked with: an action may name only these.',
+    }),
+  },
+  { additionalProperties: false },
+);
+
 /**
  * `POST /api/v1/xr:stream`: one utterance with the scene around it (anchors and a window of
  * frames) in, its referent and answer out as a resumable SSE stream: `resume`, `referent`,
  * then `data` (text, actions taken out) and `action` events, a `heartbeat` at least every
- * second, and one `done` or `error`.
+ * second, and one `done` or `error`. `POST /api/v1/xr:resume` serves the same events of an
+ * answer again after an offset (the token's, or `Last-Event-ID`), each once.
  */
 export const xrStreamPlugin: FastifyPluginAsyncTypebox<{
   services: Services;
@@ -77,7 +86,7 @@ export const xrStreamPlugin: FastifyPluginAsyncTypebox<{
   app.post(
     '/api/v1/xr::stream',
     {
-      config: { scope: 'inference:stream', surface: 'voice' },
+      config: { scope: 'inference:stream', surface: 'xr' },
       schema: {
         summary: 'Resolve what one utterance refers to in an XR scene and stream its answer (SSE).',
         description:
@@ -124,111 +133,71 @@ export const xrStreamPlugin: FastifyPluginAsyncTypebox<{
       );
       // The producer outlives the connection (resumable): the client leaving does not cancel it.
       const cancel = new AbortController();
-      const context = requestContext(services, request, reply, 'voice', cancel);
+      const context = requestContext(services, request, reply, 'xr', cancel);
       const streamId = await startVoiceAnswer(services, context, cancel, {
         transcript: utterance.text,
         history: [],
         model: settings.model,
         prompt: { id: XR_PROMPT, variables: { ...variables } },
       });
-      const known = new Set(upserts.map((anchor) => anchor.id));
-      await relay(
-        services,
-        metrics,
-        request,
-        reply,
+      const referent = {
+        at_ts: utterance.start_ts,
+        rule: resolution.rule,
+        referents: resolution.referents,
+        ...(resolution.overruled === undefined ? {} : { overruled: resolution.overruled }),
+      };
+      await relayXrAnswer(services, metrics, request, reply, {
         streamId,
-        resolution,
-        utterance.start_ts,
-        known,
-      );
+        after: 0,
+        known: new Set(upserts.map((anchor) => anchor.id)),
+        preface: [{ event: 'referent', data: referent }],
+      });
+      return reply;
+    },
+  );
+
+  app.post(
+    '/api/v1/xr::resume',
+    {
+      config: { scope: 'inference:stream' },
+      schema: {
+        summary: 'Resume an XR answer after the offset in the token (or in Last-Event-ID).',
+        description:
+          'The events of `xr:stream` after that offset (`data` without action markup, `action`, `heartbeat`, `done` or `error`), each once; `referent` is not sent again.',
+        tags: ['xr'],
+        headers: Type.Intersect([
+          RequestIdHeader,
+          Type.Object({
+            'last-event-id': Type.Optional(Type.String({ pattern: '^[0-9]{1,15}$' })),
+          }),
+        ]),
+        body: XrResumeRequest,
+        response: { 200: XrEventStream, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const resumes = services.metrics.streamResumes;
+      let position: ReturnType<typeof services.resumeTokens.verify>;
+      try {
+        position = services.resumeTokens.verify(request.body.resume_token);
+      } catch (error) {
+        resumes.inc({ result: 'invalid' });
+        throw error;
+      }
+      const meta = await services.streams.meta(position.streamId);
+      if (meta?.tenant !== principalOf(request).tenant) {
+        resumes.inc({ result: 'expired' });
+        throw new ApiError('INVALID_RESUME_TOKEN', 'Resume token names a stream that has expired.');
+      }
+      resumes.inc({ result: 'served' });
+      const lastEventId = request.headers['last-event-id'];
+      await relayXrAnswer(services, metrics, request, reply, {
+        streamId: position.streamId,
+        after: lastEventId === undefined ? position.offset : Number(lastEventId),
+        known: new Set(request.body.anchor_ids),
+        preface: [],
+      });
       return reply;
     },
   );
 };
-
-/**
- * Serves the answer as SSE through the one SSE writer: its text with the actions taken out,
- * each valid action as its own event (an invalid one dropped and counted), heartbeats at
- * least every second so the stream is never silent for 2 s.
- */
-async function relay(
-  services: Services,
-  metrics: XrMetrics,
-  request: FastifyRequest,
-  reply: FastifyReply,
-  streamId: string,
-  resolution: Resolution,
-  atTs: number,
-  known: ReadonlySet<string>,
-): Promise<void> {
-  const detach = services.sessions.attach(streamId);
-  const sse = new SseStream(reply, services.draining);
-  const events = services.streams.tail(streamId, 0, sse.closed)[Symbol.asyncIterator]();
-  const extractor = new ActionExtractor((id) => known.has(id));
-  const id = request.id;
-  let offset = 0;
-  const resume = () => ({
-    resume_token: services.resumeTokens.sign({ streamId, offset }).token,
-    stream_id: streamId,
-    offset,
-    request_id: id,
-  });
-  const send = async (extracted: Extracted, at: number) => {
-    if (extracted.text !== '')
-      await sse.event('data', { text: extracted.text, request_id: id }, at);
-    for (const action of extracted.actions)
-      await sse.event('action', { action, request_id: id }, at);
-    for (const reason of extracted.dropped) metrics.actionsDropped.inc({ reason });
-  };
-  try {
-    const first = await events.next();
-    if (first.done !== true && first.value.type === 'error') {
-      const { code, message, details } = first.value.error;
-      throw new ApiError(code, message, details === undefined ? {} : { details });
-    }
-    sse.open({ 'x-request-id': id, 'x-stream-id': streamId });
-    await sse.event('resume', resume());
-    await sse.event('referent', {
-      at_ts: atTs,
-      rule: resolution.rule,
-      referents: resolution.referents,
-      ...(resolution.overruled === undefined ? {} : { overruled: resolution.overruled }),
-      request_id: id,
-    });
-    const heartbeatMs = Math.min(services.snapshot().gateway.streams.heartbeatMs, XR_HEARTBEAT_MS);
-    sse.heartbeat(heartbeatMs, () => {
-      void sse.event('heartbeat', { offset, request_id: id });
-    });
-    for (let next = first; next.done !== true; next = await events.next()) {
-      const event = next.value;
-      offset = event.offset;
-      if (event.type === 'data') {
-        await send(extractor.push(event.text), event.offset);
-        continue;
-      }
-      if (event.type === 'done') {
-        await send(extractor.finish(), event.offset);
-        const { usage } = event.done;
-        await sse.event(
-          'done',
-          {
-            finish_reason: event.done.finishReason,
-            usage: {
-              input_tokens: usage.inputTokens,
-              output_tokens: usage.outputTokens,
-              cached_tokens: usage.cachedTokens,
-            },
-            request_id: id,
-          },
-          event.offset,
-        );
-      } else await sse.event('error', { ...event.error, request_id: id }, event.offset);
-      return;
-    }
-  } finally {
-    detach();
-    void events.return?.();
-    sse.end();
-  }
-}

@@ -12,7 +12,8 @@ export type Surface =
   | 'responses'
   | 'embeddings'
   | 'batch'
-  | 'voice';
+  | 'voice'
+  | 'xr';
 
 /** Who asks, through which surface, under which deadline: what the transport knows. */
 export interface RequestContext {

@@ -216,7 +216,7 @@ export class XrSession {
           requestId: turnId,
           tenant: principal.tenant,
           principal: principal.subject,
-          surface: 'voice',
+          surface: 'xr',
           signal: controller.signal,
           deadlineMs: services.snapshot().gateway.limits.requestTimeoutMs,
         },
