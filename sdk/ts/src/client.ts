@@ -7,7 +7,12 @@ import type {
   PostApiV1InferenceResponse,
 } from './generated/types.gen.ts';
 import { DEFAULT_RETRY, send, sleep, type RetryPolicy } from './retry.ts';
-import { resumingStream, type ResumeOptions, type StreamEvent } from './stream.ts';
+import {
+  resumingStream,
+  type ResumeOptions,
+  type StreamEvent,
+  type StreamOptions,
+} from './stream.ts';
 import { Bearer, type TokenSource } from './token.ts';
 
 export type InferenceRequest = PostApiV1InferenceData['body'];
@@ -26,6 +31,8 @@ export interface ClientOptions {
    */
   token: TokenSource;
   retry?: Partial<RetryPolicy> & ResumeOptions;
+  /** How streams are read: the transport and the heartbeat watchdog's timeout. */
+  stream?: StreamOptions;
   /** @default globalThis.fetch */
   fetch?: typeof fetch;
 }
@@ -41,12 +48,14 @@ export class EnisClient {
   readonly #base: string;
   readonly #bearer: Bearer;
   readonly #policy: RetryPolicy & ResumeOptions;
+  readonly #stream: StreamOptions;
   readonly #fetch: typeof fetch;
 
   constructor(options: ClientOptions) {
     this.#base = options.baseUrl.replace(/\/+$/, '');
     this.#bearer = new Bearer(options.token);
     this.#policy = { ...DEFAULT_RETRY, ...options.retry };
+    this.#stream = options.stream ?? {};
     this.#fetch = options.fetch ?? globalThis.fetch.bind(globalThis);
   }
 
@@ -63,6 +72,7 @@ export class EnisClient {
       first,
       (token, lastEventId) => this.#resume(token, lastEventId, options),
       this.#policy,
+      this.#stream,
       options.signal,
     );
   }
@@ -78,6 +88,7 @@ export class EnisClient {
       first,
       (next, offset) => this.#resume(next, offset, options),
       this.#policy,
+      this.#stream,
       options.signal,
     );
   }

@@ -1,6 +1,7 @@
+import type { EventSourceMessage } from 'eventsource-parser';
 import { EnisError, type ErrorBody } from './errors.ts';
 import { backoffMs, sleep, type RetryPolicy } from './retry.ts';
-import { readEvents } from './sse.ts';
+import { readEvents, wholeEvents, type Watchdog } from './sse.ts';
 
 export interface Usage {
   input_tokens: number;
@@ -22,27 +23,70 @@ export interface ResumeOptions {
   maxResumes?: number;
 }
 
+/**
+ * How a stream's responses are read:
+ * - `sse`: each as it arrives, through the heartbeat watchdog: no byte for
+ *   `heartbeatTimeoutMs` is a dead connection, closed and resumed;
+ * - `poll`: the fetch loop: each response read to its end, then `:resume` after the last
+ *   event, until `done` (for a runtime without streamed bodies, or a proxy that buffers);
+ * - `auto`: `sse`, falling back to `poll` for the rest of the stream when a response has no
+ *   streamed body or stays silent from its first byte past the timeout (its bytes are then
+ *   awaited, not dropped). A connection cut after its first byte is resumed as with `sse`.
+ */
+export type Transport = 'sse' | 'poll' | 'auto';
+
+export interface StreamOptions {
+  /** @default 'auto' */
+  transport?: Transport;
+  /**
+   * Silence after which a streamed response is taken as dead: 2.5 times the gateway's
+   * heartbeat (`streams.heartbeatMs`, 15 s by default). @default 37500
+   */
+  heartbeatTimeoutMs?: number;
+}
+
+export const DEFAULT_HEARTBEAT_TIMEOUT_MS = 37_500;
+
 /** Opens `:resume` for a token, from the event after `lastEventId`. */
 export type Resume = (token: string, lastEventId: number) => Promise<Response>;
 
 /**
  * The events of an inference stream, resumed automatically: when the connection ends before
- * `done` (the replica drained, the network dropped it), it reconnects after a backoff with the
- * latest resume token and `Last-Event-ID`, and skips any event it already yielded, so every
- * chunk arrives once and in order. A mid-stream `error` event is thrown as an EnisError.
+ * `done` (the replica drained, the network dropped it, the watchdog found it silent), it
+ * reconnects after a backoff with the latest resume token and `Last-Event-ID`, and skips any
+ * event it already yielded, so every chunk arrives once and in order. A mid-stream `error`
+ * event is thrown as an EnisError.
  */
 export async function* resumingStream(
   first: Response,
   resume: Resume,
   policy: RetryPolicy & ResumeOptions,
+  options: StreamOptions,
   signal: AbortSignal | undefined,
 ): AsyncGenerator<StreamEvent> {
+  const transport = options.transport ?? 'auto';
+  let polling = transport === 'poll';
+  const watchdog: Watchdog = {
+    idleMs: options.heartbeatTimeoutMs ?? DEFAULT_HEARTBEAT_TIMEOUT_MS,
+    silentFromStart: () => {
+      if (transport === 'auto') polling = true;
+      return polling;
+    },
+  };
+  /** A response's events, read as the transport says (in `auto`, the fetch loop once fallen back). */
+  async function* eventsOf(response: Response): AsyncGenerator<EventSourceMessage> {
+    if (response.body === null && transport === 'auto') polling = true;
+    if (polling) yield* await wholeEvents(response);
+    else yield* readEvents(response.body, watchdog);
+  }
   let response = first;
   let token: string | undefined;
   let offset = 0;
   for (let quiet = 0; ; quiet++) {
+    if (transport === 'sse' && response.body === null)
+      throw new Error("The runtime gives no streamed body: use transport 'poll' or 'auto'.");
     try {
-      for await (const event of readEvents(response.body)) {
+      for await (const event of eventsOf(response)) {
         const data = JSON.parse(event.data) as Record<string, unknown>;
         if (event.event === 'resume') {
           token = data['resume_token'] as string;
