@@ -1,5 +1,6 @@
 import { compilePack, type CompiledPack, type InjectionRulePack } from './injection-rules.ts';
 import { DE_RULES } from './injection-rules-de.ts';
+import { EN_INDIRECT_RULES } from './injection-rules-en-indirect.ts';
 import { EN_RULES } from './injection-rules-en.ts';
 import { ES_RULES } from './injection-rules-es.ts';
 import { FR_RULES } from './injection-rules-fr.ts';
@@ -14,6 +15,7 @@ import { ZH_RULES } from './injection-rules-zh.ts';
 export const INJECTION_PACKS: readonly InjectionRulePack[] = [
   STRUCTURE_RULES,
   EN_RULES,
+  EN_INDIRECT_RULES,
   ES_RULES,
   FR_RULES,
   DE_RULES,
