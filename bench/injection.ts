@@ -2,14 +2,22 @@
  * Prompt-injection detection and false-positive rates on public corpora (docs/safety.md,
  * "Measured rates"): the rule packs alone, then with each classifier (llm_guardrail,
  * prompt_guardrail: `make models` exports it; jailguard over the MiniLM of `make
- * models-fetch`), at the default threshold, and the cost per request (p50, p99). The corpora are fetched by scripts/fetch-injection-corpus.py into
+ * models-fetch`) and with the lists of several (the highest probability counting), at the
+ * default threshold, and the cost per request (p50, p99). The corpora are fetched by scripts/fetch-injection-corpus.py into
  * .tmp/injection-corpus; nothing is tuned on them.
  *
  *   make bench-injection    or   node bench/injection.ts
  */
 import { jailguardScorer } from '../dataplane/src/engine/injection-scores.ts';
-import { injectionClassifier } from '../dataplane/src/security/injection-classifier.ts';
-import { scoredClassifier } from '../dataplane/src/security/injection-jailguard.ts';
+import {
+  highestOf,
+  injectionClassifier,
+  type InjectionClassifier,
+} from '../dataplane/src/security/injection-classifier.ts';
+import {
+  scoredClassifier,
+  type InjectionScores,
+} from '../dataplane/src/security/injection-jailguard.ts';
 import type { InjectionOptions } from '../dataplane/src/security/sanitizer.ts';
 import {
   fetchCorpus,
@@ -49,16 +57,19 @@ const percentile = (values: number[], p: number) =>
   [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * p))] ??
   0;
 
+type Options = Omit<InjectionOptions, 'action'>;
+
 /**
  * One request's cost per corpus text: the rules (and a TF-IDF classifier) in the sanitiser, and
- * for jailguard the embedding of that text alone first, as a request of one message gets it.
+ * where jailguard is named the embedding of that text alone first, as a request of one message
+ * gets it.
  */
-async function perRequest(options: Omit<InjectionOptions, 'action'>, embed: boolean) {
+async function perRequest(options: (scores: InjectionScores) => Options, embed: boolean) {
   const times: number[] = [];
   for (const item of cases) {
     const start = performance.now();
-    const scores = embed ? await scorer.score([item.text]) : undefined;
-    flagged(item, embed ? { ...options, classifier: scoredClassifier(scores) } : options);
+    const scores = embed ? await scorer.score([item.text]) : new Map<string, number>();
+    flagged(item, options(scores));
     times.push(performance.now() - start);
   }
   return `per request: p50 ${percentile(times, 0.5).toFixed(2)} ms, p99 ${percentile(times, 0.99).toFixed(2)} ms`;
@@ -66,30 +77,54 @@ async function perRequest(options: Omit<InjectionOptions, 'action'>, embed: bool
 
 const scorer = jailguardScorer();
 await scorer.score(['warm-up: the encoder loads']);
-const jailguard = scoredClassifier(await scorer.score(cases.map((item) => item.text)));
+const corpusScores = await scorer.score(cases.map((item) => item.text));
 const llmGuardrail = injectionClassifier('llm_guardrail');
+const promptGuardrail = injectionClassifier('prompt_guardrail');
+/** The policy's options with `classifier` as a gateway.yaml list builds it (engine/safety.ts). */
+const withClassifiers =
+  (...classifiers: ((scores: InjectionScores) => InjectionClassifier)[]) =>
+  (scores: InjectionScores): Options => {
+    const built = classifiers.map((classifier) => classifier(scores));
+    return {
+      threshold: 1,
+      classifier: built.length > 1 ? highestOf(built) : built[0],
+      classifierWeight: 1,
+    };
+  };
+const jailguard = (scores: InjectionScores) => scoredClassifier(scores);
 
 for (const [title, options, embed] of [
-  ['rules only (classifier: off)', { threshold: 1 }, false],
+  ['rules only (classifier: off)', withClassifiers(), false],
   [
     'rules + llm_guardrail (classifier: llm_guardrail, weight 1)',
-    { threshold: 1, classifier: llmGuardrail, classifierWeight: 1 },
+    withClassifiers(() => llmGuardrail),
     false,
   ],
   [
     'rules + prompt_guardrail (classifier: prompt_guardrail, weight 1)',
-    { threshold: 1, classifier: injectionClassifier('prompt_guardrail'), classifierWeight: 1 },
+    withClassifiers(() => promptGuardrail),
     false,
   ],
+  ['rules + jailguard (classifier: jailguard, weight 1)', withClassifiers(jailguard), true],
   [
-    'rules + jailguard (classifier: jailguard, weight 1)',
-    { threshold: 1, classifier: jailguard, classifierWeight: 1 },
+    'rules + the higher of jailguard and llm_guardrail (classifier: [jailguard, llm_guardrail], weight 1)',
+    withClassifiers(jailguard, () => llmGuardrail),
+    true,
+  ],
+  [
+    'rules + the highest of all three (classifier: [jailguard, llm_guardrail, prompt_guardrail], weight 1)',
+    withClassifiers(
+      jailguard,
+      () => llmGuardrail,
+      () => promptGuardrail,
+    ),
     true,
   ],
 ] as const) {
-  measure(cases, options); // warm-up: compiled patterns, loaded models
+  const corpusOptions = options(corpusScores);
+  measure(cases, corpusOptions); // warm-up: compiled patterns, loaded models
   const start = performance.now();
-  const rates = measure(cases, options);
+  const rates = measure(cases, corpusOptions);
   report(title, rates, performance.now() - start);
   console.log(await perRequest(options, embed));
 }

@@ -92,7 +92,7 @@ export type BatchSettings = Static<typeof BatchSettings>;
 const INJECTION_ACTION =
   'What a message whose injection score reaches the threshold gets: flag (findings only, content as sent), sanitize (matched stretches replaced), block (CONTENT_BLOCKED).';
 const INJECTION_CLASSIFIER =
-  "The in-process classifier whose share joins the rules score: off, llm_guardrail (npm llm_guardrail) or prompt_guardrail (PyPI prompt-guardrail, exported by make models), both TF-IDF + logistic regression; or jailguard (the crate jailguard's MLP head over the MiniLM embedding of make models-fetch).";
+  "The in-process classifier whose share joins the rules score: off, llm_guardrail (npm llm_guardrail) or prompt_guardrail (PyPI prompt-guardrail, exported by make models), both TF-IDF + logistic regression; or jailguard (the crate jailguard's MLP head over the MiniLM embedding of make models-fetch). A list of several names runs each, the highest probability counting.";
 const InjectionAction = Type.Union(
   [Type.Literal('flag'), Type.Literal('sanitize'), Type.Literal('block')],
   { description: INJECTION_ACTION },
@@ -102,12 +102,17 @@ const InjectionThreshold = Type.Number({
   maximum: 100,
   description: 'Injection score at which a message is acted on (docs/safety.md).',
 });
+const CLASSIFIER_NAMES = [
+  Type.Literal('llm_guardrail'),
+  Type.Literal('prompt_guardrail'),
+  Type.Literal('jailguard'),
+];
+/** `off`, one classifier, or several (each runs; the highest probability counts). */
 const InjectionClassifier = Type.Union(
   [
     Type.Literal('off'),
-    Type.Literal('llm_guardrail'),
-    Type.Literal('prompt_guardrail'),
-    Type.Literal('jailguard'),
+    ...CLASSIFIER_NAMES,
+    Type.Array(Type.Union(CLASSIFIER_NAMES), { minItems: 1, uniqueItems: true }),
   ],
   { description: INJECTION_CLASSIFIER },
 );
@@ -139,6 +144,14 @@ export const INJECTION_CLASSIFIER_FILES = {
   },
 } as const satisfies Record<string, { from: 'package' | 'model-cache'; files: readonly string[] }>;
 export type InjectionClassifierName = keyof typeof INJECTION_CLASSIFIER_FILES;
+/** A policy's `classifier`: off, one name, or several whose highest probability counts. */
+export type InjectionClassifierSetting = Static<typeof InjectionClassifier>;
+
+/** The classifiers a `classifier` setting runs: none for `off`, one, or the list's. */
+export function classifierNames(setting: InjectionClassifierSetting): InjectionClassifierName[] {
+  if (setting === 'off') return [];
+  return typeof setting === 'string' ? [setting] : [...setting];
+}
 
 /**
  * Where the files of classifier `name` are (not whether they exist: the caller checks).
@@ -179,15 +192,10 @@ export const InjectionSettings = Type.Object(
       description: INJECTION_ACTION,
     }),
     threshold: Type.Number({ ...InjectionThreshold, default: 1 }),
-    classifier: Type.Union(
-      [
-        Type.Literal('off'),
-        Type.Literal('llm_guardrail'),
-        Type.Literal('prompt_guardrail'),
-        Type.Literal('jailguard'),
-      ],
-      { default: 'off', description: INJECTION_CLASSIFIER },
-    ),
+    classifier: Type.Union(InjectionClassifier.anyOf, {
+      default: 'off',
+      description: INJECTION_CLASSIFIER,
+    }),
     classifierWeight: Type.Number({
       minimum: 0,
       maximum: 10,

@@ -30,6 +30,26 @@ describe('the safety settings check', () => {
     );
   });
 
+  it('accepts a list of installed classifiers and refuses one naming a missing one, by name', () => {
+    const safety = settings({ tenants: { acme: { classifier: ['llm_guardrail', 'jailguard'] } } });
+    const exists = (path: string) => !path.includes('jailguard');
+    expect(() => {
+      checkSafetySettings(safety, 'gateway.yaml', (name) => [`/models/${name}.json`], exists);
+    }).toThrow(
+      new ConfigError(
+        'gateway.yaml: safety.injection.tenants.acme.classifier names jailguard, which is not installed here (/models/jailguard.json is missing).',
+      ),
+    );
+    expect(() => {
+      checkSafetySettings(
+        safety,
+        'gateway.yaml',
+        (name) => [`/models/${name}.json`],
+        () => true,
+      );
+    }).not.toThrow();
+  });
+
   it('looks no file up while every classifier is off', () => {
     expect(() => {
       checkSafetySettings(settings({}), 'gateway.yaml', () => ['/x'], nowhere);

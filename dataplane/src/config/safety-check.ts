@@ -1,8 +1,10 @@
 import { existsSync } from 'node:fs';
 import {
+  classifierNames,
   injectionClassifierPaths,
   type GatewaySettings,
   type InjectionClassifierName,
+  type InjectionClassifierSetting,
 } from '../../../crds/gateway-settings.ts';
 import { isSupportedCountry } from 'libphonenumber-js/max';
 import { ConfigError } from './validate.ts';
@@ -10,7 +12,7 @@ import { ConfigError } from './validate.ts';
 /**
  * Refuses a safety section that names a phone region libphonenumber-js has no metadata for
  * (the schema checks the shape only), and one that names an injection classifier (as the default, for a tenant
- * or for a route) whose files are not installed, naming the classifier, the setting and the
+ * or for a route, alone or in a list) whose files are not installed, naming the classifier, the setting and the
  * missing file: a classifier that cannot run is absent, never a stub that scores nothing.
  * @throws ConfigError
  */
@@ -23,8 +25,9 @@ export function checkSafetySettings(
 ): void {
   checkPiiSettings(safety, source);
   const injection = safety.injection;
-  type Name = typeof injection.classifier;
-  const named: [string, Name][] = [['safety.injection.classifier', injection.classifier]];
+  const named: [string, InjectionClassifierSetting][] = [
+    ['safety.injection.classifier', injection.classifier],
+  ];
   for (const [tenant, entry] of Object.entries(injection.tenants)) {
     if (entry.classifier !== undefined)
       named.push([`safety.injection.tenants.${tenant}.classifier`, entry.classifier]);
@@ -33,8 +36,9 @@ export function checkSafetySettings(
     if (entry.classifier !== undefined)
       named.push([`safety.injection.routes.${route}.classifier`, entry.classifier]);
   }
-  for (const [path, name] of named) {
-    if (name === 'off') continue;
+  for (const [path, name] of named.flatMap(([path, setting]) =>
+    classifierNames(setting).map((name) => [path, name] as const),
+  )) {
     const missing = missingFile(name, paths, exists);
     if (missing !== undefined) {
       throw new ConfigError(

@@ -1,7 +1,12 @@
-import type { GatewaySettings, InjectionSettings } from '../../../crds/gateway-settings.ts';
+import {
+  classifierNames,
+  type GatewaySettings,
+  type InjectionClassifierSetting,
+  type InjectionSettings,
+} from '../../../crds/gateway-settings.ts';
 import type { ChatMessage, ToolCall } from '../core/types.ts';
 import { ApiError } from '../errors/api-error.ts';
-import { injectionClassifier } from '../security/injection-classifier.ts';
+import { highestOf, injectionClassifier } from '../security/injection-classifier.ts';
 import { scoredClassifier } from '../security/injection-jailguard.ts';
 import {
   checkPii,
@@ -21,7 +26,7 @@ import {
 import type { Findings } from '../stages/context.ts';
 import type { Safety, SafetyScope } from './pipeline/prepare.ts';
 import { SafetyRefusal } from './safety-refusal.ts';
-import { jailguardScorer, untrustedTexts, type InjectionScorer } from './injection-scores.ts';
+import { sharedJailguardScorer, untrustedTexts, type InjectionScorer } from './injection-scores.ts';
 
 type Policy = GatewaySettings['safety'];
 
@@ -43,29 +48,30 @@ export function injectionPolicy(
     action = route.action;
   }
   const threshold = Math.min(tenant?.threshold ?? settings.threshold, route?.threshold ?? Infinity);
-  const classifier = route?.classifier ?? tenant?.classifier ?? settings.classifier;
+  const classifiers = classifierNames(
+    route?.classifier ?? tenant?.classifier ?? settings.classifier,
+  ).map((name) =>
+    name === 'jailguard' ? scoredClassifier(scope.injectionScores) : injectionClassifier(name),
+  );
   return {
     action,
     threshold,
-    classifier:
-      classifier === 'off'
-        ? undefined
-        : classifier === 'jailguard'
-          ? scoredClassifier(scope.injectionScores)
-          : injectionClassifier(classifier),
+    classifier: classifiers.length > 1 ? highestOf(classifiers) : classifiers[0],
     classifierWeight: settings.classifierWeight,
   };
 }
 
 /**
  * Whether a request of `tenant` may be scored by jailguard: the default, the tenant's entry or
- * any route's names it (the route is known only once prepare has resolved the prompt).
+ * any route's names it (alone or in a list) (the route is known only once prepare has resolved the prompt).
  */
 export function namesJailguard(settings: InjectionSettings, tenant: string | undefined): boolean {
   const tenantEntry = tenant === undefined ? undefined : settings.tenants[tenant];
+  const jailguard = (setting: InjectionClassifierSetting | undefined) =>
+    setting !== undefined && classifierNames(setting).includes('jailguard');
   return (
-    (tenantEntry?.classifier ?? settings.classifier) === 'jailguard' ||
-    Object.values(settings.routes).some((route) => route.classifier === 'jailguard')
+    jailguard(tenantEntry?.classifier ?? settings.classifier) ||
+    Object.values(settings.routes).some((route) => jailguard(route.classifier))
   );
 }
 
@@ -134,7 +140,7 @@ function argumentsChecked(calls: ToolCall[], pii: TenantPii, tally: Tally): Tool
 export function createSafety(
   settings: () => Policy,
   /** jailguard's embedding and head, loaded on the first request whose policy names it. */
-  scorer: InjectionScorer = jailguardScorer(),
+  scorer: InjectionScorer = sharedJailguardScorer(),
 ): Safety {
   /** One untrusted text through the sanitiser and the input PII policy. */
   const checkText = (

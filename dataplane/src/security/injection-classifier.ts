@@ -75,9 +75,23 @@ class TfidfLogistic {
 }
 
 export interface InjectionClassifier {
-  readonly name: InjectionClassifierName;
+  /** The classifier's setting name; several run as one ({@link highestOf}) joined by `+`. */
+  readonly name: string;
   /** The highest P(attack) of the classifier's models, 0 to 1. */
   probability(text: string): number;
+}
+
+/**
+ * Several classifiers as one (a policy's `classifier` list): each scores the text and the
+ * highest probability counts. The share rises with the probability, so a text is flagged
+ * exactly when one of them alone, with the rules, would flag it.
+ */
+export function highestOf(classifiers: readonly InjectionClassifier[]): InjectionClassifier {
+  return {
+    name: classifiers.map((classifier) => classifier.name).join('+'),
+    probability: (text) =>
+      Math.max(0, ...classifiers.map((classifier) => classifier.probability(text))),
+  };
 }
 
 interface LlmGuardrailJson {
