@@ -25,16 +25,24 @@ const SENTENCE_END = /(?<=[.!?;。！？；])\s+|(?<=[。！？；])|\n+/u;
 /** Windows embedded in one ONNX run. */
 const BATCH = 16;
 
+/** Every string in a JSON-like value (prompt variables, a tool's structured result), in order. */
+export function stringsIn(value: unknown): string[] {
+  const texts: string[] = [];
+  const visit = (item: unknown): void => {
+    if (typeof item === 'string') texts.push(item);
+    else if (Array.isArray(item)) item.forEach(visit);
+    else if (item !== null && typeof item === 'object') Object.values(item).forEach(visit);
+  };
+  visit(value);
+  return texts;
+}
+
 /** Every client string of a chat request the sanitiser reads: messages and prompt variables. */
 export function untrustedTexts(input: InferenceInput): string[] {
-  const texts = (input.messages ?? []).map((message) => message.content);
-  const visit = (value: unknown): void => {
-    if (typeof value === 'string') texts.push(value);
-    else if (Array.isArray(value)) value.forEach(visit);
-    else if (value !== null && typeof value === 'object') Object.values(value).forEach(visit);
-  };
-  visit(input.prompt?.variables);
-  return texts;
+  return [
+    ...(input.messages ?? []).map((message) => message.content),
+    ...stringsIn(input.prompt?.variables),
+  ];
 }
 
 /**
@@ -127,4 +135,15 @@ export function jailguardScorer(modelDir?: string): InjectionScorer {
       return scores;
     },
   };
+}
+
+let shared: InjectionScorer | undefined;
+
+/**
+ * The process's jailguard scorer over the model cache's MiniLM: the chat pipeline's safety and
+ * the MCP gateway's share one encoder (loaded once, by whichever needs it first).
+ */
+export function sharedJailguardScorer(): InjectionScorer {
+  shared ??= jailguardScorer();
+  return shared;
 }

@@ -223,9 +223,9 @@ export async function callTool(
   }
   // The upstream did the work: the call is charged whether its result passes safety or not.
   await reservation.settle(true);
-  let checked: ReturnType<typeof checkToolResult>;
+  let checked: Awaited<ReturnType<typeof checkToolResult>>;
   try {
-    checked = checkToolResult(context.safety, result, { tenant: principal.tenant });
+    checked = await checkToolResult(context.safety, result, { tenant: principal.tenant });
   } catch (error) {
     if (error instanceof ApiError) return refuse(error);
     throw error;

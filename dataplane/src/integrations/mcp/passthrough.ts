@@ -35,9 +35,9 @@ export interface PassthroughContext {
 }
 
 /** `check()`, a safety refusal as the gateway's JSON-RPC refusal. */
-function refusing<T>(check: () => T): T {
+async function refusing<T>(check: () => Promise<T>): Promise<T> {
   try {
-    return check();
+    return await check();
   } catch (error) {
     if (error instanceof ApiError) throw gatewayRefusal(error);
     throw error;
@@ -143,7 +143,7 @@ export function registerPassthrough(
         ),
       );
       const texts = read.contents.flatMap((c) => ('text' in c ? [c.text] : []));
-      const checked = refusing(() => checkTexts(safety, texts, scope));
+      const checked = await refusing(() => checkTexts(safety, texts, scope));
       let next = 0;
       return {
         ...read,
@@ -196,7 +196,7 @@ export function registerPassthrough(
           { signal: extra.signal, timeout: DEFAULT_REQUEST_TIMEOUT_MSEC },
         ),
       );
-      const checked = refusing(() =>
+      const checked = await refusing(() =>
         checkContent(
           safety,
           got.messages.map((m) => m.content),
