@@ -138,6 +138,15 @@ describe('the fetch loop', () => {
     expect(new Set(after).size).toBe(after.length);
   });
 
+  it("with transport 'poll' gets the whole answer in one response from a proxy that holds it to the end", async () => {
+    const client = await through(() => ({ kind: 'buffer' }), { transport: 'poll' });
+    expect(await read(client.stream(request('counting')))).toEqual({
+      chunks: everyChunkOnce(),
+      finish: 'stop',
+    });
+    expect(proxy!.seen.map((seen) => seen.path)).toEqual(['/api/v1/inference:stream']);
+  });
+
   it("is where transport 'auto' falls back when a response is silent from its first byte", async () => {
     // The first silence (400 ms) is past the timeout (300 ms): its bytes are awaited, not dropped.
     const client = await through(() => ({ kind: 'buffer', windowMs: 400 }), {
