@@ -1,0 +1,196 @@
+/**
+ * The XR Panel: a scripted scene streamed to the gateway's XR socket at 30 Hz (head pose,
+ * gaze, the pointing hand and its gestures), an utterance typed as the transcript of speech
+ * (`voice_vad` start and end), the referent the gateway resolved, the streamed answer and
+ * its actions rendered in the scene. It talks to the gateway on its own origin (`?gateway=`
+ * to name another) with the token of `?token=`, or else the one `GET /demo/token` hands out.
+ */
+import { ANCHORS, EYES, draw, gazeTarget, handPose, toward, type Vec3 } from './scene.ts';
+import { openXrSocket, type XrDownlinkFrame, type XrSocket } from './socket.ts';
+
+const params = new URLSearchParams(location.search);
+const HZ = 30;
+
+function element(id: string): HTMLElement {
+  const found = document.getElementById(id);
+  if (found === null) throw new Error(`index.html has no #${id}`);
+  return found;
+}
+const status = element('status');
+const answer = element('answer');
+const look = element('look') as HTMLSelectElement;
+const point = element('point') as HTMLSelectElement;
+
+/** What the page sent and received, for the tests to read. */
+const seen = {
+  sent: { pose: 0, gaze: 0, gesture: 0, voice_vad: 0 },
+  referents: [] as XrDownlinkFrame[],
+  actions: [] as XrDownlinkFrame[],
+  timing: undefined as XrDownlinkFrame | undefined,
+};
+Object.assign(globalThis, { xrPanel: seen });
+
+const marks = {
+  referent: new Set<string>(),
+  overruled: new Set<string>(),
+  highlighted: new Set<string>(),
+  notes: new Map<string, string>(),
+};
+
+function setStatus(state: string): void {
+  status.dataset['state'] = state;
+  status.textContent = state;
+}
+
+for (const select of [look, point]) {
+  const first = select === look ? ['sweep', 'sweep across the table'] : ['', 'nothing'];
+  for (const [value, text] of [first, ...ANCHORS.map((a) => [a.id, a.label])] as const)
+    select.append(new Option(text, value));
+}
+const items = new Map(
+  ANCHORS.map((anchor) => {
+    const item = document.createElement('li');
+    item.dataset['id'] = anchor.id;
+    item.textContent = `${anchor.label} (${anchor.id})`;
+    element('anchors').append(item);
+    return [anchor.id, item];
+  }),
+);
+
+function render(gaze: Vec3): void {
+  for (const [id, item] of items) {
+    item.dataset['referent'] = String(marks.referent.has(id));
+    item.dataset['overruled'] = String(marks.overruled.has(id));
+    item.dataset['highlighted'] = String(marks.highlighted.has(id));
+  }
+  draw(element('view') as HTMLCanvasElement, gaze, point.value, marks);
+}
+
+function show(frame: XrDownlinkFrame): void {
+  if (frame.type === 'referent') {
+    seen.referents.push(frame);
+    marks.referent = new Set(frame.referents.map((r) => r.anchor_id));
+    marks.overruled = new Set(frame.overruled === undefined ? [] : [frame.overruled.anchor_id]);
+    const names = frame.referents.map((r) => `${r.label} (${r.source})`).join(', ');
+    const overruled =
+      frame.overruled === undefined
+        ? ''
+        : `, ${frame.overruled.label} (${frame.overruled.source}) overruled`;
+    element('referent').textContent =
+      `${frame.cause}: ${names || 'nothing'} — rule ${frame.rule}${overruled}`;
+  } else if (frame.type === 'final' && frame.source === 'transcript') {
+    answer.textContent = '';
+    delete answer.dataset['final'];
+    element('actions').replaceChildren();
+    marks.highlighted.clear();
+    marks.notes.clear();
+  } else if (frame.type === 'partial') answer.textContent += frame.text;
+  else if (frame.type === 'final') answer.dataset['final'] = 'true';
+  else if (frame.type === 'action') {
+    seen.actions.push(frame);
+    const { action } = frame;
+    if (action.type === 'highlight') marks.highlighted.add(action.anchor_id);
+    if (action.type === 'annotate') marks.notes.set(action.anchor_id, action.text);
+    const item = document.createElement('li');
+    item.textContent = JSON.stringify(action);
+    element('actions').append(item);
+  } else if (frame.type === 'timing') {
+    seen.timing = frame;
+    const streams = Object.entries(frame.streams)
+      .map(([name, s]) => `${name} ${s.frames} (jitter ${s.jitter_ms.toFixed(1)} ms)`)
+      .join(' · ');
+    element('timing').textContent = streams || 'no frames yet';
+  } else if (frame.type === 'error')
+    element('timing').textContent = `error ${frame.code}: ${frame.message}`;
+}
+
+const now = () => performance.timeOrigin + performance.now();
+
+/** The 30 Hz stream of the scripted scene, until the socket closes. */
+function stream(socket: XrSocket, closed: AbortSignal): void {
+  let pointing = '';
+  const started = now();
+  const tick = () => {
+    const ts = now();
+    const gaze = gazeTarget(look.value, ts - started);
+    const hand = handPose(point.value);
+    socket.send({
+      type: 'pose',
+      data: {
+        head: { position: EYES, orientation: [0, 0, 0, 1] },
+        ...(hand === undefined ? {} : { right_hand: hand }),
+      },
+      ts,
+    });
+    socket.send({ type: 'gaze', data: { origin: EYES, direction: toward(gaze, EYES) }, ts });
+    seen.sent.pose += 1;
+    seen.sent.gaze += 1;
+    if (point.value !== pointing) {
+      const phase = point.value === '' ? 'end' : 'start';
+      if (pointing !== '' && phase === 'start')
+        socket.send({ type: 'gesture', data: { kind: 'point', hand: 'right', phase: 'end' }, ts });
+      socket.send({
+        type: 'gesture',
+        data: { kind: 'point', hand: 'right', phase },
+        ts: ts + 0.01,
+      });
+      seen.sent.gesture += 1;
+      pointing = point.value;
+    }
+    render(gaze);
+  };
+  const timer = setInterval(tick, 1000 / HZ);
+  closed.addEventListener(
+    'abort',
+    () => {
+      clearInterval(timer);
+    },
+    { once: true },
+  );
+}
+
+async function token(why: 'initial' | 'expired'): Promise<string> {
+  const fixed = params.get('token');
+  if (fixed !== null && why === 'initial') return fixed;
+  const response = await fetch(`/demo/token?why=${why}`);
+  if (!response.ok) throw new Error(`no token (${response.status})`);
+  return response.text();
+}
+
+async function start(): Promise<void> {
+  const closed = new AbortController();
+  setStatus('connecting');
+  const socket = await openXrSocket({
+    baseUrl: params.get('gateway') ?? location.origin,
+    token,
+    onFrame: show,
+    onClose: () => {
+      closed.abort();
+      setStatus('closed');
+    },
+  });
+  socket.send({ type: 'anchors', data: { upsert: ANCHORS }, ts: now() });
+  setStatus('connected');
+  stream(socket, closed.signal);
+  element('say').addEventListener('submit', (event) => {
+    event.preventDefault();
+    const input = element('text') as HTMLInputElement;
+    const text = input.value.trim();
+    if (text === '') return;
+    // A typed utterance stands for speech: its onset now, its end with the transcript.
+    const onset = now();
+    socket.send({ type: 'voice_vad', data: { state: 'start' }, ts: onset });
+    socket.send({
+      type: 'voice_vad',
+      data: { state: 'end', text, start_ts: onset },
+      ts: onset + 1,
+    });
+    seen.sent.voice_vad += 2;
+    input.value = '';
+  });
+}
+
+start().catch((error: unknown) => {
+  setStatus('refused');
+  element('timing').textContent = error instanceof Error ? error.message : String(error);
+});
