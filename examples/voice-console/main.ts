@@ -5,7 +5,7 @@
  * hands out (the tests' host serves that route; it is asked again when the token expired).
  */
 import { VoiceSocket, type DownlinkFrame, type VoiceEvent } from '../../sdk/ts/src/voice.ts';
-import { startMicrophone } from './pcm16-worklet.ts';
+import { startMicrophone } from '../../sdk/react/src/microphone.ts';
 
 const params = new URLSearchParams(location.search);
 function element(id: string): HTMLElement {

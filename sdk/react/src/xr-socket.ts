@@ -1,0 +1,175 @@
+import { EnisError } from '../../ts/src/errors.ts';
+import type { XrDownlinkFrame, XrUplinkFrame } from '../../ts/src/generated/xr-frames.ts';
+import { backoffMs, DEFAULT_RETRY, type RetryPolicy } from '../../ts/src/retry.ts';
+import { Bearer, type TokenSource } from '../../ts/src/token.ts';
+
+export type { XrDownlinkFrame, XrUplinkFrame };
+
+export interface XrSocketOptions {
+  /** The gateway, e.g. `http://127.0.0.1:8080`; `ws:` or `wss:` follows from it. */
+  baseUrl: string;
+  token: TokenSource;
+  /** Backoff of the reconnects; `maxRetries` is the reconnects in a row before giving up. */
+  reconnect?: Partial<RetryPolicy>;
+  onEvent: (event: XrEvent) => void;
+  /** @default globalThis.fetch */
+  fetch?: typeof fetch;
+}
+
+/** What the socket reports: every downlink frame (each answer chunk and action once), its life. */
+export type XrEvent =
+  | { type: 'open'; reconnect: boolean }
+  | { type: 'frame'; frame: XrDownlinkFrame }
+  | { type: 'reconnecting'; attempt: number; delayMs: number; code: number }
+  | { type: 'closed'; code: number; reason: string }
+  | { type: 'error'; error: EnisError };
+
+/** The answer being streamed: what a resume names, and the chunks and actions delivered. */
+interface Answer {
+  streamId: string;
+  resumeToken: string;
+  offset: number;
+  delivered: Set<string>;
+}
+
+const PROTOCOL = 'inference.xr.v1';
+
+/**
+ * The XR socket of a browser (docs/xr.md), as `VoiceSocket` is the voice one: a ticket from
+ * `POST /api/v1/xr/session`, the socket opened with it as a subprotocol; on an unexpected
+ * close a new ticket and socket after a backoff, whose first frame is `resume` with the
+ * session's `session_key` (the scene, its anchors and frame window, kept 30 s) and, while an
+ * answer streamed, its `resume_token` and the last offset delivered. A replayed chunk or action
+ * is dropped. Frames sent while the socket is down are dropped, not queued (they would be stale).
+ */
+export class XrSocket {
+  readonly #options: XrSocketOptions;
+  readonly #policy: RetryPolicy;
+  readonly #fetch: typeof fetch;
+  readonly #bearer: Bearer;
+  #socket: WebSocket | undefined;
+  #sessionKey: string | undefined;
+  #answer: Answer | undefined;
+  #failures = 0;
+  #stopped = false;
+
+  constructor(options: XrSocketOptions) {
+    this.#options = options;
+    this.#policy = { ...DEFAULT_RETRY, maxRetries: 8, ...options.reconnect };
+    this.#fetch = options.fetch ?? globalThis.fetch.bind(globalThis);
+    this.#bearer = new Bearer(options.token);
+  }
+
+  /** Opens the socket; rejects with the typed error when the gateway refuses it. */
+  async open(): Promise<void> {
+    this.#stopped = false;
+    await this.#connect(false);
+  }
+
+  get connected(): boolean {
+    return this.#socket?.readyState === WebSocket.OPEN;
+  }
+
+  send(frame: XrUplinkFrame): void {
+    if (this.connected) this.#socket?.send(JSON.stringify(frame));
+  }
+
+  close(): void {
+    this.#stopped = true;
+    this.#socket?.close(1000);
+  }
+
+  async #connect(reconnect: boolean): Promise<void> {
+    const { ticket, url } = await this.#ticket();
+    const base = new URL(url, this.#options.baseUrl);
+    base.protocol = base.protocol === 'https:' ? 'wss:' : 'ws:';
+    const socket = new WebSocket(base, [PROTOCOL, `ticket.${ticket}`]);
+    this.#socket = socket;
+    await new Promise<void>((resolve, reject) => {
+      socket.onopen = () => {
+        resolve();
+      };
+      socket.onclose = (event) => {
+        reject(new Error(`the XR socket closed before it opened (${event.code})`));
+      };
+    });
+    this.#failures = 0;
+    socket.onmessage = (message) => {
+      this.#receive(JSON.parse(String(message.data)) as XrDownlinkFrame);
+    };
+    socket.onclose = (event) => {
+      this.#closed(event.code, event.reason);
+    };
+    const key = this.#sessionKey;
+    const answer = this.#answer;
+    if (reconnect && (key !== undefined || answer !== undefined))
+      this.send({
+        type: 'resume',
+        data: {
+          ...(key === undefined ? {} : { session_key: key }),
+          ...(answer === undefined
+            ? {}
+            : { resume_token: answer.resumeToken, after: answer.offset }),
+        },
+        ts: performance.timeOrigin + performance.now(),
+      });
+    this.#options.onEvent({ type: 'open', reconnect });
+  }
+
+  #receive(frame: XrDownlinkFrame): void {
+    const answer = this.#answer;
+    if (frame.type === 'session') this.#sessionKey = frame.session_key;
+    else if (frame.type === 'final' && frame.source === 'transcript') {
+      if (frame.stream_id !== undefined && frame.resume_token !== undefined)
+        this.#answer = {
+          streamId: frame.stream_id,
+          resumeToken: frame.resume_token,
+          offset: 0,
+          delivered: new Set(),
+        };
+    } else if (frame.type === 'partial' || frame.type === 'action') {
+      if (answer?.streamId === frame.stream_id) {
+        const id = `${frame.type}:${frame.offset}`;
+        if (answer.delivered.has(id)) return;
+        answer.delivered.add(id);
+        answer.offset = Math.max(answer.offset, frame.offset);
+      }
+    } else if (frame.type === 'final' && frame.stream_id === answer?.streamId)
+      // The answer is whole: nothing of it is left to resume.
+      this.#answer = undefined;
+    this.#options.onEvent({ type: 'frame', frame });
+  }
+
+  #closed(code: number, reason: string): void {
+    const attempt = this.#failures++;
+    if (this.#stopped || code === 1000 || attempt >= this.#policy.maxRetries) {
+      this.#options.onEvent({ type: 'closed', code, reason });
+      return;
+    }
+    const delayMs = backoffMs(this.#policy, attempt);
+    this.#options.onEvent({ type: 'reconnecting', attempt: attempt + 1, delayMs, code });
+    setTimeout(() => {
+      if (this.#stopped) return;
+      this.#connect(true).catch((error: unknown) => {
+        if (error instanceof EnisError && !error.retryable) {
+          this.#options.onEvent({ type: 'error', error });
+          this.#options.onEvent({ type: 'closed', code, reason });
+        } else this.#closed(code, reason);
+      });
+    }, delayMs);
+  }
+
+  /** A single-use ticket, asked with a refreshed token once when the token was refused. */
+  #ticket(): Promise<{ ticket: string; url: string }> {
+    const requestId = crypto.randomUUID();
+    const url = `${this.#options.baseUrl.replace(/\/+$/, '')}/api/v1/xr/session`;
+    return this.#bearer.refreshing(async (token) => {
+      const response = await this.#fetch(url, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'x-request-id': requestId },
+      });
+      if (!response.ok) throw await EnisError.from(response);
+      return (await response.json()) as { ticket: string; url: string };
+    });
+  }
+}

@@ -1,0 +1,70 @@
+import type { Meta, StoryObj } from '@storybook/react-vite';
+import { fn } from 'storybook/test';
+import { VoiceMic } from '../src/VoiceMic.tsx';
+import { INITIAL_VOICE, type VoiceState } from '../src/voice-state.ts';
+
+const connected: VoiceState = { ...INITIAL_VOICE, connection: 'connected' };
+
+const meta = {
+  title: 'Components/VoiceMic',
+  component: VoiceMic,
+  args: { state: connected, onStart: fn(), onStop: fn() },
+} satisfies Meta<typeof VoiceMic>;
+
+export default meta;
+type Story = StoryObj<typeof meta>;
+
+/** Connected, the microphone off. */
+export const Idle: Story = {};
+
+export const Listening: Story = {
+  args: {
+    state: { ...connected, microphone: 'on', transcript: ['what is the weather in london'] },
+  },
+};
+
+/** An answer streaming: speaking over it is a barge-in. */
+export const Answering: Story = {
+  args: {
+    state: {
+      ...connected,
+      microphone: 'on',
+      transcript: ['what is the weather in london'],
+      answer: 'Echo: what is the',
+      answering: true,
+    },
+  },
+};
+
+export const AfterBargeIn: Story = {
+  args: {
+    state: {
+      ...connected,
+      microphone: 'on',
+      interrupted: true,
+      bargeIns: 1,
+      lastBargeInMs: 21.6,
+    },
+  },
+};
+
+export const Reconnecting: Story = {
+  args: {
+    state: { ...connected, microphone: 'on', connection: 'reconnecting', reconnectAttempt: 2 },
+  },
+};
+
+/** The gateway refused the socket (here, the origin is not allowed). */
+export const Refused: Story = {
+  args: {
+    state: {
+      ...INITIAL_VOICE,
+      connection: 'refused',
+      error: { code: 'FORBIDDEN', message: 'This origin may not open the voice socket.' },
+    },
+  },
+};
+
+export const MicrophoneDenied: Story = {
+  args: { state: { ...connected, microphone: 'denied' } },
+};
