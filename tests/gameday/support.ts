@@ -118,6 +118,8 @@ export interface StreamRead {
   offsets: number[];
   /** The last resume token the stream sent. */
   token: string;
+  /** The stream's id (its resume events say it). */
+  streamId: string;
   /** done, error, or '' when the body ended (or was cut) without either. */
   end: string;
   /** The error event's code, when it ended with one. */
@@ -128,18 +130,29 @@ export interface StreamRead {
 
 /**
  * Reads an SSE answer of /api/v1/inference:stream or :resume into `read` (so a caller sees the
- * offsets while it runs), calling onData after each data event. A cut connection ends it.
+ * offsets while it runs), calling onData after each data event. A cut connection ends it, and
+ * so does `idle.ms` without a data event (the client gives up; `end` stays '').
  */
 export async function readStream(
   response: Response,
   read: StreamRead,
   onData: (read: StreamRead) => void = () => undefined,
+  idle?: { controller: AbortController; ms: number },
 ): Promise<StreamRead> {
+  // A client gives up on a stream that sends no data for idle.ms (heartbeats do not count) by
+  // aborting the fetch whose signal is idle.controller's.
+  const giveUp = () => idle?.controller.abort();
+  let timer = idle === undefined ? undefined : setTimeout(giveUp, idle.ms);
   try {
     for await (const event of readSse(response.body!)) {
-      if (event.event === 'resume')
-        read.token = (JSON.parse(event.data) as { resume_token: string }).resume_token;
+      if (event.event === 'resume') {
+        const resume = JSON.parse(event.data) as { resume_token: string; stream_id: string };
+        read.token = resume.resume_token;
+        read.streamId = resume.stream_id;
+      }
       if (event.event === 'data') {
+        clearTimeout(timer);
+        timer = idle === undefined ? undefined : setTimeout(giveUp, idle.ms);
         read.offsets.push(Number(event.id));
         onData(read);
       }
@@ -157,7 +170,9 @@ export async function readStream(
       }
     }
   } catch {
-    // A connection cut mid-body (the replica was killed): the caller resumes.
+    // A connection cut mid-body (the replica was killed) or given up on: the caller resumes.
+  } finally {
+    clearTimeout(timer);
   }
   return read;
 }
@@ -165,6 +180,7 @@ export async function readStream(
 export const newRead = (): StreamRead => ({
   offsets: [],
   token: '',
+  streamId: '',
   end: '',
   errorCode: '',
   tokens: 0,
