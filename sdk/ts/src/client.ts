@@ -5,6 +5,7 @@ import type {
   PostApiV1BatchesData,
   PostApiV1InferenceData,
   PostApiV1InferenceResponse,
+  PostApiV1VoiceStreamData,
 } from './generated/types.gen.ts';
 import { DEFAULT_RETRY, send, sleep, type RetryPolicy } from './retry.ts';
 import {
@@ -17,6 +18,8 @@ import { Bearer, type TokenSource } from './token.ts';
 
 export type InferenceRequest = PostApiV1InferenceData['body'];
 export type InferenceResponse = PostApiV1InferenceResponse;
+/** One whole utterance: pcm16 as one base64 string, Opus as its raw packets, base64 each. */
+export type VoiceUtterance = PostApiV1VoiceStreamData['body'];
 export type BatchRequest = PostApiV1BatchesData['body'];
 export type Batch = GetApiV1BatchesByBatchIdResponse;
 export type BatchResult = GetApiV1BatchesByBatchIdResultsResponse['data'][number];
@@ -68,6 +71,25 @@ export class EnisClient {
   /** One inference as a stream of text chunks, resumed automatically when it is cut. */
   async *stream(request: InferenceRequest, options: CallOptions = {}): AsyncGenerator<StreamEvent> {
     const first = await this.#call('POST', '/api/v1/inference:stream', request, options);
+    yield* resumingStream(
+      first,
+      (token, lastEventId) => this.#resume(token, lastEventId, options),
+      this.#policy,
+      this.#stream,
+      options.signal,
+    );
+  }
+
+  /**
+   * One recorded utterance over plain HTTP (`POST /api/v1/voice:stream`, no WebSocket): its
+   * `transcript`, then its answer as the stream of `stream()`, resumed the same way. No VAD
+   * runs and no session history is kept: the utterance is what the caller cut.
+   */
+  async *voiceStream(
+    utterance: VoiceUtterance,
+    options: CallOptions = {},
+  ): AsyncGenerator<StreamEvent> {
+    const first = await this.#call('POST', '/api/v1/voice:stream', utterance, options);
     yield* resumingStream(
       first,
       (token, lastEventId) => this.#resume(token, lastEventId, options),

@@ -8,6 +8,7 @@ export {
   type ClientOptions,
   type InferenceRequest,
   type InferenceResponse,
+  type VoiceUtterance,
 } from './client.ts';
 export { EnisError, type ErrorBody } from './errors.ts';
 export { ERROR_CODES, type ErrorCode } from './generated/error-codes.ts';

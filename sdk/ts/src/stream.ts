@@ -10,11 +10,13 @@ export interface Usage {
 }
 
 /**
- * What a stream yields: its text chunks in order (`offset` 1, 2, …), then one `done`; and each
- * `resume` token the gateway sends, for a client that wants to resume in another process.
+ * What a stream yields: its text chunks in order (`offset` 1, 2, …), then one `done`; each
+ * `resume` token the gateway sends, for a client that wants to resume in another process; and
+ * on a voice stream, the utterance's `transcript` first (`sttMs`: its transcription's time).
  */
 export type StreamEvent =
   | { type: 'resume'; token: string; offset: number }
+  | { type: 'transcript'; text: string; sttMs: number }
   | { type: 'text'; text: string; offset: number }
   | { type: 'done'; finish_reason: string; usage: Usage; offset: number };
 
@@ -92,6 +94,12 @@ export async function* resumingStream(
           token = data['resume_token'] as string;
           yield { type: 'resume', token, offset: data['offset'] as number };
         }
+        if (event.event === 'transcript')
+          yield {
+            type: 'transcript',
+            text: data['text'] as string,
+            sttMs: data['stt_ms'] as number,
+          };
         if (event.event === 'error') throw new EnisError(data as unknown as ErrorBody, 200);
         const at = Number(event.id);
         if (event.id === undefined || at <= offset) continue;

@@ -52,6 +52,7 @@ describe('x-request-id', () => {
     await client.infer(request);
     await drain(client.stream(request));
     await drain(client.resume('p.m', 1));
+    await drain(client.voiceStream({ codec: 'pcm16', audio: 'AAAA' }));
     await client.submitBatch({ task_id: 'n-1', model: 'chat', items: [] });
     await client.getBatch('b-1');
     await client.waitForBatch('b-1');
@@ -61,6 +62,7 @@ describe('x-request-id', () => {
       'POST /api/v1/inference',
       'POST /api/v1/inference:stream',
       'POST /api/v1/inference:resume',
+      'POST /api/v1/voice:stream',
       'POST /api/v1/batches',
       'GET /api/v1/batches/b-1',
       'GET /api/v1/batches/b-1',
