@@ -87,6 +87,7 @@ export async function* resumingStream(
   for (let quiet = 0; ; quiet++) {
     if (transport === 'sse' && response.body === null)
       throw new Error("The runtime gives no streamed body: use transport 'poll' or 'auto'.");
+    let cut: unknown;
     try {
       for await (const event of eventsOf(response)) {
         const data = JSON.parse(event.data) as Record<string, unknown>;
@@ -115,9 +116,12 @@ export async function* resumingStream(
     } catch (error) {
       // A cut connection surfaces as a read error; anything else is the caller's to see.
       if (error instanceof EnisError || signal?.aborted === true) throw error;
+      cut = error;
     }
     if (token === undefined || quiet >= (policy.maxResumes ?? 5))
-      throw new Error(`The stream ended after event ${offset} and could not be resumed.`);
+      throw new Error(`The stream ended after event ${offset} and could not be resumed.`, {
+        cause: cut,
+      });
     await sleep(backoffMs(policy, quiet), signal);
     response = await resume(token, offset);
   }

@@ -165,9 +165,11 @@ describe('the fetch loop', () => {
       transport: 'sse',
       heartbeatTimeoutMs: 300,
     });
-    await expect(read(client.stream(request('counting')))).rejects.toThrow(
-      'ended after event 0 and could not be resumed',
-    );
+    const error = await read(client.stream(request('counting'))).catch((thrown: unknown) => thrown);
+    expect(error).toMatchObject({
+      message: 'The stream ended after event 0 and could not be resumed.',
+      cause: { name: 'StalledError', message: expect.stringContaining('after 0 bytes') },
+    });
     expect(proxy!.seen).toHaveLength(1);
   });
 
