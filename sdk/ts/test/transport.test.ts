@@ -33,7 +33,7 @@ beforeAll(async () => {
         },
         {
           alias: 'slow',
-          targets: [{ name: 'slow', provider: 'mock', model: 'fixed?text=s1+s2+s3&gapMs=900' }],
+          targets: [{ name: 'slow', provider: 'mock', model: 'fixed?text=s1+s2+s3&gapMs=1500' }],
         },
       ],
     },
@@ -114,8 +114,8 @@ describe('the heartbeat watchdog', () => {
   );
 
   it('takes a quiet stream whose heartbeats arrive for a live one', async () => {
-    // 900 ms between chunks, a heartbeat every 200 ms, silence taken as death after 600 ms.
-    const client = await through(() => ({ kind: 'forward' }), { heartbeatTimeoutMs: 600 });
+    // 1.5 s between chunks, a heartbeat every 200 ms, silence taken as death after 1 s.
+    const client = await through(() => ({ kind: 'forward' }), { heartbeatTimeoutMs: 1000 });
     const { chunks } = await read(client.stream(request('slow')));
     expect(chunks.map((chunk) => chunk.text)).toEqual(['s1', ' s2', ' s3']);
     expect(proxy!.seen.map((seen) => seen.path)).toEqual(['/api/v1/inference:stream']);
@@ -161,7 +161,7 @@ describe('the fetch loop', () => {
   });
 
   it("is not taken by transport 'sse': behind that proxy no resume token arrives before the watchdog fires", async () => {
-    const client = await through(() => ({ kind: 'buffer', windowMs: 400 }), {
+    const client = await through(() => ({ kind: 'buffer', windowMs: 1000 }), {
       transport: 'sse',
       heartbeatTimeoutMs: 300,
     });
