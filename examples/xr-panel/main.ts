@@ -5,8 +5,17 @@
  * its actions rendered in the scene. It talks to the gateway on its own origin (`?gateway=`
  * to name another) with the token of `?token=`, or else the one `GET /demo/token` hands out.
  */
-import { ANCHORS, EYES, draw, gazeTarget, handPose, toward, type Vec3 } from './scene.ts';
-import { openXrSocket, type XrDownlinkFrame, type XrSocket } from './socket.ts';
+import {
+  ANCHORS,
+  EYES,
+  draw,
+  gazeTarget,
+  handPose,
+  toward,
+  type Quat,
+  type Vec3,
+} from './scene.ts';
+import { XrConnection, type XrDownlinkFrame } from './socket.ts';
 
 const params = new URLSearchParams(location.search);
 const HZ = 30;
@@ -27,6 +36,9 @@ const seen = {
   referents: [] as XrDownlinkFrame[],
   actions: [] as XrDownlinkFrame[],
   timing: undefined as XrDownlinkFrame | undefined,
+  /** The answer's chunks shown, by offset, and the sessions announced (resumed or not). */
+  chunks: [] as number[],
+  sessions: [] as XrDownlinkFrame[],
 };
 Object.assign(globalThis, { xrPanel: seen });
 
@@ -82,9 +94,13 @@ function show(frame: XrDownlinkFrame): void {
     answer.textContent = '';
     delete answer.dataset['final'];
     element('actions').replaceChildren();
+    seen.chunks = [];
     marks.highlighted.clear();
     marks.notes.clear();
-  } else if (frame.type === 'partial') answer.textContent += frame.text;
+  } else if (frame.type === 'partial') {
+    seen.chunks.push(frame.offset);
+    answer.textContent += frame.text;
+  } else if (frame.type === 'session') seen.sessions.push(frame);
   else if (frame.type === 'final') answer.dataset['final'] = 'true';
   else if (frame.type === 'action') {
     seen.actions.push(frame);
@@ -100,42 +116,32 @@ function show(frame: XrDownlinkFrame): void {
       .map(([name, s]) => `${name} ${s.frames} (jitter ${s.jitter_ms.toFixed(1)} ms)`)
       .join(' · ');
     element('timing').textContent = streams || 'no frames yet';
-  } else if (frame.type === 'error')
-    element('timing').textContent = `error ${frame.code}: ${frame.message}`;
+  } else element('timing').textContent = `error ${frame.code}: ${frame.message}`;
 }
 
 const now = () => performance.timeOrigin + performance.now();
 
-/** The 30 Hz stream of the scripted scene, until the socket closes. */
-function stream(socket: XrSocket, closed: AbortSignal): void {
-  let pointing = '';
+/** The 30 Hz stream of the scripted scene, until the connection closes for good. */
+function stream(socket: XrConnection, closed: AbortSignal, scene: { pointing: string }): void {
   const started = now();
   const tick = () => {
     const ts = now();
     const gaze = gazeTarget(look.value, ts - started);
     const hand = handPose(point.value);
-    socket.send({
-      type: 'pose',
-      data: {
-        head: { position: EYES, orientation: [0, 0, 0, 1] },
-        ...(hand === undefined ? {} : { right_hand: hand }),
-      },
-      ts,
-    });
-    socket.send({ type: 'gaze', data: { origin: EYES, direction: toward(gaze, EYES) }, ts });
-    seen.sent.pose += 1;
-    seen.sent.gaze += 1;
-    if (point.value !== pointing) {
+    const head = { position: EYES, orientation: [0, 0, 0, 1] as Quat };
+    if (socket.send({ type: 'pose', data: { head, ...(hand && { right_hand: hand }) }, ts }))
+      seen.sent.pose += 1;
+    if (socket.send({ type: 'gaze', data: { origin: EYES, direction: toward(gaze, EYES) }, ts }))
+      seen.sent.gaze += 1;
+    if (point.value !== scene.pointing) {
       const phase = point.value === '' ? 'end' : 'start';
-      if (pointing !== '' && phase === 'start')
+      if (scene.pointing !== '' && phase === 'start')
         socket.send({ type: 'gesture', data: { kind: 'point', hand: 'right', phase: 'end' }, ts });
-      socket.send({
-        type: 'gesture',
-        data: { kind: 'point', hand: 'right', phase },
-        ts: ts + 0.01,
-      });
-      seen.sent.gesture += 1;
-      pointing = point.value;
+      const data = { kind: 'point', hand: 'right', phase } as const;
+      if (socket.send({ type: 'gesture', data, ts: ts + 0.01 })) {
+        seen.sent.gesture += 1;
+        scene.pointing = point.value;
+      }
     }
     render(gaze);
   };
@@ -159,19 +165,28 @@ async function token(why: 'initial' | 'expired'): Promise<string> {
 
 async function start(): Promise<void> {
   const closed = new AbortController();
-  setStatus('connecting');
-  const socket = await openXrSocket({
+  const scene = { pointing: '' };
+  const socket: XrConnection = new XrConnection({
     baseUrl: params.get('gateway') ?? location.origin,
     token,
-    onFrame: show,
-    onClose: () => {
-      closed.abort();
-      setStatus('closed');
+    onEvent: (event) => {
+      if (event.type === 'frame') show(event.frame);
+      else if (event.type === 'open') setStatus(event.reconnect ? 'reconnected' : 'connected');
+      else if (event.type === 'reconnecting') setStatus('reconnecting');
+      else if (event.type === 'fresh') {
+        // The kept scene expired: register it again; a held point is pointed again.
+        socket.send({ type: 'anchors', data: { upsert: ANCHORS }, ts: now() });
+        scene.pointing = '';
+      } else {
+        closed.abort();
+        setStatus('closed');
+      }
     },
   });
+  setStatus('connecting');
+  await socket.open();
   socket.send({ type: 'anchors', data: { upsert: ANCHORS }, ts: now() });
-  setStatus('connected');
-  stream(socket, closed.signal);
+  stream(socket, closed.signal, scene);
   element('say').addEventListener('submit', (event) => {
     event.preventDefault();
     const input = element('text') as HTMLInputElement;
@@ -180,12 +195,8 @@ async function start(): Promise<void> {
     // A typed utterance stands for speech: its onset now, its end with the transcript.
     const onset = now();
     socket.send({ type: 'voice_vad', data: { state: 'start' }, ts: onset });
-    socket.send({
-      type: 'voice_vad',
-      data: { state: 'end', text, start_ts: onset },
-      ts: onset + 1,
-    });
-    seen.sent.voice_vad += 2;
+    const end = { state: 'end', text, start_ts: onset } as const;
+    if (socket.send({ type: 'voice_vad', data: end, ts: onset + 1 })) seen.sent.voice_vad += 2;
     input.value = '';
   });
 }

@@ -46,7 +46,9 @@ interface Seen {
     referents: { anchor_id: string; source: string }[];
     overruled?: { anchor_id: string };
   }[];
-  actions: { action: { type: string; anchor_id?: string } }[];
+  actions: { offset: number; action: { type: string; anchor_id?: string } }[];
+  chunks: number[];
+  sessions: { resumed: boolean; session_key: string }[];
   timing?: {
     streams: Record<
       string,
@@ -63,7 +65,7 @@ beforeAll(async () => {
     gateway: {
       defaultModel: 'chat',
       streams: { heartbeatMs: 15_000 },
-      sandbox: { tenants: [TENANT], model: `fixed?text=${encodeURIComponent(ANSWER)}&gapMs=40` },
+      sandbox: { tenants: [TENANT], model: `fixed?text=${encodeURIComponent(ANSWER)}&gapMs=150` },
     },
   });
   host = await startHost({
@@ -102,6 +104,7 @@ async function openPanel(): Promise<Page> {
 const seen = (page: Page) =>
   page.evaluate(() => (globalThis as unknown as { xrPanel: Seen }).xrPanel);
 const anchor = (page: Page, id: string) => page.locator(`#anchors li[data-id="${id}"]`);
+const SHOWN = 'That is the vase, in front of you.    It holds water.';
 const utterances = async (page: Page) =>
   (await seen(page)).referents.filter((r) => r.cause === 'utterance');
 
@@ -152,9 +155,7 @@ describe('the XR Panel in Chromium', () => {
       referents: [{ anchor_id: 'vase-2', source: 'point' }],
       overruled: { anchor_id: 'lamp-1' },
     });
-    expect(await page.locator('#answer').textContent()).toBe(
-      'That is the vase, in front of you.    It holds water.',
-    );
+    expect(await page.locator('#answer').textContent()).toBe(SHOWN);
     const { actions } = await seen(page);
     expect(actions.map((frame) => frame.action)).toEqual([
       { type: 'highlight', anchor_id: 'vase-2' },
@@ -178,4 +179,37 @@ describe('the XR Panel in Chromium', () => {
     await page.screenshot({ path: SCREENSHOT });
     await page.close();
   }, 30_000);
+
+  it('shows the answer and its actions once each when the network is cut and restored mid-answer', async () => {
+    const page = await openPanel();
+    await page.selectOption('#look', 'lamp-1');
+    await page.selectOption('#point', 'vase-2');
+    await expect
+      .poll(async () => (await seen(page)).referents.filter((r) => r.cause === 'gesture').length)
+      .toBe(1);
+    await say(page, 'what is this');
+    await expect.poll(() => page.locator('#answer').textContent()).toMatch(/^That is/);
+    host.cut();
+    const before = (await seen(page)).chunks.length;
+    await expect.poll(() => page.locator('#status').textContent()).toBe('reconnecting');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    host.restore();
+    await expect
+      .poll(() => page.locator('#answer').getAttribute('data-final'), { timeout: 20_000 })
+      .toBe('true');
+    expect(await page.locator('#status').textContent()).toBe('reconnected');
+    expect(await page.locator('#answer').textContent()).toBe(SHOWN);
+    const { chunks, sessions } = await seen(page);
+    expect(chunks.length).toBeGreaterThan(before);
+    expect(chunks).toEqual([...new Set(chunks)].sort((a, b) => a - b));
+    expect(sessions.map((frame) => frame.resumed)).toEqual([false, false, true]);
+    expect(sessions[2]!.session_key).toBe(sessions[0]!.session_key);
+    const { actions } = await seen(page);
+    expect(actions.map((frame) => frame.action)).toEqual([
+      { type: 'highlight', anchor_id: 'vase-2' },
+      { type: 'annotate', anchor_id: 'vase-2', text: 'the one you pointed at' },
+    ]);
+    expect(await anchor(page, 'vase-2').getAttribute('data-highlighted')).toBe('true');
+    await page.close();
+  }, 40_000);
 });
