@@ -5,6 +5,7 @@
  * max_tokens, response_format and seed through, redacts every PII kind, and may reach only
  * OpenAI-format targets on loopback.
  */
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from './harness.ts';
 
@@ -119,21 +120,77 @@ describe('an analytics agent', () => {
     expect(harness.upstream()).toEqual([]);
   });
 
-  it('is refused a batch, whose items would carry no profile', async () => {
-    const answer = await harness.post(
+  it('has its batch run under its profile: each item shaped as its own request would be', async () => {
+    const submitted = await harness.post(
       '/api/v1/batches',
       {
         task_id: 'nightly-1',
         model: 'analytics',
-        items: [{ messages: [{ role: 'user', content: 'row 1' }] }],
+        items: [
+          {
+            custom_id: 'row-1',
+            messages: [{ role: 'user', name: 'etl', content: 'Summarise jane@example.com' }],
+            parameters: { temperature: 0, stop: ['END'] },
+          },
+          // A model its profile does not list: that item fails, the batch goes on.
+          {
+            custom_id: 'row-2',
+            model: 'support-chat',
+            messages: [{ role: 'user', content: 'hi' }],
+          },
+        ],
       },
       { agent: 'analytics', requestId: 'analytics-5' },
+    );
+    expect(submitted.status, submitted.text).toBe(202);
+    const { id } = submitted.json as { id: string };
+    const token = await harness.token('analytics');
+    const read = async (path: string): Promise<unknown> => {
+      const response = await fetch(`${harness.base}${path}`, {
+        headers: { authorization: `Bearer ${token}`, 'x-request-id': randomUUID() },
+      });
+      return response.json();
+    };
+    const deadline = Date.now() + 20_000;
+    let status = '';
+    while (status !== 'completed' && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      status = ((await read(`/api/v1/batches/${id}`)) as { status: string }).status;
+    }
+    expect(status).toBe('completed');
+    const { data } = (await read(`/api/v1/batches/${id}/results`)) as {
+      data: { custom_id: string; status: string; error?: { code: string } }[];
+    };
+    expect(data.map(({ custom_id, status: itemStatus }) => [custom_id, itemStatus])).toEqual([
+      ['row-1', 'succeeded'],
+      ['row-2', 'failed'],
+    ]);
+    expect(data[1]?.error?.code).toBe('AGENT_FORBIDDEN');
+    // The served item reached the provider minimised and redacted; the refused one never did.
+    expect(harness.upstream().map((each) => each.raw)).toEqual([
+      '{"model":"gpt-analytics","messages":[{"role":"user","content":"Summarise [REDACTED:email]"}],"stream":false,"temperature":0}',
+    ]);
+    expect(await harness.receipt(`${id}-0`)).toMatchObject({
+      outcome: 'served',
+      agent: { type: 'analytics', dropped: ['stop', 'messages.name'] },
+    });
+  });
+
+  it('is refused a batch when its token names an agent type without a profile', async () => {
+    const answer = await harness.post(
+      '/api/v1/batches',
+      {
+        task_id: 'nightly-2',
+        model: 'analytics',
+        items: [{ messages: [{ role: 'user', content: 'row 1' }] }],
+      },
+      { agent: 'billing', requestId: 'analytics-6' },
     );
     expect(answer.status, answer.text).toBe(403);
     expect(answer.json).toMatchObject({
       error: {
         code: 'AGENT_FORBIDDEN',
-        details: { reason: 'batch_not_supported', agent: 'analytics' },
+        details: { reason: 'unknown_agent_type', agent: 'billing' },
       },
     });
   });

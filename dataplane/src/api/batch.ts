@@ -11,7 +11,7 @@ import { parseRef } from '../engine/batch/types.ts';
 import { ApiError, isApiError } from '../errors/api-error.ts';
 import { toApiError } from '../errors/to-api-error.ts';
 import type { Services } from '../engine/services.ts';
-import { refuseAgentBatch } from '../integrations/nops/batch-refusal.ts';
+import { agentOf, identityOf } from '../integrations/nops/agent-type.ts';
 import { principalOf } from './auth.ts';
 import {
   Batch,
@@ -72,14 +72,16 @@ export const batchPlugin: FastifyPluginAsyncTypebox<{ services: Services }> = as
     async (request, reply) => {
       const body = request.body;
       const principal = principalOf(request);
-      refuseAgentBatch(services.snapshot(), principal);
+      // An unknown agent type or a claim the certificate contradicts is refused here, at once.
+      const agent = agentOf(services.snapshot().gateway.agents, identityOf(principal));
       const { tenant } = principal;
       const submitted = await redisCall(() =>
-        batch().submit(tenant, body.task_id, {
-          model: body.model,
-          items: body.items,
-          jsonl: body.jsonl,
-        }),
+        batch().submit(
+          tenant,
+          body.task_id,
+          { model: body.model, items: body.items, jsonl: body.jsonl },
+          agent?.type,
+        ),
       );
       return reply.code(submitted.created ? 202 : 200).send(batchView(submitted.batch));
     },

@@ -210,6 +210,8 @@ export class BatchWorker {
       tenant: begun.tenant,
       principal: `batch:${batchId}`,
       surface: 'batch' as const,
+      // The agent type the submitter's verified credentials named: its profile shapes the item.
+      ...(begun.agent === undefined ? {} : { agent: { claim: begun.agent } }),
       signal: this.#stopping.signal,
       deadlineMs: this.#options.requestTimeoutMs(),
     };

@@ -82,7 +82,8 @@ end
 `;
 
 /**
- * ARGV[4..11] = tenant, task_id, batch id, payload hash, total, max queued, model, format.
+ * ARGV[4..12] = tenant, task_id, batch id, payload hash, total, max queued, model, format,
+ * agent type ('' for none).
  * The items were staged under the new batch id beforehand (with a TTL). Returns
  * [created|existing|conflict|limited|lost, batch id or queued count].
  */
@@ -103,7 +104,7 @@ if queued + total > max_queued then return {'limited', tostring(queued)} end
 redis.call('HSET', task_key, 'batch', id, 'hash', hash)
 redis.call('HSET', k, 'tenant', tenant, 'task_id', task, 'hash', hash, 'model', ARGV[10],
   'format', ARGV[11], 'total', total, 'next', 0, 'done', 0, 'failed', 0, 'cancelled', 0,
-  'dlq', 0, 'status', 'in_progress', 'created_at', NOW)
+  'dlq', 0, 'status', 'in_progress', 'created_at', NOW, 'agent', ARGV[12])
 redis.call('PERSIST', k .. ':items')
 redis.call('HINCRBY', t, 'queued', total)
 redis.call('RPUSH', t .. ':queue', id)
@@ -177,14 +178,15 @@ local id, index = ARGV[4], ARGV[5]
 local k = bkey(id)
 if not redis.call('ZSCORE', P .. 'inflight', id .. ':' .. index) then return {'skip'} end
 if redis.call('HEXISTS', k .. ':results', index) == 1 then return {'skip'} end
-local m = redis.call('HMGET', k, 'status', 'model', 'tenant', 'format', 'task_id')
+local m = redis.call('HMGET', k, 'status', 'model', 'tenant', 'format', 'task_id', 'agent')
 if not m[1] then return {'skip'} end
 if m[1] ~= 'in_progress' then
   finish(id, index, 'cancelled', ARGV[6])
   return {'cancelled'}
 end
 local executions = redis.call('HINCRBY', k .. ':state', 'e:' .. index, 1)
-return {'run', redis.call('HGET', k .. ':items', index), m[2], m[3], tostring(executions), m[4], m[5]}
+return {'run', redis.call('HGET', k .. ':items', index), m[2], m[3], tostring(executions), m[4], m[5],
+  m[6] or ''}
 `;
 
 /** ARGV[4..5] = batch id, index: a delivery given back unfinished (graceful shutdown). */

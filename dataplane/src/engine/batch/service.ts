@@ -127,12 +127,14 @@ export class BatchService {
 
   /**
    * Accepts a batch, or finds the one its task id already names. A task id reused with another
-   * payload is a CONFLICT; a tenant over its queue limit is RATE_LIMITED.
+   * payload is a CONFLICT; a tenant over its queue limit is RATE_LIMITED. An agent's batch
+   * keeps its agent type: its items run under the agent's profile (docs/agents.md).
    */
   async submit(
     tenant: string,
     taskId: string,
     input: SubmitInput,
+    agent?: string,
   ): Promise<{ created: boolean; batch: BatchRecord }> {
     const settings = this.settings();
     const normalised = normaliseSubmit(input, settings.maxItemsPerBatch);
@@ -157,6 +159,7 @@ export class BatchService {
         model: normalised.model,
         format: normalised.format,
         maxQueued,
+        agent,
       });
       if (committed.kind === 'limited') throw queueFull(tenant, committed.queued, maxQueued);
       outcome = committed;

@@ -29,7 +29,7 @@ const items = (count: number): BatchItem[] =>
   }));
 
 let sequence = 0;
-async function submit(tenant: string, count: number, maxQueued = 1000) {
+async function submit(tenant: string, count: number, maxQueued = 1000, agent?: string) {
   sequence += 1;
   const outcome = await store.submit({
     tenant,
@@ -40,6 +40,7 @@ async function submit(tenant: string, count: number, maxQueued = 1000) {
     model: undefined,
     format: 'items',
     maxQueued,
+    agent,
   });
   if (outcome.kind !== 'created') throw new Error(outcome.kind);
   return outcome.batchId;
@@ -119,6 +120,12 @@ describe('the batch store', () => {
     expect(await store.dispatch(100, limits(100))).toHaveLength(6);
   });
 
+  it("hands each delivery of an agent's batch the agent type it was submitted with", async () => {
+    const id = await submit('a', 1, 1000, 'analytics');
+    await store.dispatch(100, limits(10));
+    expect(await store.begin(id, 0)).toMatchObject({ kind: 'run', agent: 'analytics' });
+  });
+
   it('runs a delivery only while its item is in flight without a result', async () => {
     const id = await submit('a', 2);
     expect((await store.begin(id, 0)).kind).toBe('skip');
@@ -130,6 +137,7 @@ describe('the batch store', () => {
       executions: 1,
       format: 'items',
       model: undefined,
+      agent: undefined,
       item: { messages: [{ content: 'item 0' }] },
     });
     expect(await store.complete(id, 0, succeeded(0))).toBe(true);

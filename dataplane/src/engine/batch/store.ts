@@ -58,6 +58,8 @@ export type BeginOutcome =
       executions: number;
       format: InputFormat;
       taskId: string;
+      /** The agent type that submitted the batch (docs/agents.md); undefined: no agent. */
+      agent: string | undefined;
     };
 
 export interface TenantStats {
@@ -151,6 +153,8 @@ export class BatchStore {
     model: string | undefined;
     format: InputFormat;
     maxQueued: number;
+    /** The submitting agent's type (docs/agents.md); absent: no agent. */
+    agent?: string | undefined;
   }): Promise<SubmitOutcome> {
     const itemsKey = this.#key('b', input.batchId, 'items');
     const stage = this.redis.pipeline();
@@ -172,6 +176,7 @@ export class BatchStore {
       input.maxQueued,
       input.model ?? '',
       input.format,
+      input.agent ?? '',
     ])) as [string, string];
     if (kind !== 'created') await this.redis.del(itemsKey);
     switch (kind) {
@@ -210,7 +215,7 @@ export class BatchStore {
       index,
       JSON.stringify(cancelled),
     ])) as string[];
-    const [kind, item, model, tenant, executions, format, taskId] = reply;
+    const [kind, item, model, tenant, executions, format, taskId, agent] = reply;
     if (kind !== 'run') return { kind: kind === 'cancelled' ? 'cancelled' : 'skip' };
     return {
       kind,
@@ -220,6 +225,7 @@ export class BatchStore {
       executions: Number(executions),
       format: format === 'openai' ? 'openai' : 'items',
       taskId: taskId ?? '',
+      agent: agent === '' || agent === undefined ? undefined : agent,
     };
   }
 
