@@ -153,6 +153,25 @@ describe('a coding agent', () => {
     expect(harness.upstream()).toEqual([]);
   });
 
+  it('sees only the MCP tools its profile lists, where a caller that is no agent sees all', async () => {
+    const names = async (type?: string) => {
+      const client = new Client({ name: 'lister', version: '1.0.0' });
+      const token = await harness.token(type, ['mcp:invoke']);
+      await client.connect(
+        new StreamableHTTPClientTransport(new URL(`${harness.base}/mcp/dev`), {
+          requestInit: { headers: { authorization: `Bearer ${token}` } },
+        }),
+      );
+      try {
+        return (await client.listTools()).tools.map((tool) => tool.name).sort();
+      } finally {
+        await client.close();
+      }
+    };
+    expect(await names('coding')).toEqual(['repo__echo']);
+    expect(await names()).toEqual(['repo__add', 'repo__echo']);
+  });
+
   it('calls the MCP tool its profile lists and is refused one it does not', async () => {
     const client = new Client({ name: 'coding-agent', version: '1.0.0' });
     const token = await harness.token('coding', ['mcp:invoke']);

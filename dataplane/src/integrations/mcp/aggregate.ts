@@ -12,11 +12,13 @@ import {
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { McpGatewayConfig, McpUpstream } from '../../config/mcp.ts';
+import { ApiError } from '../../errors/api-error.ts';
 import type { Principal } from '../../security/principal.ts';
+import { agentToolFilter } from '../nops/tool-allowlist.ts';
 import { callTool, type CallContext } from './call-tool.ts';
 import { gatewayName } from './names.ts';
 import { passthroughCapabilities, registerPassthrough } from './passthrough.ts';
-import { withUpstream } from './upstream.ts';
+import { gatewayRefusal, withUpstream } from './upstream.ts';
 
 /** The upstreams whose required scopes the caller's token all carries. */
 export function visibleUpstreams(gateway: McpGatewayConfig, principal: Principal): McpUpstream[] {
@@ -41,11 +43,19 @@ export function buildGatewayServer(context: Omit<CallContext, 'upstreams'>): Ser
   registerPassthrough(server, { ...context, upstreams });
 
   server.setRequestHandler(ListToolsRequestSchema, async () => {
+    // An agent sees only the tools its profile lists (integrations/nops); no other server is asked.
+    let visible: (name: string) => boolean;
+    try {
+      visible = agentToolFilter(context.snapshot(), principal);
+    } catch (error) {
+      if (error instanceof ApiError) throw gatewayRefusal(error);
+      throw error;
+    }
     // The whole list, every server's connect and pages, within the gateway's timeout.
     const options = { timeout: gateway.timeoutMs, signal: AbortSignal.timeout(gateway.timeoutMs) };
     const lists = await Promise.all(
       upstreams
-        .filter((u) => u.allowedTools.size > 0)
+        .filter((u) => [...u.allowedTools].some((tool) => visible(gatewayName(u.name, tool))))
         .map((u) =>
           withUpstream(u, gateway.timeoutMs, links(u.name), async (client) => {
             const tools: Tool[] = [];
@@ -53,8 +63,8 @@ export function buildGatewayServer(context: Omit<CallContext, 'upstreams'>): Ser
             do {
               const page = await client.listTools(cursor === undefined ? {} : { cursor }, options);
               for (const tool of page.tools) {
-                if (u.allowedTools.has(tool.name))
-                  tools.push({ ...tool, name: gatewayName(u.name, tool.name) });
+                const name = gatewayName(u.name, tool.name);
+                if (u.allowedTools.has(tool.name) && visible(name)) tools.push({ ...tool, name });
               }
               cursor = page.nextCursor;
             } while (cursor !== undefined);
