@@ -106,10 +106,11 @@ describe('the XR state of useXR()', () => {
   });
 
   it('keeps the anchors by id, a moved one replacing its old pose', () => {
-    const state = [
+    const steps: XrStateAction[] = [
       { type: 'anchors', anchors: [anchor('lamp', -0.5), anchor('mug', 0.5)] },
       { type: 'anchors', anchors: [anchor('lamp', -1)] },
-    ].reduce(reduceXr, INITIAL_XR);
+    ];
+    const state = steps.reduce(reduceXr, INITIAL_XR);
     expect(state.anchors.map((a) => [a.id, a.pose.position[0]])).toEqual([
       ['lamp', -1],
       ['mug', 0.5],

@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Anchor } from '../../sdk/react/src/xr-state.ts';
 import { XrSocket, type XrDownlinkFrame, type XrEvent } from '../../sdk/react/src/xr-socket.ts';
 import { startVoiceApp, type VoiceApp } from '../voice/support.ts';
 import { ANCHORS, HEAD, toward } from '../xr/support.ts';
@@ -72,14 +73,26 @@ function client() {
 
 const now = () => performance.timeOrigin + performance.now();
 
+type Vec = [number, number, number];
+const vec = (v: readonly number[]): Vec => [v[0] ?? 0, v[1] ?? 0, v[2] ?? 0];
+const UPRIGHT: [number, number, number, number] = [0, 0, 0, 1];
+/** The XR tests' scene (tests/xr/support.ts) as the frame types have it. */
+const SCENE: Anchor[] = ANCHORS.map(({ id, label, pose, extent }) => ({
+  id,
+  label,
+  pose: { position: vec(pose.position), orientation: UPRIGHT },
+  extent: vec(extent),
+}));
+const EYES = vec(HEAD.position);
+
 /** The scene registered, the gaze on the lamp, and "what is this" said while looking at it. */
 function ask(socket: XrSocket): void {
   const t = now();
-  socket.send({ type: 'anchors', data: { upsert: ANCHORS as never }, ts: t });
-  socket.send({ type: 'pose', data: { head: HEAD }, ts: t });
+  socket.send({ type: 'anchors', data: { upsert: SCENE }, ts: t });
+  socket.send({ type: 'pose', data: { head: { position: EYES, orientation: UPRIGHT } }, ts: t });
   socket.send({
     type: 'gaze',
-    data: { origin: HEAD.position, direction: toward([-0.5, 1, -2]) },
+    data: { origin: EYES, direction: vec(toward([-0.5, 1, -2])) },
     ts: t,
   });
   socket.send({
