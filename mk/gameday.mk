@@ -3,5 +3,5 @@
 # Makefile.
 
 .PHONY: gameday
-gameday: ## Run the game-day scenarios of tests/gameday (a bad config pushed, a provider outage, a replica killed mid-stream) and print RTO and RPO
+gameday: ## Run the game-day scenarios of tests/gameday (a bad config pushed, a provider outage, a replica SIGTERMed and one SIGKILLed mid-stream, Redis SIGKILLed and restarted, JWKS key and TLS certificate rotated, a region lost and failed over) and print RTO and RPO
 	GAMEDAY=1 INFERENCE_TEST_CLUSTER=off vitest run tests/gameday

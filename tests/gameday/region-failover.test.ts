@@ -115,10 +115,10 @@ describe.skipIf(!enabled)('game day: a region lost and failed over', () => {
     // The resolver: A while its /readyz answers, B after three failed checks in a row (bounded).
     let active = a;
     let failedOverAt = 0;
-    let checking = true;
+    const checking = new AbortController();
     const resolver = (async () => {
       let failed = 0;
-      for (let i = 0; checking && active === a && i < 1000; i++) {
+      for (let i = 0; !checking.signal.aborted && active === a && i < 1000; i++) {
         const ok = await fetch(`${a.dataplane.url}/readyz`, { signal: AbortSignal.timeout(1000) })
           .then((r) => r.ok)
           .catch(() => false);
@@ -169,7 +169,7 @@ describe.skipIf(!enabled)('game day: a region lost and failed over', () => {
     const resumeAnswer = (await resume.json()) as { error?: { code?: string } };
     await sleep(2000);
     await load.stop();
-    checking = false;
+    checking.abort();
     await resolver;
 
     const answers = load.answers;

@@ -84,7 +84,11 @@ describe.skipIf(!enabled)('game day: a dataplane replica SIGKILLed mid-stream', 
   ) => {
     const controller = new AbortController();
     const timer =
-      headerMs === undefined ? undefined : setTimeout(() => controller.abort(), headerMs);
+      headerMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            controller.abort();
+          }, headerMs);
     const response = await fetch(`${url}${path}`, {
       method: 'POST',
       headers: {
@@ -97,7 +101,9 @@ describe.skipIf(!enabled)('game day: a dataplane replica SIGKILLed mid-stream', 
       signal: controller.signal,
     })
       .catch(() => undefined)
-      .finally(() => clearTimeout(timer));
+      .finally(() => {
+        clearTimeout(timer);
+      });
     return { response, idle: { controller, ms: IDLE_MS } };
   };
   const ask = { model: 'slow', messages: [{ role: 'user', content: 'hello' }] };
