@@ -73,9 +73,13 @@ export function serveXrSocket(socket: WebSocket, options: XrSocketOptions): void
     channel.send(errorFrame(sessionId, code, message, extra));
   };
 
-  const resume = (data: Extract<XrUplinkFrame, { type: 'resume' }>['data']) => {
+  const resume = async (data: Extract<XrUplinkFrame, { type: 'resume' }>['data']) => {
     if (data.session_key !== undefined) {
-      const kept = sessions.take(data.session_key, session.tenant);
+      const kept = await sessions.take(data.session_key, session.tenant, options.session);
+      if (channel.closed.aborted) {
+        if (kept !== undefined) sessions.release(kept);
+        return;
+      }
       if (kept === undefined) {
         refuse('NOT_FOUND', 'No XR session of yours is waiting under this key.', {
           field: '/data/session_key',
@@ -98,32 +102,54 @@ export function serveXrSocket(socket: WebSocket, options: XrSocketOptions): void
       });
   };
 
+  /** Whatever arrives while a resume looks for its session waits for it, in arrival order. */
+  let queue: Promise<void> | undefined;
+  let queued = 0;
+  const later = (task: () => Promise<void> | undefined) => {
+    queued++;
+    queue = (queue ?? Promise.resolve()).then(task).finally(() => {
+      if (--queued === 0) queue = undefined;
+    });
+  };
   socket.on('message', (data: RawData, isBinary: boolean) => {
     const started = performance.now();
     const arrivalMs = arrivalClock();
+    if (queue !== undefined) {
+      later(() => take(data, isBinary, started, arrivalMs));
+      return;
+    }
+    const pending = take(data, isBinary, started, arrivalMs);
+    if (pending !== undefined) later(() => pending);
+  });
+
+  /** One message: a resume that looks for a kept session returns its promise. */
+  function take(
+    data: RawData,
+    isBinary: boolean,
+    started: number,
+    arrivalMs: number,
+  ): Promise<void> | undefined {
     const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
     if (bytes.length > settings.maxFrameBytes) {
       refuse('PAYLOAD_TOO_LARGE', `A frame may hold at most ${settings.maxFrameBytes} bytes.`, {
         field: '',
         details: { limit_bytes: settings.maxFrameBytes },
       });
-      return;
+      return undefined;
     }
     if (isBinary) {
       refuse('BAD_REQUEST', 'Frames are JSON text messages, not binary ones.', { field: '' });
-      return;
+      return undefined;
     }
     const frame = parseXrUplink(bytes.toString('utf8'));
     if ('field' in frame) {
       refuse('BAD_REQUEST', frame.message, { field: frame.field });
-      return;
+      return undefined;
     }
-    if (frame.type === 'resume') {
-      resume(frame.data);
-      return;
-    }
+    if (frame.type === 'resume') return resume(frame.data);
     const fault = session.ingest(frame, arrivalMs);
     if (fault !== undefined) refuse('BAD_REQUEST', fault.message, { field: fault.field });
     metrics.processing.observe((performance.now() - started) / 1000);
-  });
+    return undefined;
+  }
 }

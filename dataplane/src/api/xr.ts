@@ -31,7 +31,10 @@ export const xrPlugin: FastifyPluginAsyncTypebox<{
     'xr',
   );
   const metrics = createXrMetrics(services.metrics.registry);
-  const sessions = new XrSessions();
+  const sessions = new XrSessions(
+    services.redis,
+    () => services.config.current?.gateway.budgets.keyPrefix ?? '',
+  );
   app.addHook('onClose', () => {
     sessions.clear();
   });

@@ -30,6 +30,23 @@ interface GestureEvent {
   phase: 'start' | 'end';
 }
 
+type Samples<T> = readonly { ts: number; value: T }[];
+
+/** A scene as JSON: what a session's copy for another replica holds (sessions.ts). */
+export interface SceneSnapshot {
+  anchors: Anchor[];
+  head: Samples<Pose>;
+  gaze: Samples<Ray>;
+  left: Samples<Pose>;
+  right: Samples<Pose>;
+  gestures: GestureEvent[];
+  speechStartTs?: number;
+}
+
+function fill<T>(track: Track<T>, samples: Samples<T>): void {
+  for (const { ts, value } of samples) track.push(ts, value);
+}
+
 const mixPose = (a: Pose, b: Pose, t: number): Pose => ({
   position: lerp(a.position, b.position, t),
   orientation: slerp(a.orientation, b.orientation, t),
@@ -63,6 +80,32 @@ export class Scene {
   readonly #gestures: GestureEvent[] = [];
   /** The onset of the utterance in progress (a `voice_vad` start), in the client's clock. */
   speechStartTs: number | undefined;
+
+  /** The anchors, the window and the gestures, as JSON. */
+  snapshot(): SceneSnapshot {
+    return {
+      anchors: [...this.anchors.values()],
+      head: this.head.samples(),
+      gaze: this.gaze.samples(),
+      left: this.hands.left.samples(),
+      right: this.hands.right.samples(),
+      gestures: [...this.#gestures],
+      ...(this.speechStartTs === undefined ? {} : { speechStartTs: this.speechStartTs }),
+    };
+  }
+
+  /** A scene from its snapshot, within the same bounds as one built frame by frame. */
+  static restore(snapshot: SceneSnapshot): Scene {
+    const scene = new Scene();
+    scene.upsert(snapshot.anchors.slice(0, MAX_ANCHORS));
+    fill(scene.head, snapshot.head);
+    fill(scene.gaze, snapshot.gaze);
+    fill(scene.hands.left, snapshot.left);
+    fill(scene.hands.right, snapshot.right);
+    for (const event of snapshot.gestures) scene.gesture(event);
+    scene.speechStartTs = snapshot.speechStartTs;
+    return scene;
+  }
 
   /** Registers or replaces anchors; false (none kept) when the session would pass its bound. */
   upsert(anchors: readonly Anchor[]): boolean {

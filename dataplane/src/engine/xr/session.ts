@@ -11,7 +11,7 @@ import type { XrDownlinkFrame, XrUplinkFrame } from './frames.ts';
 import { groundingVariables } from './grounding.ts';
 import type { XrMetrics } from './metrics.ts';
 import { resolveGesture, resolveUtterance, type Resolution } from './resolve.ts';
-import { HOLD_MS, normalPose, Scene } from './scene.ts';
+import { HOLD_MS, normalPose, Scene, type SceneSnapshot } from './scene.ts';
 import { applyFrame, type Fault } from './apply.ts';
 import { SessionTiming } from './timing.ts';
 
@@ -32,6 +32,14 @@ export interface XrSessionDeps {
   avatar: string;
 }
 
+/** A session as JSON: its key, tenant, scene and history (sessions.ts keeps it in Redis). */
+export interface XrSessionSnapshot {
+  key: string;
+  tenant: string;
+  scene: SceneSnapshot;
+  history: ChatMessage[];
+}
+
 /** The transport a session is attached to: one socket at a time. */
 export interface XrTransport {
   sessionId: string;
@@ -46,18 +54,34 @@ export interface XrTransport {
  */
 export class XrSession {
   /** The secret a new socket resumes this session with. */
-  readonly key = randomBytes(24).toString('base64url');
-  readonly scene = new Scene();
+  readonly key: string;
+  readonly scene: Scene;
   readonly timing: SessionTiming;
   readonly #deps: XrSessionDeps;
-  readonly #history: ChatMessage[] = [];
+  readonly #history: ChatMessage[];
   #transport: XrTransport | undefined;
   #current: AbortController | undefined;
   #actionsDropped = 0;
 
-  constructor(deps: XrSessionDeps) {
+  /**
+   * A new session, or one resumed from another replica's `kept` copy: its key, scene and
+   * history; its frame timing starts again (the clock offset is estimated anew).
+   */
+  constructor(deps: XrSessionDeps, kept?: XrSessionSnapshot) {
     this.#deps = deps;
     this.timing = new SessionTiming(deps.maxAgeMs);
+    this.key = kept?.key ?? randomBytes(24).toString('base64url');
+    this.scene = kept === undefined ? new Scene() : Scene.restore(kept.scene);
+    this.#history = kept === undefined ? [] : kept.history.slice(-HISTORY);
+  }
+
+  snapshot(): XrSessionSnapshot {
+    return {
+      key: this.key,
+      tenant: this.tenant,
+      scene: this.scene.snapshot(),
+      history: [...this.#history],
+    };
   }
 
   get tenant(): string {

@@ -29,6 +29,11 @@ export class Track<T> {
     return this.#samples.at(-1)?.ts ?? Number.NEGATIVE_INFINITY;
   }
 
+  /** The samples, oldest first (what a session's copy for another replica holds). */
+  samples(): readonly { ts: number; value: T }[] {
+    return this.#samples;
+  }
+
   /** Appends a sample; returns false (and keeps nothing) when `ts` is not after the newest. */
   push(ts: number, value: T): boolean {
     if (ts <= this.newest) return false;
