@@ -15,7 +15,7 @@ import {
   type Quat,
   type Vec3,
 } from './scene.ts';
-import { XrConnection, type XrDownlinkFrame } from './socket.ts';
+import { XrSocket, type XrDownlinkFrame } from '../../sdk/react/src/xr-socket.ts';
 
 const params = new URLSearchParams(location.search);
 const HZ = 30;
@@ -122,28 +122,28 @@ function show(frame: XrDownlinkFrame): void {
 const now = () => performance.timeOrigin + performance.now();
 
 /** The 30 Hz stream of the scripted scene, until the connection closes for good. */
-function stream(socket: XrConnection, closed: AbortSignal, scene: { pointing: string }): void {
+function stream(socket: XrSocket, closed: AbortSignal, scene: { pointing: string }): void {
   const started = now();
   const tick = () => {
     const ts = now();
     const gaze = gazeTarget(look.value, ts - started);
     const hand = handPose(point.value);
     const head = { position: EYES, orientation: [0, 0, 0, 1] as Quat };
-    if (socket.send({ type: 'pose', data: { head, ...(hand && { right_hand: hand }) }, ts }))
-      seen.sent.pose += 1;
-    if (socket.send({ type: 'gaze', data: { origin: EYES, direction: toward(gaze, EYES) }, ts }))
-      seen.sent.gaze += 1;
+    render(gaze);
+    if (!socket.connected) return;
+    socket.send({ type: 'pose', data: { head, ...(hand && { right_hand: hand }) }, ts });
+    socket.send({ type: 'gaze', data: { origin: EYES, direction: toward(gaze, EYES) }, ts });
+    seen.sent.pose += 1;
+    seen.sent.gaze += 1;
     if (point.value !== scene.pointing) {
       const phase = point.value === '' ? 'end' : 'start';
       if (scene.pointing !== '' && phase === 'start')
         socket.send({ type: 'gesture', data: { kind: 'point', hand: 'right', phase: 'end' }, ts });
       const data = { kind: 'point', hand: 'right', phase } as const;
-      if (socket.send({ type: 'gesture', data, ts: ts + 0.01 })) {
-        seen.sent.gesture += 1;
-        scene.pointing = point.value;
-      }
+      socket.send({ type: 'gesture', data, ts: ts + 0.01 });
+      seen.sent.gesture += 1;
+      scene.pointing = point.value;
     }
-    render(gaze);
   };
   const timer = setInterval(tick, 1000 / HZ);
   closed.addEventListener(
@@ -166,18 +166,38 @@ async function token(why: 'initial' | 'expired'): Promise<string> {
 async function start(): Promise<void> {
   const closed = new AbortController();
   const scene = { pointing: '' };
-  const socket: XrConnection = new XrConnection({
+  /** The answer streaming now: what resumes it when the kept session is gone. */
+  let streaming: { token: string; offset: number } | undefined;
+  const socket: XrSocket = new XrSocket({
     baseUrl: params.get('gateway') ?? location.origin,
     token,
+    reconnect: { baseDelayMs: 200, maxDelayMs: 2000 },
     onEvent: (event) => {
-      if (event.type === 'frame') show(event.frame);
-      else if (event.type === 'open') setStatus(event.reconnect ? 'reconnected' : 'connected');
+      if (event.type === 'frame') {
+        const { frame } = event;
+        if (frame.type === 'final' && frame.source === 'transcript')
+          streaming =
+            frame.resume_token === undefined ? undefined : { token: frame.resume_token, offset: 0 };
+        else if (frame.type === 'partial' || frame.type === 'action')
+          streaming &&= { ...streaming, offset: frame.offset };
+        else if (frame.type === 'final') streaming = undefined;
+        else if (frame.type === 'error' && frame.field === '/data/session_key') {
+          // The kept scene expired: register it again, point again, and ask for the answer
+          // by its token (the refused resume did not reach it).
+          socket.send({ type: 'anchors', data: { upsert: ANCHORS }, ts: now() });
+          scene.pointing = '';
+          if (streaming !== undefined)
+            socket.send({
+              type: 'resume',
+              data: { resume_token: streaming.token, after: streaming.offset },
+              ts: now(),
+            });
+        }
+        show(frame);
+      } else if (event.type === 'open') setStatus(event.reconnect ? 'reconnected' : 'connected');
       else if (event.type === 'reconnecting') setStatus('reconnecting');
-      else if (event.type === 'fresh') {
-        // The kept scene expired: register it again; a held point is pointed again.
-        socket.send({ type: 'anchors', data: { upsert: ANCHORS }, ts: now() });
-        scene.pointing = '';
-      } else {
+      else if (event.type === 'error') element('timing').textContent = event.error.message;
+      else {
         closed.abort();
         setStatus('closed');
       }
@@ -191,12 +211,16 @@ async function start(): Promise<void> {
     event.preventDefault();
     const input = element('text') as HTMLInputElement;
     const text = input.value.trim();
-    if (text === '') return;
+    if (text === '' || !socket.connected) return;
     // A typed utterance stands for speech: its onset now, its end with the transcript.
     const onset = now();
     socket.send({ type: 'voice_vad', data: { state: 'start' }, ts: onset });
-    const end = { state: 'end', text, start_ts: onset } as const;
-    if (socket.send({ type: 'voice_vad', data: end, ts: onset + 1 })) seen.sent.voice_vad += 2;
+    socket.send({
+      type: 'voice_vad',
+      data: { state: 'end', text, start_ts: onset },
+      ts: onset + 1,
+    });
+    seen.sent.voice_vad += 2;
     input.value = '';
   });
 }
