@@ -108,7 +108,9 @@ export const inferencePlugin: FastifyPluginAsyncTypebox<{ services: Services }> 
       resumes.inc({ result: 'served' });
       const lastEventId = request.headers['last-event-id'];
       const afterOffset = lastEventId === undefined ? position.offset : Number(lastEventId);
-      await replyWithStream(services, request, reply, position.streamId, afterOffset);
+      await replyWithStream(services, request, reply, position.streamId, afterOffset, {
+        ...(request.body.poll_ms === undefined ? {} : { pollMs: request.body.poll_ms }),
+      });
       return reply;
     },
   );

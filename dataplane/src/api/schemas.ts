@@ -70,7 +70,17 @@ export const InferenceResponse = Type.Object({
 });
 
 export const ResumeRequest = Type.Object(
-  { resume_token: Type.String({ minLength: 1, maxLength: 1024 }) },
+  {
+    resume_token: Type.String({ minLength: 1, maxLength: 1024 }),
+    poll_ms: Type.Optional(
+      Type.Integer({
+        minimum: 100,
+        maximum: 60_000,
+        description:
+          "Long-poll: the response ends this many ms after it began (or at the stream's end), with a last `resume` event whose `reason` is `poll`; for a client behind a proxy that holds a response until it ends.",
+      }),
+    ),
+  },
   { additionalProperties: false },
 );
 

@@ -4,12 +4,19 @@ import type { StreamEvent } from '../engine/stream/store.ts';
 import { ApiError } from '../errors/api-error.ts';
 import { SseStream } from './sse.ts';
 
+export interface StreamReplyOptions {
+  /** Events sent after the first `resume` (the voice stream's `transcript`). */
+  preface?: readonly { event: string; data: object }[];
+  /** Long-poll: end the response this many ms after it began, with a `resume` of reason `poll`. */
+  pollMs?: number;
+}
+
 /**
  * Serves a stream from the store after `afterOffset` as SSE (DESIGN §6): `data` events with the
  * offset as id, `resume` with a fresh token at the start, with every heartbeat and when the
  * gateway drains, `heartbeat`, and one terminal `done` or `error`. The connection is a reader:
- * closing it leaves the producer running for the resume window. `preface` events (the voice
- * stream's `transcript`) follow the first `resume`.
+ * closing it leaves the producer running for the resume window. A long-poll (`pollMs`) ends
+ * early with a last `resume` whose `reason` is `poll`, which the client resumes from at once.
  */
 export async function replyWithStream(
   services: Services,
@@ -17,14 +24,16 @@ export async function replyWithStream(
   reply: FastifyReply,
   streamId: string,
   afterOffset: number,
-  preface: readonly { event: string; data: object }[] = [],
+  options: StreamReplyOptions = {},
 ): Promise<void> {
   const detach = services.sessions.attach(streamId);
   const sse = new SseStream(reply, services.draining);
-  const events = services.streams.tail(streamId, afterOffset, sse.closed)[Symbol.asyncIterator]();
+  const polled = options.pollMs === undefined ? undefined : AbortSignal.timeout(options.pollMs);
+  const reading = polled === undefined ? sse.closed : AbortSignal.any([sse.closed, polled]);
+  const events = services.streams.tail(streamId, afterOffset, reading)[Symbol.asyncIterator]();
   let offset = afterOffset;
   const id = request.id;
-  const resume = (reason?: 'shutting_down') => ({
+  const resume = (reason?: 'shutting_down' | 'poll') => ({
     resume_token: services.resumeTokens.sign({ streamId, offset }).token,
     stream_id: streamId,
     offset,
@@ -41,7 +50,8 @@ export async function replyWithStream(
     }
     sse.open({ 'x-request-id': id, 'x-stream-id': streamId });
     await sse.event('resume', resume());
-    for (const { event, data } of preface) await sse.event(event, { ...data, request_id: id });
+    for (const { event, data } of options.preface ?? [])
+      await sse.event(event, { ...data, request_id: id });
     sse.heartbeat(services.snapshot().gateway.streams.heartbeatMs, () => {
       void sse.event('heartbeat', { offset, request_id: id });
       void sse.event('resume', resume());
@@ -54,6 +64,8 @@ export async function replyWithStream(
     }
     if (services.draining.aborted && sse.writable) {
       await sse.event('resume', resume('shutting_down'));
+    } else if (polled?.aborted === true && sse.writable) {
+      await sse.event('resume', resume('poll'));
     }
   } finally {
     services.metrics.activeStreams.dec();

@@ -19,6 +19,12 @@ beforeAll(async () => {
           targets: [{ name: 'slow', provider: 'mock', model: 'fixed?text=a+b+c+d+e+f&gapMs=40' }],
         },
         {
+          alias: 'slower',
+          targets: [
+            { name: 'slower', provider: 'mock', model: 'fixed?text=a+b+c+d+e+f&gapMs=150' },
+          ],
+        },
+        {
           alias: 'broken',
           targets: [{ name: 'b', provider: 'mock', model: 'fail?code=UPSTREAM_UNAVAILABLE' }],
           retry: { maxAttempts: 1 },
@@ -136,10 +142,10 @@ describe('POST /api/v1/inference:stream', () => {
 });
 
 describe('resuming a stream', () => {
-  async function startAndLeave(afterData: number) {
+  async function startAndLeave(afterData: number, model = 'slow') {
     const response = await post(
       '/api/v1/inference:stream',
-      { model: 'slow', messages: [{ role: 'user', content: 'x' }] },
+      { model, messages: [{ role: 'user', content: 'x' }] },
       {},
     );
     const seen: SseEvent[] = [];
@@ -179,6 +185,52 @@ describe('resuming a stream', () => {
       await post('/api/v1/inference:resume', { resume_token: resumeToken }),
     );
     expect(texts(rest).join('')).toBe('a b c d e f');
+  });
+
+  it('long-polls with poll_ms: each response ends early with a poll resume, and the loop gets every chunk once', async () => {
+    const { token: first } = await startAndLeave(0, 'slower');
+    let resumeToken = first;
+    let last = 0;
+    const ids: number[] = [];
+    const reasons: (string | undefined)[] = [];
+    let text = '';
+    for (let poll = 0; poll < 50 && !ids.includes(7); poll++) {
+      const response = await post(
+        '/api/v1/inference:resume',
+        { resume_token: resumeToken, poll_ms: 100 },
+        { 'last-event-id': String(last) },
+      );
+      expect(response.status).toBe(200);
+      const all = await events(response);
+      const closing = all.at(-1);
+      if (closing?.event === 'resume') {
+        const data = JSON.parse(closing.data) as { resume_token: string; reason?: string };
+        resumeToken = data.resume_token;
+        reasons.push(data.reason);
+      }
+      for (const event of all.filter((each) => each.id !== undefined)) {
+        ids.push(Number(event.id));
+        last = Number(event.id);
+      }
+      text += texts(all).join('');
+    }
+    expect(ids).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    expect(text).toBe('a b c d e f');
+    // The 900 ms answer took more than one 100 ms poll; each one before the end said so.
+    expect(reasons.length).toBeGreaterThan(0);
+    expect(reasons.every((reason) => reason === 'poll')).toBe(true);
+  });
+
+  it('refuses a poll_ms below 100 ms by name', async () => {
+    // Refused before the token is read: no stream needed.
+    const response = await post('/api/v1/inference:resume', {
+      resume_token: 'any',
+      poll_ms: 10,
+    });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({
+      error: { code: 'BAD_REQUEST', param: 'poll_ms' },
+    });
   });
 
   it('refuses a tampered token with 401', async () => {

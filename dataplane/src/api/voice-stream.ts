@@ -82,7 +82,7 @@ export const voiceStreamPlugin: FastifyPluginAsyncTypebox<{
       const started = performance.now();
       const transcript = await stt.transcribe(samples, cancel.signal);
       const sttMs = performance.now() - started;
-      metrics.stt.observe(sttMs / 1000);
+      metrics.stt.observe({ early: 'false' }, sttMs / 1000);
       if (transcript === '')
         throw new ApiError('BAD_REQUEST', 'No speech was recognised in the audio.', {
           details: { path: 'body.audio', reason: 'no_speech' },
@@ -92,9 +92,9 @@ export const voiceStreamPlugin: FastifyPluginAsyncTypebox<{
         history: [],
         model,
       });
-      await replyWithStream(services, request, reply, streamId, 0, [
-        { event: 'transcript', data: { text: transcript, stt_ms: sttMs } },
-      ]);
+      await replyWithStream(services, request, reply, streamId, 0, {
+        preface: [{ event: 'transcript', data: { text: transcript, stt_ms: sttMs } }],
+      });
       return reply;
     },
   );

@@ -9,6 +9,7 @@ import type {
 } from './generated/types.gen.ts';
 import { DEFAULT_RETRY, send, sleep, type RetryPolicy } from './retry.ts';
 import {
+  DEFAULT_POLL_MS,
   resumingStream,
   type ResumeOptions,
   type StreamEvent,
@@ -73,7 +74,7 @@ export class EnisClient {
     const first = await this.#call('POST', '/api/v1/inference:stream', request, options);
     yield* resumingStream(
       first,
-      (token, lastEventId) => this.#resume(token, lastEventId, options),
+      (token, lastEventId, pollMs) => this.#resume(token, lastEventId, options, pollMs),
       this.#policy,
       this.#stream,
       options.signal,
@@ -92,7 +93,7 @@ export class EnisClient {
     const first = await this.#call('POST', '/api/v1/voice:stream', utterance, options);
     yield* resumingStream(
       first,
-      (token, lastEventId) => this.#resume(token, lastEventId, options),
+      (token, lastEventId, pollMs) => this.#resume(token, lastEventId, options, pollMs),
       this.#policy,
       this.#stream,
       options.signal,
@@ -105,10 +106,13 @@ export class EnisClient {
     lastEventId?: number,
     options: CallOptions = {},
   ): AsyncGenerator<StreamEvent> {
-    const first = await this.#resume(token, lastEventId, options);
+    // In the fetch loop the first resume is a long-poll too.
+    const pollMs =
+      this.#stream.transport === 'poll' ? (this.#stream.pollMs ?? DEFAULT_POLL_MS) : undefined;
+    const first = await this.#resume(token, lastEventId, options, pollMs);
     yield* resumingStream(
       first,
-      (next, offset) => this.#resume(next, offset, options),
+      (next, offset, pollMs) => this.#resume(next, offset, options, pollMs),
       this.#policy,
       this.#stream,
       options.signal,
@@ -173,12 +177,13 @@ export class EnisClient {
     token: string,
     lastEventId: number | undefined,
     options: CallOptions,
+    pollMs?: number,
   ): Promise<Response> {
     const headers = lastEventId === undefined ? {} : { 'last-event-id': String(lastEventId) };
     return this.#call(
       'POST',
       '/api/v1/inference:resume',
-      { resume_token: token },
+      { resume_token: token, ...(pollMs === undefined ? {} : { poll_ms: pollMs }) },
       options,
       headers,
     );

@@ -30,7 +30,8 @@ export interface ResumeOptions {
  * - `sse`: each as it arrives, through the heartbeat watchdog: no byte for
  *   `heartbeatTimeoutMs` is a dead connection, closed and resumed;
  * - `poll`: the fetch loop: each response read to its end, then `:resume` after the last
- *   event, until `done` (for a runtime without streamed bodies, or a proxy that buffers);
+ *   event, as a long-poll (`poll_ms`: the gateway ends each response after `pollMs`), until
+ *   `done` (for a runtime without streamed bodies, or a proxy that buffers);
  * - `auto`: `sse`, falling back to `poll` for the rest of the stream when a response has no
  *   streamed body or stays silent from its first byte past the timeout (its bytes are then
  *   awaited, not dropped). A connection cut after its first byte is resumed as with `sse`.
@@ -45,12 +46,18 @@ export interface StreamOptions {
    * heartbeat (`streams.heartbeatMs`, 15 s by default). @default 37500
    */
   heartbeatTimeoutMs?: number;
+  /** How long each long-poll response of the fetch loop lasts at most (100 to 60000). @default 2000 */
+  pollMs?: number;
 }
 
 export const DEFAULT_HEARTBEAT_TIMEOUT_MS = 37_500;
+export const DEFAULT_POLL_MS = 2000;
 
-/** Opens `:resume` for a token, from the event after `lastEventId`. */
-export type Resume = (token: string, lastEventId: number) => Promise<Response>;
+/**
+ * Opens `:resume` for a token, from the event after `lastEventId`; with `pollMs`, as a
+ * long-poll the gateway ends after that long.
+ */
+export type Resume = (token: string, lastEventId: number, pollMs?: number) => Promise<Response>;
 
 /**
  * The events of an inference stream, resumed automatically: when the connection ends before
@@ -85,6 +92,8 @@ export async function* resumingStream(
   let token: string | undefined;
   let offset = 0;
   for (let quiet = 0; ; quiet++) {
+    // A long-poll the gateway ended on time is no cut: the next one starts at once.
+    let polled = false;
     if (transport === 'sse' && response.body === null)
       throw new Error("The runtime gives no streamed body: use transport 'poll' or 'auto'.");
     let cut: unknown;
@@ -93,6 +102,7 @@ export async function* resumingStream(
         const data = JSON.parse(event.data) as Record<string, unknown>;
         if (event.event === 'resume') {
           token = data['resume_token'] as string;
+          polled = data['reason'] === 'poll';
           yield { type: 'resume', token, offset: data['offset'] as number };
         }
         if (event.event === 'transcript')
@@ -118,11 +128,17 @@ export async function* resumingStream(
       if (error instanceof EnisError || signal?.aborted === true) throw error;
       cut = error;
     }
+    const pollMs = polling ? (options.pollMs ?? DEFAULT_POLL_MS) : undefined;
+    if (polled && cut === undefined && token !== undefined) {
+      quiet = -1;
+      response = await resume(token, offset, pollMs);
+      continue;
+    }
     if (token === undefined || quiet >= (policy.maxResumes ?? 5))
       throw new Error(`The stream ended after event ${offset} and could not be resumed.`, {
         cause: cut,
       });
     await sleep(backoffMs(policy, quiet), signal);
-    response = await resume(token, offset);
+    response = await resume(token, offset, pollMs);
   }
 }

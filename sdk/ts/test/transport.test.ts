@@ -147,6 +147,30 @@ describe('the fetch loop', () => {
     expect(proxy!.seen.map((seen) => seen.path)).toEqual(['/api/v1/inference:stream']);
   });
 
+  it("with transport 'poll' long-polls its resumes: behind a proxy that holds each response to its end, the gateway ends each after pollMs", async () => {
+    const started = await fetch(`${gateway}/api/v1/inference:stream`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${token}`,
+        'content-type': 'application/json',
+        'x-request-id': 'poll-1',
+      },
+      body: JSON.stringify(request('counting')),
+    });
+    const head = await started.body!.getReader().read();
+    const resumeToken = /"resume_token":"([^"]+)"/.exec(new TextDecoder().decode(head.value))?.[1];
+    await started.body!.cancel().catch(() => undefined);
+    const client = await through(() => ({ kind: 'buffer' }), { transport: 'poll', pollMs: 200 });
+    expect(await read(client.resume(resumeToken!))).toEqual({
+      chunks: everyChunkOnce(),
+      finish: 'stop',
+    });
+    // The 1 s answer in 200 ms long-polls: several responses, each after the one before.
+    const after = proxy!.seen.map((seen) => Number(seen.lastEventId ?? 0));
+    expect(after.length).toBeGreaterThanOrEqual(3);
+    expect(after).toEqual([...after].sort((a, b) => a - b));
+  });
+
   it("is where transport 'auto' falls back when a response is silent from its first byte", async () => {
     // The first silence (400 ms) is past the timeout (300 ms): its bytes are awaited, not dropped.
     const client = await through(() => ({ kind: 'buffer', windowMs: 400 }), {
