@@ -1,29 +1,13 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { FastifyInstance } from 'fastify';
-import { Redis } from 'ioredis';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import { buildApp } from '../../dataplane/src/app.ts';
-import { makeConfigDir, type ConfigDir } from '../support/config-dir.ts';
-import { startSidecar, type Sidecar } from '../voice/stt-sidecar.ts';
-import { buildExample, launch, screenshotPath, spokenWav } from './browser.ts';
-import { startHost, type Host } from './host.ts';
+import { screenshotPath } from './browser.ts';
+import type { Host } from './host.ts';
+import { startVoiceStack, type VoiceStack } from './voice-stack.ts';
 
-/** The sandbox tenant (docs/sandbox.md): the mock answers, 200 words 50 ms apart (10 s). */
-const TENANT = 'web-ci';
-
-let work: string;
-let sidecar: Sidecar;
-let config: ConfigDir;
-let redis: Redis;
-let app: FastifyInstance;
-let gateway = '';
+let stack: VoiceStack;
 let host: Host;
 let browser: Browser;
-let expireFirstToken = false;
 
 interface Seen {
   chunks: { stream: string; offset: number }[];
@@ -31,51 +15,21 @@ interface Seen {
 }
 
 beforeAll(async () => {
-  work = await mkdtemp(join(tmpdir(), 'frontend-'));
-  const site = join(work, 'voice-console');
-  const wav = join(work, 'speech.wav');
-  [sidecar] = await Promise.all([
-    startSidecar(),
-    buildExample('voice-console', site),
+  stack = await startVoiceStack({
+    example: 'voice-console',
+    redisUrl: inject('redisUrl'),
     // Whisper hears espeak-ng's words through the browser's resampling a little differently
     // run to run ('whatever in London', 'joking, sir'): the tests match the steady words.
     // The first question, then, 10 s later while its 10 s answer streams, the caller speaks over
     // it (the gap leaves room for whisper-base taking seconds on a loaded machine).
-    spokenWav(wav, ['what is the weather in london', 'tell me a joke instead'], 10),
-  ]);
-  config = await makeConfigDir({
-    gateway: {
-      defaultModel: 'chat',
-      streams: { heartbeatMs: 15_000 },
-      sandbox: { tenants: [TENANT], model: 'echo?chunks=200&gapMs=50' },
-    },
+    texts: ['what is the weather in london', 'tell me a joke instead'],
+    gapS: 10,
   });
-  const token = (ttlS: number) => config.token({ tenant: TENANT, ttlS });
-  host = await startHost({
-    root: site,
-    upstream: () => gateway,
-    token: (why) => token(why === 'initial' && expireFirstToken ? -60 : 600),
-  });
-  redis = new Redis(inject('redisUrl'));
-  app = await buildApp({
-    configDirs: [config.dir],
-    watch: false,
-    defaultMetrics: false,
-    redis,
-    env: { ...process.env, VOICE_STT_URL: sidecar.url, VOICE_ALLOWED_ORIGINS: host.origin },
-  });
-  gateway = await app.listen({ host: '127.0.0.1', port: 0 });
-  browser = await launch(wav);
+  ({ host, browser } = stack);
 }, 120_000);
 
 afterAll(async () => {
-  await browser.close();
-  await host.stop();
-  await app.close();
-  redis.disconnect();
-  await config.cleanup();
-  await sidecar.stop();
-  await rm(work, { recursive: true, force: true });
+  await stack.stop();
 });
 
 async function openConsole(origin = host.origin): Promise<Page> {
@@ -147,12 +101,12 @@ describe('the Voice Console in Chromium', () => {
   }, 60_000);
 
   it('refreshes an expired token through its callback and connects', async () => {
-    expireFirstToken = true;
+    stack.expireFirstToken = true;
     const asked = host.tokensAsked.length;
     const page = await openConsole();
     await expect.poll(() => status(page).textContent()).toBe('connected');
     expect(host.tokensAsked.slice(asked)).toEqual(['initial', 'expired']);
-    expireFirstToken = false;
+    stack.expireFirstToken = false;
     await page.close();
   });
 

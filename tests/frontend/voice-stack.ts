@@ -1,0 +1,83 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { Redis } from 'ioredis';
+import type { Browser } from 'playwright-core';
+import { buildApp } from '../../dataplane/src/app.ts';
+import { makeConfigDir } from '../support/config-dir.ts';
+import { startSidecar } from '../voice/stt-sidecar.ts';
+import { buildExample, launch, spokenWav } from './browser.ts';
+import { startHost, type Host } from './host.ts';
+
+/** The sandbox tenant (docs/sandbox.md): the mock answers, 200 words 50 ms apart (10 s). */
+export const TENANT = 'web-ci';
+
+export interface VoiceStack {
+  host: Host;
+  browser: Browser;
+  /** While true, the first token `/demo/token` hands out (`why=initial`) is expired. */
+  expireFirstToken: boolean;
+  stop(): Promise<void>;
+}
+
+/**
+ * What a voice example's browser test runs against: the example built by Vite, the STT
+ * sidecar, an in-process dataplane with Redis whose tenant `web-ci` is a sandbox tenant, the
+ * host that serves the page and `/demo/token` and passes `/api/*` through (page and API on one
+ * origin, `VOICE_ALLOWED_ORIGINS` naming it), and Chromium whose fake microphone plays
+ * `speech`: espeak-ng speaking `texts` in turn, `gapS` of silence after each.
+ */
+export async function startVoiceStack(options: {
+  example: string;
+  redisUrl: string;
+  texts: string[];
+  gapS: number;
+}): Promise<VoiceStack> {
+  const work = await mkdtemp(join(tmpdir(), 'frontend-'));
+  const site = join(work, options.example);
+  const wav = join(work, 'speech.wav');
+  const [sidecar] = await Promise.all([
+    startSidecar(),
+    buildExample(options.example, site),
+    spokenWav(wav, options.texts, options.gapS),
+  ]);
+  const config = await makeConfigDir({
+    gateway: {
+      defaultModel: 'chat',
+      streams: { heartbeatMs: 15_000 },
+      sandbox: { tenants: [TENANT], model: 'echo?chunks=200&gapMs=50' },
+    },
+  });
+  let gateway = '';
+  const stack: Partial<VoiceStack> & { expireFirstToken: boolean } = { expireFirstToken: false };
+  const token = (ttlS: number) => config.token({ tenant: TENANT, ttlS });
+  const host = await startHost({
+    root: site,
+    upstream: () => gateway,
+    token: (why) => token(why === 'initial' && stack.expireFirstToken ? -60 : 600),
+  });
+  const redis = new Redis(options.redisUrl);
+  const app: FastifyInstance = await buildApp({
+    configDirs: [config.dir],
+    watch: false,
+    defaultMetrics: false,
+    redis,
+    env: { ...process.env, VOICE_STT_URL: sidecar.url, VOICE_ALLOWED_ORIGINS: host.origin },
+  });
+  gateway = await app.listen({ host: '127.0.0.1', port: 0 });
+  const browser = await launch(wav);
+  return Object.assign(stack, {
+    host,
+    browser,
+    stop: async () => {
+      await browser.close();
+      await host.stop();
+      await app.close();
+      redis.disconnect();
+      await config.cleanup();
+      await sidecar.stop();
+      await rm(work, { recursive: true, force: true });
+    },
+  });
+}
