@@ -47,6 +47,46 @@ describe('the Redis resume buffer', () => {
     await otherReplica.close();
   });
 
+  it('ends a remote tail with a retryable error once the producer is gone and its lease lapsed', async () => {
+    const producer = new RedisStreamStore(redis, { leaseMs: 300 });
+    const otherReplica = new RedisStreamStore(redis, { blockMs: 100 });
+    await producer.create('orphan', { tenant: 'acme', model: 'chat' });
+    for (const text of ['a', 'b']) await producer.append('orphan', { type: 'data', text });
+    await producer.close(); // the producing process is gone: nothing renews its lease
+    const started = Date.now();
+    const events = await collectEvents(
+      otherReplica.tail('orphan', 0, new AbortController().signal),
+    );
+    expect(events.map((event) => [event.offset, event.type])).toEqual([
+      [1, 'data'],
+      [2, 'data'],
+      [3, 'error'],
+    ]);
+    expect(events[2]).toMatchObject({
+      error: {
+        code: 'UPSTREAM_UNAVAILABLE',
+        retryable: true,
+        details: { reason: 'producer_lost' },
+      },
+    });
+    expect(Date.now() - started).toBeLessThan(5_000);
+    await otherReplica.close();
+  });
+
+  it('keeps waiting on a quiet stream whose producer still renews its lease', async () => {
+    const producer = new RedisStreamStore(redis, { leaseMs: 300 });
+    const otherReplica = new RedisStreamStore(redis, { blockMs: 100 });
+    await producer.create('quiet', { tenant: 'acme', model: 'chat' });
+    await producer.append('quiet', { type: 'data', text: 'a' });
+    const reading = collectEvents(otherReplica.tail('quiet', 0, new AbortController().signal));
+    // Three leases long without a chunk (a slow model): the lease is renewed, nothing ends it.
+    await new Promise((resolve) => setTimeout(resolve, 900));
+    await producer.append('quiet', doneEvent);
+    expect((await reading).map((event) => event.type)).toEqual(['data', 'done']);
+    await producer.close();
+    await otherReplica.close();
+  });
+
   it('ends a remote tail when the stream has expired', async () => {
     const store = new RedisStreamStore(redis, { blockMs: 50 });
     expect(await store.meta('missing')).toBeUndefined();
