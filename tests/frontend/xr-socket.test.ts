@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Anchor } from '../../sdk/react/src/xr-state.ts';
 import { XrSocket, type XrDownlinkFrame, type XrEvent } from '../../sdk/react/src/xr-socket.ts';
 import { startVoiceApp, type VoiceApp } from '../voice/support.ts';
-import { ANCHORS, HEAD, toward } from '../xr/support.ts';
+import { ANCHORS, HEAD, toward, XrClient } from '../xr/support.ts';
 import { startHost, type Host } from './host.ts';
 
 /** The model's answer: text, a valid action, one naming no anchor (dropped), more text. */
@@ -150,6 +150,39 @@ describe('XrSocket (@enis/react) against a dataplane', () => {
     const offsets = frames('partial').map((p) => p.offset);
     expect(new Set(offsets).size).toBe(offsets.length);
     expect(offsets).toEqual([...offsets].sort((a, b) => a - b));
+    expect(
+      frames('partial')
+        .map((p) => p.text)
+        .join(''),
+    ).toBe(answer()?.text);
+    expect(frames('action').map((a) => a.action.type)).toEqual(['highlight']);
+    socket.close();
+  });
+
+  it('resumes the answer by its token alone when its kept session was taken meanwhile', async () => {
+    const { socket, events, frames, answer } = client();
+    await socket.open();
+    await expect.poll(() => frames('session').length).toBe(1);
+    ask(socket);
+    await expect
+      .poll(() => frames('partial').length, { timeout: 10_000 })
+      .toBeGreaterThanOrEqual(3);
+    host.cut();
+    // While the page is cut off, another socket (straight to the gateway) takes its session.
+    const thief = new XrClient(`${xr.ws}/api/v1/xr/ws`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    await thief.opened;
+    await thief.session();
+    thief.frame('resume', { session_key: frames('session')[0]?.session_key }, now());
+    await thief.next((frame) => frame.type === 'session' && frame.resumed === true);
+    host.restore();
+    await expect.poll(() => answer(), { timeout: 15_000 }).toBeDefined();
+    thief.close();
+    expect(frames('error').map((error) => error.field)).toEqual(['/data/session_key']);
+    expect(events.filter((event) => event.type === 'open')).toHaveLength(2);
+    const offsets = frames('partial').map((p) => p.offset);
+    expect(new Set(offsets).size).toBe(offsets.length);
     expect(
       frames('partial')
         .map((p) => p.text)

@@ -20,8 +20,9 @@ export interface XR {
   /** The clock of every frame's `ts`: ms, `performance.timeOrigin + performance.now()`. */
   now: () => number;
   /**
-   * Registers (or moves) anchors: sent at once when the socket is open, and sent again when it
-   * (re)opens on a new session; kept in `state.anchors`.
+   * Registers (or moves) anchors: sent at once when the socket is open, and sent again on a new
+   * session (the first, or one after a reconnect whose kept session was gone); kept in
+   * `state.anchors`.
    */
   upsertAnchors: (anchors: Anchor[]) => void;
   pose: (data: Data<'pose'>, ts?: number) => void;
@@ -60,7 +61,13 @@ export function useXR(options: UseXROptions): XR {
       ...(reconnect === undefined ? {} : { reconnect }),
       onEvent: (event) => {
         if (!live) return;
-        if (event.type === 'open' && !event.reconnect && anchors.current.size > 0)
+        // A new session, or a kept one that is gone: it has none of this page's anchors.
+        const fresh =
+          (event.type === 'open' && !event.reconnect) ||
+          (event.type === 'frame' &&
+            event.frame.type === 'error' &&
+            event.frame.field === '/data/session_key');
+        if (fresh && anchors.current.size > 0)
           xr.send({
             type: 'anchors',
             data: { upsert: [...anchors.current.values()] },

@@ -39,8 +39,9 @@ const PROTOCOL = 'inference.xr.v1';
  * `POST /api/v1/xr/session`, the socket opened with it as a subprotocol; on an unexpected
  * close a new ticket and socket after a backoff, whose first frame is `resume` with the
  * session's `session_key` (the scene, its anchors and frame window, kept 30 s) and, while an
- * answer streamed, its `resume_token` and the last offset delivered. A replayed chunk or action
- * is dropped. Frames sent while the socket is down are dropped, not queued (they would be stale).
+ * answer streamed, its `resume_token` and the last offset delivered; when the session is no
+ * longer kept (an `error` frame on `/data/session_key`), the answer alone by its token, the
+ * scene being the caller's to register again. A replayed chunk or action is dropped. Frames sent while the socket is down are dropped, not queued (they would be stale).
  */
 export class XrSocket {
   readonly #options: XrSocketOptions;
@@ -137,6 +138,14 @@ export class XrSocket {
     } else if (frame.type === 'final' && frame.stream_id === answer?.streamId)
       // The answer is whole: nothing of it is left to resume.
       this.#answer = undefined;
+    else if (frame.type === 'error' && frame.field === '/data/session_key' && answer !== undefined)
+      // The kept session is gone (expired or taken): the gateway refused the whole resume frame,
+      // so the answer is asked for again by its token alone. The scene is the caller's to send.
+      this.send({
+        type: 'resume',
+        data: { resume_token: answer.resumeToken, after: answer.offset },
+        ts: performance.timeOrigin + performance.now(),
+      });
     this.#options.onEvent({ type: 'frame', frame });
   }
 
