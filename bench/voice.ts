@@ -3,10 +3,12 @@
  *
  * 1. TTFT and barge-in: the dataplane as its own process (memory stores) with a zero-latency
  *    mock LLM and the local faster-whisper sidecar; espeak-ng utterances sent over the voice
- *    socket in 20 ms frames in real time. TTFT, STT time and barge-in latency are the
- *    server's own figures (its `metrics` and `barge_in` frames); the gateway's share of TTFT is
- *    TTFT less STT.
- * 2. Idle sockets: the same process's RSS before and after `idle` idle voice sockets.
+ *    socket in 20 ms frames in real time. TTFT, the wait for the transcript and barge-in
+ *    latency are the server's own figures (its `metrics` and `barge_in` frames); the
+ *    gateway's share of TTFT is TTFT less that wait. TTFT three ways in the same run: the
+ *    transcript begun at the VAD's end (the baseline), begun early, and begun early with
+ *    transcript frames while speaking; each p50 as a ratio to the baseline's.
+ * 2. Idle sockets: a dataplane process's RSS before and after `idle` idle voice sockets.
  * 3. VAD: frames of 512 samples that one core runs Silero VAD v5 on, in this process.
  */
 import { spawn } from 'node:child_process';
@@ -41,9 +43,10 @@ const config = await makeConfigDir({
 const token = await config.token();
 
 /** `node dataplane/src/main.ts` with the voice environment; its URL and pid. */
-async function dataplane(model: string) {
+async function dataplane(model: string, voice: NodeJS.ProcessEnv = {}) {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
+    ...voice,
     CONFIG_DIR: config.dir,
     PORT: '0',
     LOG_LEVEL: 'info',
@@ -99,13 +102,27 @@ async function say(client: VoiceClient, pcm: Buffer): Promise<void> {
 const question = await speak('what is the weather in london', 0.6);
 const interruption = await speak('tell me a joke instead', 0.6);
 
-// 1a. TTFT with the zero-latency mock.
-{
-  const server = await dataplane('chat');
+// 1a. TTFT with the zero-latency mock: the transcript begun at the VAD's end (the baseline),
+// begun early in the pause, and begun early with transcript frames while speaking.
+const ways: [string, NodeJS.ProcessEnv][] = [
+  [
+    'transcribed at the end (baseline)',
+    { VOICE_EARLY_TRANSCRIPT: 'off', VOICE_PARTIAL_TRANSCRIPT_MS: '0' },
+  ],
+  ['begun early', { VOICE_EARLY_TRANSCRIPT: 'on', VOICE_PARTIAL_TRANSCRIPT_MS: '0' }],
+  [
+    'begun early, transcript frames every 1 s',
+    { VOICE_EARLY_TRANSCRIPT: 'on', VOICE_PARTIAL_TRANSCRIPT_MS: '1000' },
+  ],
+];
+let baselineP50: number | undefined;
+for (const [way, env] of ways) {
+  const server = await dataplane('chat', env);
   const client = await open(server.ws);
   const ttft: number[] = [];
   const stt: number[] = [];
   const gateway: number[] = [];
+  let transcripts = 0;
   for (let round = 0; round < rounds + 2; round++) {
     const seen = client.frames.length;
     await say(client, question);
@@ -114,16 +131,26 @@ const interruption = await speak('tell me a joke instead', 0.6);
       60_000,
     );
     if (round < 2) continue; // warm-up
+    transcripts += client.frames.slice(seen).filter((frame) => frame.type === 'transcript').length;
     ttft.push(metrics.ttft_ms as number);
     stt.push(metrics.stt_ms as number);
     gateway.push((metrics.ttft_ms as number) - (metrics.stt_ms as number));
   }
   client.close();
+  const p50 = summarize(ttft).p50;
+  baselineP50 ??= p50;
+  console.log(
+    `${way}: TTFT p50 ${fmt(p50)}, ${(p50 / baselineP50).toFixed(2)}x the baseline; ${(transcripts / rounds).toFixed(1)} transcript frames a turn`,
+  );
   report('TTFT (end of speech to first partial)', ttft);
-  report('  of which STT', stt);
-  report("  gateway's share (TTFT - STT)", gateway);
+  report('  of which the wait for the transcript', stt);
+  report("  gateway's share (TTFT - that wait)", gateway);
+  server.stop();
+}
 
-  // 2. Idle sockets on the same process.
+// 2. Idle sockets on one process.
+{
+  const server = await dataplane('chat');
   await new Promise((resolve) => setTimeout(resolve, 500));
   const before = await server.rssMiB();
   const sockets: VoiceClient[] = [];
@@ -171,7 +198,14 @@ const interruption = await speak('tell me a joke instead', 0.6);
 // 3. VAD frames per second on one core.
 {
   const samples = pcm16ToFloat(question);
-  const vad = await createVad({ onSpeechStart: () => undefined, onSpeechEnd: () => undefined });
+  const none = () => undefined;
+  const vad = await createVad({
+    onFrame: none,
+    onSpeechCandidate: none,
+    onSpeechStart: none,
+    onSpeechEnd: none,
+    onMisfire: none,
+  });
   let frames = 0;
   const started = performance.now();
   while (performance.now() - started < 3000) {

@@ -37,6 +37,16 @@ function say(client: VoiceClient, pcm: Buffer, firstSeq = 0): void {
   for (const frame of audioFrames(pcm, firstSeq)) client.send(frame);
 }
 
+/** 20 ms frames at the pace a microphone sends them. */
+async function sayInRealTime(client: VoiceClient, pcm: Buffer): Promise<void> {
+  const started = performance.now();
+  for (const [index, frame] of audioFrames(pcm).entries()) {
+    const due = started + index * 20 - performance.now();
+    if (due > 0) await new Promise((resolve) => setTimeout(resolve, due));
+    client.send(frame);
+  }
+}
+
 const transcriptOf = (frame: Frame) => frame.type === 'final' && frame.source === 'transcript';
 const answerOf = (turn: unknown) => (frame: Frame) =>
   frame.type === 'final' && frame.source === 'answer' && frame.turn_id === turn;
@@ -55,8 +65,27 @@ describe('speech on the voice socket', () => {
     expect(metrics.stt_ms).toBeGreaterThan(0);
     expect(metrics.ttft_ms).toBeGreaterThan(0);
     const text = await (await fetch(`${voice.http}/metrics`)).text();
-    expect(text).toMatch(/^inference_voice_stt_seconds_count [1-9]/m);
+    expect(text).toMatch(/^inference_voice_stt_seconds_count\{early="(true|false)"\} [1-9]/m);
     expect(text).toMatch(/^inference_voice_ttft_seconds_count [1-9]/m);
+    client.close();
+  });
+
+  it('spoken in real time is told as transcript frames while spoken, and its transcript is begun before the end of speech', async () => {
+    const client = await open();
+    await sayInRealTime(
+      client,
+      await speak('what is the weather in london today and what will it be like tomorrow'),
+    );
+    const transcript = await client.next(transcriptOf, 30_000);
+    const before = client.frames.slice(0, client.frames.indexOf(transcript));
+    const partials = before.filter((frame) => frame.type === 'transcript');
+    expect(partials.length).toBeGreaterThan(0);
+    // The transcript so far, of the same turn, heard from the first words on.
+    expect(partials.every((frame) => frame.turn_id === transcript.turn_id)).toBe(true);
+    expect(String(partials[0]?.text).toLowerCase()).toMatch(/what/);
+    await client.next(answerOf(transcript.turn_id), 30_000);
+    const text = await (await fetch(`${voice.http}/metrics`)).text();
+    expect(text).toMatch(/^inference_voice_stt_seconds_count\{early="true"\} [1-9]/m);
     client.close();
   });
 

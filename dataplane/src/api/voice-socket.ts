@@ -6,6 +6,7 @@ import { errorFrame, parseUplink, type UplinkFrame } from '../engine/voice/frame
 import type { VoiceMetrics } from '../engine/voice/metrics.ts';
 import { VoiceSession } from '../engine/voice/session.ts';
 import type { Stt } from '../engine/voice/stt.ts';
+import type { LiveTranscriptSettings } from '../engine/voice/stt-config.ts';
 import type { Tts } from '../engine/voice/tts.ts';
 import { createOpusStream, type OpusStream } from '../engine/voice/opus.ts';
 import { createVad } from '../engine/voice/vad.ts';
@@ -23,6 +24,7 @@ export interface VoiceSocketOptions {
   stt: Stt | undefined;
   tts: Tts | undefined;
   model: string | undefined;
+  live: LiveTranscriptSettings;
   principal: Principal;
   sessionId: string;
 }
@@ -47,6 +49,7 @@ export function serveVoiceSocket(socket: WebSocket, options: VoiceSocketOptions)
     stt: options.stt,
     tts: options.tts,
     model: options.model,
+    live: options.live,
     vad: createVad,
   });
   const refuse = (

