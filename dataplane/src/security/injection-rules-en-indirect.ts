@@ -93,7 +93,7 @@ export const EN_INDIRECT_RULES = pack('en', 'latin', [
     'your_task_is',
     'override',
     0.6,
-    String.raw`\byour\s+(?:new|real|actual|true|next|only|updated|revised)\s+(?:task|job|goal|objective|mission|instructions?|purpose|assignment)\s+(?:is|are|will\s+be|now\s+is)\b`,
+    String.raw`\byour\s+(?:new|real|actual|true|next|updated|revised)\s+(?:task|job|goal|objective|mission|instructions?|purpose|assignment)\s+(?:is|are|will\s+be|now\s+is)\b`,
   ],
   [
     'user_wants_you',
