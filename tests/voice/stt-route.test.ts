@@ -45,8 +45,7 @@ beforeAll(async () => {
       },
     ],
     files: { 'credentials/openai__api-key': 'sk-stt', 'credentials/groq__api-key': 'gsk-stt' },
-    // One transcription an utterance (no transcript frames), so each call below is the final one.
-    env: { VOICE_STT_ROUTE: 'stt', VOICE_STT_URL: '', VOICE_PARTIAL_TRANSCRIPT_MS: '0' },
+    env: { VOICE_STT_ROUTE: 'stt', VOICE_STT_URL: '' },
   });
 });
 

@@ -16,7 +16,7 @@ beforeAll(async () => {
         targets: [{ name: 'echo', provider: 'mock', model: 'echo?chunks=120&gapMs=20' }],
       },
     ],
-    env: { VOICE_STT_URL: sidecar.url },
+    env: { VOICE_STT_URL: sidecar.url, VOICE_PARTIAL_TRANSCRIPT_MS: '1000' },
   });
 });
 

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { liveTranscriptSettings } from './stt-config.ts';
 
 describe('the live transcript settings', () => {
-  it('tell the transcript every second and begin it early by default', () => {
-    expect(liveTranscriptSettings({})).toEqual({ partialEveryMs: 1000, early: true });
+  it('tell no transcript while spoken and begin it early by default', () => {
+    expect(liveTranscriptSettings({})).toEqual({ partialEveryMs: 0, early: true });
   });
 
   it('take VOICE_PARTIAL_TRANSCRIPT_MS, 0 turning the transcript frames off', () => {

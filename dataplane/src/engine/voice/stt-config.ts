@@ -40,11 +40,12 @@ export function liveTranscriptSettings(env: NodeJS.ProcessEnv): LiveTranscriptSe
 
 /**
  * `VOICE_PARTIAL_TRANSCRIPT_MS`: a socket's `transcript` frame every this many ms of speech
- * (default 1000; 0 turns them off). Each costs one more transcription of the speech so far.
+ * (default 0: none). Each costs one more transcription of the speech so far, which competes
+ * with the final one where the STT shares the machine (docs/benchmarks.md, Voice).
  */
 function partialTranscriptMs(env: NodeJS.ProcessEnv): number {
   const value = env['VOICE_PARTIAL_TRANSCRIPT_MS'];
-  if (value === undefined || value === '') return 1000;
+  if (value === undefined || value === '') return 0;
   const parsed = Number(value);
   if (!Number.isSafeInteger(parsed) || parsed < 0)
     throw new Error(
