@@ -25,6 +25,12 @@ const STORIES: Record<string, { selector: string; text: RegExp }[]> = {
     },
     { selector: '[role="status"]', text: /^listening$/ },
   ],
+  'components-voicemic--hearing': [
+    {
+      selector: '.enis-voice-mic[data-phase="listening"] .enis-voice-mic-hearing',
+      text: /^what is the weather$/,
+    },
+  ],
   'components-voicemic--answering': [
     {
       selector: '.enis-voice-mic[data-phase="answering"] [role="status"]',

@@ -58,6 +58,11 @@ export function VoiceMic({ state, onStart, onStop }: VoiceMicProps) {
       <span className="enis-voice-mic-phase" role="status">
         {caption(state, phase)}
       </span>
+      {state.hearing !== undefined && (
+        <span className="enis-voice-mic-hearing" aria-live="polite">
+          {state.hearing}
+        </span>
+      )}
       {state.bargeIns > 0 && (
         <span className="enis-voice-mic-barge-ins">
           {state.bargeIns} barge-in{state.bargeIns === 1 ? '' : 's'}

@@ -20,6 +20,11 @@ export interface VoiceState {
   microphone: Microphone;
   /** The final transcripts of the turns, oldest first; a typed question is one too. */
   transcript: string[];
+  /**
+   * The words heard so far of the utterance being spoken (the gateway's `transcript` frames,
+   * where it sends them: VOICE_PARTIAL_TRANSCRIPT_MS), until its final transcript.
+   */
+  hearing: string | undefined;
   /** The answer streamed so far (each chunk once), or the whole answer once final. */
   answer: string;
   /** An answer is streaming: its first chunk came and neither its final nor a barge-in yet. */
@@ -52,6 +57,7 @@ export const INITIAL_VOICE: VoiceState = {
   reconnectAttempt: 0,
   microphone: 'off',
   transcript: [],
+  hearing: undefined,
   answer: '',
   answering: false,
   answerFinal: false,
@@ -73,6 +79,7 @@ function frame(state: VoiceState, frame: DownlinkFrame): VoiceState {
         return {
           ...state,
           transcript: [...state.transcript, frame.text],
+          hearing: undefined,
           answer: '',
           answering: false,
           answerFinal: false,
@@ -88,6 +95,8 @@ function frame(state: VoiceState, frame: DownlinkFrame): VoiceState {
           text: `answer complete (${frame.finish_reason ?? 'stop'})`,
         }),
       };
+    case 'transcript':
+      return { ...state, hearing: frame.text };
     case 'partial':
       return { ...state, answer: state.answer + frame.text, answering: true };
     case 'barge_in':

@@ -23,6 +23,13 @@ export const Listening: Story = {
   },
 };
 
+/** The caller speaking, with the gateway's transcript frames (VOICE_PARTIAL_TRANSCRIPT_MS). */
+export const Hearing: Story = {
+  args: {
+    state: { ...connected, microphone: 'on', hearing: 'what is the weather' },
+  },
+};
+
 /** An answer streaming: speaking over it is a barge-in. */
 export const Answering: Story = {
   args: {

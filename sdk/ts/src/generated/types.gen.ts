@@ -783,6 +783,10 @@ export type PostApiV1InferenceStreamResponse =
 export type PostApiV1InferenceResumeData = {
   body: {
     resume_token: string;
+    /**
+     * Long-poll: the response ends this many ms after it began (or at the stream's end), with a last `resume` event whose `reason` is `poll`; for a client behind a proxy that holds a response until it ends.
+     */
+    poll_ms?: number;
   };
   headers: {
     'x-request-id': string;
@@ -9525,6 +9529,321 @@ export type PostApiV1XrStreamResponses = {
 
 export type PostApiV1XrStreamResponse =
   PostApiV1XrStreamResponses[keyof PostApiV1XrStreamResponses];
+
+export type PostApiV1XrResumeData = {
+  body: {
+    resume_token: string;
+    /**
+     * The scene’s anchor ids, as the stream was asked with: an action may name only these.
+     */
+    anchor_ids: Array<string>;
+  };
+  headers: {
+    'x-request-id': string;
+    'last-event-id'?: string;
+  };
+  path?: never;
+  query?: never;
+  url: '/api/v1/xr:resume';
+};
+
+export type PostApiV1XrResumeErrors = {
+  /**
+   * Default Response
+   */
+  400: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  401: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  403: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  404: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  413: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  415: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  422: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  429: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  500: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  502: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  503: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  504: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+};
+
+export type PostApiV1XrResumeError = PostApiV1XrResumeErrors[keyof PostApiV1XrResumeErrors];
+
+export type PostApiV1XrResumeResponses = {
+  /**
+   * Server-Sent Events: resume, referent, data, action, heartbeat, done, error.
+   */
+  200: {
+    event: 'resume' | 'referent' | 'data' | 'action' | 'heartbeat' | 'done' | 'error';
+    id?: string;
+    /**
+     * A JSON object.
+     */
+    data: string;
+  };
+};
+
+export type PostApiV1XrResumeResponse =
+  PostApiV1XrResumeResponses[keyof PostApiV1XrResumeResponses];
 
 export type PostApiV1XrSessionData = {
   body?: never;

@@ -80,6 +80,21 @@ export type DownlinkFrame =
       text: string;
     }
   | {
+      type: 'transcript';
+      /**
+       * The turn's request id (its x-request-id).
+       */
+      turn_id: string;
+      /**
+       * The session's request id (the upgrade's x-request-id).
+       */
+      session_id: string;
+      /**
+       * The utterance's words so far, while it is spoken; its `final` comes after.
+       */
+      text: string;
+    }
+  | {
       type: 'final';
       /**
        * The turn's request id (its x-request-id).
@@ -137,7 +152,7 @@ export type DownlinkFrame =
        */
       ttft_ms?: number;
       /**
-       * Transcription time.
+       * The wait for the transcript after the end of speech (its transcription may begin before).
        */
       stt_ms?: number;
       barge_in_ms?: number;
