@@ -2,6 +2,7 @@ import { EnisError } from '../../ts/src/errors.ts';
 import type { XrDownlinkFrame, XrUplinkFrame } from '../../ts/src/generated/xr-frames.ts';
 import { backoffMs, DEFAULT_RETRY, type RetryPolicy } from '../../ts/src/retry.ts';
 import { Bearer, type TokenSource } from '../../ts/src/token.ts';
+import { ReplayFilter } from './replay-filter.ts';
 
 export type { XrDownlinkFrame, XrUplinkFrame };
 
@@ -28,8 +29,9 @@ export type XrEvent =
 interface Answer {
   streamId: string;
   resumeToken: string;
+  /** The newest chunk a frame was delivered of (perhaps not all of its frames). */
   offset: number;
-  delivered: Set<string>;
+  delivered: ReplayFilter;
 }
 
 const PROTOCOL = 'inference.xr.v1';
@@ -39,9 +41,11 @@ const PROTOCOL = 'inference.xr.v1';
  * `POST /api/v1/xr/session`, the socket opened with it as a subprotocol; on an unexpected
  * close a new ticket and socket after a backoff, whose first frame is `resume` with the
  * session's `session_key` (the scene, its anchors and frame window, kept 30 s) and, while an
- * answer streamed, its `resume_token` and the last offset delivered; when the session is no
- * longer kept (an `error` frame on `/data/session_key`), the answer alone by its token, the
- * scene being the caller's to register again. A replayed chunk or action is dropped. Frames sent while the socket is down are dropped, not queued (they would be stale).
+ * answer streamed, its `resume_token` and the chunk before the newest one delivered (a chunk
+ * may have been cut between its frames: it comes again, and what was delivered of it is
+ * dropped, replay-filter.ts); when the session is no longer kept (an `error` frame on
+ * `/data/session_key`), the answer alone by its token, the scene being the caller's to
+ * register again. Frames sent while the socket is down are dropped, not queued (stale).
  */
 export class XrSocket {
   readonly #options: XrSocketOptions;
@@ -103,6 +107,7 @@ export class XrSocket {
     };
     const key = this.#sessionKey;
     const answer = this.#answer;
+    answer?.delivered.reconnected();
     if (reconnect && (key !== undefined || answer !== undefined))
       this.send({
         type: 'resume',
@@ -110,7 +115,7 @@ export class XrSocket {
           ...(key === undefined ? {} : { session_key: key }),
           ...(answer === undefined
             ? {}
-            : { resume_token: answer.resumeToken, after: answer.offset }),
+            : { resume_token: answer.resumeToken, after: Math.max(0, answer.offset - 1) }),
         },
         ts: performance.timeOrigin + performance.now(),
       });
@@ -126,13 +131,11 @@ export class XrSocket {
           streamId: frame.stream_id,
           resumeToken: frame.resume_token,
           offset: 0,
-          delivered: new Set(),
+          delivered: new ReplayFilter(),
         };
     } else if (frame.type === 'partial' || frame.type === 'action') {
       if (answer?.streamId === frame.stream_id) {
-        const id = `${frame.type}:${frame.offset}`;
-        if (answer.delivered.has(id)) return;
-        answer.delivered.add(id);
+        if (!answer.delivered.admit(frame.type, frame.offset)) return;
         answer.offset = Math.max(answer.offset, frame.offset);
       }
     } else if (frame.type === 'final' && frame.stream_id === answer?.streamId)
@@ -143,7 +146,7 @@ export class XrSocket {
       // so the answer is asked for again by its token alone. The scene is the caller's to send.
       this.send({
         type: 'resume',
-        data: { resume_token: answer.resumeToken, after: answer.offset },
+        data: { resume_token: answer.resumeToken, after: Math.max(0, answer.offset - 1) },
         ts: performance.timeOrigin + performance.now(),
       });
     this.#options.onEvent({ type: 'frame', frame });
