@@ -201,6 +201,11 @@ describe('a coding agent', () => {
     const receipts = receiptsOf(await exportText(harness.app, harness.config, TENANT)).filter(
       (receipt) => receipt['kind'] === 'tool',
     );
+    // Each names the agent, served or refused.
+    expect(receipts.map((receipt) => receipt['agent'])).toEqual([
+      { type: 'coding', dropped: [], refused: [] },
+      { type: 'coding', dropped: [], refused: [] },
+    ]);
     expect(
       receipts.map((receipt) => [receipt['outcome'], receipt['error'], receipt['mcp']]),
     ).toEqual([

@@ -58,6 +58,8 @@ export interface ToolCall {
   tool: string;
   /** How many arguments the call carried. */
   arguments: number;
+  /** The caller's agent type, when an agent profile applies (docs/agents.md). */
+  agent?: string;
   outcome: 'served' | 'refused' | 'failed' | 'cancelled';
   /** Content items of the result, when it was served. */
   contentItems?: number;
@@ -161,6 +163,10 @@ export class AuditTrail {
         arguments: call.arguments,
         ...(call.contentItems === undefined ? {} : { content_items: call.contentItems }),
       },
+      // A profile drops no argument of a tool call and keeps no target out: only its allowlist applies.
+      ...(call.agent === undefined
+        ? {}
+        : { agent: { type: call.agent, dropped: [], refused: [] } }),
       ...(call.error === undefined ? {} : { error: { code: call.error } }),
       ...(call.findings === undefined ? {} : { findings: call.findings }),
       duration_ms: call.durationMs,

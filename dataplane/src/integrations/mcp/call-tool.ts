@@ -30,7 +30,7 @@ import type { Safety } from '../../engine/pipeline/prepare.ts';
 import { SafetyRefusal } from '../../engine/safety-refusal.ts';
 import { ApiError } from '../../errors/api-error.ts';
 import type { Principal } from '../../security/principal.ts';
-import { agentToolRefusal } from '../nops/tool-allowlist.ts';
+import { agentToolRefusal, agentTypeOf } from '../nops/tool-allowlist.ts';
 import { gatewayName, splitName } from './names.ts';
 import type { FallbackCall } from './fallback.ts';
 import { checkToolResult } from './result-safety.ts';
@@ -90,11 +90,13 @@ export async function callTool(
   const name = request.params.name;
   const args = request.params.arguments ?? {};
   const { server: serverName, name: tool } = splitName(name);
+  const agent = agentTypeOf(context.snapshot(), principal);
   const facts = {
     gateway: gateway.name,
     server: serverName,
     tool,
     arguments: Object.keys(args).length,
+    ...(agent === undefined ? {} : { agent }),
   };
   const elapsed = () => Math.round(performance.now() - started);
   const refuse = async (error: ApiError): Promise<never> => {

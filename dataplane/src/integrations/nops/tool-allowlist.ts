@@ -10,6 +10,16 @@ import { identityAllowed } from '../../security/client-identity.ts';
 import type { Principal } from '../../security/principal.ts';
 import { agentOf, identityOf, type Agent } from './agent-type.ts';
 
+/** The caller's agent type for a tool receipt; undefined for no agent or one without a profile. */
+export function agentTypeOf(snapshot: ConfigSnapshot, principal: Principal): string | undefined {
+  try {
+    return agentOf(snapshot.gateway.agents, identityOf(principal))?.type;
+  } catch (error) {
+    if (error instanceof ApiError) return undefined;
+    throw error;
+  }
+}
+
 /**
  * Which tools (as the gateway names them, `<server>__<tool>`) `principal` may see and call.
  * @throws ApiError the agent-type refusals of {@link agentOf}.
