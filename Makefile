@@ -19,8 +19,8 @@ help: ## List the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
 
 # --omit=optional: node-llama-cpp's optional platform packages (CUDA, Vulkan: ~650 MB) stay out;
-# the linux-x64 native packages the tools need (llama.cpp, rolldown, unrs-resolver, lightningcss)
-# are direct dependencies instead.
+# the linux-x64 native packages the tools need (llama.cpp, rolldown, unrs-resolver, lightningcss,
+# esbuild, oxc-parser, oxc-resolver) are direct dependencies instead.
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --omit=optional --no-audit --no-fund
 	@touch $@
