@@ -1,6 +1,6 @@
-import { EnisError } from '../../ts/src/errors.ts';
 import type { XrDownlinkFrame, XrUplinkFrame } from '../../ts/src/generated/xr-frames.ts';
-import { backoffMs, DEFAULT_RETRY, type RetryPolicy } from '../../ts/src/retry.ts';
+import { DEFAULT_RETRY, type RetryPolicy } from '../../ts/src/retry.ts';
+import { Reconnects, socketTicket, type SocketLifeEvent } from '../../ts/src/socket-life.ts';
 import { Bearer, type TokenSource } from '../../ts/src/token.ts';
 import { ReplayFilter } from './replay-filter.ts';
 
@@ -21,9 +21,7 @@ export interface XrSocketOptions {
 export type XrEvent =
   | { type: 'open'; reconnect: boolean }
   | { type: 'frame'; frame: XrDownlinkFrame }
-  | { type: 'reconnecting'; attempt: number; delayMs: number; code: number }
-  | { type: 'closed'; code: number; reason: string }
-  | { type: 'error'; error: EnisError };
+  | SocketLifeEvent;
 
 /** The answer being streamed: what a resume names, and the chunks and actions delivered. */
 interface Answer {
@@ -49,18 +47,20 @@ const PROTOCOL = 'inference.xr.v1';
  */
 export class XrSocket {
   readonly #options: XrSocketOptions;
-  readonly #policy: RetryPolicy;
+  readonly #reconnects: Reconnects;
   readonly #fetch: typeof fetch;
   readonly #bearer: Bearer;
   #socket: WebSocket | undefined;
   #sessionKey: string | undefined;
   #answer: Answer | undefined;
-  #failures = 0;
   #stopped = false;
 
   constructor(options: XrSocketOptions) {
     this.#options = options;
-    this.#policy = { ...DEFAULT_RETRY, maxRetries: 8, ...options.reconnect };
+    this.#reconnects = new Reconnects(
+      { ...DEFAULT_RETRY, maxRetries: 8, ...options.reconnect },
+      options.onEvent,
+    );
     this.#fetch = options.fetch ?? globalThis.fetch.bind(globalThis);
     this.#bearer = new Bearer(options.token);
   }
@@ -85,7 +85,12 @@ export class XrSocket {
   }
 
   async #connect(reconnect: boolean): Promise<void> {
-    const { ticket, url } = await this.#ticket();
+    const { ticket, url } = await socketTicket(
+      this.#fetch,
+      this.#bearer,
+      this.#options.baseUrl,
+      'xr',
+    );
     const base = new URL(url, this.#options.baseUrl);
     base.protocol = base.protocol === 'https:' ? 'wss:' : 'ws:';
     const socket = new WebSocket(base, [PROTOCOL, `ticket.${ticket}`]);
@@ -98,12 +103,17 @@ export class XrSocket {
         reject(new Error(`the XR socket closed before it opened (${event.code})`));
       };
     });
-    this.#failures = 0;
+    this.#reconnects.opened();
     socket.onmessage = (message) => {
       this.#receive(JSON.parse(String(message.data)) as XrDownlinkFrame);
     };
     socket.onclose = (event) => {
-      this.#closed(event.code, event.reason);
+      this.#reconnects.closed(
+        event.code,
+        event.reason,
+        () => this.#stopped,
+        () => this.#connect(true),
+      );
     };
     const key = this.#sessionKey;
     const answer = this.#answer;
@@ -150,38 +160,5 @@ export class XrSocket {
         ts: performance.timeOrigin + performance.now(),
       });
     this.#options.onEvent({ type: 'frame', frame });
-  }
-
-  #closed(code: number, reason: string): void {
-    const attempt = this.#failures++;
-    if (this.#stopped || code === 1000 || attempt >= this.#policy.maxRetries) {
-      this.#options.onEvent({ type: 'closed', code, reason });
-      return;
-    }
-    const delayMs = backoffMs(this.#policy, attempt);
-    this.#options.onEvent({ type: 'reconnecting', attempt: attempt + 1, delayMs, code });
-    setTimeout(() => {
-      if (this.#stopped) return;
-      this.#connect(true).catch((error: unknown) => {
-        if (error instanceof EnisError && !error.retryable) {
-          this.#options.onEvent({ type: 'error', error });
-          this.#options.onEvent({ type: 'closed', code, reason });
-        } else this.#closed(code, reason);
-      });
-    }, delayMs);
-  }
-
-  /** A single-use ticket, asked with a refreshed token once when the token was refused. */
-  #ticket(): Promise<{ ticket: string; url: string }> {
-    const requestId = crypto.randomUUID();
-    const url = `${this.#options.baseUrl.replace(/\/+$/, '')}/api/v1/xr/session`;
-    return this.#bearer.refreshing(async (token) => {
-      const response = await this.#fetch(url, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${token}`, 'x-request-id': requestId },
-      });
-      if (!response.ok) throw await EnisError.from(response);
-      return (await response.json()) as { ticket: string; url: string };
-    });
   }
 }

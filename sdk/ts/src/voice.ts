@@ -1,6 +1,6 @@
 import type { DownlinkFrame, UplinkFrame } from './generated/voice-frames.ts';
-import { EnisError } from './errors.ts';
-import { backoffMs, DEFAULT_RETRY, type RetryPolicy } from './retry.ts';
+import { DEFAULT_RETRY, type RetryPolicy } from './retry.ts';
+import { Reconnects, socketTicket, type SocketLifeEvent } from './socket-life.ts';
 import { Bearer, type TokenSource } from './token.ts';
 
 export type { DownlinkFrame, UplinkFrame };
@@ -20,11 +20,7 @@ export interface VoiceOptions {
 
 /** What the socket reports: every downlink frame (each answer chunk once), and its life. */
 export type VoiceEvent =
-  | { type: 'open'; reconnect: boolean }
-  | { type: 'frame'; frame: DownlinkFrame }
-  | { type: 'reconnecting'; attempt: number; delayMs: number; code: number }
-  | { type: 'closed'; code: number; reason: string }
-  | { type: 'error'; error: EnisError };
+  { type: 'open'; reconnect: boolean } | { type: 'frame'; frame: DownlinkFrame } | SocketLifeEvent;
 
 /** The answer being streamed, as a resume names it. */
 interface Answer {
@@ -45,18 +41,20 @@ const PROTOCOL = 'inference.voice.v1';
  */
 export class VoiceSocket {
   readonly #options: VoiceOptions;
-  readonly #policy: RetryPolicy;
+  readonly #reconnects: Reconnects;
   readonly #fetch: typeof fetch;
   readonly #bearer: Bearer;
   #socket: WebSocket | undefined;
   #answer: Answer | undefined;
   #seq = 0;
-  #failures = 0;
   #stopped = false;
 
   constructor(options: VoiceOptions) {
     this.#options = options;
-    this.#policy = { ...DEFAULT_RETRY, maxRetries: 8, ...options.reconnect };
+    this.#reconnects = new Reconnects(
+      { ...DEFAULT_RETRY, maxRetries: 8, ...options.reconnect },
+      options.onEvent,
+    );
     this.#fetch = options.fetch ?? globalThis.fetch.bind(globalThis);
     this.#bearer = new Bearer(options.token);
   }
@@ -108,7 +106,12 @@ export class VoiceSocket {
   }
 
   async #connect(reconnect: boolean): Promise<void> {
-    const { ticket, url } = await this.#ticket();
+    const { ticket, url } = await socketTicket(
+      this.#fetch,
+      this.#bearer,
+      this.#options.baseUrl,
+      'voice',
+    );
     const base = new URL(url, this.#options.baseUrl);
     base.protocol = base.protocol === 'https:' ? 'wss:' : 'ws:';
     const socket = new WebSocket(base, [PROTOCOL, `ticket.${ticket}`]);
@@ -121,12 +124,17 @@ export class VoiceSocket {
         reject(new Error(`the voice socket closed before it opened (${event.code})`));
       };
     });
-    this.#failures = 0;
+    this.#reconnects.opened();
     socket.onmessage = (message) => {
       this.#receive(JSON.parse(String(message.data)) as DownlinkFrame);
     };
     socket.onclose = (event) => {
-      this.#closed(event.code, event.reason);
+      this.#reconnects.closed(
+        event.code,
+        event.reason,
+        () => this.#stopped,
+        () => this.#connect(true),
+      );
     };
     this.#options.onEvent({ type: 'open', reconnect });
     const answer = this.#answer;
@@ -155,42 +163,5 @@ export class VoiceSocket {
         this.#answer = undefined;
     }
     this.#options.onEvent({ type: 'frame', frame });
-  }
-
-  #closed(code: number, reason: string): void {
-    if (this.#stopped || code === 1000) {
-      this.#options.onEvent({ type: 'closed', code, reason });
-      return;
-    }
-    const attempt = this.#failures++;
-    if (attempt >= this.#policy.maxRetries) {
-      this.#options.onEvent({ type: 'closed', code, reason });
-      return;
-    }
-    const delayMs = backoffMs(this.#policy, attempt);
-    this.#options.onEvent({ type: 'reconnecting', attempt: attempt + 1, delayMs, code });
-    setTimeout(() => {
-      if (this.#stopped) return;
-      this.#connect(true).catch((error: unknown) => {
-        if (error instanceof EnisError && !error.retryable) {
-          this.#options.onEvent({ type: 'error', error });
-          this.#options.onEvent({ type: 'closed', code, reason });
-        } else this.#closed(code, reason);
-      });
-    }, delayMs);
-  }
-
-  /** A single-use ticket, asked with a refreshed token once when the token was refused. */
-  #ticket(): Promise<{ ticket: string; url: string }> {
-    const requestId = crypto.randomUUID();
-    const url = `${this.#options.baseUrl.replace(/\/+$/, '')}/api/v1/voice/session`;
-    return this.#bearer.refreshing(async (token) => {
-      const response = await this.#fetch(url, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${token}`, 'x-request-id': requestId },
-      });
-      if (!response.ok) throw await EnisError.from(response);
-      return (await response.json()) as { ticket: string; url: string };
-    });
   }
 }
