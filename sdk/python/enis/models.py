@@ -413,6 +413,10 @@ class ApiV1InferenceResumePostRequest(BaseModel):
         extra='forbid',
     )
     resume_token: constr(min_length=1, max_length=1024)
+    poll_ms: conint(ge=100, le=60000) | None = Field(
+        None,
+        description="Long-poll: the response ends this many ms after it began (or at the stream's end), with a last `resume` event whose `reason` is `poll`; for a client behind a proxy that holds a response until it ends.",
+    )
 
 
 class Event5(StrEnum):
@@ -3523,6 +3527,104 @@ class ApiV1XrStreamPostResponse11(BaseModel):
 
 
 class ApiV1XrStreamPostResponse12(BaseModel):
+    error: Error159
+
+
+class AnchorId(RootModel[constr(min_length=1, max_length=128)]):
+    root: constr(min_length=1, max_length=128)
+
+
+class ApiV1XrResumePostRequest(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    resume_token: constr(min_length=1, max_length=1024)
+    anchor_ids: list[AnchorId] = Field(
+        ...,
+        description='The scene’s anchor ids, as the stream was asked with: an action may name only these.',
+        max_length=256,
+    )
+
+
+class Event26(StrEnum):
+    resume = 'resume'
+
+
+class Event27(StrEnum):
+    referent = 'referent'
+
+
+class Event28(StrEnum):
+    data = 'data'
+
+
+class Event29(StrEnum):
+    action = 'action'
+
+
+class Event30(StrEnum):
+    heartbeat = 'heartbeat'
+
+
+class Event31(StrEnum):
+    done = 'done'
+
+
+class Event32(StrEnum):
+    error = 'error'
+
+
+class ApiV1XrResumePostResponse(BaseModel):
+    event: Event26 | Event27 | Event28 | Event29 | Event30 | Event31 | Event32
+    id: constr(pattern=r'^[0-9]+$') | None = None
+    data: str = Field(..., description='A JSON object.')
+
+
+class ApiV1XrResumePostResponse1(BaseModel):
+    error: Error159
+
+
+class ApiV1XrResumePostResponse2(BaseModel):
+    error: Error159
+
+
+class ApiV1XrResumePostResponse3(BaseModel):
+    error: Error159
+
+
+class ApiV1XrResumePostResponse4(BaseModel):
+    error: Error159
+
+
+class ApiV1XrResumePostResponse5(BaseModel):
+    error: Error159
+
+
+class ApiV1XrResumePostResponse6(BaseModel):
+    error: Error159
+
+
+class ApiV1XrResumePostResponse7(BaseModel):
+    error: Error159
+
+
+class ApiV1XrResumePostResponse8(BaseModel):
+    error: Error159
+
+
+class ApiV1XrResumePostResponse9(BaseModel):
+    error: Error159
+
+
+class ApiV1XrResumePostResponse10(BaseModel):
+    error: Error159
+
+
+class ApiV1XrResumePostResponse11(BaseModel):
+    error: Error159
+
+
+class ApiV1XrResumePostResponse12(BaseModel):
     error: Error159
 
 
