@@ -6,6 +6,7 @@ import { auditPlugin } from './api/audit.ts';
 import { auditRefusal } from './api/audit-refusal.ts';
 import { openapi30 } from './api/openapi-schema.ts';
 import { batchPlugin } from './api/batch.ts';
+import { installCors } from './api/cors.ts';
 import { installAuth } from './api/auth.ts';
 import { healthPlugin } from './api/health.ts';
 import { inferencePlugin } from './api/inference.ts';
@@ -81,6 +82,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     app.log.info({ checksum: snapshot.checksum }, 'Swapped config');
   });
   installErrorHandling(app, auditRefusal(services));
+  const env = options.env ?? process.env;
+  // Before authentication: a browser's preflight carries no token.
+  await installCors(app, env);
   const auth = () => {
     installClientCertificates(app, () => services.config.current, tls);
     installAuth(app, () => services.config.current);
@@ -111,7 +115,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(usagePlugin, { services });
   await app.register(auditPlugin, { services });
   await app.register(mcpPlugin, { services });
-  const env = options.env ?? process.env;
   await installWebSockets(app, wsSettings(env), [VOICE_PROTOCOL, XR_PROTOCOL]);
   await app.register(voicePlugin, { services, env });
   await app.register(xrPlugin, { services, env });
