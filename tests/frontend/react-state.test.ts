@@ -17,15 +17,24 @@ const xr = (frame: XrDownlinkFrame): XrStateAction => ({ type: 'frame', frame })
 describe('the voice state of useVoice()', () => {
   it('shows the words heard while the caller speaks, until the final transcript replaces them', () => {
     const hearing = [
+      voice({ ...ids, type: 'vad', speech: 'start' }),
       voice({ ...ids, type: 'transcript', text: 'what is' }),
       voice({ ...ids, type: 'transcript', text: 'what is the weather' }),
     ].reduce(reduceVoice, INITIAL_VOICE);
-    expect(hearing).toMatchObject({ hearing: 'what is the weather', transcript: [] });
-    const heard = reduceVoice(
-      hearing,
+    expect(hearing).toMatchObject({
+      speaking: true,
+      hearing: 'what is the weather',
+      transcript: [],
+    });
+    const heard = [
+      voice({ ...ids, type: 'vad', speech: 'end' }),
       voice({ ...ids, type: 'final', source: 'transcript', text: 'what is the weather?' }),
-    );
-    expect(heard).toMatchObject({ hearing: undefined, transcript: ['what is the weather?'] });
+    ].reduce(reduceVoice, hearing);
+    expect(heard).toMatchObject({
+      speaking: false,
+      hearing: undefined,
+      transcript: ['what is the weather?'],
+    });
   });
 
   it('shows the transcript, the answer as it streams, then the whole answer', () => {

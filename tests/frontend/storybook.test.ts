@@ -26,6 +26,7 @@ const STORIES: Record<string, { selector: string; text: RegExp }[]> = {
     { selector: '[role="status"]', text: /^listening$/ },
   ],
   'components-voicemic--hearing': [
+    { selector: '[role="status"]', text: /^listening \(hearing you\)$/ },
     {
       selector: '.enis-voice-mic[data-phase="listening"] .enis-voice-mic-hearing',
       text: /^what is the weather$/,

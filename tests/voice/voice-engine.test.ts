@@ -78,6 +78,13 @@ describe('speech on the voice socket', () => {
     );
     const transcript = await client.next(transcriptOf, 30_000);
     const before = client.frames.slice(0, client.frames.indexOf(transcript));
+    // The VAD's decisions, of the same turn, came before it.
+    expect(
+      before.filter((frame) => frame.type === 'vad').map((frame) => [frame.speech, frame.turn_id]),
+    ).toEqual([
+      ['start', transcript.turn_id],
+      ['end', transcript.turn_id],
+    ]);
     const partials = before.filter((frame) => frame.type === 'transcript');
     expect(partials.length).toBeGreaterThan(0);
     // The transcript so far, of the same turn, heard from the first words on.

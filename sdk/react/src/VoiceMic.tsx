@@ -19,7 +19,7 @@ function caption(state: VoiceState, phase: VoicePhase): string {
     case 'starting':
       return 'starting the microphone';
     case 'listening':
-      return 'listening';
+      return state.speaking ? 'listening (hearing you)' : 'listening';
     case 'answering':
       return 'answering (speak to interrupt)';
     case 'reconnecting':

@@ -25,6 +25,8 @@ export interface VoiceState {
    * where it sends them: VOICE_PARTIAL_TRANSCRIPT_MS), until its final transcript.
    */
   hearing: string | undefined;
+  /** The gateway's VAD hears speech now (its `vad` frames). */
+  speaking: boolean;
   /** The answer streamed so far (each chunk once), or the whole answer once final. */
   answer: string;
   /** An answer is streaming: its first chunk came and neither its final nor a barge-in yet. */
@@ -58,6 +60,7 @@ export const INITIAL_VOICE: VoiceState = {
   microphone: 'off',
   transcript: [],
   hearing: undefined,
+  speaking: false,
   answer: '',
   answering: false,
   answerFinal: false,
@@ -97,6 +100,8 @@ function frame(state: VoiceState, frame: DownlinkFrame): VoiceState {
       };
     case 'transcript':
       return { ...state, hearing: frame.text };
+    case 'vad':
+      return { ...state, speaking: frame.speech === 'start' };
     case 'partial':
       return { ...state, answer: state.answer + frame.text, answering: true };
     case 'barge_in':

@@ -26,7 +26,7 @@ export const Listening: Story = {
 /** The caller speaking, with the gateway's transcript frames (VOICE_PARTIAL_TRANSCRIPT_MS). */
 export const Hearing: Story = {
   args: {
-    state: { ...connected, microphone: 'on', hearing: 'what is the weather' },
+    state: { ...connected, microphone: 'on', speaking: true, hearing: 'what is the weather' },
   },
 };
 

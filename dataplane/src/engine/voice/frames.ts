@@ -113,6 +113,18 @@ export const TranscriptFrame = Type.Object(
   { additionalProperties: false, $id: 'TranscriptFrame' },
 );
 
+export const VadFrame = Type.Object(
+  {
+    type: Type.Literal('vad'),
+    ...Turn,
+    speech: Type.Union([Type.Literal('start'), Type.Literal('end')], {
+      description:
+        'start: speech has lasted about 128 ms (an onset, not a click); end: about 384 ms of silence ended the utterance.',
+    }),
+  },
+  { additionalProperties: false, $id: 'VadFrame' },
+);
+
 export const FinalFrame = Type.Object(
   {
     type: Type.Literal('final'),
@@ -191,7 +203,16 @@ export const ErrorFrame = Type.Object(
 );
 
 export const DownlinkFrame = Type.Union(
-  [PartialFrame, TranscriptFrame, FinalFrame, BargeInFrame, MetricsFrame, SpeechFrame, ErrorFrame],
+  [
+    PartialFrame,
+    VadFrame,
+    TranscriptFrame,
+    FinalFrame,
+    BargeInFrame,
+    MetricsFrame,
+    SpeechFrame,
+    ErrorFrame,
+  ],
   { $id: 'DownlinkFrame' },
 );
 export type DownlinkFrame = Static<typeof DownlinkFrame>;

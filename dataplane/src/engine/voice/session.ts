@@ -158,8 +158,10 @@ export class VoiceSession {
       },
       onSpeechStart: () => {
         this.#bargeIn(this.#frameArrivedAt);
+        this.#vadFrame('start');
       },
       onSpeechEnd: (audio) => {
+        this.#vadFrame('end');
         const live = this.#live;
         this.#live = undefined;
         if (live !== undefined) void this.#utterance(live, audio, performance.now());
@@ -169,6 +171,13 @@ export class VoiceSession {
         this.#live = undefined;
       },
     };
+  }
+
+  /** The VAD's decision, for a page to show that it hears the caller. */
+  #vadFrame(speech: 'start' | 'end'): void {
+    const turnId = this.#live?.turnId;
+    if (turnId === undefined) return;
+    this.#deps.send({ type: 'vad', speech, turn_id: turnId, session_id: this.#deps.sessionId });
   }
 
   #bargeIn(arrivedAt: number): void {

@@ -80,6 +80,21 @@ export type DownlinkFrame =
       text: string;
     }
   | {
+      type: 'vad';
+      /**
+       * The turn's request id (its x-request-id).
+       */
+      turn_id: string;
+      /**
+       * The session's request id (the upgrade's x-request-id).
+       */
+      session_id: string;
+      /**
+       * start: speech has lasted about 128 ms (an onset, not a click); end: about 384 ms of silence ended the utterance.
+       */
+      speech: 'start' | 'end';
+    }
+  | {
       type: 'transcript';
       /**
        * The turn's request id (its x-request-id).
