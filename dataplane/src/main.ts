@@ -1,3 +1,4 @@
+import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import { fileURLToPath } from 'node:url';
 import { buildApp } from './app.ts';
@@ -71,7 +72,8 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 await app.listen({ port, host });
 
 if (dev !== undefined && models !== undefined) {
-  const url = `http://${host}:${port}`;
+  // The port listened on: with PORT=0 the one the system chose, not 0.
+  const url = `http://${host}:${(app.server.address() as AddressInfo).port}`;
   const local = hardware();
   const added =
     dev.added.length === 0
