@@ -3,6 +3,7 @@
  * session whose socket dropped on one is resumed by a socket on the other, with its anchors,
  * frame window and held gesture, and only once.
  */
+import { createHash } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
@@ -87,7 +88,9 @@ const resumed = (client: XrClient) =>
 async function keptCopy(key: string): Promise<string> {
   let found: string[] = [];
   for (let i = 0; i < 50 && found.length === 0; i++) {
-    found = await redis.keys(`*xr:session:acme:${key}`);
+    // Named by the key's hash: the key itself is a resume credential.
+    const digest = createHash('sha256').update(key).digest('base64url');
+    found = await redis.keys(`*xr:session:acme:${digest}`);
     if (found.length === 0) await new Promise((resolve) => setTimeout(resolve, 20));
   }
   expect(found).toHaveLength(1);

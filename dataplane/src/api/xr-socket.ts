@@ -88,7 +88,8 @@ export function serveXrSocket(socket: WebSocket, options: XrSocketOptions): void
         return;
       }
       session.detach(transport);
-      sessions.release(session);
+      // The socket's own fresh session is replaced, not left waiting for a resume.
+      sessions.discard(session);
       session = kept;
       announce(true);
     }
@@ -107,9 +108,16 @@ export function serveXrSocket(socket: WebSocket, options: XrSocketOptions): void
   let queued = 0;
   const later = (task: () => Promise<void> | undefined) => {
     queued++;
-    queue = (queue ?? Promise.resolve()).then(task).finally(() => {
-      if (--queued === 0) queue = undefined;
-    });
+    queue = (queue ?? Promise.resolve())
+      .then(task)
+      .catch((error: unknown) => {
+        // A resume that failed (Redis, a copy that does not restore) is the client's to hear.
+        const { code, message } = toApiError(error).toBody().error;
+        refuse(code, message, { field: '/data/session_key' });
+      })
+      .finally(() => {
+        if (--queued === 0) queue = undefined;
+      });
   };
   socket.on('message', (data: RawData, isBinary: boolean) => {
     const started = performance.now();

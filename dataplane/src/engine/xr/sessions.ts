@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { XrSession, type XrSessionDeps, type XrSessionSnapshot } from './session.ts';
 
@@ -84,6 +84,15 @@ export class XrSessions {
     return kept === null || kept === undefined ? undefined : this.#adopt(kept, deps);
   }
 
+  /** A session no socket will come back to (a resume replaced it): ended at once, kept nowhere. */
+  discard(session: XrSession): void {
+    const entry = this.#sessions.get(session.key);
+    if (entry?.session !== session) return;
+    clearTimeout(entry.expiry);
+    this.#sessions.delete(session.key);
+    session.close();
+  }
+
   /** Its socket went away: the session waits `RESUME_WINDOW_MS` for another, here and in Redis. */
   release(session: XrSession): void {
     const entry = this.#sessions.get(session.key);
@@ -113,20 +122,36 @@ export class XrSessions {
     this.#sessions.clear();
   }
 
-  /** Takes the copy in Redis (one GETDEL): null when there is none, undefined when Redis failed. */
+  /**
+   * Takes the copy in Redis (one GETDEL): null when there is none (or it does not parse: a
+   * copy from another version), undefined when Redis failed.
+   */
   async #claim(key: string, tenant: string): Promise<Kept | null | undefined> {
     if (this.#redis === undefined) return null;
     const raw = await within(this.#redis.getdel(this.#key(key, tenant)), REDIS_WAIT_MS);
-    return raw === null || raw === undefined ? raw : (JSON.parse(raw) as Kept);
+    if (raw === null || raw === undefined) return raw;
+    try {
+      return JSON.parse(raw) as Kept;
+    } catch {
+      return null;
+    }
   }
 
-  #adopt(kept: Kept, deps: XrSessionDeps): XrSession {
-    const session = new XrSession(deps, kept.session);
+  /** A session from a kept copy, or undefined when the copy cannot be restored. */
+  #adopt(kept: Kept, deps: XrSessionDeps): XrSession | undefined {
+    let session: XrSession;
+    try {
+      session = new XrSession(deps, kept.session);
+    } catch {
+      return undefined;
+    }
     this.#sessions.set(session.key, { session });
     return session;
   }
 
+  /** The copy's key names the session key by its hash: the key is a resume credential. */
   #key(key: string, tenant: string): string {
-    return `${this.#keyPrefix()}xr:session:${tenant}:${key}`;
+    const digest = createHash('sha256').update(key).digest('base64url');
+    return `${this.#keyPrefix()}xr:session:${tenant}:${digest}`;
   }
 }
