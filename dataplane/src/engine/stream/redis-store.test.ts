@@ -73,14 +73,28 @@ describe('the Redis resume buffer', () => {
     await otherReplica.close();
   });
 
-  it('keeps waiting on a quiet stream whose producer still renews its lease', async () => {
+  it('ends a remote tail whose producer finished without writing its end', async () => {
     const producer = new RedisStreamStore(redis, { leaseMs: 300 });
+    const otherReplica = new RedisStreamStore(redis, { blockMs: 100 });
+    await producer.create('unended', { tenant: 'acme', model: 'chat' });
+    await producer.append('unended', { type: 'data', text: 'a' });
+    producer.finish('unended'); // its terminal append failed: the process lives on
+    const events = await collectEvents(
+      otherReplica.tail('unended', 0, new AbortController().signal),
+    );
+    expect(events.map((event) => event.type)).toEqual(['data', 'error']);
+    await producer.close();
+    await otherReplica.close();
+  });
+
+  it('keeps waiting on a quiet stream whose producer still renews its lease', async () => {
+    const producer = new RedisStreamStore(redis, { leaseMs: 1000 });
     const otherReplica = new RedisStreamStore(redis, { blockMs: 100 });
     await producer.create('quiet', { tenant: 'acme', model: 'chat' });
     await producer.append('quiet', { type: 'data', text: 'a' });
     const reading = collectEvents(otherReplica.tail('quiet', 0, new AbortController().signal));
-    // Three leases long without a chunk (a slow model): the lease is renewed, nothing ends it.
-    await new Promise((resolve) => setTimeout(resolve, 900));
+    // Two and a half leases long without a chunk (a slow model): renewed, nothing ends it.
+    await new Promise((resolve) => setTimeout(resolve, 2500));
     await producer.append('quiet', doneEvent);
     expect((await reading).map((event) => event.type)).toEqual(['data', 'done']);
     await producer.close();

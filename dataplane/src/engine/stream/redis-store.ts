@@ -92,6 +92,11 @@ export class RedisStreamStore implements StreamStore {
     await this.#local.create(streamId, meta);
   }
 
+  /** The producer is done: the lease lapses, so a stream left without its end is ended. */
+  finish(streamId: string): void {
+    this.#producing.delete(streamId);
+  }
+
   #renew(): void {
     if (this.#producing.size === 0) return;
     const renewals = this.#redis.pipeline();

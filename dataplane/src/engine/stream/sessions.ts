@@ -66,6 +66,7 @@ export class StreamSessions {
     session.finished = this.#produce(streamId, chunks, controller.signal).finally(() => {
       clearTimeout(session.orphanTimer);
       this.#sessions.delete(streamId);
+      this.#store.finish?.(streamId);
     });
     this.#sessions.set(streamId, session);
     return streamId;

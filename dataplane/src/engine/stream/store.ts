@@ -23,6 +23,11 @@ export interface StreamStore {
   append(streamId: string, event: DistributiveOmit<StreamEvent, 'offset'>): Promise<number>;
   /** Events after `afterOffset`, then the live tail, ending after the terminal event. */
   tail(streamId: string, afterOffset: number, signal: AbortSignal): AsyncIterable<StreamEvent>;
+  /**
+   * This process's producer is done with the stream, whatever its last event (a terminal one
+   * that could not be written included): a store that leases streams to producers lets go.
+   */
+  finish?(streamId: string): void;
   close(): Promise<void>;
 }
 
