@@ -176,6 +176,23 @@ describe('an analytics agent', () => {
     });
   });
 
+  it("is told CONFLICT when its task_id names another caller's batch of the same items", async () => {
+    const body = {
+      task_id: 'nightly-3',
+      model: 'analytics',
+      items: [{ messages: [{ role: 'user', content: 'row 1' }] }],
+    };
+    const first = await harness.post('/api/v1/batches', body, { requestId: 'person-batch-1' });
+    expect(first.status, first.text).toBe(202);
+    // The same task and items from the analytics agent would run under its profile: not the same batch.
+    const again = await harness.post('/api/v1/batches', body, {
+      agent: 'analytics',
+      requestId: 'analytics-7',
+    });
+    expect(again.status, again.text).toBe(409);
+    expect(again.json).toMatchObject({ error: { code: 'CONFLICT' } });
+  });
+
   it('is refused a batch when its token names an agent type without a profile', async () => {
     const answer = await harness.post(
       '/api/v1/batches',

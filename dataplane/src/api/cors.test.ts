@@ -42,7 +42,7 @@ describe('CORS for browser pages', () => {
     expect(response.headers['access-control-allow-origin']).toBe(APP);
     expect(response.headers['access-control-allow-methods']).toBe('GET, POST, DELETE');
     expect(response.headers['access-control-allow-headers']).toBe(
-      'authorization, content-type, x-request-id, last-event-id',
+      'authorization, content-type, x-request-id, last-event-id, x-session-id, cache-control',
     );
     expect(response.headers['access-control-allow-credentials']).toBeUndefined();
   });

@@ -3,7 +3,8 @@ import type { FastifyInstance } from 'fastify';
 
 /**
  * The response headers a browser page may read (docs/frontend.md): the request id, the stream
- * and its resume, the cost, the budget's rate limits, the prompt version, the sandbox flag.
+ * and its resume, the cost, the budget's limits and degradation, the answer cache, the prompt
+ * version, the sandbox flag, the agent profile.
  */
 const EXPOSED = [
   'x-request-id',
@@ -12,9 +13,13 @@ const EXPOSED = [
   'x-inference-cost-usd',
   'x-prompt-version',
   'x-sandbox',
+  'x-cache',
+  'x-budget-degraded',
   'x-agent-type',
   'x-agent-dropped-fields',
   'retry-after',
+  'ratelimit-policy',
+  'ratelimit',
   'x-ratelimit-limit-requests',
   'x-ratelimit-remaining-requests',
   'x-ratelimit-reset-requests',
@@ -62,10 +67,20 @@ export async function installCors(app: FastifyInstance, env: NodeJS.ProcessEnv):
       done(null, origin !== undefined && allowed.has(origin));
     },
     methods: ['GET', 'POST', 'DELETE'],
-    allowedHeaders: ['authorization', 'content-type', 'x-request-id', 'last-event-id'],
+    // What the routes read: the token, the body, the ids, a stream's resume point, the answer
+    // cache's session and bypass (the MCP endpoints keep their own Origin check).
+    allowedHeaders: [
+      'authorization',
+      'content-type',
+      'x-request-id',
+      'last-event-id',
+      'x-session-id',
+      'cache-control',
+    ],
     exposedHeaders: EXPOSED,
     credentials: false,
     maxAge: 600,
-    strictPreflight: true,
+    // A bare OPTIONS from an allowed origin is answered as a preflight, not a text/plain 400.
+    strictPreflight: false,
   });
 }

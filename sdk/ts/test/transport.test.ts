@@ -35,6 +35,17 @@ beforeAll(async () => {
           alias: 'slow',
           targets: [{ name: 'slow', provider: 'mock', model: 'fixed?text=s1+s2+s3&gapMs=1500' }],
         },
+        {
+          // The counting answer over 3 s: long enough for several long-polls whatever the load.
+          alias: 'slow-counting',
+          targets: [
+            {
+              name: 'slow-counting',
+              provider: 'mock',
+              model: `fixed?text=${WORDS.join('+')}&gapMs=75`,
+            },
+          ],
+        },
       ],
     },
     prompts: false,
@@ -155,7 +166,7 @@ describe('the fetch loop', () => {
         'content-type': 'application/json',
         'x-request-id': 'poll-1',
       },
-      body: JSON.stringify(request('counting')),
+      body: JSON.stringify(request('slow-counting')),
     });
     const head = await started.body!.getReader().read();
     const resumeToken = /"resume_token":"([^"]+)"/.exec(new TextDecoder().decode(head.value))?.[1];
@@ -165,7 +176,7 @@ describe('the fetch loop', () => {
       chunks: everyChunkOnce(),
       finish: 'stop',
     });
-    // The 1 s answer in 200 ms long-polls: several responses, each after the one before.
+    // The 3 s answer in 200 ms long-polls: several responses, each after the one before.
     const after = proxy!.seen.map((seen) => Number(seen.lastEventId ?? 0));
     expect(after.length).toBeGreaterThanOrEqual(3);
     expect(after).toEqual([...after].sort((a, b) => a - b));

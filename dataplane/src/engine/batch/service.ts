@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Value } from '@sinclair/typebox/value';
 import { Queue } from 'bullmq';
@@ -139,11 +139,16 @@ export class BatchService {
     const settings = this.settings();
     const normalised = normaliseSubmit(input, settings.maxItemsPerBatch);
     this.#checkModels(normalised.items, normalised.model);
+    // The agent is part of what a batch is: its items run under its profile.
+    const hash =
+      agent === undefined
+        ? normalised.hash
+        : createHash('sha256').update(`${normalised.hash}:${agent}`).digest('hex');
     const known = await this.store.task(tenant, taskId);
     let outcome: { kind: 'created' | 'existing' | 'conflict'; batchId: string };
     if (known !== undefined) {
       outcome = {
-        kind: known.hash === normalised.hash ? 'existing' : 'conflict',
+        kind: known.hash === hash ? 'existing' : 'conflict',
         batchId: known.batchId,
       };
     } else {
@@ -154,7 +159,7 @@ export class BatchService {
         tenant,
         taskId,
         batchId: `batch_${randomBytes(16).toString('base64url')}`,
-        hash: normalised.hash,
+        hash,
         items: normalised.items,
         model: normalised.model,
         format: normalised.format,

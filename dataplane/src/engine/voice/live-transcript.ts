@@ -1,10 +1,5 @@
 import type { Stt } from './stt.ts';
-
-/** The VAD's thresholds (vad.ts), which a frame's speech probability is read against. */
-export const SPEECH_THRESHOLD = 0.5;
-export const SILENCE_THRESHOLD = 0.35;
-/** 512 samples at 16 kHz. */
-export const FRAME_MS = 32;
+import { FRAME_MS, SILENCE_THRESHOLD, SPEECH_THRESHOLD } from './vad.ts';
 /**
  * Silent frames after speech before the early transcription starts (96 ms): a pause between
  * words seldom lasts that long, so few early requests are dropped, and about 290 ms of the

