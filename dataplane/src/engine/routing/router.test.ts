@@ -272,6 +272,24 @@ describe('the router and rate limits', () => {
     expect(performance.now() - started).toBeGreaterThanOrEqual(25);
   });
 
+  it('retries after a Retry-After even when its timer fires before the clock says the wait is over', async () => {
+    let calls = 0;
+    const flaky: Provider = {
+      name: 'flaky',
+      stream: (req, signal) =>
+        ++calls === 1 ? limited(20).stream(req, signal) : mock.stream(req, signal),
+    };
+    const attempts: string[] = [];
+    const config = route(['echo'], { retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 100 } });
+    // Once the cooldown is set (the clock's second reading), it reads 15 ms behind the timers.
+    let reads = 0;
+    const now = () => Date.now() - (++reads > 2 ? 15 : 0);
+    const router = new Router({ provider: () => flaky, random: () => 0, now });
+    const chunks = await run(router, config, attempts);
+    expect(text(chunks)).toBe('Echo: hello world');
+    expect(attempts).toEqual(['t0#1', 't0#2']);
+  });
+
   it('moves on at once when the provider asks for longer than the route waits, and keeps the target out until then', async () => {
     let now = 1_000_000;
     const attempts: string[] = [];

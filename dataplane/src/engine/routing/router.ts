@@ -196,6 +196,15 @@ export class Router {
       const breaker = this.#breaker(route, target);
       const key = `${route.alias}/${target.name}`;
       for (let attempt = 1; attempt <= route.retry.maxAttempts; attempt++) {
+        if (attempt > 1) {
+          // A timer can fire a little before the clock says its wait is over (a busy event
+          // loop): the rest of this target's own cooldown is waited out, not taken as a refusal.
+          for (let waits = 0; waits < 3; waits++) {
+            const left = this.#cooldownLeft(route, target);
+            if (left <= 0 || left > route.retry.maxDelayMs) break;
+            await sleep(left, undefined, { signal });
+          }
+        }
         const refused = this.#admit(route, target, breaker);
         if (refused !== undefined) {
           events.onAttemptEnd?.(target, refused.code);
@@ -277,6 +286,12 @@ export class Router {
       outstanding: (target) => this.#outstanding.get(`${route.alias}/${target.name}`) ?? 0,
       affinity,
     });
+  }
+
+  /** The ms left of a target's rate-limit cooldown, 0 when none. */
+  #cooldownLeft(route: RouteConfig, target: TargetConfig): number {
+    const until = this.#cooldowns.get(`${route.alias}/${target.name}`) ?? 0;
+    return Math.max(0, until - (this.#options.now ?? Date.now)());
   }
 
   /** Why a target may not be called now (open circuit, rate-limit cooldown), or undefined. */
