@@ -4,6 +4,7 @@
  * one category of the message's score when it matches, once per message however often it
  * matches. docs/safety.md says how to add a pack.
  */
+import { toLatin1Pattern } from './injection-latin1.ts';
 
 /** What an injection attempt tries to do; findings are counted as `injection:<category>`. */
 export const INJECTION_CATEGORIES = [
@@ -95,6 +96,11 @@ export function pack(
 export interface CompiledPack {
   readonly pack: InjectionRulePack;
   readonly rules: readonly RegExp[];
+  /**
+   * Per rule of a Latin-script pack, the same rule for the one-byte copy of a text
+   * (injection-latin1.ts); undefined for a rule the copy cannot hold and in the other packs.
+   */
+  readonly latin1: readonly (RegExp | undefined)[];
 }
 
 const WORD = String.raw`[\p{L}\p{N}_]`;
@@ -129,5 +135,12 @@ export function compilePack(pack: InjectionRulePack): CompiledPack {
     if (groups !== 1) throw new Error(`injection rule ${rule.id} has a capture group`);
     return source;
   });
-  return { pack, rules: sources.map((source) => new RegExp(source, 'gimu')) };
+  return {
+    pack,
+    rules: sources.map((source) => new RegExp(source, 'gimu')),
+    latin1: sources.map((source) => {
+      const latin1 = pack.script === 'latin' ? toLatin1Pattern(source) : undefined;
+      return latin1 === undefined ? undefined : new RegExp(latin1, 'gimu');
+    }),
+  };
 }

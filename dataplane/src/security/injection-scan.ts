@@ -1,4 +1,5 @@
 import { baseSpan, viewsOf, type TextView } from './injection-normalize.ts';
+import { toLatin1View } from './injection-latin1.ts';
 import { COMPILED_PACKS } from './injection-packs.ts';
 import type { InjectionCategory, InjectionRule } from './injection-rules.ts';
 
@@ -42,15 +43,23 @@ interface Hit {
 export function scanInjection(base: string, invisible = 0): InjectionScan {
   const views = viewsOf(base);
   const hits = new Map<string, Hit[]>();
-  for (const { pack, rules } of COMPILED_PACKS) {
+  const latin1Views = new Map<TextView, string>();
+  const latin1Of = (view: TextView) => {
+    let text = latin1Views.get(view);
+    if (text === undefined) latin1Views.set(view, (text = toLatin1View(view.folded)));
+    return text;
+  };
+  for (const { pack, rules, latin1 } of COMPILED_PACKS) {
     if (pack.gate !== undefined && !pack.gate.test(base)) continue;
     for (const view of views) {
       // ROT13 disguises English; the other packs would read the same text twice for nothing.
       if (view.name === 'rot13' && pack.lang !== 'en') continue;
-      const text = pack.script === 'latin' ? view.folded : view.text;
-      for (const [index, rulePattern] of rules.entries()) {
+      const twoByte = pack.script === 'latin' ? view.folded : view.text;
+      for (const [index, twoBytePattern] of rules.entries()) {
         const rule = pack.rules[index];
         if (rule === undefined) continue;
+        const rulePattern = latin1[index] ?? twoBytePattern;
+        const text = latin1[index] === undefined ? twoByte : latin1Of(view);
         rulePattern.lastIndex = 0;
         for (let match = rulePattern.exec(text); match; match = rulePattern.exec(text)) {
           const end = match.index + match[0].length;
@@ -61,8 +70,8 @@ export function scanInjection(base: string, invisible = 0): InjectionScan {
           // Look-alike letters folded inside the match are a disguise too.
           const disguised =
             OBFUSCATED_VIEWS.has(view.name) ||
-            (text === view.folded &&
-              view.text.slice(match.index, end) !== text.slice(match.index, end));
+            (pack.script === 'latin' &&
+              view.text.slice(match.index, end) !== view.folded.slice(match.index, end));
           const list = hits.get(rule.id) ?? [];
           if (list.length === 0) hits.set(rule.id, list);
           list.push({ rule, span: baseSpan(view, match.index, end), disguised });
