@@ -101,6 +101,10 @@ try {
     redisUrl: redis.url,
     repo,
     logFile: `${repo}bench/results/dataplane-ga-load.log`,
+    // GA_CPU_PROF=<dir>: the dataplane runs under `node --cpu-prof` and writes its profile there.
+    nodeFlags: process.env.GA_CPU_PROF
+      ? ['--cpu-prof', `--cpu-prof-dir=${process.env.GA_CPU_PROF}`]
+      : [],
   });
   const pid = running.process?.pid;
   const native = running.extras.find((extra) => extra.name === 'native');
