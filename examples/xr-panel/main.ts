@@ -15,7 +15,7 @@ import {
   type Quat,
   type Vec3,
 } from './scene.ts';
-import { XrSocket, type XrDownlinkFrame } from '../../sdk/react/src/xr-socket.ts';
+import { XrSocket, type XrDownlinkFrame } from '../../sdk/ts/src/xr-socket.ts';
 
 const params = new URLSearchParams(location.search);
 const HZ = 30;

@@ -8,7 +8,7 @@ import {
 } from '../../sdk/react/src/voice-state.ts';
 import { INITIAL_XR, reduceXr, type XrStateAction } from '../../sdk/react/src/xr-state.ts';
 import type { DownlinkFrame } from '../../sdk/ts/src/voice.ts';
-import type { XrDownlinkFrame } from '../../sdk/react/src/xr-socket.ts';
+import type { XrDownlinkFrame } from '../../sdk/ts/src/xr-socket.ts';
 
 const ids = { turn_id: 't1', session_id: 's1' };
 const voice = (frame: DownlinkFrame): VoiceAction => ({ type: 'frame', frame });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ReplayFilter } from '../../sdk/react/src/replay-filter.ts';
+import { ReplayFilter } from '../../sdk/ts/src/xr-replay-filter.ts';
 
 describe('the replay filter of a resumed XR answer', () => {
   it('delivers two actions of one chunk, not only the first', () => {

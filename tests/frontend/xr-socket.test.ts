@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Anchor } from '../../sdk/react/src/xr-state.ts';
-import { XrSocket, type XrDownlinkFrame, type XrEvent } from '../../sdk/react/src/xr-socket.ts';
+import { XrSocket, type XrDownlinkFrame, type XrEvent } from '../../sdk/ts/src/xr-socket.ts';
 import { startVoiceApp, type VoiceApp } from '../voice/support.ts';
 import { ANCHORS, HEAD, toward, XrClient } from '../xr/support.ts';
 import { startHost, type Host } from './host.ts';

@@ -13,7 +13,7 @@ export {
   type VoiceState,
 } from './voice-state.ts';
 export { XRFeed, type XRFeedProps } from './XRFeed.tsx';
-export { XrSocket, type XrEvent, type XrSocketOptions } from './xr-socket.ts';
+export { XrSocket, type XrEvent, type XrSocketOptions } from '../../ts/src/xr-socket.ts';
 export {
   INITIAL_XR,
   reduceXr,

@@ -22,5 +22,11 @@ export {
   type VoiceEvent,
   type VoiceOptions,
 } from './voice.ts';
-export type { XrDownlinkFrame, XrUplinkFrame } from './generated/xr-frames.ts';
+export {
+  XrSocket,
+  type XrDownlinkFrame,
+  type XrEvent,
+  type XrSocketOptions,
+  type XrUplinkFrame,
+} from './xr-socket.ts';
 export type * from './generated/types.gen.ts';

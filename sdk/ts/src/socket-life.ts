@@ -31,6 +31,36 @@ export function socketTicket(
 }
 
 /**
+ * A ticketed gateway socket, open: a ticket (`socketTicket`), then `new WebSocket` on the
+ * ticket's URL (`ws:` or `wss:` after `baseUrl`'s scheme) with subprotocols `protocol` and
+ * `ticket.<ticket>`. `created` is told the socket before it opens (so that a `close()` meanwhile
+ * reaches it); the promise rejects when it closes before opening.
+ */
+export async function openTicketedSocket(
+  fetcher: typeof fetch,
+  bearer: Bearer,
+  baseUrl: string,
+  surface: 'voice' | 'xr',
+  protocol: string,
+  created: (socket: WebSocket) => void,
+): Promise<WebSocket> {
+  const { ticket, url } = await socketTicket(fetcher, bearer, baseUrl, surface);
+  const target = new URL(url, baseUrl);
+  target.protocol = target.protocol === 'https:' ? 'wss:' : 'ws:';
+  const socket = new WebSocket(target, [protocol, `ticket.${ticket}`]);
+  created(socket);
+  await new Promise<void>((resolve, reject) => {
+    socket.onopen = () => {
+      resolve();
+    };
+    socket.onclose = (event) => {
+      reject(new Error(`the ${surface} socket closed before it opened (${event.code})`));
+    };
+  });
+  return socket;
+}
+
+/**
  * A socket's reconnects: after an unexpected close, `connect` again after a backoff, at most
  * `policy.maxRetries` times in a row; a normal close (1000), a stop or a refusal that is not
  * retryable ends it with `closed`.

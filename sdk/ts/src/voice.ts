@@ -1,6 +1,6 @@
 import type { DownlinkFrame, UplinkFrame } from './generated/voice-frames.ts';
 import { DEFAULT_RETRY, type RetryPolicy } from './retry.ts';
-import { Reconnects, socketTicket, type SocketLifeEvent } from './socket-life.ts';
+import { openTicketedSocket, Reconnects, type SocketLifeEvent } from './socket-life.ts';
 import { Bearer, type TokenSource } from './token.ts';
 
 export type { DownlinkFrame, UplinkFrame };
@@ -106,24 +106,16 @@ export class VoiceSocket {
   }
 
   async #connect(reconnect: boolean): Promise<void> {
-    const { ticket, url } = await socketTicket(
+    const socket = await openTicketedSocket(
       this.#fetch,
       this.#bearer,
       this.#options.baseUrl,
       'voice',
+      PROTOCOL,
+      (created) => {
+        this.#socket = created;
+      },
     );
-    const base = new URL(url, this.#options.baseUrl);
-    base.protocol = base.protocol === 'https:' ? 'wss:' : 'ws:';
-    const socket = new WebSocket(base, [PROTOCOL, `ticket.${ticket}`]);
-    this.#socket = socket;
-    await new Promise<void>((resolve, reject) => {
-      socket.onopen = () => {
-        resolve();
-      };
-      socket.onclose = (event) => {
-        reject(new Error(`the voice socket closed before it opened (${event.code})`));
-      };
-    });
     this.#reconnects.opened();
     socket.onmessage = (message) => {
       this.#receive(JSON.parse(String(message.data)) as DownlinkFrame);

@@ -1,8 +1,8 @@
-import type { XrDownlinkFrame, XrUplinkFrame } from '../../ts/src/generated/xr-frames.ts';
-import { DEFAULT_RETRY, type RetryPolicy } from '../../ts/src/retry.ts';
-import { Reconnects, socketTicket, type SocketLifeEvent } from '../../ts/src/socket-life.ts';
-import { Bearer, type TokenSource } from '../../ts/src/token.ts';
-import { ReplayFilter } from './replay-filter.ts';
+import type { XrDownlinkFrame, XrUplinkFrame } from './generated/xr-frames.ts';
+import { DEFAULT_RETRY, type RetryPolicy } from './retry.ts';
+import { openTicketedSocket, Reconnects, type SocketLifeEvent } from './socket-life.ts';
+import { Bearer, type TokenSource } from './token.ts';
+import { ReplayFilter } from './xr-replay-filter.ts';
 
 export type { XrDownlinkFrame, XrUplinkFrame };
 
@@ -41,7 +41,7 @@ const PROTOCOL = 'inference.xr.v1';
  * session's `session_key` (the scene, its anchors and frame window, kept 30 s) and, while an
  * answer streamed, its `resume_token` and the chunk before the newest one delivered (a chunk
  * may have been cut between its frames: it comes again, and what was delivered of it is
- * dropped, replay-filter.ts); when the session is no longer kept (an `error` frame on
+ * dropped, xr-replay-filter.ts); when the session is no longer kept (an `error` frame on
  * `/data/session_key`), the answer alone by its token, the scene being the caller's to
  * register again. Frames sent while the socket is down are dropped, not queued (stale).
  */
@@ -85,24 +85,16 @@ export class XrSocket {
   }
 
   async #connect(reconnect: boolean): Promise<void> {
-    const { ticket, url } = await socketTicket(
+    const socket = await openTicketedSocket(
       this.#fetch,
       this.#bearer,
       this.#options.baseUrl,
       'xr',
+      PROTOCOL,
+      (created) => {
+        this.#socket = created;
+      },
     );
-    const base = new URL(url, this.#options.baseUrl);
-    base.protocol = base.protocol === 'https:' ? 'wss:' : 'ws:';
-    const socket = new WebSocket(base, [PROTOCOL, `ticket.${ticket}`]);
-    this.#socket = socket;
-    await new Promise<void>((resolve, reject) => {
-      socket.onopen = () => {
-        resolve();
-      };
-      socket.onclose = (event) => {
-        reject(new Error(`the XR socket closed before it opened (${event.code})`));
-      };
-    });
     this.#reconnects.opened();
     socket.onmessage = (message) => {
       this.#receive(JSON.parse(String(message.data)) as XrDownlinkFrame);
