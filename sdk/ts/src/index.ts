@@ -13,7 +13,14 @@ export {
 export { EnisError, type ErrorBody } from './errors.ts';
 export { ERROR_CODES, type ErrorCode } from './generated/error-codes.ts';
 export type { RetryPolicy } from './retry.ts';
-export type { ResumeOptions, StreamEvent, StreamOptions, Transport, Usage } from './stream.ts';
+export {
+  StreamExhaustedError,
+  type ResumeOptions,
+  type StreamEvent,
+  type StreamOptions,
+  type Transport,
+  type Usage,
+} from './stream.ts';
 export {
   VoiceSocket,
   type DownlinkFrame,

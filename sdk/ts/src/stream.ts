@@ -48,10 +48,37 @@ export interface StreamOptions {
   heartbeatTimeoutMs?: number;
   /** How long each long-poll response of the fetch loop lasts at most (100 to 60000). @default 2000 */
   pollMs?: number;
+  /**
+   * Long-polls in a row that the gateway ended on time without a new event before the stream
+   * fails with `StreamExhaustedError` (2 minutes at the default `pollMs`). @default 60
+   */
+  maxQuietPolls?: number;
 }
 
 export const DEFAULT_HEARTBEAT_TIMEOUT_MS = 37_500;
 export const DEFAULT_POLL_MS = 2000;
+export const DEFAULT_MAX_QUIET_POLLS = 60;
+
+/**
+ * A stream given up on after event `offset`: `resumes`, the reconnections after cuts
+ * (`maxResumes`), or `polls`, the long-polls without a new event (`maxQuietPolls`), ran out.
+ */
+export class StreamExhaustedError extends Error {
+  override readonly name = 'StreamExhaustedError';
+  readonly offset: number;
+  readonly exhausted: 'resumes' | 'polls';
+
+  constructor(offset: number, exhausted: 'resumes' | 'polls', cause?: unknown) {
+    super(
+      exhausted === 'polls'
+        ? `The stream had no new event after event ${offset} in its long-polls in a row.`
+        : `The stream ended after event ${offset} and could not be resumed.`,
+      { cause },
+    );
+    this.offset = offset;
+    this.exhausted = exhausted;
+  }
+}
 
 /**
  * Opens `:resume` for a token, from the event after `lastEventId`; with `pollMs`, as a
@@ -91,9 +118,12 @@ export async function* resumingStream(
   let response = first;
   let token: string | undefined;
   let offset = 0;
+  let quietPolls = 0;
+  const maxQuietPolls = options.maxQuietPolls ?? DEFAULT_MAX_QUIET_POLLS;
   for (let quiet = 0; ; quiet++) {
     // A long-poll the gateway ended on time is no cut: the next one starts at once.
     let polled = false;
+    const before = offset;
     if (transport === 'sse' && response.body === null)
       throw new Error("The runtime gives no streamed body: use transport 'poll' or 'auto'.");
     let cut: unknown;
@@ -130,14 +160,14 @@ export async function* resumingStream(
     }
     const pollMs = polling ? (options.pollMs ?? DEFAULT_POLL_MS) : undefined;
     if (polled && cut === undefined && token !== undefined) {
+      quietPolls = offset === before ? quietPolls + 1 : 0;
+      if (quietPolls >= maxQuietPolls) throw new StreamExhaustedError(offset, 'polls');
       quiet = -1;
       response = await resume(token, offset, pollMs);
       continue;
     }
     if (token === undefined || quiet >= (policy.maxResumes ?? 5))
-      throw new Error(`The stream ended after event ${offset} and could not be resumed.`, {
-        cause: cut,
-      });
+      throw new StreamExhaustedError(offset, 'resumes', cut);
     await sleep(backoffMs(policy, quiet), signal);
     response = await resume(token, offset, pollMs);
   }
