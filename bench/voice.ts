@@ -7,7 +7,8 @@
  *    latency are the server's own figures (its `metrics` and `barge_in` frames); the
  *    gateway's share of TTFT is TTFT less that wait. TTFT three ways in the same run: the
  *    transcript begun at the VAD's end (the baseline), begun early, and begun early with
- *    transcript frames while speaking; each p50 as a ratio to the baseline's.
+ *    transcript frames while speaking, and begun early with the answer speculated in the pause
+ *    (VOICE_SPECULATIVE_ANSWER); each p50 as a ratio to the baseline's.
  * 2. Idle sockets: a dataplane process's RSS before and after `idle` idle voice sockets.
  * 3. VAD: frames of 512 samples that one core runs Silero VAD v5 on, in this process.
  */
@@ -107,12 +108,35 @@ const interruption = await speak('tell me a joke instead', 0.6);
 const ways: [string, NodeJS.ProcessEnv][] = [
   [
     'transcribed at the end (baseline)',
-    { VOICE_EARLY_TRANSCRIPT: 'off', VOICE_PARTIAL_TRANSCRIPT_MS: '0' },
+    {
+      VOICE_EARLY_TRANSCRIPT: 'off',
+      VOICE_PARTIAL_TRANSCRIPT_MS: '0',
+      VOICE_SPECULATIVE_ANSWER: 'off',
+    },
   ],
-  ['begun early', { VOICE_EARLY_TRANSCRIPT: 'on', VOICE_PARTIAL_TRANSCRIPT_MS: '0' }],
+  [
+    'begun early',
+    {
+      VOICE_EARLY_TRANSCRIPT: 'on',
+      VOICE_PARTIAL_TRANSCRIPT_MS: '0',
+      VOICE_SPECULATIVE_ANSWER: 'off',
+    },
+  ],
   [
     'begun early, transcript frames every 1 s',
-    { VOICE_EARLY_TRANSCRIPT: 'on', VOICE_PARTIAL_TRANSCRIPT_MS: '1000' },
+    {
+      VOICE_EARLY_TRANSCRIPT: 'on',
+      VOICE_PARTIAL_TRANSCRIPT_MS: '1000',
+      VOICE_SPECULATIVE_ANSWER: 'off',
+    },
+  ],
+  [
+    'begun early, answer speculated in the pause (the default)',
+    {
+      VOICE_EARLY_TRANSCRIPT: 'on',
+      VOICE_PARTIAL_TRANSCRIPT_MS: '0',
+      VOICE_SPECULATIVE_ANSWER: 'on',
+    },
   ],
 ];
 let baselineP50: number | undefined;
@@ -123,6 +147,7 @@ for (const [way, env] of ways) {
   const stt: number[] = [];
   const gateway: number[] = [];
   let transcripts = 0;
+  let speculative = 0;
   for (let round = 0; round < rounds + 2; round++) {
     const seen = client.frames.length;
     await say(client, question);
@@ -131,6 +156,7 @@ for (const [way, env] of ways) {
       60_000,
     );
     if (round < 2) continue; // warm-up
+    if (metrics.speculative === true) speculative++;
     transcripts += client.frames.slice(seen).filter((frame) => frame.type === 'transcript').length;
     ttft.push(metrics.ttft_ms as number);
     stt.push(metrics.stt_ms as number);
@@ -140,7 +166,7 @@ for (const [way, env] of ways) {
   const p50 = summarize(ttft).p50;
   baselineP50 ??= p50;
   console.log(
-    `${way}: TTFT p50 ${fmt(p50)}, ${(p50 / baselineP50).toFixed(2)}x the baseline; ${(transcripts / rounds).toFixed(1)} transcript frames a turn`,
+    `${way}: TTFT p50 ${fmt(p50)}, ${(p50 / baselineP50).toFixed(2)}x the baseline; ${(transcripts / rounds).toFixed(1)} transcript frames a turn; ${speculative} of ${rounds} answers adopted from the pause`,
   );
   report('TTFT (end of speech to first partial)', ttft);
   report('  of which the wait for the transcript', stt);

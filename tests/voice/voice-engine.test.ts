@@ -66,7 +66,9 @@ describe('speech on the voice socket', () => {
     expect(metrics.ttft_ms).toBeGreaterThan(0);
     const text = await (await fetch(`${voice.http}/metrics`)).text();
     expect(text).toMatch(/^inference_voice_stt_seconds_count\{early="(true|false)"\} [1-9]/m);
-    expect(text).toMatch(/^inference_voice_ttft_seconds_count [1-9]/m);
+    expect(text).toMatch(
+      /^inference_voice_ttft_seconds_count\{speculative="(true|false)"\} [1-9]/m,
+    );
     client.close();
   });
 

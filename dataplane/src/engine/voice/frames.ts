@@ -163,6 +163,11 @@ export const MetricsFrame = Type.Object(
       }),
     ),
     barge_in_ms: Type.Optional(Type.Number()),
+    speculative: Type.Optional(
+      Type.Literal(true, {
+        description: 'The answer was begun on the early transcript in the pause and adopted.',
+      }),
+    ),
   },
   { additionalProperties: false, $id: 'MetricsFrame' },
 );

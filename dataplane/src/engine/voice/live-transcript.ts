@@ -17,6 +17,10 @@ export interface LiveTranscriptOptions {
   early: boolean;
   /** The transcript so far, newer than the last one told, never after the utterance ended. */
   partial(text: string): void;
+  /** The early transcript, done before the utterance ended (it may still be dropped). */
+  earlyReady?(text: string): void;
+  /** The early transcript told by `earlyReady` (or still running) was dropped. */
+  earlyDropped?(): void;
 }
 
 interface Early {
@@ -99,12 +103,21 @@ export class LiveTranscript {
     const text = this.#options.stt.transcribe(this.#audio(frames), signal);
     // Awaited only by end(); a dropped one must not be an unhandled rejection.
     text.catch(() => undefined);
-    this.#early = { frames, text, controller };
+    const early = { frames, text, controller };
+    this.#early = early;
+    void text.then(
+      (done) => {
+        if (this.#early === early && !this.#ended) this.#options.earlyReady?.(done);
+      },
+      () => undefined,
+    );
   }
 
   #dropEarly(): void {
-    this.#early?.controller.abort();
+    if (this.#early === undefined) return;
+    this.#early.controller.abort();
     this.#early = undefined;
+    this.#options.earlyDropped?.();
   }
 
   #maybePartial(): void {

@@ -1,4 +1,4 @@
-import { Gauge, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 1, 2, 5];
 
@@ -13,7 +13,8 @@ export function createVoiceMetrics(registry: Registry) {
     }),
     ttft: new Histogram({
       name: 'inference_voice_ttft_seconds',
-      help: 'Voice turns: from the end of speech (the VAD decision) to the first answer partial.',
+      help: 'Voice turns: from the end of speech (the VAD decision) to the first answer partial; speculative="true" where the answer was begun in the pause and adopted.',
+      labelNames: ['speculative'] as const,
       buckets: BUCKETS,
       registers,
     }),
@@ -22,6 +23,12 @@ export function createVoiceMetrics(registry: Registry) {
       help: 'Voice turns: the wait for the transcript after the end of speech; early="true" where its transcription began before the end.',
       labelNames: ['early'] as const,
       buckets: BUCKETS,
+      registers,
+    }),
+    speculations: new Counter({
+      name: 'inference_voice_speculations_total',
+      help: 'Answers begun on the early transcript in the pause: outcome="adopted" at the end of speech, "discarded" when the caller spoke again (cancelled upstream, never sent).',
+      labelNames: ['outcome'] as const,
       registers,
     }),
     bargeIn: new Histogram({

@@ -44,6 +44,13 @@ interface Turn {
   bargedIn: boolean;
 }
 
+/** An answer begun on the early transcript in the pause, its frames not yet sent. */
+interface Speculation {
+  turn: Turn;
+  transcript: string;
+  streamId: Promise<string>;
+}
+
 /**
  * One voice conversation, whatever carries it: audio goes through the VAD; an utterance's end
  * is transcribed and answered with the voice prompt as a resumable stream, relayed as
@@ -64,6 +71,8 @@ export class VoiceSession {
   #live: { transcript: LiveTranscript; turnId: string } | undefined;
   /** The last frames before speech, which an utterance's audio starts with. */
   #recent: { frame: Float32Array; probability: number }[] = [];
+  /** The answer begun in the current utterance's pause (`live.speculative`). */
+  #speculation: Speculation | undefined;
 
   constructor(deps: VoiceSessionDeps) {
     this.#deps = deps;
@@ -121,6 +130,7 @@ export class VoiceSession {
   /** Lets go of the VAD; a streaming answer stays resumable for the resume window. */
   async close(): Promise<void> {
     await this.#chain;
+    this.#discard();
     const vad = this.#vad;
     this.#vad = undefined;
     await (await vad)?.close();
@@ -150,6 +160,16 @@ export class VoiceSession {
               text,
             });
           },
+          ...(this.#deps.live.speculative
+            ? {
+                earlyReady: (text: string) => {
+                  this.#speculate(turnId, text);
+                },
+                earlyDropped: () => {
+                  this.#discard();
+                },
+              }
+            : {}),
         });
         // The frame that began speech is the last of them (onFrame comes first).
         for (const { frame, probability } of this.#recent) transcript.frame(frame, probability);
@@ -209,11 +229,76 @@ export class VoiceSession {
       const { text, early } = await live.transcript.end(audio);
       const sttMs = performance.now() - endOfSpeechAt;
       this.#deps.metrics.stt.observe({ early: String(early) }, sttMs / 1000);
+      const speculation = this.#speculation;
+      const adopted =
+        speculation !== undefined &&
+        early &&
+        speculation.turn.id === live.turnId &&
+        speculation.transcript === text;
+      if (adopted) {
+        this.#speculation = undefined;
+        this.#deps.metrics.speculations.inc({ outcome: 'adopted' });
+      } else if (speculation?.turn.id === live.turnId) this.#discard();
       if (text === '') return;
-      await this.#answer(text, endOfSpeechAt, sttMs, live.turnId);
+      await this.#answer(
+        text,
+        endOfSpeechAt,
+        sttMs,
+        live.turnId,
+        adopted ? speculation : undefined,
+      );
     } catch (error) {
       this.#failure(error);
     }
+  }
+
+  /**
+   * The early transcript is ready before the end of speech: its answer starts now through the
+   * same pipeline call a turn makes, into its resumable stream, and nothing of it is sent until
+   * the end of speech adopts it (#utterance).
+   */
+  #speculate(turnId: string, transcript: string): void {
+    this.#discard();
+    if (transcript === '') return;
+    const turn: Turn = { id: turnId, controller: new AbortController(), bargedIn: false };
+    const streamId = this.#start(turn, transcript);
+    // Awaited only where adopted; a discarded one must not be an unhandled rejection.
+    streamId.catch(() => undefined);
+    this.#speculation = { turn, transcript, streamId };
+  }
+
+  /**
+   * The caller spoke again in the pause (or it was a misfire): the speculative answer is
+   * cancelled upstream (the pipeline settles it as cancelled, charged what was produced) and
+   * none of it is sent or kept.
+   */
+  #discard(): void {
+    const speculation = this.#speculation;
+    if (speculation === undefined) return;
+    this.#speculation = undefined;
+    speculation.turn.controller.abort(
+      new ApiError('BAD_REQUEST', 'The caller spoke again in the pause.', {
+        details: { reason: 'speculation_discarded' },
+      }),
+    );
+    this.#deps.metrics.speculations.inc({ outcome: 'discarded' });
+  }
+
+  #start(turn: Turn, transcript: string): Promise<string> {
+    const { services, principal } = this.#deps;
+    return startVoiceAnswer(
+      services,
+      {
+        requestId: turn.id,
+        tenant: principal.tenant,
+        principal: principal.subject,
+        surface: 'voice',
+        signal: turn.controller.signal,
+        deadlineMs: services.snapshot().gateway.limits.requestTimeoutMs,
+      },
+      turn.controller,
+      { transcript, history: [...this.#history], model: this.#deps.model },
+    );
   }
 
   async #answer(
@@ -221,25 +306,18 @@ export class VoiceSession {
     endOfSpeechAt: number,
     sttMs: number | undefined,
     turnId: string,
+    speculation?: Speculation,
   ) {
-    const { services, principal, sessionId } = this.#deps;
-    const turn: Turn = { id: turnId, controller: new AbortController(), bargedIn: false };
+    const { services, sessionId } = this.#deps;
+    const turn: Turn = speculation?.turn ?? {
+      id: turnId,
+      controller: new AbortController(),
+      bargedIn: false,
+    };
     this.#current?.controller.abort(new ApiError('BAD_REQUEST', 'A newer turn replaced it.'));
     this.#current = turn;
     try {
-      const streamId = await startVoiceAnswer(
-        services,
-        {
-          requestId: turn.id,
-          tenant: principal.tenant,
-          principal: principal.subject,
-          surface: 'voice',
-          signal: turn.controller.signal,
-          deadlineMs: services.snapshot().gateway.limits.requestTimeoutMs,
-        },
-        turn.controller,
-        { transcript, history: this.#history, model: this.#deps.model },
-      );
+      const streamId = await (speculation?.streamId ?? this.#start(turn, transcript));
       this.#deps.send({
         type: 'final',
         source: 'transcript',
@@ -256,13 +334,18 @@ export class VoiceSession {
       );
       this.#history.splice(0, Math.max(0, this.#history.length - HISTORY));
       const ttftMs = answer.firstAt === undefined ? undefined : answer.firstAt - endOfSpeechAt;
-      if (ttftMs !== undefined) this.#deps.metrics.ttft.observe(ttftMs / 1000);
+      if (ttftMs !== undefined)
+        this.#deps.metrics.ttft.observe(
+          { speculative: String(speculation !== undefined) },
+          ttftMs / 1000,
+        );
       this.#deps.send({
         type: 'metrics',
         turn_id: turn.id,
         session_id: sessionId,
         ...(ttftMs === undefined ? {} : { ttft_ms: ttftMs }),
         ...(sttMs === undefined ? {} : { stt_ms: sttMs }),
+        ...(speculation === undefined ? {} : { speculative: true }),
       });
     } catch (error) {
       if (!turn.bargedIn) this.#failure(error, turn.id);

@@ -3,7 +3,11 @@ import { liveTranscriptSettings } from './stt-config.ts';
 
 describe('the live transcript settings', () => {
   it('tell no transcript while spoken and begin it early by default', () => {
-    expect(liveTranscriptSettings({})).toEqual({ partialEveryMs: 0, early: true });
+    expect(liveTranscriptSettings({})).toEqual({
+      partialEveryMs: 0,
+      early: true,
+      speculative: true,
+    });
   });
 
   it('take VOICE_PARTIAL_TRANSCRIPT_MS, 0 turning the transcript frames off', () => {

@@ -29,13 +29,24 @@ export function sttFromEnv(
 export interface LiveTranscriptSettings {
   partialEveryMs: number;
   early: boolean;
+  /** Answer the early transcript in the pause, adopted at the end of speech if it still holds. */
+  speculative: boolean;
 }
 
 export function liveTranscriptSettings(env: NodeJS.ProcessEnv): LiveTranscriptSettings {
   const early = env['VOICE_EARLY_TRANSCRIPT'] || 'on';
   if (early !== 'on' && early !== 'off')
     throw new Error(`VOICE_EARLY_TRANSCRIPT must be on or off, not ${JSON.stringify(early)}.`);
-  return { partialEveryMs: partialTranscriptMs(env), early: early === 'on' };
+  const speculative = env['VOICE_SPECULATIVE_ANSWER'] || 'on';
+  if (speculative !== 'on' && speculative !== 'off')
+    throw new Error(
+      `VOICE_SPECULATIVE_ANSWER must be on or off, not ${JSON.stringify(speculative)}.`,
+    );
+  return {
+    partialEveryMs: partialTranscriptMs(env),
+    early: early === 'on',
+    speculative: speculative === 'on',
+  };
 }
 
 /**
