@@ -3,6 +3,7 @@ import type { VoiceEvent } from '../../sdk/ts/src/voice.ts';
 import { useVoice } from '../../sdk/react/src/use-voice.ts';
 import { VoiceMic } from '../../sdk/react/src/VoiceMic.tsx';
 import type { Connection } from '../../sdk/react/src/voice-state.ts';
+import { demoToken } from '../shared/demo-token.ts';
 
 const params = new URLSearchParams(location.search);
 
@@ -17,13 +18,7 @@ function record(event: VoiceEvent): void {
   else if (frame.type === 'final' && frame.source === 'answer') seen.finals.push(frame.text);
 }
 
-async function token(why: 'initial' | 'expired'): Promise<string> {
-  const fixed = params.get('token');
-  if (fixed !== null && why === 'initial') return fixed;
-  const response = await fetch(`/demo/token?why=${why}`);
-  if (!response.ok) throw new Error(`no token (${response.status})`);
-  return response.text();
-}
+const token = demoToken(params);
 
 /** The voice console stylesheet's states (examples/voice-console/style.css). */
 const STYLE: Record<Connection, string> = {

@@ -6,6 +6,7 @@
  */
 import { VoiceSocket, type DownlinkFrame, type VoiceEvent } from '../../sdk/ts/src/voice.ts';
 import { startMicrophone } from '../../sdk/react/src/microphone.ts';
+import { demoToken } from '../shared/demo-token.ts';
 
 const params = new URLSearchParams(location.search);
 function element(id: string): HTMLElement {
@@ -65,14 +66,9 @@ function onEvent(event: VoiceEvent): void {
   else log(`error ${event.error.code}: ${event.error.message}`);
 }
 
-async function token(why: 'initial' | 'expired'): Promise<string> {
-  const fixed = params.get('token');
-  if (fixed !== null && why === 'initial') return fixed;
-  const response = await fetch(`/demo/token?why=${why}`);
-  if (!response.ok) throw new Error(`no token (${response.status})`);
-  if (why === 'expired') log('token expired, refreshed');
-  return response.text();
-}
+const token = demoToken(params, () => {
+  log('token expired, refreshed');
+});
 
 const socket = new VoiceSocket({
   baseUrl: params.get('gateway') ?? location.origin,

@@ -16,6 +16,7 @@ import {
   type Vec3,
 } from './scene.ts';
 import { XrSocket, type XrDownlinkFrame } from '../../sdk/ts/src/xr-socket.ts';
+import { demoToken } from '../shared/demo-token.ts';
 
 const params = new URLSearchParams(location.search);
 const HZ = 30;
@@ -155,13 +156,7 @@ function stream(socket: XrSocket, closed: AbortSignal, scene: { pointing: string
   );
 }
 
-async function token(why: 'initial' | 'expired'): Promise<string> {
-  const fixed = params.get('token');
-  if (fixed !== null && why === 'initial') return fixed;
-  const response = await fetch(`/demo/token?why=${why}`);
-  if (!response.ok) throw new Error(`no token (${response.status})`);
-  return response.text();
-}
+const token = demoToken(params);
 
 async function start(): Promise<void> {
   const closed = new AbortController();

@@ -1,13 +1,17 @@
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { screenshotPath } from './browser.ts';
 import type { Host } from './host.ts';
-import { startVoiceStack, type VoiceStack } from './voice-stack.ts';
+import {
+  openConsole as openStackPage,
+  showingPage,
+  startVoiceStack,
+  type VoiceStack,
+} from './voice-stack.ts';
 
 let stack: VoiceStack;
 let host: Host;
-let browser: Browser;
 const errors: string[] = [];
 
 interface Seen {
@@ -23,29 +27,14 @@ beforeAll(async () => {
     texts: ['what is the weather in london', 'tell me a joke instead'],
     gapS: 10,
   });
-  ({ host, browser } = stack);
+  ({ host } = stack);
 }, 120_000);
 
 afterAll(async () => {
   await stack.stop();
 });
 
-async function openConsole(): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width: 960, height: 720 } });
-  page.on('pageerror', (error) => errors.push(error.message));
-  await page.goto(`${host.origin}/`);
-  return page;
-}
-
-/** Runs the steps; a failure says what the page showed (transcript, answer, event log). */
-async function showingPage(page: Page, steps: () => Promise<void>): Promise<void> {
-  try {
-    await steps();
-  } catch (error) {
-    const shown = await page.locator('main').innerText();
-    throw new Error(`${String(error)}\nThe page showed:\n${shown}`, { cause: error });
-  }
-}
+const openConsole = () => openStackPage(stack, { errors });
 
 const seen = (page: Page) =>
   page.evaluate(() => (globalThis as unknown as { reactConsole: Seen }).reactConsole);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { buildApp } from '../../dataplane/src/app.ts';
 import { makeConfigDir } from '../support/config-dir.ts';
 import { startSidecar } from '../voice/stt-sidecar.ts';
@@ -80,4 +80,29 @@ export async function startVoiceStack(options: {
       await rm(work, { recursive: true, force: true });
     },
   });
+}
+
+/**
+ * A new 960x720 page of the stack's example, on the host's origin or `origin`; its uncaught
+ * errors are pushed onto `errors` when given.
+ */
+export async function openConsole(
+  stack: VoiceStack,
+  options: { origin?: string; errors?: string[] } = {},
+): Promise<Page> {
+  const page = await stack.browser.newPage({ viewport: { width: 960, height: 720 } });
+  const { errors } = options;
+  if (errors !== undefined) page.on('pageerror', (error) => errors.push(error.message));
+  await page.goto(`${options.origin ?? stack.host.origin}/`);
+  return page;
+}
+
+/** Runs the steps; a failure says what the page showed (transcript, answer, event log). */
+export async function showingPage(page: Page, steps: () => Promise<void>): Promise<void> {
+  try {
+    await steps();
+  } catch (error) {
+    const shown = await page.locator('main').innerText();
+    throw new Error(`${String(error)}\nThe page showed:\n${shown}`, { cause: error });
+  }
 }
