@@ -171,6 +171,10 @@ export type DownlinkFrame =
        */
       stt_ms?: number;
       barge_in_ms?: number;
+      /**
+       * The answer was begun on the early transcript in the pause and adopted.
+       */
+      speculative?: true;
     }
   | {
       type: 'audio';
