@@ -13,7 +13,11 @@
  *   (message event to frame taken);
  * - frames dropped out of order and stale (inference_xr_frames_dropped_total);
  * - the longest silence of any socket's downlink and of any SSE stream;
- * - the server's RSS after the sessions opened and a 10 s warm-up, every minute, and at the end.
+ * - the server's RSS and V8 heap in use (nodejs_heap_size_used_bytes) after the sessions opened
+ *   and a 10 s warm-up, every minute, and at the end.
+ *
+ * The dataplane runs on core 1 and this process on core 0 (as the other benchmarks), so that the
+ * clients' work is not the server's wait.
  */
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
@@ -24,6 +28,7 @@ import { readSse } from '../tests/support/sse.ts';
 import { ANCHORS, HEAD, lookAlong, toward, XrClient } from '../tests/xr/support.ts';
 import type { Vec3 } from '../dataplane/src/engine/xr/geometry.ts';
 import { machineLine } from './stats.ts';
+import { CORE_LOAD, CORE_SUT, pinSelf } from './support/processes.ts';
 
 const hz = Number(process.argv[2] ?? 30);
 const seconds = Number(process.argv[3] ?? 300);
@@ -33,6 +38,7 @@ const SSE_STREAMS = 5;
 const ROOT = join(import.meta.dirname, '..');
 const now = () => performance.timeOrigin + performance.now();
 
+pinSelf(CORE_LOAD);
 console.log(await machineLine());
 console.log(
   `xr: ${sessions} sessions at ${hz} Hz (2 frames a tick) for ${seconds} s, an utterance every ${utterEvery > 0 ? `${utterEvery} s` : 'never'}, ${SSE_STREAMS} SSE streams`,
@@ -56,7 +62,7 @@ const env: NodeJS.ProcessEnv = {
   LOG_LEVEL: 'info',
 };
 delete env['REDIS_URL'];
-const child = spawn(process.execPath, ['dataplane/src/main.ts'], {
+const child = spawn('taskset', ['-c', CORE_SUT, process.execPath, 'dataplane/src/main.ts'], {
   cwd: ROOT,
   env,
   stdio: ['ignore', 'pipe', 'inherit'],
@@ -102,6 +108,11 @@ async function quantile(name: string, q: number): Promise<{ value: number; count
     [lower, below] = [bound, cumulative];
   }
   return { value: Number.NaN, count };
+}
+
+async function heapMiB(): Promise<number> {
+  const text = await (await fetch(`${http}/metrics`)).text();
+  return Number(/^nodejs_heap_size_used_bytes (\S+)$/m.exec(text)?.[1]) / 2 ** 20;
 }
 
 async function counter(name: string, label: string): Promise<number> {
@@ -196,6 +207,7 @@ silence.ws = 0;
 silence.sse = 0;
 const rssStart = await rssMiB();
 const rss = [rssStart];
+const heap = [await heapMiB()];
 const started = performance.now();
 const sentAtStart = sent;
 while (performance.now() - started < seconds * 1000) {
@@ -203,6 +215,7 @@ while (performance.now() - started < seconds * 1000) {
     setTimeout(resolve, Math.min(60_000, seconds * 1000 - (performance.now() - started))),
   );
   rss.push(await rssMiB());
+  heap.push(await heapMiB());
 }
 const rate = (sent - sentAtStart) / ((performance.now() - started) / 1000);
 running = false;
@@ -229,4 +242,5 @@ console.log(
 console.log(
   `server RSS: start ${rssStart.toFixed(0)} MiB, end ${rssEnd.toFixed(0)} MiB; per minute ${rss.map((r) => r.toFixed(0)).join(', ')}`,
 );
+console.log(`server heap in use, per minute: ${heap.map((h) => h.toFixed(0)).join(', ')} MiB`);
 process.exit(0);
