@@ -6,7 +6,7 @@ import { scanInjection } from './injection-scan.ts';
 /** scanInjection with every rule reading the two-byte text, as before the one-byte copy. */
 function scanTwoByte(text: string): ReturnType<typeof scanInjection> {
   const saved = COMPILED_PACKS.map((compiled) => compiled.latin1);
-  const packs = COMPILED_PACKS as { latin1: readonly (RegExp | undefined)[] }[];
+  const packs = COMPILED_PACKS as unknown as { latin1: readonly (RegExp | undefined)[] }[];
   for (const compiled of packs) compiled.latin1 = compiled.latin1.map(() => undefined);
   try {
     return scanInjection(text);
