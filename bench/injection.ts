@@ -12,12 +12,10 @@ import { jailguardScorer } from '../dataplane/src/engine/injection-scores.ts';
 import {
   highestOf,
   injectionClassifier,
-  type InjectionClassifier,
-} from '../dataplane/src/security/injection-classifier.ts';
-import {
   scoredClassifier,
+  type InjectionClassifier,
   type InjectionScores,
-} from '../dataplane/src/security/injection-jailguard.ts';
+} from '../dataplane/src/security/injection-classifier.ts';
 import type { InjectionOptions } from '../dataplane/src/security/sanitizer.ts';
 import {
   fetchCorpus,
@@ -91,7 +89,7 @@ const withClassifiers =
       classifierWeight: 1,
     };
   };
-const jailguard = (scores: InjectionScores) => scoredClassifier(scores);
+const jailguard = (scores: InjectionScores) => scoredClassifier('jailguard', scores);
 
 for (const [title, options, embed] of [
   ['rules only (classifier: off)', withClassifiers(), false],

@@ -92,7 +92,7 @@ export type BatchSettings = Static<typeof BatchSettings>;
 const INJECTION_ACTION =
   'What a message whose injection score reaches the threshold gets: flag (findings only, content as sent), sanitize (matched stretches replaced), block (CONTENT_BLOCKED).';
 const INJECTION_CLASSIFIER =
-  "The in-process classifier whose share joins the rules score: off, llm_guardrail (npm llm_guardrail) or prompt_guardrail (PyPI prompt-guardrail, exported by make models), both TF-IDF + logistic regression; or jailguard (the crate jailguard's MLP head over the MiniLM embedding of make models-fetch). A list of several names runs each, the highest probability counting.";
+  "The in-process classifier whose share joins the rules score: off, llm_guardrail (npm llm_guardrail) or prompt_guardrail (PyPI prompt-guardrail, exported by make models), both TF-IDF + logistic regression; jailguard (the crate jailguard's MLP head over the MiniLM embedding of make models-fetch); or guard, a guard model asked through the ProviderRoute that safety.injection.guard.model names. A list of several names runs each, the highest probability counting.";
 const InjectionAction = Type.Union(
   [Type.Literal('flag'), Type.Literal('sanitize'), Type.Literal('block')],
   { description: INJECTION_ACTION },
@@ -106,6 +106,7 @@ const CLASSIFIER_NAMES = [
   Type.Literal('llm_guardrail'),
   Type.Literal('prompt_guardrail'),
   Type.Literal('jailguard'),
+  Type.Literal('guard'),
 ];
 /** `off`, one classifier, or several (each runs; the highest probability counts). */
 const InjectionClassifier = Type.Union(
@@ -143,7 +144,9 @@ export const INJECTION_CLASSIFIER_FILES = {
     ],
   },
 } as const satisfies Record<string, { from: 'package' | 'model-cache'; files: readonly string[] }>;
-export type InjectionClassifierName = keyof typeof INJECTION_CLASSIFIER_FILES;
+/** The classifiers that run on files installed here (the guard model runs behind a route). */
+export type InstalledClassifierName = keyof typeof INJECTION_CLASSIFIER_FILES;
+export type InjectionClassifierName = InstalledClassifierName | 'guard';
 /** A policy's `classifier`: off, one name, or several whose highest probability counts. */
 export type InjectionClassifierSetting = Static<typeof InjectionClassifier>;
 
@@ -158,7 +161,7 @@ export function classifierNames(setting: InjectionClassifierSetting): InjectionC
  * @throws Error when a package file's package is not installed.
  */
 export function injectionClassifierPaths(
-  name: InjectionClassifierName,
+  name: InstalledClassifierName,
   env: NodeJS.ProcessEnv = process.env,
 ): string[] {
   const { from, files } = INJECTION_CLASSIFIER_FILES[name];
@@ -168,6 +171,40 @@ export function injectionClassifierPaths(
     from === 'package' ? fileURLToPath(import.meta.resolve(file)) : join(cache, file),
   );
 }
+
+/**
+ * `safety.injection.guard`: the guard model the classifier `guard` asks, one call per client
+ * text, through a ProviderRoute's fallback chain (docs/safety.md). Its verdict is the answer's
+ * first word: `injection`, `unsafe`, `attack`, `jailbreak` or `yes` is an attack, `safe`,
+ * `benign` or `no` is not, and a number from 0 to 1 is the probability itself.
+ */
+export const InjectionGuard = Type.Object(
+  {
+    model: Type.String({
+      minLength: 1,
+      description: 'The model alias whose route serves the guard model (routes.yaml).',
+    }),
+    timeoutMs: Type.Integer({
+      minimum: 50,
+      maximum: 60_000,
+      default: 2000,
+      description: 'How long the guard has for all of a request’s texts.',
+    }),
+    onError: Type.Union([Type.Literal('pass'), Type.Literal('attack')], {
+      default: 'pass',
+      description:
+        'A text the guard did not judge (timeout, error, an answer that is no verdict): pass (the other scores decide) or attack (scored as certain).',
+    }),
+    maxChars: Type.Integer({
+      minimum: 100,
+      maximum: 100_000,
+      default: 8000,
+      description: 'The most characters of a text the guard reads (its start).',
+    }),
+  },
+  { additionalProperties: false },
+);
+export type InjectionGuard = Static<typeof InjectionGuard>;
 
 /** A tenant's or a route's departures from the injection defaults. */
 const InjectionOverride = Type.Object(
@@ -203,6 +240,7 @@ export const InjectionSettings = Type.Object(
       description:
         'What the classifier adds to the score at certainty (nothing at or below even odds).',
     }),
+    guard: Type.Optional(InjectionGuard),
     tenants: Type.Record(Type.String(), InjectionOverride, {
       default: {},
       description: 'Per-tenant overrides of action, threshold and classifier.',

@@ -34,7 +34,7 @@ function scoredSafety() {
       return new Map(texts.map((text) => [text, text === PLANTED ? 0.9999 : 0.01]));
     },
   };
-  return { safety: createSafety(() => policy, scorer), asked };
+  return { safety: createSafety(() => policy, { jailguard: scorer }), asked };
 }
 
 describe('an upstream result through safety', () => {

@@ -3,11 +3,9 @@ import { jailguardScorer } from '../../dataplane/src/engine/injection-scores.ts'
 import {
   highestOf,
   injectionClassifier,
-} from '../../dataplane/src/security/injection-classifier.ts';
-import {
   scoredClassifier,
   type InjectionScores,
-} from '../../dataplane/src/security/injection-jailguard.ts';
+} from '../../dataplane/src/security/injection-classifier.ts';
 import { fetchCorpus, loadCorpus, measure, type CorpusCase } from './injection-corpus.ts';
 
 /**
@@ -48,13 +46,19 @@ describe('the injection defence on public corpora', () => {
   });
 
   it('flags more attacks with the jailguard classifier, and still at most 5 % of benign texts', () => {
-    const rates = measure(cases, { threshold: 1, classifier: scoredClassifier(scores) });
+    const rates = measure(cases, {
+      threshold: 1,
+      classifier: scoredClassifier('jailguard', scores),
+    });
     expect(rates.benign.flagged / rates.benign.total).toBeLessThanOrEqual(0.05);
     expect(rates.attacks.flagged).toBeGreaterThanOrEqual(90);
   });
 
   it('flags the most with jailguard and llm_guardrail combined, and still at most 5 % of benign texts', () => {
-    const classifier = highestOf([scoredClassifier(scores), injectionClassifier('llm_guardrail')]);
+    const classifier = highestOf([
+      scoredClassifier('jailguard', scores),
+      injectionClassifier('llm_guardrail'),
+    ]);
     const rates = measure(cases, { threshold: 1, classifier });
     expect(rates.benign.flagged / rates.benign.total).toBeLessThanOrEqual(0.05);
     expect(rates.attacks.flagged).toBeGreaterThanOrEqual(97);

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   GatewaySettings,
   injectionClassifierPaths,
-  type InjectionClassifierName,
+  type InstalledClassifierName,
 } from '../../crds/gateway-settings.ts';
 import { buildApp } from '../../dataplane/src/app.ts';
 import { checkSafetySettings } from '../../dataplane/src/config/safety-check.ts';
@@ -94,7 +94,7 @@ describe('a gateway.yaml that names jailguard', () => {
   it('is refused where the model cache lacks the embedding model, naming the file', () => {
     const empty = mkdtempSync(join(tmpdir(), 'no-models-'));
     try {
-      const paths = (name: InjectionClassifierName) =>
+      const paths = (name: InstalledClassifierName) =>
         injectionClassifierPaths(name, { INFERENCE_MODEL_CACHE: empty });
       expect(() => {
         checkSafetySettings(safety, 'gateway.yaml', paths);

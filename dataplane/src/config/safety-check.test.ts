@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { GatewaySettings } from '../../../crds/gateway-settings.ts';
-import { checkSafetySettings } from './safety-check.ts';
+import { checkGuardRoute, checkSafetySettings } from './safety-check.ts';
 import { ConfigError, parseWith } from './validate.ts';
 
 const settings = (injection: unknown) =>
@@ -85,6 +85,44 @@ describe('the safety settings check', () => {
     );
     expect(() => {
       checkSafetySettings(withRegions(['US', 'GB', 'ES']), 'gateway.yaml');
+    }).not.toThrow();
+  });
+
+  it('refuses the guard classifier when safety.injection.guard names no model', () => {
+    const safety = settings({ routes: { chat: { classifier: ['llm_guardrail', 'guard'] } } });
+    expect(() => {
+      checkSafetySettings(safety, 'gateway.yaml');
+    }).toThrow(
+      new ConfigError(
+        'gateway.yaml: safety.injection.routes.chat.classifier names guard, but safety.injection.guard does not name its model.',
+      ),
+    );
+  });
+
+  it('accepts the guard classifier with its model named, needing no files', () => {
+    const safety = settings({ classifier: 'guard', guard: { model: 'guard' } });
+    expect(() => {
+      checkSafetySettings(safety, 'gateway.yaml', () => ['/nowhere'], nowhere);
+    }).not.toThrow();
+    expect(safety.injection.guard).toEqual({
+      model: 'guard',
+      timeoutMs: 2000,
+      onError: 'pass',
+      maxChars: 8000,
+    });
+  });
+
+  it('refuses a guard model that no route serves, and accepts one a route serves', () => {
+    const { injection } = settings({ guard: { model: 'guard' } });
+    expect(() => {
+      checkGuardRoute(injection, new Set(['chat']), 'gateway.yaml');
+    }).toThrow(
+      new ConfigError(
+        'gateway.yaml: safety.injection.guard.model names guard, which no route in routes.yaml serves.',
+      ),
+    );
+    expect(() => {
+      checkGuardRoute(injection, new Set(['chat', 'guard']), 'gateway.yaml');
     }).not.toThrow();
   });
 });

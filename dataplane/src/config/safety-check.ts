@@ -3,8 +3,9 @@ import {
   classifierNames,
   injectionClassifierPaths,
   type GatewaySettings,
-  type InjectionClassifierName,
   type InjectionClassifierSetting,
+  type InjectionSettings,
+  type InstalledClassifierName,
 } from '../../../crds/gateway-settings.ts';
 import { isSupportedCountry } from 'libphonenumber-js/max';
 import { ConfigError } from './validate.ts';
@@ -13,14 +14,15 @@ import { ConfigError } from './validate.ts';
  * Refuses a safety section that names a phone region libphonenumber-js has no metadata for
  * (the schema checks the shape only), and one that names an injection classifier (as the default, for a tenant
  * or for a route, alone or in a list) whose files are not installed, naming the classifier, the setting and the
- * missing file: a classifier that cannot run is absent, never a stub that scores nothing.
+ * missing file, or names the guard model with no `safety.injection.guard` to say which: a classifier that cannot
+ * run is absent, never a stub that scores nothing.
  * @throws ConfigError
  */
 export function checkSafetySettings(
   safety: GatewaySettings['safety'],
   source: string,
   /** The paths of a classifier's files; throws for a package that is not installed. */
-  paths: (name: InjectionClassifierName) => string[] = (name) => injectionClassifierPaths(name),
+  paths: (name: InstalledClassifierName) => string[] = (name) => injectionClassifierPaths(name),
   exists: (path: string) => boolean = existsSync,
 ): void {
   checkPiiSettings(safety, source);
@@ -39,6 +41,14 @@ export function checkSafetySettings(
   for (const [path, name] of named.flatMap(([path, setting]) =>
     classifierNames(setting).map((name) => [path, name] as const),
   )) {
+    if (name === 'guard') {
+      if (injection.guard === undefined) {
+        throw new ConfigError(
+          `${source}: ${path} names guard, but safety.injection.guard does not name its model.`,
+        );
+      }
+      continue;
+    }
     const missing = missingFile(name, paths, exists);
     if (missing !== undefined) {
       throw new ConfigError(
@@ -48,9 +58,26 @@ export function checkSafetySettings(
   }
 }
 
+/**
+ * Refuses a guard model whose alias no route serves (checked once the routes are read).
+ * @throws ConfigError
+ */
+export function checkGuardRoute(
+  injection: InjectionSettings,
+  aliases: ReadonlySet<string> | ReadonlyMap<string, unknown>,
+  source: string,
+): void {
+  const model = injection.guard?.model;
+  if (model !== undefined && !aliases.has(model)) {
+    throw new ConfigError(
+      `${source}: safety.injection.guard.model names ${model}, which no route in routes.yaml serves.`,
+    );
+  }
+}
+
 function missingFile(
-  name: InjectionClassifierName,
-  paths: (name: InjectionClassifierName) => string[],
+  name: InstalledClassifierName,
+  paths: (name: InstalledClassifierName) => string[],
   exists: (path: string) => boolean,
 ): string | undefined {
   let files: string[];

@@ -12,7 +12,7 @@ import { parsePromptManifest } from '../../../crds/prompts/manifest.ts';
 import { readAuditKeys, type AuditKeys } from './audit-keys.ts';
 import { decisionConfig, type DecisionConfig } from './decision.ts';
 import { readMcp, type McpConfig } from './mcp.ts';
-import { checkSafetySettings } from './safety-check.ts';
+import { checkGuardRoute, checkSafetySettings } from './safety-check.ts';
 import { readTlsMaterial, type TlsMaterial } from './tls-material.ts';
 import { readUpstreamTls } from './upstream-tls.ts';
 import {
@@ -133,6 +133,7 @@ export function buildSnapshot(
       `${CONTRACT_FILES.gateway}: defaultModel ${gateway.defaultModel} has no route.`,
     );
   }
+  checkGuardRoute(gateway.safety.injection, routes, CONTRACT_FILES.gateway);
 
   const prompts = new Map<string, PromptManifestSpec[]>();
   for (const [path, text] of files) {

@@ -2,11 +2,8 @@ import type { InferenceInput } from '../core/inference-input.ts';
 import { cachedModel } from '../providers/local/model-cache.ts';
 import { parseLocalModel, readModelFiles } from '../providers/local/model-files.ts';
 import { OnnxEncoder } from '../providers/local/onnx-encoder.ts';
-import {
-  JAILGUARD_MAX_TOKENS,
-  jailguardHead,
-  type InjectionScores,
-} from '../security/injection-jailguard.ts';
+import type { InjectionScores } from '../security/injection-classifier.ts';
+import { JAILGUARD_MAX_TOKENS, jailguardHead } from '../security/injection-jailguard.ts';
 import { normalizeUntrusted } from '../security/sanitizer.ts';
 
 /**

@@ -104,7 +104,7 @@ describe('the injection policy', () => {
     const scores = new Map([[PARAPHRASE, 0.97]]);
     const classifier = injectionPolicy(listed, {
       tenant: 'acme',
-      injectionScores: scores,
+      injectionScores: { jailguard: scores },
     }).classifier;
     expect(classifier?.name).toBe('jailguard+llm_guardrail');
     const llmGuardrail = injectionPolicy(
@@ -125,9 +125,13 @@ describe('the injection policy', () => {
     const scorer = {
       score: async (texts: readonly string[]) => new Map(texts.map((t) => [t, 0.9])),
     };
-    const safety = createSafety(() => ({ ...policy, sanitize: true, injection: listed }), scorer);
+    const safety = createSafety(() => ({ ...policy, sanitize: true, injection: listed }), {
+      jailguard: scorer,
+    });
     const input = { messages: [{ role: 'tool' as const, content: PARAPHRASE }] };
-    expect(await safety.scoreInjection?.(input, 'acme')).toEqual(new Map([[PARAPHRASE, 0.9]]));
+    expect(await safety.scoreInjection?.(input, 'acme')).toEqual({
+      jailguard: new Map([[PARAPHRASE, 0.9]]),
+    });
     expect(await safety.scoreInjection?.(input, 'other')).toBeUndefined();
   });
 

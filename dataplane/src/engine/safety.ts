@@ -6,8 +6,13 @@ import {
 } from '../../../crds/gateway-settings.ts';
 import type { ChatMessage, ToolCall } from '../core/types.ts';
 import { ApiError } from '../errors/api-error.ts';
-import { highestOf, injectionClassifier } from '../security/injection-classifier.ts';
-import { scoredClassifier } from '../security/injection-jailguard.ts';
+import {
+  highestOf,
+  injectionClassifier,
+  scoredClassifier,
+  type ClassifierScores,
+  type ScoredClassifierName,
+} from '../security/injection-classifier.ts';
 import {
   checkPii,
   createStreamRedactor,
@@ -27,6 +32,7 @@ import type { Findings } from '../stages/context.ts';
 import type { Safety, SafetyScope } from './pipeline/prepare.ts';
 import { SafetyRefusal } from './safety-refusal.ts';
 import { sharedJailguardScorer, untrustedTexts, type InjectionScorer } from './injection-scores.ts';
+import type { GuardScorer } from './injection-guard.ts';
 
 type Policy = GatewaySettings['safety'];
 
@@ -51,7 +57,9 @@ export function injectionPolicy(
   const classifiers = classifierNames(
     route?.classifier ?? tenant?.classifier ?? settings.classifier,
   ).map((name) =>
-    name === 'jailguard' ? scoredClassifier(scope.injectionScores) : injectionClassifier(name),
+    name === 'jailguard' || name === 'guard'
+      ? scoredClassifier(name, scope.injectionScores?.[name])
+      : injectionClassifier(name),
   );
   return {
     action,
@@ -62,17 +70,30 @@ export function injectionPolicy(
 }
 
 /**
- * Whether a request of `tenant` may be scored by jailguard: the default, the tenant's entry or
- * any route's names it (alone or in a list) (the route is known only once prepare has resolved the prompt).
+ * Whether a request of `tenant` may be scored by classifier `name` (jailguard or the guard
+ * model): the default, the tenant's entry or any route's names it, alone or in a list (the
+ * route is known only once prepare has resolved the prompt).
  */
-export function namesJailguard(settings: InjectionSettings, tenant: string | undefined): boolean {
+export function namesClassifier(
+  settings: InjectionSettings,
+  tenant: string | undefined,
+  name: ScoredClassifierName,
+): boolean {
   const tenantEntry = tenant === undefined ? undefined : settings.tenants[tenant];
-  const jailguard = (setting: InjectionClassifierSetting | undefined) =>
-    setting !== undefined && classifierNames(setting).includes('jailguard');
+  const names = (setting: InjectionClassifierSetting | undefined) =>
+    setting !== undefined && classifierNames(setting).includes(name);
   return (
-    jailguard(tenantEntry?.classifier ?? settings.classifier) ||
-    Object.values(settings.routes).some((route) => jailguard(route.classifier))
+    names(tenantEntry?.classifier ?? settings.classifier) ||
+    Object.values(settings.routes).some((route) => names(route.classifier))
   );
+}
+
+/** The classifiers that score a request's texts before the sanitiser reads them. */
+export interface Scorers {
+  /** jailguard's embedding and head, loaded on the first request whose policy names it. */
+  jailguard?: InjectionScorer;
+  /** The guard model behind a route (`safety.injection.guard`). */
+  guard?: GuardScorer;
 }
 
 /**
@@ -139,8 +160,7 @@ function argumentsChecked(calls: ToolCall[], pii: TenantPii, tally: Tally): Tool
 /** The gateway's safety policy (`gateway.yaml` → safety) as the pipeline uses it. */
 export function createSafety(
   settings: () => Policy,
-  /** jailguard's embedding and head, loaded on the first request whose policy names it. */
-  scorer: InjectionScorer = sharedJailguardScorer(),
+  { jailguard = sharedJailguardScorer(), guard }: Scorers = {},
 ): Safety {
   /** One untrusted text through the sanitiser and the input PII policy. */
   const checkText = (
@@ -159,9 +179,23 @@ export function createSafety(
 
   return {
     async scoreInjection(input, tenant) {
-      const policy = settings();
-      if (!policy.sanitize || !namesJailguard(policy.injection, tenant)) return undefined;
-      return scorer.score(untrustedTexts(input));
+      const { sanitize, injection } = settings();
+      if (!sanitize) return undefined;
+      const texts = untrustedTexts(input);
+      const guardSettings = injection.guard;
+      const [embedded, judged] = await Promise.all([
+        namesClassifier(injection, tenant, 'jailguard') ? jailguard.score(texts) : undefined,
+        guard !== undefined &&
+        guardSettings !== undefined &&
+        namesClassifier(injection, tenant, 'guard')
+          ? guard.score(texts, guardSettings)
+          : undefined,
+      ]);
+      if (embedded === undefined && judged === undefined) return undefined;
+      const scores: ClassifierScores = {};
+      if (embedded !== undefined) scores.jailguard = embedded;
+      if (judged !== undefined) scores.guard = judged;
+      return scores;
     },
 
     checkInput(messages, scope) {

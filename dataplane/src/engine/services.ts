@@ -17,6 +17,7 @@ import { createPromptSource } from './prompt-source.ts';
 import { Router } from './routing/router.ts';
 import { Semaphore } from './routing/semaphore.ts';
 import { createSafety } from './safety.ts';
+import { guardScorer, type GuardScorer } from './injection-guard.ts';
 import { MemoryStreamStore } from './stream/memory-store.ts';
 import { AnswerCache, memoryAnswerStore, redisAnswerStore } from './pipeline/answer-cache.ts';
 import { RedisStreamStore } from './stream/redis-store.ts';
@@ -59,6 +60,8 @@ export interface Services {
   /** Traces, when a collector is named (docs/observability.md); undefined: off. */
   tracing: Tracing | undefined;
   router: Router;
+  /** The guard model behind a route, for every surface's injection classifier. */
+  guard: GuardScorer;
   prompts: PromptResolver;
   /** The one request pipeline every surface calls. */
   pipeline: Pipeline;
@@ -182,7 +185,15 @@ export async function createServices(options: ServicesOptions): Promise<Services
     ...(options.stages ?? []),
   ];
   const promptSource = createPromptSource(prompts);
-  const safety = createSafety(() => snapshot().gateway.safety);
+  const guard = guardScorer({
+    router,
+    route: (alias) => snapshot().routes.get(alias),
+    onVerdict: (verdict, seconds) => {
+      metrics.injectionGuardVerdicts.inc({ verdict });
+      if (seconds !== undefined) metrics.injectionGuardSeconds.observe(seconds);
+    },
+  });
+  const safety = createSafety(() => snapshot().gateway.safety, { guard });
   // With tracing on: prepare in its span, the prompt's and safety's spans under it.
   const tracer = tracing?.tracer;
   const traced = tracer === undefined ? undefined : tracingStage(tracer);
@@ -240,6 +251,7 @@ export async function createServices(options: ServicesOptions): Promise<Services
     metrics,
     tracing,
     router,
+    guard,
     prompts,
     pipeline,
     budgets,

@@ -17,8 +17,18 @@ import {
 } from '../../../crds/gateway-settings.ts';
 
 export type { InjectionClassifierName };
-/** The classifiers scored here from the text alone (jailguard reads an embedding). */
-export type TfidfClassifierName = Exclude<InjectionClassifierName, 'jailguard'>;
+/** The classifiers that score before the sanitiser runs: an embedding, a model's answer. */
+export type ScoredClassifierName = Extract<InjectionClassifierName, 'jailguard' | 'guard'>;
+/** The classifiers scored here from the text alone. */
+export type TfidfClassifierName = Exclude<InjectionClassifierName, ScoredClassifierName>;
+
+/**
+ * Probabilities computed before the sanitiser ran, by the text the sanitiser scores (its
+ * normalised form: `normalizeUntrusted` in sanitizer.ts).
+ */
+export type InjectionScores = ReadonlyMap<string, number>;
+/** What each classifier that scores beforehand computed for one request's texts. */
+export type ClassifierScores = Partial<Record<ScoredClassifierName, InjectionScores>>;
 
 interface Weighting {
   /** Word tokens of (lowercased) text. */
@@ -175,4 +185,16 @@ export function injectionClassifier(name: TfidfClassifierName): InjectionClassif
  */
 export function classifierScore(probability: number, weight: number): number {
   return Math.round(Math.max(0, (probability - 0.5) / 0.5) * weight * 1000) / 1000;
+}
+
+/**
+ * The classifier `name` of one request: the probabilities it computed for the request's texts
+ * beforehand. A text it did not score (a caller that scanned without scoring first) gets 0, so
+ * the rules decide alone, as they do with the classifier `off`.
+ */
+export function scoredClassifier(
+  name: ScoredClassifierName,
+  scores: InjectionScores | undefined,
+): InjectionClassifier {
+  return { name, probability: (text) => scores?.get(text) ?? 0 };
 }

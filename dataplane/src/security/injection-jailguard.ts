@@ -8,7 +8,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { InjectionClassifier } from './injection-classifier.ts';
 
 export const JAILGUARD_WEIGHTS = fileURLToPath(
   new URL('../../../models/jailguard/neural_binary_200k.json', import.meta.url),
@@ -101,19 +100,4 @@ let head: JailguardHead | undefined;
 export function jailguardHead(): JailguardHead {
   head ??= JailguardHead.load();
   return head;
-}
-
-/**
- * Probabilities computed before the sanitiser ran, by the text the sanitiser scores (its
- * normalised form: `normalizeUntrusted` in sanitizer.ts).
- */
-export type InjectionScores = ReadonlyMap<string, number>;
-
-/**
- * The classifier of one request: the probabilities embedded for its texts beforehand. A text
- * that was not (a caller that scanned without embedding first) gets 0, so the rules decide
- * alone, as they do with the classifier `off`.
- */
-export function scoredClassifier(scores: InjectionScores | undefined): InjectionClassifier {
-  return { name: 'jailguard', probability: (text) => scores?.get(text) ?? 0 };
 }

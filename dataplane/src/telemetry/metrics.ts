@@ -171,6 +171,18 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
       labelNames: ['kind'] as const,
       registers,
     }),
+    injectionGuardVerdicts: new Counter({
+      name: 'inference_injection_guard_verdicts_total',
+      help: 'Texts the guard model (safety.injection.guard) was asked about, by verdict: attack, safe, or error (the call failed, timed out, answered no verdict, or the request had more texts than the guard is asked about); an error counts as safety.injection.guard.onError says.',
+      labelNames: ['verdict'] as const,
+      registers,
+    }),
+    injectionGuardSeconds: new Histogram({
+      name: 'inference_injection_guard_duration_seconds',
+      help: 'How long one guard-model call took, from the request to its verdict or its failure.',
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5],
+      registers,
+    }),
     sandboxRequests: new Counter({
       name: 'inference_sandbox_requests_total',
       help: "Requests of sandbox tenants, served by the mock provider from the tenant's own snapshot (docs/sandbox.md).",

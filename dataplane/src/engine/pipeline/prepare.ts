@@ -4,7 +4,7 @@ import type { RouteConfig } from '../../core/route.ts';
 import type { ChatMessage, ToolCall } from '../../core/types.ts';
 import { ApiError } from '../../errors/api-error.ts';
 import type { Findings, Prepared } from '../../stages/context.ts';
-import type { InjectionScores } from '../../security/injection-jailguard.ts';
+import type { ClassifierScores } from '../../security/injection-classifier.ts';
 import { refuseLogprobsUnderOutputFilter } from './logprobs-policy.ts';
 
 /** Prompt resolution as the pipeline needs it: trusted messages plus the prompt's defaults. */
@@ -32,20 +32,21 @@ export interface SafetyScope {
   /** The model alias asked for. */
   route?: string | undefined;
   /** The classifier probabilities `scoreInjection` computed for the request's texts. */
-  injectionScores?: InjectionScores | undefined;
+  injectionScores?: ClassifierScores | undefined;
 }
 
 /** Input and output safety as the pipeline needs it; findings are metadata, never content. */
 export interface Safety {
   /**
-   * The probabilities of an injection classifier that cannot score synchronously (jailguard
-   * reads an embedding) for the request's client texts, computed before `prepare`, which hands
-   * them to the checks below in their scope; undefined when no policy names such a classifier.
+   * The probabilities of the injection classifiers that cannot score synchronously (jailguard
+   * reads an embedding, the guard model answers a call) for the request's client texts,
+   * computed before `prepare`, which hands them to the checks below in their scope; undefined
+   * when no policy names such a classifier.
    */
   scoreInjection?(
     input: InferenceInput,
     tenant: string | undefined,
-  ): Promise<InjectionScores | undefined>;
+  ): Promise<ClassifierScores | undefined>;
   /** Sanitises client-supplied messages and applies the input PII policy. */
   checkInput(
     messages: ChatMessage[],
@@ -91,7 +92,7 @@ export interface PrepareDeps {
   /** Who asked within the tenant (the token's subject): an A/B prompt's user without `user`. */
   principal?: string | undefined;
   /** What `Safety.scoreInjection` computed for this request. */
-  injectionScores?: InjectionScores | undefined;
+  injectionScores?: ClassifierScores | undefined;
 }
 
 /**

@@ -100,7 +100,9 @@ export const mcpPlugin: FastifyPluginAsyncTypebox<{ services: Services }> = asyn
     reporter.start();
     app.addHook('onClose', () => reporter.close());
   }
-  const safety = createSafety(() => services.snapshot().gateway.safety);
+  const safety = createSafety(() => services.snapshot().gateway.safety, {
+    guard: services.guard,
+  });
   const limiter: ToolCallLimiter =
     services.redis === undefined
       ? new MemoryToolCallLimiter()
