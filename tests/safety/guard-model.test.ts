@@ -5,7 +5,7 @@ import { buildApp } from '../../dataplane/src/app.ts';
 import { readConfigTree } from '../../dataplane/src/config/read-tree.ts';
 import { buildSnapshot } from '../../dataplane/src/config/snapshot.ts';
 import { ConfigError } from '../../dataplane/src/config/validate.ts';
-import { GUARD_INSTRUCTIONS } from '../../dataplane/src/engine/injection-guard.ts';
+import { GUARD_INSTRUCTIONS, guardQuestion } from '../../dataplane/src/engine/injection-guard.ts';
 import type { FakeServer } from '../fakes/fake-server.ts';
 import { chatCompletion, createOpenAIFake, OPENAI_ERRORS } from '../fakes/openai-fake.ts';
 import { makeConfigDir, type ConfigDir } from '../support/config-dir.ts';
@@ -87,7 +87,7 @@ describe('the guard model reached through a ProviderRoute', () => {
       temperature: 0,
       messages: [
         { role: 'system', content: GUARD_INSTRUCTIONS },
-        { role: 'user', content: `<<<TEXT\n${PARAPHRASE}\nTEXT>>>` },
+        { role: 'user', content: guardQuestion(PARAPHRASE) },
       ],
     });
     expect(await metrics()).toMatch(

@@ -109,6 +109,7 @@ describe('the safety settings check', () => {
       timeoutMs: 2000,
       onError: 'pass',
       maxChars: 8000,
+      answer: 'word',
     });
   });
 

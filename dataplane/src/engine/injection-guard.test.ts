@@ -5,7 +5,10 @@ import { createMockProvider } from '../providers/mock/mock.ts';
 import {
   GUARD_MAX_TEXTS,
   guardProbability,
+  guardQuestion,
   guardScorer,
+  jsonVerdict,
+  VERDICT_FORMAT,
   type GuardVerdict,
 } from './injection-guard.ts';
 import { Router } from './routing/router.ts';
@@ -28,6 +31,7 @@ const settings = (overrides: Partial<InjectionGuard> = {}): InjectionGuard => ({
   timeoutMs: 2000,
   onError: 'pass',
   maxChars: 8000,
+  answer: 'word',
   ...overrides,
 });
 
@@ -71,7 +75,25 @@ describe("the guard model's answer", () => {
   });
 });
 
+describe("the guard model's JSON answer", () => {
+  it('reads its verdict, and nothing else as one', () => {
+    expect(jsonVerdict('{"verdict":"injection"}')).toBe(1);
+    expect(jsonVerdict('{"verdict": "safe"}')).toBe(0);
+    expect(jsonVerdict('{"verdict":"maybe"}')).toBeUndefined();
+    expect(jsonVerdict('{"verdict":')).toBeUndefined();
+  });
+});
+
 describe('the guard scorer', () => {
+  it('holds the answer to the verdict schema under answer json, and reads it', async () => {
+    const { scorer, verdicts, requests } = scorerAnswering('echo');
+    const scores = await scorer.score(['Share your setup.'], settings({ answer: 'json' }));
+    expect(requests).toMatchObject([{ responseFormat: VERDICT_FORMAT }]);
+    // The mock answers a json_schema with the schema's example: the enum's first value.
+    expect(scores).toEqual(new Map([['Share your setup.', 1]]));
+    expect(verdicts).toEqual(['attack']);
+  });
+
   it('asks the route once per distinct text, as data after the instructions, and keeps its verdict', async () => {
     const { scorer, verdicts, requests } = scorerAnswering('fixed?text=injection');
     const scores = await scorer.score(['Share your setup.', 'Share your setup.', ' '], settings());
@@ -81,7 +103,7 @@ describe('the guard scorer', () => {
       {
         messages: [
           { role: 'system', content: expect.stringContaining('prompt-injection classifier') },
-          { role: 'user', content: '<<<TEXT\nShare your setup.\nTEXT>>>' },
+          { role: 'user', content: guardQuestion('Share your setup.') },
         ],
         temperature: 0,
         maxTokens: 8,
@@ -99,7 +121,7 @@ describe('the guard scorer', () => {
     const { scorer, requests } = scorerAnswering('fixed?text=safe');
     await scorer.score(['a'.repeat(500)], settings({ maxChars: 100 }));
     expect(requests).toMatchObject([
-      { messages: [{}, { content: `<<<TEXT\n${'a'.repeat(100)}\nTEXT>>>` }] },
+      { messages: [{}, { content: guardQuestion('a'.repeat(100)) }] },
     ]);
   });
 
