@@ -7,14 +7,17 @@ import { toApiError } from '../../errors/to-api-error.ts';
 import type { Principal } from '../../security/principal.ts';
 import type { Services } from '../services.ts';
 import { startVoiceAnswer } from './answer.ts';
+import { relayAnswer, type AnswerSpeech } from './answer-relay.ts';
+import { bargeIn } from './barge-in.ts';
 import { errorFrame, type DownlinkFrame } from './frames.ts';
-import { LiveTranscript } from './live-transcript.ts';
 import type { LiveTranscriptSettings } from './stt-config.ts';
 import type { VoiceMetrics } from './metrics.ts';
-import { Speaker } from './speaker.ts';
+import { Speculator, type Speculation } from './speculation.ts';
 import type { Stt } from './stt.ts';
-import { DEFAULT_TTS_VOICE, TTS_CODEC, type Tts } from './tts.ts';
-import { PRE_SPEECH_PAD_FRAMES, type Vad, type VadEvents } from './vad.ts';
+import { DEFAULT_TTS_VOICE, type Tts } from './tts.ts';
+import { newTurn, type Turn } from './turn.ts';
+import { UtteranceListener, type LiveUtterance } from './utterance-listener.ts';
+import type { Vad, VadEvents } from './vad.ts';
 
 /** Earlier messages a turn sends along: the last four exchanges. */
 const HISTORY = 8;
@@ -38,61 +41,47 @@ export interface VoiceSessionDeps {
   vad(events: VadEvents): Promise<Vad>;
 }
 
-interface Turn {
-  id: string;
-  controller: AbortController;
-  bargedIn: boolean;
-}
-
-/** An answer begun on the early transcript in the pause, its frames not yet sent. */
-interface Speculation {
-  turn: Turn;
-  transcript: string;
-  streamId: Promise<string>;
-}
-
 /**
- * One voice conversation, whatever carries it: audio goes through the VAD; an utterance's end
- * is transcribed and answered with the voice prompt as a resumable stream, relayed as
- * `partial` frames and one `final`; speech onset while an answer streams cancels it upstream
- * (barge-in). Timings go out as `metrics` frames and into the histograms.
+ * One voice conversation, whatever carries it, as a lifecycle of turns: audio is heard through
+ * the VAD (utterance-listener.ts); an utterance's end is transcribed and answered with the voice
+ * prompt as a resumable stream, relayed as `partial` frames and one `final` (answer-relay.ts),
+ * or adopted from the answer begun in the pause (speculation.ts); speech onset while an answer
+ * streams cancels it upstream (barge-in.ts). Timings go out as `metrics` frames and into the
+ * histograms.
  */
 export class VoiceSession {
   readonly #deps: VoiceSessionDeps;
   readonly #history: ChatMessage[] = [];
+  /** The turn whose answer streams now, which a barge-in or a newer turn cancels. */
   #current: Turn | undefined;
-  #vad: Promise<Vad> | undefined;
   #chain: Promise<void> = Promise.resolve();
-  /** When the audio frame the VAD is reading arrived (performance.now()). */
-  #frameArrivedAt = 0;
   /** The voice answers are spoken in, once the session asked for server speech. */
   #voice: string | undefined;
-  /** The utterance being spoken, and its turn's id; undefined between utterances. */
-  #live: { transcript: LiveTranscript; turnId: string } | undefined;
-  /** The last frames before speech, which an utterance's audio starts with. */
-  #recent: { frame: Float32Array; probability: number }[] = [];
+  /** Undefined where no speech-to-text is configured. */
+  readonly #listener: UtteranceListener | undefined;
   /** The answer begun in the current utterance's pause (`live.speculative`). */
-  #speculation: Speculation | undefined;
+  readonly #speculator: Speculator;
 
   constructor(deps: VoiceSessionDeps) {
     this.#deps = deps;
+    this.#speculator = new Speculator(
+      (turn, transcript) => this.#start(turn, transcript),
+      deps.metrics.speculations,
+    );
+    this.#listener = deps.stt === undefined ? undefined : this.#listen(deps.stt);
   }
 
   /** One frame of 16 kHz mono samples, `arrivedAt` its arrival (performance.now()). */
   audio(samples: Float32Array, arrivedAt: number): void {
-    const stt = this.#deps.stt;
-    if (stt === undefined) {
+    const listener = this.#listener;
+    if (listener === undefined) {
       this.#error('UPSTREAM_UNAVAILABLE', 'No speech-to-text is configured (VOICE_STT_URL).', {
         reason: 'stt_not_configured',
       });
       return;
     }
     this.#chain = this.#chain
-      .then(async () => {
-        this.#frameArrivedAt = arrivedAt;
-        const vad = await (this.#vad ??= this.#deps.vad(this.#vadEvents(stt)));
-        await vad.push(samples);
-      })
+      .then(() => listener.push(samples, arrivedAt))
       .catch((error: unknown) => {
         this.#failure(error);
       });
@@ -124,164 +113,68 @@ export class VoiceSession {
     const meta = await services.streams.meta(position.streamId);
     if (meta?.tenant !== this.#deps.principal.tenant)
       throw new ApiError('INVALID_RESUME_TOKEN', 'Resume token names a stream that has expired.');
-    await this.#relay(randomUUID(), position.streamId, after ?? position.offset, undefined);
+    await relayAnswer(this.#deps, {
+      turnId: randomUUID(),
+      streamId: position.streamId,
+      after: after ?? position.offset,
+      signal: this.#deps.closed,
+      speech: undefined,
+    });
   }
 
   /** Lets go of the VAD; a streaming answer stays resumable for the resume window. */
   async close(): Promise<void> {
     await this.#chain;
-    this.#discard();
-    const vad = this.#vad;
-    this.#vad = undefined;
-    await (await vad)?.close();
+    this.#speculator.discard();
+    await this.#listener?.close();
   }
 
-  #vadEvents(stt: Stt): VadEvents {
-    return {
-      onFrame: (frame, probability) => {
-        if (this.#live !== undefined) {
-          this.#live.transcript.frame(frame, probability);
-          return;
-        }
-        this.#recent.push({ frame, probability });
-        if (this.#recent.length > PRE_SPEECH_PAD_FRAMES + 1) this.#recent.shift();
+  /** The caller's audio heard through the VAD: onsets barge in, utterances become turns. */
+  #listen(stt: Stt): UtteranceListener {
+    const deps = this.#deps;
+    return new UtteranceListener({
+      stt,
+      closed: deps.closed,
+      sessionId: deps.sessionId,
+      send: (frame) => {
+        deps.send(frame);
       },
-      onSpeechCandidate: () => {
-        const turnId = randomUUID();
-        const transcript = new LiveTranscript({
-          stt,
-          signal: this.#deps.closed,
-          ...this.#deps.live,
-          partial: (text) => {
-            this.#deps.send({
-              type: 'transcript',
-              turn_id: turnId,
-              session_id: this.#deps.sessionId,
-              text,
-            });
-          },
-          ...(this.#deps.live.speculative
-            ? {
-                earlyReady: (text: string) => {
-                  this.#speculate(turnId, text);
-                },
-                earlyDropped: () => {
-                  this.#discard();
-                },
-              }
-            : {}),
-        });
-        // The frame that began speech is the last of them (onFrame comes first).
-        for (const { frame, probability } of this.#recent) transcript.frame(frame, probability);
-        this.#recent = [];
-        this.#live = { transcript, turnId };
+      live: deps.live,
+      vad: (events) => deps.vad(events),
+      speechStarted: (arrivedAt) => {
+        if (this.#current !== undefined) bargeIn(this.#current, arrivedAt, deps);
       },
-      onSpeechStart: () => {
-        this.#bargeIn(this.#frameArrivedAt);
-        this.#vadFrame('start');
+      utteranceEnded: (utterance, audio) => {
+        void this.#utterance(utterance, audio, performance.now());
       },
-      onSpeechEnd: (audio) => {
-        this.#vadFrame('end');
-        const live = this.#live;
-        this.#live = undefined;
-        if (live !== undefined) void this.#utterance(live, audio, performance.now());
-      },
-      onMisfire: () => {
-        this.#live?.transcript.cancel();
-        this.#live = undefined;
-      },
-    };
-  }
-
-  /** The VAD's decision, for a page to show that it hears the caller. */
-  #vadFrame(speech: 'start' | 'end'): void {
-    const turnId = this.#live?.turnId;
-    if (turnId === undefined) return;
-    this.#deps.send({ type: 'vad', speech, turn_id: turnId, session_id: this.#deps.sessionId });
-  }
-
-  #bargeIn(arrivedAt: number): void {
-    const turn = this.#current;
-    if (turn === undefined || turn.bargedIn) return;
-    turn.bargedIn = true;
-    turn.controller.abort(
-      new ApiError('BAD_REQUEST', 'The caller spoke over the answer.', {
-        details: { reason: 'barge_in' },
-      }),
-    );
-    const latencyMs = performance.now() - arrivedAt;
-    this.#deps.metrics.bargeIn.observe(latencyMs / 1000);
-    const ids = { turn_id: turn.id, session_id: this.#deps.sessionId };
-    this.#deps.send({ type: 'barge_in', ...ids, latency_ms: latencyMs });
-    this.#deps.send({ type: 'metrics', ...ids, barge_in_ms: latencyMs });
+      early: deps.live.speculative
+        ? {
+            ready: (turnId, text) => {
+              this.#speculator.begin(turnId, text);
+            },
+            dropped: () => {
+              this.#speculator.discard();
+            },
+          }
+        : undefined,
+    });
   }
 
   /**
    * An utterance the VAD ended: its transcript (often started before the end: live-transcript.ts)
    * answered. `stt_ms` is the wait for it after the end, which an early transcription shortens.
    */
-  async #utterance(
-    live: { transcript: LiveTranscript; turnId: string },
-    audio: Float32Array,
-    endOfSpeechAt: number,
-  ): Promise<void> {
+  async #utterance(live: LiveUtterance, audio: Float32Array, endOfSpeechAt: number): Promise<void> {
     try {
       const { text, early } = await live.transcript.end(audio);
       const sttMs = performance.now() - endOfSpeechAt;
       this.#deps.metrics.stt.observe({ early: String(early) }, sttMs / 1000);
-      const speculation = this.#speculation;
-      const adopted =
-        speculation !== undefined &&
-        early &&
-        speculation.turn.id === live.turnId &&
-        speculation.transcript === text;
-      if (adopted) {
-        this.#speculation = undefined;
-        this.#deps.metrics.speculations.inc({ outcome: 'adopted' });
-      } else if (speculation?.turn.id === live.turnId) this.#discard();
+      const speculation = this.#speculator.adopt(live.turnId, text, early);
       if (text === '') return;
-      await this.#answer(
-        text,
-        endOfSpeechAt,
-        sttMs,
-        live.turnId,
-        adopted ? speculation : undefined,
-      );
+      await this.#answer(text, endOfSpeechAt, sttMs, live.turnId, speculation);
     } catch (error) {
       this.#failure(error);
     }
-  }
-
-  /**
-   * The early transcript is ready before the end of speech: its answer starts now through the
-   * same pipeline call a turn makes, into its resumable stream, and nothing of it is sent until
-   * the end of speech adopts it (#utterance).
-   */
-  #speculate(turnId: string, transcript: string): void {
-    this.#discard();
-    if (transcript === '') return;
-    const turn: Turn = { id: turnId, controller: new AbortController(), bargedIn: false };
-    const streamId = this.#start(turn, transcript);
-    // Awaited only where adopted; a discarded one must not be an unhandled rejection.
-    streamId.catch(() => undefined);
-    this.#speculation = { turn, transcript, streamId };
-  }
-
-  /**
-   * The caller spoke again in the pause (or it was a misfire): the speculative answer is
-   * cancelled upstream (the pipeline settles it as cancelled, charged what was produced) and
-   * none of it is sent or kept.
-   */
-  #discard(): void {
-    const speculation = this.#speculation;
-    if (speculation === undefined) return;
-    this.#speculation = undefined;
-    speculation.turn.controller.abort(
-      new ApiError('BAD_REQUEST', 'The caller spoke again in the pause.', {
-        details: { reason: 'speculation_discarded' },
-      }),
-    );
-    this.#deps.metrics.speculations.inc({ outcome: 'discarded' });
   }
 
   #start(turn: Turn, transcript: string): Promise<string> {
@@ -301,6 +194,10 @@ export class VoiceSession {
     );
   }
 
+  /**
+   * A turn: the transcript's answer (begun now, or the adopted `speculation`'s) relayed live and
+   * kept in the history, then its `metrics` frame. A newer turn cancels the one streaming.
+   */
   async #answer(
     transcript: string,
     endOfSpeechAt: number,
@@ -309,11 +206,7 @@ export class VoiceSession {
     speculation?: Speculation,
   ) {
     const { services, sessionId } = this.#deps;
-    const turn: Turn = speculation?.turn ?? {
-      id: turnId,
-      controller: new AbortController(),
-      bargedIn: false,
-    };
+    const turn = speculation?.turn ?? newTurn(turnId);
     this.#current?.controller.abort(new ApiError('BAD_REQUEST', 'A newer turn replaced it.'));
     this.#current = turn;
     try {
@@ -327,7 +220,13 @@ export class VoiceSession {
         stream_id: streamId,
         resume_token: services.resumeTokens.sign({ streamId, offset: 0 }).token,
       });
-      const answer = await this.#relay(turn.id, streamId, 0, { endOfSpeechAt, turn });
+      const answer = await relayAnswer(this.#deps, {
+        turnId: turn.id,
+        streamId,
+        after: 0,
+        signal: AbortSignal.any([this.#deps.closed, turn.controller.signal]),
+        speech: this.#speech(turn.id),
+      });
       this.#history.push(
         { role: 'user', content: transcript },
         { role: 'assistant', content: answer.text },
@@ -354,94 +253,18 @@ export class VoiceSession {
     }
   }
 
-  /**
-   * Relays a stored answer from the start, sending the frames after `after`: `partial` per
-   * chunk, then `final` with the whole text, or an `error`. A barged-in turn stops at once.
-   */
-  async #relay(
-    turnId: string,
-    streamId: string,
-    after: number,
-    live: { endOfSpeechAt: number; turn: Turn } | undefined,
-  ): Promise<{ text: string; firstAt?: number }> {
-    const { services, sessionId } = this.#deps;
-    const send = (frame: DownlinkFrame) => {
-      this.#deps.send(frame);
-    };
-    const detach = services.sessions.attach(streamId);
-    const stop = live === undefined ? [] : [live.turn.controller.signal];
-    const signal = AbortSignal.any([this.#deps.closed, ...stop]);
-    const ids = { turn_id: turnId, session_id: sessionId, stream_id: streamId };
-    const speaker = live === undefined ? undefined : this.#speaker(signal, ids);
-    let text = '';
-    let firstAt: number | undefined;
-    try {
-      for await (const event of services.streams.tail(streamId, 0, signal)) {
-        if (signal.aborted) break;
-        if (event.type === 'data') {
-          text += event.text;
-          if (event.offset <= after) continue;
-          firstAt ??= performance.now();
-          send({ type: 'partial', ...ids, offset: event.offset, text: event.text });
-          speaker?.push(event.text);
-        } else if (event.type === 'done') {
-          const { usage } = event.done;
-          send({
-            type: 'final',
-            source: 'answer',
-            ...ids,
-            text,
-            offset: event.offset,
-            finish_reason: event.done.finishReason,
-            usage: {
-              input_tokens: usage.inputTokens,
-              output_tokens: usage.outputTokens,
-              cached_tokens: usage.cachedTokens,
-            },
-          });
-          await speaker?.end();
-        } else {
-          const { code, message, details } = event.error;
-          send(
-            errorFrame(sessionId, code, message, {
-              turnId,
-              ...(details === undefined ? {} : { details }),
-            }),
-          );
-        }
-      }
-    } finally {
-      detach();
-    }
-    return { text, ...(firstAt === undefined ? {} : { firstAt }) };
-  }
-
-  /** The turn's speaker where the session asked for server speech; stopped by `signal`. */
-  #speaker(
-    signal: AbortSignal,
-    ids: { turn_id: string; session_id: string; stream_id: string },
-  ): Speaker | undefined {
+  /** The turn's server speech, where the session asked for it. */
+  #speech(turnId: string): AnswerSpeech | undefined {
     const tts = this.#deps.tts;
     const voice = this.#voice;
     if (tts === undefined || voice === undefined) return undefined;
-    return new Speaker({
+    return {
       tts,
       voice,
-      signal,
-      deliver: (audio, text, index) => {
-        this.#deps.send({
-          type: 'audio',
-          ...ids,
-          index,
-          codec: TTS_CODEC,
-          text,
-          payload: audio.toString('base64'),
-        });
-      },
       failed: (error) => {
-        this.#failure(error, ids.turn_id);
+        this.#failure(error, turnId);
       },
-    });
+    };
   }
 
   #error(code: ErrorCode, message: string, details: Record<string, unknown>): void {
