@@ -106,3 +106,58 @@ export async function showingPage(page: Page, steps: () => Promise<void>): Promi
     throw new Error(`${String(error)}\nThe page showed:\n${shown}`, { cause: error });
   }
 }
+
+/**
+ * What an XR page's browser test runs against: as `startVoiceStack`'s, without the STT sidecar
+ * and the fake microphone (the XR socket takes transcripts, not audio), the sandbox's mock
+ * playing `model` (e.g. `fixed?text=...&gapMs=150`).
+ */
+export async function startXrStack(options: {
+  example: string;
+  redisUrl: string;
+  model: string;
+}): Promise<VoiceStack> {
+  const work = await mkdtemp(join(tmpdir(), 'frontend-'));
+  const site = join(work, options.example);
+  await buildExample(options.example, site);
+  const config = await makeConfigDir({
+    gateway: {
+      defaultModel: 'chat',
+      streams: { heartbeatMs: 15_000 },
+      sandbox: { tenants: [TENANT], model: options.model },
+    },
+  });
+  let gateway = '';
+  const stack = { expireFirstToken: false };
+  const host = await startHost({
+    root: site,
+    upstream: () => gateway,
+    token: (why) =>
+      config.token({
+        tenant: TENANT,
+        ttlS: why === 'initial' && stack.expireFirstToken ? -60 : 600,
+      }),
+  });
+  const redis = new Redis(options.redisUrl);
+  const app = await buildApp({
+    configDirs: [config.dir],
+    watch: false,
+    defaultMetrics: false,
+    redis,
+    env: { ...process.env, VOICE_ALLOWED_ORIGINS: host.origin },
+  });
+  gateway = await app.listen({ host: '127.0.0.1', port: 0 });
+  const browser = await launch();
+  return Object.assign(stack, {
+    host,
+    browser,
+    stop: async () => {
+      await browser.close();
+      await host.stop();
+      await app.close();
+      redis.disconnect();
+      await config.cleanup();
+      await rm(work, { recursive: true, force: true });
+    },
+  });
+}
