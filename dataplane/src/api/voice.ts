@@ -5,6 +5,8 @@ import { liveTranscriptSettings, sttFromEnv } from '../engine/voice/stt-config.t
 import { createVoiceTickets } from '../engine/voice/tickets.ts';
 import { ttsFromEnv } from '../engine/voice/tts.ts';
 import { principalOf } from './auth.ts';
+import { voicePollPlugin } from './voice-poll.ts';
+import { pollSettings, VoicePolls } from './voice-poll-sessions.ts';
 import { serveVoiceSocket } from './voice-socket.ts';
 import { voiceStreamPlugin } from './voice-stream.ts';
 import { wsSettings } from './ws-settings.ts';
@@ -19,7 +21,8 @@ export const VOICE_PROTOCOL = 'inference.voice.v1';
  * `POST /api/v1/voice:stream` answers one recorded utterance as SSE, and
  * `GET /api/v1/voice/ws` is the voice socket, authenticated at the upgrade by an
  * `Authorization` header or a ticket in `Sec-WebSocket-Protocol`, its `Origin` checked against
- * `VOICE_ALLOWED_ORIGINS` (ws-upgrade.ts, which app.ts installs once for every socket).
+ * `VOICE_ALLOWED_ORIGINS` (ws-upgrade.ts, which app.ts installs once for every socket);
+ * `/api/v1/voice/polls` is the same session over HTTP long-poll (voice-poll.ts).
  */
 export const voicePlugin: FastifyPluginAsyncTypebox<{
   services: Services;
@@ -36,6 +39,10 @@ export const voicePlugin: FastifyPluginAsyncTypebox<{
   const model = env['VOICE_MODEL'] === '' ? undefined : env['VOICE_MODEL'];
   const live = liveTranscriptSettings(env);
   await app.register(voiceStreamPlugin, { services, metrics, stt, model });
+  await app.register(voicePollPlugin, {
+    polls: new VoicePolls(pollSettings(env, settings), services.draining),
+    session: { services, metrics, stt, tts, model, live },
+  });
 
   socketTicketRoute(app, {
     name: 'voice',
