@@ -28,6 +28,8 @@ export {
   type UplinkFrame,
   type VoiceEvent,
   type VoiceOptions,
+  type TransportChange,
+  type VoiceTransport,
 } from './voice.ts';
 export {
   XrSocket,

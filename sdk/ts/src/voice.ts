@@ -1,7 +1,10 @@
 import type { DownlinkFrame, UplinkFrame } from './generated/voice-frames.ts';
+import { EnisError } from './errors.ts';
 import { DEFAULT_RETRY, type RetryPolicy } from './retry.ts';
 import { openTicketedSocket, Reconnects, type SocketLifeEvent } from './socket-life.ts';
 import { Bearer, type TokenSource } from './token.ts';
+import type { VoiceLink, VoiceLinkEvents } from './voice-link.ts';
+import { openPollLink } from './voice-poll.ts';
 
 export type { DownlinkFrame, UplinkFrame };
 
@@ -16,6 +19,23 @@ export interface VoiceOptions {
   onEvent: (event: VoiceEvent) => void;
   /** @default globalThis.fetch */
   fetch?: typeof fetch;
+  /**
+   * What carries the session: `ws` the socket only, `poll` its HTTP long-poll form only,
+   * `auto` the socket, and the long-poll form from then on when the socket cannot be opened
+   * (no WebSocket in the environment, an upgrade a proxy refused), which `onTransport` is told.
+   * @default 'auto'
+   */
+  transport?: VoiceTransport;
+  /** Told when `auto` falls back to the long-poll form, with why the socket could not open. */
+  onTransport?: (change: TransportChange) => void;
+}
+
+export type VoiceTransport = 'ws' | 'poll' | 'auto';
+
+/** `auto` fell back to the long-poll form: why the socket could not be opened. */
+export interface TransportChange {
+  transport: 'poll';
+  reason: string;
 }
 
 /** What the socket reports: every downlink frame (each answer chunk once), and its life. */
@@ -36,15 +56,19 @@ const PROTOCOL = 'inference.voice.v1';
  * The voice socket of a browser (docs/voice.md): a ticket from `POST /api/v1/voice/session`,
  * the socket opened with it as a subprotocol, and on an unexpected close a new ticket and
  * socket after a backoff that resumes the answer being streamed after its last chunk
- * received. Chunks are delivered exactly once: a replayed `partial` (same stream, an offset
- * already delivered) is dropped. Audio sent while the socket is down is dropped, not queued.
+ * received. Where the socket cannot open, the same session over HTTP long-poll
+ * (`transport`, voice-poll.ts) with the same events and resumes. Chunks are delivered exactly
+ * once: a replayed `partial` (same stream, an offset already delivered) is dropped. Audio sent
+ * while the link is down is dropped, not queued.
  */
 export class VoiceSocket {
   readonly #options: VoiceOptions;
   readonly #reconnects: Reconnects;
   readonly #fetch: typeof fetch;
   readonly #bearer: Bearer;
-  #socket: WebSocket | undefined;
+  #link: VoiceLink | undefined;
+  /** The transport now: `auto` becomes `poll` once the socket could not be opened. */
+  #transport: VoiceTransport;
   #answer: Answer | undefined;
   #seq = 0;
   #stopped = false;
@@ -57,6 +81,7 @@ export class VoiceSocket {
     );
     this.#fetch = options.fetch ?? globalThis.fetch.bind(globalThis);
     this.#bearer = new Bearer(options.token);
+    this.#transport = options.transport ?? 'auto';
   }
 
   /** Opens the socket; rejects with the typed error when the gateway refuses it. */
@@ -66,7 +91,12 @@ export class VoiceSocket {
   }
 
   get connected(): boolean {
-    return this.#socket?.readyState === WebSocket.OPEN;
+    return this.#link?.open === true;
+  }
+
+  /** What carries the session now (`auto` until the socket failed to open once). */
+  get transport(): VoiceTransport {
+    return this.#transport;
   }
 
   /** One frame of pcm16 (16 kHz mono little-endian), usually 20 ms (640 bytes). */
@@ -94,7 +124,7 @@ export class VoiceSocket {
 
   close(): void {
     this.#stopped = true;
-    this.#socket?.close(1000);
+    this.#link?.close();
   }
 
   #next(): number {
@@ -102,32 +132,25 @@ export class VoiceSocket {
   }
 
   #send(frame: UplinkFrame): void {
-    if (this.connected) this.#socket?.send(JSON.stringify(frame));
+    if (this.connected) this.#link?.send(frame);
   }
 
   async #connect(reconnect: boolean): Promise<void> {
-    const socket = await openTicketedSocket(
-      this.#fetch,
-      this.#bearer,
-      this.#options.baseUrl,
-      'voice',
-      PROTOCOL,
-      (created) => {
-        this.#socket = created;
+    const events: VoiceLinkEvents = {
+      frame: (frame) => {
+        this.#receive(frame);
       },
-    );
+      closed: (code, reason) => {
+        this.#reconnects.closed(
+          code,
+          reason,
+          () => this.#stopped,
+          () => this.#connect(true),
+        );
+      },
+    };
+    await this.#open(events);
     this.#reconnects.opened();
-    socket.onmessage = (message) => {
-      this.#receive(JSON.parse(String(message.data)) as DownlinkFrame);
-    };
-    socket.onclose = (event) => {
-      this.#reconnects.closed(
-        event.code,
-        event.reason,
-        () => this.#stopped,
-        () => this.#connect(true),
-      );
-    };
     this.#options.onEvent({ type: 'open', reconnect });
     const answer = this.#answer;
     if (reconnect && answer !== undefined)
@@ -137,6 +160,44 @@ export class VoiceSocket {
         ts: Date.now(),
         payload: { action: 'resume', resume_token: answer.resumeToken, after: answer.offset },
       });
+  }
+
+  /** A link of the transport; `auto` falls back to long-poll when the socket cannot open. */
+  async #open(events: VoiceLinkEvents): Promise<void> {
+    if (this.#transport !== 'poll') {
+      try {
+        this.#link = await this.#openSocket(events);
+        return;
+      } catch (error) {
+        // A refusal of the ticket is the gateway's answer, not a transport's failure.
+        if (this.#transport === 'ws' || error instanceof EnisError) throw error;
+        this.#transport = 'poll';
+        const reason = error instanceof Error ? error.message : String(error);
+        this.#options.onTransport?.({ transport: 'poll', reason });
+      }
+    }
+    this.#link = await openPollLink(this.#fetch, this.#bearer, this.#options.baseUrl, events);
+  }
+
+  async #openSocket(events: VoiceLinkEvents): Promise<VoiceLink> {
+    if (typeof WebSocket === 'undefined') throw new Error('This environment has no WebSocket.');
+    const socket = await openTicketedSocket(
+      this.#fetch,
+      this.#bearer,
+      this.#options.baseUrl,
+      'voice',
+      PROTOCOL,
+      (created) => {
+        this.#link = socketLink(created);
+      },
+    );
+    socket.onmessage = (message) => {
+      events.frame(JSON.parse(String(message.data)) as DownlinkFrame);
+    };
+    socket.onclose = (event) => {
+      events.closed(event.code, event.reason);
+    };
+    return socketLink(socket);
   }
 
   #receive(frame: DownlinkFrame): void {
@@ -156,4 +217,19 @@ export class VoiceSocket {
     }
     this.#options.onEvent({ type: 'frame', frame });
   }
+}
+
+/** A WebSocket as a voice link. */
+function socketLink(socket: WebSocket): VoiceLink {
+  return {
+    send: (frame) => {
+      socket.send(JSON.stringify(frame));
+    },
+    close: () => {
+      socket.close(1000);
+    },
+    get open() {
+      return socket.readyState === WebSocket.OPEN;
+    },
+  };
 }
