@@ -4,7 +4,7 @@ import { ApiError } from '../errors/api-error.ts';
 import type { Principal } from '../security/principal.ts';
 import { PollChannel } from './voice-poll-channel.ts';
 import { startVoiceUplink, type VoiceSessionOptions, type VoiceUplink } from './voice-uplink.ts';
-import type { WsSettings } from './ws-settings.ts';
+import { positiveIntEnv, type WsSettings } from './ws-settings.ts';
 
 /**
  * The long-poll form's settings (docs/voice.md), beside the socket's frame and buffer limits,
@@ -20,14 +20,7 @@ export interface PollSettings {
 }
 
 export function pollSettings(env: NodeJS.ProcessEnv, ws: WsSettings): PollSettings {
-  const int = (name: string, fallback: number) => {
-    const value = env[name];
-    if (value === undefined || value === '') return fallback;
-    const parsed = Number(value);
-    if (!Number.isSafeInteger(parsed) || parsed <= 0)
-      throw new Error(`${name} must be a positive integer, not ${JSON.stringify(value)}.`);
-    return parsed;
-  };
+  const int = (name: string, fallback: number) => positiveIntEnv(env, name, fallback);
   return {
     idleMs: int('VOICE_POLL_IDLE_MS', 60_000),
     maxSessions: int('VOICE_POLL_MAX_SESSIONS', 1000),

@@ -16,15 +16,21 @@ export interface WsSettings {
   closeGraceMs: number;
 }
 
+/**
+ * The positive integer in `env[name]`, or `fallback` when it is unset or empty.
+ * @throws Error naming the variable when it holds anything else.
+ */
+export function positiveIntEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const value = env[name];
+  if (value === undefined || value === '') return fallback;
+  const parsed = Number(value);
+  if (!Number.isSafeInteger(parsed) || parsed <= 0)
+    throw new Error(`${name} must be a positive integer, not ${JSON.stringify(value)}.`);
+  return parsed;
+}
+
 export function wsSettings(env: NodeJS.ProcessEnv): WsSettings {
-  const int = (name: string, fallback: number) => {
-    const value = env[name];
-    if (value === undefined || value === '') return fallback;
-    const parsed = Number(value);
-    if (!Number.isSafeInteger(parsed) || parsed <= 0)
-      throw new Error(`${name} must be a positive integer, not ${JSON.stringify(value)}.`);
-    return parsed;
-  };
+  const int = (name: string, fallback: number) => positiveIntEnv(env, name, fallback);
   const origins = (env['VOICE_ALLOWED_ORIGINS'] ?? '')
     .split(',')
     .map((origin) => origin.trim())

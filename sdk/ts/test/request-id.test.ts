@@ -84,10 +84,12 @@ describe('x-request-id', () => {
 
   it("is sent by the voice socket's ticket call", async () => {
     const { fetch, calls } = gateway();
-    // Port 9 (discard) refuses the socket: only the ticket call is of interest here.
+    // Port 9 (discard) refuses the socket: only the ticket call is of interest here, so the
+    // socket alone, without the long-poll fallback.
     const voice = new VoiceSocket({
       baseUrl: 'http://127.0.0.1:9',
       token: 't',
+      transport: 'ws',
       fetch,
       onEvent: () => undefined,
     });
