@@ -31,6 +31,12 @@ afterAll(async () => {
 });
 
 const open = () => PollClient.open(voice.http, token);
+
+/** The sessions the gateway says it keeps (inference_voice_poll_sessions). */
+async function pollSessions(): Promise<number> {
+  const text = await (await fetch(`${voice.http}/metrics`)).text();
+  return Number(/^inference_voice_poll_sessions (\d+)$/m.exec(text)?.[1]);
+}
 const transcriptOf = (frame: Frame) => frame.type === 'final' && frame.source === 'transcript';
 const isFinalAnswer = (frame: Frame) => frame.type === 'final' && frame.source === 'answer';
 
@@ -183,8 +189,11 @@ describe('whose session it is', () => {
     const unknown = `${voice.http}/api/v1/voice/polls/vp_00000000-0000-4000-8000-000000000000`;
     expect((await call(`${unknown}/frames`, token)).status).toBe(404);
     const client = await open();
+    const kept = await pollSessions();
+    expect(kept).toBeGreaterThan(0);
     expect((await call(client.base, token, { method: 'DELETE' })).status).toBe(204);
     expect((await call(`${client.base}/frames?wait_ms=0`, token)).status).toBe(404);
+    expect(await pollSessions()).toBe(kept - 1);
   });
 
   it('refuses a token without the inference:stream scope with 403, and none with 401', async () => {

@@ -51,10 +51,13 @@ export class VoicePolls {
   readonly #settings: PollSettings;
   readonly #sessions = new Map<string, PollSession>();
   readonly #draining: AbortSignal;
+  readonly #kept: (count: number) => void;
 
-  constructor(settings: PollSettings, draining: AbortSignal) {
+  /** `kept` is told how many sessions are kept, at every change (the sessions gauge). */
+  constructor(settings: PollSettings, draining: AbortSignal, kept: (count: number) => void) {
     this.#settings = settings;
     this.#draining = draining;
+    this.#kept = kept;
     draining.addEventListener('abort', () => {
       for (const session of this.#sessions.values())
         session.channel.end(
@@ -94,6 +97,7 @@ export class VoicePolls {
     idle.unref();
     const session = { id, channel, uplink, owner: ownerOf(options.principal), idle };
     this.#sessions.set(id, session);
+    this.#kept(this.#sessions.size);
     return session;
   }
 
@@ -127,6 +131,7 @@ export class VoicePolls {
     const session = this.#sessions.get(id);
     if (session === undefined) return;
     this.#sessions.delete(id);
+    this.#kept(this.#sessions.size);
     clearTimeout(session.idle);
     session.channel.end();
   }

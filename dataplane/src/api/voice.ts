@@ -40,7 +40,9 @@ export const voicePlugin: FastifyPluginAsyncTypebox<{
   const live = liveTranscriptSettings(env);
   await app.register(voiceStreamPlugin, { services, metrics, stt, model });
   await app.register(voicePollPlugin, {
-    polls: new VoicePolls(pollSettings(env, settings), services.draining),
+    polls: new VoicePolls(pollSettings(env, settings), services.draining, (count) => {
+      metrics.pollSessions.set(count);
+    }),
     session: { services, metrics, stt, tts, model, live },
   });
 

@@ -11,6 +11,11 @@ export function createVoiceMetrics(registry: Registry) {
       help: 'Voice sockets this process serves (not closing).',
       registers,
     }),
+    pollSessions: new Gauge({
+      name: 'inference_voice_poll_sessions',
+      help: 'Voice sessions over HTTP long-poll this process keeps (ended ones until their idle timeout forgets them).',
+      registers,
+    }),
     ttft: new Histogram({
       name: 'inference_voice_ttft_seconds',
       help: 'Voice turns: from the end of speech (the VAD decision) to the first answer partial; speculative="true" where the answer was begun in the pause and adopted.',
