@@ -169,3 +169,19 @@ describe('the XR state of useXR()', () => {
     });
   });
 });
+
+describe('the voice transport of useVoice()', () => {
+  it('is the socket until the socket could not open, then long-poll, and says why in the log', () => {
+    expect(INITIAL_VOICE.transport).toBe('ws');
+    const polled = reduceVoice(INITIAL_VOICE, {
+      type: 'transport',
+      transport: 'poll',
+      reason: 'the upgrade was refused',
+    });
+    expect(polled.transport).toBe('poll');
+    expect(polled.log.at(-1)).toEqual({
+      kind: 'connection',
+      text: 'the socket could not open (the upgrade was refused): long-polling',
+    });
+  });
+});

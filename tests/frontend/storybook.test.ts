@@ -47,6 +47,12 @@ const STORIES: Record<string, { selector: string; text: RegExp }[]> = {
       text: /^reconnecting \(attempt 2\)$/,
     },
   ],
+  'components-voicemic--over-long-poll': [
+    {
+      selector: '.enis-voice-mic[data-transport="poll"] [role="status"]',
+      text: /^listening \(over long-poll\)$/,
+    },
+  ],
   'components-voicemic--refused': [
     {
       selector: '.enis-voice-mic[data-phase="error"] button[disabled]',

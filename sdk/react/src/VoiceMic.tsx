@@ -46,7 +46,7 @@ export function VoiceMic({ state, onStart, onStop }: VoiceMicProps) {
   const on = state.microphone === 'on';
   const usable = state.connection === 'connected' || state.connection === 'reconnected';
   return (
-    <div className="enis-voice-mic" data-phase={phase}>
+    <div className="enis-voice-mic" data-phase={phase} data-transport={state.transport}>
       <button
         type="button"
         aria-pressed={on}
@@ -57,6 +57,7 @@ export function VoiceMic({ state, onStart, onStop }: VoiceMicProps) {
       </button>
       <span className="enis-voice-mic-phase" role="status">
         {caption(state, phase)}
+        {state.transport === 'poll' ? ' (over long-poll)' : ''}
       </span>
       {state.hearing !== undefined && (
         <span className="enis-voice-mic-hearing" aria-live="polite">

@@ -54,6 +54,9 @@ export function useVoice(options: UseVoiceOptions): Voice {
       baseUrl,
       token: source,
       ...(reconnect === undefined ? {} : { reconnect }),
+      onTransport: (change) => {
+        if (live) dispatch({ type: 'transport', ...change });
+      },
       onEvent: (event) => {
         if (!live) return;
         latest.current.onEvent?.(event);

@@ -15,6 +15,11 @@ export interface LogEntry {
 
 export interface VoiceState {
   connection: Connection;
+  /**
+   * How the session is carried: the socket, or the HTTP long-poll form once the socket could
+   * not be opened (`VoiceSocket`'s `transport: 'auto'` fallback, told by `onTransport`).
+   */
+  transport: 'ws' | 'poll';
   /** The reconnect attempt in progress (1 for the first), 0 when none. */
   reconnectAttempt: number;
   microphone: Microphone;
@@ -52,10 +57,12 @@ export type VoiceAction =
   | { type: 'typed'; text: string }
   | { type: 'refused'; message: string }
   | { type: 'microphone'; state: Microphone; message?: string }
-  | { type: 'token-refreshed' };
+  | { type: 'token-refreshed' }
+  | { type: 'transport'; transport: 'poll'; reason: string };
 
 export const INITIAL_VOICE: VoiceState = {
   connection: 'connecting',
+  transport: 'ws',
   reconnectAttempt: 0,
   microphone: 'off',
   transcript: [],
@@ -196,5 +203,14 @@ export function reduceVoice(state: VoiceState, action: VoiceAction): VoiceState 
       };
     case 'token-refreshed':
       return { ...state, log: logged(state, { kind: 'token', text: 'token expired, refreshed' }) };
+    case 'transport':
+      return {
+        ...state,
+        transport: action.transport,
+        log: logged(state, {
+          kind: 'connection',
+          text: `the socket could not open (${action.reason}): long-polling`,
+        }),
+      };
   }
 }

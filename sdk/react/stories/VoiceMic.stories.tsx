@@ -61,6 +61,11 @@ export const Reconnecting: Story = {
   },
 };
 
+/** Listening over the session's HTTP long-poll form: the socket could not open. */
+export const OverLongPoll: Story = {
+  args: { state: { ...connected, microphone: 'on', transport: 'poll' } },
+};
+
 /** The gateway refused the socket (here, the origin is not allowed). */
 export const Refused: Story = {
   args: {
