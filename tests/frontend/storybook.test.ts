@@ -1,6 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launch } from './browser.ts';
 import { startHost, type Host } from './host.ts';
@@ -102,6 +102,14 @@ const STORIES: Record<string, { selector: string; text: RegExp }[]> = {
 let host: Host;
 let browser: Browser;
 
+/** Where the preview is with the story: `finished` once rendered and played, or `errored`. */
+const renderPhase = (page: Page) =>
+  page.evaluate(
+    () =>
+      (globalThis as { __STORYBOOK_PREVIEW__?: { currentRender?: { phase?: string } } })
+        .__STORYBOOK_PREVIEW__?.currentRender?.phase,
+  );
+
 beforeAll(async () => {
   const built = await stat(join(SITE, 'index.json')).catch(() => undefined);
   if (built === undefined) throw new Error(`${SITE} is not built: run make storybook`);
@@ -133,7 +141,13 @@ describe('the Storybook of @enis/react (make storybook) in Chromium', () => {
     const page = await browser.newPage();
     const errors: string[] = [];
     page.on('pageerror', (error) => errors.push(error.message));
+    // A play function's failed `expect` is logged as an error; the render still finishes.
+    page.on('console', (message) => {
+      if (message.type() === 'error') errors.push(message.text());
+    });
     await page.goto(`${host.origin}/iframe.html?id=${id}&viewMode=story`);
+    // The story rendered and its play function, where it has one, ran to its end.
+    await expect.poll(() => renderPhase(page), { timeout: 10_000 }).toBe('finished');
     for (const { selector, text } of checks) {
       const found = page.locator(`#storybook-root ${selector}`);
       await expect.poll(() => found.count(), { timeout: 10_000 }).toBe(1);

@@ -1,5 +1,5 @@
 import type { Meta, StoryObj } from '@storybook/react-vite';
-import { fn } from 'storybook/test';
+import { expect, fn, userEvent, within } from 'storybook/test';
 import { VoiceMic } from '../src/VoiceMic.tsx';
 import { INITIAL_VOICE, type VoiceState } from '../src/voice-state.ts';
 
@@ -14,12 +14,24 @@ const meta = {
 export default meta;
 type Story = StoryObj<typeof meta>;
 
-/** Connected, the microphone off. */
-export const Idle: Story = {};
+/** Connected, the microphone off: pressing the button asks for it. */
+export const Idle: Story = {
+  play: async ({ args, canvasElement }) => {
+    await userEvent.click(within(canvasElement).getByRole('button', { name: 'Start microphone' }));
+    await expect(args.onStart).toHaveBeenCalledOnce();
+    await expect(args.onStop).not.toHaveBeenCalled();
+  },
+};
 
+/** The microphone on: pressing the button stops it. */
 export const Listening: Story = {
   args: {
     state: { ...connected, microphone: 'on', transcript: ['what is the weather in london'] },
+  },
+  play: async ({ args, canvasElement }) => {
+    await userEvent.click(within(canvasElement).getByRole('button', { name: 'Stop microphone' }));
+    await expect(args.onStop).toHaveBeenCalledOnce();
+    await expect(args.onStart).not.toHaveBeenCalled();
   },
 };
 
@@ -74,6 +86,13 @@ export const Refused: Story = {
       connection: 'refused',
       error: { code: 'FORBIDDEN', message: 'This origin may not open the voice socket.' },
     },
+  },
+  // A refused socket cannot take the microphone: the button is disabled and asks for nothing.
+  play: async ({ args, canvasElement }) => {
+    const button = within(canvasElement).getByRole('button', { name: 'Start microphone' });
+    await expect(button).toBeDisabled();
+    await userEvent.click(button, { pointerEventsCheck: 0 });
+    await expect(args.onStart).not.toHaveBeenCalled();
   },
 };
 
