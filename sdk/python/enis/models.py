@@ -3165,6 +3165,235 @@ class ApiV1VoiceStreamPostResponse12(BaseModel):
     error: Error159
 
 
+class ApiV1VoicePollsPostResponse(BaseModel):
+    session_id: str = Field(
+        ..., description='The session, which its downlink frames name.'
+    )
+    max_frames: int = Field(
+        ..., description='Uplink frames one POST of frames may carry.'
+    )
+    max_wait_ms: int = Field(..., description='The longest `wait_ms` of a poll.')
+    idle_ms: int = Field(
+        ..., description='A session with no call for this long is ended.'
+    )
+
+
+class ApiV1VoicePollsPostResponse1(BaseModel):
+    error: Error159
+
+
+class ApiV1VoicePollsPostResponse2(BaseModel):
+    error: Error159
+
+
+class ApiV1VoicePollsPostResponse3(BaseModel):
+    error: Error159
+
+
+class ApiV1VoicePollsPostResponse4(BaseModel):
+    error: Error159
+
+
+class ApiV1VoicePollsPostResponse5(BaseModel):
+    error: Error159
+
+
+class ApiV1VoicePollsPostResponse6(BaseModel):
+    error: Error159
+
+
+class ApiV1VoicePollsPostResponse7(BaseModel):
+    error: Error159
+
+
+class ApiV1VoicePollsPostResponse8(BaseModel):
+    error: Error159
+
+
+class ApiV1VoicePollsPostResponse9(BaseModel):
+    error: Error159
+
+
+class ApiV1VoicePollsPostResponse10(BaseModel):
+    error: Error159
+
+
+class ApiV1VoicePollsPostResponse11(BaseModel):
+    error: Error159
+
+
+class ApiV1VoicePollsPostResponse12(BaseModel):
+    error: Error159
+
+
+class ApiV1VoicePollsSessionIdFramesPostRequest(RootModel[list[Any]]):
+    root: list[Any] = Field(..., max_length=100, min_length=1)
+
+
+class ApiV1VoicePollsSessionIdFramesPostResponse(BaseModel):
+    accepted: int = Field(..., description='Frames read.')
+
+
+class ApiV1VoicePollsSessionIdFramesPostResponse1(BaseModel):
+    error: Error159
+
+
+class ApiV1VoicePollsSessionIdFramesPostResponse2(BaseModel):
+    error: Error159
+
+
+class ApiV1VoicePollsSessionIdFramesPostResponse3(BaseModel):
+    error: Error159
+
+
+class ApiV1VoicePollsSessionIdFramesPostResponse4(BaseModel):
+    error: Error159
+
+
+class ApiV1VoicePollsSessionIdFramesPostResponse5(BaseModel):
+    error: Error159
+
+
+class ApiV1VoicePollsSessionIdFramesPostResponse6(BaseModel):
+    error: Error159
+
+
+class ApiV1VoicePollsSessionIdFramesPostResponse7(BaseModel):
+    error: Error159
+
+
+class ApiV1VoicePollsSessionIdFramesPostResponse8(BaseModel):
+    error: Error159
+
+
+class ApiV1VoicePollsSessionIdFramesPostResponse9(BaseModel):
+    error: Error159
+
+
+class ApiV1VoicePollsSessionIdFramesPostResponse10(BaseModel):
+    error: Error159
+
+
+class ApiV1VoicePollsSessionIdFramesPostResponse11(BaseModel):
+    error: Error159
+
+
+class ApiV1VoicePollsSessionIdFramesPostResponse12(BaseModel):
+    error: Error159
+
+
+class Frame(BaseModel):
+    n: conint(ge=1) = Field(..., description="The frame's number in the session.")
+    frame: Any = Field(
+        ...,
+        description='A downlink frame (docs/voice-frames.schema.json, DownlinkFrame).',
+    )
+
+
+class ApiV1VoicePollsSessionIdFramesGetResponse(BaseModel):
+    frames: list[Frame]
+    ended: bool = Field(
+        ...,
+        description='The session has ended (its last frame, an error, says why where it was not a DELETE): no frame comes after these.',
+    )
+
+
+class ApiV1VoicePollsSessionIdFramesGetResponse1(BaseModel):
+    error: Error159
+
+
+class ApiV1VoicePollsSessionIdFramesGetResponse2(BaseModel):
+    error: Error159
+
+
+class ApiV1VoicePollsSessionIdFramesGetResponse3(BaseModel):
+    error: Error159
+
+
+class ApiV1VoicePollsSessionIdFramesGetResponse4(BaseModel):
+    error: Error159
+
+
+class ApiV1VoicePollsSessionIdFramesGetResponse5(BaseModel):
+    error: Error159
+
+
+class ApiV1VoicePollsSessionIdFramesGetResponse6(BaseModel):
+    error: Error159
+
+
+class ApiV1VoicePollsSessionIdFramesGetResponse7(BaseModel):
+    error: Error159
+
+
+class ApiV1VoicePollsSessionIdFramesGetResponse8(BaseModel):
+    error: Error159
+
+
+class ApiV1VoicePollsSessionIdFramesGetResponse9(BaseModel):
+    error: Error159
+
+
+class ApiV1VoicePollsSessionIdFramesGetResponse10(BaseModel):
+    error: Error159
+
+
+class ApiV1VoicePollsSessionIdFramesGetResponse11(BaseModel):
+    error: Error159
+
+
+class ApiV1VoicePollsSessionIdFramesGetResponse12(BaseModel):
+    error: Error159
+
+
+class ApiV1VoicePollsSessionIdDeleteResponse(BaseModel):
+    error: Error159
+
+
+class ApiV1VoicePollsSessionIdDeleteResponse1(BaseModel):
+    error: Error159
+
+
+class ApiV1VoicePollsSessionIdDeleteResponse2(BaseModel):
+    error: Error159
+
+
+class ApiV1VoicePollsSessionIdDeleteResponse3(BaseModel):
+    error: Error159
+
+
+class ApiV1VoicePollsSessionIdDeleteResponse4(BaseModel):
+    error: Error159
+
+
+class ApiV1VoicePollsSessionIdDeleteResponse5(BaseModel):
+    error: Error159
+
+
+class ApiV1VoicePollsSessionIdDeleteResponse6(BaseModel):
+    error: Error159
+
+
+class ApiV1VoicePollsSessionIdDeleteResponse7(BaseModel):
+    error: Error159
+
+
+class ApiV1VoicePollsSessionIdDeleteResponse8(BaseModel):
+    error: Error159
+
+
+class ApiV1VoicePollsSessionIdDeleteResponse9(BaseModel):
+    error: Error159
+
+
+class ApiV1VoicePollsSessionIdDeleteResponse10(BaseModel):
+    error: Error159
+
+
+class ApiV1VoicePollsSessionIdDeleteResponse11(BaseModel):
+    error: Error159
+
+
 class ApiV1VoiceSessionPostResponse(BaseModel):
     ticket: str
     expires_at: AwareDatetime

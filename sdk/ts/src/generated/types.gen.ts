@@ -8815,6 +8815,1265 @@ export type PostApiV1VoiceStreamResponses = {
 export type PostApiV1VoiceStreamResponse =
   PostApiV1VoiceStreamResponses[keyof PostApiV1VoiceStreamResponses];
 
+export type PostApiV1VoicePollsData = {
+  body?: never;
+  headers: {
+    'x-request-id': string;
+  };
+  path?: never;
+  query?: never;
+  url: '/api/v1/voice/polls';
+};
+
+export type PostApiV1VoicePollsErrors = {
+  /**
+   * Default Response
+   */
+  400: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  401: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  403: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  404: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  413: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  415: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  422: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  429: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  500: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  502: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  503: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  504: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+};
+
+export type PostApiV1VoicePollsError = PostApiV1VoicePollsErrors[keyof PostApiV1VoicePollsErrors];
+
+export type PostApiV1VoicePollsResponses = {
+  /**
+   * Default Response
+   */
+  201: {
+    /**
+     * The session, which its downlink frames name.
+     */
+    session_id: string;
+    /**
+     * Uplink frames one POST of frames may carry.
+     */
+    max_frames: number;
+    /**
+     * The longest `wait_ms` of a poll.
+     */
+    max_wait_ms: number;
+    /**
+     * A session with no call for this long is ended.
+     */
+    idle_ms: number;
+  };
+};
+
+export type PostApiV1VoicePollsResponse =
+  PostApiV1VoicePollsResponses[keyof PostApiV1VoicePollsResponses];
+
+export type GetApiV1VoicePollsBySessionIdFramesData = {
+  body?: never;
+  headers: {
+    'x-request-id': string;
+  };
+  path: {
+    session_id: string;
+  };
+  query?: {
+    /**
+     * The number of the last frame received; every frame up to it is acknowledged and forgotten. @default 0
+     */
+    after?: string;
+    /**
+     * How long to wait for a frame when none is there, 0 to 25000. @default 25000
+     */
+    wait_ms?: string;
+  };
+  url: '/api/v1/voice/polls/{session_id}/frames';
+};
+
+export type GetApiV1VoicePollsBySessionIdFramesErrors = {
+  /**
+   * Default Response
+   */
+  400: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  401: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  403: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  404: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  413: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  415: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  422: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  429: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  500: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  502: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  503: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  504: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+};
+
+export type GetApiV1VoicePollsBySessionIdFramesError =
+  GetApiV1VoicePollsBySessionIdFramesErrors[keyof GetApiV1VoicePollsBySessionIdFramesErrors];
+
+export type GetApiV1VoicePollsBySessionIdFramesResponses = {
+  /**
+   * Default Response
+   */
+  200: {
+    frames: Array<{
+      /**
+       * The frame's number in the session.
+       */
+      n: number;
+      /**
+       * A downlink frame (docs/voice-frames.schema.json, DownlinkFrame).
+       */
+      frame: unknown;
+    }>;
+    /**
+     * The session has ended (its last frame, an error, says why where it was not a DELETE): no frame comes after these.
+     */
+    ended: boolean;
+  };
+};
+
+export type GetApiV1VoicePollsBySessionIdFramesResponse =
+  GetApiV1VoicePollsBySessionIdFramesResponses[keyof GetApiV1VoicePollsBySessionIdFramesResponses];
+
+export type PostApiV1VoicePollsBySessionIdFramesData = {
+  body: Array<unknown>;
+  headers: {
+    'x-request-id': string;
+  };
+  path: {
+    session_id: string;
+  };
+  query?: never;
+  url: '/api/v1/voice/polls/{session_id}/frames';
+};
+
+export type PostApiV1VoicePollsBySessionIdFramesErrors = {
+  /**
+   * Default Response
+   */
+  400: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  401: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  403: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  404: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  413: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  415: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  422: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  429: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  500: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  502: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  503: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  504: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+};
+
+export type PostApiV1VoicePollsBySessionIdFramesError =
+  PostApiV1VoicePollsBySessionIdFramesErrors[keyof PostApiV1VoicePollsBySessionIdFramesErrors];
+
+export type PostApiV1VoicePollsBySessionIdFramesResponses = {
+  /**
+   * Default Response
+   */
+  202: {
+    /**
+     * Frames read.
+     */
+    accepted: number;
+  };
+};
+
+export type PostApiV1VoicePollsBySessionIdFramesResponse =
+  PostApiV1VoicePollsBySessionIdFramesResponses[keyof PostApiV1VoicePollsBySessionIdFramesResponses];
+
+export type DeleteApiV1VoicePollsBySessionIdData = {
+  body?: never;
+  headers: {
+    'x-request-id': string;
+  };
+  path: {
+    session_id: string;
+  };
+  query?: never;
+  url: '/api/v1/voice/polls/{session_id}';
+};
+
+export type DeleteApiV1VoicePollsBySessionIdErrors = {
+  /**
+   * Default Response
+   */
+  400: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  401: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  403: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  404: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  413: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  415: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  422: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  429: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  500: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  502: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  503: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  /**
+   * Default Response
+   */
+  504: {
+    error: {
+      code: string;
+      message: string;
+      /**
+       * OpenAI's error type for the status.
+       */
+      type: string;
+      /**
+       * The request field at fault, as OpenAI names it, or null.
+       */
+      param: string | null;
+      retryable: boolean;
+      request_id?: string;
+      trace_id?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+  };
+};
+
+export type DeleteApiV1VoicePollsBySessionIdError =
+  DeleteApiV1VoicePollsBySessionIdErrors[keyof DeleteApiV1VoicePollsBySessionIdErrors];
+
+export type DeleteApiV1VoicePollsBySessionIdResponses = {
+  /**
+   * Default Response
+   */
+  204: void;
+};
+
+export type DeleteApiV1VoicePollsBySessionIdResponse =
+  DeleteApiV1VoicePollsBySessionIdResponses[keyof DeleteApiV1VoicePollsBySessionIdResponses];
+
 export type PostApiV1VoiceSessionData = {
   body?: never;
   path?: never;
