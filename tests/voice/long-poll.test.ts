@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 // The voice session over HTTP long-poll (/api/v1/voice/polls): the socket's session and frames,
 // its uplink POSTed in batches, its downlink read by polls that acknowledge with `after`.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,7 +21,11 @@ beforeAll(async () => {
         targets: [{ name: 'echo', provider: 'mock', model: 'echo?chunks=40&gapMs=15' }],
       },
     ],
-    env: { VOICE_STT_URL: sidecar.url, VOICE_WS_MAX_FRAME_BYTES: '4096' },
+    env: {
+      VOICE_STT_URL: sidecar.url,
+      VOICE_WS_MAX_FRAME_BYTES: '4096',
+      VOICE_ALLOWED_ORIGINS: 'https://app.example',
+    },
   });
   token = await voice.token();
 });
@@ -194,6 +199,20 @@ describe('whose session it is', () => {
     expect((await call(client.base, token, { method: 'DELETE' })).status).toBe(204);
     expect((await call(`${client.base}/frames?wait_ms=0`, token)).status).toBe(404);
     expect(await pollSessions()).toBe(kept - 1);
+  });
+
+  it("keeps the socket's Origin allowlist: a page the socket refuses gets no session either", async () => {
+    const open = (origin: string) =>
+      fetch(`${voice.http}/api/v1/voice/polls`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, origin, 'x-request-id': randomUUID() },
+      });
+    const refused = await open('https://elsewhere.example');
+    expect(refused.status).toBe(403);
+    expect(await refused.json()).toMatchObject({
+      error: { code: 'FORBIDDEN', details: { reason: 'origin_not_allowed' } },
+    });
+    expect((await open('https://app.example')).status).toBe(201);
   });
 
   it('refuses a token without the inference:stream scope with 403, and none with 401', async () => {

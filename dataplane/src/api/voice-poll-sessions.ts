@@ -13,6 +13,8 @@ import { positiveIntEnv, type WsSettings } from './ws-settings.ts';
  * - `VOICE_POLL_MAX_SESSIONS` (1000): sessions one replica keeps; one more is OVERLOADED.
  */
 export interface PollSettings {
+  /** The socket's `Origin` allowlist (VOICE_ALLOWED_ORIGINS), which the poll form keeps too. */
+  allowedOrigins: ReadonlySet<string>;
   idleMs: number;
   maxSessions: number;
   maxFrameBytes: number;
@@ -24,6 +26,7 @@ export function pollSettings(env: NodeJS.ProcessEnv, ws: WsSettings): PollSettin
   return {
     idleMs: int('VOICE_POLL_IDLE_MS', 60_000),
     maxSessions: int('VOICE_POLL_MAX_SESSIONS', 1000),
+    allowedOrigins: ws.allowedOrigins,
     maxFrameBytes: ws.maxFrameBytes,
     maxBufferedBytes: ws.maxBufferedBytes,
   };

@@ -75,6 +75,16 @@ export const voicePollPlugin: FastifyPluginAsyncTypebox<{
   app.addHook('onClose', () => {
     polls.clear();
   });
+  // The socket's Origin allowlist holds here too: a page the socket refuses does not get the
+  // same session by falling back to HTTP.
+  app.addHook('onRequest', async (request) => {
+    if (!request.url.startsWith('/api/v1/voice/polls')) return;
+    const origin = request.headers.origin;
+    if (origin !== undefined && !settings.allowedOrigins.has(origin))
+      throw new ApiError('FORBIDDEN', 'This origin may not open a voice session.', {
+        details: { reason: 'origin_not_allowed' },
+      });
+  });
 
   app.post(
     '/api/v1/voice/polls',
