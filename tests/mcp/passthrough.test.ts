@@ -167,11 +167,12 @@ describe('an upstream on the legacy HTTP+SSE transport', () => {
     await client.close();
   });
 
-  it('answers an unreachable one with a clear error within 300 ms', async () => {
+  it('answers an unreachable one with a clear error at once, not after its timeout', async () => {
     const client = await connect('sse');
     const started = performance.now();
     const refused = await refusalOf(client.callTool({ name: 'gone__echo', arguments: {} }));
-    expect(performance.now() - started).toBeLessThan(300);
+    // A refused connection, not a timeout, ended it (the bound is loose for a loaded CI machine).
+    expect(performance.now() - started).toBeLessThan(1000);
     expect(refused.message).toContain('Upstream MCP server gone is unavailable');
     await client.close();
   });
