@@ -59,6 +59,8 @@ export default tseslint.config(
       'coverage/',
       '.tmp/',
       '.dev/',
+      // The SDK packages' builds (npm run build in sdk/ts, sdk/react; sdk/packages tests them).
+      'sdk/*/dist/',
       'tests/cluster/bin/',
       // semgrep's rule fixtures (make ga-gate): code that breaks the rules on purpose.
       '.semgrep/',

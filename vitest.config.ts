@@ -1,6 +1,8 @@
 import { defineConfig } from 'vitest/config';
+import { ENIS_PACKAGES } from './sdk/workspace.ts';
 
 export default defineConfig({
+  resolve: { alias: ENIS_PACKAGES },
   test: {
     include: [
       'dataplane/**/*.test.ts',

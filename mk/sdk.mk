@@ -17,6 +17,7 @@ sdk-gen-check: deps
 sdk-typecheck: deps
 	tsc --noEmit -p sdk/ts
 	tsc --noEmit -p sdk
+	tsc --noEmit -p sdk/packages
 
 gen: sdk-gen
 gen-check: sdk-gen-check

@@ -1,4 +1,4 @@
-import type { Connection } from '../../sdk/react/src/voice-state.ts';
+import type { Connection } from '@enis/react';
 
 /** The console's pages, by the hash that shows each. */
 export const PAGES = { voice: 'Voice', xr: 'XR' } as const;

@@ -1,7 +1,6 @@
 import { useState, type SubmitEvent } from 'react';
-import type { VoiceEvent } from '../../sdk/ts/src/voice.ts';
-import { useVoice } from '../../sdk/react/src/use-voice.ts';
-import { VoiceMic } from '../../sdk/react/src/VoiceMic.tsx';
+import type { VoiceEvent } from '@enis/client';
+import { useVoice, VoiceMic } from '@enis/react';
 import { GATEWAY, RECONNECT, TOKEN } from './gateway.ts';
 import { PageHeader } from './PageHeader.tsx';
 

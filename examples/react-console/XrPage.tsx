@@ -1,8 +1,6 @@
 import { useEffect, useMemo, useRef, useState, type SubmitEvent } from 'react';
-import type { XrDownlinkFrame, XrEvent } from '../../sdk/ts/src/xr-socket.ts';
-import { useXR } from '../../sdk/react/src/use-xr.ts';
-import { XRFeed } from '../../sdk/react/src/XRFeed.tsx';
-import type { XrState } from '../../sdk/react/src/xr-state.ts';
+import type { XrDownlinkFrame, XrEvent } from '@enis/client';
+import { useXR, XRFeed, type XrState } from '@enis/react';
 import { ANCHORS, draw, type Marks } from '../xr-panel/scene.ts';
 import { GATEWAY, RECONNECT, TOKEN } from './gateway.ts';
 import { PageHeader } from './PageHeader.tsx';

@@ -8,7 +8,7 @@
 import { createRoot } from 'react-dom/client';
 import { App } from './App.tsx';
 import '../voice-console/style.css';
-import '../../sdk/react/src/enis-react.css';
+import '@enis/react/enis-react.css';
 import './style.css';
 
 const root = document.getElementById('root');

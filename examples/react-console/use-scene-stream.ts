@@ -5,7 +5,7 @@
  * and a `point` gesture (start, end) when `point` changes.
  */
 import { useCallback, useEffect, useRef } from 'react';
-import type { XR } from '../../sdk/react/src/use-xr.ts';
+import type { XR } from '@enis/react';
 import { EYES, gazeTarget, handPose, toward, type Quat, type Vec3 } from '../xr-panel/scene.ts';
 
 export const HZ = 30;

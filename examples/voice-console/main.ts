@@ -4,8 +4,8 @@
  * (`?gateway=` to name another) with the token of `?token=`, or else the one `GET /demo/token`
  * hands out (the tests' host serves that route; it is asked again when the token expired).
  */
-import { VoiceSocket, type DownlinkFrame, type VoiceEvent } from '../../sdk/ts/src/voice.ts';
-import { startMicrophone } from '../../sdk/react/src/microphone.ts';
+import { VoiceSocket, type DownlinkFrame, type VoiceEvent } from '@enis/client';
+import { startMicrophone } from '@enis/client/microphone';
 import { demoToken } from '../shared/demo-token.ts';
 
 const params = new URLSearchParams(location.search);

@@ -15,7 +15,7 @@ import {
   type Quat,
   type Vec3,
 } from './scene.ts';
-import { XrSocket, type XrDownlinkFrame } from '../../sdk/ts/src/xr-socket.ts';
+import { XrSocket, type XrDownlinkFrame } from '@enis/client';
 import { demoToken } from '../shared/demo-token.ts';
 
 const params = new URLSearchParams(location.search);

@@ -20,13 +20,11 @@ export function screenshotPath(name: string): string {
   return join(ROOT, folder, name);
 }
 
-/** Builds an example (examples/<name>, Vite) into `outDir`. */
+/** Builds an example (examples/<name>, Vite, with its own `vite.config.ts`) into `outDir`. */
 export async function buildExample(name: string, outDir: string): Promise<void> {
   await build({
     root: join(ROOT, 'examples', name),
-    base: './',
     logLevel: 'warn',
-    configFile: false,
     build: { outDir, emptyOutDir: true },
   });
 }

@@ -1,4 +1,3 @@
-export { startMicrophone, PCM16_WORKLET } from './microphone.ts';
 export { useVoice, type UseVoiceOptions, type Voice } from './use-voice.ts';
 export { useXR, type UseXROptions, type XR } from './use-xr.ts';
 export { VoiceMic, voicePhase, type VoiceMicProps, type VoicePhase } from './VoiceMic.tsx';
@@ -13,7 +12,7 @@ export {
   type VoiceState,
 } from './voice-state.ts';
 export { XRFeed, type XRFeedProps } from './XRFeed.tsx';
-export { XrSocket, type XrEvent, type XrSocketOptions } from '../../ts/src/xr-socket.ts';
+export { XrSocket, type XrEvent, type XrSocketOptions } from '@enis/client';
 export {
   INITIAL_XR,
   reduceXr,

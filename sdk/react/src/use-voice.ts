@@ -1,7 +1,6 @@
 import { useCallback, useEffect, useReducer, useRef } from 'react';
-import type { RetryPolicy } from '../../ts/src/retry.ts';
-import { VoiceSocket, type TokenSource, type VoiceEvent } from '../../ts/src/voice.ts';
-import { startMicrophone } from './microphone.ts';
+import { startMicrophone } from '@enis/client/microphone';
+import { VoiceSocket, type RetryPolicy, type TokenSource, type VoiceEvent } from '@enis/client';
 import { INITIAL_VOICE, reduceVoice, type VoiceState } from './voice-state.ts';
 
 export interface UseVoiceOptions {

@@ -1,7 +1,11 @@
 import { useCallback, useEffect, useMemo, useReducer, useRef } from 'react';
-import type { RetryPolicy } from '../../ts/src/retry.ts';
-import type { TokenSource } from '../../ts/src/token.ts';
-import { XrSocket, type XrEvent, type XrUplinkFrame } from '../../ts/src/xr-socket.ts';
+import {
+  XrSocket,
+  type RetryPolicy,
+  type TokenSource,
+  type XrEvent,
+  type XrUplinkFrame,
+} from '@enis/client';
 import { INITIAL_XR, reduceXr, type Anchor, type XrState } from './xr-state.ts';
 
 type Data<T extends XrUplinkFrame['type']> = Extract<XrUplinkFrame, { type: T }>['data'];

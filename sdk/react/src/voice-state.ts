@@ -1,4 +1,4 @@
-import type { DownlinkFrame, VoiceEvent } from '../../ts/src/voice.ts';
+import type { DownlinkFrame, VoiceEvent } from '@enis/client';
 
 /** The voice socket's life as a page shows it. */
 export type Connection =

@@ -1,5 +1,5 @@
 import type { Connection } from './voice-state.ts';
-import type { XrDownlinkFrame, XrEvent, XrUplinkFrame } from '../../ts/src/xr-socket.ts';
+import type { XrDownlinkFrame, XrEvent, XrUplinkFrame } from '@enis/client';
 
 /** An anchor as the `anchors` frame registers it. */
 export type Anchor = NonNullable<
