@@ -23,6 +23,14 @@ gen: sdk-gen
 gen-check: sdk-gen-check
 typecheck: sdk-typecheck
 
+# What a release publishes: the two npm packages' tarballs (sdk/packages/packages.test.ts
+# installs and uses the same in make test). Nothing is published from here.
+.PHONY: sdk-pack
+sdk-pack: deps ## Build and pack @enis/client and @enis/react into .tmp/packages/ (the tarballs a release publishes)
+	@mkdir -p .tmp/packages
+	cd sdk/ts && npm run build --silent && npm pack --silent --pack-destination ../../.tmp/packages
+	cd sdk/react && npm run build --silent && npm pack --silent --pack-destination ../../.tmp/packages
+
 # Python: the models come from datamodel-code-generator (pinned with its formatters in
 # tests/requirements.txt); the package is installed editable into the tests' venv.
 PY_MODELS := sdk/python/enis/models.py
