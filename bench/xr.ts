@@ -1,11 +1,13 @@
 /**
  * The XR benchmark (docs/benchmarks.md, "XR"):
- * `node bench/xr.ts [hz=30] [seconds=300] [sessions=100] [utterEvery=15]` (seconds; 0: none).
+ * `node bench/xr.ts [hz=30] [seconds=300] [sessions=100] [utterEvery=15] [resumeTtlS=300]`
+ * (seconds; utterEvery 0: none).
  *
  * The dataplane as its own process (one process, memory stores, a mock LLM); this process
  * plays `sessions` XR clients, each streaming a head-and-hand pose frame and a gaze frame at
  * `hz` (staggered over the period, stamped with the send time), an utterance every
- * `utterEvery` s (each a new answer the resume buffer keeps for 300 s), and
+ * `utterEvery` s (each a new answer the resume buffer keeps for `resumeTtlS`, the gateway's
+ * `streams.resumeTtlS`), and
  * keeps 5 `xr:stream` SSE answers open whose chunks are 2.5 s apart. It prints:
  * - the server's frame jitter p99 (|D| of RFC 3550: the change in transit time between a
  *   stream's consecutive frames, measured at arrival; from inference_xr_frame_jitter_seconds,
@@ -14,7 +16,8 @@
  * - frames dropped out of order and stale (inference_xr_frames_dropped_total);
  * - the longest silence of any socket's downlink and of any SSE stream;
  * - the server's RSS and V8 heap in use (nodejs_heap_size_used_bytes) after the sessions opened
- *   and a 10 s warm-up, every minute, and at the end.
+ *   and a 10 s warm-up, every minute, and at the end; and each minute's heap floor, the least
+ *   heap in use of samples 2 s apart (what survived the garbage collector: the live set).
  *
  * The dataplane runs on core 1 and this process on core 0 (as the other benchmarks), so that the
  * clients' work is not the server's wait.
@@ -34,6 +37,7 @@ const hz = Number(process.argv[2] ?? 30);
 const seconds = Number(process.argv[3] ?? 300);
 const sessions = Number(process.argv[4] ?? 100);
 const utterEvery = Number(process.argv[5] ?? 15);
+const resumeTtlS = Number(process.argv[6] ?? 300);
 const SSE_STREAMS = 5;
 const ROOT = join(import.meta.dirname, '..');
 const now = () => performance.timeOrigin + performance.now();
@@ -41,7 +45,7 @@ const now = () => performance.timeOrigin + performance.now();
 pinSelf(CORE_LOAD);
 console.log(await machineLine());
 console.log(
-  `xr: ${sessions} sessions at ${hz} Hz (2 frames a tick) for ${seconds} s, an utterance every ${utterEvery > 0 ? `${utterEvery} s` : 'never'}, ${SSE_STREAMS} SSE streams`,
+  `xr: ${sessions} sessions at ${hz} Hz (2 frames a tick) for ${seconds} s, an utterance every ${utterEvery > 0 ? `${utterEvery} s` : 'never'}, ${SSE_STREAMS} SSE streams, answers kept ${resumeTtlS} s`,
 );
 const config = await makeConfigDir({
   routes: {
@@ -52,6 +56,8 @@ const config = await makeConfigDir({
       },
     ],
   },
+  // The test config's streams settings (config-dir.ts), with the window asked for.
+  gateway: { streams: { heartbeatMs: 60_000, resumeTtlS } },
 });
 const token = await config.token();
 
@@ -208,14 +214,20 @@ silence.sse = 0;
 const rssStart = await rssMiB();
 const rss = [rssStart];
 const heap = [await heapMiB()];
+const heapFloor: number[] = [];
 const started = performance.now();
 const sentAtStart = sent;
-while (performance.now() - started < seconds * 1000) {
-  await new Promise((resolve) =>
-    setTimeout(resolve, Math.min(60_000, seconds * 1000 - (performance.now() - started))),
-  );
+const elapsed = () => performance.now() - started;
+while (elapsed() < seconds * 1000) {
+  const minuteEnds = Math.min(elapsed() + 60_000, seconds * 1000);
+  let floor = Number.POSITIVE_INFINITY;
+  while (elapsed() < minuteEnds) {
+    await new Promise((resolve) => setTimeout(resolve, Math.min(2000, minuteEnds - elapsed())));
+    floor = Math.min(floor, await heapMiB());
+  }
   rss.push(await rssMiB());
   heap.push(await heapMiB());
+  heapFloor.push(floor);
 }
 const rate = (sent - sentAtStart) / ((performance.now() - started) / 1000);
 running = false;
@@ -243,4 +255,7 @@ console.log(
   `server RSS: start ${rssStart.toFixed(0)} MiB, end ${rssEnd.toFixed(0)} MiB; per minute ${rss.map((r) => r.toFixed(0)).join(', ')}`,
 );
 console.log(`server heap in use, per minute: ${heap.map((h) => h.toFixed(0)).join(', ')} MiB`);
+console.log(
+  `server heap floor (least in use, sampled every 2 s), per minute: ${heapFloor.map((h) => h.toFixed(0)).join(', ')} MiB`,
+);
 process.exit(0);
