@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Services } from '../services.ts';
-import { errorFrame, type DownlinkFrame } from './frames.ts';
+import { answerError, answerEvents, answerFinal } from './answer-events.ts';
+import type { DownlinkFrame } from './frames.ts';
 import { Speaker } from './speaker.ts';
 import { TTS_CODEC, type Tts } from './tts.ts';
 
@@ -35,7 +36,6 @@ export async function relayAnswer(
 ): Promise<{ text: string; firstAt?: number }> {
   const { services, sessionId } = out;
   const { turnId, streamId, after, signal, speech } = relay;
-  const detach = services.sessions.attach(streamId);
   const ids = { turn_id: turnId, session_id: sessionId, stream_id: streamId };
   const speaker =
     speech === undefined
@@ -60,43 +60,17 @@ export async function relayAnswer(
         });
   let text = '';
   let firstAt: number | undefined;
-  try {
-    for await (const event of services.streams.tail(streamId, 0, signal)) {
-      if (signal.aborted) break;
-      if (event.type === 'data') {
-        text += event.text;
-        if (event.offset <= after) continue;
-        firstAt ??= performance.now();
-        out.send({ type: 'partial', ...ids, offset: event.offset, text: event.text });
-        speaker?.push(event.text);
-      } else if (event.type === 'done') {
-        const { usage } = event.done;
-        out.send({
-          type: 'final',
-          source: 'answer',
-          ...ids,
-          text,
-          offset: event.offset,
-          finish_reason: event.done.finishReason,
-          usage: {
-            input_tokens: usage.inputTokens,
-            output_tokens: usage.outputTokens,
-            cached_tokens: usage.cachedTokens,
-          },
-        });
-        await speaker?.end();
-      } else {
-        const { code, message, details } = event.error;
-        out.send(
-          errorFrame(sessionId, code, message, {
-            turnId,
-            ...(details === undefined ? {} : { details }),
-          }),
-        );
-      }
-    }
-  } finally {
-    detach();
+  for await (const event of answerEvents(services, streamId, signal)) {
+    if (event.type === 'data') {
+      text += event.text;
+      if (event.offset <= after) continue;
+      firstAt ??= performance.now();
+      out.send({ type: 'partial', ...ids, offset: event.offset, text: event.text });
+      speaker?.push(event.text);
+    } else if (event.type === 'done') {
+      out.send(answerFinal(ids, text, event));
+      await speaker?.end();
+    } else out.send(answerError(ids, event));
   }
   return { text, ...(firstAt === undefined ? {} : { firstAt }) };
 }

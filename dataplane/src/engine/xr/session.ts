@@ -5,6 +5,7 @@ import { toApiError } from '../../errors/to-api-error.ts';
 import type { Principal } from '../../security/principal.ts';
 import type { Services } from '../services.ts';
 import { startVoiceAnswer } from '../voice/answer.ts';
+import { answerError, answerEvents, answerFinal } from '../voice/answer-events.ts';
 import { errorFrame } from '../voice/frames.ts';
 import { ActionExtractor } from './actions.ts';
 import type { XrDownlinkFrame, XrUplinkFrame } from './frames.ts';
@@ -284,7 +285,6 @@ export class XrSession {
     stop: AbortSignal | undefined,
   ): Promise<string> {
     const { services, metrics } = this.#deps;
-    const detach = services.sessions.attach(streamId);
     const extractor = new ActionExtractor((id) => this.scene.anchors.has(id));
     const signals = [this.#transport?.closed, stop].filter(
       (s): s is AbortSignal => s !== undefined,
@@ -305,38 +305,12 @@ export class XrSession {
         metrics.actionsDropped.inc({ reason });
       }
     };
-    try {
-      for await (const event of services.streams.tail(streamId, 0, signal)) {
-        if (signal.aborted) break;
-        if (event.type === 'data') emit(event.offset, extractor.push(event.text));
-        else if (event.type === 'done') {
-          emit(event.offset, extractor.finish());
-          const { usage } = event.done;
-          this.#send({
-            type: 'final',
-            source: 'answer',
-            ...ids,
-            text,
-            offset: event.offset,
-            finish_reason: event.done.finishReason,
-            usage: {
-              input_tokens: usage.inputTokens,
-              output_tokens: usage.outputTokens,
-              cached_tokens: usage.cachedTokens,
-            },
-          });
-        } else {
-          const { code, message, details } = event.error;
-          this.#send(
-            errorFrame(sessionId, code, message, {
-              turnId,
-              ...(details === undefined ? {} : { details }),
-            }),
-          );
-        }
-      }
-    } finally {
-      detach();
+    for await (const event of answerEvents(services, streamId, signal)) {
+      if (event.type === 'data') emit(event.offset, extractor.push(event.text));
+      else if (event.type === 'done') {
+        emit(event.offset, extractor.finish());
+        this.#send(answerFinal(ids, text, event));
+      } else this.#send(answerError(ids, event));
     }
     return text;
   }
