@@ -17,7 +17,10 @@
  * - the longest silence of any socket's downlink and of any SSE stream;
  * - the server's RSS and V8 heap in use (nodejs_heap_size_used_bytes) after the sessions opened
  *   and a 10 s warm-up, every minute, and at the end; and each minute's heap floor, the least
- *   heap in use of samples 2 s apart (what survived the garbage collector: the live set).
+ *   heap in use of samples 2 s apart (what survived the garbage collector: the live set);
+ * - the server's event-loop delay: prom-client's p99 of each 2 s between samples (it resets its
+ *   histogram at every scrape) less the 10 ms timer it measures with, the median and the worst
+ *   of those windows: how long a frame can wait in the server before its message event.
  *
  * The dataplane runs on core 1 and this process on core 0 (as the other benchmarks), so that the
  * clients' work is not the server's wait.
@@ -116,10 +119,19 @@ async function quantile(name: string, q: number): Promise<{ value: number; count
   return { value: Number.NaN, count };
 }
 
-async function heapMiB(): Promise<number> {
+/** prom-client samples the event loop's delay with a 10 ms timer and records whole intervals. */
+const LAG_TIMER_S = 0.01;
+
+/** The server's heap in use, and its event loop's p99 delay since the last scrape. */
+async function sample(): Promise<{ heapMiB: number; lagP99S: number }> {
   const text = await (await fetch(`${http}/metrics`)).text();
-  return Number(/^nodejs_heap_size_used_bytes (\S+)$/m.exec(text)?.[1]) / 2 ** 20;
+  const gauge = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]);
+  return {
+    heapMiB: gauge('nodejs_heap_size_used_bytes') / 2 ** 20,
+    lagP99S: Math.max(0, gauge('nodejs_eventloop_lag_p99_seconds') - LAG_TIMER_S),
+  };
 }
+const heapMiB = async () => (await sample()).heapMiB;
 
 async function counter(name: string, label: string): Promise<number> {
   const text = await (await fetch(`${http}/metrics`)).text();
@@ -215,6 +227,7 @@ const rssStart = await rssMiB();
 const rss = [rssStart];
 const heap = [await heapMiB()];
 const heapFloor: number[] = [];
+const lagP99s: number[] = [];
 const started = performance.now();
 const sentAtStart = sent;
 const elapsed = () => performance.now() - started;
@@ -223,7 +236,9 @@ while (elapsed() < seconds * 1000) {
   let floor = Number.POSITIVE_INFINITY;
   while (elapsed() < minuteEnds) {
     await new Promise((resolve) => setTimeout(resolve, Math.min(2000, minuteEnds - elapsed())));
-    floor = Math.min(floor, await heapMiB());
+    const reading = await sample();
+    floor = Math.min(floor, reading.heapMiB);
+    lagP99s.push(reading.lagP99S);
   }
   rss.push(await rssMiB());
   heap.push(await heapMiB());
@@ -255,6 +270,10 @@ console.log(
   `server RSS: start ${rssStart.toFixed(0)} MiB, end ${rssEnd.toFixed(0)} MiB; per minute ${rss.map((r) => r.toFixed(0)).join(', ')}`,
 );
 console.log(`server heap in use, per minute: ${heap.map((h) => h.toFixed(0)).join(', ')} MiB`);
+lagP99s.sort((a, b) => a - b);
+console.log(
+  `server event-loop delay p99 per 2 s window: median ${ms(lagP99s[Math.floor(lagP99s.length / 2)] ?? Number.NaN)}, worst ${ms(lagP99s.at(-1) ?? Number.NaN)} (${lagP99s.length} windows)`,
+);
 console.log(
   `server heap floor (least in use, sampled every 2 s), per minute: ${heapFloor.map((h) => h.toFixed(0)).join(', ')} MiB`,
 );
