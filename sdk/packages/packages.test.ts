@@ -64,7 +64,7 @@ afterAll(async () => {
 });
 
 describe('the published SDK packages', () => {
-  it('ship only their built files, and @enis/react depends on @enis/client by version', async () => {
+  it('ship their built files and a README, nothing else, and @enis/react depends on @enis/client by version', async () => {
     const listing = await run(
       'tar',
       ['-tzf', (await readdir(project)).find((n) => n.startsWith('enis-react-'))!],
@@ -74,8 +74,11 @@ describe('the published SDK packages', () => {
     expect(files).toContain('package/dist/index.js');
     expect(files).toContain('package/dist/index.d.ts');
     expect(files).toContain('package/dist/enis-react.css');
+    expect(files).toContain('package/README.md');
     expect(
-      files.filter((file) => !/^package\/(dist\/.+\.(js|d\.ts|css)|package\.json)$/.test(file)),
+      files.filter(
+        (file) => !/^package\/(dist\/.+\.(js|d\.ts|css)|package\.json|README\.md)$/.test(file),
+      ),
     ).toEqual([]);
     const installed = JSON.parse(
       await readFile(join(project, 'node_modules/@enis/react/package.json'), 'utf8'),
