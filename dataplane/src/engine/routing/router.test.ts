@@ -191,6 +191,30 @@ describe('the router', () => {
     controller.abort(reason);
     await expect(iterator.next()).rejects.toBe(reason);
   });
+
+  it('never lets an upstream call run for a caller that gave up before it began', async () => {
+    const controller = new AbortController();
+    const reason = new Error('the batch worker is shutting down');
+    controller.abort(reason);
+    let signalled: AbortSignal | undefined;
+    const watching: Provider = {
+      name: 'watching',
+      stream: (req, signal) => {
+        signalled = signal;
+        return mock.stream(req, signal);
+      },
+    };
+    // The target answers in 300 ms and times out after 5 s: only the caller's abort stops it.
+    const config = route(['echo?firstMs=300']);
+    const patient = { ...config, targets: config.targets.map((t) => ({ ...t, timeoutMs: 5000 })) };
+    const chunks = new Router({ provider: () => watching }).stream(
+      patient,
+      request,
+      controller.signal,
+    );
+    await expect(collect(chunks)).rejects.toBe(reason);
+    expect(signalled?.aborted).toBe(true);
+  });
 });
 
 /** A provider that records each request it got and streams the mock's answer. */

@@ -24,7 +24,10 @@ export class TimedAttempt<T> {
   constructor(target: TargetConfig, caller: AbortSignal) {
     this.#target = target;
     this.#caller = caller;
-    caller.addEventListener('abort', this.#abort, { once: true });
+    // A caller that gave up before the attempt began (a request cancelled while it was being
+    // prepared) aborts it at once: its 'abort' event has already fired.
+    if (caller.aborted) this.#abort();
+    else caller.addEventListener('abort', this.#abort, { once: true });
     this.#timer = setTimeout(this.#expire, target.timeoutMs);
   }
 

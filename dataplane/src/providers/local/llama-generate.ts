@@ -38,7 +38,9 @@ export async function* generateWithLlama(
   const onAbort = () => {
     stop.abort(signal.reason);
   };
-  signal.addEventListener('abort', onAbort, { once: true });
+  // The consumer may have left while the sequence was being granted.
+  if (signal.aborted) onAbort();
+  else signal.addEventListener('abort', onAbort, { once: true });
   let generation: Promise<string | undefined> | undefined;
   const chat = new LlamaChat({
     contextSequence: sequence,
