@@ -3,6 +3,8 @@
  * transcript and the streamed answer on the page. It talks to the gateway on its own origin
  * (`?gateway=` to name another) with the token of `?token=`, or else the one `GET /demo/token`
  * hands out (the tests' host serves that route; it is asked again when the token expired).
+ * Where the socket cannot open (a proxy that refuses the upgrade), the session runs over HTTP
+ * long-poll, and the header says so.
  */
 import { VoiceSocket, type DownlinkFrame, type VoiceEvent } from '@enis/client';
 import { startMicrophone } from '@enis/client/microphone';
@@ -15,6 +17,7 @@ function element(id: string): HTMLElement {
   return found;
 }
 const status = element('status');
+const transport = element('transport');
 const answer = element('answer');
 
 /** What the page received, for the tests to read: every answer chunk, once each. */
@@ -24,6 +27,13 @@ Object.assign(globalThis, { voiceConsole: seen });
 function setStatus(state: string, text = state): void {
   status.dataset['state'] = state;
   status.textContent = text;
+}
+
+/** Which transport the session runs on: the socket, or HTTP long-poll after it could not open. */
+function showTransport(on: 'ws' | 'poll'): void {
+  transport.hidden = false;
+  transport.dataset['transport'] = on;
+  transport.textContent = on === 'poll' ? 'over HTTP long-poll' : 'over WebSocket';
 }
 
 function log(text: string, className?: string): void {
@@ -58,6 +68,7 @@ function onEvent(event: VoiceEvent): void {
   if (event.type === 'frame') show(event.frame);
   else if (event.type === 'open') {
     setStatus('open', event.reconnect ? 'reconnected' : 'connected');
+    showTransport(socket.transport === 'poll' ? 'poll' : 'ws');
     log(event.reconnect ? 'reconnected, answer resumed' : 'connected');
   } else if (event.type === 'reconnecting') {
     setStatus('reconnecting', `reconnecting (${event.attempt})`);
@@ -75,6 +86,9 @@ const socket = new VoiceSocket({
   token,
   reconnect: { baseDelayMs: 200, maxDelayMs: 2000 },
   onEvent,
+  onTransport: ({ reason }) => {
+    log(`the socket could not open (${reason}): the session runs over HTTP long-poll`, 'transport');
+  },
 });
 
 setStatus('connecting');

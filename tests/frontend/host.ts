@@ -17,6 +17,8 @@ export interface Host {
   /** Cuts the network: every open connection through the host is destroyed, new ones refused. */
   cut(): void;
   restore(): void;
+  /** While on, a WebSocket upgrade is answered 502 (a proxy that passes plain HTTP only). */
+  refuseUpgrades(on: boolean): void;
   stop(): Promise<void>;
 }
 
@@ -36,6 +38,7 @@ export async function startHost(options: {
   const tokensAsked: string[] = [];
   const sockets = new Set<Socket>();
   let down = false;
+  let refusingUpgrades = false;
 
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://host');
@@ -81,6 +84,10 @@ export async function startHost(options: {
     socket.once('close', () => sockets.delete(socket));
   });
   server.on('upgrade', (req: IncomingMessage, client: Socket, head: Buffer) => {
+    if (refusingUpgrades) {
+      client.end('HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+      return;
+    }
     const target = new URL(options.upstream());
     const upstream = connect(Number(target.port), target.hostname, () => {
       const lines = [`${req.method} ${req.url} HTTP/1.1`];
@@ -106,6 +113,9 @@ export async function startHost(options: {
     },
     restore: () => {
       down = false;
+    },
+    refuseUpgrades: (on) => {
+      refusingUpgrades = on;
     },
     stop: async () => {
       for (const socket of sockets) socket.destroy();

@@ -91,6 +91,37 @@ describe('the Voice Console in Chromium', () => {
     await page.close();
   }, 60_000);
 
+  it('falls back to HTTP long-poll where a proxy refuses the socket, says so, and answers over it', async () => {
+    host.refuseUpgrades(true);
+    try {
+      const page = await openConsole();
+      await expect.poll(() => status(page).textContent()).toBe('connected');
+      expect(await page.locator('#transport').textContent()).toBe('over HTTP long-poll');
+      expect(await page.locator('#events li.transport').textContent()).toMatch(
+        /could not open .*long-poll/,
+      );
+      await page.fill('#text', 'a question over long-poll');
+      await page.click('#typed button');
+      await expect
+        .poll(() => page.locator('#answer').getAttribute('data-final'), { timeout: 20_000 })
+        .toBe('true');
+      const { chunks, finals } = await seen(page);
+      expect(chunks.map((chunk) => chunk.offset)).toEqual(chunks.map((_, i) => i + 1));
+      expect(await page.locator('#answer').textContent()).toBe(finals.at(-1));
+      expect(finals.at(-1)).toMatch(/a question over long-poll/);
+      await page.close();
+    } finally {
+      host.refuseUpgrades(false);
+    }
+  }, 60_000);
+
+  it('runs over the socket where nothing refuses it', async () => {
+    const page = await openConsole();
+    await expect.poll(() => status(page).textContent()).toBe('connected');
+    expect(await page.locator('#transport').textContent()).toBe('over WebSocket');
+    await page.close();
+  });
+
   it('refreshes an expired token through its callback and connects', async () => {
     stack.expireFirstToken = true;
     const asked = host.tokensAsked.length;
