@@ -10,11 +10,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GatewaySettings } from '../../crds/gateway-settings.ts';
 import {
-  GatewaySettings,
   injectionClassifierPaths,
   type InstalledClassifierName,
-} from '../../crds/gateway-settings.ts';
+} from '../../crds/injection-settings.ts';
 import { buildApp } from '../../dataplane/src/app.ts';
 import { checkSafetySettings } from '../../dataplane/src/config/safety-check.ts';
 import { parseWith } from '../../dataplane/src/config/validate.ts';

@@ -1,12 +1,12 @@
 import { existsSync } from 'node:fs';
+import type { GatewaySettings } from '../../../crds/gateway-settings.ts';
 import {
   classifierNames,
   injectionClassifierPaths,
-  type GatewaySettings,
   type InjectionClassifierSetting,
   type InjectionSettings,
   type InstalledClassifierName,
-} from '../../../crds/gateway-settings.ts';
+} from '../../../crds/injection-settings.ts';
 import { isSupportedCountry } from 'libphonenumber-js/max';
 import { ConfigError } from './validate.ts';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { InjectionGuard } from '../../../crds/gateway-settings.ts';
+import type { InjectionGuard } from '../../../crds/injection-settings.ts';
 import type { RouteConfig } from '../core/route.ts';
 import { createMockProvider } from '../providers/mock/mock.ts';
 import {

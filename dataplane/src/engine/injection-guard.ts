@@ -1,4 +1,4 @@
-import type { InjectionGuard } from '../../../crds/gateway-settings.ts';
+import type { InjectionGuard } from '../../../crds/injection-settings.ts';
 import type { RouteConfig } from '../core/route.ts';
 import type { InjectionScores } from '../security/injection-classifier.ts';
 import { normalizeUntrusted } from '../security/sanitizer.ts';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { GatewaySettings, InjectionSettings } from '../../../crds/gateway-settings.ts';
+import { GatewaySettings } from '../../../crds/gateway-settings.ts';
+import { InjectionSettings } from '../../../crds/injection-settings.ts';
 import { parseWith } from '../config/validate.ts';
 import { ApiError } from '../errors/api-error.ts';
 import { createSafety, injectionPolicy } from './safety.ts';

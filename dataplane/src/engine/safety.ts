@@ -1,9 +1,9 @@
+import type { GatewaySettings } from '../../../crds/gateway-settings.ts';
 import {
   classifierNames,
-  type GatewaySettings,
   type InjectionClassifierSetting,
   type InjectionSettings,
-} from '../../../crds/gateway-settings.ts';
+} from '../../../crds/injection-settings.ts';
 import type { ChatMessage, ToolCall } from '../core/types.ts';
 import { ApiError } from '../errors/api-error.ts';
 import {

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { injectionClassifierPaths } from '../../../crds/gateway-settings.ts';
+import { injectionClassifierPaths } from '../../../crds/injection-settings.ts';
 import { classifierScore, injectionClassifier } from './injection-classifier.ts';
 
 const PROBES = [

@@ -14,7 +14,7 @@ import { readFileSync } from 'node:fs';
 import {
   injectionClassifierPaths,
   type InjectionClassifierName,
-} from '../../../crds/gateway-settings.ts';
+} from '../../../crds/injection-settings.ts';
 
 export type { InjectionClassifierName };
 /** The classifiers that score before the sanitiser runs: an embedding, a model's answer. */
