@@ -28,34 +28,62 @@ export interface VoiceStack {
  * origin, `VOICE_ALLOWED_ORIGINS` naming it), and Chromium whose fake microphone plays
  * `speech`: espeak-ng speaking `texts` in turn, `gapS` of silence after each.
  */
-export async function startVoiceStack(options: {
+export function startVoiceStack(options: {
   example: string;
   redisUrl: string;
   texts: string[];
   gapS: number;
 }): Promise<VoiceStack> {
+  const { texts, gapS, ...rest } = options;
+  return startStack({ ...rest, model: 'echo?chunks=200&gapMs=50', speech: { texts, gapS } });
+}
+
+/**
+ * What an XR page's browser test runs against: as `startVoiceStack`'s, without the STT sidecar
+ * and the fake microphone (the XR socket takes transcripts, not audio), the sandbox's mock
+ * playing `model` (e.g. `fixed?text=...&gapMs=150`).
+ */
+export function startXrStack(options: {
+  example: string;
+  redisUrl: string;
+  model: string;
+}): Promise<VoiceStack> {
+  return startStack(options);
+}
+
+/** The stack, with the STT sidecar and a microphone playing `speech` when it is given. */
+async function startStack(options: {
+  example: string;
+  redisUrl: string;
+  model: string;
+  speech?: { texts: string[]; gapS: number };
+}): Promise<VoiceStack> {
+  const { speech } = options;
   const work = await mkdtemp(join(tmpdir(), 'frontend-'));
   const site = join(work, options.example);
   const wav = join(work, 'speech.wav');
   const [sidecar] = await Promise.all([
-    startSidecar(),
+    speech === undefined ? undefined : startSidecar(),
     buildExample(options.example, site),
-    spokenWav(wav, options.texts, options.gapS),
+    speech === undefined ? undefined : spokenWav(wav, speech.texts, speech.gapS),
   ]);
   const config = await makeConfigDir({
     gateway: {
       defaultModel: 'chat',
       streams: { heartbeatMs: 15_000 },
-      sandbox: { tenants: [TENANT], model: 'echo?chunks=200&gapMs=50' },
+      sandbox: { tenants: [TENANT], model: options.model },
     },
   });
   let gateway = '';
-  const stack: Partial<VoiceStack> & { expireFirstToken: boolean } = { expireFirstToken: false };
-  const token = (ttlS: number) => config.token({ tenant: TENANT, ttlS });
+  const stack = { expireFirstToken: false };
   const host = await startHost({
     root: site,
     upstream: () => gateway,
-    token: (why) => token(why === 'initial' && stack.expireFirstToken ? -60 : 600),
+    token: (why) =>
+      config.token({
+        tenant: TENANT,
+        ttlS: why === 'initial' && stack.expireFirstToken ? -60 : 600,
+      }),
   });
   const redis = new Redis(options.redisUrl);
   const app: FastifyInstance = await buildApp({
@@ -63,10 +91,14 @@ export async function startVoiceStack(options: {
     watch: false,
     defaultMetrics: false,
     redis,
-    env: { ...process.env, VOICE_STT_URL: sidecar.url, VOICE_ALLOWED_ORIGINS: host.origin },
+    env: {
+      ...process.env,
+      ...(sidecar === undefined ? {} : { VOICE_STT_URL: sidecar.url }),
+      VOICE_ALLOWED_ORIGINS: host.origin,
+    },
   });
   gateway = await app.listen({ host: '127.0.0.1', port: 0 });
-  const browser = await launch(wav);
+  const browser = await launch(speech === undefined ? undefined : wav);
   return Object.assign(stack, {
     host,
     browser,
@@ -76,7 +108,7 @@ export async function startVoiceStack(options: {
       await app.close();
       redis.disconnect();
       await config.cleanup();
-      await sidecar.stop();
+      await sidecar?.stop();
       await rm(work, { recursive: true, force: true });
     },
   });
@@ -105,59 +137,4 @@ export async function showingPage(page: Page, steps: () => Promise<void>): Promi
     const shown = await page.locator('main').innerText();
     throw new Error(`${String(error)}\nThe page showed:\n${shown}`, { cause: error });
   }
-}
-
-/**
- * What an XR page's browser test runs against: as `startVoiceStack`'s, without the STT sidecar
- * and the fake microphone (the XR socket takes transcripts, not audio), the sandbox's mock
- * playing `model` (e.g. `fixed?text=...&gapMs=150`).
- */
-export async function startXrStack(options: {
-  example: string;
-  redisUrl: string;
-  model: string;
-}): Promise<VoiceStack> {
-  const work = await mkdtemp(join(tmpdir(), 'frontend-'));
-  const site = join(work, options.example);
-  await buildExample(options.example, site);
-  const config = await makeConfigDir({
-    gateway: {
-      defaultModel: 'chat',
-      streams: { heartbeatMs: 15_000 },
-      sandbox: { tenants: [TENANT], model: options.model },
-    },
-  });
-  let gateway = '';
-  const stack = { expireFirstToken: false };
-  const host = await startHost({
-    root: site,
-    upstream: () => gateway,
-    token: (why) =>
-      config.token({
-        tenant: TENANT,
-        ttlS: why === 'initial' && stack.expireFirstToken ? -60 : 600,
-      }),
-  });
-  const redis = new Redis(options.redisUrl);
-  const app = await buildApp({
-    configDirs: [config.dir],
-    watch: false,
-    defaultMetrics: false,
-    redis,
-    env: { ...process.env, VOICE_ALLOWED_ORIGINS: host.origin },
-  });
-  gateway = await app.listen({ host: '127.0.0.1', port: 0 });
-  const browser = await launch();
-  return Object.assign(stack, {
-    host,
-    browser,
-    stop: async () => {
-      await browser.close();
-      await host.stop();
-      await app.close();
-      redis.disconnect();
-      await config.cleanup();
-      await rm(work, { recursive: true, force: true });
-    },
-  });
 }
