@@ -91,7 +91,7 @@ describe('the Voice Console in Chromium', () => {
     await page.close();
   }, 60_000);
 
-  it('falls back to HTTP long-poll where a proxy refuses the socket, says so, and answers over it', async () => {
+  it('falls back to HTTP long-poll where a proxy refuses the socket, says so, answers over it and hears the microphone', async () => {
     host.refuseUpgrades(true);
     try {
       const page = await openConsole();
@@ -109,11 +109,30 @@ describe('the Voice Console in Chromium', () => {
       expect(chunks.map((chunk) => chunk.offset)).toEqual(chunks.map((_, i) => i + 1));
       expect(await page.locator('#answer').textContent()).toBe(finals.at(-1));
       expect(finals.at(-1)).toMatch(/a question over long-poll/);
+      // The microphone's pcm16 frames go up in POSTed batches: the gateway hears the question
+      // and streams its answer down the long polls.
+      await page.click('#mic');
+      await showingPage(page, async () => {
+        // The transcript so far: the typed line, the gateway's transcript of it, what it heard.
+        await expect
+          .poll(() => page.locator('#transcript li').allTextContents(), { timeout: 30_000 })
+          .toEqual([
+            '(typed) a question over long-poll',
+            'a question over long-poll',
+            expect.stringMatching(/london/i),
+          ]);
+        await expect
+          .poll(() => page.locator('#answer').textContent(), { timeout: 15_000 })
+          .toMatch(/^Echo: .*london/i);
+      });
+      expect(await page.locator('#transport').textContent()).toBe('over HTTP long-poll');
+      const streams = new Set((await seen(page)).chunks.map((chunk) => chunk.stream));
+      expect(streams.size).toBe(2);
       await page.close();
     } finally {
       host.refuseUpgrades(false);
     }
-  }, 60_000);
+  }, 90_000);
 
   it('runs over the socket where nothing refuses it', async () => {
     const page = await openConsole();
