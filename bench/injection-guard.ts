@@ -20,7 +20,13 @@ import {
   scoredClassifier,
 } from '../dataplane/src/security/injection-classifier.ts';
 import { normalizeUntrusted } from '../dataplane/src/security/sanitizer.ts';
-import { fetchCorpus, loadCorpus, measure, type Rates } from '../tests/safety/injection-corpus.ts';
+import {
+  fetchCorpus,
+  loadCorpus,
+  measure,
+  scoreEach,
+  type Rates,
+} from '../tests/safety/injection-corpus.ts';
 
 fetchCorpus();
 const limit = Number(process.env['GUARD_LIMIT'] ?? Infinity);
@@ -64,7 +70,7 @@ for (const item of cases) {
   for (const [text, probability] of await guard.score([item.text], settings))
     guardScores.set(text, probability);
 }
-const jailguardScores = await jailguardScorer().score(cases.map((item) => item.text));
+const jailguardScores = await scoreEach(jailguardScorer(), cases);
 
 const percent = (part: number, whole: number) =>
   whole === 0 ? '-' : `${((100 * part) / whole).toFixed(1)} %`;

@@ -1,14 +1,22 @@
 /**
  * Prompt-injection detection and false-positive rates on public corpora (docs/safety.md,
  * "Measured rates"): the rule packs alone, then with each classifier (llm_guardrail,
- * prompt_guardrail: `make models` exports it; jailguard over the MiniLM of `make
- * models-fetch`) and with the lists of several (the highest probability counting), at the
- * default threshold, and the cost per request (p50, p99). The corpora are fetched by scripts/fetch-injection-corpus.py into
- * .tmp/injection-corpus; nothing is tuned on them.
+ * prompt_guardrail: `make models` exports it; jailguard and the trained minilm_head over the
+ * MiniLM of `make models-fetch`) and with the lists of several (the highest probability
+ * counting), at the default threshold, and the cost per request (p50, p99). The corpora are
+ * fetched by scripts/fetch-injection-corpus.py into .tmp/injection-corpus; nothing is tuned on
+ * them.
  *
  *   make bench-injection    or   node bench/injection.ts
  */
-import { jailguardScorer } from '../dataplane/src/engine/injection-scores.ts';
+import {
+  embeddingScorer,
+  keptEmbeddings,
+  minilmEncoder,
+  type WindowEncoder,
+} from '../dataplane/src/engine/injection-scores.ts';
+import { minilmHead } from '../dataplane/src/security/injection-head.ts';
+import { jailguardHead } from '../dataplane/src/security/injection-jailguard.ts';
 import {
   highestOf,
   injectionClassifier,
@@ -22,6 +30,7 @@ import {
   flagged,
   loadCorpus,
   measure,
+  scoreEach,
   type Rates,
 } from '../tests/safety/injection-corpus.ts';
 
@@ -59,29 +68,49 @@ type Options = Omit<InjectionOptions, 'action'>;
 
 /**
  * One request's cost per corpus text: the rules (and a TF-IDF classifier) in the sanitiser, and
- * where jailguard is named the embedding of that text alone first, as a request of one message
- * gets it.
+ * first, each embedding classifier named scoring that text alone, as a request of one message
+ * gets it: concurrently, over embeddings kept afresh for the row (engine/safety.ts's shared
+ * ones), so a list naming two embeds a text once and no text is embedded before it is timed.
  */
-async function perRequest(options: (scores: InjectionScores) => Options, embed: boolean) {
+async function perRequest(options: (scores: Scores) => Options, embedded: readonly Embedded[]) {
+  const scorers = scorersOver(keptEmbeddings(encoder));
   const times: number[] = [];
   for (const item of cases) {
     const start = performance.now();
-    const scores = embed ? await scorer.score([item.text]) : new Map<string, number>();
+    const scores: Scores = { jailguard: new Map(), head: new Map() };
+    await Promise.all(
+      embedded.map(async (name) => (scores[name] = await scorers[name].score([item.text]))),
+    );
     flagged(item, options(scores));
     times.push(performance.now() - start);
   }
   return `per request: p50 ${percentile(times, 0.5).toFixed(2)} ms, p99 ${percentile(times, 0.99).toFixed(2)} ms`;
 }
 
-const scorer = jailguardScorer();
-await scorer.score(['warm-up: the encoder loads']);
-const corpusScores = await scorer.score(cases.map((item) => item.text));
+/** The probabilities of the two classifiers over the MiniLM embedding. */
+interface Scores {
+  jailguard: InjectionScores;
+  head: InjectionScores;
+}
+type Embedded = keyof Scores;
+/** The MiniLM model, loaded once for every row. */
+const encoder = minilmEncoder();
+const scorersOver = (embeddings: WindowEncoder) => ({
+  jailguard: embeddingScorer(jailguardHead, embeddings),
+  head: embeddingScorer(minilmHead, embeddings),
+});
+const scorers = scorersOver(keptEmbeddings(encoder));
+await scorers.jailguard.score(['warm-up: the encoder loads']);
+const corpusScores: Scores = {
+  jailguard: await scoreEach(scorers.jailguard, cases),
+  head: await scoreEach(scorers.head, cases),
+};
 const llmGuardrail = injectionClassifier('llm_guardrail');
 const promptGuardrail = injectionClassifier('prompt_guardrail');
 /** The policy's options with `classifier` as a gateway.yaml list builds it (engine/safety.ts). */
 const withClassifiers =
-  (...classifiers: ((scores: InjectionScores) => InjectionClassifier)[]) =>
-  (scores: InjectionScores): Options => {
+  (...classifiers: ((scores: Scores) => InjectionClassifier)[]) =>
+  (scores: Scores): Options => {
     const built = classifiers.map((classifier) => classifier(scores));
     return {
       threshold: 1,
@@ -89,25 +118,31 @@ const withClassifiers =
       classifierWeight: 1,
     };
   };
-const jailguard = (scores: InjectionScores) => scoredClassifier('jailguard', scores);
+const jailguard = (scores: Scores) => scoredClassifier('jailguard', scores.jailguard);
+const minilm = (scores: Scores) => scoredClassifier('minilm_head', scores.head);
 
-for (const [title, options, embed] of [
-  ['rules only (classifier: off)', withClassifiers(), false],
+const none: Embedded[] = [];
+for (const [title, options, embedded] of [
+  ['rules only (classifier: off)', withClassifiers(), none],
   [
     'rules + llm_guardrail (classifier: llm_guardrail, weight 1)',
     withClassifiers(() => llmGuardrail),
-    false,
+    none,
   ],
   [
     'rules + prompt_guardrail (classifier: prompt_guardrail, weight 1)',
     withClassifiers(() => promptGuardrail),
-    false,
+    none,
   ],
-  ['rules + jailguard (classifier: jailguard, weight 1)', withClassifiers(jailguard), true],
+  [
+    'rules + jailguard (classifier: jailguard, weight 1)',
+    withClassifiers(jailguard),
+    ['jailguard'],
+  ],
   [
     'rules + the higher of jailguard and llm_guardrail (classifier: [jailguard, llm_guardrail], weight 1)',
     withClassifiers(jailguard, () => llmGuardrail),
-    true,
+    ['jailguard'],
   ],
   [
     'rules + the highest of all three (classifier: [jailguard, llm_guardrail, prompt_guardrail], weight 1)',
@@ -116,7 +151,13 @@ for (const [title, options, embed] of [
       () => llmGuardrail,
       () => promptGuardrail,
     ),
-    true,
+    ['jailguard'],
+  ],
+  ['rules + minilm_head (classifier: minilm_head, weight 1)', withClassifiers(minilm), ['head']],
+  [
+    'rules + the highest of minilm_head, jailguard and llm_guardrail (classifier: [minilm_head, jailguard, llm_guardrail], weight 1)',
+    withClassifiers(minilm, jailguard, () => llmGuardrail),
+    ['head', 'jailguard'],
   ],
 ] as const) {
   const corpusOptions = options(corpusScores);
@@ -124,7 +165,7 @@ for (const [title, options, embed] of [
   const start = performance.now();
   const rates = measure(cases, corpusOptions);
   report(title, rates, performance.now() - start);
-  console.log(await perRequest(options, embed));
+  console.log(await perRequest(options, embedded));
 }
 
 /** Scan cost per KB on long texts of four kinds (a tool result or a retrieved document). */

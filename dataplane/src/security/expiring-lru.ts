@@ -30,6 +30,11 @@ export class ExpiringLru<V> {
     return entry.value;
   }
 
+  /** Forgets `key`. */
+  delete(key: string): void {
+    this.#entries.delete(key);
+  }
+
   /** Stores `value` until `expiresAtMs`, evicting the least recently used entry when full. */
   set(key: string, value: V, expiresAtMs: number): void {
     if (this.#maxEntries === 0) return;

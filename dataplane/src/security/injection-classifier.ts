@@ -18,7 +18,18 @@ import {
 
 export type { InjectionClassifierName };
 /** The classifiers that score before the sanitiser runs: an embedding, a model's answer. */
-export type ScoredClassifierName = Extract<InjectionClassifierName, 'jailguard' | 'guard'>;
+export type ScoredClassifierName = Extract<
+  InjectionClassifierName,
+  'jailguard' | 'minilm_head' | 'guard'
+>;
+/** The names of {@link ScoredClassifierName}. */
+export const SCORED_CLASSIFIERS: readonly ScoredClassifierName[] = [
+  'jailguard',
+  'minilm_head',
+  'guard',
+];
+export const isScoredClassifier = (name: InjectionClassifierName): name is ScoredClassifierName =>
+  (SCORED_CLASSIFIERS as readonly string[]).includes(name);
 /** The classifiers scored here from the text alone. */
 export type TfidfClassifierName = Exclude<InjectionClassifierName, ScoredClassifierName>;
 

@@ -3,14 +3,14 @@
  * gateway's input safety before it reaches the caller, and with it the model (indirect prompt
  * injection), as a chat request's input goes: the texts are first scored by the classifiers
  * that cannot score synchronously when the tenant's injection policy names one
- * (`Safety.scoreInjection`: jailguard's embedding), then every text (text items and embedded
- * text resources) is checked as the content of a `tool` message, as chat checks tool turns
- * (the sanitiser, the injection policy of the tenant with its classifiers and a tool result's
- * indirect weight, the input PII policy); `structuredContent` is checked string by string, as
- * prompt variables are. `flag` passes the result on as it came and reports findings;
- * `sanitize` and PII `redact` replace what they match; `block` refuses the result (a
- * `SafetyRefusal`, with what was found). Images, audio, blobs and resource links are passed on
- * unread.
+ * (`Safety.scoreInjection`: the MiniLM embedding that jailguard and minilm_head read), then
+ * every text (text items and embedded text resources) is checked as the content of a `tool`
+ * message, as chat checks tool turns (the sanitiser, the injection policy of the tenant with its
+ * classifiers and a tool result's indirect weight, the input PII policy); `structuredContent`
+ * is checked string by string, as prompt variables are. `flag` passes the result on as it came
+ * and reports findings; `sanitize` and PII `redact` replace what they match; `block` refuses the
+ * result (a `SafetyRefusal`, with what was found). Images, audio, blobs and resource links are
+ * passed on unread.
  */
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { stringsIn } from '../../engine/injection-scores.ts';
@@ -43,7 +43,7 @@ const asTool = (texts: readonly string[]) =>
   texts.map((content) => ({ role: 'tool' as const, content }));
 
 /**
- * `scope` with the probabilities of the classifiers scored ahead (jailguard) for `texts`, as
+ * `scope` with the probabilities of the classifiers scored ahead (jailguard, minilm_head) for `texts`, as
  * the chat pipeline computes them for a request's input; `scope` itself when the tenant's
  * policy names none.
  */
