@@ -12,16 +12,20 @@
  * - `collapsed`: letters spaced out or punctuated apart (`i g n o r e`, `i.g.n.o.r.e`,
  *   `i-g-n-o-r-e`) joined again (a wider gap between them stays a word break), and digits
  *   inside a word read as the letters they stand for (`1gn0re`).
- * - `encoded`: runs of base64 or hex that decode to readable text, decoded in place.
+ * - `encoded`: runs of base64, hex, bits, percent escapes or Morse code that decode to readable
+ *   text, decoded in place.
  * - `rot13`: the whole text with Latin letters rotated by 13 (ROT13 is its own inverse).
+ * - `reversed`: the whole text read backwards, for a text that holds English words written
+ *   backwards ("snoitcurtsni suoiverp lla erongi").
  *
- * Each view also exists folded ({@link foldConfusables}: Cyrillic and Greek look-alikes read as
- * Latin), for the Latin-script rule packs; the Cyrillic pack reads the unfolded ones.
+ * Each view also exists folded ({@link foldConfusables}: Cyrillic and Greek look-alikes and
+ * Latin small capitals read as Latin), for the Latin-script rule packs; the Cyrillic pack reads
+ * the unfolded ones.
  */
 import { foldConfusables } from './sanitizer-rules.ts';
 
 export interface TextView {
-  readonly name: 'plain' | 'decoded' | 'collapsed' | 'encoded' | 'rot13';
+  readonly name: 'plain' | 'decoded' | 'collapsed' | 'encoded' | 'rot13' | 'reversed';
   readonly text: string;
   /** Index in the base text of each character of `text`; undefined for `plain` (identity). */
   readonly map: Int32Array | undefined;
@@ -34,7 +38,8 @@ export function baseSpan(view: TextView, start: number, end: number): [number, n
   if (view.map === undefined) return [start, end];
   const first = view.map[start] ?? 0;
   const last = view.map[Math.max(start, end - 1)] ?? first;
-  return [first, last + 1];
+  // A reversed view maps backwards.
+  return [Math.min(first, last), Math.max(first, last) + 1];
 }
 
 /** Builds a view character by character, remembering where each came from. */
@@ -182,9 +187,60 @@ function collapsedView(base: string): TextView | undefined {
   return out.build('collapsed');
 }
 
-/** A base64 (or base64url) run long enough to hold a sentence, or a run of hex byte pairs. */
-const ENCODED_RUN =
-  /(?<![\w+/=-])(?:[A-Za-z0-9+/_-]{20,}={0,2})(?![\w+/=-])|(?<![\w])(?:[0-9a-f]{2}[ :]?){12,}(?![\w])/gi;
+/**
+ * A run that may hold an encoded sentence, tried at each position in this order: bits (eight a
+ * byte, spaced or not), percent escapes, Morse code (letters a space apart, words ` / ` or
+ * three spaces apart), base64 (or base64url) long enough to hold a sentence, hex byte pairs.
+ */
+const ENCODED_RUN = new RegExp(
+  [
+    String.raw`(?<![\w])(?<bits>(?:[01]{8} ?){6,})(?![\w])`,
+    String.raw`(?<percent>(?:%[0-9a-f]{2}){6,})`,
+    String.raw`(?<![\w.-])(?<morse>(?:[.-]{1,6}(?: {1,3}| ?\/ ?)){5,}[.-]{1,6})(?![\w.-])`,
+    String.raw`(?<![\w+/=-])(?<base64>[A-Za-z0-9+/_-]{20,}={0,2})(?![\w+/=-])`,
+    String.raw`(?<![\w])(?<hex>(?:[0-9a-f]{2}[ :]?){12,})(?![\w])`,
+  ].join('|'),
+  'gi',
+);
+
+/** International Morse code, each letter or digit before its code. */
+const MORSE_LETTERS =
+  'a.- b-... c-.-. d-.. e. f..-. g--. h.... i.. j.--- k-.- l.-.. m-- n-. o--- p.--. q--.- r.-. ' +
+  's... t- u..- v...- w.-- x-..- y-.-- z--.. 0----- 1.---- 2..--- 3...-- 4....- 5..... ' +
+  '6-.... 7--... 8---.. 9----.';
+const MORSE: Readonly<Record<string, string>> = Object.fromEntries(
+  MORSE_LETTERS.split(' ').map((entry) => [entry.slice(1), entry.slice(0, 1)]),
+);
+
+function fromMorse(run: string): string {
+  return run
+    .trim()
+    .split(/ ?\/ ?| {3,}/)
+    .map((word) =>
+      word
+        .trim()
+        .split(/ +/)
+        .map((letter) => MORSE[letter] ?? '?')
+        .join(''),
+    )
+    .join(' ');
+}
+
+/** The bytes a run of {@link ENCODED_RUN} stands for. */
+function bytesOf(groups: Record<string, string | undefined>): Buffer {
+  const { bits, percent, morse, base64, hex } = groups;
+  if (bits !== undefined) {
+    const bytes = bits.replace(/ /g, '').match(/[01]{8}/g) ?? [];
+    return Buffer.from(bytes.map((byte) => Number.parseInt(byte, 2)));
+  }
+  if (percent !== undefined) return Buffer.from(percent.replace(/%/g, ''), 'hex');
+  if (morse !== undefined) return Buffer.from(fromMorse(morse));
+  const run = base64 ?? hex ?? '';
+  const compact = run.replace(/[ :]/g, '');
+  return /^[0-9a-f]+$/i.test(compact) && compact.length % 2 === 0
+    ? Buffer.from(compact, 'hex')
+    : Buffer.from(run, 'base64');
+}
 
 /** `bytes` as text when nearly all of it is printable and it holds a space: else undefined. */
 function readable(bytes: Buffer): string | undefined {
@@ -201,10 +257,7 @@ function encodedView(base: string): TextView | undefined {
   ENCODED_RUN.lastIndex = 0;
   for (let match = ENCODED_RUN.exec(base); match; match = ENCODED_RUN.exec(base)) {
     const run = match[0];
-    const hex = /^[0-9a-f :]+$/i.test(run) && run.replace(/[ :]/g, '').length % 2 === 0;
-    const decoded = readable(
-      hex ? Buffer.from(run.replace(/[ :]/g, ''), 'hex') : Buffer.from(run, 'base64'),
-    );
+    const decoded = readable(bytesOf(match.groups ?? {}));
     if (decoded === undefined) continue;
     for (let index = copied; index < match.index; index++) out.push(base[index] ?? '', index);
     out.push(` ${decoded} `, match.index);
@@ -221,6 +274,27 @@ function rot13(text: string): string {
     const a = code < 97 ? 65 : 97;
     return String.fromCharCode(((code - a + 13) % 26) + a);
   });
+}
+
+/**
+ * Common English words and the words of an override, spelt backwards: two of them make a text
+ * worth reading backwards (forwards, English prose holds next to none).
+ */
+const BACKWARDS_WORDS =
+  /\b(?:eht|dna|uoy|ruoy|lla|siht|taht|rof|htiw|erongi|dragersid|snoitcurtsni|suoiverp|tpmorp|metsys|laever|selur)\b/gi;
+
+/** `base` read backwards (by code point), each character mapped to where it stands in `base`. */
+function reversedView(base: string): TextView | undefined {
+  if ((base.match(BACKWARDS_WORDS)?.length ?? 0) < 2) return undefined;
+  const out = new ViewBuilder();
+  for (let index = base.length; index > 0;) {
+    const code = base.codePointAt(index - 1) ?? 0;
+    // The low half of a surrogate pair: take the pair whole.
+    const width = code >= 0xdc00 && code <= 0xdfff && index > 1 ? 2 : 1;
+    index -= width;
+    out.push(base.slice(index, index + width), index);
+  }
+  return out.build('reversed');
 }
 
 /**
@@ -253,5 +327,7 @@ export function viewsOf(base: string): TextView[] {
     const rotated = rot13(base);
     views.push({ name: 'rot13', text: rotated, map: undefined, folded: foldConfusables(rotated) });
   }
+  const reversed = reversedView(base);
+  if (reversed !== undefined) views.push(reversed);
   return views;
 }

@@ -18,14 +18,19 @@ export interface InjectionScan {
 /**
  * What a matched rule inside a comment adds (`hidden`), and what a rule that matched only once
  * a disguise was undone (spaced-out letters joined, base64 or hex decoded, ROT13 rotated back,
- * look-alike letters folded), or in text that held invisible characters, adds (`obfuscation`):
- * each once per text.
+ * text read backwards, look-alike letters folded), or in text that held invisible characters,
+ * adds (`obfuscation`): each once per text.
  */
 export const HIDDEN_BONUS = 0.6;
 export const OBFUSCATION_BONUS = 0.4;
 
 /** Views that undo a disguise: a rule matched only there was disguised. */
-const OBFUSCATED_VIEWS: ReadonlySet<TextView['name']> = new Set(['collapsed', 'encoded', 'rot13']);
+const OBFUSCATED_VIEWS: ReadonlySet<TextView['name']> = new Set([
+  'collapsed',
+  'encoded',
+  'rot13',
+  'reversed',
+]);
 
 const COMMENT = /<!--[\s\S]*?(?:--!?>|$)|<!\[CDATA\[[\s\S]*?(?:\]\]>|$)/g;
 
@@ -52,8 +57,9 @@ export function scanInjection(base: string, invisible = 0): InjectionScan {
   for (const { pack, rules, latin1 } of COMPILED_PACKS) {
     if (pack.gate !== undefined && !pack.gate.test(base)) continue;
     for (const view of views) {
-      // ROT13 disguises English; the other packs would read the same text twice for nothing.
-      if (view.name === 'rot13' && pack.lang !== 'en') continue;
+      // ROT13 and backwards words disguise English (the reversed view is read only for a text
+      // with English words backwards); the other packs would read them for nothing.
+      if ((view.name === 'rot13' || view.name === 'reversed') && pack.lang !== 'en') continue;
       const twoByte = pack.script === 'latin' ? view.folded : view.text;
       for (const [index, twoBytePattern] of rules.entries()) {
         const rule = pack.rules[index];

@@ -116,7 +116,10 @@ export const META_PATTERN = new RegExp(
 export const INVISIBLE_PATTERN =
   /(\p{Extended_Pictographic}(?:\uFE0F|\p{Emoji_Modifier})?\u200D(?=\p{Extended_Pictographic}))|(\u{1F3F4}[\u{E0030}-\u{E0039}\u{E0061}-\u{E007A}]{2,6}\u{E007F})|[\u00AD\u180E\u200B-\u200D\u202A-\u202E\u2060-\u2064\u2066-\u206F\uFEFF\u{E0000}-\u{E007F}]|[\u{E0100}-\u{E01EF}]/gu;
 
-/** Cyrillic and Greek letters that NFKC leaves alone but that render like Latin ones. */
+/**
+ * Cyrillic and Greek letters, and Latin small capitals, that NFKC leaves alone but that render
+ * like Latin ones.
+ */
 const CONFUSABLES: Readonly<Record<string, string>> = {
   а: 'a',
   в: 'b',
@@ -177,6 +180,31 @@ const CONFUSABLES: Readonly<Record<string, string>> = {
   Υ: 'Y',
   Χ: 'X',
   ı: 'i',
+  // Latin small capitals ("ɪɢɴᴏʀᴇ"), which NFKC leaves as they are.
+  ᴀ: 'a',
+  ʙ: 'b',
+  ᴄ: 'c',
+  ᴅ: 'd',
+  ᴇ: 'e',
+  ꜰ: 'f',
+  ɢ: 'g',
+  ʜ: 'h',
+  ɪ: 'i',
+  ᴊ: 'j',
+  ᴋ: 'k',
+  ʟ: 'l',
+  ᴍ: 'm',
+  ɴ: 'n',
+  ᴏ: 'o',
+  ᴘ: 'p',
+  ʀ: 'r',
+  ꜱ: 's',
+  ᴛ: 't',
+  ᴜ: 'u',
+  ᴠ: 'v',
+  ᴡ: 'w',
+  ʏ: 'y',
+  ᴢ: 'z',
 };
 const CONFUSABLE_PATTERN = new RegExp(`[${Object.keys(CONFUSABLES).join('')}]`, 'g');
 
