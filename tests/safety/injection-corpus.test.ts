@@ -56,22 +56,22 @@ describe('the injection defence on public corpora', () => {
     classifier: () => InjectionClassifier | undefined;
     attacks: number;
   }[] = [
-    { way: 'the rules alone', classifier: () => undefined, attacks: 84 },
+    { way: 'the rules alone', classifier: () => undefined, attacks: 88 },
     {
       way: 'the rules and jailguard',
       classifier: () => scoredClassifier('jailguard', scores),
-      attacks: 97,
+      attacks: 101,
     },
     {
       way: 'the rules and the higher of jailguard and llm_guardrail',
       classifier: () =>
         highestOf([scoredClassifier('jailguard', scores), injectionClassifier('llm_guardrail')]),
-      attacks: 101,
+      attacks: 105,
     },
     {
       way: 'the rules and the head trained here',
       classifier: () => scoredClassifier('minilm_head', trained),
-      attacks: 95,
+      attacks: 99,
     },
     {
       way: 'the rules and the highest of the trained head, jailguard and llm_guardrail',
@@ -81,7 +81,7 @@ describe('the injection defence on public corpora', () => {
           scoredClassifier('jailguard', scores),
           injectionClassifier('llm_guardrail'),
         ]),
-      attacks: 102,
+      attacks: 106,
     },
   ];
 
