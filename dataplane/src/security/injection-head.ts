@@ -13,7 +13,7 @@ export const MINILM_HEAD_WEIGHTS = fileURLToPath(
 );
 /** The committed file's sha256 (models/minilm-head/README.md); another file is refused. */
 export const MINILM_HEAD_SHA256 =
-  '2ca30b4d5c2c4b5226a71ce201667c7b8c9f3f70607a049518bbbb54ecb51e54';
+  '5d39474aa9e74b1869adb932611273c539245deb39fb66dac68b81a9dc49ba9b';
 /** all-MiniLM-L6-v2's width. */
 export const MINILM_DIMENSIONS = 384;
 
