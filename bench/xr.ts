@@ -23,9 +23,11 @@
  *   of those windows: how long a frame can wait in the server before its message event.
  *
  * The dataplane runs on core 1 and this process on core 0 (as the other benchmarks), so that the
- * clients' work is not the server's wait.
+ * clients' work is not the server's wait. `XR_SERVER_FLAGS` adds Node flags to the dataplane's
+ * command (`--trace-gc`), `XR_SERVER_LOG` a file its stdout is copied to.
  */
 import { spawn } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -71,17 +73,23 @@ const env: NodeJS.ProcessEnv = {
   LOG_LEVEL: 'info',
 };
 delete env['REDIS_URL'];
-const child = spawn('taskset', ['-c', CORE_SUT, process.execPath, 'dataplane/src/main.ts'], {
-  cwd: ROOT,
-  env,
-  stdio: ['ignore', 'pipe', 'inherit'],
-});
+const serverFlags = (process.env['XR_SERVER_FLAGS'] ?? '').split(' ').filter((flag) => flag !== '');
+const child = spawn(
+  'taskset',
+  ['-c', CORE_SUT, process.execPath, ...serverFlags, 'dataplane/src/main.ts'],
+  {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  },
+);
 const http = await new Promise<string>((resolve, reject) => {
   let output = '';
   child.once('exit', (code) => {
     reject(new Error(`dataplane exited ${code}: ${output}`));
   });
   child.stdout.on('data', (chunk: Buffer) => {
+    if (process.env['XR_SERVER_LOG']) appendFileSync(process.env['XR_SERVER_LOG'], chunk);
     output += chunk.toString();
     const match = /listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
     if (match?.[1] !== undefined) resolve(match[1]);

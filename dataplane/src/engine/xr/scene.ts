@@ -10,7 +10,7 @@ import {
   type Vec3,
 } from './geometry.ts';
 import type { Anchor, Evidence, Hand } from './resolve.ts';
-import { Track } from './track.ts';
+import { Track, type Codec } from './track.ts';
 
 /** How far back the window reaches behind the newest frame of each stream. */
 export const WINDOW_MS = 5000;
@@ -47,6 +47,29 @@ function fill<T>(track: Track<T>, samples: Samples<T>): void {
   for (const { ts, value } of samples) track.push(ts, value);
 }
 
+const poseCodec: Codec<Pose> = {
+  width: 7,
+  write: ({ position, orientation }, into, at) => {
+    into.set(position, at);
+    into.set(orientation, at + 3);
+  },
+  read: (from, at) => ({
+    position: [from[at] ?? 0, from[at + 1] ?? 0, from[at + 2] ?? 0],
+    orientation: [from[at + 3] ?? 0, from[at + 4] ?? 0, from[at + 5] ?? 0, from[at + 6] ?? 1],
+  }),
+};
+const rayCodec: Codec<Ray> = {
+  width: 6,
+  write: ({ origin, direction }, into, at) => {
+    into.set(origin, at);
+    into.set(direction, at + 3);
+  },
+  read: (from, at) => ({
+    origin: [from[at] ?? 0, from[at + 1] ?? 0, from[at + 2] ?? 0],
+    direction: [from[at + 3] ?? 0, from[at + 4] ?? 0, from[at + 5] ?? 0],
+  }),
+};
+
 const mixPose = (a: Pose, b: Pose, t: number): Pose => ({
   position: lerp(a.position, b.position, t),
   orientation: slerp(a.orientation, b.orientation, t),
@@ -71,11 +94,11 @@ export function normalPose(pose: { position: Vec3; orientation: Quat }): Pose | 
  */
 export class Scene {
   readonly anchors = new Map<string, Anchor>();
-  readonly head = new Track<Pose>(mixPose, WINDOW_MS, WINDOW_SAMPLES);
-  readonly gaze = new Track<Ray>(mixRay, WINDOW_MS, WINDOW_SAMPLES);
+  readonly head = new Track(poseCodec, mixPose, WINDOW_MS, WINDOW_SAMPLES);
+  readonly gaze = new Track(rayCodec, mixRay, WINDOW_MS, WINDOW_SAMPLES);
   readonly hands: Record<Hand, Track<Pose>> = {
-    left: new Track<Pose>(mixPose, WINDOW_MS, WINDOW_SAMPLES),
-    right: new Track<Pose>(mixPose, WINDOW_MS, WINDOW_SAMPLES),
+    left: new Track(poseCodec, mixPose, WINDOW_MS, WINDOW_SAMPLES),
+    right: new Track(poseCodec, mixPose, WINDOW_MS, WINDOW_SAMPLES),
   };
   readonly #gestures: GestureEvent[] = [];
   /** The onset of the utterance in progress (a `voice_vad` start), in the client's clock. */
