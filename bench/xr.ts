@@ -73,6 +73,7 @@ const env: NodeJS.ProcessEnv = {
   LOG_LEVEL: 'info',
 };
 delete env['REDIS_URL'];
+const serverLog = process.env['XR_SERVER_LOG'] || undefined;
 const serverFlags = (process.env['XR_SERVER_FLAGS'] ?? '').split(' ').filter((flag) => flag !== '');
 const child = spawn(
   'taskset',
@@ -89,7 +90,7 @@ const http = await new Promise<string>((resolve, reject) => {
     reject(new Error(`dataplane exited ${code}: ${output}`));
   });
   child.stdout.on('data', (chunk: Buffer) => {
-    if (process.env['XR_SERVER_LOG']) appendFileSync(process.env['XR_SERVER_LOG'], chunk);
+    if (serverLog !== undefined) appendFileSync(serverLog, chunk);
     output += chunk.toString();
     const match = /listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
     if (match?.[1] !== undefined) resolve(match[1]);

@@ -47,16 +47,21 @@ function fill<T>(track: Track<T>, samples: Samples<T>): void {
   for (const { ts, value } of samples) track.push(ts, value);
 }
 
+/** The vector, or quaternion, a codec wrote at `at`. */
+const vec3At = (from: Float64Array, at: number): Vec3 => [
+  from[at] ?? 0,
+  from[at + 1] ?? 0,
+  from[at + 2] ?? 0,
+];
+const quatAt = (from: Float64Array, at: number): Quat => [...vec3At(from, at), from[at + 3] ?? 1];
+
 const poseCodec: Codec<Pose> = {
   width: 7,
   write: ({ position, orientation }, into, at) => {
     into.set(position, at);
     into.set(orientation, at + 3);
   },
-  read: (from, at) => ({
-    position: [from[at] ?? 0, from[at + 1] ?? 0, from[at + 2] ?? 0],
-    orientation: [from[at + 3] ?? 0, from[at + 4] ?? 0, from[at + 5] ?? 0, from[at + 6] ?? 1],
-  }),
+  read: (from, at) => ({ position: vec3At(from, at), orientation: quatAt(from, at + 3) }),
 };
 const rayCodec: Codec<Ray> = {
   width: 6,
@@ -64,10 +69,7 @@ const rayCodec: Codec<Ray> = {
     into.set(origin, at);
     into.set(direction, at + 3);
   },
-  read: (from, at) => ({
-    origin: [from[at] ?? 0, from[at + 1] ?? 0, from[at + 2] ?? 0],
-    direction: [from[at + 3] ?? 0, from[at + 4] ?? 0, from[at + 5] ?? 0],
-  }),
+  read: (from, at) => ({ origin: vec3At(from, at), direction: vec3At(from, at + 3) }),
 };
 
 const mixPose = (a: Pose, b: Pose, t: number): Pose => ({
