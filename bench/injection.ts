@@ -16,6 +16,7 @@ import {
   type WindowEncoder,
 } from '../dataplane/src/engine/injection-scores.ts';
 import { minilmHead } from '../dataplane/src/security/injection-head.ts';
+import { minilmTunedHead, verifiedOnnx } from '../dataplane/src/security/injection-tuned.ts';
 import { jailguardHead } from '../dataplane/src/security/injection-jailguard.ts';
 import {
   highestOf,
@@ -73,11 +74,11 @@ type Options = Omit<InjectionOptions, 'action'>;
  * ones), so a list naming two embeds a text once and no text is embedded before it is timed.
  */
 async function perRequest(options: (scores: Scores) => Options, embedded: readonly Embedded[]) {
-  const scorers = scorersOver(keptEmbeddings(encoder));
+  const scorers = scorersOver(keptEmbeddings(encoder), keptEmbeddings(tunedEncoder));
   const times: number[] = [];
   for (const item of cases) {
     const start = performance.now();
-    const scores: Scores = { jailguard: new Map(), head: new Map() };
+    const scores: Scores = { jailguard: new Map(), head: new Map(), tuned: new Map() };
     await Promise.all(
       embedded.map(async (name) => (scores[name] = await scorers[name].score([item.text]))),
     );
@@ -87,23 +88,29 @@ async function perRequest(options: (scores: Scores) => Options, embedded: readon
   return `per request: p50 ${percentile(times, 0.5).toFixed(2)} ms, p99 ${percentile(times, 0.99).toFixed(2)} ms`;
 }
 
-/** The probabilities of the two classifiers over the MiniLM embedding. */
+/** The probabilities of the classifiers over a MiniLM embedding (the fine-tuned one's its own). */
 interface Scores {
   jailguard: InjectionScores;
   head: InjectionScores;
+  tuned: InjectionScores;
 }
 type Embedded = keyof Scores;
 /** The MiniLM model, loaded once for every row. */
 const encoder = minilmEncoder();
-const scorersOver = (embeddings: WindowEncoder) => ({
+/** The fine-tuned encoder, loaded once for every row that names it. */
+const tunedEncoder = minilmEncoder(undefined, verifiedOnnx);
+const scorersOver = (embeddings: WindowEncoder, tunedEmbeddings: WindowEncoder) => ({
   jailguard: embeddingScorer(jailguardHead, embeddings),
   head: embeddingScorer(minilmHead, embeddings),
+  tuned: embeddingScorer(minilmTunedHead, tunedEmbeddings),
 });
-const scorers = scorersOver(keptEmbeddings(encoder));
+const scorers = scorersOver(keptEmbeddings(encoder), keptEmbeddings(tunedEncoder));
 await scorers.jailguard.score(['warm-up: the encoder loads']);
+await scorers.tuned.score(['warm-up: the encoder loads']);
 const corpusScores: Scores = {
   jailguard: await scoreEach(scorers.jailguard, cases),
   head: await scoreEach(scorers.head, cases),
+  tuned: await scoreEach(scorers.tuned, cases),
 };
 const llmGuardrail = injectionClassifier('llm_guardrail');
 const promptGuardrail = injectionClassifier('prompt_guardrail');
@@ -120,6 +127,7 @@ const withClassifiers =
   };
 const jailguard = (scores: Scores) => scoredClassifier('jailguard', scores.jailguard);
 const minilm = (scores: Scores) => scoredClassifier('minilm_head', scores.head);
+const tuned = (scores: Scores) => scoredClassifier('minilm_tuned', scores.tuned);
 
 const none: Embedded[] = [];
 for (const [title, options, embedded] of [
@@ -158,6 +166,12 @@ for (const [title, options, embedded] of [
     'rules + the highest of minilm_head, jailguard and llm_guardrail (classifier: [minilm_head, jailguard, llm_guardrail], weight 1)',
     withClassifiers(minilm, jailguard, () => llmGuardrail),
     ['head', 'jailguard'],
+  ],
+  ['rules + minilm_tuned (classifier: minilm_tuned, weight 1)', withClassifiers(tuned), ['tuned']],
+  [
+    'rules + the highest of minilm_tuned, jailguard and llm_guardrail (classifier: [minilm_tuned, jailguard, llm_guardrail], weight 1)',
+    withClassifiers(tuned, jailguard, () => llmGuardrail),
+    ['tuned', 'jailguard'],
   ],
 ] as const) {
   const corpusOptions = options(corpusScores);

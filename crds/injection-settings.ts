@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 const INJECTION_ACTION =
   'What a message whose injection score reaches the threshold gets: flag (findings only, content as sent), sanitize (matched stretches replaced), block (CONTENT_BLOCKED).';
 const INJECTION_CLASSIFIER =
-  "The in-process classifier whose share joins the rules score: off, llm_guardrail (npm llm_guardrail) or prompt_guardrail (PyPI prompt-guardrail, exported by make models), both TF-IDF + logistic regression; jailguard (the crate jailguard's MLP head over the MiniLM embedding of make models-fetch); minilm_head (a logistic regression over the same embedding, trained in this repository by make train-injection-head); or guard, a guard model asked through the ProviderRoute that safety.injection.guard.model names. A list of several names runs each, the highest probability counting.";
+  "The in-process classifier whose share joins the rules score: off, llm_guardrail (npm llm_guardrail) or prompt_guardrail (PyPI prompt-guardrail, exported by make models), both TF-IDF + logistic regression; jailguard (the crate jailguard's MLP head over the MiniLM embedding of make models-fetch); minilm_head (a logistic regression over the same embedding, trained in this repository by make train-injection-head); minilm_tuned (MiniLM fine-tuned with its head in this repository by make train-injection-tuned, committed under models/minilm-tuned); or guard, a guard model asked through the ProviderRoute that safety.injection.guard.model names. A list of several names runs each, the highest probability counting.";
 const InjectionAction = Type.Union(
   [Type.Literal('flag'), Type.Literal('sanitize'), Type.Literal('block')],
   { description: INJECTION_ACTION },
@@ -26,6 +26,7 @@ const CLASSIFIER_NAMES = [
   Type.Literal('prompt_guardrail'),
   Type.Literal('jailguard'),
   Type.Literal('minilm_head'),
+  Type.Literal('minilm_tuned'),
   Type.Literal('guard'),
 ];
 /** `off`, one classifier, or several (each runs; the highest probability counts). */
@@ -63,6 +64,11 @@ export const INJECTION_CLASSIFIER_FILES = {
   jailguard: { from: 'model-cache', files: MINILM_FILES },
   // Its head is committed (models/minilm-head/), over the same embedding.
   minilm_head: { from: 'model-cache', files: MINILM_FILES },
+  // Its encoder and head are committed (models/minilm-tuned/); it reads MiniLM's tokenizer.
+  minilm_tuned: {
+    from: 'model-cache',
+    files: ['all-minilm-l6-v2/tokenizer.json', 'all-minilm-l6-v2/config.json'],
+  },
 } as const satisfies Record<string, { from: 'package' | 'model-cache'; files: readonly string[] }>;
 /** The classifiers that run on files installed here (the guard model runs behind a route). */
 export type InstalledClassifierName = keyof typeof INJECTION_CLASSIFIER_FILES;

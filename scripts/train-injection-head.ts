@@ -3,11 +3,8 @@
  * logistic regression over the all-MiniLM-L6-v2 embedding of a text's windows, the likeliest
  * window counting, as the gateway reads it (engine/injection-scores.ts).
  *
- * - Data: .tmp/injection-training/training.jsonl (scripts/fetch-injection-training.py).
- * - Any training text with a window within cosine 0.9 of a window of the benchmark's corpora
- *   (scripts/fetch-injection-corpus.py) is dropped first, so that the measurement stays blind;
- *   the corpora are read for that and nothing else.
- * - A fifth of each source (by the text's sha256) is held out and measured.
+ * - Data: the examples of scripts/injection-training.ts (near-duplicates of the measured
+ *   corpora dropped, a fifth of each source held out and measured).
  * - Multiple-instance learning: a benign text teaches that none of its windows is an attack
  *   (each window weighing 1/n); an attack that its likeliest window is one. Both classes weigh
  *   the same in all; L2 penalty; Adam, full batch, a fixed number of epochs: deterministic.
@@ -20,79 +17,15 @@ import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { minilmEncoder, windowsOf } from '../dataplane/src/engine/injection-scores.ts';
 import { MINILM_DIMENSIONS, type HeadFile } from '../dataplane/src/security/injection-head.ts';
-import { normalizeUntrusted } from '../dataplane/src/security/sanitizer.ts';
-import { fetchCorpus, loadCorpus } from '../tests/safety/injection-corpus.ts';
+import { DATA, NEAR_DUPLICATE, dot, trainingExamples, type Example } from './injection-training.ts';
 
-const repo = fileURLToPath(new URL('../', import.meta.url));
-const DATA = join(
-  process.env['INJECTION_TRAINING_DIR'] ?? join(repo, '.tmp/injection-training'),
-  'training.jsonl',
-);
-const OUT = join(repo, 'models/minilm-head/head.json');
-/** At most this many windows of one training text are embedded. */
-const MAX_WINDOWS = 8;
-const NEAR_DUPLICATE = 0.9;
+const OUT = join(fileURLToPath(new URL('../', import.meta.url)), 'models/minilm-head/head.json');
 const EPOCHS = 400;
 const LEARNING_RATE = 0.05;
 const L2 = 1e-4;
 
-interface Row {
-  text: string;
-  label: 0 | 1;
-  source: string;
-}
-interface Example extends Row {
-  vectors: Float32Array[];
-  heldOut: boolean;
-}
-
-const encoder = minilmEncoder();
-async function embed(texts: string[]): Promise<Float32Array[]> {
-  const model = await encoder();
-  const vectors: Float32Array[] = [];
-  for (let start = 0; start < texts.length; start += 32) {
-    const result = await model.embed(texts.slice(start, start + 32), undefined);
-    for (const vector of result.vectors) vectors.push(Float32Array.from(vector));
-  }
-  return vectors;
-}
-const windows = (text: string) =>
-  windowsOf(normalizeUntrusted(text).normalized).slice(0, MAX_WINDOWS);
-const dot = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-  let sum = 0;
-  for (let index = 0; index < a.length; index++) sum += (a[index] ?? 0) * (b[index] ?? 0);
-  return sum;
-};
-
-const rows = readFileSync(DATA, 'utf8')
-  .split('\n')
-  .filter((line) => line !== '')
-  .map((line) => JSON.parse(line) as Row);
-fetchCorpus();
-const measured = await embed(loadCorpus().flatMap((item) => windows(item.text)));
-
-const examples: Example[] = [];
-const dropped: Record<string, number> = {};
-const started = performance.now();
-for (const [index, row] of rows.entries()) {
-  const vectors = await embed(windows(row.text));
-  const near = vectors.some((vector) =>
-    measured.some((other) => dot(vector, other) >= NEAR_DUPLICATE),
-  );
-  if (near) {
-    dropped[row.source] = (dropped[row.source] ?? 0) + 1;
-    continue;
-  }
-  const digest = createHash('sha256').update(row.text).digest();
-  examples.push({ ...row, vectors, heldOut: (digest[0] ?? 0) < 51 });
-  if (index % 500 === 0) {
-    console.error(
-      `embedded ${index} / ${rows.length} (${((performance.now() - started) / 1000).toFixed(0)} s)`,
-    );
-  }
-}
+const { examples, dropped } = await trainingExamples();
 
 const train = examples.filter((example) => !example.heldOut);
 const weights = new Float64Array(MINILM_DIMENSIONS);

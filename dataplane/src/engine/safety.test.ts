@@ -160,6 +160,33 @@ describe('the injection policy', () => {
     expect(classifier?.probability(PARAPHRASE)).toBe(0.8);
   });
 
+  it('scores with the fine-tuned encoder for a route whose list names minilm_tuned, beside jailguard', async () => {
+    const named = parseWith(
+      InjectionSettings,
+      { routes: { chat: { classifier: ['minilm_tuned', 'jailguard'] } } },
+      'test',
+    );
+    const scorer = (probability: number) => ({
+      score: async (texts: readonly string[]) => new Map(texts.map((t) => [t, probability])),
+    });
+    const safety = createSafety(() => ({ ...policy, sanitize: true, injection: named }), {
+      jailguard: scorer(0.1),
+      minilmHead: scorer(0.5),
+      minilmTuned: scorer(0.7),
+    });
+    const input = { messages: [{ role: 'tool' as const, content: PARAPHRASE }] };
+    const scores = await safety.scoreInjection?.(input, 'acme');
+    expect(scores).toEqual({
+      jailguard: new Map([[PARAPHRASE, 0.1]]),
+      minilm_tuned: new Map([[PARAPHRASE, 0.7]]),
+    });
+    const classifier = injectionPolicy(named, {
+      route: 'chat',
+      injectionScores: scores,
+    }).classifier;
+    expect(classifier?.probability(PARAPHRASE)).toBe(0.7);
+  });
+
   it('refuses off, an unknown name, a repeated name and an empty list in a list, by path', () => {
     const parse = (classifier: string[]) => () =>
       parseWith(InjectionSettings, { routes: { chat: { classifier } } }, 'gateway.yaml');

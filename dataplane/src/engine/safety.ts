@@ -35,6 +35,7 @@ import { SafetyRefusal } from './safety-refusal.ts';
 import {
   sharedJailguardScorer,
   sharedMinilmHeadScorer,
+  sharedMinilmTunedScorer,
   untrustedTexts,
   type InjectionScorer,
 } from './injection-scores.ts';
@@ -76,8 +77,8 @@ export function injectionPolicy(
 }
 
 /**
- * Whether a request of `tenant` may be scored by classifier `name` (jailguard, minilm_head or
- * the guard model): the default, the tenant's entry or any route's names it, alone or in a list (the
+ * Whether a request of `tenant` may be scored by classifier `name` (jailguard, minilm_head,
+ * minilm_tuned or the guard model): the default, the tenant's entry or any route's names it, alone or in a list (the
  * route is known only once prepare has resolved the prompt).
  */
 export function namesClassifier(
@@ -100,6 +101,8 @@ export interface Scorers {
   jailguard?: InjectionScorer;
   /** The trained head over the same embedding, loaded likewise. */
   minilmHead?: InjectionScorer;
+  /** The fine-tuned encoder and its head, loaded likewise. */
+  minilmTuned?: InjectionScorer;
   /** The guard model behind a route (`safety.injection.guard`). */
   guard?: GuardScorer;
 }
@@ -171,6 +174,7 @@ export function createSafety(
   {
     jailguard = sharedJailguardScorer(),
     minilmHead = sharedMinilmHeadScorer(),
+    minilmTuned = sharedMinilmTunedScorer(),
     guard,
   }: Scorers = {},
 ): Safety {
@@ -195,21 +199,28 @@ export function createSafety(
       if (!sanitize) return undefined;
       const texts = untrustedTexts(input);
       const guardSettings = injection.guard;
-      const [embedded, trained, judged] = await Promise.all([
+      const [embedded, trained, tuned, judged] = await Promise.all([
         namesClassifier(injection, tenant, 'jailguard') ? jailguard.score(texts) : undefined,
         namesClassifier(injection, tenant, 'minilm_head') ? minilmHead.score(texts) : undefined,
+        namesClassifier(injection, tenant, 'minilm_tuned') ? minilmTuned.score(texts) : undefined,
         guard !== undefined &&
         guardSettings !== undefined &&
         namesClassifier(injection, tenant, 'guard')
           ? guard.score(texts, guardSettings)
           : undefined,
       ]);
-      if (embedded === undefined && trained === undefined && judged === undefined) {
+      if (
+        embedded === undefined &&
+        trained === undefined &&
+        tuned === undefined &&
+        judged === undefined
+      ) {
         return undefined;
       }
       const scores: ClassifierScores = {};
       if (embedded !== undefined) scores.jailguard = embedded;
       if (trained !== undefined) scores.minilm_head = trained;
+      if (tuned !== undefined) scores.minilm_tuned = tuned;
       if (judged !== undefined) scores.guard = judged;
       return scores;
     },

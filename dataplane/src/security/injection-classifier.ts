@@ -20,12 +20,13 @@ export type { InjectionClassifierName };
 /** The classifiers that score before the sanitiser runs: an embedding, a model's answer. */
 export type ScoredClassifierName = Extract<
   InjectionClassifierName,
-  'jailguard' | 'minilm_head' | 'guard'
+  'jailguard' | 'minilm_head' | 'minilm_tuned' | 'guard'
 >;
 /** The names of {@link ScoredClassifierName}. */
 export const SCORED_CLASSIFIERS: readonly ScoredClassifierName[] = [
   'jailguard',
   'minilm_head',
+  'minilm_tuned',
   'guard',
 ];
 export const isScoredClassifier = (name: InjectionClassifierName): name is ScoredClassifierName =>
